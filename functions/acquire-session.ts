@@ -1,0 +1,65 @@
+import middy from '@middy/core';
+import { dbUserFor } from '#common/config';
+import { defaultDeps, type StepDeps } from '#common/deps';
+import { countSession, powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import { parseExecutionInput, type QueryState } from '#common/schemas';
+
+/** What the state machine passes: the execution input untouched, and the execution's ARN. */
+export interface AcquireSessionEvent {
+  request: unknown;
+  executionArn: string;
+}
+
+/**
+ * First step: validates the execution input, then leases one of the tenant's idle sessions, or
+ * reports a miss so that SubmitQuery opens a new one.
+ *
+ * @returns the workflow state every later step reads.
+ * @throws {InvalidInputError} when the input breaks the contract; nothing has been touched.
+ * @throws {SessionPoolExhaustedError} when all of the tenant's sessions are leased and the pool is
+ * at its cap (the state machine retries with backoff).
+ * @throws {TransientServiceError} when DynamoDB keeps throttling.
+ */
+export async function acquireSession(
+  event: AcquireSessionEvent,
+  deps: StepDeps = defaultDeps,
+): Promise<QueryState> {
+  const input = parseExecutionInput(event.request);
+  const { telemetry } = deps;
+  const dbUser = dbUserFor(input.tenantId, deps.config.dbUserTemplate);
+  tagInvocation(telemetry, { tenantId: input.tenantId, executionArn: event.executionArn });
+
+  const result = await deps.store.acquire(input.tenantId, dbUser, event.executionArn);
+  countSession(telemetry, 'SessionExpired', result.expiredRemoved);
+  const base = {
+    executionArn: event.executionArn,
+    query: { ...input, dbUser },
+    submitAttempt: 0,
+    resubmits: 0,
+  };
+  if (result.kind === 'hit') {
+    countSession(telemetry, 'SessionHit');
+    telemetry.logger.info('Leased a pooled session', {
+      sessionId: result.session.session_id,
+      lastUsedAt: result.session.last_used_at,
+      expiresAt: result.session.expires_at,
+    });
+    return {
+      ...base,
+      session: {
+        sessionId: result.session.session_id,
+        reused: true,
+        createdAt: result.session.created_at,
+      },
+    };
+  }
+  countSession(telemetry, 'SessionMiss');
+  telemetry.logger.info('No idle session in the pool; SubmitQuery opens a new one', {
+    expiredRemoved: result.expiredRemoved,
+  });
+  return { ...base, session: { sessionId: null, reused: false } };
+}
+
+export const handler = middy<AcquireSessionEvent, QueryState>()
+  .use(powertoolsMiddlewares)
+  .handler((event) => acquireSession(event));

@@ -1,0 +1,22 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * One client per service for the whole module graph, built once per Lambda container so that
+ * connections are reused across invocations. Region, credentials and endpoint come from the
+ * standard AWS environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...), which is how the local stack
+ * points the same code at itself.
+ *
+ * The SDK's standard retry mode already retries throttling and 5xx responses with backoff and the
+ * same ClientToken; four attempts give a burst of throttling about two seconds to pass before the
+ * state machine's own retry takes over.
+ */
+const MAX_SDK_ATTEMPTS = 4;
+
+export const redshiftDataClient = new RedshiftDataClient({ maxAttempts: MAX_SDK_ATTEMPTS });
+
+export const dynamoDbDocumentClient = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ maxAttempts: MAX_SDK_ATTEMPTS }),
+  { marshallOptions: { removeUndefinedValues: true } },
+);

@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import {
+  type ColumnMetadata,
+  DescribeStatementCommand,
+  type DescribeStatementResponse,
+  ExecuteStatementCommand,
+  type ExecuteStatementInput,
+  type Field,
+  GetStatementResultCommand,
+  type RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
+import type { ComputeTarget } from './config.ts';
+import { rethrowTransient, StaleSessionError } from './errors.ts';
+import type { SqlParameter, StatementStatus } from './schemas.ts';
+
+/**
+ * The Data API calls Spectra makes, with its rules on which parameters go together and how errors
+ * are read. See `reference/redshift-data-api.md` for the service's behaviour.
+ */
+
+/** The texts with which the Data API refuses a session it no longer has (or that is busy). */
+const STALE_SESSION_MESSAGES = [/session is not available/i, /session with id\b.*\bis invalid/i];
+
+export function isStaleSessionError(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'ValidationException' &&
+    STALE_SESSION_MESSAGES.some((pattern) => pattern.test(error.message))
+  );
+}
+
+/**
+ * A ClientToken that is the same every time the same submission is retried (a Lambda retry sends
+ * the same execution and attempt) and different for a deliberate resubmission. The SDK would
+ * otherwise make a new token per call and a retried Lambda would run the statement twice.
+ * 64 hex characters: the Data API's maximum token length.
+ */
+export function clientTokenFor(executionArn: string, submitAttempt: number): string {
+  return createHash('sha256').update(`${executionArn}\nsubmit\n${submitAttempt}`).digest('hex');
+}
+
+export interface Connection {
+  target: ComputeTarget;
+  database: string;
+  dbUser: string;
+  secretArn: string | undefined;
+}
+
+export interface ExecuteRequest {
+  sql: string;
+  parameters?: SqlParameter[];
+  statementName?: string;
+  clientToken: string;
+  /** Long-poll: the Data API holds the response until the statement ends or this many seconds. */
+  waitSeconds: number;
+  /** Reuse: only `Sql` and `SessionId` (plus statement options) are sent, never connection fields. */
+  session: { reuse: string } | { open: { keepAliveSeconds: number } } | 'none';
+  connection: Connection;
+}
+
+export interface ExecuteOutcome {
+  statementId: string;
+  sessionId: string | undefined;
+  status: StatementStatus | undefined;
+  hasResultSet: boolean | undefined;
+}
+
+export class DataApi {
+  constructor(private readonly client: RedshiftDataClient) {}
+
+  /**
+   * Submits one statement.
+   *
+   * @throws {StaleSessionError} when the reused session is refused.
+   * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
+   * Other errors (such as `ActiveSessionsExceededException`) pass through with the SDK's names.
+   */
+  async execute(request: ExecuteRequest): Promise<ExecuteOutcome> {
+    const input: ExecuteStatementInput = {
+      Sql: request.sql,
+      ClientToken: request.clientToken,
+      WaitTimeSeconds: request.waitSeconds > 0 ? request.waitSeconds : undefined,
+      Parameters: request.parameters?.length ? request.parameters : undefined,
+      StatementName: request.statementName,
+    };
+    if (typeof request.session === 'object' && 'reuse' in request.session) {
+      input.SessionId = request.session.reuse;
+    } else {
+      const { connection } = request;
+      if ('clusterIdentifier' in connection.target)
+        input.ClusterIdentifier = connection.target.clusterIdentifier;
+      else input.WorkgroupName = connection.target.workgroupName;
+      input.Database = connection.database;
+      if (connection.secretArn) input.SecretArn = connection.secretArn;
+      else input.DbUser = connection.dbUser;
+      if (typeof request.session === 'object')
+        input.SessionKeepAliveSeconds = request.session.open.keepAliveSeconds;
+    }
+    try {
+      const output = await this.client.send(new ExecuteStatementCommand(input));
+      if (!output.Id) throw new Error('ExecuteStatement returned no statement Id');
+      return {
+        statementId: output.Id,
+        sessionId: output.SessionId,
+        status: output.Status as StatementStatus | undefined,
+        hasResultSet: output.HasResultSet,
+      };
+    } catch (error) {
+      if (isStaleSessionError(error)) {
+        throw new StaleSessionError(
+          `The Data API refused session ${input.SessionId}: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      return rethrowTransient(error, 'Redshift Data ExecuteStatement');
+    }
+  }
+
+  /** DescribeStatement, long-polling up to `waitSeconds` when above 0. */
+  async describe(statementId: string, waitSeconds: number): Promise<DescribeStatementResponse> {
+    try {
+      return await this.client.send(
+        new DescribeStatementCommand({
+          Id: statementId,
+          WaitTimeSeconds: waitSeconds > 0 ? waitSeconds : undefined,
+        }),
+      );
+    } catch (error) {
+      return rethrowTransient(error, 'Redshift Data DescribeStatement');
+    }
+  }
+
+  /** One page of a statement's result. */
+  async resultPage(
+    statementId: string,
+    nextToken: string | undefined,
+  ): Promise<{
+    columns: ColumnMetadata[];
+    records: Field[][];
+    totalRows: number | undefined;
+    nextToken: string | undefined;
+  }> {
+    try {
+      const page = await this.client.send(
+        new GetStatementResultCommand({ Id: statementId, NextToken: nextToken }),
+      );
+      return {
+        columns: page.ColumnMetadata ?? [],
+        records: page.Records ?? [],
+        totalRows: page.TotalNumRows,
+        nextToken: page.NextToken || undefined,
+      };
+    } catch (error) {
+      return rethrowTransient(error, 'Redshift Data GetStatementResult');
+    }
+  }
+}

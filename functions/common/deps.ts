@@ -1,0 +1,45 @@
+import { dynamoDbDocumentClient, redshiftDataClient } from './clients.ts';
+import { type Config, loadConfig } from './config.ts';
+import { DataApi } from './data-api.ts';
+import { type Telemetry, telemetry } from './observability.ts';
+import { SessionStore } from './session-store.ts';
+
+/** What every core function works with; tests pass their own, the handlers the module's. */
+export interface StepDeps {
+  config: Config;
+  store: SessionStore;
+  dataApi: DataApi;
+  telemetry: Telemetry;
+  clock: () => Date;
+}
+
+export function createDeps(
+  config: Config,
+  overrides: Partial<Omit<StepDeps, 'config'>> = {},
+): StepDeps {
+  const clock = overrides.clock ?? (() => new Date());
+  return {
+    config,
+    clock,
+    telemetry: overrides.telemetry ?? telemetry,
+    dataApi: overrides.dataApi ?? new DataApi(redshiftDataClient),
+    store:
+      overrides.store ??
+      new SessionStore(
+        dynamoDbDocumentClient,
+        config.sessionsTableName,
+        {
+          keepAliveSeconds: config.sessionKeepAliveSeconds,
+          idleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
+          maxSessionsPerTenant: config.maxSessionsPerTenant,
+        },
+        clock,
+      ),
+  };
+}
+
+/**
+ * Built when a function's module is loaded, i.e. once per Lambda container: configuration errors
+ * stop the container at start-up, naming the variable, instead of failing the first query.
+ */
+export const defaultDeps: StepDeps = createDeps(loadConfig(process.env));

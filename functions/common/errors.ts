@@ -1,0 +1,158 @@
+/**
+ * Every error a Spectra function throws on purpose.
+ *
+ * The `name` of each class is a contract with `statemachine/query.asl.json`: Step Functions matches
+ * `ErrorEquals` against the name Lambda reports, which is `error.name`. The names are written as
+ * string literals (never `this.constructor.name`) because the bundles are minified and a minifier
+ * renames classes.
+ */
+
+/** Extra facts a failure carries into the execution's `Cause`. */
+export interface ErrorDetails {
+  statementId?: string;
+  /** The engine's own error text, as the Data API reports it in `DescribeStatement.Error`. */
+  redshiftError?: string;
+}
+
+/** Base class: never thrown itself, so that `instanceof SpectraError` means "thrown on purpose". */
+export abstract class SpectraError extends Error {
+  readonly details: ErrorDetails;
+
+  constructor(message: string, details: ErrorDetails = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.details = details;
+  }
+}
+
+/** The execution input broke the contract; nothing was touched. */
+export class InvalidInputError extends SpectraError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, {}, options);
+    this.name = 'InvalidInputError';
+  }
+}
+
+/** Redshift ran the statement and it failed (syntax error, permission denied, ...). */
+export class QueryFailedError extends SpectraError {
+  constructor(message: string, details: ErrorDetails = {}, options?: ErrorOptions) {
+    super(message, details, options);
+    this.name = 'QueryFailedError';
+  }
+}
+
+/** The statement was cancelled before it finished. */
+export class QueryAbortedError extends SpectraError {
+  constructor(message: string, details: ErrorDetails = {}, options?: ErrorOptions) {
+    super(message, details, options);
+    this.name = 'QueryAbortedError';
+  }
+}
+
+/**
+ * The Data API refused the cached session (expired, reclaimed, busy or unknown). The state machine
+ * catches it, drops the session record and resubmits on a new session.
+ */
+export class StaleSessionError extends SpectraError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, {}, options);
+    this.name = 'StaleSessionError';
+  }
+}
+
+/** Resubmitting on new sessions kept failing; the bound on resubmits was reached. */
+export class SessionUnavailableError extends SpectraError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, {}, options);
+    this.name = 'SessionUnavailableError';
+  }
+}
+
+/**
+ * Every session of the tenant's pool is leased and the pool is at its cap. Transient: the state
+ * machine retries it with backoff, since other executions release their leases within seconds.
+ */
+export class SessionPoolExhaustedError extends SpectraError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, {}, options);
+    this.name = 'SessionPoolExhaustedError';
+  }
+}
+
+/**
+ * An AWS dependency (Data API or DynamoDB) throttled or failed on the server side, and the SDK's
+ * own retries did not get through. Transient: the state machine retries it with backoff.
+ */
+export class TransientServiceError extends SpectraError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, {}, options);
+    this.name = 'TransientServiceError';
+  }
+}
+
+/** The names the state machine may match on, one per class above. */
+export const ERROR_NAMES = [
+  'InvalidInputError',
+  'QueryFailedError',
+  'QueryAbortedError',
+  'StaleSessionError',
+  'SessionUnavailableError',
+  'SessionPoolExhaustedError',
+  'TransientServiceError',
+] as const;
+
+export type SpectraErrorName = (typeof ERROR_NAMES)[number];
+
+/** A configuration value is missing or out of range; the function refuses to start. */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** Error names AWS services use for throttling, across the Data API, DynamoDB and Step Functions. */
+const THROTTLING_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+  'RequestThrottled',
+  'SlowDown',
+]);
+
+/** Network failures that mean "try again", not "this request is wrong". */
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+
+interface AwsErrorShape {
+  name?: string;
+  code?: string;
+  $fault?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/**
+ * Whether an error from an AWS SDK call is worth retrying later: throttling, a server-side fault,
+ * or the network. The SDK has already retried these; what is left is for the state machine.
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const e = error as Error & AwsErrorShape;
+  if (THROTTLING_NAMES.has(e.name)) return true;
+  if (e.code !== undefined && NETWORK_CODES.has(e.code)) return true;
+  if (e.name === 'TimeoutError') return true;
+  const status = e.$metadata?.httpStatusCode;
+  return e.$fault === 'server' || (status !== undefined && status >= 500);
+}
+
+/** Re-throws a transient AWS error as {@link TransientServiceError}; anything else unchanged. */
+export function rethrowTransient(error: unknown, operation: string): never {
+  if (isTransientAwsError(error)) {
+    const e = error as Error;
+    throw new TransientServiceError(`${operation} failed after retries: ${e.name}: ${e.message}`, {
+      cause: error,
+    });
+  }
+  throw error;
+}

@@ -1,0 +1,212 @@
+import { type ZodType, z } from 'zod';
+import { InvalidInputError } from './errors.ts';
+
+/** Limits of the execution input; the README's contract section lists the same. */
+export const INPUT_LIMITS = {
+  tenantIdPattern: /^[a-z][a-z0-9-]{0,62}$/,
+  /** The Data API refuses SQL text over 100 KB. */
+  sqlMaxBytes: 100 * 1024,
+  parameterNamePattern: /^[0-9a-zA-Z_]{1,128}$/,
+  maxParameters: 100,
+  parameterValueMaxBytes: 64 * 1024,
+  statementNameMaxLength: 500,
+} as const;
+
+const EXECUTION_INPUT_FIELDS = ['tenantId', 'sql', 'parameters', 'statementName'];
+
+const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+/** Describes a received value briefly, so an error can say what it got without echoing 100 KB. */
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') {
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    return `${JSON.stringify(shown)} (${value.length} characters)`;
+  }
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+const requiredString = (field: string, rule: string) =>
+  z.string({
+    error: (issue) =>
+      issue.input === undefined
+        ? `${field} is required`
+        : `${field} ${rule}; got ${describe(issue.input)}`,
+  });
+
+const sqlParameter = z.strictObject({
+  name: requiredString('parameters[].name', 'must be a string').regex(
+    INPUT_LIMITS.parameterNamePattern,
+    {
+      error: (issue) =>
+        `parameters[].name must be 1-128 letters, digits or "_" (how the SQL refers to it as :name); got ${describe(issue.input)}`,
+    },
+  ),
+  value: requiredString(
+    'parameters[].value',
+    'must be a string (the Data API passes every value as text)',
+  )
+    .min(1, { error: 'parameters[].value must not be empty: the Data API rejects empty values' })
+    .refine((value) => utf8Bytes(value) <= INPUT_LIMITS.parameterValueMaxBytes, {
+      error: `parameters[].value must be at most ${INPUT_LIMITS.parameterValueMaxBytes} bytes`,
+    }),
+});
+
+/** What a caller passes to StartExecution. Unknown keys are refused. */
+export const executionInputSchema = z.strictObject(
+  {
+    tenantId: requiredString('tenantId', 'must be a string').regex(INPUT_LIMITS.tenantIdPattern, {
+      error: (issue) =>
+        `tenantId must be 1-63 characters of lowercase letters, digits and "-", starting with a letter; got ${describe(issue.input)}`,
+    }),
+    sql: requiredString('sql', 'must be a string of SQL')
+      .refine((sql) => sql.trim() !== '', { error: 'sql must not be empty or only whitespace' })
+      .refine((sql) => utf8Bytes(sql) <= INPUT_LIMITS.sqlMaxBytes, {
+        error: (issue) =>
+          `sql must be at most ${INPUT_LIMITS.sqlMaxBytes} bytes (the Data API limit); got ${utf8Bytes(String(issue.input))} bytes`,
+      }),
+    parameters: z
+      .array(sqlParameter, {
+        error: (issue) =>
+          `parameters must be a list of {name, value}; got ${describe(issue.input)}`,
+      })
+      .max(INPUT_LIMITS.maxParameters, {
+        error: `parameters must have at most ${INPUT_LIMITS.maxParameters} items`,
+      })
+      .refine((list) => new Set(list.map((p) => p.name)).size === list.length, {
+        error: (issue) => {
+          const names = (issue.input as { name: string }[]).map((p) => p.name);
+          const repeated = names.filter((name, i) => names.indexOf(name) !== i);
+          return `parameters must have unique names; repeated: ${[...new Set(repeated)].join(', ')}`;
+        },
+      })
+      .optional(),
+    statementName: requiredString('statementName', 'must be a string')
+      .min(1, { error: 'statementName must not be empty' })
+      .max(INPUT_LIMITS.statementNameMaxLength, {
+        error: `statementName must be at most ${INPUT_LIMITS.statementNameMaxLength} characters`,
+      })
+      .optional(),
+  },
+  {
+    error: (issue) =>
+      `the input must be a JSON object with tenantId and sql; got ${describe(issue.input)}`,
+  },
+);
+
+export type ExecutionInput = z.infer<typeof executionInputSchema>;
+export type SqlParameter = z.infer<typeof sqlParameter>;
+
+function fieldOf(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (text, key) =>
+      typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
+    '',
+  );
+}
+
+/**
+ * Validates the execution input. Every problem is named with its field and what the field allows,
+ * all of them at once, so a caller fixes the input in one round.
+ *
+ * @throws {InvalidInputError} when the input breaks the contract.
+ */
+export function parseExecutionInput(input: unknown): ExecutionInput {
+  const result = executionInputSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const where = issue.path.length === 0 ? 'the input' : fieldOf(issue.path);
+      const allowed = issue.path.length === 0 ? EXECUTION_INPUT_FIELDS : ['name', 'value'];
+      return `${where} has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: ${allowed.join(', ')}`;
+    }
+    // Messages of array items say "parameters[]"; put the index in.
+    const field = fieldOf(issue.path);
+    return field.startsWith('parameters[')
+      ? issue.message.replace(/^parameters\[\]\.\w+/, field)
+      : issue.message;
+  });
+  throw new InvalidInputError(`Invalid input: ${problems.join('; ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The state the workflow carries from step to step. Each function validates the part it reads, so
+// a definition edited by hand fails loudly at the step that got the wrong shape.
+// ---------------------------------------------------------------------------------------------
+
+export const statementStatusSchema = z.enum([
+  'SUBMITTED',
+  'PICKED',
+  'STARTED',
+  'FINISHED',
+  'FAILED',
+  'ABORTED',
+]);
+export type StatementStatus = z.infer<typeof statementStatusSchema>;
+
+export const querySchema = z.object({
+  tenantId: z.string(),
+  dbUser: z.string(),
+  sql: z.string(),
+  parameters: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
+  statementName: z.string().optional(),
+});
+
+export const sessionRefSchema = z.object({
+  /** null: no session yet (SubmitQuery opens one) or the query runs without one. */
+  sessionId: z.string().nullable(),
+  reused: z.boolean(),
+  /** When the Data API opened the session; its life is capped at 24 hours from then. */
+  createdAt: z.string().optional(),
+  /** true when the Data API's session limit forced this query to run without a session. */
+  sessionless: z.boolean().optional(),
+});
+
+export const statementSchema = z.object({
+  statementId: z.string(),
+  status: statementStatusSchema,
+  /** Seconds the Wait state waits before the next poll; 0 goes straight back to PollStatus. */
+  waitSeconds: z.number().int().min(0),
+  polls: z.number().int().min(0),
+  hasResultSet: z.boolean().optional(),
+  resultRows: z.number().optional(),
+  /** When the statement ended, on the Data API's clock (ISO 8601). */
+  finishedAt: z.string().optional(),
+  error: z.string().optional(),
+});
+
+/** A Catch puts the caught error here: `{Error, Cause}` as Step Functions reports it. */
+export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+
+export const queryStateSchema = z.object({
+  executionArn: z.string(),
+  query: querySchema,
+  session: sessionRefSchema,
+  /** Counts submissions; part of the ClientToken, so a retried Lambda resends the same token. */
+  submitAttempt: z.number().int().min(0),
+  /** Resubmissions after a stale session; bounded. */
+  resubmits: z.number().int().min(0),
+  statement: statementSchema.optional(),
+  error: caughtErrorSchema.optional(),
+});
+
+export type Query = z.infer<typeof querySchema>;
+export type SessionRef = z.infer<typeof sessionRefSchema>;
+export type StatementState = z.infer<typeof statementSchema>;
+export type QueryState = z.infer<typeof queryStateSchema>;
+export type CaughtError = z.infer<typeof caughtErrorSchema>;
+
+/**
+ * Parses what the state machine handed a step. A mismatch here is a defect in the definition, not
+ * bad user input, so it throws a plain `Error` (no retry, no catch by name).
+ */
+export function parseStepInput<T>(schema: ZodType<T>, input: unknown, step: string): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map(
+    (issue) => `${fieldOf(issue.path) || '(root)'}: ${issue.message}`,
+  );
+  throw new Error(`${step} received a state it cannot read: ${problems.join('; ')}`);
+}

@@ -1,0 +1,399 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  paginateQuery,
+  paginateScan,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { rethrowTransient, SessionPoolExhaustedError } from './errors.ts';
+
+/**
+ * The leased pool of Data API sessions, one DynamoDB item per session.
+ *
+ * A Data API session runs one statement at a time, so a session is handed to one execution at a
+ * time through a lease: a conditional update from IDLE to LEASED that only one writer can win.
+ * A tenant's pool (per tenant and db user) is one partition, read with one strongly consistent
+ * Query. Only single-item conditional writes are used: no transactions.
+ */
+
+export type SessionState = 'IDLE' | 'LEASED';
+
+/** A session item as stored. Timestamps are ISO 8601 UTC strings, which compare in time order. */
+export interface SessionRecord {
+  pool_id: string;
+  session_id: string;
+  tenant_id: string;
+  db_user: string;
+  created_at: string;
+  last_used_at: string;
+  /** When the Data API closes the session: keep-alive after the last statement, capped at 24 h. */
+  expires_at: string;
+  /** Epoch seconds for DynamoDB TTL, which deletes late; reads check expiry themselves. */
+  ttl: number;
+  state: SessionState;
+  lease_owner?: string;
+  lease_expires_at?: string;
+}
+
+export interface SessionPolicy {
+  keepAliveSeconds: number;
+  idleTimeoutSeconds: number;
+  maxSessionsPerTenant: number;
+}
+
+/** A session is reused only if it stays open at least this much longer: time to submit on it. */
+export const REUSE_MARGIN_SECONDS = 30;
+/** The Data API force-closes a session 24 hours after it was opened. */
+export const MAX_SESSION_AGE_SECONDS = 24 * 60 * 60;
+/**
+ * How long a lease holds without renewal. PollStatus renews it on every poll (at most ~30 s
+ * apart), so only a lease whose execution vanished runs out, and then the session returns to the
+ * pool on its own.
+ */
+export const LEASE_SECONDS = 300;
+
+export type AcquireResult =
+  | { kind: 'hit'; session: SessionRecord; expiredRemoved: number }
+  | { kind: 'miss'; expiredRemoved: number };
+
+const iso = (date: Date) => date.toISOString();
+const plusSeconds = (date: Date | string, seconds: number) =>
+  new Date(new Date(date).getTime() + seconds * 1000);
+const epochSeconds = (date: Date | string) => Math.ceil(new Date(date).getTime() / 1000);
+// ISO strings of one format compare in time order.
+const laterOf = (a: string, b: string) => (a > b ? a : b);
+const earlierOf = (a: string, b: string) => (a < b ? a : b);
+
+export function poolIdOf(tenantId: string, dbUser: string): string {
+  return `${tenantId}#${dbUser}`;
+}
+
+export class SessionStore {
+  constructor(
+    private readonly ddb: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly policy: SessionPolicy,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** When a session stops being worth reusing: Data API expiry or Spectra's idle timeout. */
+  usableUntil(record: SessionRecord): Date {
+    const byKeepAlive = plusSeconds(record.expires_at, -REUSE_MARGIN_SECONDS);
+    const byIdle = plusSeconds(record.last_used_at, this.policy.idleTimeoutSeconds);
+    return byKeepAlive < byIdle ? byKeepAlive : byIdle;
+  }
+
+  isLeaseLive(record: SessionRecord, now: Date): boolean {
+    return (
+      record.state === 'LEASED' &&
+      record.lease_expires_at !== undefined &&
+      record.lease_expires_at > iso(now)
+    );
+  }
+
+  isExpired(record: SessionRecord, now: Date): boolean {
+    return this.usableUntil(record) <= now;
+  }
+
+  /** Every session of one tenant and db user, strongly consistent. */
+  async listPool(tenantId: string, dbUser: string): Promise<SessionRecord[]> {
+    const records: SessionRecord[] = [];
+    try {
+      const pages = paginateQuery(
+        { client: this.ddb },
+        {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pool_id = :pool',
+          ExpressionAttributeValues: { ':pool': poolIdOf(tenantId, dbUser) },
+          ConsistentRead: true,
+        },
+      );
+      for await (const page of pages) records.push(...((page.Items ?? []) as SessionRecord[]));
+    } catch (error) {
+      rethrowTransient(error, 'DynamoDB Query');
+    }
+    return records;
+  }
+
+  /**
+   * Leases an idle, unexpired session of the pool to `owner` (an execution ARN), the most recently
+   * used first, since it is the one most surely still open. A lost race moves on to the next one.
+   * Expired records met on the way are deleted.
+   *
+   * Retry-safe: if `owner` already holds a lease in the pool (a retried invocation), that session
+   * is returned again instead of leasing a second one.
+   *
+   * @throws {SessionPoolExhaustedError} when every session is leased and the pool is at its cap.
+   */
+  async acquire(tenantId: string, dbUser: string, owner: string): Promise<AcquireResult> {
+    const now = this.clock();
+    const pool = await this.listPool(tenantId, dbUser);
+
+    const alreadyMine = pool.find((r) => r.state === 'LEASED' && r.lease_owner === owner);
+    if (alreadyMine) return { kind: 'hit', session: alreadyMine, expiredRemoved: 0 };
+
+    const expired = pool.filter((r) => !this.isLeaseLive(r, now) && this.isExpired(r, now));
+    let expiredRemoved = 0;
+    for (const record of expired) {
+      if (await this.deleteIfUnchanged(record, now)) expiredRemoved++;
+    }
+
+    const candidates = pool
+      .filter((r) => !this.isLeaseLive(r, now) && !this.isExpired(r, now))
+      .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
+    for (const candidate of candidates) {
+      const leased = await this.tryLease(candidate, owner, now);
+      if (leased) return { kind: 'hit', session: leased, expiredRemoved };
+    }
+
+    // Sessions still open: leased ones, and idle ones that a racing execution just took from us.
+    const held = pool.length - expired.length;
+    if (held >= this.policy.maxSessionsPerTenant) {
+      throw new SessionPoolExhaustedError(
+        `Tenant ${tenantId} holds ${held} sessions, all leased; the cap is ${this.policy.maxSessionsPerTenant} (SPECTRA_MAX_SESSIONS_PER_TENANT)`,
+      );
+    }
+    return { kind: 'miss', expiredRemoved };
+  }
+
+  private async tryLease(
+    record: SessionRecord,
+    owner: string,
+    now: Date,
+  ): Promise<SessionRecord | undefined> {
+    const leaseExpiresAt = iso(plusSeconds(now, LEASE_SECONDS));
+    try {
+      const result = await this.ddb.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pool_id: record.pool_id, session_id: record.session_id },
+          // Idle, or leased by an execution that stopped renewing; and not refreshed meanwhile.
+          ConditionExpression:
+            'attribute_exists(session_id) AND (#state = :idle OR lease_expires_at < :now) AND last_used_at = :seenLastUsed',
+          UpdateExpression:
+            'SET #state = :leased, lease_owner = :owner, lease_expires_at = :leaseExpires, #ttl = :ttl',
+          ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':idle': 'IDLE',
+            ':leased': 'LEASED',
+            ':now': iso(now),
+            ':seenLastUsed': record.last_used_at,
+            ':owner': owner,
+            ':leaseExpires': leaseExpiresAt,
+            ':ttl': epochSeconds(laterOf(record.expires_at, leaseExpiresAt)),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes as SessionRecord;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      return rethrowTransient(error, 'DynamoDB UpdateItem (lease)');
+    }
+  }
+
+  private async deleteIfUnchanged(record: SessionRecord, now: Date): Promise<boolean> {
+    try {
+      await this.ddb.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pool_id: record.pool_id, session_id: record.session_id },
+          ConditionExpression:
+            'last_used_at = :seenLastUsed AND (#state = :idle OR lease_expires_at < :now)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':seenLastUsed': record.last_used_at,
+            ':idle': 'IDLE',
+            ':now': iso(now),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return rethrowTransient(error, 'DynamoDB DeleteItem (expired session)');
+    }
+  }
+
+  /**
+   * Records a session the Data API just opened for `owner`, already leased to it. Idempotent for
+   * the same owner, so a retried SubmitQuery that got the same session back writes it again.
+   */
+  async recordNewSession(
+    tenantId: string,
+    dbUser: string,
+    sessionId: string,
+    owner: string,
+  ): Promise<SessionRecord> {
+    const now = this.clock();
+    const leaseExpiresAt = iso(plusSeconds(now, LEASE_SECONDS));
+    // Provisional: the keep-alive really counts from the end of the statement now running, which
+    // release() records; until then this is the earliest the session can close.
+    const expiresAt = iso(plusSeconds(now, this.policy.keepAliveSeconds));
+    const record: SessionRecord = {
+      pool_id: poolIdOf(tenantId, dbUser),
+      session_id: sessionId,
+      tenant_id: tenantId,
+      db_user: dbUser,
+      created_at: iso(now),
+      last_used_at: iso(now),
+      expires_at: expiresAt,
+      ttl: epochSeconds(laterOf(expiresAt, leaseExpiresAt)),
+      state: 'LEASED',
+      lease_owner: owner,
+      lease_expires_at: leaseExpiresAt,
+    };
+    try {
+      await this.ddb.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: record,
+          ConditionExpression: 'attribute_not_exists(session_id) OR lease_owner = :owner',
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        // The Data API never hands one session id to two statements that did not share a token.
+        throw new Error(`Session ${sessionId} is already recorded for another execution`, {
+          cause: error,
+        });
+      }
+      rethrowTransient(error, 'DynamoDB PutItem (new session)');
+    }
+    return record;
+  }
+
+  /** Extends `owner`'s lease; false when the lease is no longer `owner`'s. */
+  async renewLease(
+    tenantId: string,
+    dbUser: string,
+    sessionId: string,
+    owner: string,
+  ): Promise<boolean> {
+    const leaseExpiresAt = iso(plusSeconds(this.clock(), LEASE_SECONDS));
+    return this.conditionalUpdate(
+      {
+        Key: { pool_id: poolIdOf(tenantId, dbUser), session_id: sessionId },
+        ConditionExpression: '#state = :leased AND lease_owner = :owner',
+        UpdateExpression: 'SET lease_expires_at = :leaseExpires, #ttl = :ttl',
+        ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':leased': 'LEASED',
+          ':owner': owner,
+          ':leaseExpires': leaseExpiresAt,
+          // The session stays open at least until the lease ends, since a statement is running.
+          ':ttl': epochSeconds(leaseExpiresAt),
+        },
+      },
+      'DynamoDB UpdateItem (renew lease)',
+    );
+  }
+
+  /**
+   * Returns the session to the pool. The keep-alive restarts at `statementEndedAt` (the Data API's
+   * own clock) but never past 24 hours from `createdAt`. False when `owner` held no lease on it
+   * (already released, or the record is gone), which makes a repeated release harmless.
+   */
+  async release(
+    session: { tenantId: string; dbUser: string; sessionId: string; createdAt: string },
+    owner: string,
+    statementEndedAt?: string,
+  ): Promise<boolean> {
+    const now = this.clock();
+    const endedAt = statementEndedAt && statementEndedAt < iso(now) ? statementEndedAt : iso(now);
+    const byKeepAlive = iso(plusSeconds(endedAt, this.policy.keepAliveSeconds));
+    const byAge = iso(plusSeconds(session.createdAt, MAX_SESSION_AGE_SECONDS));
+    const expiresAt = earlierOf(byKeepAlive, byAge);
+    return this.conditionalUpdate(
+      {
+        Key: { pool_id: poolIdOf(session.tenantId, session.dbUser), session_id: session.sessionId },
+        ConditionExpression: '#state = :leased AND lease_owner = :owner',
+        UpdateExpression:
+          'SET #state = :idle, last_used_at = :endedAt, expires_at = :expiresAt, #ttl = :ttl REMOVE lease_owner, lease_expires_at',
+        ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':leased': 'LEASED',
+          ':idle': 'IDLE',
+          ':owner': owner,
+          ':endedAt': endedAt,
+          ':expiresAt': expiresAt,
+          ':ttl': epochSeconds(expiresAt),
+        },
+      },
+      'DynamoDB UpdateItem (release)',
+    );
+  }
+
+  /** Drops a session the Data API refused. False when the record was already gone. */
+  async invalidate(
+    tenantId: string,
+    dbUser: string,
+    sessionId: string,
+    owner: string,
+  ): Promise<boolean> {
+    try {
+      await this.ddb.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pool_id: poolIdOf(tenantId, dbUser), session_id: sessionId },
+          // Only the lease holder drops it: another execution may have leased it after our lease lapsed.
+          ConditionExpression:
+            'attribute_exists(session_id) AND (lease_owner = :owner OR #state = :idle)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':owner': owner, ':idle': 'IDLE' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return rethrowTransient(error, 'DynamoDB DeleteItem (invalidate)');
+    }
+  }
+
+  /**
+   * Deletes every record whose session can no longer be reused and that no live lease holds.
+   * DynamoDB TTL does the same eventually (within days); this keeps the table exact.
+   *
+   * @returns how many records were deleted.
+   */
+  async cleanupExpiredSessions(): Promise<number> {
+    const now = this.clock();
+    let deleted = 0;
+    try {
+      const pages = paginateScan(
+        { client: this.ddb },
+        { TableName: this.tableName, ConsistentRead: true },
+      );
+      for await (const page of pages) {
+        for (const record of (page.Items ?? []) as SessionRecord[]) {
+          if (
+            !this.isLeaseLive(record, now) &&
+            this.isExpired(record, now) &&
+            (await this.deleteIfUnchanged(record, now))
+          ) {
+            deleted++;
+          }
+        }
+      }
+    } catch (error) {
+      rethrowTransient(error, 'DynamoDB Scan (cleanup)');
+    }
+    return deleted;
+  }
+
+  private async conditionalUpdate(
+    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
+    operation: string,
+  ): Promise<boolean> {
+    try {
+      await this.ddb.send(new UpdateCommand({ TableName: this.tableName, ...input }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return rethrowTransient(error, operation);
+    }
+  }
+}

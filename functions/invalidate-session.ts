@@ -1,0 +1,59 @@
+import middy from '@middy/core';
+import { defaultDeps, type StepDeps } from '#common/deps';
+import { SessionUnavailableError } from '#common/errors';
+import { countSession, powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import { parseStepInput, type QueryState, queryStateSchema } from '#common/schemas';
+
+/** How many times one execution resubmits after a stale session before it gives up. */
+export const MAX_RESUBMITS = 2;
+
+/**
+ * Runs when SubmitQuery reported a stale session: deletes the session's record so that no other
+ * execution leases it, and sends the query back to SubmitQuery without a session, which opens a
+ * new one. The `submitAttempt` moves on, so the resubmission gets a new ClientToken.
+ *
+ * @throws {SessionUnavailableError} after {@link MAX_RESUBMITS} resubmissions.
+ */
+export async function invalidateSession(
+  event: unknown,
+  deps: StepDeps = defaultDeps,
+): Promise<QueryState> {
+  const state = parseStepInput(queryStateSchema, event, 'InvalidateSession');
+  const { query, session } = state;
+  tagInvocation(deps.telemetry, {
+    tenantId: query.tenantId,
+    executionArn: state.executionArn,
+    sessionId: session.sessionId,
+  });
+
+  if (session.sessionId !== null) {
+    const deleted = await deps.store.invalidate(
+      query.tenantId,
+      query.dbUser,
+      session.sessionId,
+      state.executionArn,
+    );
+    countSession(deps.telemetry, 'SessionInvalidated');
+    deps.telemetry.logger.warn('Dropped a session the Data API refused', {
+      reason: state.error?.Cause,
+      recordDeleted: deleted,
+    });
+  }
+  if (state.resubmits >= MAX_RESUBMITS) {
+    throw new SessionUnavailableError(
+      `The Data API refused ${state.resubmits + 1} sessions in a row for tenant ${query.tenantId}; gave up after ${MAX_RESUBMITS} resubmissions`,
+    );
+  }
+  return {
+    ...state,
+    session: { sessionId: null, reused: false },
+    submitAttempt: state.submitAttempt + 1,
+    resubmits: state.resubmits + 1,
+    statement: undefined,
+    error: undefined,
+  };
+}
+
+export const handler = middy<unknown, QueryState>()
+  .use(powertoolsMiddlewares)
+  .handler((event) => invalidateSession(event));

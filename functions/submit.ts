@@ -1,0 +1,146 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import {
+  type Connection,
+  clientTokenFor,
+  type ExecuteOutcome,
+  type ExecuteRequest,
+} from '#common/data-api';
+import { defaultDeps, type StepDeps } from '#common/deps';
+import { countSession, powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import {
+  longPollSeconds,
+  nextWaitSeconds,
+  SUBMIT_WAIT_SECONDS,
+  TERMINAL_STATUSES,
+} from '#common/polling';
+import {
+  parseStepInput,
+  type QueryState,
+  queryStateSchema,
+  type SessionRef,
+} from '#common/schemas';
+
+/**
+ * Submits the tenant's SQL to the Data API: on the leased session when AcquireSession found one
+ * (only `Sql` and `SessionId` are sent), otherwise on a new session that is recorded in the pool,
+ * leased to this execution. Long-polls briefly so that a short query ends inside this step.
+ *
+ * When the Data API is at its session limit (`ActiveSessionsExceededException`) the query runs
+ * without a session instead of failing.
+ *
+ * @returns the state with `statement` (id, status, how long to wait) and the session used.
+ * @throws {StaleSessionError} when the Data API refuses the reused session.
+ * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
+ */
+export async function submitQuery(
+  event: unknown,
+  deps: StepDeps = defaultDeps,
+  remainingMs?: number,
+): Promise<QueryState> {
+  const state = parseStepInput(queryStateSchema, event, 'SubmitQuery');
+  const { query, session } = state;
+  const { config, dataApi, telemetry } = deps;
+  tagInvocation(telemetry, {
+    tenantId: query.tenantId,
+    executionArn: state.executionArn,
+    sessionId: session.sessionId,
+  });
+
+  const connection: Connection = {
+    target: config.target,
+    database: config.database,
+    dbUser: query.dbUser,
+    secretArn: config.secretArn,
+  };
+  const waitSeconds = longPollSeconds(SUBMIT_WAIT_SECONDS, remainingMs);
+  // One token for every call of this submission, whichever session mode it ends up using: if the
+  // session-limit fallback ran the statement and the Lambda is then retried, the retry's first
+  // call (opening a session again) gets the statement that already ran instead of a second one.
+  const clientToken = clientTokenFor(state.executionArn, state.submitAttempt);
+  const request = (mode: ExecuteRequest['session']): ExecuteRequest => ({
+    sql: query.sql,
+    parameters: query.parameters,
+    statementName: query.statementName,
+    clientToken,
+    waitSeconds,
+    session: mode,
+    connection,
+  });
+
+  const started = Date.now();
+  let outcome: ExecuteOutcome;
+  let nextSession: SessionRef;
+  if (session.sessionId !== null) {
+    outcome = await dataApi.execute(request({ reuse: session.sessionId }));
+    nextSession = session;
+  } else {
+    try {
+      outcome = await dataApi.execute(
+        request({ open: { keepAliveSeconds: config.sessionKeepAliveSeconds } }),
+      );
+    } catch (error) {
+      if (!(error instanceof Error) || error.name !== 'ActiveSessionsExceededException')
+        throw error;
+      countSession(telemetry, 'SessionLimitReached');
+      telemetry.logger.warn(
+        'The Data API is at its session limit; running this query without a session',
+        {
+          error: error.message,
+        },
+      );
+      outcome = await dataApi.execute(request('none'));
+    }
+    nextSession = await recordOpenedSession(state, outcome, deps);
+  }
+  const elapsedMs = Date.now() - started;
+
+  const status = outcome.status ?? 'SUBMITTED';
+  telemetry.logger.info('Submitted statement', {
+    statementId: outcome.statementId,
+    sessionId: nextSession.sessionId,
+    sessionReused: nextSession.reused,
+    status,
+  });
+  let failure: { error?: string; finishedAt?: string } = {};
+  if (status === 'FAILED' || status === 'ABORTED') {
+    // ExecuteStatement does not say why; DescribeStatement does.
+    const described = await dataApi.describe(outcome.statementId, 0);
+    failure = { error: described.Error, finishedAt: described.UpdatedAt?.toISOString() };
+  }
+  return {
+    ...state,
+    session: nextSession,
+    error: undefined,
+    statement: {
+      statementId: outcome.statementId,
+      status,
+      waitSeconds: TERMINAL_STATUSES.has(status) ? 0 : nextWaitSeconds(waitSeconds, elapsedMs, 0),
+      polls: 0,
+      hasResultSet: outcome.hasResultSet,
+      ...failure,
+    },
+  };
+}
+
+async function recordOpenedSession(
+  state: QueryState,
+  outcome: ExecuteOutcome,
+  deps: StepDeps,
+): Promise<SessionRef> {
+  if (outcome.sessionId === undefined) return { sessionId: null, reused: false, sessionless: true };
+  const record = await deps.store.recordNewSession(
+    state.query.tenantId,
+    state.query.dbUser,
+    outcome.sessionId,
+    state.executionArn,
+  );
+  countSession(deps.telemetry, 'SessionCreated');
+  return { sessionId: outcome.sessionId, reused: false, createdAt: record.created_at };
+}
+
+export const handler = middy<unknown, QueryState, Error, Context>()
+  .use(powertoolsMiddlewares)
+  .handler((event, context) =>
+    submitQuery(event, defaultDeps, context.getRemainingTimeInMillis?.()),
+  );

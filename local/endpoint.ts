@@ -1,0 +1,214 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type AwsJsonService, AwsServiceError, writeAwsError, writeJson } from './aws-json.ts';
+
+/**
+ * The local stack's one HTTP endpoint. Every request is routed by its `X-Amz-Target` header
+ * (`RedshiftData.*`, `AWSStepFunctions.*`, `DynamoDB_20120810.*`), which is how the AWS SDKs and
+ * the AWS CLI address JSON-protocol services, so one `AWS_ENDPOINT_URL` serves them all.
+ * Signatures are not checked: any credentials work.
+ *
+ * Calls are counted per target, and the test controls can make the next calls of a target fail
+ * or add latency to it, for any of the services.
+ */
+
+/** A service mounted as a plain Node request listener (dynalite is one). */
+export interface RawService {
+  targetPrefix: string;
+  contentType: string;
+  listener: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+export interface InjectedFault {
+  /** `Prefix.Operation`, e.g. `RedshiftData.ExecuteStatement`. */
+  target: string;
+  error: string;
+  message: string;
+  statusCode: number;
+  remaining: number;
+}
+
+/** What the test controls change and read; shared by every service behind the endpoint. */
+export class TrafficControls {
+  readonly counters = new Map<string, number>();
+  readonly faults: InjectedFault[] = [];
+  readonly latencyMs = new Map<string, number>();
+  readonly faultsInjected = new Map<string, number>();
+
+  count(target: string): void {
+    this.counters.set(target, (this.counters.get(target) ?? 0) + 1);
+  }
+
+  /** The fault to answer this call with, if one is armed for its target. */
+  takeFault(target: string): AwsServiceError | undefined {
+    const fault = this.faults.find((f) => f.target === target && f.remaining > 0);
+    if (!fault) return undefined;
+    fault.remaining--;
+    this.faultsInjected.set(
+      `${target}:${fault.error}`,
+      (this.faultsInjected.get(`${target}:${fault.error}`) ?? 0) + 1,
+    );
+    return new AwsServiceError(fault.error, fault.message, fault.statusCode);
+  }
+
+  async delay(target: string): Promise<void> {
+    const ms = this.latencyMs.get(target) ?? 0;
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  reset(): void {
+    this.counters.clear();
+    this.faults.length = 0;
+    this.latencyMs.clear();
+    this.faultsInjected.clear();
+  }
+}
+
+export interface EndpointOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  services: AwsJsonService[];
+  rawServices?: RawService[];
+  controls?: TrafficControls;
+  /** Requests under `/_spectra/`; loopback callers only. */
+  controlRoutes?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void>;
+}
+
+export interface Endpoint {
+  server: Server;
+  url: string;
+  port: number;
+  controls: TrafficControls;
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const isLoopback = (address: string | undefined) =>
+  address !== undefined &&
+  (address.startsWith('127.') || address === '::1' || address === '::ffff:127.0.0.1');
+
+export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
+  const controls = options.controls ?? new TrafficControls();
+  const services = new Map(options.services.map((s) => [s.targetPrefix, s]));
+  const raw = new Map((options.rawServices ?? []).map((s) => [s.targetPrefix, s]));
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) {
+        writeAwsError(
+          res,
+          new AwsServiceError('InternalServerException', String(error), 500),
+          'application/x-amz-json-1.1',
+        );
+      }
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path.startsWith('/_spectra/')) {
+      if (!isLoopback(req.socket.remoteAddress)) {
+        writeJson(
+          res,
+          403,
+          { message: 'Test controls answer only loopback callers' },
+          'application/json',
+        );
+        return;
+      }
+      const body = await readBody(req);
+      if (options.controlRoutes) await options.controlRoutes(req, res, body);
+      else
+        writeJson(res, 404, { message: 'No test controls on this endpoint' }, 'application/json');
+      return;
+    }
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const [prefix = '', operation = ''] = target.split('.');
+
+    const rawService = raw.get(prefix);
+    if (rawService) {
+      controls.count(target);
+      await controls.delay(target);
+      const fault = controls.takeFault(target);
+      if (fault) {
+        await readBody(req);
+        writeAwsError(res, fault, rawService.contentType);
+        return;
+      }
+      rawService.listener(req, res);
+      return;
+    }
+
+    const service = services.get(prefix);
+    const body = await readBody(req);
+    if (!service || req.method !== 'POST' || operation === '') {
+      writeAwsError(
+        res,
+        new AwsServiceError(
+          'UnknownOperationException',
+          target ? `Unknown operation ${target}` : 'Missing X-Amz-Target header',
+        ),
+        'application/x-amz-json-1.1',
+      );
+      return;
+    }
+    controls.count(target);
+    await controls.delay(target);
+    const fault = controls.takeFault(target);
+    if (fault) {
+      writeAwsError(res, fault, service.contentType);
+      return;
+    }
+    let input: Record<string, unknown>;
+    try {
+      const parsed: unknown = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new Error('not an object');
+      input = parsed as Record<string, unknown>;
+    } catch {
+      writeAwsError(
+        res,
+        new AwsServiceError('SerializationException', 'The request body is not a JSON object'),
+        service.contentType,
+      );
+      return;
+    }
+    try {
+      const output = await service.handle(operation, input);
+      writeJson(res, 200, output, service.contentType);
+    } catch (error) {
+      const awsError =
+        error instanceof AwsServiceError
+          ? error
+          : new AwsServiceError(
+              'InternalServerException',
+              error instanceof Error ? error.message : String(error),
+              500,
+            );
+      writeAwsError(res, awsError, service.contentType);
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    controls,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(options.services.map((s) => s.close?.()));
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import './polyfill.ts';
+import { readFileSync } from 'node:fs';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  ExecutionTimeoutError,
+  StateMachine,
+} from 'aws-local-stepfunctions';
+import type { FunctionName } from '../../functions/catalog.ts';
+import {
+  functionsByTaskState,
+  invokeLocally,
+  type LambdaHandler,
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  localSubstitutions,
+  substituteDefinition,
+} from './lambda-invoker.ts';
+
+/** One event of the engine's log (the library does not export the type). */
+export type EventLog =
+  ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+/** The one definition, as the CDK app deploys it, with the local function ARNs substituted in. */
+export const QUERY_DEFINITION_PATH = new URL('../../statemachine/query.asl.json', import.meta.url);
+
+export function loadLocalDefinition(path: URL = QUERY_DEFINITION_PATH) {
+  return JSON.parse(substituteDefinition(readFileSync(path, 'utf8'), localSubstitutions()));
+}
+
+export const stateMachineArn = (name: string) =>
+  `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
+export const executionArnOf = (stateMachineName: string, executionName: string) =>
+  `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${stateMachineName}:${executionName}`;
+
+/** Called around every Lambda invocation; the local stack counts and injects faults through it. */
+export type InvocationHook = (call: {
+  stateName: string;
+  functionName: FunctionName;
+  payload: unknown;
+  invoke: () => Promise<unknown>;
+}) => Promise<unknown>;
+
+export interface LocalExecutionOptions {
+  stateMachineName: string;
+  executionName: string;
+  input: unknown;
+  handlers: Record<FunctionName, LambdaHandler>;
+  /** Milliseconds per Wait state name; 0 skips the wait. */
+  waitTimeOverrides?: Record<string, number>;
+  /** Milliseconds per retried state name; 0 retries at once. */
+  retryIntervalOverrides?: Record<string, number>;
+  onInvoke?: InvocationHook;
+}
+
+export type ExecutionOutcome =
+  | { status: 'SUCCEEDED'; output: unknown }
+  | { status: 'FAILED'; error: string; cause: string }
+  | { status: 'ABORTED' }
+  | { status: 'TIMED_OUT' };
+
+export interface LocalExecution {
+  executionArn: string;
+  /** Settles when the execution ends; never rejects. */
+  outcome: Promise<ExecutionOutcome>;
+  /** The engine's events, in order, as they happen. */
+  events: EventLog[];
+  abort: () => void;
+}
+
+/**
+ * Runs one execution of a definition with aws-local-stepfunctions, each Task invoking the real
+ * Middy handler in process.
+ */
+export function startLocalExecution(
+  definition: object,
+  options: LocalExecutionOptions,
+): LocalExecution {
+  const tasks = functionsByTaskState(definition as Parameters<typeof functionsByTaskState>[0]);
+  const executionArn = executionArnOf(options.stateMachineName, options.executionName);
+  const taskResourceLocalHandlers = Object.fromEntries(
+    Object.entries(tasks).map(([stateName, functionName]) => [
+      stateName,
+      // biome-ignore lint/suspicious/noExplicitAny: the engine types payloads as its own JSONValue.
+      async (input: any) => {
+        const payload = input?.Payload;
+        const invoke = () => invokeLocally(functionName, options.handlers[functionName], payload);
+        return options.onInvoke
+          ? options.onInvoke({ stateName, functionName, payload, invoke })
+          : invoke();
+      },
+    ]),
+  );
+  // biome-ignore lint/suspicious/noExplicitAny: the engine's definition type is stricter than JSON.parse's result.
+  const machine = new StateMachine(definition as any, {
+    validationOptions: { checkPaths: true, checkArn: true },
+  });
+  const run = machine.run(options.input as never, {
+    overrides: {
+      // biome-ignore lint/suspicious/noExplicitAny: see above.
+      taskResourceLocalHandlers: taskResourceLocalHandlers as any,
+      waitTimeOverrides: options.waitTimeOverrides,
+      retryIntervalOverrides: options.retryIntervalOverrides,
+    },
+    context: {
+      Execution: { Id: executionArn, Name: options.executionName },
+      StateMachine: {
+        Id: stateMachineArn(options.stateMachineName),
+        Name: options.stateMachineName,
+      },
+    },
+  });
+  const events: EventLog[] = [];
+  const collected = (async () => {
+    for await (const event of run.eventLogs) events.push(event);
+  })();
+  const outcome = run.result
+    .then((output): ExecutionOutcome => ({ status: 'SUCCEEDED', output }))
+    .catch((error: unknown): ExecutionOutcome => {
+      if (error instanceof ExecutionAbortedError) return { status: 'ABORTED' };
+      if (error instanceof ExecutionTimeoutError) return { status: 'TIMED_OUT' };
+      if (error instanceof ExecutionError) {
+        const cause = (error as ExecutionError & { cause?: { name?: string; message?: string } })
+          .cause;
+        return {
+          status: 'FAILED',
+          error: cause?.name ?? 'States.Runtime',
+          cause: cause?.message ?? '',
+        };
+      }
+      return { status: 'FAILED', error: 'States.Runtime', cause: String(error) };
+    })
+    .then(async (result) => {
+      await Promise.race([collected, new Promise((r) => setTimeout(r, 50))]);
+      return result;
+    });
+  return { executionArn, outcome, events, abort: run.abort };
+}
