@@ -14,5 +14,14 @@ export const FUNCTIONS = [
 
 export type FunctionName = (typeof FUNCTIONS)[number]['name'];
 
+/**
+ * Functions outside the workflow: one on a schedule, one on executions that end ABORTED or
+ * TIMED_OUT (a stopped execution runs no Catch, so it cancels the statement and frees the lease).
+ */
+export const MAINTENANCE_FUNCTIONS = [
+  { name: 'CleanupSessions', entry: 'functions/cleanup-sessions.ts' },
+  { name: 'CancelStoppedExecution', entry: 'functions/cancel-stopped-execution.ts' },
+] as const;
+
 /** `AcquireSession` → `AcquireSessionFunctionArn`, as written `${AcquireSessionFunctionArn}` in the ASL. */
 export const placeholderOf = (name: FunctionName) => `${name}FunctionArn`;
