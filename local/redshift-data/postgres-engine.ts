@@ -1,0 +1,295 @@
+import pg from 'pg';
+import {
+  type EngineColumn,
+  type EngineConnection,
+  EngineError,
+  type EngineResult,
+  type SqlEngine,
+} from './sql-engine.ts';
+
+/**
+ * The Data API emulator's engine on a real PostgreSQL server (`SPECTRA_LOCAL_DATABASE_URL`).
+ *
+ * Unlike PGlite, every Data API session gets its own backend, so temporary tables, `SET`, locks
+ * and `pg_cancel_backend` behave as they do on Redshift, and two sessions really run at once.
+ * Each session logs in AS its `DbUser` (not `SET ROLE` on a superuser connection): the session
+ * user is then the tenant, so grants and row-level security apply and `RESET ROLE` cannot lead
+ * back to the superuser.
+ *
+ * Requirement on the server: the role logins carry no password, so the server must trust local
+ * TCP connections for them (`host all all 127.0.0.1/32 trust` in pg_hba.conf, which is what
+ * `initdb -A trust` writes and what the CI cluster uses). Only the database URL's user may need
+ * a password.
+ */
+
+/** Redshift's rule for user names, narrowed to what we can put in SQL without surprises. */
+const DB_USER_PATTERN = /^[a-z_][a-z0-9_$]{0,126}$/;
+
+/** SQLSTATEs that mean "this role exists already", e.g. created meanwhile by a parallel connect. */
+const ROLE_EXISTS_SQLSTATES = new Set([
+  '42710', // duplicate_object: the role was committed before our CREATE ROLE looked
+  '23505', // unique_violation: it was committed while our CREATE ROLE waited on the index
+]);
+
+/**
+ * Key of the advisory lock that serialises the grants of role provisioning in one database:
+ * concurrent GRANTs on the same schema can fail with "tuple concurrently updated".
+ */
+const GRANTS_LOCK_KEY = 0x5_9ec7_2a;
+
+// Every value stays PostgreSQL's text output; the emulator maps text + type OID to Data API
+// fields the same way for both engines. Set per client so that other `pg` users in the process
+// keep their parsers.
+const rawText = (value: string): string => value;
+const TEXT_TYPES: pg.CustomTypesConfig = {
+  // pg-types declares the parser as `any`; ours always returns the text it got.
+  getTypeParser: (() => rawText) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** `pg` sends the extended protocol (one statement, bound parameters) when this is set. */
+interface ExtendedQueryConfig extends pg.QueryArrayConfig<string[]> {
+  queryMode: 'extended';
+}
+
+export const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+/** Wraps whatever `pg` threw into an {@link EngineError} worded like Redshift's messages. */
+function toEngineError(error: unknown): EngineError {
+  if (error instanceof EngineError) return error;
+  if (error instanceof pg.DatabaseError) {
+    return new EngineError(`${error.severity ?? 'ERROR'}: ${error.message}`, error.code);
+  }
+  // Connection-level failures (server gone, connection terminated) carry no SQLSTATE.
+  const message = error instanceof Error ? error.message : String(error);
+  return new EngineError(`ERROR: ${message}`, undefined);
+}
+
+function toEngineResult(result: pg.QueryArrayResult<(string | null)[]>): EngineResult {
+  const columns: EngineColumn[] = result.fields.map((field) => ({
+    name: field.name,
+    typeOid: field.dataTypeID,
+    tableOid: field.tableID,
+  }));
+  return {
+    columns,
+    rows: result.rows,
+    // The command tag's count: rows returned by SELECT/FETCH, rows affected by INSERT/UPDATE/
+    // DELETE/COPY/CREATE TABLE AS; DDL and SET carry none.
+    rowCount: result.rowCount ?? -1,
+    command: result.command ?? '',
+    // `pg` fills `fields` from the RowDescription, which a query that returns zero rows still
+    // sends. (A zero-column `SELECT;` is the one result set this reports as none.)
+    hasResultSet: columns.length > 0,
+  };
+}
+
+/**
+ * Runs SQL on a client. The extended protocol takes exactly one statement and binds `$1..$n` as
+ * untyped text; the simple protocol takes a script of several statements and answers with one
+ * result each, of which the last is kept.
+ */
+async function query(
+  client: pg.Client,
+  sql: string,
+  parameters: string[],
+  protocol: 'extended' | 'simple',
+): Promise<EngineResult> {
+  try {
+    if (protocol === 'extended') {
+      const config: ExtendedQueryConfig = {
+        text: sql,
+        values: parameters,
+        rowMode: 'array',
+        queryMode: 'extended',
+      };
+      return toEngineResult(await client.query(config));
+    }
+    // With several statements `pg` resolves to an array of results, which its types do not say.
+    const results:
+      | pg.QueryArrayResult<(string | null)[]>
+      | pg.QueryArrayResult<(string | null)[]>[] = await client.query({
+      text: sql,
+      rowMode: 'array',
+    });
+    const last = Array.isArray(results) ? results.at(-1) : results;
+    if (!last) throw new EngineError('ERROR: the script contained no statement', '42601');
+    return toEngineResult(last);
+  } catch (error) {
+    throw toEngineError(error);
+  }
+}
+
+/** Where and how the role logins connect: the admin connection's server and database. */
+interface ServerAddress {
+  host: string;
+  port: number;
+  database: string;
+  ssl: pg.ClientConfig['ssl'];
+}
+
+async function openClient(config: pg.ClientConfig): Promise<pg.Client> {
+  const client = new pg.Client({ ...config, types: TEXT_TYPES });
+  // A backend that dies while the connection is idle (pg_terminate_backend, server restart)
+  // is reported as an 'error' event; unhandled, it would crash the process. The next query on
+  // the client then fails and is reported as an EngineError.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw toEngineError(error);
+  }
+  return client;
+}
+
+export interface PostgresEngineOptions {
+  /**
+   * SQL applied as the superuser once the engine is connected: the Redshift compatibility shims
+   * (GETDATE, ...) the PGlite engine loads too.
+   */
+  setupSql?: string;
+}
+
+/**
+ * Connects to the server at `databaseUrl` (a superuser, e.g.
+ * `postgres://postgres@127.0.0.1:5432/postgres`) and returns an engine whose connections log in
+ * as the statement's `DbUser` on the same host, port and database.
+ *
+ * @throws EngineError when the server cannot be reached or the setup SQL fails.
+ */
+export async function createPostgresEngine(
+  databaseUrl: string,
+  options: PostgresEngineOptions = {},
+): Promise<SqlEngine> {
+  const adminClient = await openClient({
+    connectionString: databaseUrl,
+    application_name: 'spectra-local-admin',
+  });
+  const address: ServerAddress = {
+    // `pg` has resolved the URL (and PG* environment defaults) into these.
+    host: adminClient.host,
+    port: adminClient.port,
+    database: adminClient.database ?? 'postgres',
+    ssl: adminClient.ssl,
+  };
+  const setupSql = options.setupSql ?? (await loadRedshiftShims());
+  if (setupSql) {
+    try {
+      await query(adminClient, setupSql, [], 'simple');
+    } catch (error) {
+      await adminClient.end().catch(() => {});
+      throw error;
+    }
+  }
+
+  const openConnections = new Set<pg.Client>();
+  /** One provisioning per user and engine; concurrent connects for a user share it. */
+  const provisionedRoles = new Map<string, Promise<void>>();
+  let closed = false;
+
+  const admin = (sql: string, parameters: string[] = []): Promise<EngineResult> =>
+    query(adminClient, sql, parameters, parameters.length > 0 ? 'extended' : 'simple');
+
+  async function provisionRole(dbUser: string): Promise<void> {
+    const role = quoteIdentifier(dbUser);
+    const existing = await admin('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [dbUser]);
+    if (existing.rows.length === 0) {
+      try {
+        await admin(`CREATE ROLE ${role} LOGIN`);
+      } catch (error) {
+        // Roles are cluster-wide: another engine, maybe on another database, created it first.
+        if (!(error instanceof EngineError && ROLE_EXISTS_SQLSTATES.has(error.sqlState ?? ''))) {
+          throw error;
+        }
+      }
+    }
+    // The grants are per database, so they run even when the role existed. Several statements in
+    // one simple query form one transaction, which holds the advisory lock to its end.
+    await admin(
+      [
+        `SELECT pg_advisory_xact_lock(${GRANTS_LOCK_KEY})`,
+        `GRANT USAGE, CREATE ON SCHEMA public TO ${role}`,
+        // The tables present now: the demo schema. Later tables are granted by whoever makes them.
+        `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`,
+      ].join(';\n'),
+    );
+  }
+
+  function ensureRole(dbUser: string): Promise<void> {
+    let provisioning = provisionedRoles.get(dbUser);
+    if (!provisioning) {
+      provisioning = provisionRole(dbUser);
+      provisionedRoles.set(dbUser, provisioning);
+      // A failed attempt is not remembered, so the next connect tries again.
+      provisioning.catch(() => provisionedRoles.delete(dbUser));
+    }
+    return provisioning;
+  }
+
+  return {
+    kind: 'postgres',
+
+    async connect(dbUser: string): Promise<EngineConnection> {
+      if (closed) throw new EngineError('ERROR: the engine is closed', undefined);
+      if (!DB_USER_PATTERN.test(dbUser)) {
+        throw new EngineError(
+          `ERROR: invalid user name "${dbUser}": use 1 to 127 lowercase letters, digits, _ or $, not starting with a digit`,
+          '42602',
+        );
+      }
+      await ensureRole(dbUser);
+      const client = await openClient({
+        ...address,
+        user: dbUser,
+        application_name: 'spectra-local',
+      });
+      openConnections.add(client);
+      let backendPid: number;
+      try {
+        const pidResult = await query(client, 'SELECT pg_backend_pid()', [], 'extended');
+        backendPid = Number(pidResult.rows[0]?.[0]);
+      } catch (error) {
+        openConnections.delete(client);
+        await client.end().catch(() => {});
+        throw error;
+      }
+      let ended = false;
+      return {
+        backendPid,
+        run: (sql, parameters) => query(client, sql, parameters, 'extended'),
+        async runScript(sql) {
+          await query(client, sql, [], 'simple');
+        },
+        async cancel() {
+          // Asked from the superuser's connection: the tenant's own is busy running the statement.
+          await admin('SELECT pg_cancel_backend($1)', [String(backendPid)]);
+          return true;
+        },
+        async close() {
+          if (ended) return;
+          ended = true;
+          openConnections.delete(client);
+          await client.end().catch(() => {});
+        },
+      };
+    },
+
+    admin,
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      const clients = [...openConnections, adminClient];
+      openConnections.clear();
+      await Promise.all(clients.map((client) => client.end().catch(() => {})));
+    },
+  };
+}
+
+/**
+ * The Redshift shims the PGlite engine loads, so that both engines accept the same SQL. Returns
+ * undefined while no shared shim file exists.
+ */
+async function loadRedshiftShims(): Promise<string | undefined> {
+  return undefined;
+}
