@@ -9,7 +9,26 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
  */
 export const logger = new Logger({ serviceName: 'spectra' });
 
-export const metrics = new Metrics({ namespace: 'Spectra', serviceName: 'spectra' });
+/**
+ * Metrics warns on every invocation that counted nothing, which most steps are (PollStatus,
+ * FetchResults, ...); that is expected here, so the warning goes to debug. Other warnings stay.
+ */
+const metricsLogger = {
+  trace: (...args: unknown[]) => logger.trace(String(args[0])),
+  debug: (...args: unknown[]) => logger.debug(String(args[0])),
+  info: (...args: unknown[]) => logger.info(String(args[0])),
+  warn: (...args: unknown[]) =>
+    String(args[0]).startsWith('No application metrics to publish')
+      ? logger.debug(String(args[0]))
+      : logger.warn(String(args[0])),
+  error: (...args: unknown[]) => logger.error(String(args[0])),
+};
+
+export const metrics = new Metrics({
+  namespace: 'Spectra',
+  serviceName: 'spectra',
+  logger: metricsLogger,
+});
 
 /** The session pool's metrics; the dashboard's hit rate is SessionHit / (SessionHit + SessionMiss). */
 export type SessionMetric =
