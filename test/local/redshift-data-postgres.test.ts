@@ -1,0 +1,497 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresEngine } from '../../local/redshift-data/postgres-engine.ts';
+import {
+  type EngineConnection,
+  EngineError,
+  type SqlEngine,
+} from '../../local/redshift-data/sql-engine.ts';
+import { type PostgresServer, startPostgres } from '../support/postgres-server.ts';
+
+let server: PostgresServer;
+
+beforeAll(async () => {
+  server = await startPostgres();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** Resolves with what `promise` rejected with; fails the test if it resolved. */
+async function rejectionOf(promise: Promise<unknown>): Promise<EngineError> {
+  const outcome = await promise.then(
+    (value) => ({ resolved: value }),
+    (error: unknown) => ({ rejected: error }),
+  );
+  if (!('rejected' in outcome))
+    throw new Error(`expected a rejection, got ${JSON.stringify(outcome)}`);
+  expect(outcome.rejected).toBeInstanceOf(EngineError);
+  return outcome.rejected as EngineError;
+}
+
+/** Polls until `check` holds; the statement it waits for runs on another connection. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+describe('Engine: PostgreSQL', () => {
+  let engine: SqlEngine;
+  const connections: EngineConnection[] = [];
+
+  /** A connection that afterAll closes. */
+  async function connect(dbUser: string): Promise<EngineConnection> {
+    const connection = await engine.connect(dbUser);
+    connections.push(connection);
+    return connection;
+  }
+
+  beforeAll(async () => {
+    engine = await createPostgresEngine(server.url);
+  });
+
+  afterAll(async () => {
+    await Promise.all(connections.map((connection) => connection.close()));
+    await engine?.close();
+  });
+
+  describe('Method: connect', () => {
+    it('logs in as the user itself, so the session user is the tenant', async () => {
+      // Act
+      const alice = await connect('alice');
+      const session = await alice.run(
+        'SELECT session_user, current_user, rolsuper FROM pg_roles WHERE rolname = session_user',
+        [],
+      );
+      const backend = await engine.admin('SELECT usename FROM pg_stat_activity WHERE pid = $1', [
+        String(alice.backendPid),
+      ]);
+
+      // Assess
+      expect(session.rows).toEqual([['alice', 'alice', 'f']]);
+      expect(backend.rows).toEqual([['alice']]);
+    });
+
+    it('grants the tables that exist when the role is created', async () => {
+      // Prepare
+      await engine.admin('CREATE TABLE demo_venue (venueid int, venuename text)');
+      await engine.admin("INSERT INTO demo_venue VALUES (1, 'Hall')");
+
+      // Act
+      const carol = await connect('carol');
+      const result = await carol.run('SELECT venuename FROM demo_venue', []);
+
+      // Assess
+      expect(result.rows).toEqual([['Hall']]);
+    });
+
+    it('lets the user create tables in public', async () => {
+      // Prepare
+      const carol = await connect('carol');
+
+      // Act
+      await carol.run('CREATE TABLE carol_notes (note text)', []);
+      const owner = await engine.admin(
+        "SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'carol_notes'",
+      );
+
+      // Assess
+      expect(owner.rows).toEqual([['carol']]);
+    });
+
+    it('creates the same role from parallel connects on separate engines', async () => {
+      // Prepare: separate engines have separate admin connections, so their CREATE ROLE and
+      // GRANT statements really run at the same time.
+      const engines = await Promise.all(
+        Array.from({ length: 4 }, () => createPostgresEngine(server.url)),
+      );
+
+      try {
+        // Act
+        const parallel = await Promise.all(engines.map((each) => each.connect('dave')));
+        const users = await Promise.all(
+          parallel.map((connection) => connection.run('SELECT session_user', [])),
+        );
+
+        // Assess
+        expect(users.map((result) => result.rows)).toEqual(Array(4).fill([['dave']]));
+      } finally {
+        await Promise.all(engines.map((each) => each.close()));
+      }
+    });
+
+    it.each([
+      ['an upper-case letter', 'Alice'],
+      ['a leading digit', '1alice'],
+      ['a double quote', 'al"ice'],
+      ['a semicolon', 'alice;drop'],
+      ['a hyphen', 'alice-b'],
+      ['nothing', ''],
+      ['128 characters', 'a'.repeat(128)],
+    ])('throws EngineError for a user name with %s', async (_case, dbUser) => {
+      // Act
+      const error = await rejectionOf(engine.connect(dbUser));
+
+      // Assess
+      expect(error.message).toMatch(/^ERROR: invalid user name/);
+      const role = await engine.admin('SELECT 1 FROM pg_roles WHERE rolname = $1', [dbUser]);
+      expect(role.rows).toEqual([]);
+    });
+
+    it('accepts the characters Redshift user names may have', async () => {
+      // Act
+      const connection = await connect('_etl$job_2');
+      const result = await connection.run('SELECT session_user', []);
+
+      // Assess
+      expect(result.rows).toEqual([['_etl$job_2']]);
+    });
+  });
+
+  describe('Sessions', () => {
+    it('runs two users’ statements at the same time', async () => {
+      // Prepare
+      const [alice, bob] = await Promise.all([connect('alice'), connect('bob')]);
+      // statement_timestamp() is when the statement began; clock_timestamp() is read after the
+      // sleep, which OFFSET 0 makes a subquery of its own that runs first.
+      const sleepHalfASecond = `SELECT extract(epoch FROM statement_timestamp()) AS started,
+          extract(epoch FROM clock_timestamp()) AS ended
+        FROM (SELECT pg_sleep(0.5) OFFSET 0) AS slept`;
+
+      // Act
+      const [a, b] = await Promise.all([
+        alice.run(sleepHalfASecond, []),
+        bob.run(sleepHalfASecond, []),
+      ]);
+
+      // Assess: each began before the other ended, so they overlapped.
+      const [aStarted, aEnded] = (a.rows[0] ?? []).map(Number);
+      const [bStarted, bEnded] = (b.rows[0] ?? []).map(Number);
+      expect(aStarted).toBeLessThan(bEnded ?? Number.NaN);
+      expect(bStarted).toBeLessThan(aEnded ?? Number.NaN);
+    });
+
+    it('keeps a temporary table inside the connection that created it', async () => {
+      // Prepare: the same user twice, so only the session separates them.
+      const first = await connect('alice');
+      const second = await connect('alice');
+      await first.run('CREATE TEMP TABLE scratch (x int)', []);
+      await first.run('INSERT INTO scratch VALUES (1)', []);
+
+      // Act
+      const own = await first.run('SELECT x FROM scratch', []);
+      const error = await rejectionOf(second.run('SELECT x FROM scratch', []));
+
+      // Assess
+      expect(own.rows).toEqual([['1']]);
+      expect(error.sqlState).toBe('42P01');
+      expect(error.message).toBe('ERROR: relation "scratch" does not exist');
+    });
+
+    it('keeps SET inside the connection', async () => {
+      // Prepare
+      const first = await connect('alice');
+      const second = await connect('alice');
+
+      // Act
+      await first.run("SET search_path TO 'pg_catalog'", []);
+      const own = await first.run('SHOW search_path', []);
+      const other = await second.run('SHOW search_path', []);
+
+      // Assess
+      expect(own.rows).toEqual([['pg_catalog']]);
+      expect(other.rows).toEqual([['"$user", public']]);
+    });
+  });
+
+  describe('Method: cancel', () => {
+    it('stops a running statement, which then fails with SQLSTATE 57014', async () => {
+      // Prepare
+      const alice = await connect('alice');
+      const running = alice.run('SELECT pg_sleep(30)', []);
+      // Attach the handler now; the rejection arrives only after the cancel below.
+      const rejected = rejectionOf(running);
+      await until(async () => {
+        const activity = await engine.admin(
+          "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND query LIKE '%pg_sleep%'",
+          [String(alice.backendPid)],
+        );
+        return activity.rows.length > 0;
+      });
+
+      // Act
+      const cancelled = await alice.cancel();
+      const error = await rejected;
+
+      // Assess
+      expect(cancelled).toBe(true);
+      expect(error.sqlState).toBe('57014');
+      expect(error.message).toBe('ERROR: canceling statement due to user request');
+      const after = await alice.run('SELECT 1', []);
+      expect(after.rows).toEqual([['1']]);
+    });
+  });
+
+  describe('Security', () => {
+    beforeAll(async () => {
+      // Roles first: the table is made after them, so the grant below is the only one it gets.
+      await Promise.all([connect('alice'), connect('bob')]);
+      await engine.admin(`
+        CREATE TABLE tenant_orders (tenant text, amount int);
+        INSERT INTO tenant_orders VALUES ('alice', 10), ('alice', 20), ('bob', 30);
+        ALTER TABLE tenant_orders ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY own_orders ON tenant_orders USING (tenant = current_user);
+        GRANT SELECT ON tenant_orders TO PUBLIC;
+        CREATE TABLE payroll (salary int);
+        INSERT INTO payroll VALUES (1);
+      `);
+    });
+
+    it('applies row-level security to the tenant', async () => {
+      // Prepare
+      const [alice, bob] = await Promise.all([connect('alice'), connect('bob')]);
+
+      // Act
+      const aliceRows = await alice.run('SELECT tenant, amount FROM tenant_orders ORDER BY 2', []);
+      const bobRows = await bob.run('SELECT tenant, amount FROM tenant_orders ORDER BY 2', []);
+      const allRows = await engine.admin('SELECT count(*) FROM tenant_orders');
+
+      // Assess: the superuser bypasses the policy and sees every row.
+      expect(aliceRows.rows).toEqual([
+        ['alice', '10'],
+        ['alice', '20'],
+      ]);
+      expect(bobRows.rows).toEqual([['bob', '30']]);
+      expect(allRows.rows).toEqual([['3']]);
+    });
+
+    it('denies a table the tenant was not granted', async () => {
+      // Prepare
+      const alice = await connect('alice');
+
+      // Act
+      const error = await rejectionOf(alice.run('SELECT salary FROM payroll', []));
+
+      // Assess
+      expect(error.sqlState).toBe('42501');
+      expect(error.message).toBe('ERROR: permission denied for table payroll');
+    });
+
+    it('stays the tenant after RESET ROLE', async () => {
+      // Prepare
+      const alice = await connect('alice');
+
+      // Act
+      await alice.run('RESET ROLE', []);
+      const who = await alice.run('SELECT current_user, session_user', []);
+      const error = await rejectionOf(alice.run('SELECT salary FROM payroll', []));
+
+      // Assess
+      expect(who.rows).toEqual([['alice', 'alice']]);
+      expect(error.sqlState).toBe('42501');
+    });
+
+    it.each(['SET ROLE postgres', 'SET SESSION AUTHORIZATION postgres'])(
+      'throws a permission error for %s',
+      async (escapeAttempt) => {
+        // Prepare
+        const alice = await connect('alice');
+
+        // Act
+        const error = await rejectionOf(alice.run(escapeAttempt, []));
+        const who = await alice.run('SELECT current_user, session_user', []);
+
+        // Assess
+        expect(error.sqlState).toBe('42501');
+        expect(who.rows).toEqual([['alice', 'alice']]);
+      },
+    );
+  });
+
+  describe('Method: run', () => {
+    it('returns PostgreSQL text values with their type OIDs', async () => {
+      // Prepare
+      const alice = await connect('alice');
+
+      // Act
+      const result = await alice.run(
+        `SELECT 42::int4 AS i4, 9007199254740993::int8 AS i8,
+           12345678901234567890.125::numeric AS num, true AS flag,
+           TIMESTAMP '2024-01-02 03:04:05.678' AS ts, 'naïve'::text AS label,
+           NULL::text AS missing`,
+        [],
+      );
+
+      // Assess: int8 beyond 2^53 and numeric keep every digit.
+      expect(result.columns).toEqual([
+        { name: 'i4', typeOid: 23, tableOid: 0 },
+        { name: 'i8', typeOid: 20, tableOid: 0 },
+        { name: 'num', typeOid: 1700, tableOid: 0 },
+        { name: 'flag', typeOid: 16, tableOid: 0 },
+        { name: 'ts', typeOid: 1114, tableOid: 0 },
+        { name: 'label', typeOid: 25, tableOid: 0 },
+        { name: 'missing', typeOid: 25, tableOid: 0 },
+      ]);
+      expect(result.rows).toEqual([
+        [
+          '42',
+          '9007199254740993',
+          '12345678901234567890.125',
+          't',
+          '2024-01-02 03:04:05.678',
+          'naïve',
+          null,
+        ],
+      ]);
+    });
+
+    it('reports the OID of the table a column comes from', async () => {
+      // Prepare
+      const carol = await connect('carol');
+      const table = await engine.admin("SELECT 'demo_venue'::regclass::oid");
+
+      // Act
+      const result = await carol.run('SELECT venueid, venueid + 1 AS next FROM demo_venue', []);
+
+      // Assess
+      expect(result.columns).toEqual([
+        { name: 'venueid', typeOid: 23, tableOid: Number(table.rows[0]?.[0]) },
+        { name: 'next', typeOid: 23, tableOid: 0 },
+      ]);
+    });
+
+    it('binds parameters as untyped text that PostgreSQL casts', async () => {
+      // Prepare
+      const alice = await connect('alice');
+
+      // Act
+      const result = await alice.run('SELECT $1::int + 1 AS next, $2 AS label', ['41', 'x']);
+
+      // Assess
+      expect(result.rows).toEqual([['42', 'x']]);
+    });
+
+    it('reports a result set with zero rows', async () => {
+      // Prepare
+      const alice = await connect('alice');
+
+      // Act
+      const result = await alice.run('SELECT 1 AS one WHERE false', []);
+
+      // Assess
+      expect(result).toEqual({
+        columns: [{ name: 'one', typeOid: 23, tableOid: 0 }],
+        rows: [],
+        rowCount: 0,
+        command: 'SELECT',
+        hasResultSet: true,
+      });
+    });
+
+    it('reports rows affected from the command tag and -1 for DDL', async () => {
+      // Prepare
+      const alice = await connect('alice');
+
+      // Act
+      const created = await alice.run('CREATE TEMP TABLE counted (x int)', []);
+      const inserted = await alice.run('INSERT INTO counted VALUES (1), (2), (3)', []);
+      const updated = await alice.run('UPDATE counted SET x = x + 1 WHERE x > 1', []);
+
+      // Assess
+      expect(created).toEqual({
+        columns: [],
+        rows: [],
+        rowCount: -1,
+        command: 'CREATE',
+        hasResultSet: false,
+      });
+      expect(inserted).toMatchObject({ rowCount: 3, command: 'INSERT', hasResultSet: false });
+      expect(updated).toMatchObject({ rowCount: 2, command: 'UPDATE', hasResultSet: false });
+    });
+
+    it('throws EngineError worded like Redshift, with the SQLSTATE', async () => {
+      // Prepare
+      const alice = await connect('alice');
+
+      // Act
+      const error = await rejectionOf(alice.run('SELECT * FROM no_such_table', []));
+
+      // Assess
+      expect(error.message).toBe('ERROR: relation "no_such_table" does not exist');
+      expect(error.sqlState).toBe('42P01');
+    });
+
+    it('throws for several statements at once: a statement is one statement', async () => {
+      // Prepare
+      const alice = await connect('alice');
+
+      // Act
+      const error = await rejectionOf(alice.run('SELECT 1; SELECT 2', []));
+
+      // Assess
+      expect(error.sqlState).toBe('42601');
+    });
+  });
+
+  describe('Method: runScript', () => {
+    it('runs several statements in the session', async () => {
+      // Prepare
+      const alice = await connect('alice');
+
+      // Act
+      await alice.runScript?.(
+        'CREATE TEMP TABLE batch (x int); INSERT INTO batch VALUES (1), (2); UPDATE batch SET x = x * 10',
+      );
+      const result = await alice.run('SELECT sum(x) FROM batch', []);
+
+      // Assess
+      expect(result.rows).toEqual([['30']]);
+    });
+
+    it('throws EngineError for a failing statement in the script', async () => {
+      // Prepare
+      const alice = await connect('alice');
+
+      // Act
+      const error = await rejectionOf(
+        alice.runScript?.('SELECT 1; SELECT * FROM no_such_table') ?? Promise.resolve(),
+      );
+
+      // Assess
+      expect(error.sqlState).toBe('42P01');
+    });
+  });
+
+  describe('Method: admin', () => {
+    it('runs as the superuser, with or without parameters', async () => {
+      // Act
+      const plain = await engine.admin(
+        'SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user',
+      );
+      const bound = await engine.admin('SELECT $1::int * 2', ['21']);
+
+      // Assess
+      expect(plain.rows).toEqual([['postgres', 't']]);
+      expect(bound.rows).toEqual([['42']]);
+    });
+  });
+
+  describe('Method: close', () => {
+    it('ends every connection the engine opened', async () => {
+      // Prepare
+      const own = await createPostgresEngine(server.url);
+      const connection = await own.connect('erin');
+      const pid = String(connection.backendPid);
+
+      // Act
+      await own.close();
+
+      // Assess
+      await rejectionOf(connection.run('SELECT 1', []));
+      // The backend exits shortly after the client says goodbye.
+      await until(async () => {
+        const left = await engine.admin('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+        return left.rows.length === 0;
+      });
+    });
+  });
+});
