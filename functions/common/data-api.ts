@@ -76,13 +76,10 @@ export class DataApi {
    * Other errors (such as `ActiveSessionsExceededException`) pass through with the SDK's names.
    */
   async execute(request: ExecuteRequest): Promise<ExecuteOutcome> {
-    const input: ExecuteStatementInput = {
-      Sql: request.sql,
-      ClientToken: request.clientToken,
-      WaitTimeSeconds: request.waitSeconds > 0 ? request.waitSeconds : undefined,
-      Parameters: request.parameters?.length ? request.parameters : undefined,
-      StatementName: request.statementName,
-    };
+    const input: ExecuteStatementInput = { Sql: request.sql, ClientToken: request.clientToken };
+    if (request.waitSeconds > 0) input.WaitTimeSeconds = request.waitSeconds;
+    if (request.parameters?.length) input.Parameters = request.parameters;
+    if (request.statementName) input.StatementName = request.statementName;
     if (typeof request.session === 'object' && 'reuse' in request.session) {
       input.SessionId = request.session.reuse;
     } else {

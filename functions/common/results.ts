@@ -34,7 +34,8 @@ export function toResultValue(field: Field, column: ResultColumn | undefined): R
   if (field.longValue !== undefined) {
     const exact = Number.isSafeInteger(field.longValue);
     const wantsString = column !== undefined && EXACT_AS_STRING_TYPES.has(column.type) && !exact;
-    return wantsString ? String(field.longValue) : field.longValue;
+    // BigInt prints the double's exact integer; String() would print a rounded shortest form.
+    return wantsString ? BigInt(field.longValue).toString() : field.longValue;
   }
   if (field.blobValue !== undefined) return Buffer.from(field.blobValue).toString('base64');
   return null;

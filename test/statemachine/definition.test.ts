@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import validator from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+import { FUNCTIONS, placeholderOf } from '../../functions/catalog.ts';
+import { ERROR_NAMES } from '../../functions/common/errors.ts';
+
+const text = readFileSync(new URL('../../statemachine/query.asl.json', import.meta.url), 'utf8');
+
+interface State {
+  Type: string;
+  Comment?: string;
+  Retry?: { ErrorEquals: string[] }[];
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  Parameters?: { FunctionName?: string };
+  Error?: string;
+}
+const definition = JSON.parse(text) as { States: Record<string, State>; QueryLanguage?: string };
+const states = Object.entries(definition.States);
+
+describe('Definition: statemachine/query.asl.json', () => {
+  it('is a valid Amazon States Language definition', () => {
+    // asl-validator adds fields to what it checks, so it gets a copy.
+    const { isValid, errorsText } = validator(structuredClone(definition), {
+      checkPaths: true,
+      checkArn: true,
+    });
+    expect(errorsText?.('\n') ?? '').toBe('');
+    expect(isValid).toBe(true);
+  });
+
+  it('matches only error names that the errors module exports, or AWS-defined ones', () => {
+    const custom = states
+      .flatMap(([, state]) => [...(state.Retry ?? []), ...(state.Catch ?? [])])
+      .flatMap((rule) => rule.ErrorEquals)
+      .filter((name) => !name.startsWith('States.') && !name.startsWith('Lambda.'));
+    expect(custom.length).toBeGreaterThan(0);
+    for (const name of custom) expect(ERROR_NAMES).toContain(name);
+  });
+
+  it('never retries everything: no States.ALL or States.TaskFailed in a Retry', () => {
+    const retried = states
+      .flatMap(([, state]) => state.Retry ?? [])
+      .flatMap((rule) => rule.ErrorEquals);
+    expect(retried).not.toContain('States.ALL');
+    expect(retried).not.toContain('States.TaskFailed');
+  });
+
+  it('gives every Task a Retry for the Lambda service errors', () => {
+    const tasks = states.filter(([, state]) => state.Type === 'Task');
+    expect(tasks.length).toBeGreaterThanOrEqual(6);
+    for (const [name, state] of tasks) {
+      const retried = (state.Retry ?? []).flatMap((rule) => rule.ErrorEquals);
+      expect(retried, name).toEqual(
+        expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']),
+      );
+      expect(retried, name).toContain('TransientServiceError');
+    }
+  });
+
+  it('uses only placeholders that the function catalog substitutes, and every function', () => {
+    const used = new Set([...text.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1]));
+    const substituted = new Set(FUNCTIONS.map((fn) => placeholderOf(fn.name)));
+    expect(used).toEqual(substituted);
+  });
+
+  it('stays in JSONPath: no JSONata and no variables, which the local engine cannot run', () => {
+    expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+    expect(text).not.toContain('"Assign"');
+    expect(text).not.toContain('{%');
+  });
+
+  it('has a Comment on every state', () => {
+    for (const [name, state] of states) expect(state.Comment, name).toBeTruthy();
+  });
+
+  it('sends every failure through the state that releases the session', () => {
+    for (const [name, state] of states.filter(([, s]) => s.Type === 'Task')) {
+      const catchAll = (state.Catch ?? []).find((rule) => rule.ErrorEquals.includes('States.ALL'));
+      expect(catchAll, name).toBeDefined();
+    }
+    const caughtStale = definition.States['Submit Query']?.Catch?.find((rule) =>
+      rule.ErrorEquals.includes('StaleSessionError'),
+    );
+    expect(caughtStale?.Next).toBe('Invalidate Session');
+  });
+});

@@ -1,0 +1,39 @@
+import { vi } from 'vitest';
+import { type Config, loadConfig } from '../../functions/common/config.ts';
+import { createDeps, type StepDeps } from '../../functions/common/deps.ts';
+import type { SessionMetric, Telemetry } from '../../functions/common/observability.ts';
+
+export const EXECUTION_ARN = 'arn:aws:states:us-east-1:000000000000:execution:spectra-query:run-1';
+export const NOW = new Date('2026-11-28T12:00:00.000Z');
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics', ...env });
+}
+
+/** Telemetry whose metrics a test can read back. */
+export function recordingTelemetry() {
+  const counts = new Map<string, number>();
+  const telemetry: Telemetry = {
+    logger: {
+      info: vi.fn(),
+      warn: vi.fn(),
+      error: vi.fn(),
+      debug: vi.fn(),
+      appendKeys: vi.fn(),
+    } as unknown as Telemetry['logger'],
+    metrics: {
+      addMetric: vi.fn((name: string, _unit: unknown, value = 1) => {
+        counts.set(name, (counts.get(name) ?? 0) + value);
+      }),
+      addDimension: vi.fn(),
+    } as unknown as Telemetry['metrics'],
+  };
+  return { telemetry, count: (metric: SessionMetric) => counts.get(metric) ?? 0 };
+}
+
+/** Deps over the module's SDK clients (mocked by the test with aws-sdk-client-mock) and a fixed clock. */
+export function unitDeps(env: Record<string, string> = {}, clock: () => Date = () => NOW) {
+  const recording = recordingTelemetry();
+  const deps: StepDeps = createDeps(testConfig(env), { clock, telemetry: recording.telemetry });
+  return { deps, count: recording.count };
+}

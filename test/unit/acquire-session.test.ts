@@ -1,0 +1,104 @@
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { acquireSession } from '../../functions/acquire-session.ts';
+import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const idle = {
+  pool_id: 'tenant_1#tenant_1',
+  session_id: 'pooled',
+  tenant_id: 'tenant-1',
+  db_user: 'tenant_1',
+  created_at: '2026-11-28T11:00:00.000Z',
+  last_used_at: '2026-11-28T11:59:00.000Z',
+  expires_at: '2026-11-28T12:59:00.000Z',
+  ttl: 0,
+  state: 'IDLE',
+};
+
+describe('Function: acquireSession', () => {
+  beforeEach(() => {
+    ddb.reset();
+  });
+
+  it('leases a pooled session and counts a SessionHit', async () => {
+    // Prepare
+    const { deps, count } = unitDeps();
+    ddb.on(QueryCommand).resolves({ Items: [idle] });
+    ddb.on(UpdateCommand).resolves({ Attributes: { ...idle, state: 'LEASED' } });
+
+    // Act
+    const state = await acquireSession(
+      { request: { tenantId: 'tenant-1', sql: 'select 1' }, executionArn: EXECUTION_ARN },
+      deps,
+    );
+
+    // Assess
+    expect(state).toEqual({
+      executionArn: EXECUTION_ARN,
+      query: { tenantId: 'tenant-1', dbUser: 'tenant_1', sql: 'select 1' },
+      session: { sessionId: 'pooled', reused: true, createdAt: idle.created_at },
+      submitAttempt: 0,
+      resubmits: 0,
+    });
+    expect(count('SessionHit')).toBe(1);
+    expect(count('SessionMiss')).toBe(0);
+    expect(ddb).toReceiveCommandWith(QueryCommand, {
+      ExpressionAttributeValues: { ':pool': 'tenant-1#tenant_1' },
+    });
+  });
+
+  it('reports a miss and counts SessionMiss and the expired sessions it dropped', async () => {
+    const { deps, count } = unitDeps();
+    ddb.on(QueryCommand).resolves({ Items: [{ ...idle, expires_at: '2026-11-28T12:00:10.000Z' }] });
+    ddb.on(DeleteCommand).resolves({});
+
+    const state = await acquireSession(
+      { request: { tenantId: 'tenant-1', sql: 'select 1' }, executionArn: EXECUTION_ARN },
+      deps,
+    );
+
+    expect(state.session).toEqual({ sessionId: null, reused: false });
+    expect(count('SessionMiss')).toBe(1);
+    expect(count('SessionExpired')).toBe(1);
+  });
+
+  it('maps the tenant to its db user through SPECTRA_DB_USER_TEMPLATE', async () => {
+    const { deps } = unitDeps({ SPECTRA_DB_USER_TEMPLATE: 'spectra_{tenant}' });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+
+    const state = await acquireSession(
+      { request: { tenantId: 'tenant-1', sql: 'select 1' }, executionArn: EXECUTION_ARN },
+      deps,
+    );
+
+    expect(state.query.dbUser).toBe('spectra_tenant_1');
+  });
+
+  it.each([
+    [{ sql: 'select 1' }, 'tenantId is required'],
+    [{ tenantId: 'acme' }, 'sql is required'],
+    [{ tenantId: "o'brien", sql: 'select 1' }, 'tenantId must be 1-63 characters'],
+    [
+      { tenantId: 'acme', sql: 'select 1', parameters: [{ name: 'x', value: '' }] },
+      'parameters[0].value must not be empty',
+    ],
+    [{ tenantId: 'acme', sql: 'select 1', timeout: 5 }, 'unknown field "timeout"'],
+  ])('throws InvalidInputError for %o without touching DynamoDB', async (request, message) => {
+    const { deps } = unitDeps();
+
+    await expect(acquireSession({ request, executionArn: EXECUTION_ARN }, deps)).rejects.toThrow(
+      expect.objectContaining({
+        name: 'InvalidInputError',
+        message: expect.stringContaining(message),
+      }),
+    );
+    expect(ddb.calls()).toHaveLength(0);
+  });
+});

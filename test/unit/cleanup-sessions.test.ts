@@ -1,0 +1,25 @@
+import { DeleteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import { cleanupSessions } from '../../functions/cleanup-sessions.ts';
+import { unitDeps } from '../support/unit-deps.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+
+describe('Function: cleanupSessions', () => {
+  it('deletes expired records and says how many', async () => {
+    const { deps } = unitDeps();
+    const expired = {
+      pool_id: 'acme#acme',
+      session_id: 'old',
+      created_at: '2026-11-27T08:00:00.000Z',
+      last_used_at: '2026-11-27T09:00:00.000Z',
+      expires_at: '2026-11-27T10:00:00.000Z',
+      state: 'IDLE',
+    };
+    ddb.on(ScanCommand).resolves({ Items: [expired] });
+    ddb.on(DeleteCommand).resolves({});
+
+    await expect(cleanupSessions(deps)).resolves.toEqual({ deleted: 1 });
+  });
+});

@@ -1,0 +1,346 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { TransientServiceError } from '../../functions/common/errors.ts';
+import { type SessionRecord, SessionStore } from '../../functions/common/session-store.ts';
+import { EXECUTION_ARN, NOW } from '../support/unit-deps.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const policy = { keepAliveSeconds: 3600, idleTimeoutSeconds: 300, maxSessionsPerTenant: 2 };
+const store = new SessionStore(
+  DynamoDBDocumentClient.from(new DynamoDBClient({})),
+  'sessions',
+  policy,
+  () => NOW,
+);
+const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
+const ahead = (seconds: number) => new Date(NOW.getTime() + seconds * 1000).toISOString();
+
+function session(id: string, fields: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    pool_id: 'acme#acme',
+    session_id: id,
+    tenant_id: 'acme',
+    db_user: 'acme',
+    created_at: ago(600),
+    last_used_at: ago(60),
+    expires_at: ahead(3540),
+    ttl: 0,
+    state: 'IDLE',
+    ...fields,
+  };
+}
+
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+describe('Class: SessionStore', () => {
+  beforeEach(() => {
+    ddb.reset();
+  });
+
+  describe('Method: acquire', () => {
+    it('leases the most recently used idle session with a conditional update', async () => {
+      // Prepare
+      ddb
+        .on(QueryCommand)
+        .resolves({ Items: [session('older', { last_used_at: ago(200) }), session('newer')] });
+      ddb
+        .on(UpdateCommand)
+        .callsFake((input) => ({
+          Attributes: { ...session(input.Key.session_id), state: 'LEASED' },
+        }));
+
+      // Act
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+
+      // Assess
+      expect(result).toEqual(
+        expect.objectContaining({
+          kind: 'hit',
+          session: expect.objectContaining({ session_id: 'newer' }),
+        }),
+      );
+      expect(ddb).toReceiveCommandWith(QueryCommand, {
+        ConsistentRead: true,
+        ExpressionAttributeValues: { ':pool': 'acme#acme' },
+      });
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        Key: { pool_id: 'acme#acme', session_id: 'newer' },
+        ConditionExpression: expect.stringContaining('#state = :idle'),
+        ExpressionAttributeValues: expect.objectContaining({
+          ':owner': EXECUTION_ARN,
+          ':leased': 'LEASED',
+        }),
+      });
+    });
+
+    it('reports a miss when the pool is empty', async () => {
+      ddb.on(QueryCommand).resolves({ Items: [] });
+
+      await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
+        kind: 'miss',
+        expiredRemoved: 0,
+      });
+      expect(ddb).not.toReceiveCommand(UpdateCommand);
+    });
+
+    it('skips and deletes a session whose keep-alive runs out within the margin', async () => {
+      // Prepare: expires in 10 s, less than the 30 s needed to submit on it
+      ddb.on(QueryCommand).resolves({ Items: [session('closing', { expires_at: ahead(10) })] });
+      ddb.on(DeleteCommand).resolves({});
+
+      // Act
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+
+      // Assess
+      expect(result).toEqual({ kind: 'miss', expiredRemoved: 1 });
+      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+        Key: { pool_id: 'acme#acme', session_id: 'closing' },
+      });
+      expect(ddb).not.toReceiveCommand(UpdateCommand);
+    });
+
+    it('skips and deletes a session idle for longer than the idle timeout', async () => {
+      ddb
+        .on(QueryCommand)
+        .resolves({ Items: [session('idle-too-long', { last_used_at: ago(301) })] });
+      ddb.on(DeleteCommand).resolves({});
+
+      await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
+        kind: 'miss',
+        expiredRemoved: 1,
+      });
+      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+        Key: { pool_id: 'acme#acme', session_id: 'idle-too-long' },
+      });
+    });
+
+    it('moves on to the next session when another execution wins the race for the first', async () => {
+      // Prepare
+      ddb
+        .on(QueryCommand)
+        .resolves({ Items: [session('contested'), session('free', { last_used_at: ago(120) })] });
+      ddb
+        .on(UpdateCommand, { Key: { pool_id: 'acme#acme', session_id: 'contested' } })
+        .rejects(conditionFailed());
+      ddb
+        .on(UpdateCommand, { Key: { pool_id: 'acme#acme', session_id: 'free' } })
+        .resolves({ Attributes: session('free', { state: 'LEASED' }) });
+
+      // Act
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+
+      // Assess
+      expect(result).toEqual(
+        expect.objectContaining({
+          kind: 'hit',
+          session: expect.objectContaining({ session_id: 'free' }),
+        }),
+      );
+      expect(ddb).toReceiveCommandTimes(UpdateCommand, 2);
+    });
+
+    it('throws SessionPoolExhaustedError when every session is leased and the pool is at its cap', async () => {
+      const leased = {
+        state: 'LEASED' as const,
+        lease_owner: 'other',
+        lease_expires_at: ahead(200),
+      };
+      ddb.on(QueryCommand).resolves({ Items: [session('a', leased), session('b', leased)] });
+
+      await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).rejects.toThrow(
+        expect.objectContaining({
+          name: 'SessionPoolExhaustedError',
+          message: expect.stringContaining('the cap is 2'),
+        }),
+      );
+    });
+
+    it('reports a miss when the leased sessions are below the cap', async () => {
+      ddb
+        .on(QueryCommand)
+        .resolves({
+          Items: [
+            session('a', { state: 'LEASED', lease_owner: 'other', lease_expires_at: ahead(200) }),
+          ],
+        });
+
+      await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
+        kind: 'miss',
+        expiredRemoved: 0,
+      });
+    });
+
+    it('takes over a session whose lease ran out without renewal', async () => {
+      ddb
+        .on(QueryCommand)
+        .resolves({
+          Items: [
+            session('abandoned', {
+              state: 'LEASED',
+              lease_owner: 'gone',
+              lease_expires_at: ago(5),
+            }),
+          ],
+        });
+      ddb
+        .on(UpdateCommand)
+        .resolves({
+          Attributes: session('abandoned', { state: 'LEASED', lease_owner: EXECUTION_ARN }),
+        });
+
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+
+      expect(result.kind).toBe('hit');
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        ConditionExpression: expect.stringContaining('lease_expires_at < :now'),
+      });
+    });
+
+    it('returns the session it already leased to the same execution, for a retried invocation', async () => {
+      ddb
+        .on(QueryCommand)
+        .resolves({
+          Items: [
+            session('mine', {
+              state: 'LEASED',
+              lease_owner: EXECUTION_ARN,
+              lease_expires_at: ahead(250),
+            }),
+          ],
+        });
+
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+
+      expect(result).toEqual(
+        expect.objectContaining({
+          kind: 'hit',
+          session: expect.objectContaining({ session_id: 'mine' }),
+        }),
+      );
+      expect(ddb).not.toReceiveCommand(UpdateCommand);
+    });
+
+    it('throws TransientServiceError when DynamoDB keeps throttling', async () => {
+      const throttled = Object.assign(new Error('Rate exceeded'), {
+        name: 'ProvisionedThroughputExceededException',
+      });
+      ddb.on(QueryCommand).rejects(throttled);
+
+      await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).rejects.toBeInstanceOf(
+        TransientServiceError,
+      );
+    });
+  });
+
+  describe('Method: release', () => {
+    it("returns the session to IDLE with the keep-alive counted from the statement's end", async () => {
+      ddb.on(UpdateCommand).resolves({});
+      const endedAt = ago(2);
+
+      const released = await store.release(
+        { tenantId: 'acme', dbUser: 'acme', sessionId: 's1', createdAt: ago(600) },
+        EXECUTION_ARN,
+        endedAt,
+      );
+
+      expect(released).toBe(true);
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        ConditionExpression: '#state = :leased AND lease_owner = :owner',
+        ExpressionAttributeValues: expect.objectContaining({
+          ':idle': 'IDLE',
+          ':endedAt': endedAt,
+          ':expiresAt': new Date(new Date(endedAt).getTime() + 3600_000).toISOString(),
+        }),
+      });
+    });
+
+    it("never sets the expiry past 24 hours from the session's creation", async () => {
+      ddb.on(UpdateCommand).resolves({});
+      const createdAt = ago(23.5 * 3600);
+
+      await store.release(
+        { tenantId: 'acme', dbUser: 'acme', sessionId: 's1', createdAt },
+        EXECUTION_ARN,
+      );
+
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        ExpressionAttributeValues: expect.objectContaining({ ':expiresAt': ahead(1800) }),
+      });
+    });
+
+    it("does nothing when the lease is no longer this execution's", async () => {
+      ddb.on(UpdateCommand).rejects(conditionFailed());
+
+      await expect(
+        store.release(
+          { tenantId: 'acme', dbUser: 'acme', sessionId: 's1', createdAt: ago(60) },
+          EXECUTION_ARN,
+        ),
+      ).resolves.toBe(false);
+    });
+  });
+
+  describe('Method: recordNewSession', () => {
+    it('writes the new session leased to its execution, conditionally', async () => {
+      ddb.on(PutCommand).resolves({});
+
+      const record = await store.recordNewSession('acme', 'acme', 's-new', EXECUTION_ARN);
+
+      expect(record).toEqual(
+        expect.objectContaining({
+          state: 'LEASED',
+          lease_owner: EXECUTION_ARN,
+          created_at: NOW.toISOString(),
+          expires_at: ahead(3600),
+        }),
+      );
+      expect(ddb).toReceiveCommandWith(PutCommand, {
+        ConditionExpression: 'attribute_not_exists(session_id) OR lease_owner = :owner',
+      });
+    });
+  });
+
+  describe('Method: renewLease', () => {
+    it('extends the lease only while this execution holds it', async () => {
+      ddb.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+
+      await expect(store.renewLease('acme', 'acme', 's1', EXECUTION_ARN)).resolves.toBe(true);
+      await expect(store.renewLease('acme', 'acme', 's1', EXECUTION_ARN)).resolves.toBe(false);
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        ExpressionAttributeValues: expect.objectContaining({ ':leaseExpires': ahead(300) }),
+      });
+    });
+  });
+
+  describe('Method: cleanupExpiredSessions', () => {
+    it('deletes the expired, unleased records and returns how many', async () => {
+      ddb.on(ScanCommand).resolves({
+        Items: [
+          session('fresh'),
+          session('expired', { expires_at: ago(1) }),
+          session('idle', { last_used_at: ago(1000) }),
+          session('running', {
+            expires_at: ago(1),
+            state: 'LEASED',
+            lease_owner: 'x',
+            lease_expires_at: ahead(100),
+          }),
+        ],
+      });
+      ddb.on(DeleteCommand).resolves({});
+
+      await expect(store.cleanupExpiredSessions()).resolves.toBe(2);
+      expect(ddb).toReceiveCommandTimes(DeleteCommand, 2);
+    });
+  });
+});

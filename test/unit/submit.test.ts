@@ -1,0 +1,242 @@
+import {
+  ActiveSessionsExceededException,
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
+  RedshiftDataClient,
+  ValidationException,
+} from '@aws-sdk/client-redshift-data';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { QueryState } from '../../functions/common/schemas.ts';
+import { submitQuery } from '../../functions/submit.ts';
+import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+
+const redshift = mockClient(RedshiftDataClient);
+const ddb = mockClient(DynamoDBDocumentClient);
+
+function state(fields: Partial<QueryState> = {}): QueryState {
+  return {
+    executionArn: EXECUTION_ARN,
+    query: {
+      tenantId: 'acme',
+      dbUser: 'acme',
+      sql: 'select :region',
+      parameters: [{ name: 'region', value: 'eu' }],
+    },
+    session: { sessionId: null, reused: false },
+    submitAttempt: 0,
+    resubmits: 0,
+    ...fields,
+  };
+}
+const reusing = (sessionId = '11111111-2222-3333-4444-555555555555') =>
+  state({ session: { sessionId, reused: true, createdAt: '2026-11-28T11:00:00.000Z' } });
+
+describe('Function: submitQuery', () => {
+  beforeEach(() => {
+    redshift.reset();
+    ddb.reset();
+    ddb.on(PutCommand).resolves({});
+  });
+
+  it('opens a new session with the connection fields and records it leased to the execution', async () => {
+    // Prepare
+    const { deps, count } = unitDeps();
+    redshift
+      .on(ExecuteStatementCommand)
+      .resolves({ Id: 'st-1', SessionId: 'new-session', Status: 'FINISHED', HasResultSet: true });
+
+    // Act
+    const next = await submitQuery(state(), deps);
+
+    // Assess
+    expect(redshift).toReceiveCommandWith(ExecuteStatementCommand, {
+      Sql: 'select :region',
+      Parameters: [{ name: 'region', value: 'eu' }],
+      ClusterIdentifier: 'analytics',
+      Database: 'dev',
+      DbUser: 'acme',
+      SessionKeepAliveSeconds: 3600,
+      WaitTimeSeconds: 5,
+      ClientToken: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        session_id: 'new-session',
+        state: 'LEASED',
+        lease_owner: EXECUTION_ARN,
+      }),
+    });
+    expect(next.session).toEqual(
+      expect.objectContaining({ sessionId: 'new-session', reused: false }),
+    );
+    expect(next.statement).toEqual(
+      expect.objectContaining({
+        statementId: 'st-1',
+        status: 'FINISHED',
+        waitSeconds: 0,
+        hasResultSet: true,
+      }),
+    );
+    expect(count('SessionCreated')).toBe(1);
+  });
+
+  it('authenticates with the secret instead of DbUser when one is configured, on a workgroup', async () => {
+    const secret = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:rs-AbCdEf';
+    const { deps } = unitDeps({
+      SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: '',
+      SPECTRA_REDSHIFT_WORKGROUP_NAME: 'wg-1',
+      SPECTRA_REDSHIFT_SECRET_ARN: secret,
+    });
+    redshift
+      .on(ExecuteStatementCommand)
+      .resolves({ Id: 'st-1', SessionId: 's', Status: 'SUBMITTED' });
+
+    await submitQuery(state(), deps);
+
+    const input = redshift.commandCalls(ExecuteStatementCommand)[0]?.args[0].input;
+    expect(input).toEqual(expect.objectContaining({ WorkgroupName: 'wg-1', SecretArn: secret }));
+    expect(input).not.toHaveProperty('DbUser');
+    expect(input).not.toHaveProperty('ClusterIdentifier');
+  });
+
+  it('reuses a leased session with only Sql and SessionId, never the connection fields', async () => {
+    const { deps, count } = unitDeps();
+    redshift
+      .on(ExecuteStatementCommand)
+      .resolves({
+        Id: 'st-2',
+        SessionId: '11111111-2222-3333-4444-555555555555',
+        Status: 'STARTED',
+      });
+
+    const next = await submitQuery(reusing(), deps);
+
+    const input = redshift.commandCalls(ExecuteStatementCommand)[0]?.args[0].input ?? {};
+    expect(Object.keys(input).sort()).toEqual([
+      'ClientToken',
+      'Parameters',
+      'SessionId',
+      'Sql',
+      'WaitTimeSeconds',
+    ]);
+    expect(ddb).not.toReceiveCommand(PutCommand);
+    expect(count('SessionCreated')).toBe(0);
+    expect(next.session.reused).toBe(true);
+    expect(next.statement?.status).toBe('STARTED');
+  });
+
+  it('derives the ClientToken from the execution and the submit attempt', async () => {
+    const { deps } = unitDeps();
+    redshift.on(ExecuteStatementCommand).resolves({ Id: 'st', SessionId: 's', Status: 'FINISHED' });
+
+    await submitQuery(state(), deps);
+    await submitQuery(state(), deps);
+    await submitQuery(state({ submitAttempt: 1 }), deps);
+
+    const tokens = redshift
+      .commandCalls(ExecuteStatementCommand)
+      .map((call) => call.args[0].input.ClientToken);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(tokens[2]).not.toBe(tokens[0]);
+  });
+
+  it.each([
+    'Session is not available',
+    'Session with Id: 11111111-2222-3333-4444-555555555555 is invalid',
+  ])('throws StaleSessionError when the Data API answers "%s"', async (message) => {
+    const { deps } = unitDeps();
+    redshift
+      .on(ExecuteStatementCommand)
+      .rejects(new ValidationException({ message, $metadata: {} }));
+
+    await expect(submitQuery(reusing(), deps)).rejects.toThrow(
+      expect.objectContaining({
+        name: 'StaleSessionError',
+        message: expect.stringContaining(message),
+      }),
+    );
+  });
+
+  it('passes other validation errors through unchanged', async () => {
+    const { deps } = unitDeps();
+    redshift
+      .on(ExecuteStatementCommand)
+      .rejects(new ValidationException({ message: 'Database nope does not exist', $metadata: {} }));
+
+    await expect(submitQuery(state(), deps)).rejects.toThrow(
+      expect.objectContaining({ name: 'ValidationException' }),
+    );
+  });
+
+  it('runs the query without a session when the Data API is at its session limit', async () => {
+    // Prepare
+    const { deps, count } = unitDeps();
+    redshift.on(ExecuteStatementCommand).callsFake((input) => {
+      if (input.SessionKeepAliveSeconds) {
+        throw new ActiveSessionsExceededException({ message: 'Too many sessions', $metadata: {} });
+      }
+      return { Id: 'st-3', Status: 'FINISHED' };
+    });
+
+    // Act
+    const next = await submitQuery(state(), deps);
+
+    // Assess
+    const calls = redshift.commandCalls(ExecuteStatementCommand).map((call) => call.args[0].input);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).not.toHaveProperty('SessionKeepAliveSeconds');
+    expect(calls[1]?.ClientToken).toBe(calls[0]?.ClientToken);
+    expect(next.session).toEqual({ sessionId: null, reused: false, sessionless: true });
+    expect(next.statement?.statementId).toBe('st-3');
+    expect(count('SessionLimitReached')).toBe(1);
+    expect(ddb).not.toReceiveCommand(PutCommand);
+  });
+
+  it('reads the error text when the statement failed inside the long-poll', async () => {
+    const { deps } = unitDeps();
+    redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-4', SessionId: 's', Status: 'FAILED' });
+    redshift
+      .on(DescribeStatementCommand)
+      .resolves({ Id: 'st-4', Status: 'FAILED', Error: 'ERROR: syntax error at or near "selec"' });
+
+    const next = await submitQuery(state(), deps);
+
+    expect(next.statement).toEqual(
+      expect.objectContaining({
+        status: 'FAILED',
+        error: 'ERROR: syntax error at or near "selec"',
+      }),
+    );
+  });
+
+  it("throws TransientServiceError when throttling outlasts the SDK's retries", async () => {
+    const { deps } = unitDeps();
+    redshift
+      .on(ExecuteStatementCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+
+    await expect(submitQuery(state(), deps)).rejects.toThrow(
+      expect.objectContaining({ name: 'TransientServiceError' }),
+    );
+  });
+
+  it('bounds the long-poll by the time the Lambda has left', async () => {
+    const { deps } = unitDeps();
+    redshift.on(ExecuteStatementCommand).resolves({ Id: 'st', SessionId: 's', Status: 'STARTED' });
+
+    await submitQuery(state(), deps, 10_500);
+
+    expect(redshift).toReceiveCommandWith(ExecuteStatementCommand, { WaitTimeSeconds: 2 });
+  });
+
+  it('refuses a state it cannot read', async () => {
+    const { deps } = unitDeps();
+
+    await expect(submitQuery({ query: 'select 1' }, deps)).rejects.toThrow(
+      /SubmitQuery received a state it cannot read/,
+    );
+    expect(redshift.calls()).toHaveLength(0);
+  });
+});
