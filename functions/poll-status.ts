@@ -2,12 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { powertoolsMiddlewares, tagInvocation } from '#common/observability';
-import {
-  longPollSeconds,
-  nextWaitSeconds,
-  POLL_WAIT_SECONDS,
-  TERMINAL_STATUSES,
-} from '#common/polling';
+import { longPollSeconds, nextWaitSeconds, TERMINAL_STATUSES } from '#common/polling';
 import {
   parseStepInput,
   type QueryState,
@@ -40,7 +35,7 @@ export async function pollStatus(
     sessionId: session.sessionId,
   });
 
-  const waitSeconds = longPollSeconds(POLL_WAIT_SECONDS, remainingMs);
+  const waitSeconds = longPollSeconds(deps.config.pollWaitSeconds, remainingMs);
   const started = Date.now();
   const described = await deps.dataApi.describe(statement.statementId, waitSeconds);
   const elapsedMs = Date.now() - started;

@@ -8,12 +8,7 @@ import {
 } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { countSession, powertoolsMiddlewares, tagInvocation } from '#common/observability';
-import {
-  longPollSeconds,
-  nextWaitSeconds,
-  SUBMIT_WAIT_SECONDS,
-  TERMINAL_STATUSES,
-} from '#common/polling';
+import { longPollSeconds, nextWaitSeconds, TERMINAL_STATUSES } from '#common/polling';
 import {
   parseStepInput,
   type QueryState,
@@ -53,7 +48,7 @@ export async function submitQuery(
     dbUser: query.dbUser,
     secretArn: config.secretArn,
   };
-  const waitSeconds = longPollSeconds(SUBMIT_WAIT_SECONDS, remainingMs);
+  const waitSeconds = longPollSeconds(config.submitWaitSeconds, remainingMs);
   // One token for every call of this submission, whichever session mode it ends up using: if the
   // session-limit fallback ran the statement and the Lambda is then retried, the retry's first
   // call (opening a session again) gets the statement that already ran instead of a second one.

@@ -14,6 +14,10 @@ export interface Config {
   dbUserTemplate: string;
   maxSessionsPerTenant: number;
   resultInlineMaxBytes: number;
+  /** How long SubmitQuery holds ExecuteStatement on the server (`WaitTimeSeconds`); 0 returns at once. */
+  submitWaitSeconds: number;
+  /** How long PollStatus holds DescribeStatement on the server; 0 polls without waiting. */
+  pollWaitSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -30,6 +34,8 @@ export const CONFIG_VARIABLES = {
   dbUserTemplate: 'SPECTRA_DB_USER_TEMPLATE',
   maxSessions: 'SPECTRA_MAX_SESSIONS_PER_TENANT',
   resultMaxBytes: 'SPECTRA_RESULT_INLINE_MAX_BYTES',
+  submitWait: 'SPECTRA_SUBMIT_WAIT_SECONDS',
+  pollWait: 'SPECTRA_POLL_WAIT_SECONDS',
 } as const;
 
 /**
@@ -88,6 +94,9 @@ export function loadConfig(env: Env = process.env): Config {
     1024,
     RESULT_INLINE_MAX_BYTES_LIMIT,
   );
+  // The Data API accepts WaitTimeSeconds up to 30.
+  const submitWaitSeconds = readInteger(env, v.submitWait, 5, 0, 30);
+  const pollWaitSeconds = readInteger(env, v.pollWait, 20, 0, 30);
   const sessionsTableName =
     readName(
       env,
@@ -154,6 +163,8 @@ export function loadConfig(env: Env = process.env): Config {
     dbUserTemplate,
     maxSessionsPerTenant,
     resultInlineMaxBytes,
+    submitWaitSeconds,
+    pollWaitSeconds,
   };
 }
 

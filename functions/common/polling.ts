@@ -6,10 +6,9 @@ import type { StatementStatus } from './schemas.ts';
  * short query finishes inside SubmitQuery, and a long one needs one PollStatus per ~20 seconds.
  */
 
-/** SubmitQuery long-polls this long: enough for a typical dashboard query to end in one step. */
-export const SUBMIT_WAIT_SECONDS = 5;
-/** PollStatus long-polls this long; lambdas get at least 60 s, so this leaves ample margin. */
-export const POLL_WAIT_SECONDS = 20;
+// How long SubmitQuery and PollStatus hold their requests on the server is configuration
+// (SPECTRA_SUBMIT_WAIT_SECONDS, default 5: a typical dashboard query ends inside SubmitQuery;
+// SPECTRA_POLL_WAIT_SECONDS, default 20: the functions get 60 s, which leaves ample margin).
 /** When the server does not hold requests, the Wait state backs off up to this. */
 export const MAX_WAIT_STATE_SECONDS = 10;
 /** Time kept back from a Lambda's deadline for the work after the long-poll. */

@@ -15,6 +15,8 @@ describe('Function: loadConfig', () => {
       dbUserTemplate: '{tenant}',
       maxSessionsPerTenant: 4,
       resultInlineMaxBytes: 200_000,
+      submitWaitSeconds: 5,
+      pollWaitSeconds: 20,
     });
   });
 
