@@ -68,18 +68,31 @@ export interface EndpointOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
-  services: AwsJsonService[];
+  services?: AwsJsonService[];
   rawServices?: RawService[];
   controls?: TrafficControls;
   /** Requests under `/_spectra/`; loopback callers only. */
-  controlRoutes?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void>;
+  controlRoutes?: ControlRoutes;
 }
+
+export type ControlRoutes = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+) => Promise<void>;
 
 export interface Endpoint {
   server: Server;
   url: string;
   port: number;
   controls: TrafficControls;
+  /**
+   * Adds a service after start. The stack binds the port first because the in-process functions
+   * must know the endpoint's URL before they are loaded.
+   */
+  mount(service: AwsJsonService | RawService): void;
+  /** Installs the handler of the `/_spectra/` test controls. */
+  controlRoutes(handler: ControlRoutes): void;
   close(): Promise<void>;
 }
 
@@ -95,8 +108,9 @@ const isLoopback = (address: string | undefined) =>
 
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
   const controls = options.controls ?? new TrafficControls();
-  const services = new Map(options.services.map((s) => [s.targetPrefix, s]));
+  const services = new Map((options.services ?? []).map((s) => [s.targetPrefix, s]));
   const raw = new Map((options.rawServices ?? []).map((s) => [s.targetPrefix, s]));
+  let controlHandler = options.controlRoutes;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -123,7 +137,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
         return;
       }
       const body = await readBody(req);
-      if (options.controlRoutes) await options.controlRoutes(req, res, body);
+      if (controlHandler) await controlHandler(req, res, body);
       else
         writeJson(res, 404, { message: 'No test controls on this endpoint' }, 'application/json');
       return;
@@ -205,10 +219,17 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     port,
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     controls,
+    mount(service) {
+      if ('listener' in service) raw.set(service.targetPrefix, service);
+      else services.set(service.targetPrefix, service);
+    },
+    controlRoutes(handler) {
+      controlHandler = handler;
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all(options.services.map((s) => s.close?.()));
+      await Promise.all([...services.values()].map((s) => s.close?.()));
     },
   };
 }
