@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -20,3 +21,6 @@ export const dynamoDbDocumentClient = DynamoDBDocumentClient.from(
   new DynamoDBClient({ maxAttempts: MAX_SDK_ATTEMPTS }),
   { marshallOptions: { removeUndefinedValues: true } },
 );
+
+/** Step Functions, for reading an execution's history (CancelStoppedExecution). */
+export const sfnClient = new SFNClient({ maxAttempts: MAX_SDK_ATTEMPTS });
