@@ -22,5 +22,8 @@ export const dynamoDbDocumentClient = DynamoDBDocumentClient.from(
   { marshallOptions: { removeUndefinedValues: true } },
 );
 
-/** Step Functions, for reading an execution's history (CancelStoppedExecution). */
-export const sfnClient = new SFNClient({ maxAttempts: MAX_SDK_ATTEMPTS });
+/**
+ * Step Functions, for reading an execution's history (CancelStoppedExecution). Marked pure so that
+ * the bundles of the functions that never use it leave the client out.
+ */
+export const sfnClient = /* @__PURE__ */ new SFNClient({ maxAttempts: MAX_SDK_ATTEMPTS });
