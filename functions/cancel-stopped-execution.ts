@@ -1,0 +1,352 @@
+import {
+  CancelStatementCommand,
+  type DescribeStatementResponse,
+  type RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
+import {
+  type HistoryEvent,
+  paginateGetExecutionHistory,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { redshiftDataClient, sfnClient } from '#common/clients';
+import { dbUserFor } from '#common/config';
+import { defaultDeps, type StepDeps } from '#common/deps';
+import { rethrowTransient } from '#common/errors';
+import { countSession, powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import { TERMINAL_STATUSES } from '#common/polling';
+import { INPUT_LIMITS, type StatementStatus } from '#common/schemas';
+
+/**
+ * An execution that is stopped (StopExecution, or its TimeoutSeconds ran out) runs no Catch and no
+ * ReleaseSession: its statement may still run on Redshift and its session stays leased. This
+ * function cleans up after it. On AWS an EventBridge rule calls it with the "Step Functions
+ * Execution Status Change" event; the local stack's StopExecution calls it directly.
+ */
+
+/** The EventBridge event for an execution that ended ABORTED or TIMED_OUT. */
+const statusChangeEventSchema = z.object({
+  detail: z.object({
+    executionArn: z.string().min(1),
+    status: z.string().optional(),
+    /** The execution input as a JSON string; null when it was too large to include. */
+    input: z.string().nullable().optional(),
+  }),
+});
+
+/** What the local stack passes: the execution and its input (JSON text or already parsed). */
+const directEventSchema = z.object({
+  executionArn: z.string().min(1),
+  status: z.string().optional(),
+  input: z.unknown().optional(),
+});
+
+export type CancelStoppedExecutionEvent =
+  | z.input<typeof statusChangeEventSchema>
+  | z.input<typeof directEventSchema>;
+
+export interface CancelStoppedExecutionOutcome {
+  /** The statement this call cancelled; absent when it had already ended or none was found. */
+  cancelledStatementId?: string;
+  /** The execution's session went back to the tenant's pool. */
+  sessionReleased: boolean;
+  /** The session was dropped instead, because its statement may still be running on it. */
+  sessionInvalidated: boolean;
+}
+
+export interface CancelStoppedExecutionDeps extends StepDeps {
+  sfn: SFNClient;
+  /** For CancelStatement, which the shared `DataApi` wrapper does not make. */
+  redshiftData: RedshiftDataClient;
+}
+
+/** How long to wait, on the server, for a cancelled statement to reach ABORTED. */
+export const CANCEL_WAIT_SECONDS = 5;
+/** Enough pages (1,000 events each) for an execution that polled for its full 25 hours. */
+const MAX_HISTORY_PAGES = 30;
+
+const TASK_IN_FLIGHT = new Set(['TaskScheduled', 'TaskStarting', 'TaskStarted', 'TaskSubmitted']);
+const TASK_ENDED = new Set([
+  'TaskSucceeded',
+  'TaskFailed',
+  'TaskTimedOut',
+  'TaskStartFailed',
+  'TaskSubmitFailed',
+]);
+
+interface StoppedExecution {
+  executionArn: string;
+  status: string | undefined;
+  /** The execution input, if the event carried it. */
+  input: unknown;
+}
+
+function parseEvent(event: unknown): StoppedExecution {
+  const fromRule = statusChangeEventSchema.safeParse(event);
+  if (fromRule.success) {
+    const { detail } = fromRule.data;
+    return { executionArn: detail.executionArn, status: detail.status, input: detail.input };
+  }
+  const direct = directEventSchema.safeParse(event);
+  if (direct.success) {
+    const { executionArn, status, input } = direct.data;
+    return { executionArn, status, input };
+  }
+  throw new Error(
+    'CancelStoppedExecution expects an EventBridge "Step Functions Execution Status Change" event or { executionArn, input }',
+  );
+}
+
+/** The tenant id in an execution input (JSON text or object), if it has a valid one. */
+function tenantIdOf(input: unknown): string | undefined {
+  let value = input;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  if (value === null || typeof value !== 'object' || !('tenantId' in value)) return undefined;
+  const { tenantId } = value;
+  return typeof tenantId === 'string' && INPUT_LIMITS.tenantIdPattern.test(tenantId)
+    ? tenantId
+    : undefined;
+}
+
+/**
+ * The workflow state a Lambda task returned. The `lambda:invoke` integration records the whole
+ * invocation result, `{"Payload": {...}, "StatusCode": 200, ...}`, as a JSON string.
+ */
+function taskPayload(event: HistoryEvent): Record<string, unknown> | undefined {
+  const output = event.taskSucceededEventDetails?.output;
+  if (output === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(output);
+    if (parsed === null || typeof parsed !== 'object' || !('Payload' in parsed)) return undefined;
+    const { Payload } = parsed;
+    return Payload !== null && typeof Payload === 'object'
+      ? (Payload as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const statementIdOf = (payload: Record<string, unknown> | undefined): string | undefined => {
+  const statement = payload?.statement;
+  if (statement === null || typeof statement !== 'object' || !('statementId' in statement))
+    return undefined;
+  return typeof statement.statementId === 'string' ? statement.statementId : undefined;
+};
+
+const payloadTenantIdOf = (payload: Record<string, unknown> | undefined): string | undefined =>
+  tenantIdOf(payload?.query);
+
+interface HistoryFindings {
+  statementId: string | undefined;
+  tenantId: string | undefined;
+  /** A Lambda task had started and not ended when the execution stopped. */
+  taskInFlight: boolean;
+}
+
+/**
+ * Reads the history newest first: the latest task that returned a statement names the statement
+ * the execution submitted (a resubmission only follows a failed submission, so the latest one is
+ * the only one that can still run). Stops as soon as it knows the statement and the tenant.
+ */
+async function readHistory(
+  sfn: SFNClient,
+  executionArn: string,
+  knownTenantId: string | undefined,
+): Promise<HistoryFindings> {
+  const findings: HistoryFindings = {
+    statementId: undefined,
+    tenantId: knownTenantId,
+    taskInFlight: false,
+  };
+  let sawTaskEvent = false;
+  let pages = 0;
+  try {
+    for await (const page of paginateGetExecutionHistory(
+      { client: sfn },
+      { executionArn, reverseOrder: true, includeExecutionData: true },
+    )) {
+      for (const event of page.events ?? []) {
+        const type = event.type ?? '';
+        if (!sawTaskEvent && (TASK_IN_FLIGHT.has(type) || TASK_ENDED.has(type))) {
+          sawTaskEvent = true;
+          findings.taskInFlight = TASK_IN_FLIGHT.has(type);
+        }
+        if (type === 'TaskSucceeded') {
+          const payload = taskPayload(event);
+          findings.statementId ??= statementIdOf(payload);
+          findings.tenantId ??= payloadTenantIdOf(payload);
+        } else if (type === 'ExecutionStarted') {
+          findings.tenantId ??= tenantIdOf(event.executionStartedEventDetails?.input);
+        }
+        if (findings.statementId !== undefined && findings.tenantId !== undefined) return findings;
+      }
+      pages++;
+      if (pages >= MAX_HISTORY_PAGES) break;
+    }
+  } catch (error) {
+    rethrowTransient(error, 'Step Functions GetExecutionHistory');
+  }
+  return findings;
+}
+
+type StatementOutcome =
+  /** Ended (now or before): the session is free. */
+  | { kind: 'ended'; cancelled: boolean; endedAt: string | undefined }
+  /** Cancel did not take (yet): the statement may still be running on the session. */
+  | { kind: 'may-still-run' }
+  | { kind: 'none' };
+
+const isTerminal = (described: DescribeStatementResponse | undefined) =>
+  described === undefined || TERMINAL_STATUSES.has(described.Status as StatementStatus);
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
+
+async function describeOrGone(
+  deps: CancelStoppedExecutionDeps,
+  statementId: string,
+  waitSeconds: number,
+): Promise<DescribeStatementResponse | undefined> {
+  try {
+    return await deps.dataApi.describe(statementId, waitSeconds);
+  } catch (error) {
+    // The Data API forgets statements after 24 hours; a forgotten statement runs no more.
+    if (errorName(error) === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
+}
+
+/** Cancels the statement unless it has ended; then reports whether it still holds the session. */
+async function settleStatement(
+  deps: CancelStoppedExecutionDeps,
+  statementId: string,
+): Promise<StatementOutcome> {
+  const { logger } = deps.telemetry;
+  const before = await describeOrGone(deps, statementId, 0);
+  if (isTerminal(before)) {
+    logger.info('The statement had already ended', { status: before?.Status });
+    return { kind: 'ended', cancelled: false, endedAt: before?.UpdatedAt?.toISOString() };
+  }
+
+  let cancelled = false;
+  try {
+    const result = await deps.redshiftData.send(new CancelStatementCommand({ Id: statementId }));
+    cancelled = result.Status === true;
+  } catch (error) {
+    // Cancelling a statement that ended meanwhile is refused with a ValidationException.
+    if (
+      errorName(error) !== 'ValidationException' &&
+      errorName(error) !== 'ResourceNotFoundException'
+    )
+      rethrowTransient(error, 'Redshift Data CancelStatement');
+    logger.info('CancelStatement refused: the statement is not running', {
+      error: (error as Error).message,
+    });
+  }
+
+  // Cancelling is asynchronous: wait on the server for the statement to reach ABORTED.
+  const after = await describeOrGone(deps, statementId, cancelled ? CANCEL_WAIT_SECONDS : 0);
+  if (isTerminal(after)) {
+    logger.info(cancelled ? 'Cancelled the statement' : 'The statement has ended', {
+      status: after?.Status,
+    });
+    return { kind: 'ended', cancelled, endedAt: after?.UpdatedAt?.toISOString() };
+  }
+  logger.warn('The statement is still running after CancelStatement', { status: after?.Status });
+  return { kind: 'may-still-run' };
+}
+
+/**
+ * Cleans up after a stopped execution:
+ * (a) finds the statement it submitted in its history and cancels it if it is still running;
+ * (b) finds the session leased to it in the tenant's pool (the record whose `lease_owner` is the
+ * execution) and releases it, or invalidates it when a statement may still be running on it,
+ * since a busy session must not be handed to another execution.
+ *
+ * Safe to run twice: an ended statement is not cancelled again, and release and invalidate are
+ * conditional on the lease still being the execution's.
+ *
+ * @throws {TransientServiceError} when a service keeps throttling or failing; the event is retried.
+ */
+export async function cancelStoppedExecution(
+  event: unknown,
+  deps: CancelStoppedExecutionDeps = {
+    ...defaultDeps,
+    sfn: sfnClient,
+    redshiftData: redshiftDataClient,
+  },
+): Promise<CancelStoppedExecutionOutcome> {
+  const stopped = parseEvent(event);
+  const { logger } = deps.telemetry;
+  logger.appendKeys({ executionArn: stopped.executionArn });
+
+  const history = await readHistory(deps.sfn, stopped.executionArn, tenantIdOf(stopped.input));
+  const { statementId, tenantId } = history;
+  if (tenantId !== undefined) {
+    tagInvocation(deps.telemetry, { tenantId, executionArn: stopped.executionArn, statementId });
+  }
+  logger.info('Cleaning up after a stopped execution', {
+    status: stopped.status,
+    statementId,
+    taskInFlight: history.taskInFlight,
+  });
+
+  let statement: StatementOutcome = { kind: 'none' };
+  if (statementId !== undefined) statement = await settleStatement(deps, statementId);
+  // Stopped in the middle of a step with no statement known: SubmitQuery may have started one
+  // that the history never recorded, so the session is treated as busy.
+  const sessionMayBeBusy =
+    statement.kind === 'may-still-run' || (statement.kind === 'none' && history.taskInFlight);
+
+  const outcome: CancelStoppedExecutionOutcome = {
+    cancelledStatementId:
+      statement.kind === 'ended' && statement.cancelled ? statementId : undefined,
+    sessionReleased: false,
+    sessionInvalidated: false,
+  };
+  if (tenantId === undefined) {
+    logger.warn('The execution input names no tenant; no session to release');
+    return outcome;
+  }
+
+  const dbUser = dbUserFor(tenantId, deps.config.dbUserTemplate);
+  const pool = await deps.store.listPool(tenantId, dbUser);
+  const leased = pool.filter(
+    (record) => record.state === 'LEASED' && record.lease_owner === stopped.executionArn,
+  );
+  for (const record of leased) {
+    if (sessionMayBeBusy) {
+      const dropped = await deps.store.invalidate(
+        tenantId,
+        dbUser,
+        record.session_id,
+        stopped.executionArn,
+      );
+      if (dropped) countSession(deps.telemetry, 'SessionInvalidated');
+      outcome.sessionInvalidated ||= dropped;
+    } else {
+      const released = await deps.store.release(
+        { tenantId, dbUser, sessionId: record.session_id, createdAt: record.created_at },
+        stopped.executionArn,
+        statement.kind === 'ended' ? statement.endedAt : undefined,
+      );
+      outcome.sessionReleased ||= released;
+    }
+  }
+  logger.info('Cleaned up after the stopped execution', {
+    sessionId: leased[0]?.session_id,
+    ...outcome,
+  });
+  return outcome;
+}
+
+export const handler = middy<unknown, CancelStoppedExecutionOutcome>()
+  .use(powertoolsMiddlewares)
+  .handler((event) => cancelStoppedExecution(event));

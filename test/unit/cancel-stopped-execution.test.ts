@@ -1,0 +1,363 @@
+import {
+  CancelStatementCommand,
+  DescribeStatementCommand,
+  RedshiftDataClient,
+  ValidationException,
+} from '@aws-sdk/client-redshift-data';
+import {
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+  SFNServiceException,
+} from '@aws-sdk/client-sfn';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  CANCEL_WAIT_SECONDS,
+  type CancelStoppedExecutionDeps,
+  cancelStoppedExecution,
+} from '../../functions/cancel-stopped-execution.ts';
+import type { SessionRecord } from '../../functions/common/session-store.ts';
+import { runningState } from '../support/query-state.ts';
+import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+
+const sfn = mockClient(SFNClient);
+const redshift = mockClient(RedshiftDataClient);
+const ddb = mockClient(DynamoDBDocumentClient);
+
+const INPUT = JSON.stringify({ tenantId: 'acme', sql: 'select * from sales' });
+const ENDED_AT = new Date('2026-11-28T11:59:58.000Z');
+
+/** The EventBridge event for an execution stopped with StopExecution. */
+function abortedEvent(detail: Record<string, unknown> = {}) {
+  return {
+    version: '0',
+    id: 'c4a8f3b2-0000-4000-8000-000000000000',
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    account: '000000000000',
+    time: '2026-11-28T12:00:00Z',
+    region: 'us-east-1',
+    resources: [EXECUTION_ARN],
+    detail: {
+      executionArn: EXECUTION_ARN,
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:spectra-query',
+      name: 'run-1',
+      status: 'ABORTED',
+      input: INPUT,
+      inputDetails: { included: true },
+      output: null,
+      ...detail,
+    },
+  };
+}
+
+/** A lambda:invoke TaskSucceeded event as AWS records it: the whole invocation result as text. */
+function taskSucceeded(id: number, payload: unknown): HistoryEvent {
+  return {
+    id,
+    type: 'TaskSucceeded',
+    timestamp: new Date('2026-11-28T11:59:50.000Z'),
+    taskSucceededEventDetails: {
+      resourceType: 'lambda',
+      resource: 'invoke',
+      output: JSON.stringify({ ExecutedVersion: '$LATEST', Payload: payload, StatusCode: 200 }),
+    },
+  };
+}
+
+const event = (id: number, type: HistoryEvent['type']): HistoryEvent => ({
+  id,
+  type,
+  timestamp: new Date('2026-11-28T11:59:55.000Z'),
+});
+
+const executionStarted: HistoryEvent = {
+  id: 1,
+  type: 'ExecutionStarted',
+  timestamp: new Date('2026-11-28T11:59:40.000Z'),
+  executionStartedEventDetails: { input: INPUT },
+};
+
+/** Newest first, as GetExecutionHistory returns with reverseOrder: stopped during PollStatus. */
+const stoppedWhilePolling: HistoryEvent[] = [
+  event(12, 'ExecutionAborted'),
+  event(11, 'TaskStarted'),
+  event(10, 'TaskScheduled'),
+  event(9, 'TaskStateEntered'),
+  taskSucceeded(7, runningState()),
+  event(6, 'TaskStarted'),
+  event(5, 'TaskScheduled'),
+  taskSucceeded(3, { ...runningState(), statement: undefined }),
+  executionStarted,
+];
+
+function leasedRecord(fields: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    pool_id: 'acme#acme',
+    session_id: 'sess-1',
+    tenant_id: 'acme',
+    db_user: 'acme',
+    created_at: '2026-11-28T11:00:00.000Z',
+    last_used_at: '2026-11-28T11:30:00.000Z',
+    expires_at: '2026-11-28T12:30:00.000Z',
+    ttl: 1_795_000_000,
+    state: 'LEASED',
+    lease_owner: EXECUTION_ARN,
+    lease_expires_at: '2026-11-28T12:04:00.000Z',
+    ...fields,
+  };
+}
+
+function cancelDeps() {
+  const { deps, count } = unitDeps();
+  const cancel: CancelStoppedExecutionDeps = {
+    ...deps,
+    sfn: new SFNClient({}),
+    redshiftData: new RedshiftDataClient({}),
+  };
+  return { deps: cancel, count };
+}
+
+describe('Function: cancelStoppedExecution', () => {
+  beforeEach(() => {
+    sfn.reset();
+    redshift.reset();
+    ddb.reset();
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhilePolling });
+    ddb.on(QueryCommand).resolves({ Items: [leasedRecord()] });
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(DeleteCommand).resolves({});
+  });
+
+  it('cancels the running statement and releases the session leased to the execution', async () => {
+    // Prepare
+    const { deps } = cancelDeps();
+    redshift
+      .on(DescribeStatementCommand)
+      .resolvesOnce({ Id: 'st-1', Status: 'STARTED' })
+      .resolves({ Id: 'st-1', Status: 'ABORTED', UpdatedAt: ENDED_AT });
+    redshift.on(CancelStatementCommand).resolves({ Status: true });
+
+    // Act
+    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+
+    // Assess
+    expect(outcome).toEqual({
+      cancelledStatementId: 'st-1',
+      sessionReleased: true,
+      sessionInvalidated: false,
+    });
+    expect(sfn).toReceiveCommandWith(GetExecutionHistoryCommand, {
+      executionArn: EXECUTION_ARN,
+      reverseOrder: true,
+    });
+    expect(redshift).toReceiveCommandWith(CancelStatementCommand, { Id: 'st-1' });
+    expect(redshift).toReceiveCommandWith(DescribeStatementCommand, {
+      Id: 'st-1',
+      WaitTimeSeconds: CANCEL_WAIT_SECONDS,
+    });
+    expect(ddb).toReceiveCommandWith(QueryCommand, {
+      ExpressionAttributeValues: { ':pool': 'acme#acme' },
+      ConsistentRead: true,
+    });
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      Key: { pool_id: 'acme#acme', session_id: 'sess-1' },
+      ExpressionAttributeValues: expect.objectContaining({
+        ':owner': EXECUTION_ARN,
+        ':idle': 'IDLE',
+        ':endedAt': ENDED_AT.toISOString(),
+      }),
+    });
+    expect(ddb).not.toReceiveCommand(DeleteCommand);
+  });
+
+  it('does not cancel a statement that had already ended, and releases the session', async () => {
+    const { deps } = cancelDeps();
+    redshift
+      .on(DescribeStatementCommand)
+      .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: ENDED_AT });
+
+    const outcome = await cancelStoppedExecution(abortedEvent({ status: 'TIMED_OUT' }), deps);
+
+    expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
+    expect(redshift).not.toReceiveCommand(CancelStatementCommand);
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':endedAt': ENDED_AT.toISOString() }),
+    });
+  });
+
+  it('goes on when CancelStatement says the statement is not running', async () => {
+    const { deps } = cancelDeps();
+    redshift
+      .on(DescribeStatementCommand)
+      .resolvesOnce({ Id: 'st-1', Status: 'STARTED' })
+      .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: ENDED_AT });
+    redshift.on(CancelStatementCommand).rejects(
+      new ValidationException({
+        message: 'Could not cancel a query that is already in FINISHED state',
+        $metadata: {},
+      }),
+    );
+
+    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+
+    expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
+    expect(deps.telemetry.logger.info).toHaveBeenCalledWith(
+      'CancelStatement refused: the statement is not running',
+      expect.anything(),
+    );
+  });
+
+  it('invalidates the session instead when the statement may still be running on it', async () => {
+    const { deps, count } = cancelDeps();
+    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
+    redshift.on(CancelStatementCommand).resolves({ Status: false });
+
+    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+
+    expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: true });
+    expect(ddb).toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: 'acme#acme', session_id: 'sess-1' },
+      ExpressionAttributeValues: expect.objectContaining({ ':owner': EXECUTION_ARN }),
+    });
+    expect(ddb).not.toReceiveCommand(UpdateCommand);
+    expect(count('SessionInvalidated')).toBe(1);
+  });
+
+  it('invalidates the session when the execution stopped inside a step before any statement was known', async () => {
+    const { deps } = cancelDeps();
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        event(8, 'ExecutionAborted'),
+        event(7, 'TaskStarted'),
+        event(6, 'TaskScheduled'),
+        taskSucceeded(3, { ...runningState(), statement: undefined }),
+        executionStarted,
+      ],
+    });
+
+    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+
+    expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: true });
+    expect(redshift.calls()).toHaveLength(0);
+  });
+
+  it('releases the session when no step was running and no statement was submitted', async () => {
+    const { deps } = cancelDeps();
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        event(5, 'ExecutionAborted'),
+        event(4, 'TaskStateExited'),
+        taskSucceeded(3, { ...runningState(), statement: undefined }),
+        executionStarted,
+      ],
+    });
+
+    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+
+    expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
+  });
+
+  it.each([
+    ['JSON text', INPUT],
+    ['an object', { tenantId: 'acme', sql: 'select 1' }],
+  ])('accepts the local stack’s direct call with the input as %s', async (_kind, input) => {
+    const { deps } = cancelDeps();
+    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
+
+    const outcome = await cancelStoppedExecution({ executionArn: EXECUTION_ARN, input }, deps);
+
+    expect(outcome.sessionReleased).toBe(true);
+    expect(ddb).toReceiveCommandWith(QueryCommand, {
+      ExpressionAttributeValues: { ':pool': 'acme#acme' },
+    });
+  });
+
+  it('reads the tenant from the history when the event carries no input', async () => {
+    const { deps } = cancelDeps();
+    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [event(3, 'ExecutionAborted'), event(2, 'TaskStarted'), executionStarted],
+    });
+
+    const outcome = await cancelStoppedExecution(
+      abortedEvent({ input: null, inputDetails: { included: false } }),
+      deps,
+    );
+
+    expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: true });
+    expect(ddb).toReceiveCommandWith(QueryCommand, {
+      ExpressionAttributeValues: { ':pool': 'acme#acme' },
+    });
+  });
+
+  it('is safe to run twice: the second run cancels nothing and releases nothing', async () => {
+    const { deps } = cancelDeps();
+    redshift
+      .on(DescribeStatementCommand)
+      .resolvesOnce({ Id: 'st-1', Status: 'STARTED' })
+      .resolves({ Id: 'st-1', Status: 'ABORTED', UpdatedAt: ENDED_AT });
+    redshift.on(CancelStatementCommand).resolves({ Status: true });
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [leasedRecord()] })
+      .resolves({ Items: [leasedRecord({ state: 'IDLE', lease_owner: undefined })] });
+
+    const first = await cancelStoppedExecution(abortedEvent(), deps);
+    const second = await cancelStoppedExecution(abortedEvent(), deps);
+
+    expect(first).toEqual({
+      cancelledStatementId: 'st-1',
+      sessionReleased: true,
+      sessionInvalidated: false,
+    });
+    expect(second).toEqual({ sessionReleased: false, sessionInvalidated: false });
+    expect(redshift).toReceiveCommandTimes(CancelStatementCommand, 1);
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+  });
+
+  it('leaves a session leased to another execution alone', async () => {
+    const { deps } = cancelDeps();
+    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
+    ddb.on(QueryCommand).resolves({
+      Items: [leasedRecord({ lease_owner: `${EXECUTION_ARN}-other` })],
+    });
+
+    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+
+    expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: false });
+    expect(ddb).not.toReceiveCommand(UpdateCommand);
+    expect(ddb).not.toReceiveCommand(DeleteCommand);
+  });
+
+  it('throws TransientServiceError when Step Functions keeps throttling', async () => {
+    const { deps } = cancelDeps();
+    sfn.on(GetExecutionHistoryCommand).rejects(
+      new SFNServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        message: 'Rate exceeded',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+
+    await expect(cancelStoppedExecution(abortedEvent(), deps)).rejects.toMatchObject({
+      name: 'TransientServiceError',
+    });
+  });
+
+  it('fails on an event that names no execution', async () => {
+    const { deps } = cancelDeps();
+
+    await expect(cancelStoppedExecution({ detail: {} }, deps)).rejects.toThrow(
+      /expects an EventBridge "Step Functions Execution Status Change" event/,
+    );
+  });
+});
