@@ -1,0 +1,190 @@
+import { Worker } from 'node:worker_threads';
+import type { WorkerReady, WorkerRequest, WorkerResponse } from './pglite-worker.ts';
+import {
+  type EngineConnection,
+  EngineError,
+  type EngineResult,
+  type SqlEngine,
+} from './sql-engine.ts';
+
+/**
+ * The embedded engine: PGlite (PostgreSQL in WASM) in a worker thread, so that a long statement
+ * does not stop the endpoint from answering.
+ *
+ * PGlite is one backend, so what a server gives per session is emulated here:
+ * - Statements run one at a time. Each runs `SET ROLE <db user>` first, so grants and row-level
+ *   security apply per user (a separation for testing, not a security boundary: the backend's
+ *   session user is a superuser).
+ * - A connection that leaves a transaction open owns the backend until it commits, rolls back or
+ *   closes: other connections' statements wait, as they would on a lock, instead of running
+ *   inside someone else's transaction. A batch in TRANSACTION mode relies on this.
+ * - Temporary tables and `SET` are shared by every connection.
+ * - No cancel of a running statement: {@link EngineConnection.cancel} answers false, and the
+ *   emulator marks the statement ABORTED and discards its result when it ends. A statement still
+ *   waiting for its turn is taken out of the queue and fails with SQLSTATE 57014.
+ * - `pg_backend_pid()` is the same for everyone, so each connection gets its own made-up pid to
+ *   report as `RedshiftPid` (a reused session keeps its pid, as on Redshift).
+ */
+
+/** Redshift's rule for user names, narrowed as the PostgreSQL engine narrows it. */
+const DB_USER_PATTERN = /^[a-z_][a-z0-9_$]{0,126}$/;
+
+/** The engine's own statements (catalog queries, demo data) queue as this connection. */
+const ADMIN_CONNECTION = 0;
+
+// Distributes Omit over the union's members (a plain Omit would merge them).
+// biome-ignore lint/suspicious/noExplicitAny: `any` is how a conditional type distributes
+type WithoutId<T> = T extends any ? Omit<T, 'id'> : never;
+
+interface QueuedRequest {
+  connectionId: number;
+  request: WithoutId<WorkerRequest>;
+  resolve: (result: EngineResult) => void;
+  reject: (error: Error) => void;
+}
+
+export async function createPgliteEngine(): Promise<SqlEngine> {
+  const worker = new Worker(new URL('./pglite-worker-bootstrap.mjs', import.meta.url));
+  await new Promise<void>((resolve, reject) => {
+    const onExit = (code: number) =>
+      reject(new Error(`The PGlite worker exited with code ${code} before it was ready`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (message: WorkerReady) => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      if (message.ready) resolve();
+      else reject(new Error(`PGlite did not start: ${message.message}`));
+    });
+  });
+
+  const waiting: QueuedRequest[] = [];
+  let inFlight: (QueuedRequest & { id: number }) | undefined;
+  /** The connection whose transaction is open; only its statements may run. */
+  let transactionOwner: number | undefined;
+  let nextRequestId = 1;
+  let nextConnectionId = ADMIN_CONNECTION + 1;
+  let nextPid = 1073741824;
+  let closed = false;
+  let workerGone: Error | undefined;
+
+  function pump(): void {
+    if (inFlight || workerGone) return;
+    const index = waiting.findIndex(
+      (queued) => transactionOwner === undefined || queued.connectionId === transactionOwner,
+    );
+    if (index < 0) return;
+    const [next] = waiting.splice(index, 1);
+    if (!next) return;
+    inFlight = { ...next, id: nextRequestId++ };
+    worker.postMessage({ ...next.request, id: inFlight.id } as WorkerRequest);
+  }
+
+  worker.on('message', (response: WorkerResponse) => {
+    const answered = inFlight;
+    if (!answered || answered.id !== response.id) return;
+    inFlight = undefined;
+    if (response.transactionStatus === 'I') {
+      if (transactionOwner === answered.connectionId) transactionOwner = undefined;
+    } else {
+      transactionOwner = answered.connectionId;
+    }
+    if (response.ok) answered.resolve(response.result);
+    else answered.reject(new EngineError(response.message, response.sqlState));
+    pump();
+  });
+  const failAll = (error: Error) => {
+    workerGone = error;
+    const failed = inFlight ? [inFlight, ...waiting] : [...waiting];
+    inFlight = undefined;
+    waiting.length = 0;
+    for (const queued of failed) queued.reject(error);
+  };
+  worker.on('error', failAll);
+  worker.on('exit', (code) =>
+    failAll(new EngineError(`ERROR: the PGlite worker exited with code ${code}`, undefined)),
+  );
+
+  function send(connectionId: number, request: WithoutId<WorkerRequest>): Promise<EngineResult> {
+    if (workerGone) return Promise.reject(workerGone);
+    return new Promise((resolve, reject) => {
+      waiting.push({ connectionId, request, resolve, reject });
+      pump();
+    });
+  }
+
+  /** Takes a connection's statements out of the queue; they fail with `error`. */
+  function dropQueued(connectionId: number, error: EngineError): boolean {
+    let dropped = false;
+    for (let index = waiting.length - 1; index >= 0; index--) {
+      const queued = waiting[index];
+      if (queued?.connectionId !== connectionId) continue;
+      waiting.splice(index, 1);
+      queued.reject(error);
+      dropped = true;
+    }
+    return dropped;
+  }
+
+  return {
+    kind: 'pglite',
+
+    async connect(dbUser: string): Promise<EngineConnection> {
+      if (closed) throw new EngineError('ERROR: the engine is closed', undefined);
+      if (!DB_USER_PATTERN.test(dbUser)) {
+        throw new EngineError(
+          `ERROR: invalid user name "${dbUser}": use 1 to 127 lowercase letters, digits, _ or $, not starting with a digit`,
+          '42602',
+        );
+      }
+      const connectionId = nextConnectionId++;
+      let ended = false;
+      const ensureOpen = () => {
+        if (ended) throw new EngineError('ERROR: the connection is closed', '08003');
+      };
+      return {
+        backendPid: nextPid++,
+        async run(sql, parameters) {
+          ensureOpen();
+          return send(connectionId, { op: 'run', dbUser, sql, parameters });
+        },
+        async runScript(sql) {
+          ensureOpen();
+          await send(connectionId, { op: 'script', dbUser, sql });
+        },
+        async cancel() {
+          return dropQueued(
+            connectionId,
+            new EngineError('ERROR: canceling statement due to user request', '57014'),
+          );
+        },
+        async close() {
+          if (ended) return;
+          ended = true;
+          dropQueued(connectionId, new EngineError('ERROR: the connection is closed', '08003'));
+          // What a server does when a client leaves mid-transaction; it also frees the backend
+          // for the connections waiting on this one.
+          if (transactionOwner === connectionId || inFlight?.connectionId === connectionId)
+            await send(connectionId, { op: 'run', dbUser, sql: 'ROLLBACK', parameters: [] }).catch(
+              () => undefined,
+            );
+        },
+      };
+    },
+
+    admin: (sql, parameters = []) => send(ADMIN_CONNECTION, { op: 'admin', sql, parameters }),
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      const stopped = new EngineError('ERROR: the engine is closed', undefined);
+      for (const queued of waiting.splice(0)) queued.reject(stopped);
+      if (!workerGone) {
+        // Ends the transaction owner's hold, so the close request is the next to run.
+        transactionOwner = undefined;
+        await send(ADMIN_CONNECTION, { op: 'close' }).catch(() => undefined);
+      }
+      await worker.terminate();
+    },
+  };
+}

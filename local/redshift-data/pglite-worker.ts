@@ -1,0 +1,255 @@
+import { parentPort } from 'node:worker_threads';
+import { PGlite, protocol } from '@electric-sql/pglite';
+import type { EngineColumn, EngineResult } from './sql-engine.ts';
+
+/**
+ * The thread that owns the PGlite instance. PGlite runs PostgreSQL's WASM synchronously, so a
+ * `pg_sleep(2)` on the main thread would freeze the HTTP endpoint for two seconds; here it only
+ * freezes this thread. Requests are answered one at a time, in arrival order: PGlite is a single
+ * backend with no sessions of its own (pglite-engine.ts decides what to send when).
+ *
+ * Statements go through PostgreSQL's wire protocol (`execProtocol`) rather than `query()`, because
+ * the wire messages carry what the Data API needs and `query()` drops or converts: every value in
+ * its text form, each column's type OID, the OID of the table it comes from, and the transaction
+ * status after the statement.
+ */
+
+export type WorkerRequest =
+  /** One statement, extended protocol, `$1..$n` bound as untyped text, as the db user. */
+  | { id: number; op: 'run'; dbUser: string; sql: string; parameters: string[] }
+  /** A script of several statements (simple protocol) as the db user. */
+  | { id: number; op: 'script'; dbUser: string; sql: string }
+  /** As the superuser: a script without parameters, or one statement with them. */
+  | { id: number; op: 'admin'; sql: string; parameters: string[] }
+  | { id: number; op: 'close' };
+
+/**
+ * The backend's transaction status after the request, from ReadyForQuery: idle, inside a
+ * transaction block, or inside a failed one.
+ */
+export type TransactionStatus = 'I' | 'T' | 'E';
+
+export type WorkerResponse =
+  | { id: number; ok: true; result: EngineResult; transactionStatus: TransactionStatus }
+  | {
+      id: number;
+      ok: false;
+      message: string;
+      sqlState: string | undefined;
+      transactionStatus: TransactionStatus;
+    };
+
+/** The first message the worker sends, once PGlite is up (or could not start). */
+export type WorkerReady = { ready: true } | { ready: false; message: string };
+
+const { serialize } = protocol;
+
+/** What the wire messages of one statement give (the message classes are not exported). */
+interface WireField {
+  name: string;
+  tableID: number;
+  dataTypeID: number;
+}
+interface WireMessage {
+  name: string;
+  fields?: WireField[] | (string | null)[];
+  text?: string;
+  message?: string;
+  severity?: string;
+  code?: string;
+  status?: string;
+}
+
+/** A failed statement, worded as Redshift words it: `ERROR: relation "x" does not exist`. */
+class StatementError extends Error {
+  constructor(
+    message: string,
+    readonly sqlState: string | undefined,
+  ) {
+    super(message);
+    this.name = 'StatementError';
+  }
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return bytes;
+}
+
+function emptyResult(): EngineResult {
+  return { columns: [], rows: [], rowCount: -1, command: '', hasResultSet: false };
+}
+
+interface Outcome {
+  result: EngineResult | StatementError;
+  transactionStatus: TransactionStatus;
+}
+
+/**
+ * The result of the last statement in the messages (a script can hold several; like psql, the
+ * caller sees the last one), or the error that ended it.
+ */
+function outcomeOf(messages: WireMessage[]): Outcome {
+  const ready = messages.findLast((message) => message.name === 'readyForQuery');
+  const transactionStatus = (ready?.status ?? 'I') as TransactionStatus;
+  const error = messages.find((message) => message.name === 'error');
+  if (error) {
+    const text = `${error.severity ?? 'ERROR'}: ${error.message ?? 'unknown error'}`;
+    return { result: new StatementError(text, error.code), transactionStatus };
+  }
+  let current = emptyResult();
+  let last = emptyResult();
+  for (const message of messages) {
+    if (message.name === 'rowDescription') {
+      current.columns = (message.fields as WireField[]).map(
+        (field): EngineColumn => ({
+          name: field.name,
+          typeOid: field.dataTypeID,
+          tableOid: field.tableID,
+        }),
+      );
+      current.hasResultSet = current.columns.length > 0;
+    } else if (message.name === 'dataRow') {
+      current.rows.push(message.fields as (string | null)[]);
+    } else if (message.name === 'commandComplete') {
+      // The tag: `SELECT 5`, `INSERT 0 3`, `UPDATE 2`, `CREATE TABLE`; DDL carries no count.
+      const tag = (message.text ?? '').split(' ');
+      current.command = tag[0] ?? '';
+      const count = Number.parseInt(tag.at(-1) ?? '', 10);
+      current.rowCount = Number.isNaN(count) ? -1 : count;
+      last = current;
+      current = emptyResult();
+    }
+  }
+  return { result: last, transactionStatus };
+}
+
+const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+async function start(): Promise<void> {
+  if (!parentPort) throw new Error('pglite-worker.ts must run as a worker thread');
+  const port = parentPort;
+  let db: PGlite;
+  try {
+    db = await PGlite.create();
+  } catch (error) {
+    port.postMessage({ ready: false, message: String(error) } satisfies WorkerReady);
+    return;
+  }
+  const rolesMade = new Set<string>();
+
+  async function execute(sql: string, parameters: string[] | 'script'): Promise<Outcome> {
+    const message =
+      parameters === 'script'
+        ? serialize.query(sql)
+        : concatBytes([
+            serialize.parse({ text: sql }),
+            serialize.bind({ values: parameters }),
+            serialize.describe({ type: 'P' }),
+            serialize.execute({}),
+            serialize.sync(),
+          ]);
+    const { messages } = await db.execProtocol(message, { throwOnError: false });
+    return outcomeOf(messages as WireMessage[]);
+  }
+
+  /** Runs as the superuser and throws on failure; for the engine's own statements. */
+  async function executeOrThrow(sql: string): Promise<void> {
+    const { result } = await execute(sql, 'script');
+    if (result instanceof StatementError) throw result;
+  }
+
+  /**
+   * The role is made on first use with the rights every tenant has: USAGE and CREATE on public
+   * (PostgreSQL 15+ no longer gives CREATE to everyone there; Redshift's public does). The demo
+   * tables grant SELECT to PUBLIC themselves, and a tenant's own tables are its own.
+   */
+  async function ensureRole(dbUser: string): Promise<void> {
+    if (rolesMade.has(dbUser)) return;
+    const role = quoteIdentifier(dbUser);
+    await executeOrThrow('RESET ROLE');
+    const existing = await execute('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [
+      dbUser,
+    ]);
+    if (!(existing.result instanceof StatementError) && existing.result.rows.length === 0)
+      await executeOrThrow(`CREATE ROLE ${role} LOGIN`);
+    await executeOrThrow(`GRANT USAGE, CREATE ON SCHEMA public TO ${role}`);
+    rolesMade.add(dbUser);
+  }
+
+  async function runAs(dbUser: string, sql: string, parameters: string[] | 'script') {
+    await ensureRole(dbUser);
+    const setRole = await execute(`SET ROLE ${quoteIdentifier(dbUser)}`, 'script');
+    // Inside a failed transaction even SET ROLE fails, with the message the user should see.
+    if (setRole.result instanceof StatementError) return setRole;
+    const outcome = await execute(sql, parameters);
+    // Fails inside a failed transaction; the next statement sets its own role anyway.
+    const reset = await execute('RESET ROLE', 'script');
+    return { result: outcome.result, transactionStatus: reset.transactionStatus };
+  }
+
+  async function answer(request: WorkerRequest): Promise<WorkerResponse | undefined> {
+    let outcome: Outcome;
+    try {
+      switch (request.op) {
+        case 'run':
+          outcome = await runAs(request.dbUser, request.sql, request.parameters);
+          break;
+        case 'script':
+          outcome = await runAs(request.dbUser, request.sql, 'script');
+          break;
+        case 'admin': {
+          await execute('RESET ROLE', 'script');
+          const parameters = request.parameters.length > 0 ? request.parameters : 'script';
+          outcome = await execute(request.sql, parameters);
+          break;
+        }
+        case 'close':
+          await db.close();
+          port.postMessage({
+            id: request.id,
+            ok: true,
+            result: emptyResult(),
+            transactionStatus: 'I',
+          } satisfies WorkerResponse);
+          port.close();
+          return undefined;
+      }
+    } catch (error) {
+      outcome = {
+        result:
+          error instanceof StatementError
+            ? error
+            : new StatementError(`ERROR: ${error instanceof Error ? error.message : error}`, ''),
+        transactionStatus: db.isInTransaction() ? 'T' : 'I',
+      };
+    }
+    const { result, transactionStatus } = outcome;
+    return result instanceof StatementError
+      ? {
+          id: request.id,
+          ok: false,
+          message: result.message,
+          sqlState: result.sqlState || undefined,
+          transactionStatus,
+        }
+      : { id: request.id, ok: true, result, transactionStatus };
+  }
+
+  // One request at a time: the promise chain is the queue.
+  let queue = Promise.resolve();
+  port.on('message', (request: WorkerRequest) => {
+    queue = queue.then(async () => {
+      const response = await answer(request);
+      if (response) port.postMessage(response);
+    });
+  });
+  port.postMessage({ ready: true } satisfies WorkerReady);
+}
+
+await start();
