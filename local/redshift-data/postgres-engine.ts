@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import {
   type EngineColumn,
@@ -22,7 +23,11 @@ import {
  * a password.
  */
 
-/** Redshift's rule for user names, narrowed to what we can put in SQL without surprises. */
+/**
+ * Redshift's rule for user names, narrowed to what we can put in SQL without surprises. (The
+ * PGlite engine checks the same.) PostgreSQL cuts names at 63 bytes, so two longer names that
+ * share their first 63 characters are the same role here; Redshift keeps 127.
+ */
 const DB_USER_PATTERN = /^[a-z_][a-z0-9_$]{0,126}$/;
 
 /** SQLSTATEs that mean "this role exists already", e.g. created meanwhile by a parallel connect. */
@@ -32,10 +37,14 @@ const ROLE_EXISTS_SQLSTATES = new Set([
 ]);
 
 /**
- * Key of the advisory lock that serialises the grants of role provisioning in one database:
- * concurrent GRANTs on the same schema can fail with "tuple concurrently updated".
+ * Key of the advisory lock that serialises the engine's own catalog changes (shims, grants) in one
+ * database across engines: two sessions that GRANT on the same schema or replace the same
+ * function at once can fail with "tuple concurrently updated".
  */
-const GRANTS_LOCK_KEY = 0x5_9ec7_2a;
+const CATALOG_LOCK_KEY = 0x5_9ec7_2a;
+
+/** The Redshift functions PostgreSQL lacks (GETDATE, NVL, DATEADD, ...), shared with PGlite. */
+const REDSHIFT_SHIMS_PATH = new URL('./redshift-shims.sql', import.meta.url);
 
 // Every value stays PostgreSQL's text output; the emulator maps text + type OID to Data API
 // fields the same way for both engines. Set per client so that other `pg` users in the process
@@ -142,25 +151,16 @@ async function openClient(config: pg.ClientConfig): Promise<pg.Client> {
   return client;
 }
 
-export interface PostgresEngineOptions {
-  /**
-   * SQL applied as the superuser once the engine is connected: the Redshift compatibility shims
-   * (GETDATE, ...) the PGlite engine loads too.
-   */
-  setupSql?: string;
-}
-
 /**
  * Connects to the server at `databaseUrl` (a superuser, e.g.
  * `postgres://postgres@127.0.0.1:5432/postgres`) and returns an engine whose connections log in
- * as the statement's `DbUser` on the same host, port and database.
+ * as the statement's `DbUser` on the same host, port and database. The Redshift shims are
+ * loaded into that database first (they are idempotent, so the emulator may load them again).
  *
- * @throws EngineError when the server cannot be reached or the setup SQL fails.
+ * @throws EngineError when the server cannot be reached or the shims fail to load.
  */
-export async function createPostgresEngine(
-  databaseUrl: string,
-  options: PostgresEngineOptions = {},
-): Promise<SqlEngine> {
+export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngine> {
+  const shims = await readFile(REDSHIFT_SHIMS_PATH, 'utf8');
   const adminClient = await openClient({
     connectionString: databaseUrl,
     application_name: 'spectra-local-admin',
@@ -172,14 +172,16 @@ export async function createPostgresEngine(
     database: adminClient.database ?? 'postgres',
     ssl: adminClient.ssl,
   };
-  const setupSql = options.setupSql ?? (await loadRedshiftShims());
-  if (setupSql) {
-    try {
-      await query(adminClient, setupSql, [], 'simple');
-    } catch (error) {
-      await adminClient.end().catch(() => {});
-      throw error;
-    }
+  try {
+    // A session lock rather than a transaction's: the script keeps its own transaction handling.
+    // Nothing else uses the admin client yet, so the three queries cannot interleave.
+    await query(adminClient, `SELECT pg_advisory_lock(${CATALOG_LOCK_KEY})`, [], 'simple');
+    await query(adminClient, shims, [], 'simple');
+    await query(adminClient, `SELECT pg_advisory_unlock(${CATALOG_LOCK_KEY})`, [], 'simple');
+  } catch (error) {
+    // Ending the session also releases the lock.
+    await adminClient.end().catch(() => {});
+    throw error;
   }
 
   const openConnections = new Set<pg.Client>();
@@ -207,7 +209,7 @@ export async function createPostgresEngine(
     // one simple query form one transaction, which holds the advisory lock to its end.
     await admin(
       [
-        `SELECT pg_advisory_xact_lock(${GRANTS_LOCK_KEY})`,
+        `SELECT pg_advisory_xact_lock(${CATALOG_LOCK_KEY})`,
         `GRANT USAGE, CREATE ON SCHEMA public TO ${role}`,
         // The tables present now: the demo schema. Later tables are granted by whoever makes them.
         `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`,
@@ -284,12 +286,4 @@ export async function createPostgresEngine(
       await Promise.all(clients.map((client) => client.end().catch(() => {})));
     },
   };
-}
-
-/**
- * The Redshift shims the PGlite engine loads, so that both engines accept the same SQL. Returns
- * undefined while no shared shim file exists.
- */
-async function loadRedshiftShims(): Promise<string | undefined> {
-  return undefined;
 }

@@ -475,6 +475,35 @@ describe('Engine: PostgreSQL', () => {
     });
   });
 
+  describe('Function: createPostgresEngine', () => {
+    it('loads the Redshift shims, so Redshift functions work for tenants', async () => {
+      // Prepare
+      const alice = await connect('alice');
+
+      // Act
+      const result = await alice.run(
+        "SELECT nvl(NULL::int, 3), dateadd('day', 1, TIMESTAMP '2024-02-28 10:00'), getdate(), current_setting('TimeZone')",
+        [],
+      );
+
+      // Assess
+      expect(result.columns.map((column) => column.typeOid)).toEqual([23, 1114, 1114, 25]);
+      expect(result.rows[0]?.slice(0, 2)).toEqual(['3', '2024-02-29 10:00:00']);
+      expect(result.rows[0]?.[3]).toBe('UTC');
+    });
+
+    it('throws EngineError when the server cannot be reached', async () => {
+      // Prepare: port 1 is privileged and never a PostgreSQL server here.
+      const unreachable = 'postgres://postgres@127.0.0.1:1/postgres';
+
+      // Act
+      const error = await rejectionOf(createPostgresEngine(unreachable));
+
+      // Assess
+      expect(error.message).toMatch(/^ERROR: connect ECONNREFUSED/);
+    });
+  });
+
   describe('Method: close', () => {
     it('ends every connection the engine opened', async () => {
       // Prepare
