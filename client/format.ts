@@ -1,0 +1,156 @@
+import type { QueryResult } from '../functions/fetch-results.ts';
+import type { StateVisit } from './history.ts';
+
+/**
+ * Text output of the CLI and the demo: aligned tables, CSV, durations and times.
+ */
+
+type Cell = QueryResult['rows'][number][number];
+export type Alignment = 'left' | 'right';
+
+/** Column types whose values read best right-aligned, as psql shows them. */
+const NUMERIC_TYPES = new Set([
+  'int2',
+  'int4',
+  'int8',
+  'float4',
+  'float8',
+  'numeric',
+  'decimal',
+  'smallint',
+  'integer',
+  'bigint',
+  'real',
+  'double precision',
+]);
+
+/**
+ * An aligned table: a header, a rule of dashes, then the rows, columns two spaces apart. Tabs and
+ * line breaks inside a value are shown escaped, so every row stays on one line.
+ */
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  alignments: readonly Alignment[] = [],
+): string {
+  const oneLine = (text: string) =>
+    text
+      .replaceAll('\\', '\\\\')
+      .replaceAll('\n', '\\n')
+      .replaceAll('\r', '\\r')
+      .replaceAll('\t', '\\t');
+  const header = headers.map(oneLine);
+  const body = rows.map((row) => headers.map((_, i) => oneLine(row[i] ?? '')));
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...body.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => {
+        const width = widths[i] ?? 0;
+        return alignments[i] === 'right' ? cell.padStart(width) : cell.padEnd(width);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+export function cellText(value: Cell): string {
+  return value === null ? 'NULL' : String(value);
+}
+
+/** A query result as an aligned table, with a footer giving the row count (and truncation). */
+export function formatResultTable(result: QueryResult): string {
+  if (result.columns.length === 0) {
+    return `(no result set; ${plural(result.totalRows, 'row')} affected)`;
+  }
+  const table = formatTable(
+    result.columns.map((c) => c.name),
+    result.rows.map((row) => row.map(cellText)),
+    result.columns.map((c) => (NUMERIC_TYPES.has(c.type) ? 'right' : 'left')),
+  );
+  const footer = result.truncated
+    ? `(${result.rowCount} of ${plural(result.totalRows, 'row')}: the rest did not fit in the execution output)`
+    : `(${plural(result.rowCount, 'row')})`;
+  return `${table}\n${footer}`;
+}
+
+function csvField(value: Cell): string {
+  // An empty string is quoted and NULL is left empty, so the two stay apart (as PostgreSQL's CSV).
+  if (value === null) return '';
+  const text = String(value);
+  return text === '' || /[",\r\n]/.test(text) || text.trim() !== text
+    ? `"${text.replaceAll('"', '""')}"`
+    : text;
+}
+
+/** RFC 4180 CSV: a header row of the column names, CRLF line ends, fields quoted as needed. */
+export function toCsv(result: QueryResult): string {
+  const lines = [
+    result.columns.map((c) => csvField(c.name)).join(','),
+    ...result.rows.map((row) => row.map(csvField).join(',')),
+  ];
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** `850 ms`, `1.25 s`, `12.5 s`, `2 min 5 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return `${minutes} min ${seconds} s`;
+}
+
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** Local time of day with milliseconds: `14:03:07.250`. */
+export function formatTime(date: Date): string {
+  return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${String(date.getMilliseconds()).padStart(3, '0')}`;
+}
+
+/** Local date and time: `2025-03-01 14:03:07`. */
+export function formatDateTime(date: Date): string {
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+}
+
+/** `3 s ago`, `in 59 min`, `in 2 h`. */
+export function formatRelative(date: Date, now: Date = new Date()): string {
+  const diff = date.getTime() - now.getTime();
+  const abs = Math.abs(diff);
+  const amount =
+    abs < 60_000
+      ? `${Math.round(abs / 1000)} s`
+      : abs < 3_600_000
+        ? `${Math.round(abs / 60_000)} min`
+        : `${Math.round(abs / 3_600_000)} h`;
+  return diff < 0 ? `${amount} ago` : `in ${amount}`;
+}
+
+/** `caught (StaleSessionError)`, `retried (2 attempts, TransientServiceError)`. */
+export function outcomeText(visit: StateVisit): string {
+  const details: string[] = [];
+  if (visit.attempts !== undefined && visit.attempts > 1)
+    details.push(`${visit.attempts} attempts`);
+  if (visit.error) details.push(visit.error);
+  return details.length > 0 ? `${visit.outcome} (${details.join(', ')})` : visit.outcome;
+}
+
+/** The states an execution passed: state, time entered, duration, outcome. */
+export function formatHistory(visits: readonly StateVisit[]): string {
+  return formatTable(
+    ['STATE', 'ENTERED', 'DURATION', 'OUTCOME'],
+    visits.map((visit) => [
+      visit.state,
+      formatTime(visit.enteredAt),
+      visit.durationMs === undefined ? '…' : formatDuration(visit.durationMs),
+      outcomeText(visit),
+    ]),
+    ['left', 'left', 'right', 'left'],
+  );
+}
