@@ -78,14 +78,12 @@ describe('Function: fetchResults', () => {
       { longValue: i },
       { stringValue: 'x'.repeat(1000) },
     ]);
-    redshift
-      .on(GetStatementResultCommand)
-      .resolves({
-        ColumnMetadata: columns,
-        TotalNumRows: 5000,
-        Records: records,
-        NextToken: 'more',
-      });
+    redshift.on(GetStatementResultCommand).resolves({
+      ColumnMetadata: columns,
+      TotalNumRows: 5000,
+      Records: records,
+      NextToken: 'more',
+    });
 
     // Act
     const result = await fetchResults(finished, deps);

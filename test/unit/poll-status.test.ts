@@ -49,15 +49,13 @@ describe('Function: pollStatus', () => {
   it('reports FINISHED with the end time, rows and result-set flag', async () => {
     const { deps } = unitDeps();
     const updatedAt = new Date('2026-11-28T12:00:03.000Z');
-    redshift
-      .on(DescribeStatementCommand)
-      .resolves({
-        Id: 'st-1',
-        Status: 'FINISHED',
-        UpdatedAt: updatedAt,
-        HasResultSet: true,
-        ResultRows: 42,
-      });
+    redshift.on(DescribeStatementCommand).resolves({
+      Id: 'st-1',
+      Status: 'FINISHED',
+      UpdatedAt: updatedAt,
+      HasResultSet: true,
+      ResultRows: 42,
+    });
 
     const next = await pollStatus(runningState(), deps);
 

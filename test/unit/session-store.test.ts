@@ -53,11 +53,9 @@ describe('Class: SessionStore', () => {
       ddb
         .on(QueryCommand)
         .resolves({ Items: [session('older', { last_used_at: ago(200) }), session('newer')] });
-      ddb
-        .on(UpdateCommand)
-        .callsFake((input) => ({
-          Attributes: { ...session(input.Key.session_id), state: 'LEASED' },
-        }));
+      ddb.on(UpdateCommand).callsFake((input) => ({
+        Attributes: { ...session(input.Key.session_id), state: 'LEASED' },
+      }));
 
       // Act
       const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
@@ -166,13 +164,11 @@ describe('Class: SessionStore', () => {
     });
 
     it('reports a miss when the leased sessions are below the cap', async () => {
-      ddb
-        .on(QueryCommand)
-        .resolves({
-          Items: [
-            session('a', { state: 'LEASED', lease_owner: 'other', lease_expires_at: ahead(200) }),
-          ],
-        });
+      ddb.on(QueryCommand).resolves({
+        Items: [
+          session('a', { state: 'LEASED', lease_owner: 'other', lease_expires_at: ahead(200) }),
+        ],
+      });
 
       await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
         kind: 'miss',
@@ -181,22 +177,18 @@ describe('Class: SessionStore', () => {
     });
 
     it('takes over a session whose lease ran out without renewal', async () => {
-      ddb
-        .on(QueryCommand)
-        .resolves({
-          Items: [
-            session('abandoned', {
-              state: 'LEASED',
-              lease_owner: 'gone',
-              lease_expires_at: ago(5),
-            }),
-          ],
-        });
-      ddb
-        .on(UpdateCommand)
-        .resolves({
-          Attributes: session('abandoned', { state: 'LEASED', lease_owner: EXECUTION_ARN }),
-        });
+      ddb.on(QueryCommand).resolves({
+        Items: [
+          session('abandoned', {
+            state: 'LEASED',
+            lease_owner: 'gone',
+            lease_expires_at: ago(5),
+          }),
+        ],
+      });
+      ddb.on(UpdateCommand).resolves({
+        Attributes: session('abandoned', { state: 'LEASED', lease_owner: EXECUTION_ARN }),
+      });
 
       const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
 
@@ -207,17 +199,15 @@ describe('Class: SessionStore', () => {
     });
 
     it('returns the session it already leased to the same execution, for a retried invocation', async () => {
-      ddb
-        .on(QueryCommand)
-        .resolves({
-          Items: [
-            session('mine', {
-              state: 'LEASED',
-              lease_owner: EXECUTION_ARN,
-              lease_expires_at: ahead(250),
-            }),
-          ],
-        });
+      ddb.on(QueryCommand).resolves({
+        Items: [
+          session('mine', {
+            state: 'LEASED',
+            lease_owner: EXECUTION_ARN,
+            lease_expires_at: ahead(250),
+          }),
+        ],
+      });
 
       const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
 

@@ -103,13 +103,11 @@ describe('Function: submitQuery', () => {
 
   it('reuses a leased session with only Sql and SessionId, never the connection fields', async () => {
     const { deps, count } = unitDeps();
-    redshift
-      .on(ExecuteStatementCommand)
-      .resolves({
-        Id: 'st-2',
-        SessionId: '11111111-2222-3333-4444-555555555555',
-        Status: 'STARTED',
-      });
+    redshift.on(ExecuteStatementCommand).resolves({
+      Id: 'st-2',
+      SessionId: '11111111-2222-3333-4444-555555555555',
+      Status: 'STARTED',
+    });
 
     const next = await submitQuery(reusing(), deps);
 
