@@ -301,8 +301,10 @@ export function buildProgram(): Command {
       const globals = globalsOf(command);
       const client = clientFor(globals);
       try {
-        const { result: _result, ...query } = await client.getQuery(executionArn);
-        if (globals.json) printJson(query);
+        const query = await client.getQuery(executionArn);
+        // The rows are for `results`; the status stays small whatever the query returned.
+        const { result: _rows, ...status } = query;
+        if (globals.json) printJson(status);
         else stdout(formatStatus(query));
       } finally {
         client.destroy();

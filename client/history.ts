@@ -131,19 +131,18 @@ export function buildTimeline(events: readonly HistoryEvent[]): StateVisit[] {
       outcome = 'running';
     }
 
-    const visit: StateVisit = {
+    visits.push({
       state: enteredEvent.stateEnteredEventDetails?.name ?? '',
       type,
       enteredAt,
+      ...(exitedAt !== undefined && {
+        exitedAt,
+        durationMs: Math.max(0, exitedAt.getTime() - enteredAt.getTime()),
+      }),
       outcome,
-    };
-    if (exitedAt !== undefined) {
-      visit.exitedAt = exitedAt;
-      visit.durationMs = Math.max(0, exitedAt.getTime() - enteredAt.getTime());
-    }
-    if (attempts > 0) visit.attempts = attempts;
-    if (error !== undefined && outcome !== 'succeeded') visit.error = error;
-    visits.push(visit);
+      ...(attempts > 0 && { attempts }),
+      ...(error !== undefined && outcome !== 'succeeded' && { error }),
+    });
   });
   return visits;
 }

@@ -83,8 +83,6 @@ export interface SubmitQueryRequest {
 
 export interface SubmittedQuery {
   executionArn: string;
-  /** true when a `name` was given and an execution with the same input already had it. */
-  existing: boolean;
 }
 
 export type QueryStatus = ExecutionStatus;
@@ -349,7 +347,7 @@ export class SpectraClient {
           input: inputText,
         }),
       );
-      return { executionArn: started.executionArn as string, existing: false };
+      return { executionArn: started.executionArn as string };
     } catch (error) {
       if (name === undefined || (error as Error).name !== 'ExecutionAlreadyExists') {
         throw this.translate(error);
@@ -362,7 +360,7 @@ export class SpectraClient {
         existing.input !== undefined &&
         canonicalJson(parseJsonObject(existing.input)) === canonicalJson(input)
       ) {
-        return { executionArn, existing: true };
+        return { executionArn };
       }
       throw new ExecutionNameTakenError(name, executionArn, { cause: error });
     }

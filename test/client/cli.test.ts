@@ -1,0 +1,370 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PooledSession, type Query, SpectraClient } from '../../client/index.ts';
+import type { QueryResult } from '../../functions/fetch-results.ts';
+import type { LocalStack } from '../../local/stack.ts';
+
+/**
+ * The `spectra` CLI as a user runs it: `node bin/spectra.mjs …` in a child process, against a
+ * local stack started in this process. Each child costs about a second of tsx start-up, so each
+ * invocation checks as much as it can.
+ */
+
+// Short long-polls, so that a cancelled query is mid-poll rather than inside one long Submit.
+process.env.SPECTRA_SUBMIT_WAIT_SECONDS = '1';
+process.env.SPECTRA_POLL_WAIT_SECONDS = '1';
+process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME = 'spectra-sessions';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const launcher = fileURLToPath(new URL('../../bin/spectra.mjs', import.meta.url));
+
+let stack: LocalStack;
+let client: SpectraClient;
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function spectra(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return new Promise<CliRun>((resolve, reject) => {
+    const child = spawn(process.execPath, [launcher, ...args], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL: stack.url,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        SPECTRA_STATE_MACHINE_ARN: stack.stateMachineArn,
+        ...options.env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** Splits an aligned table (columns two or more spaces apart) into its header and rows. */
+function parseTable(text: string): { header: string[]; rows: string[][] } {
+  const lines = text.trimEnd().split('\n');
+  const cells = (line: string) => line.trim().split(/\s{2,}/);
+  expect(lines[1]).toMatch(/^-+( +-+)*$/);
+  return {
+    header: cells(lines[0] ?? ''),
+    rows: lines
+      .slice(2)
+      .filter((line) => !line.startsWith('('))
+      .map(cells),
+  };
+}
+
+/** A strict RFC 4180 reader: quoted fields with doubled quotes, CRLF records. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (quoted) {
+      if (char === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (char === '"') quoted = false;
+      else field += char;
+    } else if (char === '"') quoted = true;
+    else if (char === ',') {
+      record.push(field);
+      field = '';
+    } else if (char === '\r' && text[i + 1] === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+      i++;
+    } else field += char;
+  }
+  expect(field).toBe('');
+  return records;
+}
+
+const executionArnIn = (stderr: string) => /Execution (arn:\S+)/.exec(stderr)?.[1] ?? '';
+
+beforeAll(async () => {
+  const { startLocalStack } = await import('../../local/stack.ts');
+  stack = await startLocalStack({ port: 0, waitTimeOverrides: { 'Wait For Query': 0 } });
+  client = new SpectraClient({ endpoint: stack.url, stateMachineArn: stack.stateMachineArn });
+}, 120_000);
+
+afterAll(async () => {
+  client?.destroy();
+  await stack?.stop();
+});
+
+describe('CLI: spectra', () => {
+  describe('a submitted query, read back', () => {
+    const label = 'say "hi", then go';
+    const sql =
+      'select :label::varchar as label, n, case when n = 2 then null else n * 10 end as tens ' +
+      'from generate_series(1, 3) as n order by n';
+    let executionArn: string;
+
+    beforeAll(async () => {
+      const submitted = await spectra([
+        'submit',
+        '--tenant',
+        'acme',
+        '--sql',
+        sql,
+        '--param',
+        `label=${label}`,
+      ]);
+      expect(submitted).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+      executionArn = submitted.stdout.trim();
+      expect(executionArn).toMatch(
+        /^arn:aws:states:us-east-1:000000000000:execution:spectra-query:/,
+      );
+      await client.waitForQuery(executionArn, { pollIntervalMs: 50 });
+    });
+
+    it('shows its status', async () => {
+      const status = await spectra(['status', executionArn]);
+
+      expect(status.code).toBe(0);
+      expect(status.stdout).toMatch(/^Status\s+SUCCEEDED$/m);
+      expect(status.stdout).toMatch(/^Tenant\s+acme$/m);
+      expect(status.stdout).toMatch(/^Result\s+3 rows, new session /m);
+    });
+
+    it('prints its rows as an aligned table, as JSON and as CSV', async () => {
+      // Act
+      const [table, json, csv] = await Promise.all([
+        spectra(['results', executionArn]),
+        spectra(['results', executionArn, '--json']),
+        spectra(['results', executionArn, '--csv']),
+      ]);
+
+      // Assess
+      expect([table.code, json.code, csv.code]).toEqual([0, 0, 0]);
+      expect(parseTable(table.stdout)).toEqual({
+        header: ['label', 'n', 'tens'],
+        rows: [
+          [label, '1', '10'],
+          [label, '2', 'NULL'],
+          [label, '3', '30'],
+        ],
+      });
+      expect(table.stdout.trimEnd().endsWith('(3 rows)')).toBe(true);
+      const result = JSON.parse(json.stdout) as QueryResult;
+      expect(result).toEqual(
+        expect.objectContaining({
+          tenantId: 'acme',
+          sessionReused: false,
+          rowCount: 3,
+          truncated: false,
+          rows: [
+            [label, 1, 10],
+            [label, 2, null],
+            [label, 3, 30],
+          ],
+        }),
+      );
+      expect(result.columns.map((c) => c.name)).toEqual(['label', 'n', 'tens']);
+      expect(csv.stdout).toContain('"say ""hi"", then go"');
+      expect(parseCsv(csv.stdout)).toEqual([
+        ['label', 'n', 'tens'],
+        [label, '1', '10'],
+        [label, '2', ''],
+        [label, '3', '30'],
+      ]);
+    });
+
+    it('lists the states it passed, with their timing and outcome', async () => {
+      const history = await spectra(['history', executionArn]);
+
+      expect(history.code).toBe(0);
+      const { header, rows } = parseTable(history.stdout);
+      expect(header).toEqual(['STATE', 'ENTERED', 'DURATION', 'OUTCOME']);
+      expect(rows.map((row) => row[0])).toEqual([
+        'Acquire Session',
+        'Submit Query',
+        'Query Finished?',
+        'Release Session',
+        'Fetch Results',
+        'Query Succeeded',
+      ]);
+      expect(
+        rows.every((row) => row[3] === 'succeeded' && /\d+(\.\d+)? (ms|s)$/.test(row[2] ?? '')),
+      ).toBe(true);
+    });
+  });
+
+  describe('run', () => {
+    it('submits, waits, prints the rows, and the sessions show the session it used', async () => {
+      // Act
+      const run = await spectra([
+        'run',
+        '--tenant',
+        'globex',
+        '--sql',
+        'select count(distinct tenant_id) as tenants, min(tenant_id) as tenant from sales',
+      ]);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(parseTable(run.stdout).rows).toEqual([['1', 'globex']]);
+      // Not a terminal: no progress line, so no carriage returns or escape codes.
+      expect(run.stderr).not.toContain('\r');
+      expect(run.stderr).not.toContain('\u001b');
+      const query = await client.getQuery(executionArnIn(run.stderr));
+      const sessionId = query.result?.sessionId;
+      expect(sessionId).toEqual(expect.any(String));
+
+      const [json, table] = await Promise.all([
+        spectra(['sessions', '--tenant', 'globex', '--json']),
+        spectra(['sessions', '--tenant', 'globex']),
+      ]);
+      const sessions = JSON.parse(json.stdout) as PooledSession[];
+      expect(sessions).toEqual([
+        expect.objectContaining({
+          id: sessionId,
+          state: 'IDLE',
+          tenantId: 'globex',
+          dbUser: 'globex',
+        }),
+      ]);
+      const listed = parseTable(table.stdout);
+      expect(listed.header).toEqual(['SESSION', 'STATE', 'LAST USED', 'EXPIRES', 'LEASED TO']);
+      expect(listed.rows).toEqual([
+        [
+          sessionId,
+          'IDLE',
+          expect.stringMatching(/ago\)$/),
+          expect.stringMatching(/\(in \d+ min\)$/),
+        ],
+      ]);
+    });
+
+    it('reads the SQL from stdin with --sql-file - and prints CSV', async () => {
+      const run = await spectra(['run', '--tenant', 'initech', '--sql-file', '-', '--csv'], {
+        stdin: "select 'x,y' as pair, 7 as seven\n",
+      });
+
+      expect(run.code).toBe(0);
+      expect(parseCsv(run.stdout)).toEqual([
+        ['pair', 'seven'],
+        ['x,y', '7'],
+      ]);
+    });
+
+    it('fails a bad query with exit code 1 and the error name and message on stderr', async () => {
+      const run = await spectra(['run', '--tenant', 'globex', '--sql', 'select * from nope']);
+
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(
+        'QueryFailedError: The statement failed: ERROR: relation "nope" does not exist',
+      );
+    });
+  });
+
+  describe('cancel', () => {
+    it('stops a long query: ABORTED, and its session lease released', async () => {
+      // Prepare: a statement running on its leased session, past Submit Query, so that the
+      // clean-up after the stop knows which statement to cancel
+      const submitted = await spectra([
+        'submit',
+        '--tenant',
+        'umbrella',
+        '--sql',
+        'select pg_sleep(5)',
+      ]);
+      const executionArn = submitted.stdout.trim();
+      const polling = async () =>
+        (await client.getHistory(executionArn)).some((visit) => visit.state === 'Poll Status');
+      for (let i = 0; i < 200 && !(await polling()); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const leased = (await client.listSessions('umbrella')).filter(
+        (s) => s.leaseOwner === executionArn,
+      );
+      expect(leased).toEqual([expect.objectContaining({ state: 'LEASED' })]);
+
+      // Act
+      const cancelled = await spectra(['cancel', executionArn]);
+
+      // Assess
+      expect(cancelled.code).toBe(0);
+      expect(cancelled.stdout).toContain(`Cancelled ${executionArn} (ABORTED)`);
+      const [status, sessions] = await Promise.all([
+        spectra(['status', executionArn, '--json']),
+        spectra(['sessions', '--tenant', 'umbrella', '--json']),
+      ]);
+      expect((JSON.parse(status.stdout) as Query).status).toBe('ABORTED');
+      const pool = JSON.parse(sessions.stdout) as PooledSession[];
+      expect(pool).toEqual([expect.objectContaining({ id: leased[0]?.id, state: 'IDLE' })]);
+      expect(pool[0]).not.toHaveProperty('leaseOwner');
+    });
+  });
+
+  describe('bad usage and errors', () => {
+    it.each([
+      [['submit', '--sql', 'select 1'], 2, "required option '--tenant <id>' not specified"],
+      [
+        ['submit', '--tenant', 'acme', '--sql', 'select 1', '--bogus'],
+        2,
+        "unknown option '--bogus'",
+      ],
+      [['run', '--tenant', 'acme', '--sql', 'select :a', '--param', 'a'], 2, 'expected name=value'],
+      [['submit', '--tenant', 'acme'], 2, 'the SQL is missing: give --sql'],
+      [['submit', '--tenant', 'Acme', '--sql', 'select 1'], 2, 'tenantId must be 1-63 characters'],
+      [
+        ['status', 'arn:aws:states:us-east-1:000000000000:execution:spectra-query:nope'],
+        1,
+        'QueryNotFoundError: No query with the execution ARN arn:aws:states:us-east-1:000000000000:execution:spectra-query:nope',
+      ],
+      [['history', 'not-an-arn'], 1, 'QueryNotFoundError'],
+      [
+        ['sessions', '--tenant', 'acme', '--endpoint', 'http://127.0.0.1:1'],
+        1,
+        'Could not reach http://127.0.0.1:1 (ECONNREFUSED). Is the local stack running? Start it with `npm start`.',
+      ],
+    ])('fails %j with exit code %i and says what is wrong', async (args, exitCode, message) => {
+      const run = await spectra(args);
+
+      expect(run.code).toBe(exitCode);
+      expect(run.stderr).toContain(message);
+      expect(run.stdout).toBe('');
+    });
+
+    it('prints the help of every command with exit code 0', async () => {
+      const help = await spectra(['--help']);
+
+      expect(help.code).toBe(0);
+      for (const command of [
+        'submit',
+        'status',
+        'results',
+        'run',
+        'history',
+        'sessions',
+        'cancel',
+      ]) {
+        expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+      }
+    });
+  });
+});
