@@ -31,6 +31,7 @@ interface RegisteredStateMachine {
   definition: object;
   roleArn: string;
   createdAt: number;
+  handlers: Record<FunctionName, LambdaHandler>;
 }
 
 interface ExecutionRecord {
@@ -110,8 +111,12 @@ export class LocalStepFunctions implements AwsJsonService {
 
   constructor(private readonly options: StepFunctionsServiceOptions) {}
 
-  /** Registers a state machine whose definition already has the local function ARNs in it. */
-  register(name: string, definitionText: string): string {
+  /**
+   * Registers a state machine whose definition already has the local function ARNs in it. Its
+   * Tasks call `handlers` (default: the service's), so a benchmark can register variants of the
+   * workflow with other configurations side by side.
+   */
+  register(name: string, definitionText: string, handlers: Record<FunctionName, LambdaHandler> = this.options.handlers): string {
     const arn = stateMachineArn(name);
     this.stateMachines.set(arn, {
       arn,
@@ -120,6 +125,7 @@ export class LocalStepFunctions implements AwsJsonService {
       definition: JSON.parse(definitionText),
       roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/spectra-local-state-machine`,
       createdAt: Date.now(),
+      handlers,
     });
     return arn;
   }
@@ -257,7 +263,7 @@ export class LocalStepFunctions implements AwsJsonService {
       stateMachineName: stateMachine.name,
       executionName: name,
       input: parsedInput,
-      handlers: this.options.handlers,
+      handlers: stateMachine.handlers,
       onInvoke,
       waitTimeOverrides: this.options.waitTimeOverrides,
     });
