@@ -1,0 +1,338 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ArnFormat,
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import {
+  DefinitionBody,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct, IConstruct } from 'constructs';
+import { FUNCTIONS, MAINTENANCE_FUNCTIONS, placeholderOf } from '../functions/catalog.ts';
+import { CONFIG_VARIABLES } from '../functions/common/config.ts';
+import { substituteDefinition } from '../local/stepfunctions/lambda-invoker.ts';
+import { grantDataApiAccess } from './constructs/data-api-access.ts';
+import { SessionCacheMonitoring } from './constructs/session-cache-monitoring.ts';
+import { SpectraFunction } from './constructs/spectra-function.ts';
+import {
+  readContextParameters,
+  resolveSettings,
+  type SpectraParameterInput,
+  type SpectraSettings,
+} from './parameters.ts';
+
+const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
+export const QUERY_DEFINITION_FILE = resolve(repoRoot, 'statemachine/query.asl.json');
+
+type CatalogName =
+  | (typeof FUNCTIONS)[number]['name']
+  | (typeof MAINTENANCE_FUNCTIONS)[number]['name'];
+
+/**
+ * How each function is deployed. Functions that call the Data API share one role: a statement's
+ * status and rows can be read only by the identity that ran it (see data-api-access.ts), so
+ * SubmitQuery, PollStatus, FetchResults and CancelStoppedExecution must be one identity. The
+ * others only touch the sessions table and get a role that cannot run SQL.
+ */
+const DEPLOYMENT: Record<
+  CatalogName,
+  { role: 'dataApi' | 'sessionStore'; timeoutSeconds: number; description: string }
+> = {
+  AcquireSession: {
+    role: 'sessionStore',
+    timeoutSeconds: 30,
+    description: 'Spectra: validates the input and leases one of the tenant’s pooled sessions',
+  },
+  // SubmitQuery and PollStatus hold their Data API request on the server for up to
+  // SPECTRA_SUBMIT_WAIT_SECONDS / SPECTRA_POLL_WAIT_SECONDS (at most 30 s) and keep 8 s in hand.
+  SubmitQuery: {
+    role: 'dataApi',
+    timeoutSeconds: 60,
+    description: 'Spectra: submits the SQL on the leased or a new Data API session',
+  },
+  PollStatus: {
+    role: 'dataApi',
+    timeoutSeconds: 60,
+    description: 'Spectra: long-polls the statement’s status and renews the lease',
+  },
+  FetchResults: {
+    role: 'dataApi',
+    timeoutSeconds: 60,
+    description: 'Spectra: reads the result pages up to the inline byte budget',
+  },
+  InvalidateSession: {
+    role: 'sessionStore',
+    timeoutSeconds: 30,
+    description: 'Spectra: drops a session the Data API refused',
+  },
+  ReleaseSession: {
+    role: 'sessionStore',
+    timeoutSeconds: 30,
+    description: 'Spectra: returns the session to the tenant’s pool',
+  },
+  CleanupSessions: {
+    role: 'sessionStore',
+    // A scan of the whole table; small, but not bounded by one tenant.
+    timeoutSeconds: 300,
+    description: 'Spectra: deletes the records of expired sessions (every 15 minutes)',
+  },
+  CancelStoppedExecution: {
+    role: 'dataApi',
+    timeoutSeconds: 60,
+    description:
+      'Spectra: cancels the statement of an aborted or timed-out execution, frees its session',
+  },
+};
+
+/** The exact DynamoDB calls functions/common/session-store.ts makes, per role. */
+const TABLE_ACTIONS = {
+  // SubmitQuery records new sessions (PutItem); PollStatus renews leases (UpdateItem);
+  // CancelStoppedExecution lists a pool (Query), releases (UpdateItem) or drops (DeleteItem).
+  dataApi: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  // AcquireSession lists the pool, leases (UpdateItem) and deletes expired records; Invalidate
+  // deletes; Release updates; CleanupSessions scans and deletes.
+  sessionStore: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
+} as const;
+
+export interface SpectraStackProps extends StackProps {
+  /** Deployment parameters; each overrides the CDK context value of the same name. */
+  readonly parameters?: SpectraParameterInput;
+}
+
+/**
+ * Spectra on AWS: the query state machine, its Lambda functions, the sessions table, the cleanup
+ * schedule, the clean-up of stopped executions, and the session cache's dashboard and alarms.
+ */
+export class SpectraStack extends Stack {
+  readonly settings: SpectraSettings;
+  readonly table: Table;
+  readonly stateMachine: StateMachine;
+  readonly functions: Record<CatalogName, SpectraFunction>;
+  readonly dataApiRole: Role;
+  readonly sessionStoreRole: Role;
+  readonly monitoring: SessionCacheMonitoring;
+
+  constructor(scope: Construct, id: string, props: SpectraStackProps = {}) {
+    super(scope, id, props);
+    const settings = resolveSettings({ ...readContextParameters(this.node), ...props.parameters });
+    this.settings = settings;
+
+    this.table = new Table(this, 'SessionsTable', {
+      // One partition per (tenant, db user) pool: a pool is one strongly consistent Query.
+      partitionKey: { name: 'pool_id', type: AttributeType.STRING },
+      sortKey: { name: 'session_id', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'ttl',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // The AWS managed key (aws/dynamodb) rather than a customer managed one: the items hold
+      // session ids and tenant names, never SQL or rows; every use of the key is in CloudTrail;
+      // and there is no key policy to get wrong, nor $1 a month per key.
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: settings.removalPolicy,
+      // A retained table is also protected from a stray delete-table; a destroyable one cannot be.
+      deletionProtection: settings.removalPolicy === RemovalPolicy.RETAIN,
+    });
+
+    const lambdaPrincipal = new ServicePrincipal('lambda.amazonaws.com');
+    this.dataApiRole = new Role(this, 'DataApiRole', {
+      assumedBy: lambdaPrincipal,
+      description:
+        'Spectra functions that call the Redshift Data API; one identity, so that each can read and cancel the statements the others ran',
+    });
+    this.sessionStoreRole = new Role(this, 'SessionStoreRole', {
+      assumedBy: lambdaPrincipal,
+      description: 'Spectra functions that only read and write the sessions table',
+    });
+    const roles = { dataApi: this.dataApiRole, sessionStore: this.sessionStoreRole };
+    this.table.grant(this.dataApiRole, ...TABLE_ACTIONS.dataApi);
+    this.table.grant(this.sessionStoreRole, ...TABLE_ACTIONS.sessionStore);
+    grantDataApiAccess(this, this.dataApiRole, {
+      config: settings.config,
+      workgroupId: settings.workgroupId,
+    });
+
+    const environment = {
+      ...settings.environment,
+      [CONFIG_VARIABLES.table]: this.table.tableName,
+    };
+    const functions: Partial<Record<CatalogName, SpectraFunction>> = {};
+    for (const fn of [...FUNCTIONS, ...MAINTENANCE_FUNCTIONS]) {
+      const deployment = DEPLOYMENT[fn.name];
+      functions[fn.name] = new SpectraFunction(this, `${fn.name}Function`, {
+        name: fn.name,
+        entry: fn.entry,
+        description: deployment.description,
+        role: roles[deployment.role],
+        timeout: Duration.seconds(deployment.timeoutSeconds),
+        environment,
+        logLevel: settings.logLevel,
+        logRetention: settings.logRetention,
+        removalPolicy: settings.removalPolicy,
+      });
+    }
+    this.functions = functions as Record<CatalogName, SpectraFunction>;
+
+    this.stateMachine = this.createStateMachine(settings);
+
+    this.handleStoppedExecutions();
+    new Rule(this, 'CleanupSchedule', {
+      description: 'Spectra: deletes the records of expired sessions',
+      schedule: Schedule.rate(Duration.minutes(15)),
+      targets: [new LambdaFunction(this.functions.CleanupSessions, { retryAttempts: 2 })],
+    });
+
+    this.monitoring = new SessionCacheMonitoring(this, 'Monitoring', {
+      stateMachine: this.stateMachine,
+      functions: this.functions,
+      dashboardName: `${this.stackName}-Session-Cache-Performance`,
+      alarmTopicArn: settings.alarmTopicArn,
+    });
+
+    new CfnOutput(this, 'StateMachineArn', {
+      description: 'Start queries here: aws stepfunctions start-execution --state-machine-arn …',
+      value: this.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, 'SessionsTableName', {
+      description: 'The pooled Data API sessions, one item per session',
+      value: this.table.tableName,
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: 'The "Session Cache Performance" dashboard',
+      value: this.monitoring.dashboardUrl,
+    });
+
+    this.acknowledgeFindings();
+  }
+
+  /**
+   * The workflow from statemachine/query.asl.json, each `${<Name>FunctionArn}` replaced by that
+   * function's ARN. The substitution is done here, with the local stack's own function, rather than
+   * by CloudFormation's DefinitionSubstitutions: the template then holds the definition that runs
+   * (reviewable, and checked by the tests), and the local stack and AWS cannot substitute
+   * differently. An unknown placeholder fails the synth.
+   */
+  private createStateMachine(settings: SpectraSettings): StateMachine {
+    const definitionSubstitutions = Object.fromEntries(
+      FUNCTIONS.map((fn) => [placeholderOf(fn.name), this.functions[fn.name].functionArn]),
+    );
+    const definition = substituteDefinition(
+      readFileSync(QUERY_DEFINITION_FILE, 'utf8'),
+      definitionSubstitutions,
+    );
+    const logGroup = new LogGroup(this, 'StateMachineLogGroup', {
+      retention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+    });
+    const stateMachine = new StateMachine(this, 'QueryStateMachine', {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromString(definition),
+      tracingEnabled: true,
+      logs: {
+        destination: logGroup,
+        level: settings.stateMachineLogLevel,
+        // Off by default: inputs and outputs carry the tenants' SQL and result rows.
+        includeExecutionData: settings.includeExecutionData,
+      },
+    });
+    for (const fn of FUNCTIONS) this.functions[fn.name].grantInvoke(stateMachine);
+    if (settings.stateMachineLogLevel !== LogLevel.ALL) {
+      Validations.of(stateMachine).acknowledge({
+        id: 'AwsSolutions-SF1',
+        reason: `The query state machine ${stateMachine.node.path} logs at level ${settings.stateMachineLogLevel}, below ALL, because the deployment chose it with the stateMachineLogLevel parameter (fewer log events cost less).`,
+      });
+    }
+    return stateMachine;
+  }
+
+  /**
+   * An execution that is stopped or times out runs no Catch: EventBridge hands it to
+   * CancelStoppedExecution, which cancels its statement and frees its session.
+   */
+  private handleStoppedExecutions(): void {
+    new Rule(this, 'StoppedExecutionRule', {
+      description: 'Spectra: cleans up after query executions that were aborted or timed out',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['ABORTED', 'TIMED_OUT'],
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+        },
+      },
+      targets: [
+        new LambdaFunction(this.functions.CancelStoppedExecution, {
+          retryAttempts: 4,
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
+    // A separate policy, not the role's default one: the functions depend on the default policy,
+    // the state machine depends on the functions, and this statement names the state machine.
+    new Policy(this, 'ReadStoppedExecutionHistory', {
+      roles: [this.dataApiRole],
+      statements: [
+        new PolicyStatement({
+          sid: 'FindTheStatementOfAStoppedExecution',
+          actions: ['states:GetExecutionHistory'],
+          resources: [this.executionArnPattern()],
+        }),
+      ],
+    });
+  }
+
+  /** Every execution of the query state machine. */
+  private executionArnPattern(): string {
+    return this.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  /** cdk-nag findings that are the design, each with its reason, on the resource it concerns. */
+  private acknowledgeFindings(): void {
+    const logicalId = (construct: IConstruct) =>
+      this.getLogicalId(construct.node.defaultChild as CfnElement);
+    const stateMachineRole = this.stateMachine.role;
+
+    Validations.of(this.dataApiRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `The role ${this.dataApiRole.node.path} has two statements on "*": X-Ray's PutTraceSegments and PutTelemetryRecords, which have no resource to name; and DescribeStatement, GetStatementResult and CancelStatement, which name a statement id that IAM cannot scope, so they are limited by the condition redshift-data:statement-owner-iam-userid to statements this role ran.`,
+    });
+    Validations.of(this.sessionStoreRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `The role ${this.sessionStoreRole.node.path} has "*" only for X-Ray's PutTraceSegments and PutTelemetryRecords (active tracing), which have no resource to name.`,
+    });
+    Validations.of(stateMachineRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `The role ${stateMachineRole.node.path} of the query state machine has "*" only where the service allows nothing else: the CloudWatch Logs log-delivery actions that Step Functions logging needs, and X-Ray tracing.`,
+    });
+    for (const fn of FUNCTIONS) {
+      Validations.of(stateMachineRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId(this.functions[fn.name])}.Arn>:*]`,
+        reason: `grantInvoke lets the query state machine's role ${stateMachineRole.node.path} invoke the ${fn.name} function and its versions and aliases (<arn>:*): that one function, nothing else.`,
+      });
+    }
+    const historyPolicy = this.node.findChild('ReadStoppedExecutionHistory');
+    Validations.of(historyPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalId(this.stateMachine)}.Name>:*]`,
+      reason: `The policy ${historyPolicy.node.path} lets CancelStoppedExecution read the history of the query state machine's executions and no others; callers choose execution names, so the execution part is a wildcard.`,
+    });
+  }
+}
