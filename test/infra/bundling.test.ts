@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cdkBundlingOptions, FUNCTION_BUNDLE } from '../../infra/bundling.ts';
+import { bundleFunction } from '../../scripts/bundle-functions.ts';
+
+const run = promisify(execFile);
+
+/**
+ * Loads the bundle in a fresh Node process, with the environment a deployed function gets, and
+ * calls its handler with an event it must refuse: the refusal proves the module graph (Middy,
+ * Powertools, zod, the SDK clients, the configuration check) loaded and ran, and the stack trace
+ * proves the source map is applied.
+ */
+const LOAD_AND_INVOKE = `
+const { handler } = await import(process.env.BUNDLE);
+const context = {
+  functionName: 'spectra-CancelStoppedExecution', functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:spectra-CancelStoppedExecution',
+  memoryLimitInMB: '256', awsRequestId: 'test', logGroupName: 'test', logStreamName: 'test',
+  getRemainingTimeInMillis: () => 60000,
+};
+try {
+  await handler({ detail: {} }, context);
+  console.log(JSON.stringify({ handler: typeof handler, error: null }));
+} catch (error) {
+  console.log(JSON.stringify({ handler: typeof handler, error: error.message, stack: error.stack }));
+}
+`;
+
+describe('Bundling', () => {
+  // Outside the repository, so that nothing can be resolved from its node_modules.
+  const outDir = mkdtempSync(join(tmpdir(), 'spectra-bundle-'));
+  let file = '';
+
+  beforeAll(async () => {
+    // GIVEN CancelStoppedExecution bundled the way `npm run build` and the CDK construct bundle it
+    file = await bundleFunction('functions/cancel-stopped-execution.ts', outDir);
+  });
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+  it('writes an ES module with a linked source map', () => {
+    expect(file).toBe(join(outDir, 'index.mjs'));
+    expect(existsSync(`${file}.map`)).toBe(true);
+    const code = readFileSync(file, 'utf8');
+    expect(code).toContain('//# sourceMappingURL=index.mjs.map');
+    // Minified: lines thousands of characters long (only template literals keep their newlines).
+    expect(code.length / code.split('\n').length).toBeGreaterThan(1000);
+    // The map carries the mappings, not the sources (sourcesContent: false).
+    const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sourcesContent?: unknown };
+    expect(map.sourcesContent).toBeUndefined();
+  });
+
+  it('loads and runs in a fresh Node process with nothing but the bundle', async () => {
+    // WHEN a new Node process imports it and calls the handler
+    const { stdout } = await run(
+      process.execPath,
+      ['--enable-source-maps', '--input-type=module', '-e', LOAD_AND_INVOKE],
+      {
+        cwd: outDir,
+        env: {
+          PATH: process.env.PATH,
+          BUNDLE: file,
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics',
+          SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME: 'spectra-sessions',
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+          POWERTOOLS_METRICS_DISABLED: 'true',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+      },
+    );
+    // THEN the handler exists and refuses the event with the function's own message
+    const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+      handler: string;
+      error: string | null;
+      stack?: string;
+    };
+    expect(result.handler).toBe('function');
+    expect(result.error).toMatch(/expects an EventBridge "Step Functions Execution Status Change"/);
+    // AND its stack trace points at the TypeScript source, through the source map
+    expect(result.stack).toContain('functions/cancel-stopped-execution.ts');
+  });
+
+  it('gives the CDK construct the same options the build script uses', () => {
+    // WHEN the construct's bundling props are read
+    const options = cdkBundlingOptions();
+    // THEN they say what FUNCTION_BUNDLE says, and never fall back to Docker
+    expect(options).toEqual(
+      expect.objectContaining({
+        target: FUNCTION_BUNDLE.target,
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        keepNames: true,
+        mainFields: [...FUNCTION_BUNDLE.mainFields],
+        banner: FUNCTION_BUNDLE.banner,
+        externalModules: [],
+        forceDockerBundling: false,
+      }),
+    );
+  });
+});

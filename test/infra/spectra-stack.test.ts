@@ -1,0 +1,389 @@
+import { readFileSync } from 'node:fs';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { FUNCTIONS, MAINTENANCE_FUNCTIONS, placeholderOf } from '../../functions/catalog.ts';
+import { loadConfig } from '../../functions/common/config.ts';
+import { QUERY_DEFINITION_FILE } from '../../infra/spectra-stack.ts';
+import { logicalIdOf, policyStatements, render, statementsAllowing, synthesize } from './synth.ts';
+
+// GIVEN a deployment on a provisioned cluster with per-tenant database users (synthesized once for
+// the whole file: every test below reads the same template)
+const { stack, template } = synthesize({
+  clusterIdentifier: 'analytics',
+  keepAliveSeconds: '1800',
+});
+const ALL_FUNCTIONS = [...FUNCTIONS, ...MAINTENANCE_FUNCTIONS];
+
+type FunctionResource = {
+  Properties: {
+    Runtime: string;
+    Architectures: string[];
+    Timeout: number;
+    Role: unknown;
+    Environment: { Variables: Record<string, unknown> };
+    LoggingConfig: { LogGroup: unknown };
+    TracingConfig: { Mode: string };
+  };
+};
+
+const functionResource = (name: string) => {
+  const id = logicalIdOf(stack.functions[name as keyof typeof stack.functions]);
+  return template.toJSON().Resources[id] as FunctionResource;
+};
+
+describe('Stack: SpectraStack', () => {
+  describe('Lambda functions', () => {
+    it('deploys one function per catalog entry, on nodejs22.x and ARM64', () => {
+      // WHEN the stack is synthesized (above)
+      // THEN there is a function for every workflow step and maintenance job
+      template.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length);
+      template.allResourcesProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+      });
+    });
+
+    it('gives SubmitQuery and PollStatus at least 60 s for their long-polls', () => {
+      // THEN both outlast a 30 s server-side wait with margin
+      for (const name of ['SubmitQuery', 'PollStatus']) {
+        expect(functionResource(name).Properties.Timeout).toBeGreaterThanOrEqual(60);
+      }
+    });
+
+    it('sets source maps and the Powertools settings on every function', () => {
+      // THEN the variables are there for every function
+      template.allResourcesProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_SERVICE_NAME: 'spectra',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            POWERTOOLS_METRICS_NAMESPACE: 'Spectra',
+          }),
+        },
+      });
+    });
+
+    it('hands every function a configuration its own start-up check accepts', () => {
+      for (const fn of ALL_FUNCTIONS) {
+        // GIVEN the environment CloudFormation will set (the table name is known only then)
+        const variables = Object.fromEntries(
+          Object.entries(functionResource(fn.name).Properties.Environment.Variables).map(
+            ([name, value]) => [name, typeof value === 'string' ? value : 'spectra-sessions-x1'],
+          ),
+        );
+        // WHEN the function loads its configuration
+        const config = loadConfig(variables);
+        // THEN it starts, with the deployment's parameters
+        expect(config.target).toEqual({ clusterIdentifier: 'analytics' });
+        expect(config.sessionKeepAliveSeconds).toBe(1800);
+        expect(variables.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME).toBe('spectra-sessions-x1');
+      }
+    });
+
+    it('gives every function a log group of its own, with a retention', () => {
+      // THEN 8 function log groups and the state machine's, each kept 30 days
+      template.resourceCountIs('AWS::Logs::LogGroup', ALL_FUNCTIONS.length + 1);
+      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+      const logGroups = ALL_FUNCTIONS.map((fn) =>
+        render(functionResource(fn.name).Properties.LoggingConfig.LogGroup),
+      );
+      expect(new Set(logGroups).size).toBe(ALL_FUNCTIONS.length);
+    });
+  });
+
+  describe('Sessions table', () => {
+    it('is on-demand, keyed by pool and session, with TTL on ttl, PITR and KMS encryption', () => {
+      // THEN the table matches the session store's item shape and is protected
+      template.resourceCountIs('AWS::DynamoDB::Table', 1);
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pool_id', KeyType: 'HASH' },
+          { AttributeName: 'session_id', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith([
+          { AttributeName: 'pool_id', AttributeType: 'S' },
+          { AttributeName: 'session_id', AttributeType: 'S' },
+        ]),
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        // SSEEnabled without a key: KMS with the AWS managed key aws/dynamodb.
+        SSESpecification: { SSEEnabled: true },
+      });
+    });
+
+    it('is retained, and protected from deletion, by default', () => {
+      template.hasResource('AWS::DynamoDB::Table', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+      });
+    });
+  });
+
+  describe('State machine', () => {
+    it('is a Standard workflow with X-Ray tracing and logs without execution data', () => {
+      template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: {
+          Level: 'ALL',
+          IncludeExecutionData: false,
+          Destinations: [
+            {
+              CloudWatchLogsLogGroup: {
+                LogGroupArn: Match.objectLike({ 'Fn::GetAtt': Match.anyValue() }),
+              },
+            },
+          ],
+        },
+      });
+    });
+
+    it('runs statemachine/query.asl.json with each placeholder replaced by its function’s ARN', () => {
+      // GIVEN the definition file, each ${<Name>FunctionArn} replaced by that function's ARN
+      const arnOf = (name: string) =>
+        `<${logicalIdOf(stack.functions[name as keyof typeof stack.functions])}.Arn>`;
+      let expectedText = readFileSync(QUERY_DEFINITION_FILE, 'utf8');
+      for (const fn of FUNCTIONS) {
+        expectedText = expectedText.replaceAll(`\${${placeholderOf(fn.name)}}`, arnOf(fn.name));
+      }
+      // WHEN the synthesized DefinitionString (an Fn::Join of text and Fn::GetAtt) is read back
+      const [resource] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+      const definitionString = resource?.Properties.DefinitionString;
+      expect(definitionString).toHaveProperty('Fn::Join');
+      const definitionText = render(definitionString);
+      // THEN it is the file, ARNs substituted, and no placeholder is left
+      expect(definitionText).not.toContain('${');
+      expect(JSON.parse(definitionText)).toEqual(JSON.parse(expectedText));
+      expect(resource?.Properties.DefinitionSubstitutions).toBeUndefined();
+    });
+
+    it('may invoke each workflow function, and nothing else', () => {
+      // THEN the state machine's role has one lambda:InvokeFunction grant per FUNCTIONS entry
+      const invokes = statementsAllowing(template, 'lambda:InvokeFunction');
+      const targets = invokes.flatMap((entry) => entry.resources.map(render));
+      for (const fn of FUNCTIONS) {
+        expect(targets).toContain(`<${logicalIdOf(stack.functions[fn.name])}.Arn>`);
+      }
+      for (const fn of MAINTENANCE_FUNCTIONS) {
+        expect(targets.join(' ')).not.toContain(logicalIdOf(stack.functions[fn.name]));
+      }
+    });
+  });
+
+  describe('IAM', () => {
+    const dataApiRoleId = logicalIdOf(stack.dataApiRole);
+
+    it('runs every Data API caller as one role, and the others as a role without Data API access', () => {
+      // THEN SubmitQuery, PollStatus, FetchResults and CancelStoppedExecution share the Data API role
+      for (const name of ['SubmitQuery', 'PollStatus', 'FetchResults', 'CancelStoppedExecution']) {
+        expect(render(functionResource(name).Properties.Role)).toBe(`<${dataApiRoleId}.Arn>`);
+      }
+      // AND no other role may touch the Data API
+      const dataApiStatements = policyStatements(template).filter((entry) =>
+        entry.actions.some((action) => action.startsWith('redshift')),
+      );
+      expect(dataApiStatements.length).toBeGreaterThan(0);
+      for (const entry of dataApiStatements) expect(entry.roles).toEqual([dataApiRoleId]);
+    });
+
+    it('never grants ExecuteStatement or a DynamoDB action on "*"', () => {
+      // WHEN the statements for ExecuteStatement and DynamoDB are collected
+      const scoped = policyStatements(template).filter((entry) =>
+        entry.actions.some(
+          (action) => action === 'redshift-data:ExecuteStatement' || action.startsWith('dynamodb:'),
+        ),
+      );
+      // THEN each names resources, never "*"
+      expect(scoped.length).toBeGreaterThan(0);
+      for (const entry of scoped) {
+        for (const resource of entry.resources) expect(render(resource)).not.toBe('*');
+      }
+      expect(
+        statementsAllowing(template, 'redshift-data:ExecuteStatement')[0]?.resources.map(render),
+      ).toEqual(['arn:<AWS::Partition>:redshift:<AWS::Region>:<AWS::AccountId>:cluster:analytics']);
+    });
+
+    it('grants exactly the DynamoDB actions the session store uses, on the table only', () => {
+      const tableArn = `<${logicalIdOf(stack.table)}.Arn>`;
+      const dynamo = policyStatements(template).filter((entry) =>
+        entry.actions.some((action) => action.startsWith('dynamodb:')),
+      );
+      const actions = new Set(dynamo.flatMap((entry) => entry.actions));
+      expect([...actions].sort()).toEqual([
+        'dynamodb:DeleteItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:Scan',
+        'dynamodb:UpdateItem',
+      ]);
+      for (const entry of dynamo) expect(entry.resources.map(render)).toEqual([tableArn]);
+    });
+
+    it('lets the role read and cancel only statements the role itself ran', () => {
+      // THEN the statement-id actions carry the statement-owner condition on this role's id
+      const [entry] = statementsAllowing(template, 'redshift-data:DescribeStatement');
+      expect(entry?.actions.sort()).toEqual([
+        'redshift-data:CancelStatement',
+        'redshift-data:DescribeStatement',
+        'redshift-data:GetStatementResult',
+      ]);
+      expect(
+        render(
+          entry?.statement.Condition?.StringLike?.['redshift-data:statement-owner-iam-userid'],
+        ),
+      ).toBe(`<${dataApiRoleId}.RoleId>:*`);
+    });
+
+    it("gets temporary credentials only for the tenants' database users of this cluster", () => {
+      const [entry] = statementsAllowing(template, 'redshift:GetClusterCredentials');
+      expect(entry?.resources.map(render)).toEqual([
+        'arn:<AWS::Partition>:redshift:<AWS::Region>:<AWS::AccountId>:dbuser:analytics/*',
+        'arn:<AWS::Partition>:redshift:<AWS::Region>:<AWS::AccountId>:dbname:analytics/dev',
+      ]);
+      expect(statementsAllowing(template, 'secretsmanager:GetSecretValue')).toEqual([]);
+    });
+
+    it("lets CancelStoppedExecution read the history of this state machine's executions only", () => {
+      const [entry] = statementsAllowing(template, 'states:GetExecutionHistory');
+      expect(entry?.roles).toEqual([dataApiRoleId]);
+      expect(entry?.resources.map(render)).toEqual([
+        `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalIdOf(stack.stateMachine)}.Name>:*`,
+      ]);
+    });
+
+    it('attaches no AWS managed policy to any role', () => {
+      for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+  });
+
+  describe('Clean-up', () => {
+    it('runs CleanupSessions every 15 minutes', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(15 minutes)',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [logicalIdOf(stack.functions.CleanupSessions), 'Arn'] },
+          }),
+        ],
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [logicalIdOf(stack.functions.CleanupSessions), 'Arn'] },
+      });
+    });
+
+    it("hands this state machine's aborted and timed-out executions to CancelStoppedExecution", () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.states'],
+          'detail-type': ['Step Functions Execution Status Change'],
+          detail: {
+            status: ['ABORTED', 'TIMED_OUT'],
+            stateMachineArn: [{ Ref: logicalIdOf(stack.stateMachine) }],
+          },
+        },
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [logicalIdOf(stack.functions.CancelStoppedExecution), 'Arn'] },
+          }),
+        ],
+      });
+    });
+  });
+
+  describe('Observability', () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = render(dashboard?.Properties.DashboardBody);
+
+    it('has a "Session Cache Performance" dashboard', () => {
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+      expect(dashboard?.Properties.DashboardName).toBe('SpectraTest-Session-Cache-Performance');
+      expect(body).toContain('# Session Cache Performance');
+    });
+
+    it('graphs hits and misses per tenant as Powertools emits them, and the hit rate', () => {
+      // THEN the SEARCH matches the EMF dimension set [service, TenantId] of namespace Spectra
+      for (const metric of [
+        'SessionHit',
+        'SessionMiss',
+        'SessionCreated',
+        'SessionExpired',
+        'SessionInvalidated',
+      ]) {
+        expect(body).toContain(
+          `SEARCH('{Spectra,TenantId,service} MetricName=\\"${metric}\\" service=\\"spectra\\"', 'Sum', 300)`,
+        );
+      }
+      expect(body).toContain('100 * hits / (hits + misses)');
+    });
+
+    it('graphs executions started, succeeded and failed, and execution time p50 and p90', () => {
+      for (const metric of [
+        'ExecutionsStarted',
+        'ExecutionsSucceeded',
+        'ExecutionsFailed',
+        'ExecutionTime',
+      ]) {
+        expect(body).toContain(`"AWS/States","${metric}"`);
+      }
+      expect(body).toContain('"stat":"p50"');
+      expect(body).toContain('"stat":"p90"');
+    });
+
+    it('alarms when the hit rate is under 90% over 15 minutes', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 90,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        Metrics: Match.arrayWith([
+          Match.objectLike({
+            Id: 'hits',
+            Period: 900,
+            Expression: `SELECT SUM(SessionHit) FROM SCHEMA("Spectra", TenantId, service) WHERE service = 'spectra'`,
+          }),
+          Match.objectLike({ Id: 'misses', Period: 900 }),
+        ]),
+      });
+    });
+
+    it('alarms on failed executions and on any function error', () => {
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsFailed',
+        Threshold: 1,
+      });
+      const [errors] = Object.values(
+        template.findResources('AWS::CloudWatch::Alarm', {
+          Properties: {
+            AlarmDescription: Match.stringLikeRegexp('Lambda function reported errors'),
+          },
+        }),
+      );
+      const metrics = (errors?.Properties.Metrics ?? []) as {
+        MetricStat?: { Metric: { MetricName: string } };
+      }[];
+      const summed = metrics.filter((metric) => metric.MetricStat?.Metric.MetricName === 'Errors');
+      expect(summed).toHaveLength(ALL_FUNCTIONS.length);
+    });
+
+    it('outputs the state machine ARN, the table name and the dashboard URL', () => {
+      template.hasOutput('StateMachineArn', { Value: { Ref: logicalIdOf(stack.stateMachine) } });
+      template.hasOutput('SessionsTableName', { Value: { Ref: logicalIdOf(stack.table) } });
+      const outputs = template.findOutputs('DashboardUrl');
+      expect(render(outputs.DashboardUrl?.Value)).toBe(
+        'https://<AWS::Region>.console.aws.amazon.com/cloudwatch/home?region=<AWS::Region>#dashboards:name=SpectraTest-Session-Cache-Performance',
+      );
+    });
+  });
+});
