@@ -1,0 +1,253 @@
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { describe, expect, it } from 'vitest';
+import { buildTimeline, currentStateOf } from '../../client/history.ts';
+
+/**
+ * Histories shaped as Step Functions records them: `…StateEntered`, the Task's TaskScheduled /
+ * TaskStarted / TaskSucceeded or TaskFailed per attempt, `…StateExited` only when a state ends
+ * normally, and the execution's end.
+ */
+
+const START = Date.parse('2026-11-28T12:00:00.000Z');
+const at = (ms: number) => new Date(START + ms);
+
+/** Builds events from `[type, ms, name?, error?]`, numbering them as AWS does. */
+function history(...rows: [string, number, string?, string?][]): HistoryEvent[] {
+  return rows.map(([type, ms, name, error], index) => {
+    const event: HistoryEvent = {
+      id: index + 1,
+      previousEventId: index,
+      type: type as HistoryEvent['type'],
+      timestamp: at(ms),
+    };
+    if (type.endsWith('StateEntered')) event.stateEnteredEventDetails = { name };
+    if (type === 'TaskFailed')
+      event.taskFailedEventDetails = {
+        resourceType: 'lambda',
+        resource: 'invoke',
+        error,
+        cause: '{}',
+      };
+    if (type === 'ExecutionFailed') event.executionFailedEventDetails = { error, cause: '{}' };
+    return event;
+  });
+}
+
+const task = (name: string, from: number, to: number, failWith?: string) =>
+  failWith === undefined
+    ? ([
+        ['TaskStateEntered', from, name],
+        ['TaskScheduled', from],
+        ['TaskStarted', from],
+        ['TaskSucceeded', to],
+        ['TaskStateExited', to, name],
+      ] as [string, number, string?, string?][])
+    : ([
+        ['TaskStateEntered', from, name],
+        ['TaskScheduled', from],
+        ['TaskStarted', from],
+        ['TaskFailed', to, undefined, failWith],
+      ] as [string, number, string?, string?][]);
+
+describe('Function: buildTimeline', () => {
+  it('lists each state of a succeeded execution with its duration', () => {
+    // Prepare
+    const events = history(
+      ['ExecutionStarted', 0],
+      ...task('Acquire Session', 0, 20),
+      ...task('Submit Query', 20, 120),
+      ['ChoiceStateEntered', 120, 'Query Finished?'],
+      ['ChoiceStateExited', 120, 'Query Finished?'],
+      ['SucceedStateEntered', 130, 'Query Succeeded'],
+      ['SucceedStateExited', 130, 'Query Succeeded'],
+      ['ExecutionSucceeded', 130],
+    );
+
+    // Act
+    const timeline = buildTimeline(events);
+
+    // Assess
+    expect(timeline).toEqual([
+      {
+        state: 'Acquire Session',
+        type: 'Task',
+        enteredAt: at(0),
+        exitedAt: at(20),
+        durationMs: 20,
+        outcome: 'succeeded',
+        attempts: 1,
+      },
+      {
+        state: 'Submit Query',
+        type: 'Task',
+        enteredAt: at(20),
+        exitedAt: at(120),
+        durationMs: 100,
+        outcome: 'succeeded',
+        attempts: 1,
+      },
+      {
+        state: 'Query Finished?',
+        type: 'Choice',
+        enteredAt: at(120),
+        exitedAt: at(120),
+        durationMs: 0,
+        outcome: 'succeeded',
+      },
+      {
+        state: 'Query Succeeded',
+        type: 'Succeed',
+        enteredAt: at(130),
+        exitedAt: at(130),
+        durationMs: 0,
+        outcome: 'succeeded',
+      },
+    ]);
+  });
+
+  it('marks a state whose error a Catch handled as caught, ending at the failure', () => {
+    // Prepare: no TaskStateExited after a caught error, as on AWS
+    const events = history(
+      ['ExecutionStarted', 0],
+      ...task('Submit Query', 0, 15, 'StaleSessionError'),
+      ...task('Invalidate Session', 16, 30),
+      ...task('Submit Query', 30, 60),
+    );
+
+    // Act
+    const [submit, invalidate, resubmit] = buildTimeline(events);
+
+    // Assess
+    expect(submit).toEqual(
+      expect.objectContaining({
+        outcome: 'caught',
+        error: 'StaleSessionError',
+        exitedAt: at(15),
+        durationMs: 15,
+      }),
+    );
+    expect(invalidate?.outcome).toBe('succeeded');
+    expect(resubmit?.outcome).toBe('succeeded');
+  });
+
+  it('marks a Task that succeeded after a retried failure as retried, with its attempts', () => {
+    // Prepare
+    const events = history(
+      ['TaskStateEntered', 0, 'Poll Status'],
+      ['TaskScheduled', 0],
+      ['TaskStarted', 0],
+      ['TaskFailed', 10, undefined, 'TransientServiceError'],
+      ['TaskScheduled', 1010],
+      ['TaskStarted', 1010],
+      ['TaskSucceeded', 1030],
+      ['TaskStateExited', 1030, 'Poll Status'],
+    );
+
+    // Act
+    const [poll] = buildTimeline(events);
+
+    // Assess
+    expect(poll).toEqual(
+      expect.objectContaining({
+        outcome: 'retried',
+        attempts: 2,
+        error: 'TransientServiceError',
+        durationMs: 1030,
+      }),
+    );
+  });
+
+  it('marks the Fail state of a failed execution as failed, with the execution error', () => {
+    // Prepare
+    const events = history(
+      ...task('Release Session After Failure', 0, 5),
+      ['FailStateEntered', 5, 'Query Failed'],
+      ['ExecutionFailed', 6, undefined, 'QueryFailedError'],
+    );
+
+    // Act
+    const timeline = buildTimeline(events);
+
+    // Assess
+    expect(timeline.at(-1)).toEqual({
+      state: 'Query Failed',
+      type: 'Fail',
+      enteredAt: at(5),
+      exitedAt: at(6),
+      durationMs: 1,
+      outcome: 'failed',
+      error: 'QueryFailedError',
+    });
+  });
+
+  it('marks a Task whose error nothing caught as failed', () => {
+    // Prepare
+    const events = history(...task('Fetch Results', 0, 40, 'States.Runtime'), [
+      'ExecutionFailed',
+      41,
+      undefined,
+      'States.Runtime',
+    ]);
+
+    // Act
+    const [fetch] = buildTimeline(events);
+
+    // Assess
+    expect(fetch).toEqual(
+      expect.objectContaining({ outcome: 'failed', error: 'States.Runtime', durationMs: 40 }),
+    );
+  });
+
+  it.each([
+    ['ExecutionAborted', 'aborted'],
+    ['ExecutionTimedOut', 'aborted'],
+  ])('marks the state in progress when the execution ended with %s as %s', (end, outcome) => {
+    // Prepare
+    const events = history(
+      ['TaskStateEntered', 0, 'Poll Status'],
+      ['TaskScheduled', 0],
+      ['TaskStarted', 0],
+      [end, 700],
+    );
+
+    // Act
+    const [poll] = buildTimeline(events);
+
+    // Assess
+    expect(poll).toEqual(expect.objectContaining({ outcome, exitedAt: at(700), durationMs: 700 }));
+  });
+
+  it('marks the state the execution is in as running, without an exit', () => {
+    // Prepare
+    const events = history(...task('Submit Query', 0, 50), [
+      'WaitStateEntered',
+      50,
+      'Wait For Query',
+    ]);
+
+    // Act
+    const timeline = buildTimeline(events);
+
+    // Assess
+    expect(timeline.at(-1)).toEqual({
+      state: 'Wait For Query',
+      type: 'Wait',
+      enteredAt: at(50),
+      outcome: 'running',
+    });
+  });
+});
+
+describe('Function: currentStateOf', () => {
+  it('finds the last state entered in events newest first', () => {
+    const newestFirst = history(
+      ['TaskStarted', 30],
+      ['TaskScheduled', 30],
+      ['TaskStateEntered', 30, 'Poll Status'],
+      ['WaitStateExited', 30, 'Wait For Query'],
+      ['WaitStateEntered', 0, 'Wait For Query'],
+    );
+
+    expect(currentStateOf(newestFirst)).toBe('Poll Status');
+  });
+});
