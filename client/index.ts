@@ -46,6 +46,10 @@ export type { QueryResult, SqlParameter };
 export const LOCAL_STATE_MACHINE_ARN =
   'arn:aws:states:us-east-1:000000000000:stateMachine:spectra-query';
 export const DEFAULT_SESSIONS_TABLE_NAME = 'spectra-sessions';
+/** Where `npm start` listens by default. */
+export const LOCAL_ENDPOINT = 'http://127.0.0.1:4599';
+/** The local stack's account, which exists nowhere on AWS. */
+const LOCAL_ACCOUNT = '000000000000';
 const DEFAULT_DB_USER_TEMPLATE = '{tenant}';
 /** The local stack accepts any credentials; these spare a local user from configuring any. */
 const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -53,7 +57,10 @@ const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'local', secretA
 export interface SpectraClientOptions {
   /** Overrides `AWS_REGION` and the profile's region. Default: the SDK's, else the state machine's. */
   region?: string;
-  /** Overrides `AWS_ENDPOINT_URL`, as the AWS CLI's `--endpoint-url` does. */
+  /**
+   * Overrides `AWS_ENDPOINT_URL`, as the AWS CLI's `--endpoint-url` does. With neither set and the
+   * local state machine (account 000000000000), {@link LOCAL_ENDPOINT}.
+   */
   endpoint?: string;
   /** @default `SPECTRA_STATE_MACHINE_ARN`, else {@link LOCAL_STATE_MACHINE_ARN} */
   stateMachineArn?: string;
@@ -257,7 +264,7 @@ export class SpectraClient {
   readonly stateMachineArn: string;
   readonly sessionsTableName: string;
   readonly dbUserTemplate: string;
-  /** Where requests go when overridden (option or `AWS_ENDPOINT_URL`); undefined: AWS itself. */
+  /** Where requests go when not to AWS itself (option, `AWS_ENDPOINT_URL`, or the local stack). */
   readonly endpoint: string | undefined;
   private readonly sfn: SFNClient;
   private readonly dynamoDb: DynamoDBDocumentClient;
@@ -271,7 +278,17 @@ export class SpectraClient {
       (env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME || DEFAULT_SESSIONS_TABLE_NAME);
     this.dbUserTemplate =
       options.dbUserTemplate ?? (env.SPECTRA_DB_USER_TEMPLATE || DEFAULT_DB_USER_TEMPLATE);
-    this.endpoint = options.endpoint ?? (env.AWS_ENDPOINT_URL || undefined);
+    const configuredEndpoint =
+      options.endpoint ??
+      (env.AWS_ENDPOINT_URL ||
+        env.AWS_ENDPOINT_URL_SFN ||
+        env.AWS_ENDPOINT_URL_DYNAMODB ||
+        undefined);
+    // The local state machine can only be on the local stack: with no endpoint set, go there
+    // rather than to AWS, where the request could only fail.
+    const localOnly = this.stateMachineArn.split(':')[4] === LOCAL_ACCOUNT;
+    this.endpoint = configuredEndpoint ?? (localOnly ? LOCAL_ENDPOINT : undefined);
+    const endpoint = options.endpoint ?? (configuredEndpoint ? undefined : this.endpoint);
 
     const credentials =
       options.credentials ??
@@ -282,7 +299,7 @@ export class SpectraClient {
         ? LOCAL_CREDENTIALS
         : undefined);
     const region = options.region ?? this.regionProvider();
-    const config = { region, endpoint: options.endpoint, credentials };
+    const config = { region, endpoint, credentials };
     this.sfn = options.sfnClient ?? new SFNClient(config);
     this.dynamoDb =
       options.dynamoDbClient ?? DynamoDBDocumentClient.from(new DynamoDBClient(config));
@@ -608,6 +625,11 @@ export class SpectraClient {
       case 'InvalidName':
       case 'InvalidExecutionInput':
         return new InvalidInputError(`Invalid input: ${error.message}`, { cause: error });
+      case 'CredentialsProviderError':
+        return new SpectraClientError(
+          `No AWS credentials found (${error.message}): sign in as for the AWS CLI (AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID...), or point --endpoint / AWS_ENDPOINT_URL at the local stack`,
+          { cause: error },
+        );
       case 'ResourceNotFoundException':
         return new SpectraClientError(
           `The sessions table ${this.sessionsTableName} does not exist; set SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME to the table in your stack outputs`,

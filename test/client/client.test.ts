@@ -16,6 +16,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ExecutionNameTakenError,
   InvalidInputError,
+  LOCAL_ENDPOINT,
   LOCAL_STATE_MACHINE_ARN,
   QueryExecutionError,
   QueryNotFinishedError,
@@ -87,6 +88,7 @@ describe('Class: SpectraClient', () => {
       // Prepare
       vi.stubEnv('SPECTRA_STATE_MACHINE_ARN', '');
       vi.stubEnv('SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME', '');
+      vi.stubEnv('AWS_ENDPOINT_URL', '');
 
       // Act
       const client = new SpectraClient();
@@ -94,12 +96,15 @@ describe('Class: SpectraClient', () => {
       // Assess
       expect(client.stateMachineArn).toBe(LOCAL_STATE_MACHINE_ARN);
       expect(client.sessionsTableName).toBe('spectra-sessions');
+      // The local state machine exists only on the local stack.
+      expect(client.endpoint).toBe(LOCAL_ENDPOINT);
     });
 
     it('reads SPECTRA_STATE_MACHINE_ARN and SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME', () => {
       // Prepare
       vi.stubEnv('SPECTRA_STATE_MACHINE_ARN', STATE_MACHINE_ARN);
       vi.stubEnv('SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME', 'prod-sessions');
+      vi.stubEnv('AWS_ENDPOINT_URL', '');
 
       // Act
       const client = new SpectraClient();
@@ -107,6 +112,7 @@ describe('Class: SpectraClient', () => {
       // Assess
       expect(client.stateMachineArn).toBe(STATE_MACHINE_ARN);
       expect(client.sessionsTableName).toBe('prod-sessions');
+      expect(client.endpoint).toBeUndefined();
     });
   });
 
