@@ -468,4 +468,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// `spectra results … | head` closes the pipe early; that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 process.exitCode = await main(process.argv);
