@@ -60,7 +60,7 @@ interface ExtendedQueryConfig extends pg.QueryArrayConfig<string[]> {
   queryMode: 'extended';
 }
 
-export const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /** Wraps whatever `pg` threw into an {@link EngineError} worded like Redshift's messages. */
 function toEngineError(error: unknown): EngineError {
@@ -245,9 +245,11 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
         user: dbUser,
         application_name: 'spectra-local',
       });
-      openConnections.add(client);
       let backendPid: number;
       try {
+        // close() may have run while this connect waited for the server.
+        if (closed) throw new EngineError('ERROR: the engine is closed', undefined);
+        openConnections.add(client);
         const pidResult = await query(client, 'SELECT pg_backend_pid()', [], 'extended');
         backendPid = Number(pidResult.rows[0]?.[0]);
       } catch (error) {
@@ -263,6 +265,8 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
           await query(client, sql, [], 'simple');
         },
         async cancel() {
+          // A closed connection's pid may already belong to another session's backend.
+          if (ended) return false;
           // Asked from the superuser's connection: the tenant's own is busy running the statement.
           await admin('SELECT pg_cancel_backend($1)', [String(backendPid)]);
           return true;
