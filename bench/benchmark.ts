@@ -1,0 +1,226 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { CONFIG_VARIABLES } from '../functions/common/config.ts';
+import type { LocalStack } from '../local/stack.ts';
+import { Harness } from './harness.ts';
+import type { BenchPlan, BenchResults } from './model.ts';
+import { runBundles } from './phases/bundles.ts';
+import { runConcurrent } from './phases/concurrent.ts';
+import type { PhaseContext } from './phases/context.ts';
+import { runPolling } from './phases/polling.ts';
+import { runSequential } from './phases/sequential.ts';
+import { checkTargets } from './targets.ts';
+
+/**
+ * Runs every phase of the benchmark in this process, against one local stack started for it, and
+ * returns the results. Every variant runs on the same stack in the same run, so the figures
+ * compare designs and nothing else.
+ */
+
+const CLUSTER = 'spectra-local';
+
+/**
+ * The configuration the functions load: the README's defaults, spelled out so that a variable
+ * left in the shell cannot change what is measured. Logs and EMF metrics are off: the in-process
+ * functions would print a line per invocation, thousands of them, and their cost is not what the
+ * benchmark compares (it is the same in every variant).
+ */
+const FUNCTION_ENVIRONMENT: Record<string, string> = {
+  [CONFIG_VARIABLES.cluster]: CLUSTER,
+  [CONFIG_VARIABLES.database]: 'dev',
+  [CONFIG_VARIABLES.table]: 'spectra-sessions',
+  [CONFIG_VARIABLES.dbUserTemplate]: '{tenant}',
+  [CONFIG_VARIABLES.keepAlive]: '3600',
+  [CONFIG_VARIABLES.idleTimeout]: '300',
+  [CONFIG_VARIABLES.maxSessions]: '4',
+  [CONFIG_VARIABLES.resultMaxBytes]: '200000',
+  [CONFIG_VARIABLES.submitWait]: '5',
+  [CONFIG_VARIABLES.pollWait]: '20',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+};
+
+function configureEnvironment(): void {
+  delete process.env[CONFIG_VARIABLES.workgroup];
+  delete process.env[CONFIG_VARIABLES.secretArn];
+  Object.assign(process.env, FUNCTION_ENVIRONMENT);
+}
+
+/** Debian's layout, which test/support/postgres-server.ts starts a throwaway cluster from. */
+function postgresBinariesPresent(): boolean {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return false;
+  return readdirSync(root).some((major) => existsSync(`${root}/${major}/bin/initdb`));
+}
+
+interface Engine {
+  kind: 'postgres' | 'pglite';
+  detail: string;
+  databaseUrl?: string;
+  stop(): Promise<void>;
+}
+
+async function startEngine(choice: BenchPlan['engine']): Promise<Engine> {
+  const external = process.env.SPECTRA_LOCAL_DATABASE_URL;
+  const wantPostgres =
+    choice === 'postgres' || (choice === 'auto' && (external || postgresBinariesPresent()));
+  if (!wantPostgres) {
+    return {
+      kind: 'pglite',
+      detail: 'PGlite, embedded (one backend: statements run one at a time)',
+      stop: async () => {},
+    };
+  }
+  if (external) {
+    return {
+      kind: 'postgres',
+      detail: 'PostgreSQL at SPECTRA_LOCAL_DATABASE_URL (one connection per Data API session)',
+      databaseUrl: external,
+      stop: async () => {},
+    };
+  }
+  const { startPostgres } = await import('../test/support/postgres-server.ts');
+  const server = await startPostgres();
+  const version = readdirSync('/usr/lib/postgresql').sort().at(-1);
+  return {
+    kind: 'postgres',
+    detail: `PostgreSQL ${version}, a throwaway local cluster (one connection per Data API session, statements run in parallel)`,
+    databaseUrl: server.url,
+    stop: () => server.stop(),
+  };
+}
+
+export interface RunOptions {
+  log?: (line: string) => void;
+}
+
+export async function runBenchmark(
+  plan: BenchPlan,
+  options: RunOptions = {},
+): Promise<BenchResults> {
+  const log = options.log ?? (() => {});
+  const started = performance.now();
+  configureEnvironment();
+
+  log(
+    `Packaging: ${plan.bundles.functions.length || 'every'} function bundle(s), cold init median of ${plan.bundles.initRuns}`,
+  );
+  // First, while the machine is quiet: the cold starts are timed.
+  const bundles = await runBundles(plan.bundles, log);
+
+  const engine = await startEngine(plan.engine);
+  let stack: LocalStack | undefined;
+  let harness: Harness | undefined;
+  try {
+    log(`Starting the local stack on ${engine.detail}`);
+    const { startLocalStack } = await import('../local/stack.ts');
+    stack = await startLocalStack({ port: 0, databaseUrl: engine.databaseUrl });
+    harness = new Harness(stack.url, FUNCTION_ENVIRONMENT[CONFIG_VARIABLES.table] as string);
+    await harness.setLatency('RedshiftData.OpenSession', plan.openSessionLatencyMs);
+    log(`  ${stack.url}, opening a Data API session takes +${plan.openSessionLatencyMs} ms`);
+
+    // The variants import the functions, which must see the stack's environment when they load.
+    const variants = await import('./variants.ts');
+    const { localSubstitutions, substituteDefinition } = await import(
+      '../local/stepfunctions/lambda-invoker.ts'
+    );
+    const { QUERY_DEFINITION_PATH } = await import('../local/stepfunctions/local-execution.ts');
+    const definition = substituteDefinition(
+      readFileSync(QUERY_DEFINITION_PATH, 'utf8'),
+      localSubstitutions(),
+    );
+    const fixedWaitHandlers = variants.fixedWaitHandlers();
+    const fixedWait = new Map(
+      plan.polling.fixedWaitsS.map((seconds) => [
+        seconds,
+        (stack as LocalStack).stepFunctions.register(
+          `bench-fixed-wait-${seconds}s`,
+          variants.fixedWaitDefinition(definition, seconds),
+          fixedWaitHandlers,
+        ),
+      ]),
+    );
+    const sessionHandlers = variants.sessionVariantHandlers();
+    const context: PhaseContext = {
+      harness,
+      plan,
+      clusterIdentifier: CLUSTER,
+      log,
+      machines: {
+        spectra: stack.stateMachineArn,
+        fixedWait,
+        singleSession: stack.stepFunctions.register(
+          'bench-single-session',
+          definition,
+          sessionHandlers.singleSession,
+        ),
+        noReuse: stack.stepFunctions.register(
+          'bench-no-reuse',
+          definition,
+          sessionHandlers.noReuse,
+        ),
+      },
+    };
+
+    const cases = plan.polling.cases.map((c) => `${c.durationS} s ×${c.repetitions}`).join(', ');
+    log(
+      `Polling and cost per execution: queries of ${cases}; spectra and ${plan.polling.fixedWaitsS.map((s) => `fixed ${s} s`).join(', ')}, one at a time`,
+    );
+    const { polling, perExecution } = await runPolling(context);
+
+    log(
+      `Session reuse, sequential: ${plan.sequential.queries} queries in a row ×${plan.sequential.repetitions}, with and without reuse`,
+    );
+    const sequential = await runSequential(context);
+
+    const c = plan.concurrent;
+    log(
+      `Concurrent workload: ${c.queries} queries, ${c.tenants} tenants (Zipf s=${c.zipfExponent}, seed ${c.seed}), ${c.concurrency} at once, ×${c.repetitions}`,
+    );
+    const variantsResult = await runConcurrent(context);
+
+    const shortest = perExecution.reduce<(typeof perExecution)[number] | undefined>(
+      (best, row) => (best === undefined || row.durationS < best.durationS ? row : best),
+      undefined,
+    );
+    if (!shortest) throw new Error('The plan has no polling case, so no per-execution figures');
+    const results: BenchResults = {
+      meta: {
+        date: new Date().toISOString(),
+        mode: plan.mode,
+        node: process.version,
+        machine: {
+          cpus: cpus().length,
+          cpuModel: cpus()[0]?.model ?? 'unknown',
+          memoryGiB: Math.round(totalmem() / 2 ** 30),
+          platform: process.platform,
+          arch: process.arch,
+        },
+        engine: engine.kind,
+        engineDetail: engine.detail,
+        durationMs: 0,
+        latency: {
+          openSessionMs: plan.openSessionLatencyMs,
+          note: 'POST /_spectra/latency {target: "RedshiftData.OpenSession"}: added by the Data API emulator to every statement that opens a session, in every phase',
+        },
+        configuration: Object.fromEntries(
+          Object.entries(FUNCTION_ENVIRONMENT).filter(([name]) => name.startsWith('SPECTRA_')),
+        ),
+        plan,
+      },
+      perExecution: { shortQuery: shortest, byDuration: perExecution },
+      polling,
+      sequential,
+      variants: variantsResult,
+      bundles,
+      targets: [],
+    };
+    results.targets = checkTargets(results);
+    results.meta.durationMs = Math.round(performance.now() - started);
+    return results;
+  } finally {
+    harness?.destroy();
+    await stack?.stop();
+    await engine.stop();
+  }
+}

@@ -1,0 +1,332 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
+  ListSessionsCommand,
+  RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { BatchWriteCommand, DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * The benchmark's side of the local stack: it drives the stack as a user would, over HTTP with
+ * the AWS SDK (StartExecution, DescribeExecution, GetExecutionHistory, the Data API) and the
+ * `/_spectra/` test controls, and never reaches into the stack's objects.
+ */
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const REGION = 'us-east-1';
+
+/** What GET /_spectra/counters answers. */
+export interface Counters {
+  calls: Record<string, number>;
+  lambdaInvocations: Record<string, number>;
+  redshiftData: { statementsSubmitted: number; sessionsOpened: number; busyRejections: number };
+}
+
+/** The requests made between two counter snapshots. */
+export interface CounterDelta {
+  lambdaInvocations: number;
+  dynamodbRequests: number;
+  dataApiRequests: number;
+  statementsSubmitted: number;
+  sessionsOpened: number;
+  busyRejections: number;
+  /** Per operation (`DynamoDB_20120810.Query`, `RedshiftData.ExecuteStatement`, ...). */
+  byOperation: Record<string, number>;
+}
+
+const sumWhere = (map: Record<string, number>, keep: (key: string) => boolean) =>
+  Object.entries(map).reduce((sum, [key, value]) => (keep(key) ? sum + value : sum), 0);
+
+export function counterDelta(before: Counters, after: Counters): CounterDelta {
+  const byOperation: Record<string, number> = {};
+  for (const [key, value] of Object.entries(after.calls)) {
+    const delta = value - (before.calls[key] ?? 0);
+    if (delta !== 0 && !key.startsWith('AWSStepFunctions.')) byOperation[key] = delta;
+  }
+  const invocations =
+    sumWhere(after.lambdaInvocations, () => true) - sumWhere(before.lambdaInvocations, () => true);
+  return {
+    lambdaInvocations: invocations,
+    dynamodbRequests: sumWhere(byOperation, (key) => key.startsWith('DynamoDB_20120810.')),
+    dataApiRequests: sumWhere(byOperation, (key) => key.startsWith('RedshiftData.')),
+    statementsSubmitted:
+      after.redshiftData.statementsSubmitted - before.redshiftData.statementsSubmitted,
+    sessionsOpened: after.redshiftData.sessionsOpened - before.redshiftData.sessionsOpened,
+    busyRejections: after.redshiftData.busyRejections - before.redshiftData.busyRejections,
+    byOperation,
+  };
+}
+
+/** The output of a succeeded execution, as far as the benchmark reads it. */
+export interface QueryOutput {
+  statementId: string;
+  sessionId: string | null;
+  sessionReused: boolean;
+}
+
+/** One execution, ended, with what its description and history say. */
+export interface ExecutionRecord {
+  executionArn: string;
+  status: string;
+  startMs: number;
+  stopMs: number;
+  latencyMs: number;
+  output?: QueryOutput;
+  error?: string;
+  /** `*StateEntered` events: what Step Functions bills as state transitions. */
+  transitions: number;
+  /** Names of the states entered, in order. */
+  states: string[];
+  /** Lambda attempts beyond the first of each Task (Retry). */
+  taskRetries: number;
+  /** Errors of the failed Lambda attempts, by name. */
+  taskErrors: Record<string, number>;
+  /** When the execution entered `Release Session`: it left the poll loop. */
+  releaseEnteredMs?: number;
+}
+
+export function summarizeHistory(events: HistoryEvent[]) {
+  const states: string[] = [];
+  let scheduled = 0;
+  let tasksEntered = 0;
+  let releaseEnteredMs: number | undefined;
+  const taskErrors: Record<string, number> = {};
+  for (const event of events) {
+    const type = event.type ?? '';
+    if (type.endsWith('StateEntered')) {
+      const name = event.stateEnteredEventDetails?.name ?? '';
+      states.push(name);
+      if (type === 'TaskStateEntered') tasksEntered++;
+      if (name === 'Release Session' && releaseEnteredMs === undefined)
+        releaseEnteredMs = event.timestamp?.getTime();
+    }
+    if (type === 'TaskScheduled') scheduled++;
+    if (type === 'TaskFailed') {
+      const error = event.taskFailedEventDetails?.error ?? 'unknown';
+      taskErrors[error] = (taskErrors[error] ?? 0) + 1;
+    }
+  }
+  return {
+    transitions: states.length,
+    states,
+    taskRetries: scheduled - tasksEntered,
+    taskErrors,
+    releaseEnteredMs,
+  };
+}
+
+/**
+ * Waits for many executions with one ListExecutions(RUNNING) call per state machine per tick,
+ * instead of one DescribeExecution per execution per tick: the benchmark shares the machine with
+ * what it measures, and polling sixteen executions one by one would take CPU from them.
+ */
+class ExecutionWatcher {
+  private readonly waiting = new Map<string, { machine: string; done: () => void }>();
+  private running = false;
+
+  constructor(
+    private readonly sfn: SFNClient,
+    private readonly intervalMs: number,
+  ) {}
+
+  wait(machine: string, executionArn: string): Promise<void> {
+    return new Promise((done) => {
+      this.waiting.set(executionArn, { machine, done });
+      if (!this.running) void this.loop();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.waiting.size > 0) {
+        await new Promise((resolve) => setTimeout(resolve, this.intervalMs));
+        const machines = new Set([...this.waiting.values()].map((entry) => entry.machine));
+        for (const machine of machines) {
+          const running = await this.runningOf(machine);
+          for (const [arn, entry] of this.waiting) {
+            if (entry.machine === machine && !running.has(arn)) {
+              this.waiting.delete(arn);
+              entry.done();
+            }
+          }
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runningOf(machine: string): Promise<Set<string>> {
+    const arns = new Set<string>();
+    let nextToken: string | undefined;
+    do {
+      const page = await this.sfn.send(
+        new ListExecutionsCommand({
+          stateMachineArn: machine,
+          statusFilter: 'RUNNING',
+          maxResults: 1000,
+          nextToken,
+        }),
+      );
+      for (const execution of page.executions ?? []) arns.add(execution.executionArn as string);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return arns;
+  }
+}
+
+export class Harness {
+  readonly sfn: SFNClient;
+  readonly dataApi: RedshiftDataClient;
+  readonly documents: DynamoDBDocumentClient;
+  private readonly watcher: ExecutionWatcher;
+
+  constructor(
+    readonly url: string,
+    readonly tableName: string,
+    pollIntervalMs = 20,
+  ) {
+    const config = { endpoint: url, region: REGION, credentials };
+    this.sfn = new SFNClient(config);
+    this.dataApi = new RedshiftDataClient(config);
+    this.documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
+    this.watcher = new ExecutionWatcher(this.sfn, pollIntervalMs);
+  }
+
+  destroy(): void {
+    this.sfn.destroy();
+    this.dataApi.destroy();
+    this.documents.destroy();
+  }
+
+  private async control(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(`${this.url}/_spectra/${path}`, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const payload: unknown = await response.json();
+    if (!response.ok) throw new Error(`${method} /_spectra/${path}: ${JSON.stringify(payload)}`);
+    return payload;
+  }
+
+  counters(): Promise<Counters> {
+    return this.control('GET', 'counters') as Promise<Counters>;
+  }
+
+  async setLatency(target: string, ms: number): Promise<void> {
+    await this.control('POST', 'latency', { target, ms });
+  }
+
+  /** Starts an execution and waits for it to end; returns its ARN. */
+  async run(stateMachineArn: string, input: unknown): Promise<string> {
+    const { executionArn } = await this.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        name: randomUUID(),
+        input: JSON.stringify(input),
+      }),
+    );
+    if (!executionArn) throw new Error('StartExecution returned no executionArn');
+    await this.watcher.wait(stateMachineArn, executionArn);
+    return executionArn;
+  }
+
+  /** An ended execution's description and history, read back over the API. */
+  async record(executionArn: string): Promise<ExecutionRecord> {
+    const described = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken }),
+      );
+      events.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const startMs = described.startDate?.getTime() ?? Number.NaN;
+    const stopMs = described.stopDate?.getTime() ?? Number.NaN;
+    return {
+      executionArn,
+      status: described.status ?? 'UNKNOWN',
+      startMs,
+      stopMs,
+      latencyMs: stopMs - startMs,
+      output: described.output ? (JSON.parse(described.output) as QueryOutput) : undefined,
+      error: described.error,
+      ...summarizeHistory(events),
+    };
+  }
+
+  /** When the Data API says the statement ended (DescribeStatement's UpdatedAt), in ms. */
+  async statementEndedMs(statementId: string): Promise<number> {
+    const described = await this.dataApi.send(new DescribeStatementCommand({ Id: statementId }));
+    if (!described.UpdatedAt) throw new Error(`DescribeStatement ${statementId} has no UpdatedAt`);
+    return described.UpdatedAt.getTime();
+  }
+
+  /**
+   * Runs one statement as each tenant's database user, without a session, so that the emulator
+   * creates the users before the measurements: their creation is then in no variant's figures.
+   */
+  async createDbUsers(clusterIdentifier: string, dbUsers: string[]): Promise<void> {
+    for (const dbUser of dbUsers) {
+      const { Status } = await this.dataApi.send(
+        new ExecuteStatementCommand({
+          ClusterIdentifier: clusterIdentifier,
+          Database: 'dev',
+          DbUser: dbUser,
+          Sql: 'select 1',
+          WaitTimeSeconds: 10,
+        }),
+      );
+      if (Status !== 'FINISHED') throw new Error(`Creating db user ${dbUser}: statement ${Status}`);
+    }
+  }
+
+  /**
+   * Starts the next variant from nothing: the Data API closes every open session and the sessions
+   * table is emptied, so no variant inherits another's warm sessions.
+   */
+  async coldStart(): Promise<void> {
+    let nextToken: string | undefined;
+    const sessionIds: string[] = [];
+    do {
+      const page = await this.dataApi.send(new ListSessionsCommand({ NextToken: nextToken }));
+      for (const session of page.Sessions ?? [])
+        if (session.SessionId) sessionIds.push(session.SessionId);
+      nextToken = page.NextToken;
+    } while (nextToken);
+    for (const sessionId of sessionIds) {
+      await this.control('POST', 'sessions/expire', { sessionId });
+    }
+    const keys: Record<string, unknown>[] = [];
+    for await (const page of paginateScan(
+      { client: this.documents },
+      { TableName: this.tableName, ProjectionExpression: 'pool_id, session_id' },
+    )) {
+      keys.push(...(page.Items ?? []));
+    }
+    for (let index = 0; index < keys.length; index += 25) {
+      await this.documents.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [this.tableName]: keys
+              .slice(index, index + 25)
+              .map((key) => ({ DeleteRequest: { Key: key } })),
+          },
+        }),
+      );
+    }
+  }
+}

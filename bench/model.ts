@@ -1,0 +1,159 @@
+import type { Spread } from './stats.ts';
+
+/**
+ * What a benchmark run does (the plan) and what it writes (the results), shared by the phases,
+ * the report and the test that checks the result file's shape.
+ */
+
+export type EngineChoice = 'auto' | 'postgres' | 'pglite';
+
+export interface PollingCase {
+  /** The query is `select pg_sleep(durationS)`. */
+  durationS: number;
+  repetitions: number;
+}
+
+export interface BenchPlan {
+  mode: 'full' | 'quick' | 'custom';
+  /** `auto`: PostgreSQL when its binaries (or SPECTRA_LOCAL_DATABASE_URL) are there, else PGlite. */
+  engine: EngineChoice;
+  /** Added by the Data API emulator to every statement that opens a session, for the whole run. */
+  openSessionLatencyMs: number;
+  polling: {
+    cases: PollingCase[];
+    /** The fixed Wait of each public-sample baseline, in seconds. */
+    fixedWaitsS: number[];
+  };
+  sequential: { queries: number; repetitions: number; sql: string };
+  concurrent: {
+    tenants: number;
+    queries: number;
+    concurrency: number;
+    zipfExponent: number;
+    seed: number;
+    repetitions: number;
+    sql: string;
+  };
+  bundles: {
+    /** Function names from functions/catalog.ts; empty: every function. */
+    functions: string[];
+    initRuns: number;
+  };
+}
+
+export interface PollingRow {
+  durationS: number;
+  variant: string;
+  /** Medians over the repetitions. */
+  transitions: number;
+  detectionDelayMs: number;
+  latencyMs: number;
+  lambdaInvocations: number;
+  dynamodbRequests: number;
+  dataApiRequests: number;
+  spread: { transitions: Spread; detectionDelayMs: Spread; latencyMs: Spread };
+}
+
+export interface PerExecutionRow {
+  durationS: number;
+  transitions: number;
+  lambdaInvocations: number;
+  dynamodbRequests: number;
+  dataApiRequests: number;
+}
+
+export interface MissBreakdown {
+  /** The tenant's first query: nothing to reuse yet. */
+  cold: number;
+  /** Another query of the tenant was in flight and no idle session was left. */
+  concurrency: number;
+  /** The session handed out was busy; the Data API refused it and a new one was opened. */
+  rejected: number;
+  /** Every query opens a session (the no-reuse design). */
+  byDesign: number;
+  other: number;
+}
+
+/** One variant under the concurrent workload; top-level figures are medians over repetitions. */
+export interface ConcurrentVariantResult {
+  queries: number;
+  hitRate: number;
+  /** Statements the Data API refused because their session was running another one. */
+  busyRejections: number;
+  /** Executions that went through Invalidate Session at least once. */
+  queriesRejected: number;
+  failed: number;
+  sessionsOpened: number;
+  p50Ms: number;
+  p95Ms: number;
+  dataApiRequestsPerQuery: number;
+  dynamodbRequestsPerQuery: number;
+  lambdaInvocationsPerQuery: number;
+  transitionsPerQuery: number;
+  /** Acquire Session retried because the tenant's pool was at its cap. */
+  poolExhaustedRetries: number;
+  queriesPerSecond: number;
+  misses: MissBreakdown;
+  spread: Record<
+    'hitRate' | 'busyRejections' | 'sessionsOpened' | 'p50Ms' | 'p95Ms' | 'queriesPerSecond',
+    Spread
+  >;
+}
+
+export interface SequentialResult {
+  openSessionLatencyMs: number;
+  /** Per query position, the median over repetitions, in ms. */
+  withReuse: number[];
+  withoutReuse: number[];
+  /** Every repetition's latencies. */
+  runs: { withReuse: number[][]; withoutReuse: number[][] };
+  summary: {
+    withReuse: { firstMs: number; restMedianMs: number };
+    withoutReuse: { firstMs: number; restMedianMs: number };
+  };
+}
+
+export interface BundleRow {
+  function: string;
+  bytes: number;
+  mapBytes: number;
+  /** Median time to import the bundle in a fresh Node process. */
+  initMs: number;
+  initRunsMs: number[];
+  /** Median wall time of the whole process (Node's own start included), for context. */
+  processMs: number;
+}
+
+export interface TargetCheck {
+  id: string;
+  description: string;
+  target: string;
+  actual: string;
+  met: boolean | null;
+  note?: string;
+}
+
+export interface BenchResults {
+  meta: {
+    date: string;
+    mode: BenchPlan['mode'];
+    node: string;
+    machine: { cpus: number; cpuModel: string; memoryGiB: number; platform: string; arch: string };
+    engine: 'postgres' | 'pglite';
+    engineDetail: string;
+    durationMs: number;
+    latency: { openSessionMs: number; note: string };
+    configuration: Record<string, string>;
+    plan: BenchPlan;
+  };
+  perExecution: { shortQuery: PerExecutionRow; byDuration: PerExecutionRow[] };
+  polling: PollingRow[];
+  sequential: SequentialResult;
+  variants: {
+    spectra: ConcurrentVariantResult;
+    singleSession: ConcurrentVariantResult;
+    noReuse: ConcurrentVariantResult;
+  };
+  bundles: BundleRow[];
+  targets: TargetCheck[];
+}

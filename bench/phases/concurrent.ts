@@ -1,0 +1,213 @@
+import { counterDelta, type ExecutionRecord } from '../harness.ts';
+import type { ConcurrentVariantResult, MissBreakdown } from '../model.ts';
+import { median, percentile, spreadOf, zipfSequence } from '../stats.ts';
+import { dbUserOf, mapLimit, ms, type PhaseContext, rotate } from './context.ts';
+
+/**
+ * Phase 4: the multi-tenant workload. N queries of T tenants, the tenant of each drawn with
+ * Zipf-skewed frequencies from a fixed seed (every variant gets the same sequence), C in flight at
+ * once (a closed loop: a query starts when one ends). Each variant starts cold: the Data API's
+ * sessions are closed and the sessions table emptied before it runs.
+ */
+
+export type ConcurrentVariant = 'spectra' | 'singleSession' | 'noReuse';
+export const CONCURRENT_VARIANTS: ConcurrentVariant[] = ['spectra', 'singleSession', 'noReuse'];
+
+export const tenantIdOf = (index: number) => `bench-t${String(index + 1).padStart(2, '0')}`;
+
+interface Query {
+  position: number;
+  tenantId: string;
+}
+
+/** One repetition of one variant. */
+interface VariantRun {
+  queries: number;
+  hits: number;
+  busyRejections: number;
+  queriesRejected: number;
+  failed: number;
+  sessionsOpened: number;
+  p50Ms: number;
+  p95Ms: number;
+  dataApiRequests: number;
+  dynamodbRequests: number;
+  lambdaInvocations: number;
+  transitions: number;
+  poolExhaustedRetries: number;
+  wallMs: number;
+  misses: MissBreakdown;
+}
+
+/**
+ * Why each query that did not reuse a session missed. Cold: the tenant's first query in start
+ * order. Rejected: it was handed a busy session and had to open a new one. Concurrency: another
+ * query of the same tenant was in flight when it started, so the idle sessions were taken.
+ */
+export function classifyMisses(
+  queries: { tenantId: string; record: ExecutionRecord }[],
+  variant: ConcurrentVariant,
+): MissBreakdown {
+  const misses: MissBreakdown = { cold: 0, concurrency: 0, rejected: 0, byDesign: 0, other: 0 };
+  const byStart = [...queries].sort((a, b) => a.record.startMs - b.record.startMs);
+  const seen = new Set<string>();
+  for (const query of byStart) {
+    const first = !seen.has(query.tenantId);
+    seen.add(query.tenantId);
+    if (query.record.output?.sessionReused === true) continue;
+    if (variant === 'noReuse') misses.byDesign++;
+    else if (query.record.states.includes('Invalidate Session')) misses.rejected++;
+    else if (first) misses.cold++;
+    else if (
+      queries.some(
+        (other) =>
+          other !== query &&
+          other.tenantId === query.tenantId &&
+          other.record.startMs <= query.record.startMs &&
+          other.record.stopMs > query.record.startMs,
+      )
+    )
+      misses.concurrency++;
+    else misses.other++;
+  }
+  return misses;
+}
+
+async function runVariant(
+  context: PhaseContext,
+  variant: ConcurrentVariant,
+  machine: string,
+  sequence: Query[],
+): Promise<VariantRun> {
+  const { harness, plan, log } = context;
+  const { concurrency, sql } = plan.concurrent;
+  await harness.coldStart();
+  const before = await harness.counters();
+  const started = performance.now();
+  const arns = new Array<string>(sequence.length);
+  let done = 0;
+  const progressEvery = Math.max(1, Math.round(sequence.length / 5));
+  await mapLimit(sequence, concurrency, async (query) => {
+    arns[query.position] = await harness.run(machine, { tenantId: query.tenantId, sql });
+    done++;
+    if (done % progressEvery === 0 && done < sequence.length)
+      log(`    ${variant}: ${done}/${sequence.length} queries`);
+  });
+  const wallMs = performance.now() - started;
+  const after = await harness.counters();
+  const delta = counterDelta(before, after);
+  // Read back after the run, so that the reading takes nothing from the executions measured.
+  const records = await mapLimit(arns, 8, (arn) => harness.record(arn));
+  const queries = sequence.map((query) => ({
+    tenantId: query.tenantId,
+    record: records[query.position] as ExecutionRecord,
+  }));
+
+  const latencies = records.map((record) => record.latencyMs);
+  const sum = (pick: (record: ExecutionRecord) => number) =>
+    records.reduce((total, record) => total + pick(record), 0);
+  return {
+    queries: records.length,
+    hits: records.filter((record) => record.output?.sessionReused === true).length,
+    busyRejections: delta.busyRejections,
+    queriesRejected: records.filter((record) => record.states.includes('Invalidate Session'))
+      .length,
+    failed: records.filter((record) => record.status !== 'SUCCEEDED').length,
+    sessionsOpened: delta.sessionsOpened,
+    p50Ms: percentile(latencies, 50),
+    p95Ms: percentile(latencies, 95),
+    dataApiRequests: delta.dataApiRequests,
+    dynamodbRequests: delta.dynamodbRequests,
+    lambdaInvocations: delta.lambdaInvocations,
+    transitions: sum((record) => record.transitions),
+    poolExhaustedRetries: sum((record) => record.taskErrors.SessionPoolExhaustedError ?? 0),
+    wallMs,
+    misses: classifyMisses(queries, variant),
+  };
+}
+
+function summarize(runs: VariantRun[]): ConcurrentVariantResult {
+  const of = (pick: (run: VariantRun) => number) => runs.map(pick);
+  const med = (pick: (run: VariantRun) => number) => median(of(pick));
+  const perQuery = (pick: (run: VariantRun) => number) => med((run) => pick(run) / run.queries);
+  const hitRate = (run: VariantRun) => run.hits / run.queries;
+  const qps = (run: VariantRun) => run.queries / (run.wallMs / 1000);
+  return {
+    queries: med((run) => run.queries),
+    hitRate: med(hitRate),
+    busyRejections: med((run) => run.busyRejections),
+    queriesRejected: med((run) => run.queriesRejected),
+    failed: med((run) => run.failed),
+    sessionsOpened: med((run) => run.sessionsOpened),
+    p50Ms: med((run) => run.p50Ms),
+    p95Ms: med((run) => run.p95Ms),
+    dataApiRequestsPerQuery: perQuery((run) => run.dataApiRequests),
+    dynamodbRequestsPerQuery: perQuery((run) => run.dynamodbRequests),
+    lambdaInvocationsPerQuery: perQuery((run) => run.lambdaInvocations),
+    transitionsPerQuery: perQuery((run) => run.transitions),
+    poolExhaustedRetries: med((run) => run.poolExhaustedRetries),
+    queriesPerSecond: med(qps),
+    misses: {
+      cold: med((run) => run.misses.cold),
+      concurrency: med((run) => run.misses.concurrency),
+      rejected: med((run) => run.misses.rejected),
+      byDesign: med((run) => run.misses.byDesign),
+      other: med((run) => run.misses.other),
+    },
+    spread: {
+      hitRate: spreadOf(of(hitRate)),
+      busyRejections: spreadOf(of((run) => run.busyRejections)),
+      sessionsOpened: spreadOf(of((run) => run.sessionsOpened)),
+      p50Ms: spreadOf(of((run) => run.p50Ms)),
+      p95Ms: spreadOf(of((run) => run.p95Ms)),
+      queriesPerSecond: spreadOf(of(qps)),
+    },
+  };
+}
+
+export async function runConcurrent(
+  context: PhaseContext,
+): Promise<Record<ConcurrentVariant, ConcurrentVariantResult>> {
+  const { harness, plan, machines, log, clusterIdentifier } = context;
+  const { tenants, queries, zipfExponent, seed, repetitions } = plan.concurrent;
+  const sequence: Query[] = zipfSequence(tenants, zipfExponent, queries, seed).map(
+    (rank, position) => ({ position, tenantId: tenantIdOf(rank) }),
+  );
+  const used = [...new Set(sequence.map((query) => query.tenantId))].sort();
+  const share =
+    (used.length > 0 ? sequence.filter((q) => q.tenantId === used[0]).length : 0) / queries;
+  log(
+    `  workload: ${queries} queries of ${used.length} tenants (of ${tenants}; the busiest has ${Math.round(share * 100)}%), ${plan.concurrent.concurrency} at once`,
+  );
+  await harness.createDbUsers(clusterIdentifier, used.map(dbUserOf));
+
+  const machineOf: Record<ConcurrentVariant, string> = {
+    spectra: machines.spectra,
+    singleSession: machines.singleSession,
+    noReuse: machines.noReuse,
+  };
+  const runs: Record<ConcurrentVariant, VariantRun[]> = {
+    spectra: [],
+    singleSession: [],
+    noReuse: [],
+  };
+  for (let repetition = 0; repetition < repetitions; repetition++) {
+    for (const variant of rotate(CONCURRENT_VARIANTS, repetition)) {
+      log(`  ${variant} · run ${repetition + 1}/${repetitions}…`);
+      const run = await runVariant(context, variant, machineOf[variant], sequence);
+      runs[variant].push(run);
+      const m = run.misses;
+      log(
+        `  ${variant} · run ${repetition + 1}/${repetitions}: hit rate ${(run.hits / run.queries).toFixed(3)} ` +
+          `(misses: ${m.cold} cold, ${m.concurrency} concurrency, ${m.rejected} rejected, ${m.byDesign} by design, ${m.other} other), ` +
+          `${run.busyRejections} busy rejections, ${run.failed} failed, ${run.sessionsOpened} sessions opened, ` +
+          `p50 ${ms(run.p50Ms)}, p95 ${ms(run.p95Ms)}, ${(run.queries / (run.wallMs / 1000)).toFixed(1)} queries/s`,
+      );
+    }
+  }
+  return {
+    spectra: summarize(runs.spectra),
+    singleSession: summarize(runs.singleSession),
+    noReuse: summarize(runs.noReuse),
+  };
+}

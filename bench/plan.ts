@@ -1,0 +1,128 @@
+import { parseArgs } from 'node:util';
+import type { BenchPlan, EngineChoice } from './model.ts';
+
+/**
+ * The full and quick plans, and the command line that picks and adjusts them. The full plan is
+ * what bench/results/latest.* come from; quick is a check that the benchmark works (under a
+ * minute, light on a shared machine), not a source of figures.
+ */
+
+const SHORT_SQL = 'select pg_sleep(0.05)';
+
+export const FULL_PLAN: BenchPlan = {
+  mode: 'full',
+  engine: 'auto',
+  openSessionLatencyMs: 300,
+  polling: {
+    cases: [
+      { durationS: 0.1, repetitions: 5 },
+      { durationS: 2, repetitions: 5 },
+      { durationS: 10, repetitions: 3 },
+      { durationS: 60, repetitions: 3 },
+    ],
+    fixedWaitsS: [5, 1],
+  },
+  sequential: { queries: 10, repetitions: 3, sql: SHORT_SQL },
+  concurrent: {
+    tenants: 20,
+    queries: 500,
+    concurrency: 16,
+    zipfExponent: 1,
+    seed: 20_240_601,
+    repetitions: 3,
+    sql: SHORT_SQL,
+  },
+  bundles: { functions: [], initRuns: 5 },
+};
+
+export const QUICK_PLAN: BenchPlan = {
+  ...FULL_PLAN,
+  mode: 'quick',
+  polling: {
+    cases: [
+      { durationS: 0.1, repetitions: 1 },
+      { durationS: 2, repetitions: 1 },
+    ],
+    fixedWaitsS: [5, 1],
+  },
+  sequential: { ...FULL_PLAN.sequential, repetitions: 1 },
+  concurrent: { ...FULL_PLAN.concurrent, tenants: 8, queries: 80, concurrency: 8, repetitions: 1 },
+};
+
+export const USAGE = `Usage: npm run bench -- [options]   (or: npx tsx bench/run.ts [options])
+
+  --quick                  a short run (under a minute) to bench/results/quick.*; the full run
+                           writes bench/results/latest.*
+  --engine <auto|postgres|pglite>
+                           the Data API emulator's SQL engine (default auto: PostgreSQL when its
+                           binaries or SPECTRA_LOCAL_DATABASE_URL are there, else PGlite)
+  --open-latency-ms <n>    added to every statement that opens a session (default 300)
+  --tenants <n>            concurrent workload: tenants (default 20; quick 8)
+  --queries <n>            concurrent workload: queries (default 500; quick 80)
+  --concurrency <n>        concurrent workload: queries at once (default 16; quick 8)
+  --zipf <s>               concurrent workload: Zipf exponent (default 1)
+  --seed <n>               concurrent workload: seed of the tenant sequence
+  --out <dir>              where the results go (default bench/results)
+  --help`;
+
+export interface CommandLine {
+  plan: BenchPlan;
+  outDir: string;
+  help: boolean;
+}
+
+function positiveInteger(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new Error(`--${name} must be a whole number >= 1; got "${value}"`);
+  return parsed;
+}
+
+export function parseCommandLine(argv: string[], defaultOutDir: string): CommandLine {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      engine: { type: 'string' },
+      'open-latency-ms': { type: 'string' },
+      tenants: { type: 'string' },
+      queries: { type: 'string' },
+      concurrency: { type: 'string' },
+      zipf: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const base = values.quick ? QUICK_PLAN : FULL_PLAN;
+  const engine = (values.engine ?? base.engine) as EngineChoice;
+  if (!['auto', 'postgres', 'pglite'].includes(engine))
+    throw new Error(`--engine must be auto, postgres or pglite; got "${engine}"`);
+  const latencyText = values['open-latency-ms'];
+  const openSessionLatencyMs =
+    latencyText === undefined ? base.openSessionLatencyMs : Number(latencyText);
+  if (!Number.isInteger(openSessionLatencyMs) || openSessionLatencyMs < 0)
+    throw new Error(`--open-latency-ms must be a whole number >= 0; got "${latencyText}"`);
+  const zipfExponent =
+    values.zipf === undefined ? base.concurrent.zipfExponent : Number(values.zipf);
+  if (!(zipfExponent >= 0)) throw new Error(`--zipf must be a number >= 0; got "${values.zipf}"`);
+  const c = base.concurrent;
+  const plan: BenchPlan = {
+    ...base,
+    engine,
+    openSessionLatencyMs,
+    concurrent: {
+      ...c,
+      tenants: positiveInteger('tenants', values.tenants, c.tenants),
+      queries: positiveInteger('queries', values.queries, c.queries),
+      concurrency: positiveInteger('concurrency', values.concurrency, c.concurrency),
+      seed: positiveInteger('seed', values.seed, c.seed),
+      zipfExponent,
+    },
+  };
+  if (plan.concurrent.tenants > 99)
+    throw new Error('--tenants must be at most 99 (tenant ids are bench-t01 to bench-t99)');
+  return { plan, outDir: values.out ?? defaultOutDir, help: values.help ?? false };
+}

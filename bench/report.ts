@@ -1,0 +1,309 @@
+import type { BenchResults, ConcurrentVariantResult, PollingRow } from './model.ts';
+import { ratio, round, type Spread } from './stats.ts';
+
+/** The results as Markdown: the headline, the targets, then one section per phase. */
+
+const int = (value: number) => Math.round(value).toLocaleString('en-US');
+const num = (value: number, digits = 1) => round(value, digits).toLocaleString('en-US');
+const msOf = (value: number) => `${int(value)} ms`;
+const range = (spread: Spread, format: (value: number) => string = int) =>
+  spread.runs > 1 ? `${format(spread.min)}–${format(spread.max)}` : '–';
+const times = (value: number | null) => (value === null ? 'n/a' : `${num(value, 2)}×`);
+
+function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.map(String).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+const VARIANT_NAMES: Record<string, string> = {
+  spectra: 'Spectra',
+  fixed5s: 'fixed 5 s Wait loop',
+  fixed1s: 'fixed 1 s Wait loop',
+  singleSession: 'one cached session per tenant',
+  noReuse: 'no reuse',
+};
+const nameOf = (variant: string) => VARIANT_NAMES[variant] ?? variant;
+
+function pollingRow(results: BenchResults, durationS: number, variant: string) {
+  return results.polling.find((row) => row.durationS === durationS && row.variant === variant);
+}
+
+function headline(results: BenchResults): string {
+  const { spectra, singleSession, noReuse } = results.variants;
+  const rows: (string | number)[][] = [
+    [
+      'Concurrent: session hit rate',
+      num(spectra.hitRate, 3),
+      num(singleSession.hitRate, 3),
+      num(noReuse.hitRate, 3),
+      '',
+    ],
+    [
+      'Concurrent: queries refused for a busy session',
+      int(spectra.busyRejections),
+      int(singleSession.busyRejections),
+      int(noReuse.busyRejections),
+      '',
+    ],
+    [
+      'Concurrent: sessions opened',
+      int(spectra.sessionsOpened),
+      int(singleSession.sessionsOpened),
+      int(noReuse.sessionsOpened),
+      `${times(ratio(spectra.sessionsOpened, singleSession.sessionsOpened))} / ${times(ratio(spectra.sessionsOpened, noReuse.sessionsOpened))}`,
+    ],
+    [
+      'Concurrent: p50 latency',
+      msOf(spectra.p50Ms),
+      msOf(singleSession.p50Ms),
+      msOf(noReuse.p50Ms),
+      `${times(ratio(spectra.p50Ms, singleSession.p50Ms))} / ${times(ratio(spectra.p50Ms, noReuse.p50Ms))}`,
+    ],
+    [
+      'Concurrent: p95 latency',
+      msOf(spectra.p95Ms),
+      msOf(singleSession.p95Ms),
+      msOf(noReuse.p95Ms),
+      `${times(ratio(spectra.p95Ms, singleSession.p95Ms))} / ${times(ratio(spectra.p95Ms, noReuse.p95Ms))}`,
+    ],
+    [
+      'Concurrent: Data API requests per query',
+      num(spectra.dataApiRequestsPerQuery, 2),
+      num(singleSession.dataApiRequestsPerQuery, 2),
+      num(noReuse.dataApiRequestsPerQuery, 2),
+      `${times(ratio(spectra.dataApiRequestsPerQuery, singleSession.dataApiRequestsPerQuery))} / ${times(ratio(spectra.dataApiRequestsPerQuery, noReuse.dataApiRequestsPerQuery))}`,
+    ],
+    [
+      'Concurrent: DynamoDB requests per query',
+      num(spectra.dynamodbRequestsPerQuery, 2),
+      num(singleSession.dynamodbRequestsPerQuery, 2),
+      num(noReuse.dynamodbRequestsPerQuery, 2),
+      '',
+    ],
+  ];
+  const sequential = results.sequential.summary;
+  rows.push([
+    `In a row: latency after the first query (+${results.sequential.openSessionLatencyMs} ms per session opened)`,
+    msOf(sequential.withReuse.restMedianMs),
+    '',
+    msOf(sequential.withoutReuse.restMedianMs),
+    `– / ${times(ratio(sequential.withReuse.restMedianMs, sequential.withoutReuse.restMedianMs))}`,
+  ]);
+  const first = `| Measure | Spectra | One cached session per tenant | No reuse | Spectra ÷ baselines |\n| --- | --- | --- | --- | --- |\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}`;
+
+  const durations = [...new Set(results.polling.map((row) => row.durationS))];
+  const fixedVariants = [...new Set(results.polling.map((row) => row.variant))].filter(
+    (variant) => variant !== 'spectra',
+  );
+  const pollingRows = durations.flatMap((durationS) => {
+    const spectraRow = pollingRow(results, durationS, 'spectra') as PollingRow;
+    const baselines = fixedVariants.map((variant) => pollingRow(results, durationS, variant));
+    return [
+      [
+        `${durationS} s query: state transitions`,
+        int(spectraRow.transitions),
+        ...baselines.map((row) => (row ? int(row.transitions) : '')),
+        baselines
+          .map((row) => times(row ? ratio(spectraRow.transitions, row.transitions) : null))
+          .join(' / '),
+      ],
+      [
+        `${durationS} s query: detection delay`,
+        msOf(spectraRow.detectionDelayMs),
+        ...baselines.map((row) => (row ? msOf(row.detectionDelayMs) : '')),
+        baselines
+          .map((row) =>
+            times(row ? ratio(spectraRow.detectionDelayMs, row.detectionDelayMs) : null),
+          )
+          .join(' / '),
+      ],
+    ];
+  });
+  const second = table(
+    ['Measure', 'Spectra', ...fixedVariants.map(nameOf), 'Spectra ÷ baselines'],
+    pollingRows,
+  );
+  return `${first}\n\n${second}`;
+}
+
+function targetsSection(results: BenchResults): string {
+  return table(
+    ['Target', 'Required', 'Measured', 'Met'],
+    results.targets.map((t) => [
+      t.description,
+      t.target,
+      t.actual,
+      t.met === null ? `not measured${t.note ? ` (${t.note})` : ''}` : t.met ? 'yes' : '**no**',
+    ]),
+  );
+}
+
+function perExecutionSection(results: BenchResults): string {
+  return table(
+    ['Query', 'State transitions', 'Lambda invocations', 'DynamoDB requests', 'Data API requests'],
+    results.perExecution.byDuration.map((row) => [
+      `${row.durationS} s`,
+      num(row.transitions),
+      num(row.lambdaInvocations),
+      num(row.dynamodbRequests),
+      num(row.dataApiRequests),
+    ]),
+  );
+}
+
+function pollingSection(results: BenchResults): string {
+  return table(
+    [
+      'Query',
+      'Variant',
+      'Transitions',
+      'Detection delay (median)',
+      'Detection delay (range)',
+      'End to end',
+      'Lambda',
+      'DynamoDB',
+      'Data API',
+      'Runs',
+    ],
+    results.polling.map((row) => [
+      `${row.durationS} s`,
+      nameOf(row.variant),
+      num(row.transitions),
+      msOf(row.detectionDelayMs),
+      range(row.spread.detectionDelayMs),
+      msOf(row.latencyMs),
+      num(row.lambdaInvocations),
+      num(row.dynamodbRequests),
+      num(row.dataApiRequests),
+      row.spread.transitions.runs,
+    ]),
+  );
+}
+
+function sequentialSection(results: BenchResults): string {
+  const { sequential } = results;
+  return table(
+    ['Query #', 'Spectra (reuse)', 'No reuse', 'Spectra ÷ no reuse'],
+    sequential.withReuse.map((withReuse, index) => {
+      const without = sequential.withoutReuse[index] as number;
+      return [index + 1, msOf(withReuse), msOf(without), times(ratio(withReuse, without))];
+    }),
+  );
+}
+
+function concurrentSection(results: BenchResults): string {
+  const entries = Object.entries(results.variants) as [string, ConcurrentVariantResult][];
+  const row = (label: string, pick: (v: ConcurrentVariantResult) => string) => [
+    label,
+    ...entries.map(([, v]) => pick(v)),
+  ];
+  return table(
+    ['Measure', ...entries.map(([variant]) => nameOf(variant))],
+    [
+      row('Queries (failed)', (v) => `${int(v.queries)} (${int(v.failed)})`),
+      row(
+        'Session hit rate',
+        (v) => `${num(v.hitRate, 3)} (${range(v.spread.hitRate, (x) => num(x, 3))})`,
+      ),
+      row(
+        'Misses: cold / concurrency / refused session / by design / other',
+        (v) =>
+          `${int(v.misses.cold)} / ${int(v.misses.concurrency)} / ${int(v.misses.rejected)} / ${int(v.misses.byDesign)} / ${int(v.misses.other)}`,
+      ),
+      row(
+        'Busy rejections (Data API)',
+        (v) => `${int(v.busyRejections)} (${range(v.spread.busyRejections)})`,
+      ),
+      row('Queries that had to invalidate their session', (v) => int(v.queriesRejected)),
+      row('Sessions opened', (v) => `${int(v.sessionsOpened)} (${range(v.spread.sessionsOpened)})`),
+      row('Acquire retried: pool at its cap', (v) => int(v.poolExhaustedRetries)),
+      row('p50 latency', (v) => `${msOf(v.p50Ms)} (${range(v.spread.p50Ms)})`),
+      row('p95 latency', (v) => `${msOf(v.p95Ms)} (${range(v.spread.p95Ms)})`),
+      row('Throughput', (v) => `${num(v.queriesPerSecond)} queries/s`),
+      row('Data API requests per query', (v) => num(v.dataApiRequestsPerQuery, 2)),
+      row('DynamoDB requests per query', (v) => num(v.dynamodbRequestsPerQuery, 2)),
+      row('Lambda invocations per query', (v) => num(v.lambdaInvocationsPerQuery, 2)),
+      row('State transitions per query', (v) => num(v.transitionsPerQuery, 2)),
+    ],
+  );
+}
+
+function bundlesSection(results: BenchResults): string {
+  return table(
+    [
+      'Function',
+      'index.mjs (bytes)',
+      'source map (bytes)',
+      'Cold init (median)',
+      'Runs (ms)',
+      'Whole process (median)',
+    ],
+    results.bundles.map((row) => [
+      row.function,
+      int(row.bytes),
+      int(row.mapBytes),
+      msOf(row.initMs),
+      row.initRunsMs.map((value) => int(value)).join(', '),
+      msOf(row.processMs),
+    ]),
+  );
+}
+
+export function renderMarkdown(results: BenchResults, chartPrefix = ''): string {
+  const { meta } = results;
+  const plan = meta.plan;
+  const c = plan.concurrent;
+  const chart = (file: string, alt: string) => `![${alt}](${chartPrefix}${file})`;
+  return `# Spectra benchmark (${meta.mode})
+
+${meta.date} · Node ${meta.node} · ${meta.machine.cpus} × ${meta.machine.cpuModel}, ${meta.machine.memoryGiB} GiB, ${meta.machine.platform}/${meta.machine.arch} · SQL engine: ${meta.engineDetail} · opening a Data API session: +${meta.latency.openSessionMs} ms · run took ${num(meta.durationMs / 60_000)} min.
+
+Everything below ran in one process, on one local stack, in one run: \`npm run bench${meta.mode === 'quick' ? ' -- --quick' : ''}\` reruns it. Figures are medians over the repetitions, with the range of the runs where there was more than one.
+
+## Headline
+
+${headline(results)}
+
+## Targets
+
+${targetsSection(results)}
+
+## 1. Cost of one execution (Spectra)
+
+One query at a time, on a tenant with an idle session in its pool. Transitions are the history's \`*StateEntered\` events (what Step Functions bills); the requests are deltas of \`/_spectra/counters\` around the execution.
+
+${perExecutionSection(results)}
+
+## 2. Polling
+
+Spectra long-polls (Submit Query waits up to ${meta.configuration.SPECTRA_SUBMIT_WAIT_SECONDS} s on the server, Poll Status up to ${meta.configuration.SPECTRA_POLL_WAIT_SECONDS} s, and the Choice skips the Wait when the server waited). The baselines are the public samples' loop: the same functions without long-polling (\`SPECTRA_SUBMIT_WAIT_SECONDS=0\`, \`SPECTRA_POLL_WAIT_SECONDS=0\`) and a Wait of a fixed ${plan.polling.fixedWaitsS.join(' or ')} s before every poll. Detection delay: from the statement's end (DescribeStatement's \`UpdatedAt\`) to the execution entering \`Release Session\`.
+
+${pollingSection(results)}
+
+${chart('polling-transitions.svg', 'State transitions against query duration')}
+
+${chart('polling-detection-delay.svg', 'Detection delay against query duration')}
+
+## 3. Session reuse, one tenant, queries in a row
+
+${plan.sequential.queries} queries (\`${plan.sequential.sql}\`) in a row for a new tenant, ×${plan.sequential.repetitions}; opening a session takes +${results.sequential.openSessionLatencyMs} ms. No reuse opens a session for every query (keep-alive 1 s, nothing kept in DynamoDB). Execution latency, StartExecution to the end:
+
+${sequentialSection(results)}
+
+${chart('sequential-latency.svg', 'Latency of each query in a row, with and without reuse')}
+
+## 4. Concurrent multi-tenant workload
+
+${c.queries} queries (\`${c.sql}\`) of ${c.tenants} tenants drawn with Zipf-skewed frequencies (s = ${c.zipfExponent}, seed ${c.seed}; the same sequence for every variant), ${c.concurrency} in flight at once, ×${c.repetitions}; each variant starts with no session open. The single cached session hands out the tenant's one session whatever its state, and when the Data API refuses it (\`Session is not available\`) drops it and opens a new one; no reuse opens a session per query. Hit rate: executions whose output says \`sessionReused\`, over all queries.
+
+${concurrentSection(results)}
+
+${chart('concurrent-latency.svg', 'p50 and p95 latency per session design')}
+
+## 5. Packaging
+
+Each function bundled as the CDK app bundles it (infra/bundling.ts through scripts/bundle-functions.ts); cold initialisation is the time a fresh Node ${meta.node} process takes to import the bundle, with the environment the deployment sets (\`NODE_OPTIONS=--enable-source-maps\`, Powertools, the \`SPECTRA_*\` variables), median of ${plan.bundles.initRuns}. Measured on this machine, not on Lambda: a 256 MB Lambda has a fraction of a core.
+
+${bundlesSection(results)}
+`;
+}

@@ -1,0 +1,114 @@
+import type { BenchResults, TargetCheck } from './model.ts';
+import { round } from './stats.ts';
+
+/**
+ * The targets Spectra's claims rest on, checked against a run's results. A target whose phase
+ * did not run (the 60-second query in quick mode) is reported as not measured (`met: null`).
+ */
+
+export const LONG_QUERY_S = 60;
+export const BUNDLE_MAX_BYTES = 1_000_000;
+export const INIT_MAX_MS = 300;
+
+export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetCheck[] {
+  const { spectra, singleSession } = results.variants;
+  const short = results.perExecution.shortQuery;
+  const checks: TargetCheck[] = [
+    {
+      id: 'concurrent-hit-rate',
+      description: 'Concurrent workload: Spectra reuses a session for at least 95% of queries',
+      target: 'hit rate ≥ 0.95',
+      actual: `${spectra.hitRate.toFixed(3)} (runs ${spectra.spread.hitRate.min.toFixed(3)}–${spectra.spread.hitRate.max.toFixed(3)})`,
+      met: spectra.hitRate >= 0.95,
+    },
+    {
+      id: 'concurrent-busy-rejections',
+      description:
+        'Concurrent workload: no query of Spectra is refused for a busy session, while the single cached session is',
+      target: 'Spectra 0 in every run; single session > 0',
+      actual: `Spectra ${spectra.spread.busyRejections.max} (worst run), single session ${singleSession.busyRejections}`,
+      met: spectra.spread.busyRejections.max === 0 && singleSession.busyRejections > 0,
+    },
+    {
+      id: 'short-query-transitions',
+      description: `A sub-second query (${short.durationS} s): state transitions`,
+      target: '≤ 6',
+      actual: String(short.transitions),
+      met: short.transitions <= 6,
+    },
+    {
+      id: 'short-query-data-api',
+      description: `A sub-second query (${short.durationS} s): Data API requests`,
+      target: '≤ 3',
+      actual: String(short.dataApiRequests),
+      met: short.dataApiRequests <= 3,
+    },
+  ];
+
+  const long = (variant: string) =>
+    results.polling.find((row) => row.durationS === LONG_QUERY_S && row.variant === variant);
+  const spectraLong = long('spectra');
+  const fixed5Long = long('fixed5s');
+  checks.push(
+    spectraLong && fixed5Long
+      ? {
+          id: 'long-query-transitions',
+          description: `A ${LONG_QUERY_S}-second query: transitions against the fixed 5-second Wait loop`,
+          target: '< 1/3 of the 5-second loop',
+          actual: `${spectraLong.transitions} vs ${fixed5Long.transitions} (${round(spectraLong.transitions / fixed5Long.transitions, 2)}×)`,
+          met: spectraLong.transitions < fixed5Long.transitions / 3,
+        }
+      : notMeasured(
+          'long-query-transitions',
+          `A ${LONG_QUERY_S}-second query: transitions against the fixed 5-second Wait loop`,
+          '< 1/3 of the 5-second loop',
+        ),
+    spectraLong
+      ? {
+          id: 'long-query-detection',
+          description: `A ${LONG_QUERY_S}-second query: median detection delay`,
+          target: '< 1000 ms',
+          actual: `${Math.round(spectraLong.detectionDelayMs)} ms (runs ${Math.round(spectraLong.spread.detectionDelayMs.min)}–${Math.round(spectraLong.spread.detectionDelayMs.max)})`,
+          met: spectraLong.detectionDelayMs < 1000,
+        }
+      : notMeasured(
+          'long-query-detection',
+          `A ${LONG_QUERY_S}-second query: median detection delay`,
+          '< 1000 ms',
+        ),
+  );
+
+  const largest = results.bundles.reduce((max, row) => Math.max(max, row.bytes), 0);
+  const slowest = results.bundles.reduce((max, row) => Math.max(max, row.initMs), 0);
+  const over = results.bundles
+    .filter((row) => row.initMs >= INIT_MAX_MS)
+    .map((row) => row.function);
+  checks.push(
+    {
+      id: 'bundle-size',
+      description: 'Every function bundle (index.mjs)',
+      target: `< ${BUNDLE_MAX_BYTES.toLocaleString('en-US')} bytes`,
+      actual: `largest ${largest.toLocaleString('en-US')} bytes`,
+      met: results.bundles.length > 0 && largest < BUNDLE_MAX_BYTES,
+    },
+    {
+      id: 'bundle-cold-init',
+      description: 'Every function: cold initialisation (median of the fresh-process imports)',
+      target: `< ${INIT_MAX_MS} ms`,
+      actual: `slowest ${Math.round(slowest)} ms${over.length > 0 ? ` (${over.join(', ')})` : ''}`,
+      met: results.bundles.length > 0 && slowest < INIT_MAX_MS,
+    },
+  );
+  return checks;
+}
+
+function notMeasured(id: string, description: string, target: string): TargetCheck {
+  return {
+    id,
+    description,
+    target,
+    actual: 'not measured',
+    met: null,
+    note: `no ${LONG_QUERY_S}-second case in this run (full mode only)`,
+  };
+}
