@@ -28,65 +28,91 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
 
+/**
+ * What each field allows, in the words every message about the field uses: a caller who got any
+ * refusal reads the rule, not only what was wrong.
+ */
+export const INPUT_RULES = {
+  tenantId: '1-63 characters of lowercase letters, digits and "-", starting with a letter',
+  sql: `SQL text, not blank, at most ${INPUT_LIMITS.sqlMaxBytes} bytes (the Data API limit)`,
+  parameters: `a list of at most ${INPUT_LIMITS.maxParameters} {name, value} objects with unique names`,
+  parameter: 'an object {name, value}',
+  parameterName: '1-128 letters, digits or "_" (the SQL refers to it as :name)',
+  parameterValue: `a non-empty string of at most ${INPUT_LIMITS.parameterValueMaxBytes} bytes (the Data API passes every value as text)`,
+  statementName: `1-${INPUT_LIMITS.statementNameMaxLength} characters`,
+} as const;
+
+/** A string field: missing says what is required, a wrong type says what is allowed instead. */
 const requiredString = (field: string, rule: string) =>
   z.string({
     error: (issue) =>
       issue.input === undefined
-        ? `${field} is required`
-        : `${field} ${rule}; got ${describe(issue.input)}`,
+        ? `${field} is required: ${rule}`
+        : `${field} must be ${rule}; got ${describe(issue.input)}`,
   });
 
-const sqlParameter = z.strictObject({
-  name: requiredString('parameters[].name', 'must be a string').regex(
-    INPUT_LIMITS.parameterNamePattern,
-    {
-      error: (issue) =>
-        `parameters[].name must be 1-128 letters, digits or "_" (how the SQL refers to it as :name); got ${describe(issue.input)}`,
-    },
-  ),
-  value: requiredString(
-    'parameters[].value',
-    'must be a string (the Data API passes every value as text)',
-  )
-    .min(1, { error: 'parameters[].value must not be empty: the Data API rejects empty values' })
-    .refine((value) => utf8Bytes(value) <= INPUT_LIMITS.parameterValueMaxBytes, {
-      error: `parameters[].value must be at most ${INPUT_LIMITS.parameterValueMaxBytes} bytes`,
-    }),
-});
+const sqlParameter = z.strictObject(
+  {
+    name: requiredString('parameters[].name', INPUT_RULES.parameterName).regex(
+      INPUT_LIMITS.parameterNamePattern,
+      {
+        error: (issue) =>
+          `parameters[].name must be ${INPUT_RULES.parameterName}; got ${describe(issue.input)}`,
+      },
+    ),
+    value: requiredString('parameters[].value', INPUT_RULES.parameterValue)
+      .min(1, {
+        error: `parameters[].value must not be empty (the Data API rejects empty values); allowed: ${INPUT_RULES.parameterValue}`,
+      })
+      .refine((value) => utf8Bytes(value) <= INPUT_LIMITS.parameterValueMaxBytes, {
+        error: (issue) =>
+          `parameters[].value must be ${INPUT_RULES.parameterValue}; got ${utf8Bytes(String(issue.input))} bytes`,
+      }),
+  },
+  {
+    error: (issue) => `parameters[] must be ${INPUT_RULES.parameter}; got ${describe(issue.input)}`,
+  },
+);
 
 /** What a caller passes to StartExecution. Unknown keys are refused. */
 export const executionInputSchema = z.strictObject(
   {
-    tenantId: requiredString('tenantId', 'must be a string').regex(INPUT_LIMITS.tenantIdPattern, {
-      error: (issue) =>
-        `tenantId must be 1-63 characters of lowercase letters, digits and "-", starting with a letter; got ${describe(issue.input)}`,
+    tenantId: requiredString('tenantId', INPUT_RULES.tenantId).regex(INPUT_LIMITS.tenantIdPattern, {
+      error: (issue) => `tenantId must be ${INPUT_RULES.tenantId}; got ${describe(issue.input)}`,
     }),
-    sql: requiredString('sql', 'must be a string of SQL')
-      .refine((sql) => sql.trim() !== '', { error: 'sql must not be empty or only whitespace' })
+    sql: requiredString('sql', INPUT_RULES.sql)
+      .refine((sql) => sql.trim() !== '', {
+        error: `sql must not be empty or only whitespace; allowed: ${INPUT_RULES.sql}`,
+      })
       .refine((sql) => utf8Bytes(sql) <= INPUT_LIMITS.sqlMaxBytes, {
         error: (issue) =>
-          `sql must be at most ${INPUT_LIMITS.sqlMaxBytes} bytes (the Data API limit); got ${utf8Bytes(String(issue.input))} bytes`,
+          `sql must be ${INPUT_RULES.sql}; got ${utf8Bytes(String(issue.input))} bytes`,
       }),
     parameters: z
       .array(sqlParameter, {
         error: (issue) =>
-          `parameters must be a list of {name, value}; got ${describe(issue.input)}`,
+          `parameters must be ${INPUT_RULES.parameters}; got ${describe(issue.input)}`,
       })
       .max(INPUT_LIMITS.maxParameters, {
-        error: `parameters must have at most ${INPUT_LIMITS.maxParameters} items`,
+        error: (issue) =>
+          `parameters must be ${INPUT_RULES.parameters}; got ${(issue.input as unknown[]).length} items`,
       })
       .refine((list) => new Set(list.map((p) => p.name)).size === list.length, {
         error: (issue) => {
           const names = (issue.input as { name: string }[]).map((p) => p.name);
           const repeated = names.filter((name, i) => names.indexOf(name) !== i);
-          return `parameters must have unique names; repeated: ${[...new Set(repeated)].join(', ')}`;
+          return `parameters must be ${INPUT_RULES.parameters}; repeated: ${[...new Set(repeated)].join(', ')}`;
         },
       })
       .optional(),
-    statementName: requiredString('statementName', 'must be a string')
-      .min(1, { error: 'statementName must not be empty' })
+    statementName: requiredString('statementName', INPUT_RULES.statementName)
+      .min(1, {
+        error: (issue) =>
+          `statementName must be ${INPUT_RULES.statementName}; got ${describe(issue.input)}`,
+      })
       .max(INPUT_LIMITS.statementNameMaxLength, {
-        error: `statementName must be at most ${INPUT_LIMITS.statementNameMaxLength} characters`,
+        error: (issue) =>
+          `statementName must be ${INPUT_RULES.statementName}; got ${describe(issue.input)}`,
       })
       .optional(),
   },
@@ -125,7 +151,7 @@ export function parseExecutionInput(input: unknown): ExecutionInput {
     // Messages of array items say "parameters[]"; put the index in.
     const field = fieldOf(issue.path);
     return field.startsWith('parameters[')
-      ? issue.message.replace(/^parameters\[\]\.\w+/, field)
+      ? issue.message.replace(/^parameters\[\](\.\w+)?/, field)
       : issue.message;
   });
   throw new InvalidInputError(`Invalid input: ${problems.join('; ')}`);
