@@ -165,7 +165,8 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
           // What a server does when a client leaves mid-transaction; it also frees the backend
           // for the connections waiting on this one.
           if (transactionOwner === connectionId || inFlight?.connectionId === connectionId)
-            await send(connectionId, { op: 'run', dbUser, sql: 'ROLLBACK', parameters: [] }).catch(
+            // As the superuser: it gets through whatever state the transaction is in.
+            await send(connectionId, { op: 'admin', sql: 'ROLLBACK', parameters: [] }).catch(
               () => undefined,
             );
         },

@@ -185,8 +185,11 @@ async function start(): Promise<void> {
   async function runAs(dbUser: string, sql: string, parameters: string[] | 'script') {
     await ensureRole(dbUser);
     const setRole = await execute(`SET ROLE ${quoteIdentifier(dbUser)}`, 'script');
-    // Inside a failed transaction even SET ROLE fails, with the message the user should see.
-    if (setRole.result instanceof StatementError) return setRole;
+    // Inside a failed transaction SET ROLE is refused too, but the role set before the failure
+    // still holds (only this connection runs while its transaction is open), and the user's
+    // ROLLBACK must get through; any other statement fails there as on every server.
+    if (setRole.result instanceof StatementError && setRole.transactionStatus !== 'E')
+      return setRole;
     const outcome = await execute(sql, parameters);
     // Fails inside a failed transaction; the next statement sets its own role anyway.
     const reset = await execute('RESET ROLE', 'script');
