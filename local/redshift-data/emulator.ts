@@ -71,6 +71,8 @@ export interface RedshiftDataEmulatorStats {
   sessionsOpened: number;
   /** Statements refused because their session was running another one. */
   busyRejections: number;
+  /** Statements that would have opened a session, refused with ActiveSessionsExceededException. */
+  sessionLimitRejections: number;
   /** Sessions not closed. */
   activeSessions: number;
 }
@@ -273,7 +275,12 @@ export async function createRedshiftDataEmulator(
   const clientTokens = new Map<string, { statementId: string; expiresAt: number }>();
   /** Connection closes started in the background (expired sessions), awaited by close(). */
   const closing = new Set<Promise<void>>();
-  const counters = { statementsSubmitted: 0, sessionsOpened: 0, busyRejections: 0 };
+  const counters = {
+    statementsSubmitted: 0,
+    sessionsOpened: 0,
+    busyRejections: 0,
+    sessionLimitRejections: 0,
+  };
   let sessionOpenLatencyMs = 0;
   let nextQueryId = 100_000;
   let closed = false;
@@ -666,12 +673,14 @@ export async function createRedshiftDataEmulator(
       request.SessionKeepAliveSeconds !== undefined &&
       request.SessionKeepAliveSeconds > 0
     ) {
-      if (openSessionCount() >= maxSessions)
+      if (openSessionCount() >= maxSessions) {
+        counters.sessionLimitRejections++;
         throw new AwsServiceError(
           'ActiveSessionsExceededException',
           `The number of active sessions has reached the limit of ${maxSessions}. Reuse a session or let one expire.`,
           400,
         );
+      }
       session = {
         id: randomUUID(),
         target: target as ConnectionTarget,

@@ -136,14 +136,18 @@ export const listSessionsRequest = z.object({
   WorkgroupName: text().optional(),
 });
 
-const catalogFields = {
-  ...connectionFields,
-  ConnectedDatabase: text().optional(),
+const pagingFields = {
   NextToken: text().optional(),
   MaxResults: integer(0, 1000).optional(),
 };
 
-export const listDatabasesRequest = z.object(catalogFields);
+export const listDatabasesRequest = z.object({ ...connectionFields, ...pagingFields });
+
+const catalogFields = {
+  ...connectionFields,
+  ...pagingFields,
+  ConnectedDatabase: text().optional(),
+};
 
 export const listSchemasRequest = z.object({
   ...catalogFields,
