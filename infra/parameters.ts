@@ -60,7 +60,7 @@ export const PARAMETERS = {
     variable: CONFIG_VARIABLES.pollWait,
     help: 'how long PollStatus waits on the server, default 20',
   },
-  logLevel: { variable: undefined, help: 'the functions’ log level, default INFO' },
+  logLevel: { variable: undefined, help: 'the log level of the functions, default INFO' },
   logRetentionDays: { variable: undefined, help: 'how long logs are kept, default 30' },
   removalPolicy: {
     variable: undefined,
@@ -68,11 +68,11 @@ export const PARAMETERS = {
   },
   stateMachineLogLevel: {
     variable: undefined,
-    help: 'the state machine’s log level: ALL, ERROR, FATAL or OFF, default ALL',
+    help: "the state machine's log level: ALL, ERROR, FATAL or OFF, default ALL",
   },
   includeExecutionData: {
     variable: undefined,
-    help: 'whether the state machine’s logs include inputs and outputs, i.e. SQL and rows, default false',
+    help: "whether the state machine's logs include inputs and outputs, i.e. SQL and rows, default false",
   },
   alarmTopicArn: { variable: undefined, help: 'an SNS topic the alarms notify' },
 } as const;
@@ -118,7 +118,7 @@ export class SpectraParameterError extends Error {
   }
 }
 
-const HOW_TO_SET = 'Set parameters with `-c name=value` (or the stack’s `parameters` prop).';
+const HOW_TO_SET = "Set parameters with `-c name=value` (or the stack's `parameters` prop).";
 
 function invalid(name: SpectraParameterName, problem: string): SpectraParameterError {
   return new SpectraParameterError(

@@ -56,7 +56,7 @@ const DEPLOYMENT: Record<
   AcquireSession: {
     role: 'sessionStore',
     timeoutSeconds: 30,
-    description: 'Spectra: validates the input and leases one of the tenant’s pooled sessions',
+    description: "Spectra: validates the input and leases one of the tenant's pooled sessions",
   },
   // SubmitQuery and PollStatus hold their Data API request on the server for up to
   // SPECTRA_SUBMIT_WAIT_SECONDS / SPECTRA_POLL_WAIT_SECONDS (at most 30 s) and keep 8 s in hand.
@@ -68,7 +68,7 @@ const DEPLOYMENT: Record<
   PollStatus: {
     role: 'dataApi',
     timeoutSeconds: 60,
-    description: 'Spectra: long-polls the statement’s status and renews the lease',
+    description: "Spectra: long-polls the statement's status and renews the lease",
   },
   FetchResults: {
     role: 'dataApi',
@@ -83,7 +83,7 @@ const DEPLOYMENT: Record<
   ReleaseSession: {
     role: 'sessionStore',
     timeoutSeconds: 30,
-    description: 'Spectra: returns the session to the tenant’s pool',
+    description: "Spectra: returns the session to the tenant's pool",
   },
   CleanupSessions: {
     role: 'sessionStore',
@@ -204,7 +204,8 @@ export class SpectraStack extends Stack {
     });
 
     new CfnOutput(this, 'StateMachineArn', {
-      description: 'Start queries here: aws stepfunctions start-execution --state-machine-arn …',
+      description:
+        'Start queries here: aws stepfunctions start-execution --state-machine-arn <this ARN>',
       value: this.stateMachine.stateMachineArn,
     });
     new CfnOutput(this, 'SessionsTableName', {

@@ -123,7 +123,7 @@ export class SessionCacheMonitoring extends Construct {
 
     this.failedExecutionsAlarm = new Alarm(this, 'FailedExecutionsAlarm', {
       alarmDescription:
-        'Query executions failed in the last 5 minutes (SQL errors included). The execution’s Error and Cause say why.',
+        "Query executions failed in the last 5 minutes (SQL errors included). The execution's Error and Cause say why.",
       metric: stateMachine.metricFailed({ period: fiveMinutes, statistic: Stats.SUM }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
