@@ -1,5 +1,300 @@
+import {
+  CancelStatementCommand,
+  DescribeStatementCommand,
+  type DescribeStatementResponse,
+  ExecuteStatementCommand,
+  type ExecuteStatementCommandInput,
+  GetStatementResultCommand,
+  ListSessionsCommand,
+  ValidationException,
+} from '@aws-sdk/client-redshift-data';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteEngine } from '../../local/redshift-data/pglite-engine.ts';
-import { describeDataApiSuite } from './data-api-suite.ts';
+import { EngineError, type SqlEngine } from '../../local/redshift-data/sql-engine.ts';
+import {
+  CONNECTION,
+  type DataApiStack,
+  describeDataApiSuite,
+  rejectionOf,
+  startDataApiStack,
+} from './data-api-suite.ts';
 
-/** The Data API emulator on its default engine: PGlite in a worker thread. */
-describeDataApiSuite('PGlite', createPgliteEngine);
+/**
+ * The Data API emulator on its default engine, PGlite in a worker thread: the shared suite, then
+ * what only PGlite does (one backend shared by every session, no real cancel).
+ */
+
+// PGlite takes seconds to start, so the file starts it once; the suite gets a handle whose close
+// leaves it running for the tests after it.
+let started: Promise<SqlEngine> | undefined;
+const sharedEngine = () => {
+  started ??= createPgliteEngine();
+  return started;
+};
+
+afterAll(async () => {
+  await (await started)?.close();
+});
+
+describeDataApiSuite('PGlite', async () => {
+  const engine = await sharedEngine();
+  return {
+    kind: engine.kind,
+    connect: (dbUser) => engine.connect(dbUser),
+    admin: (sql, parameters) => engine.admin(sql, parameters),
+    close: async () => undefined,
+  };
+});
+
+describe('Engine: PGlite', () => {
+  let engine: SqlEngine;
+
+  beforeAll(async () => {
+    engine = await sharedEngine();
+  });
+
+  async function engineError(promise: Promise<unknown>): Promise<EngineError> {
+    const error = await rejectionOf(promise);
+    expect(error).toBeInstanceOf(EngineError);
+    return error as EngineError;
+  }
+
+  describe('Method: run', () => {
+    it('returns PostgreSQL text values with their type OIDs', async () => {
+      // Prepare
+      const connection = await engine.connect('acme');
+
+      // Act
+      const result = await connection.run(
+        `SELECT 42::int4 AS i4, 9007199254740993::int8 AS i8, 1.50::numeric(4,2) AS num,
+           true AS flag, TIMESTAMP '2024-01-02 03:04:05.678' AS ts, NULL::text AS missing`,
+        [],
+      );
+
+      // Assess
+      expect(result).toEqual({
+        columns: [
+          { name: 'i4', typeOid: 23, tableOid: 0 },
+          { name: 'i8', typeOid: 20, tableOid: 0 },
+          { name: 'num', typeOid: 1700, tableOid: 0 },
+          { name: 'flag', typeOid: 16, tableOid: 0 },
+          { name: 'ts', typeOid: 1114, tableOid: 0 },
+          { name: 'missing', typeOid: 25, tableOid: 0 },
+        ],
+        rows: [['42', '9007199254740993', '1.50', 't', '2024-01-02 03:04:05.678', null]],
+        rowCount: 1,
+        command: 'SELECT',
+        hasResultSet: true,
+      });
+    });
+
+    it('reports the OID of the table a column comes from', async () => {
+      // Prepare
+      const connection = await engine.connect('acme');
+      const table = await engine.admin("SELECT 'public.category'::regclass::oid");
+
+      // Act
+      const result = await connection.run('SELECT catid, catid + 1 AS next FROM category', []);
+
+      // Assess
+      expect(result.columns).toEqual([
+        { name: 'catid', typeOid: 21, tableOid: Number(table.rows[0]?.[0]) },
+        { name: 'next', typeOid: 23, tableOid: 0 },
+      ]);
+    });
+
+    it('binds parameters as untyped text that PostgreSQL casts', async () => {
+      // Prepare
+      const connection = await engine.connect('acme');
+
+      // Act
+      const result = await connection.run('SELECT $1::int + 1 AS next, $2 AS label', ['41', 'x']);
+
+      // Assess
+      expect(result.rows).toEqual([['42', 'x']]);
+    });
+
+    it('throws EngineError worded like Redshift, with the SQLSTATE', async () => {
+      // Prepare
+      const connection = await engine.connect('acme');
+
+      // Act
+      const error = await engineError(connection.run('SELECT * FROM no_such_table', []));
+
+      // Assess
+      expect(error.message).toBe('ERROR: relation "no_such_table" does not exist');
+      expect(error.sqlState).toBe('42P01');
+    });
+
+    it('throws for several statements at once: a statement is one statement', async () => {
+      // Prepare
+      const connection = await engine.connect('acme');
+
+      // Act
+      const error = await engineError(connection.run('SELECT 1; SELECT 2', []));
+
+      // Assess
+      expect(error.sqlState).toBe('42601');
+    });
+
+    it('runs as the db user, not as the superuser', async () => {
+      // Prepare
+      const connection = await engine.connect('globex');
+
+      // Act
+      const result = await connection.run(
+        'SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user',
+        [],
+      );
+
+      // Assess
+      expect(result.rows).toEqual([['globex', 'f']]);
+    });
+  });
+
+  describe('Method: connect', () => {
+    it.each([
+      ['an upper-case letter', 'Alice'],
+      ['a hyphen', 'alice-b'],
+      ['nothing', ''],
+    ])('throws EngineError for a user name with %s', async (_case, dbUser) => {
+      // Act
+      const error = await engineError(engine.connect(dbUser));
+
+      // Assess
+      expect(error.message).toMatch(/^ERROR: invalid user name/);
+      expect(error.sqlState).toBe('42602');
+    });
+  });
+
+  describe('Method: runScript', () => {
+    it('runs several statements as the db user', async () => {
+      // Prepare
+      const connection = await engine.connect('initech');
+
+      // Act
+      await connection.runScript?.(
+        'CREATE TABLE initech_script (x int); INSERT INTO initech_script VALUES (1), (2)',
+      );
+      const result = await connection.run('SELECT sum(x) FROM initech_script', []);
+      const owner = await engine.admin(
+        "SELECT tableowner FROM pg_tables WHERE tablename = 'initech_script'",
+      );
+
+      // Assess
+      expect(result.rows).toEqual([['3']]);
+      expect(owner.rows).toEqual([['initech']]);
+    });
+  });
+
+  describe('Method: admin', () => {
+    it('runs as the superuser, with or without parameters', async () => {
+      // Act
+      const plain = await engine.admin(
+        'SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user',
+      );
+      const bound = await engine.admin('SELECT $1::int * 2', ['21']);
+
+      // Assess
+      expect(plain.rows).toEqual([['postgres', 't']]);
+      expect(bound.rows).toEqual([['42']]);
+    });
+  });
+});
+
+describe('Redshift Data API emulator: what only PGlite does', () => {
+  let stack: DataApiStack;
+
+  beforeAll(async () => {
+    stack = await startDataApiStack(await sharedEngine(), { loadDemoData: false });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const execute = (input: Partial<ExecuteStatementCommandInput>) =>
+    stack.client.send(
+      new ExecuteStatementCommand({ Sql: 'select 1', ...input } as ExecuteStatementCommandInput),
+    );
+
+  async function ended(id: string | undefined): Promise<DescribeStatementResponse> {
+    for (;;) {
+      const described = await stack.client.send(
+        new DescribeStatementCommand({ Id: id, WaitTimeSeconds: 30 }),
+      );
+      if (['FINISHED', 'FAILED', 'ABORTED'].includes(described.Status ?? '')) return described;
+    }
+  }
+
+  async function sessionStatus(sessionId: string | undefined): Promise<string | undefined> {
+    const listed = await stack.client.send(new ListSessionsCommand({ SessionId: sessionId }));
+    return listed.Sessions?.[0]?.Status;
+  }
+
+  it('holds other statements while a session has a transaction open, so they see only its commit', async () => {
+    // Prepare
+    await ended((await execute({ ...CONNECTION, Sql: 'create table held_rows (x int)' })).Id);
+    const session = await execute({
+      ...CONNECTION,
+      Sql: 'begin',
+      SessionKeepAliveSeconds: 60,
+      WaitTimeSeconds: 20,
+    });
+    await execute({
+      Sql: 'insert into held_rows values (1)',
+      SessionId: session.SessionId,
+      WaitTimeSeconds: 20,
+    });
+
+    // Act
+    const reader = await execute({ ...CONNECTION, Sql: 'select count(*) from held_rows' });
+    const whileHeld = await stack.client.send(
+      new DescribeStatementCommand({ Id: reader.Id, WaitTimeSeconds: 1 }),
+    );
+    const committed = await execute({
+      Sql: 'commit',
+      SessionId: session.SessionId,
+      WaitTimeSeconds: 20,
+    });
+    const read = await ended(reader.Id);
+    const result = await stack.client.send(new GetStatementResultCommand({ Id: reader.Id }));
+
+    // Assess
+    expect(whileHeld.Status).toBe('STARTED');
+    expect(committed.Status).toBe('FINISHED');
+    expect(read.Status).toBe('FINISHED');
+    expect(result.Records).toEqual([[{ longValue: 1 }]]);
+  });
+
+  it('aborts a cancelled statement at once but keeps its session BUSY until PGlite finishes it', async () => {
+    // Prepare
+    const session = await execute({
+      ...CONNECTION,
+      SessionKeepAliveSeconds: 60,
+      WaitTimeSeconds: 20,
+    });
+    const sleeper = await execute({ Sql: 'select pg_sleep(1)', SessionId: session.SessionId });
+    for (;;) {
+      const described = await stack.client.send(new DescribeStatementCommand({ Id: sleeper.Id }));
+      if (described.Status === 'STARTED') break;
+    }
+
+    // Act
+    const cancelled = await stack.client.send(new CancelStatementCommand({ Id: sleeper.Id }));
+    const described = await stack.client.send(new DescribeStatementCommand({ Id: sleeper.Id }));
+    const busy = await sessionStatus(session.SessionId);
+    const refused = await rejectionOf(execute({ SessionId: session.SessionId }));
+    while ((await sessionStatus(session.SessionId)) === 'BUSY')
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const afterwards = await execute({ SessionId: session.SessionId, WaitTimeSeconds: 20 });
+
+    // Assess
+    expect(cancelled.Status).toBe(true);
+    expect(described.Status).toBe('ABORTED');
+    expect(busy).toBe('BUSY');
+    expect(refused).toBeInstanceOf(ValidationException);
+    expect(refused.message).toBe('Session is not available');
+    expect(afterwards.Status).toBe('FINISHED');
+  });
+});
