@@ -40,14 +40,23 @@ import { type BoundSql, bindSql, PlaceholderError, type SqlParameter } from './s
  * describes the real service. Any ClusterIdentifier or WorkgroupName names the one local
  * warehouse; its one database is `dev`.
  *
- * Where the real service is undocumented, the choices made here are listed in the module's tests
- * (test/local/data-api-suite.ts) and in the emulator's report; the main ones:
+ * Where the real service is undocumented or cannot be copied, this is what the emulator does
+ * (test/local/data-api-suite.ts pins each of these down):
  * - A `SecretArn` runs as the db user named by the secret: the last `/` part of the secret name,
  *   without AWS's `-XXXXXX` suffix, lower-cased (`...:secret:spectra/acme-AbC123` → `acme`);
- *   `secret_user` when the ARN has no secret name.
+ *   `secret_user` when the ARN has no secret name. DbUser and SecretArn together are refused.
+ * - Only `dev` exists; another Database is a ValidationException, not a failed statement.
  * - `SessionKeepAliveSeconds` sent with a `SessionId` changes that session's keep-alive.
- * - GetStatementResult on a batch's own id is refused; each sub-statement (`<id>:<n>`) has its
- *   result. CSV results start with a header row on their first page.
+ * - A batch's sub-statements after a failed one end ABORTED; the batch's ResultRows is the sum
+ *   of its sub-statements'. GetStatementResult on a batch's own id is refused: each
+ *   sub-statement (`<id>:<n>`) has its result.
+ * - CSV results (GetStatementResultV2) hold one CSV text per page, starting with a header row on
+ *   the first page; NULL is an empty field, an empty string `""`.
+ * - Error texts the reference does not quote (SQL too long, parameter mistakes, SessionId with
+ *   connection fields, the session limit) are the emulator's own wording.
+ * - ListStatements lists FINISHED statements unless `Status` says otherwise, as documented.
+ * - No limit on active statements or waiting requests, no EventBridge events (`WithEvent`), no
+ *   IAM: any credentials work and RoleLevel is ignored.
  *
  * Time: timestamps, keep-alive and ClientToken windows follow the injectable `clock`; long polling
  * (`WaitTimeSeconds`) waits in real time.

@@ -16,8 +16,10 @@ import {
  *   security apply per user (a separation for testing, not a security boundary: the backend's
  *   session user is a superuser).
  * - A connection that leaves a transaction open owns the backend until it commits, rolls back or
- *   closes: other connections' statements wait, as they would on a lock, instead of running
- *   inside someone else's transaction. A batch in TRANSACTION mode relies on this.
+ *   closes: other connections' statements (and the superuser's catalog queries) wait, as they
+ *   would on a lock, instead of running inside someone else's transaction. A batch in
+ *   TRANSACTION mode relies on this; a session that leaves a transaction open holds everyone
+ *   else until it ends it or the session closes.
  * - Temporary tables and `SET` are shared by every connection.
  * - No cancel of a running statement: {@link EngineConnection.cancel} answers false, and the
  *   emulator marks the statement ABORTED and discards its result when it ends. A statement still
