@@ -3,10 +3,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cdkBundlingOptions, FUNCTION_BUNDLE } from '../../infra/bundling.ts';
+import { SpectraFunction } from '../../infra/constructs/spectra-function.ts';
 import { bundleFunction } from '../../scripts/bundle-functions.ts';
+import { logicalIdOf } from './synth.ts';
 
 const run = promisify(execFile);
 
@@ -86,6 +91,33 @@ describe('Bundling', () => {
     expect(result.error).toMatch(/expects an EventBridge "Step Functions Execution Status Change"/);
     // AND its stack trace points at the TypeScript source, through the source map
     expect(result.stack).toContain('functions/cancel-stopped-execution.ts');
+  });
+
+  it('produces byte for byte the bundle the SpectraFunction construct uploads', () => {
+    // GIVEN the function built by the project's construct, with bundling on as `cdk deploy` has it
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': ['**'] } });
+    const stack = new Stack(app, 'BundleOnly');
+    const fn = new SpectraFunction(stack, 'CancelStoppedExecutionFunction', {
+      name: 'CancelStoppedExecution',
+      entry: 'functions/cancel-stopped-execution.ts',
+      description: 'bundling test',
+      role: new Role(stack, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') }),
+      timeout: Duration.seconds(60),
+      environment: {},
+      logLevel: 'INFO',
+      logRetention: RetentionDays.ONE_DAY,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // WHEN the app is synthesized and the function's asset is found through its code location
+    const assembly = app.synth();
+    const resource = assembly.getStackByName('BundleOnly').template.Resources[logicalIdOf(fn)] as {
+      Properties: { Code: { S3Key: string } };
+    };
+    const asset = resource.Properties.Code.S3Key.replace(/\.zip$/, '');
+    // THEN it is the file the build script wrote
+    expect(readFileSync(join(assembly.directory, `asset.${asset}`, 'index.mjs'))).toEqual(
+      readFileSync(file),
+    );
   });
 
   it('gives the CDK construct the same options the build script uses', () => {
