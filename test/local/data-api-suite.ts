@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Endpoint, startEndpoint } from '../../local/endpoint.ts';
-import { DEMO_TABLES, DEMO_TENANTS } from '../../local/redshift-data/demo-data.ts';
+import { DEMO_TABLES, DEMO_TENANTS, loadDemoData } from '../../local/redshift-data/demo-data.ts';
 import {
   createRedshiftDataEmulator,
   type RedshiftDataEmulator,
@@ -1864,6 +1864,76 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
 
         // Assess
         expect(message).toBe(expected);
+      });
+    });
+
+    describe('Demo data', () => {
+      /** Row counts and a digest of every demo row, read as the superuser. */
+      async function fingerprint(): Promise<(string | null)[][]> {
+        const digests = DEMO_TABLES.map(
+          (table) =>
+            `select '${table}', count(*)::text, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from "${table}" as t`,
+        );
+        const result = await engine.admin(digests.join(' union all '));
+        return result.rows;
+      }
+
+      it('loads the same rows every time', async () => {
+        // Prepare
+        const before = await fingerprint();
+
+        // Act
+        await loadDemoData(engine);
+        const after = await fingerprint();
+
+        // Assess
+        expect(after).toEqual(before);
+        expect(after.map(([table, count]) => [table, count])).toEqual([
+          ['users', '1000'],
+          ['venue', '50'],
+          ['category', '11'],
+          ['date', '366'],
+          ['event', '500'],
+          ['listing', '2000'],
+          ['sales', '3000'],
+        ]);
+      });
+    });
+
+    describe('Method: close', () => {
+      it('ends the open sessions and the long polls waiting on them', async () => {
+        // Prepare
+        const own = await startDataApiStack(engine, { loadDemoData: false });
+        try {
+          const opened = await own.client.send(
+            new ExecuteStatementCommand({
+              ...CONNECTION,
+              Sql: 'select 1',
+              SessionKeepAliveSeconds: 60,
+              WaitTimeSeconds: 20,
+            }),
+          );
+          const sleeper = await own.client.send(
+            new ExecuteStatementCommand({ Sql: 'select pg_sleep(1)', SessionId: opened.SessionId }),
+          );
+          // In process, so the long poll is surely waiting before close() runs.
+          const polling = own.emulator.handle('DescribeStatement', {
+            Id: sleeper.Id,
+            WaitTimeSeconds: 30,
+          }) as Promise<{ Status: string; Error?: string }>;
+
+          // Act
+          await own.emulator.close();
+          const described = await polling;
+
+          // Assess
+          expect(described.Status).toBe('FAILED');
+          expect(described.Error).toMatch(/was closed \(the emulator stopped\)/);
+          expect(own.emulator.stats().activeSessions).toBe(0);
+          expect(own.emulator.listSessionIds()).toEqual([]);
+        } finally {
+          await own.close();
+        }
       });
     });
 
