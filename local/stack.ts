@@ -130,6 +130,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const controls: ControlState = {
       traffic,
       lambdaInvocations: new Map(),
+      lambdaInFlight: 0,
       lambdaFaults: [],
       emulator,
     };
@@ -142,10 +143,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           call.functionName,
           (controls.lambdaInvocations.get(call.functionName) ?? 0) + 1,
         );
-        const fault = takeLambdaFault(controls.lambdaFaults, call.functionName);
+        const fault = takeLambdaFault(controls.lambdaFaults, call.functionName, traffic);
         if (fault && !fault.afterInvoke)
           throw new LambdaInvocationError(fault.error, fault.message);
-        const result = await call.invoke();
+        controls.lambdaInFlight++;
+        let result: unknown;
+        try {
+          result = await call.invoke();
+        } finally {
+          controls.lambdaInFlight--;
+        }
         if (fault?.afterInvoke) throw new LambdaInvocationError(fault.error, fault.message);
         return result;
       },
@@ -185,8 +192,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-function takeLambdaFault(faults: LambdaFault[], functionName: string): LambdaFault | undefined {
+function takeLambdaFault(
+  faults: LambdaFault[],
+  functionName: string,
+  traffic: TrafficControls,
+): LambdaFault | undefined {
   const fault = faults.find((f) => f.functionName === functionName && f.remaining > 0);
-  if (fault) fault.remaining--;
+  if (fault) {
+    fault.remaining--;
+    // Counted with the other faults, under the target the test controls armed it with.
+    const key = `Lambda.${functionName}:${fault.error}`;
+    traffic.faultsInjected.set(key, (traffic.faultsInjected.get(key) ?? 0) + 1);
+  }
   return fault;
 }

@@ -7,8 +7,9 @@ import type { TrafficControls } from './endpoint.ts';
  * benchmarks and the reliability suite:
  *
  * - `GET  /_spectra/health`
- * - `GET  /_spectra/counters`: calls per `X-Amz-Target`, Lambda invocations per function, faults
- *   injected, and the Data API emulator's own counts (sessions opened, busy rejections, ...)
+ * - `GET  /_spectra/counters`: calls per `X-Amz-Target`, Lambda invocations per function (and how
+ *   many are still running), faults injected, and the Data API emulator's own counts (sessions
+ *   opened, busy rejections, ...)
  * - `POST /_spectra/reset`: clears counters, faults and latency
  * - `POST /_spectra/sessions/expire` `{"sessionId"}`: the Data API closes that session now
  * - `POST /_spectra/faults` `{"target", "error", "count"?, "message"?, "statusCode"?, "afterInvoke"?}`:
@@ -37,6 +38,11 @@ export interface LambdaFault {
 export interface ControlState {
   traffic: TrafficControls;
   lambdaInvocations: Map<string, number>;
+  /**
+   * Invocations started and not yet returned. A stopped execution's handler keeps running, as on
+   * AWS, so a test that checks the end state waits for this to reach 0.
+   */
+  lambdaInFlight: number;
   lambdaFaults: LambdaFault[];
   emulator: ControlledEmulator;
 }
@@ -75,6 +81,7 @@ export function controlRoutes(state: ControlState) {
         return reply(200, {
           calls: Object.fromEntries(state.traffic.counters),
           lambdaInvocations: Object.fromEntries(state.lambdaInvocations),
+          lambdaInFlight: state.lambdaInFlight,
           faultsInjected: Object.fromEntries(state.traffic.faultsInjected),
           redshiftData: state.emulator.stats(),
         });
