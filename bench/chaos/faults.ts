@@ -1,0 +1,238 @@
+import type { Prng } from './prng.ts';
+import type { StackApi } from './stack-api.ts';
+
+/**
+ * The faults a chaos run injects, each the way it happens on AWS: behind Spectra's back, through
+ * the local stack's test controls or the public APIs, never by reaching into Spectra.
+ */
+export const FAULT_KINDS = [
+  'session-expired-idle',
+  'session-expired-leased',
+  'session-closed-mid-statement',
+  'data-api-throttling',
+  'data-api-internal-error',
+  'dynamodb-throughput-exceeded',
+  'dynamodb-internal-error',
+  'submit-response-lost',
+  'stop-execution',
+] as const;
+export type InjectedFaultKind = (typeof FAULT_KINDS)[number];
+/** Not injected: the Data API's session cap, reached because the run's cap is low. */
+export type FaultKind = InjectedFaultKind | 'session-limit';
+
+export const FAULT_LABELS: Record<FaultKind, string> = {
+  'session-expired-idle': 'session expired between queries (idle in the pool)',
+  'session-expired-leased': 'session expired during an execution (leased, not running)',
+  'session-closed-mid-statement': 'session closed while its statement runs',
+  'data-api-throttling': 'ThrottlingException burst (Execute/DescribeStatement)',
+  'data-api-internal-error': 'InternalServerException (Execute/DescribeStatement)',
+  'dynamodb-throughput-exceeded': 'DynamoDB ProvisionedThroughputExceededException burst',
+  'dynamodb-internal-error': 'DynamoDB InternalServerError',
+  'submit-response-lost': 'SubmitQuery ran, its response lost (Lambda retried)',
+  'stop-execution': 'StopExecution on a running execution',
+  'session-limit': 'ActiveSessionsExceededException at the session cap',
+};
+
+const DEFAULT_WEIGHTS: Record<InjectedFaultKind, number> = {
+  'session-expired-idle': 3,
+  'session-expired-leased': 2,
+  'session-closed-mid-statement': 3,
+  'data-api-throttling': 3,
+  'data-api-internal-error': 2,
+  'dynamodb-throughput-exceeded': 3,
+  'dynamodb-internal-error': 2,
+  'submit-response-lost': 2,
+  'stop-execution': 2,
+};
+
+/** The operations the functions call; the harness itself only scans and lists. */
+const DATA_API_TARGETS = ['RedshiftData.ExecuteStatement', 'RedshiftData.DescribeStatement'];
+const DYNAMODB_TARGETS = [
+  'DynamoDB_20120810.Query',
+  'DynamoDB_20120810.UpdateItem',
+  'DynamoDB_20120810.UpdateItem',
+  'DynamoDB_20120810.PutItem',
+  'DynamoDB_20120810.DeleteItem',
+];
+
+/** Armed: the control accepted it. Injected: it hit a call (or an execution, or a session). */
+export interface FaultCount {
+  armed: number;
+  injected: number;
+}
+
+export interface InjectorOptions {
+  /** Milliseconds between two faults, drawn uniformly. */
+  intervalMs: [number, number];
+  /** The executions running now, that a stop may pick from. */
+  running: () => string[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Injects faults until stopped. Kinds are drawn by weight, but a kind that has not been injected
+ * yet goes first, so that even a short run meets every kind.
+ */
+export class FaultInjector {
+  readonly counts = Object.fromEntries(
+    FAULT_KINDS.map((kind) => [kind, { armed: 0, injected: 0 }]),
+  ) as Record<InjectedFaultKind, FaultCount>;
+  /** Executions this injector stopped; their cleanups are awaited before the checks. */
+  readonly stopped = new Set<string>();
+  /** Sessions it expired, by id: a refusal of one of these is expected, not a defect. */
+  readonly expiredSessions = new Set<string>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly api: StackApi,
+    private readonly prng: Prng,
+    private readonly options: InjectorOptions,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops injecting and waits for what is under way (stops and their cleanups). */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private nextKind(): InjectedFaultKind {
+    const uncovered = FAULT_KINDS.filter((kind) => this.counts[kind].injected === 0);
+    if (uncovered.length > 0 && this.prng.next() < 0.6) return this.prng.pick(uncovered);
+    return this.prng.weighted(DEFAULT_WEIGHTS);
+  }
+
+  private async run(): Promise<void> {
+    const [min, max] = this.options.intervalMs;
+    while (this.running) {
+      await sleep(this.prng.int(min, max));
+      if (!this.running) break;
+      const kind = this.nextKind();
+      try {
+        await this.inject(kind);
+      } catch (error) {
+        // The harness must not die of a fault it injected into its own view; say so and go on.
+        console.error(`chaos: injecting ${kind} failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private async arm(
+    kind: InjectedFaultKind,
+    target: string,
+    error: string,
+    count: number,
+    extra: Record<string, unknown> = {},
+  ) {
+    await this.api.control('faults', { target, error, count, ...extra });
+    this.counts[kind].armed += count;
+  }
+
+  private async expire(kind: InjectedFaultKind, candidates: string[]): Promise<void> {
+    if (candidates.length === 0) return;
+    const sessionId = this.prng.pick(candidates);
+    this.counts[kind].armed++;
+    const response = await fetch(`${this.api.url}/_spectra/sessions/expire`, {
+      method: 'POST',
+      body: JSON.stringify({ sessionId }),
+    });
+    if (response.status === 200) {
+      this.counts[kind].injected++;
+      this.expiredSessions.add(sessionId);
+    }
+  }
+
+  private async inject(kind: InjectedFaultKind): Promise<void> {
+    switch (kind) {
+      case 'session-expired-idle':
+      case 'session-expired-leased': {
+        const [available, records] = await Promise.all([
+          this.api.sessionsWithStatus('AVAILABLE'),
+          this.api.sessionRecords(),
+        ]);
+        const leased = new Set(
+          records.filter((r) => r.state === 'LEASED').map((r) => r.session_id),
+        );
+        const ids = available.map((s) => s.SessionId as string);
+        await this.expire(
+          kind,
+          ids.filter((id) => (kind === 'session-expired-leased') === leased.has(id)),
+        );
+        return;
+      }
+      case 'session-closed-mid-statement': {
+        // Statements are short: look a few times for one that is running.
+        for (let attempt = 0; attempt < 20 && this.running; attempt++) {
+          const busy = await this.api.sessionsWithStatus('BUSY');
+          if (busy.length > 0) {
+            await this.expire(
+              kind,
+              busy.map((s) => s.SessionId as string),
+            );
+            return;
+          }
+          await sleep(25);
+        }
+        return;
+      }
+      case 'data-api-throttling':
+        return this.arm(
+          kind,
+          this.prng.pick(DATA_API_TARGETS),
+          'ThrottlingException',
+          this.prng.int(1, 6),
+        );
+      case 'data-api-internal-error':
+        return this.arm(
+          kind,
+          this.prng.pick(DATA_API_TARGETS),
+          'InternalServerException',
+          this.prng.int(1, 3),
+        );
+      case 'dynamodb-throughput-exceeded':
+        return this.arm(
+          kind,
+          this.prng.pick(DYNAMODB_TARGETS),
+          'ProvisionedThroughputExceededException',
+          this.prng.int(1, 6),
+        );
+      case 'dynamodb-internal-error':
+        return this.arm(
+          kind,
+          this.prng.pick(DYNAMODB_TARGETS),
+          'InternalServerError',
+          this.prng.int(1, 3),
+        );
+      case 'submit-response-lost':
+        return this.arm(kind, 'Lambda.SubmitQuery', 'Lambda.ServiceException', 1, {
+          afterInvoke: true,
+          message: 'Chaos: the function ran and its response was lost',
+        });
+      case 'stop-execution': {
+        const candidates = this.options.running().filter((arn) => !this.stopped.has(arn));
+        if (candidates.length === 0) return;
+        const executionArn = this.prng.pick(candidates);
+        this.counts[kind].armed++;
+        this.stopped.add(executionArn);
+        // Not awaited: the local StopExecution returns after the cleanup function, which may
+        // wait seconds for a cancelled statement; the next fault should not wait for it.
+        const stopping = this.api
+          .stop(executionArn, 'chaos')
+          .then(() => {
+            this.counts[kind].injected++;
+          })
+          .finally(() => this.pending.delete(stopping));
+        this.pending.add(stopping);
+        return;
+      }
+    }
+  }
+}

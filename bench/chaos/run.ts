@@ -1,0 +1,103 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ChaosOptions, runChaos } from './chaos.ts';
+import { formatReport } from './report.ts';
+
+/**
+ * `npm run chaos` (`tsx bench/chaos/run.ts`): the reliability suite's chaos run against an
+ * in-process local stack. Prints the faults, outcomes and invariants, writes
+ * bench/results/chaos.json (or chaos-quick.json), and exits 1 when an invariant is broken.
+ *
+ *   --quick            a short run (under a minute)
+ *   --seed N           repeat a run's plan (the seed is printed either way)
+ *   --executions K     executions in all (half INSERTs, half SELECTs)
+ *   --tenants T
+ *   --concurrency C    jobs at a time
+ *   --postgres URL     run the Data API emulator on a PostgreSQL server instead of PGlite
+ *   --out PATH         where to write the JSON report
+ */
+
+const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+function usage(message: string): never {
+  console.error(`${message}
+usage: tsx bench/chaos/run.ts [--quick] [--seed N] [--executions K] [--tenants T] [--concurrency C] [--postgres URL] [--out PATH]`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]) {
+  const args = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('--')) usage(`Unexpected argument ${arg}`);
+    const key = arg.slice(2);
+    if (key === 'quick') args.set(key, true);
+    else {
+      const value = argv[++i];
+      if (value === undefined) usage(`--${key} needs a value`);
+      args.set(key, value);
+    }
+  }
+  const known = new Set([
+    'quick',
+    'seed',
+    'executions',
+    'tenants',
+    'concurrency',
+    'postgres',
+    'out',
+  ]);
+  for (const key of args.keys()) if (!known.has(key)) usage(`Unknown option --${key}`);
+  const integer = (key: string, fallback: number, min: number) => {
+    const raw = args.get(key);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min) usage(`--${key} must be a whole number >= ${min}`);
+    return value;
+  };
+  return { args, integer };
+}
+
+const { args, integer } = parseArgs(process.argv.slice(2));
+const quick = args.get('quick') === true;
+const seed = integer('seed', Math.floor(Math.random() * 1_000_000), 0);
+const options: ChaosOptions = quick
+  ? {
+      seed,
+      executions: integer('executions', 80, 2),
+      tenants: integer('tenants', 3, 1),
+      concurrency: integer('concurrency', 8, 1),
+      maxDataApiSessions: 5,
+      faultIntervalMs: [60, 180],
+      slowInsertShare: 0.15,
+      executionTimeoutMs: 120_000,
+      badInputs: true,
+    }
+  : {
+      seed,
+      executions: integer('executions', 600, 2),
+      tenants: integer('tenants', 6, 1),
+      concurrency: integer('concurrency', 12, 1),
+      maxDataApiSessions: 10,
+      faultIntervalMs: [80, 260],
+      slowInsertShare: 0.1,
+      executionTimeoutMs: 180_000,
+      badInputs: true,
+    };
+const postgres = args.get('postgres');
+if (typeof postgres === 'string') options.databaseUrl = postgres;
+const out = resolve(
+  repoRoot,
+  String(args.get('out') ?? `bench/results/${quick ? 'chaos-quick' : 'chaos'}.json`),
+);
+
+console.log(`chaos: seed ${seed}${quick ? ' (quick)' : ''}; repeat with --seed ${seed}`);
+const report = await runChaos({ ...options, log: (line) => console.log(line) });
+console.log('');
+console.log(formatReport(report));
+await mkdir(dirname(out), { recursive: true });
+await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+console.log(`\nWrote ${out}`);
+const holds = Object.values(report.invariants).every((invariant) => invariant.holds);
+process.exit(holds ? 0 : 1);
