@@ -53,10 +53,14 @@ export async function acquireSession(
       },
     };
   }
-  countSession(telemetry, 'SessionMiss');
-  telemetry.logger.info('No idle session in the pool; SubmitQuery opens a new one', {
-    expiredRemoved: result.expiredRemoved,
-  });
+  if (result.ownerStopped) {
+    telemetry.logger.warn('The execution was stopped while leasing; gave the session back');
+  } else {
+    countSession(telemetry, 'SessionMiss');
+    telemetry.logger.info('No idle session in the pool; SubmitQuery opens a new one', {
+      expiredRemoved: result.expiredRemoved,
+    });
+  }
   return { ...base, session: { sessionId: null, reused: false } };
 }
 

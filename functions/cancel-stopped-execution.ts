@@ -265,6 +265,7 @@ async function settleStatement(
 
 /**
  * Cleans up after a stopped execution:
+ * (0) marks it stopped, so that a step of it still running gives back any lease it takes later;
  * (a) finds the statement it submitted in its history and cancels it if it is still running;
  * (b) finds the session leased to it in the tenant's pool (the record whose `lease_owner` is the
  * execution) and releases it, or invalidates it when a statement may still be running on it,
@@ -286,6 +287,9 @@ export async function cancelStoppedExecution(
   const stopped = parseEvent(event);
   const { logger } = deps.telemetry;
   logger.appendKeys({ executionArn: stopped.executionArn });
+  // First, before the pool is read: a step of this execution may still be running and about to
+  // lease a session; the mark makes it give the lease back (see SessionStore.markStopped).
+  await deps.store.markStopped(stopped.executionArn);
 
   const history = await readHistory(deps.sfn, stopped.executionArn, tenantIdOf(stopped.input));
   const { statementId, tenantId } = history;

@@ -124,13 +124,35 @@ async function recordOpenedSession(
   deps: StepDeps,
 ): Promise<SessionRef> {
   if (outcome.sessionId === undefined) return { sessionId: null, reused: false, sessionless: true };
+  const { tenantId, dbUser } = state.query;
   const record = await deps.store.recordNewSession(
-    state.query.tenantId,
-    state.query.dbUser,
+    tenantId,
+    dbUser,
     outcome.sessionId,
     state.executionArn,
   );
   countSession(deps.telemetry, 'SessionCreated');
+  // The execution may have been stopped while this ran; its cleanup then read the pool before
+  // this lease existed. Give the session back as the cleanup would have (SessionStore.markStopped).
+  if (await deps.store.isStopped(state.executionArn)) {
+    const session = {
+      tenantId,
+      dbUser,
+      sessionId: outcome.sessionId,
+      createdAt: record.created_at,
+    };
+    const ended = outcome.status !== undefined && TERMINAL_STATUSES.has(outcome.status);
+    // A statement still running keeps the session busy: drop it rather than hand it out.
+    if (ended) await deps.store.release(session, state.executionArn);
+    else await deps.store.invalidate(tenantId, dbUser, outcome.sessionId, state.executionArn);
+    deps.telemetry.logger.warn(
+      'The execution was stopped while submitting; gave the session back',
+      {
+        sessionId: outcome.sessionId,
+        statementEnded: ended,
+      },
+    );
+  }
   return { sessionId: outcome.sessionId, reused: false, createdAt: record.created_at };
 }
 

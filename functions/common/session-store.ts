@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   paginateQuery,
   paginateScan,
@@ -15,7 +16,9 @@ import { rethrowTransient, SessionPoolExhaustedError } from './errors.ts';
  * A Data API session runs one statement at a time, so a session is handed to one execution at a
  * time through a lease: a conditional update from IDLE to LEASED that only one writer can win.
  * A tenant's pool (per tenant and db user) is one partition, read with one strongly consistent
- * Query. Only single-item conditional writes are used: no transactions.
+ * Query. Only single-item conditional writes are used: no transactions. Besides the sessions, the
+ * table holds a short-lived mark per stopped execution, in a partition of its own (see
+ * {@link SessionStore.markStopped}).
  */
 
 export type SessionState = 'IDLE' | 'LEASED';
@@ -54,9 +57,37 @@ export const MAX_SESSION_AGE_SECONDS = 24 * 60 * 60;
  */
 export const LEASE_SECONDS = 300;
 
+/**
+ * How long the mark of a stopped execution is kept: far longer than a step of that execution can
+ * still be running after the stop (a Lambda's timeout), so that every such step sees it.
+ */
+export const STOPPED_MARK_SECONDS = 3600;
+
+/**
+ * A stopped execution's mark. It has its own partition (an execution ARN holds ":", which no pool
+ * id does), so it is never part of a tenant's pool.
+ */
+export interface StoppedMark {
+  pool_id: string;
+  session_id: 'stopped';
+  execution_arn: string;
+  created_at: string;
+  expires_at: string;
+  ttl: number;
+}
+
+const STOPPED_MARK_PREFIX = 'stopped#';
+const stoppedMarkKey = (executionArn: string) => ({
+  pool_id: `${STOPPED_MARK_PREFIX}${executionArn}`,
+  session_id: 'stopped' as const,
+});
+export const isStoppedMark = (item: { pool_id: string }): boolean =>
+  item.pool_id.startsWith(STOPPED_MARK_PREFIX);
+
 export type AcquireResult =
   | { kind: 'hit'; session: SessionRecord; expiredRemoved: number }
-  | { kind: 'miss'; expiredRemoved: number };
+  /** `ownerStopped`: a session was leased, but the execution had been stopped; it was given back. */
+  | { kind: 'miss'; expiredRemoved: number; ownerStopped?: boolean };
 
 const iso = (date: Date) => date.toISOString();
 const plusSeconds = (date: Date | string, seconds: number) =>
@@ -132,7 +163,7 @@ export class SessionStore {
     const pool = await this.listPool(tenantId, dbUser);
 
     const alreadyMine = pool.find((r) => r.state === 'LEASED' && r.lease_owner === owner);
-    if (alreadyMine) return { kind: 'hit', session: alreadyMine, expiredRemoved: 0 };
+    if (alreadyMine) return this.keepUnlessStopped(alreadyMine, owner, 0);
 
     const expired = pool.filter((r) => !this.isLeaseLive(r, now) && this.isExpired(r, now));
     let expiredRemoved = 0;
@@ -145,7 +176,7 @@ export class SessionStore {
       .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
     for (const candidate of candidates) {
       const leased = await this.tryLease(candidate, owner, now);
-      if (leased) return { kind: 'hit', session: leased, expiredRemoved };
+      if (leased) return this.keepUnlessStopped(leased, owner, expiredRemoved);
     }
 
     // Sessions still open: leased ones, and idle ones that a racing execution just took from us.
@@ -156,6 +187,20 @@ export class SessionStore {
       );
     }
     return { kind: 'miss', expiredRemoved };
+  }
+
+  /**
+   * A lease just taken is kept unless its owner was stopped meanwhile: then it is given back, as
+   * the stopped execution's cleanup would have done had the lease existed when it read the pool.
+   */
+  private async keepUnlessStopped(
+    session: SessionRecord,
+    owner: string,
+    expiredRemoved: number,
+  ): Promise<AcquireResult> {
+    if (!(await this.isStopped(owner))) return { kind: 'hit', session, expiredRemoved };
+    await this.unlease(session, owner);
+    return { kind: 'miss', expiredRemoved, ownerStopped: true };
   }
 
   private async tryLease(
@@ -327,6 +372,66 @@ export class SessionStore {
     );
   }
 
+  /**
+   * Marks an execution as stopped, for its steps that are still running.
+   *
+   * Step Functions does not stop a running Lambda, so a step of a stopped execution can lease a
+   * session after the execution's cleanup read the pool, and that lease would be held until it
+   * runs out. The mark closes the gap: the cleanup writes it *before* it reads the pool, and a step
+   * that leased a session reads it *after* its lease write (both strongly consistent). So either
+   * the cleanup's read sees the lease and frees it, or the step's read sees the mark and gives the
+   * lease back itself; both may, and each is conditional on the lease still being the owner's.
+   */
+  async markStopped(executionArn: string): Promise<void> {
+    const now = this.clock();
+    const expiresAt = plusSeconds(now, STOPPED_MARK_SECONDS);
+    const mark: StoppedMark = {
+      ...stoppedMarkKey(executionArn),
+      execution_arn: executionArn,
+      created_at: iso(now),
+      expires_at: iso(expiresAt),
+      ttl: epochSeconds(expiresAt),
+    };
+    try {
+      await this.ddb.send(new PutCommand({ TableName: this.tableName, Item: mark }));
+    } catch (error) {
+      rethrowTransient(error, 'DynamoDB PutItem (stopped mark)');
+    }
+  }
+
+  /** Whether the execution's cleanup has run (see {@link markStopped}); strongly consistent. */
+  async isStopped(executionArn: string): Promise<boolean> {
+    try {
+      const result = await this.ddb.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: stoppedMarkKey(executionArn),
+          ConsistentRead: true,
+        }),
+      );
+      return result?.Item !== undefined;
+    } catch (error) {
+      return rethrowTransient(error, 'DynamoDB GetItem (stopped mark)');
+    }
+  }
+
+  /**
+   * Gives back a lease that was never used: the session is IDLE again with its keep-alive as it
+   * was (no statement ran on it). False when `owner` no longer held it.
+   */
+  async unlease(session: { pool_id: string; session_id: string }, owner: string): Promise<boolean> {
+    return this.conditionalUpdate(
+      {
+        Key: { pool_id: session.pool_id, session_id: session.session_id },
+        ConditionExpression: '#state = :leased AND lease_owner = :owner',
+        UpdateExpression: 'SET #state = :idle REMOVE lease_owner, lease_expires_at',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':leased': 'LEASED', ':idle': 'IDLE', ':owner': owner },
+      },
+      'DynamoDB UpdateItem (unlease)',
+    );
+  }
+
   /** Drops a session the Data API refused. False when the record was already gone. */
   async invalidate(
     tenantId: string,
@@ -354,8 +459,9 @@ export class SessionStore {
   }
 
   /**
-   * Deletes every record whose session can no longer be reused and that no live lease holds.
-   * DynamoDB TTL does the same eventually (within days); this keeps the table exact.
+   * Deletes every record whose session can no longer be reused and that no live lease holds, and
+   * the marks of stopped executions past their time. DynamoDB TTL does the same eventually
+   * (within days); this keeps the table exact.
    *
    * @returns how many records were deleted.
    */
@@ -369,6 +475,10 @@ export class SessionStore {
       );
       for await (const page of pages) {
         for (const record of (page.Items ?? []) as SessionRecord[]) {
+          if (isStoppedMark(record)) {
+            if (record.expires_at <= iso(now) && (await this.deleteStoppedMark(record))) deleted++;
+            continue;
+          }
           if (
             !this.isLeaseLive(record, now) &&
             this.isExpired(record, now) &&
@@ -382,6 +492,20 @@ export class SessionStore {
       rethrowTransient(error, 'DynamoDB Scan (cleanup)');
     }
     return deleted;
+  }
+
+  private async deleteStoppedMark(mark: { pool_id: string; session_id: string }) {
+    try {
+      await this.ddb.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pool_id: mark.pool_id, session_id: mark.session_id },
+        }),
+      );
+      return true;
+    } catch (error) {
+      return rethrowTransient(error, 'DynamoDB DeleteItem (stopped mark)');
+    }
   }
 
   private async conditionalUpdate(

@@ -13,6 +13,7 @@ import {
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
+  PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -134,6 +135,24 @@ describe('Function: cancelStoppedExecution', () => {
     ddb.on(QueryCommand).resolves({ Items: [leasedRecord()] });
     ddb.on(UpdateCommand).resolves({});
     ddb.on(DeleteCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+  });
+
+  it('marks the execution stopped before it reads the pool, for its steps still running', async () => {
+    // Prepare
+    const { deps } = cancelDeps();
+    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
+
+    // Act
+    await cancelStoppedExecution(abortedEvent(), deps);
+
+    // Assess
+    const order = ddb.calls().map((call) => call.args[0].constructor.name);
+    expect(order.indexOf('PutCommand')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('PutCommand')).toBeLessThan(order.indexOf('QueryCommand'));
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      Item: expect.objectContaining({ pool_id: `stopped#${EXECUTION_ARN}`, session_id: 'stopped' }),
+    });
   });
 
   it('cancels the running statement and releases the session leased to the execution', async () => {

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
   ScanCommand,
@@ -220,6 +221,48 @@ describe('Class: SessionStore', () => {
       expect(ddb).not.toReceiveCommand(UpdateCommand);
     });
 
+    it('gives the lease back when its execution was stopped meanwhile, and reports a miss', async () => {
+      // Prepare: the execution's cleanup marked it stopped before this lease was written
+      ddb.on(QueryCommand).resolves({ Items: [session('free')] });
+      ddb.on(UpdateCommand).callsFake((input) => ({
+        Attributes: {
+          ...session(input.Key.session_id),
+          state: 'LEASED',
+          lease_owner: EXECUTION_ARN,
+        },
+      }));
+      ddb.on(GetCommand).resolves({ Item: { pool_id: `stopped#${EXECUTION_ARN}` } });
+
+      // Act
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+
+      // Assess
+      expect(result).toEqual({ kind: 'miss', expiredRemoved: 0, ownerStopped: true });
+      expect(ddb).toReceiveCommandWith(GetCommand, {
+        Key: { pool_id: `stopped#${EXECUTION_ARN}`, session_id: 'stopped' },
+        ConsistentRead: true,
+      });
+      expect(ddb).toReceiveCommandTimes(UpdateCommand, 2);
+      expect(ddb).toReceiveNthCommandWith(UpdateCommand, 2, {
+        Key: { pool_id: 'acme#acme', session_id: 'free' },
+        ConditionExpression: '#state = :leased AND lease_owner = :owner',
+        UpdateExpression: 'SET #state = :idle REMOVE lease_owner, lease_expires_at',
+      });
+    });
+
+    it('keeps the lease when its execution has not been stopped', async () => {
+      ddb.on(QueryCommand).resolves({ Items: [session('free')] });
+      ddb.on(UpdateCommand).callsFake((input) => ({
+        Attributes: { ...session(input.Key.session_id), state: 'LEASED' },
+      }));
+      ddb.on(GetCommand).resolves({});
+
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+
+      expect(result.kind).toBe('hit');
+      expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+    });
+
     it('throws TransientServiceError when DynamoDB keeps throttling', async () => {
       const throttled = Object.assign(new Error('Rate exceeded'), {
         name: 'ProvisionedThroughputExceededException',
@@ -331,6 +374,43 @@ describe('Class: SessionStore', () => {
 
       await expect(store.cleanupExpiredSessions()).resolves.toBe(2);
       expect(ddb).toReceiveCommandTimes(DeleteCommand, 2);
+    });
+
+    it('deletes the marks of stopped executions past their time, and keeps the others', async () => {
+      const mark = (arn: string, expiresAt: string) => ({
+        pool_id: `stopped#${arn}`,
+        session_id: 'stopped',
+        execution_arn: arn,
+        created_at: ago(3600),
+        expires_at: expiresAt,
+        ttl: 0,
+      });
+      ddb.on(ScanCommand).resolves({
+        Items: [mark(`${EXECUTION_ARN}-old`, ago(1)), mark(`${EXECUTION_ARN}-new`, ahead(60))],
+      });
+      ddb.on(DeleteCommand).resolves({});
+
+      await expect(store.cleanupExpiredSessions()).resolves.toBe(1);
+      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+        Key: { pool_id: `stopped#${EXECUTION_ARN}-old`, session_id: 'stopped' },
+      });
+      expect(ddb).toReceiveCommandTimes(DeleteCommand, 1);
+    });
+  });
+
+  describe('Method: markStopped', () => {
+    it("writes the execution's mark in a partition of its own, for an hour", async () => {
+      ddb.on(PutCommand).resolves({});
+
+      await store.markStopped(EXECUTION_ARN);
+
+      expect(ddb).toReceiveCommandWith(PutCommand, {
+        Item: expect.objectContaining({
+          pool_id: `stopped#${EXECUTION_ARN}`,
+          session_id: 'stopped',
+          expires_at: ahead(3600),
+        }),
+      });
     });
   });
 });

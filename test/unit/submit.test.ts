@@ -5,7 +5,13 @@ import {
   RedshiftDataClient,
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { QueryState } from '../../functions/common/schemas.ts';
@@ -81,6 +87,33 @@ describe('Function: submitQuery', () => {
     );
     expect(count('SessionCreated')).toBe(1);
   });
+
+  it.each([
+    ['releases it when its statement ended', 'FINISHED', UpdateCommand, DeleteCommand],
+    ['drops it when its statement still runs', 'STARTED', DeleteCommand, UpdateCommand],
+  ] as const)(
+    'gives a new session back when the execution was stopped while submitting: %s',
+    async (_, status, expected, unexpected) => {
+      // Prepare: the cleanup of the stopped execution read the pool before this session existed
+      const { deps } = unitDeps();
+      redshift
+        .on(ExecuteStatementCommand)
+        .resolves({ Id: 'st-1', SessionId: 'new-session', Status: status });
+      ddb.on(GetCommand).resolves({ Item: { pool_id: `stopped#${EXECUTION_ARN}` } });
+      ddb.on(UpdateCommand).resolves({});
+      ddb.on(DeleteCommand).resolves({});
+
+      // Act
+      await submitQuery(state(), deps);
+
+      // Assess
+      expect(ddb).toReceiveCommandWith(expected, {
+        Key: { pool_id: 'acme#acme', session_id: 'new-session' },
+        ConditionExpression: expect.stringContaining('lease_owner = :owner'),
+      });
+      expect(ddb).not.toReceiveCommand(unexpected);
+    },
+  );
 
   it('authenticates with the secret instead of DbUser when one is configured, on a workgroup', async () => {
     const secret = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:rs-AbCdEf';
