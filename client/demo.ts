@@ -89,6 +89,14 @@ try {
   ]);
   say(indent(`query 1: ${sessionText(slowA)} (${formatDuration(slowA.durationMs ?? 0)})`));
   say(indent(`query 2: ${sessionText(slowB)} (${formatDuration(slowB.durationMs ?? 0)})`));
+  if (stack.engineKind === 'pglite') {
+    say(
+      indent(
+        '(Embedded PGlite runs one statement at a time, so here one query waited for the other;\n' +
+          'on Redshift, or on PostgreSQL with SPECTRA_LOCAL_DATABASE_URL, they run side by side.)',
+      ),
+    );
+  }
   const acmePool = await client.listSessions('acme');
   say(
     indent(
