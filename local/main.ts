@@ -24,7 +24,8 @@ console.log(`Spectra local stack is ready in ${seconds} s (SQL engine: ${engine}
 
 Try it from another terminal:
 
-  export AWS_ENDPOINT_URL=${stack.url} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  export AWS_ENDPOINT_URL=${stack.url} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \\
+    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
   aws stepfunctions start-execution --state-machine-arn ${stack.stateMachineArn} \\
     --input '${input}'
   aws stepfunctions describe-execution --execution-arn <executionArn printed above>

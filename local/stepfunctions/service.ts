@@ -116,7 +116,11 @@ export class LocalStepFunctions implements AwsJsonService {
    * Tasks call `handlers` (default: the service's), so a benchmark can register variants of the
    * workflow with other configurations side by side.
    */
-  register(name: string, definitionText: string, handlers: Record<FunctionName, LambdaHandler> = this.options.handlers): string {
+  register(
+    name: string,
+    definitionText: string,
+    handlers: Record<FunctionName, LambdaHandler> = this.options.handlers,
+  ): string {
     const arn = stateMachineArn(name);
     this.stateMachines.set(arn, {
       arn,
@@ -237,7 +241,7 @@ export class LocalStepFunctions implements AwsJsonService {
     const onInvoke: InvocationHook = async (call) => {
       const record: InvocationRecord = {
         stateName: call.stateName,
-        parameters: { FunctionName: call.functionName, Payload: call.payload },
+        parameters: { FunctionName: localFunctionArn(call.functionName), Payload: call.payload },
         scheduledAt: Date.now(),
       };
       invocations.push(record);
