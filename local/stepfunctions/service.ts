@@ -6,6 +6,7 @@ import {
   LambdaInvocationError,
   LOCAL_ACCOUNT,
   LOCAL_REGION,
+  localFunctionArn,
 } from './lambda-invoker.ts';
 import {
   type ExecutionOutcome,
