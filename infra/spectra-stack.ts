@@ -99,15 +99,22 @@ const DEPLOYMENT: Record<
   },
 };
 
-/** The exact DynamoDB calls functions/common/session-store.ts makes, per role. */
-const TABLE_ACTIONS = {
-  // SubmitQuery records new sessions (PutItem); PollStatus renews leases (UpdateItem);
-  // CancelStoppedExecution lists a pool (Query), releases (UpdateItem) or drops (DeleteItem).
-  dataApi: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-  // AcquireSession lists the pool, leases (UpdateItem) and deletes expired records; Invalidate
-  // deletes; Release updates; CleanupSessions scans and deletes.
-  sessionStore: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
-} as const;
+/**
+ * The DynamoDB calls functions/common/session-store.ts makes, and no others (a test reads them
+ * from its source): Query lists a pool, GetItem reads a stopped execution's mark, PutItem records
+ * a new session or a mark, UpdateItem leases, renews and releases, DeleteItem drops a session, and
+ * Scan is the scheduled cleanup. Both roles get the same set: which step calls which method of
+ * the store changes with the workflow, and a missing action would fail every query at run time,
+ * while the resource, the one table, is what bounds the access.
+ */
+const TABLE_ACTIONS = [
+  'dynamodb:Query',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Scan',
+] as const;
 
 export interface SpectraStackProps extends StackProps {
   /** Deployment parameters; each overrides the CDK context value of the same name. */
@@ -159,8 +166,8 @@ export class SpectraStack extends Stack {
       description: 'Spectra functions that only read and write the sessions table',
     });
     const roles = { dataApi: this.dataApiRole, sessionStore: this.sessionStoreRole };
-    this.table.grant(this.dataApiRole, ...TABLE_ACTIONS.dataApi);
-    this.table.grant(this.sessionStoreRole, ...TABLE_ACTIONS.sessionStore);
+    this.table.grant(this.dataApiRole, ...TABLE_ACTIONS);
+    this.table.grant(this.sessionStoreRole, ...TABLE_ACTIONS);
     grantDataApiAccess(this, this.dataApiRole, {
       config: settings.config,
       workgroupId: settings.workgroupId,

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, MAINTENANCE_FUNCTIONS, placeholderOf } from '../../functions/catalog.ts';
@@ -13,6 +15,40 @@ const { stack, template } = synthesize({
   keepAliveSeconds: '1800',
 });
 const ALL_FUNCTIONS = [...FUNCTIONS, ...MAINTENANCE_FUNCTIONS];
+
+/** lib-dynamodb commands whose IAM action ends in "Item" (GetCommand is dynamodb:GetItem). */
+const DYNAMODB_ITEM_COMMANDS = new Set([
+  'Get',
+  'Put',
+  'Update',
+  'Delete',
+  'BatchGet',
+  'BatchWrite',
+]);
+
+/**
+ * The IAM actions of the AWS calls the functions make through one SDK package: the commands and
+ * paginators they import from it (Biome refuses unused imports, so an import is a call).
+ */
+function awsCallsInSource(sdkPackage: string, actionOf: (command: string) => string): Set<string> {
+  const root = fileURLToPath(new URL('../../functions/', import.meta.url));
+  const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((file) =>
+    file.endsWith('.ts'),
+  );
+  const imports = new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*'${sdkPackage}'`, 'g');
+  const actions = new Set<string>();
+  for (const file of files) {
+    const source = readFileSync(join(root, file), 'utf8');
+    for (const [, names = ''] of source.matchAll(imports)) {
+      for (const name of names.split(',').map((entry) => entry.trim())) {
+        const command = /^(?:(\w+)Command|paginate(\w+))$/.exec(name);
+        const call = command?.[1] ?? command?.[2];
+        if (call !== undefined) actions.add(actionOf(call));
+      }
+    }
+  }
+  return actions;
+}
 
 type FunctionResource = {
   Properties: {
@@ -209,20 +245,39 @@ describe('Stack: SpectraStack', () => {
       ).toEqual(['arn:<AWS::Partition>:redshift:<AWS::Region>:<AWS::AccountId>:cluster:analytics']);
     });
 
-    it('grants exactly the DynamoDB actions the session store uses, on the table only', () => {
+    it('grants each role exactly the DynamoDB actions the session store calls, on the table only', () => {
+      // GIVEN the DynamoDB calls in the functions' source
+      const used = awsCallsInSource('@aws-sdk/lib-dynamodb', (command) =>
+        DYNAMODB_ITEM_COMMANDS.has(command) ? `dynamodb:${command}Item` : `dynamodb:${command}`,
+      );
+      expect(used).toContain('dynamodb:Query');
+      // WHEN the DynamoDB statements are collected per role
       const tableArn = `<${logicalIdOf(stack.table)}.Arn>`;
       const dynamo = policyStatements(template).filter((entry) =>
         entry.actions.some((action) => action.startsWith('dynamodb:')),
       );
-      const actions = new Set(dynamo.flatMap((entry) => entry.actions));
-      expect([...actions].sort()).toEqual([
-        'dynamodb:DeleteItem',
-        'dynamodb:PutItem',
-        'dynamodb:Query',
-        'dynamodb:Scan',
-        'dynamodb:UpdateItem',
-      ]);
-      for (const entry of dynamo) expect(entry.resources.map(render)).toEqual([tableArn]);
+      // THEN both roles get those actions, on the table and nothing else
+      for (const role of [stack.dataApiRole, stack.sessionStoreRole]) {
+        const granted = dynamo.filter((entry) => entry.roles.includes(logicalIdOf(role)));
+        expect(new Set(granted.flatMap((entry) => entry.actions))).toEqual(used);
+        for (const entry of granted) expect(entry.resources.map(render)).toEqual([tableArn]);
+      }
+    });
+
+    it('grants exactly the Data API actions the functions call', () => {
+      // GIVEN the Data API calls in the functions' source
+      const used = awsCallsInSource(
+        '@aws-sdk/client-redshift-data',
+        (command) => `redshift-data:${command}`,
+      );
+      // WHEN the granted Data API actions are collected
+      const granted = new Set(
+        policyStatements(template)
+          .flatMap((entry) => entry.actions)
+          .filter((action) => action.startsWith('redshift-data:')),
+      );
+      // THEN they are the same, no more (no BatchExecuteStatement, no ListSessions)
+      expect(granted).toEqual(used);
     });
 
     it('lets the role read and cancel only statements the role itself ran', () => {
