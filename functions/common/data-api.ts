@@ -88,8 +88,10 @@ export class DataApi {
         input.ClusterIdentifier = connection.target.clusterIdentifier;
       else input.WorkgroupName = connection.target.workgroupName;
       input.Database = connection.database;
+      // Redshift Serverless has no DbUser: without a secret, the database user is derived from
+      // the function's IAM role (IAMR:<role>), the same for every tenant.
       if (connection.secretArn) input.SecretArn = connection.secretArn;
-      else input.DbUser = connection.dbUser;
+      else if ('clusterIdentifier' in connection.target) input.DbUser = connection.dbUser;
       if (typeof request.session === 'object')
         input.SessionKeepAliveSeconds = request.session.open.keepAliveSeconds;
     }

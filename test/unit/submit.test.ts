@@ -134,6 +134,23 @@ describe('Function: submitQuery', () => {
     expect(input).not.toHaveProperty('ClusterIdentifier');
   });
 
+  it('sends no DbUser to a Serverless workgroup without a secret: its user comes from the IAM role', async () => {
+    const { deps } = unitDeps({
+      SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: '',
+      SPECTRA_REDSHIFT_WORKGROUP_NAME: 'wg-1',
+    });
+    redshift
+      .on(ExecuteStatementCommand)
+      .resolves({ Id: 'st-1', SessionId: 's', Status: 'SUBMITTED' });
+
+    await submitQuery(state(), deps);
+
+    const input = redshift.commandCalls(ExecuteStatementCommand)[0]?.args[0].input;
+    expect(input).toEqual(expect.objectContaining({ WorkgroupName: 'wg-1', Database: 'dev' }));
+    expect(input).not.toHaveProperty('DbUser');
+    expect(input).not.toHaveProperty('SecretArn');
+  });
+
   it('reuses a leased session with only Sql and SessionId, never the connection fields', async () => {
     const { deps, count } = unitDeps();
     redshift.on(ExecuteStatementCommand).resolves({
