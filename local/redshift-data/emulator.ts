@@ -176,6 +176,14 @@ interface Statement {
   waiters: Set<() => void>;
   /** The connection it runs on, while it runs; CancelStatement asks it to stop. */
   running?: EngineConnection;
+  /**
+   * A cancel or a session close that came while the engine could no longer undo the statement
+   * (it was committing): the statement then ends as it really ends, and this says what to report
+   * should it still be stopped before it commits.
+   */
+  stopRequested?: { status: 'ABORTED' | 'FAILED'; error?: string };
+  /** The engine was told to commit it: from then on it ends FINISHED (or fails on its own). */
+  committing?: boolean;
 }
 
 interface Session {
@@ -317,7 +325,7 @@ export async function createRedshiftDataEmulator(
       : undefined;
     session.currentStatementId = undefined;
     if (running && !TERMINAL.has(running.status)) {
-      finish(
+      stopStatement(
         running,
         'FAILED',
         `ERROR: The session ${session.id} was closed (${reason}) while the statement was running.`,
@@ -390,6 +398,32 @@ export async function createRedshiftDataEmulator(
     for (const wake of [...statement.waiters]) wake();
   }
 
+  /**
+   * Stops a statement that is cancelled or whose session closes, reporting it as it really ends:
+   * ABORTED (or FAILED) now when it has not started, or when the engine can still keep it from
+   * committing (the engine then undoes it: see RunOptions.commitIf); otherwise it is left to end
+   * on its own, FINISHED if it commits, so that no status contradicts the data. Its session stays
+   * BUSY until the engine is done with it. True when it was stopped.
+   */
+  function stopStatement(
+    statement: Statement,
+    status: 'ABORTED' | 'FAILED',
+    error?: string,
+  ): boolean {
+    statement.stopRequested ??= { status, error };
+    if (statement.committing || (statement.running && !statement.running.canStop())) return false;
+    finish(statement, status, error);
+    return true;
+  }
+
+  /**
+   * A statement's stop request, read fresh: a stop can arrive while the engine runs the statement,
+   * which a check made before that (and TypeScript's narrowing of it) does not see.
+   */
+  function stopRequestOf(statement: Statement): Statement['stopRequested'] {
+    return statement.stopRequested;
+  }
+
   /** Holds the caller until the statement ends or `waitSeconds` pass. */
   async function waitForEnd(statement: Statement, waitSeconds: number | undefined) {
     if (!waitSeconds || TERMINAL.has(statement.status) || closed) return;
@@ -411,6 +445,11 @@ export async function createRedshiftDataEmulator(
     connection: EngineConnection,
   ): Promise<boolean> {
     if (TERMINAL.has(statement.status)) return false;
+    if (statement.stopRequested) {
+      // Stopped while an earlier step of it (a batch's BEGIN) could not be: it stops here.
+      finish(statement, statement.stopRequested.status, statement.stopRequested.error);
+      return false;
+    }
     const startedAt = clock();
     Object.assign(part, {
       status: 'STARTED',
@@ -420,7 +459,15 @@ export async function createRedshiftDataEmulator(
       queryUuid: randomUUID(),
     });
     try {
-      const result = await connection.run(part.bound.text, part.bound.values);
+      // The engine commits the statement only if it has not been stopped meanwhile.
+      const result = await connection.run(part.bound.text, part.bound.values, {
+        commitIf: () => {
+          if (TERMINAL.has(statement.status)) return false;
+          // A batch's parts commit with the batch, whose own COMMIT the engine cannot undo.
+          if (!statement.isBatch) statement.committing = true;
+          return true;
+        },
+      });
       let catalog = new Map<string, CatalogColumn>();
       const tableOids = result.hasResultSet ? tableOidsOf(result.columns) : undefined;
       if (tableOids && !TERMINAL.has(statement.status)) {
@@ -461,6 +508,10 @@ export async function createRedshiftDataEmulator(
         endedAt,
         error: engineMessage(error),
       });
+      // Stopped when it could not be undone, and then it failed after all (a server's cancel
+      // reached it): nothing of it committed, so it ends as the stop said.
+      const stop = stopRequestOf(statement);
+      if (stop) finish(statement, stop.status, stop.error ?? part.error);
       return false;
     }
   }
@@ -985,10 +1036,12 @@ export async function createRedshiftDataEmulator(
           `Could not cancel a query that is already in ${statement.status} state with ID: ${request.Id}`,
         );
       const running = statement.running;
-      finish(statement, 'ABORTED');
-      // PostgreSQL stops the statement; PGlite cannot, and its result is discarded when it ends.
+      // ABORTED now unless the engine can no longer undo it (it is committing): then it ends
+      // FINISHED, and the cancel did not take.
+      const stopped = stopStatement(statement, 'ABORTED');
+      // PostgreSQL stops the statement early; PGlite runs it to its end and rolls it back.
       if (running) await running.cancel().catch(() => false);
-      return { Status: true };
+      return { Status: stopped };
     },
 
     async ListStatements(input) {

@@ -1,11 +1,16 @@
 import { Worker } from 'node:worker_threads';
 import type { WorkerReady, WorkerRequest, WorkerResponse } from './pglite-worker.ts';
 import {
+  ACTIVE_SQL_TRANSACTION,
+  cancelledError,
   type EngineConnection,
   EngineError,
   type EngineResult,
+  FAIL_TRANSACTION_SQL,
+  type RunOptions,
   type SqlEngine,
 } from './sql-engine.ts';
+import { isTransactionControl } from './sql-text.ts';
 
 /**
  * The embedded engine: PGlite (PostgreSQL in WASM) in a worker thread, so that a long statement
@@ -21,9 +26,14 @@ import {
  *   TRANSACTION mode relies on this; a session that leaves a transaction open holds everyone
  *   else until it ends it or the session closes.
  * - Temporary tables and `SET` are shared by every connection.
- * - No cancel of a running statement: {@link EngineConnection.cancel} answers false, and the
- *   emulator marks the statement ABORTED and discards its result when it ends. A statement still
- *   waiting for its turn is taken out of the queue and fails with SQLSTATE 57014.
+ * - No cancel of a running statement: {@link EngineConnection.cancel} answers false. Instead, a
+ *   statement run with `commitIf` runs in a transaction of its own (or, inside the caller's
+ *   transaction, as part of it) and commits only if `commitIf()` still says so once it has run;
+ *   otherwise it is rolled back (or the caller's transaction is failed, as a cancel does on a
+ *   server) and fails with SQLSTATE 57014. So a statement the emulator reports ABORTED or FAILED
+ *   has left nothing. Transaction-control statements (BEGIN, COMMIT, ...) and those that cannot
+ *   run inside a transaction block (VACUUM, ...) run as they are and cannot be undone. A
+ *   statement still waiting for its turn is taken out of the queue and fails with SQLSTATE 57014.
  * - `pg_backend_pid()` is the same for everyone, so each connection gets its own made-up pid to
  *   report as `RedshiftPid` (a reused session keeps its pid, as on Redshift).
  */
@@ -144,11 +154,73 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
       const ensureOpen = () => {
         if (ended) throw new EngineError('ERROR: the connection is closed', '08003');
       };
+      /** The statement this connection runs now: can it still be undone? */
+      let current: { undoable: boolean } | undefined;
+      const queued = () =>
+        inFlight?.connectionId !== connectionId &&
+        waiting.some((request) => request.connectionId === connectionId);
+      // The statements that end an engine-made transaction run even after close(): the
+      // transaction must end, and close()'s own ROLLBACK may already have ended it (harmless).
+      const endTransaction = (sql: 'COMMIT' | 'ROLLBACK') =>
+        send(connectionId, { op: 'run', dbUser, sql, parameters: [] });
+
+      /** Runs a statement under `commitIf` (see the module comment). */
+      async function runGuarded(
+        sql: string,
+        parameters: string[],
+        commitIf: () => boolean,
+      ): Promise<EngineResult> {
+        const inTransaction = transactionOwner === connectionId;
+        if (inTransaction) {
+          // Part of the caller's transaction: a failure already fails it; a cancel fails it too.
+          const result = await send(connectionId, { op: 'run', dbUser, sql, parameters });
+          if (commitIf()) return result;
+          await send(connectionId, {
+            op: 'run',
+            dbUser,
+            sql: FAIL_TRANSACTION_SQL,
+            parameters: [],
+          }).catch(() => undefined);
+          throw cancelledError();
+        }
+        let result: EngineResult;
+        try {
+          result = await send(connectionId, { op: 'run', dbUser, sql, parameters, begin: true });
+        } catch (error) {
+          await endTransaction('ROLLBACK').catch(() => undefined);
+          if (error instanceof EngineError && error.sqlState === ACTIVE_SQL_TRANSACTION) {
+            // VACUUM and the like cannot run inside a transaction: run it as it is.
+            if (current) current.undoable = false;
+            return send(connectionId, { op: 'run', dbUser, sql, parameters });
+          }
+          throw error;
+        }
+        if (commitIf()) {
+          if (current) current.undoable = false;
+          await endTransaction('COMMIT');
+          return result;
+        }
+        await endTransaction('ROLLBACK');
+        throw cancelledError();
+      }
+
       return {
         backendPid: nextPid++,
-        async run(sql, parameters) {
+        async run(sql, parameters, options: RunOptions = {}) {
           ensureOpen();
-          return send(connectionId, { op: 'run', dbUser, sql, parameters });
+          const { commitIf } = options;
+          const guarded = commitIf !== undefined && !isTransactionControl(sql);
+          current = { undoable: guarded };
+          try {
+            return guarded
+              ? await runGuarded(sql, parameters, commitIf)
+              : await send(connectionId, { op: 'run', dbUser, sql, parameters });
+          } finally {
+            current = undefined;
+          }
+        },
+        canStop() {
+          return current === undefined || current.undoable || queued();
         },
         async runScript(sql) {
           ensureOpen();

@@ -15,8 +15,11 @@ import type { EngineColumn, EngineResult } from './sql-engine.ts';
  */
 
 export type WorkerRequest =
-  /** One statement, extended protocol, `$1..$n` bound as untyped text, as the db user. */
-  | { id: number; op: 'run'; dbUser: string; sql: string; parameters: string[] }
+  /**
+   * One statement, extended protocol, `$1..$n` bound as untyped text, as the db user. With
+   * `begin`, a transaction is opened first and left open: the engine then commits or rolls back.
+   */
+  | { id: number; op: 'run'; dbUser: string; sql: string; parameters: string[]; begin?: boolean }
   /** A script of several statements (simple protocol) as the db user. */
   | { id: number; op: 'script'; dbUser: string; sql: string }
   /** As the superuser: a script without parameters, or one statement with them. */
@@ -182,8 +185,14 @@ async function start(): Promise<void> {
     rolesMade.add(dbUser);
   }
 
-  async function runAs(dbUser: string, sql: string, parameters: string[] | 'script') {
+  async function runAs(
+    dbUser: string,
+    sql: string,
+    parameters: string[] | 'script',
+    begin = false,
+  ) {
     await ensureRole(dbUser);
+    if (begin) await executeOrThrow('BEGIN');
     const setRole = await execute(`SET ROLE ${quoteIdentifier(dbUser)}`, 'script');
     // Inside a failed transaction SET ROLE is refused too, but the role set before the failure
     // still holds (only this connection runs while its transaction is open), and the user's
@@ -201,7 +210,7 @@ async function start(): Promise<void> {
     try {
       switch (request.op) {
         case 'run':
-          outcome = await runAs(request.dbUser, request.sql, request.parameters);
+          outcome = await runAs(request.dbUser, request.sql, request.parameters, request.begin);
           break;
         case 'script':
           outcome = await runAs(request.dbUser, request.sql, 'script');

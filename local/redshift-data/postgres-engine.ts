@@ -1,12 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import {
+  ACTIVE_SQL_TRANSACTION,
+  cancelledError,
   type EngineColumn,
   type EngineConnection,
   EngineError,
   type EngineResult,
+  FAIL_TRANSACTION_SQL,
+  type RunOptions,
   type SqlEngine,
 } from './sql-engine.ts';
+import { isTransactionControl } from './sql-text.ts';
 
 /**
  * The Data API emulator's engine on a real PostgreSQL server (`SPECTRA_LOCAL_DATABASE_URL`).
@@ -258,9 +263,67 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
         throw error;
       }
       let ended = false;
+      // The server reports after every request whether a transaction is open ('T'), failed ('E')
+      // or not ('I'): the caller's own BEGIN decides how a statement is guarded.
+      let transactionStatus = 'I';
+      client.connection.on('readyForQuery', (message: { status: string }) => {
+        transactionStatus = message.status;
+      });
+      /** The statement this connection runs now: can it still be undone? */
+      let current: { undoable: boolean } | undefined;
+
+      /**
+       * Runs a statement under `commitIf`: in a transaction of its own, committed only if
+       * `commitIf()` still says so once the statement has run, so that a cancel that reaches the
+       * server just after the statement finished cannot leave it committed yet reported ABORTED.
+       * Inside the caller's transaction, a stop fails that transaction, as a server's cancel does.
+       */
+      async function runGuarded(sql: string, parameters: string[], commitIf: () => boolean) {
+        if (transactionStatus !== 'I') {
+          const result = await query(client, sql, parameters, 'extended');
+          if (commitIf()) return result;
+          await query(client, FAIL_TRANSACTION_SQL, [], 'simple').catch(() => undefined);
+          throw cancelledError();
+        }
+        await query(client, 'BEGIN', [], 'simple');
+        let result: EngineResult;
+        try {
+          result = await query(client, sql, parameters, 'extended');
+        } catch (error) {
+          await query(client, 'ROLLBACK', [], 'simple').catch(() => undefined);
+          if (error instanceof EngineError && error.sqlState === ACTIVE_SQL_TRANSACTION) {
+            if (current) current.undoable = false;
+            return query(client, sql, parameters, 'extended');
+          }
+          throw error;
+        }
+        if (commitIf()) {
+          if (current) current.undoable = false;
+          await query(client, 'COMMIT', [], 'simple');
+          return result;
+        }
+        await query(client, 'ROLLBACK', [], 'simple');
+        throw cancelledError();
+      }
+
       return {
         backendPid,
-        run: (sql, parameters) => query(client, sql, parameters, 'extended'),
+        async run(sql, parameters, options: RunOptions = {}) {
+          const { commitIf } = options;
+          const guarded = commitIf !== undefined && !isTransactionControl(sql);
+          current = { undoable: guarded };
+          try {
+            return guarded
+              ? await runGuarded(sql, parameters, commitIf)
+              : await query(client, sql, parameters, 'extended');
+          } finally {
+            current = undefined;
+          }
+        },
+        canStop() {
+          // An unguarded statement can still be cancelled on a server, but may have committed.
+          return current === undefined || current.undoable;
+        },
         async runScript(sql) {
           await query(client, sql, [], 'simple');
         },

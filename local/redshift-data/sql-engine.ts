@@ -37,6 +37,30 @@ export class EngineError extends Error {
   }
 }
 
+/** How a statement stopped by its `commitIf` fails: as a cancelled statement does on a server. */
+export const cancelledError = () =>
+  new EngineError('ERROR: canceling statement due to user request', '57014');
+
+/** SQLSTATE 25001: the statement cannot run inside a transaction block (VACUUM, ...). */
+export const ACTIVE_SQL_TRANSACTION = '25001';
+
+/**
+ * Fails the caller's open transaction, as a cancel does on a server: everything in it, the
+ * cancelled statement included, is rolled back when it ends.
+ */
+export const FAIL_TRANSACTION_SQL = `DO $$ BEGIN RAISE EXCEPTION 'canceling statement due to user request' USING ERRCODE = 'query_canceled'; END $$`;
+
+export interface RunOptions {
+  /**
+   * Asked once the statement has run and before its effects are committed: `false` undoes them
+   * and the run fails with SQLSTATE 57014, as a cancelled statement does. This is how a statement
+   * that was cancelled, or whose session was closed, while the engine ran it leaves nothing
+   * behind on an engine that cannot stop a running statement (PGlite). Not asked for a statement
+   * the engine cannot undo (see {@link EngineConnection.canStop}).
+   */
+  commitIf?: () => boolean;
+}
+
 /**
  * One database session. A Data API session maps to one connection: temporary tables and `SET`
  * stay in it. Statements on one connection never overlap (the emulator runs one at a time).
@@ -48,9 +72,16 @@ export interface EngineConnection {
    * Runs one statement as the connection's database user. `parameters` are bound to `$1..$n` as
    * untyped text, which PostgreSQL casts as Redshift does.
    */
-  run(sql: string, parameters: string[]): Promise<EngineResult>;
+  run(sql: string, parameters: string[], options?: RunOptions): Promise<EngineResult>;
   /** Runs a script of several statements (a batch), each committed as the engine does. */
   runScript?(sql: string): Promise<void>;
+  /**
+   * Whether the statement this connection runs now (if any) can still be kept from leaving
+   * effects: true while it waits its turn, or runs under a `commitIf` not yet answered `true`;
+   * false once it commits or when the engine cannot undo it. Answered at once, so that the
+   * emulator decides in the same step whether a stopped statement is ABORTED or still ends.
+   */
+  canStop(): boolean;
   /** Asks the engine to stop the running statement; false if it cannot (PGlite). */
   cancel(): Promise<boolean>;
   close(): Promise<void>;

@@ -183,3 +183,29 @@ export function bindSql(sql: string, parameters: SqlParameter[] | undefined): Bo
     .join('');
   return { text, values, used: new Set(numbers.keys()) };
 }
+
+/** Statements that open, end or mark transactions themselves. */
+const TRANSACTION_CONTROL = new Set([
+  'ABORT',
+  'BEGIN',
+  'COMMIT',
+  'END',
+  'PREPARE',
+  'RELEASE',
+  'ROLLBACK',
+  'SAVEPOINT',
+  'START',
+]);
+
+/**
+ * Whether a statement controls transactions (BEGIN, COMMIT, SAVEPOINT, ...), judged by its first
+ * keyword outside comments. Such a statement cannot be wrapped in a transaction of the engine's.
+ */
+export function isTransactionControl(sql: string): boolean {
+  const code = splitSql(sql)
+    .filter((segment) => segment.code)
+    .map((segment) => segment.text)
+    .join(' ');
+  const keyword = /^[\s;(]*([A-Za-z]+)/.exec(code)?.[1]?.toUpperCase();
+  return keyword !== undefined && TRANSACTION_CONTROL.has(keyword);
+}
