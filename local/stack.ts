@@ -29,6 +29,11 @@ import { type ControlState, controlRoutes, type LambdaFault } from './test-contr
  */
 
 export const DEFAULT_LOCAL_PORT = 4599;
+/**
+ * Delays before each retry of a failed CancelStoppedExecution: as many retries as the deployed
+ * EventBridge target makes (retryAttempts 4), sooner than AWS's backoff.
+ */
+const CLEANUP_RETRY_DELAYS_MS = [250, 500, 1000, 2000];
 export const STATE_MACHINE_NAME = 'spectra-query';
 const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -156,12 +161,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         if (fault?.afterInvoke) throw new LambdaInvocationError(fault.error, fault.message);
         return result;
       },
-      // On AWS an EventBridge rule runs this function when an execution ends ABORTED or TIMED_OUT.
+      // On AWS an EventBridge rule runs this function when an execution ends ABORTED or TIMED_OUT,
+      // and retries it when it fails (the target's retryAttempts); here with shorter delays.
       onExecutionStopped: async (stopped) => {
-        await invokeLocally('CancelStoppedExecution' as never, cancelStopped.handler, {
-          executionArn: stopped.executionArn,
-          input: stopped.input,
-        });
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await invokeLocally('CancelStoppedExecution' as never, cancelStopped.handler, {
+              executionArn: stopped.executionArn,
+              input: stopped.input,
+            });
+            return;
+          } catch (error) {
+            if (attempt >= CLEANUP_RETRY_DELAYS_MS.length) throw error;
+            await new Promise((resolve) => setTimeout(resolve, CLEANUP_RETRY_DELAYS_MS[attempt]));
+          }
+        }
       },
     });
     const definition = substituteDefinition(

@@ -81,6 +81,30 @@ describe('Reliability: StopExecution while a step runs', () => {
     expect(await leasesOf(tenantId)).toEqual([]);
   });
 
+  it('frees the lease when DynamoDB fails the cleanup beyond its SDK retries, by running it again', async () => {
+    // Prepare: a query that polls, and DynamoDB writes that fail six times in a row (the SDK
+    // tries four) once the execution is stopped
+    const tenantId = `stop-${randomUUID().slice(0, 8)}`;
+    const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select pg_sleep(2)' });
+    await untilInFlight(executionArn, 'Poll Status');
+    await api.control('faults', {
+      target: 'DynamoDB_20120810.PutItem',
+      error: 'ProvisionedThroughputExceededException',
+      count: 6,
+    });
+
+    // Act
+    await api.stop(executionArn, 'test');
+    await untilQuiet();
+
+    // Assess
+    const counters = await api.counters();
+    expect(
+      counters.faultsInjected['DynamoDB_20120810.PutItem:ProvisionedThroughputExceededException'],
+    ).toBe(6);
+    expect(await leasesOf(tenantId)).toEqual([]);
+  });
+
   it('leaves no lease when the stop comes while Acquire Session leases an idle session', async () => {
     // Prepare: one idle session in the pool, and a slow lease write
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
