@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { CONFIG_VARIABLES } from '../functions/common/config.ts';
 import type { LocalStack } from '../local/stack.ts';
@@ -9,6 +9,7 @@ import { runConcurrent } from './phases/concurrent.ts';
 import type { PhaseContext } from './phases/context.ts';
 import { runPolling } from './phases/polling.ts';
 import { runSequential } from './phases/sequential.ts';
+import { externalPostgres, newestPostgresBin, startBenchPostgres } from './postgres.ts';
 import { checkTargets } from './targets.ts';
 
 /**
@@ -46,13 +47,6 @@ function configureEnvironment(): void {
   Object.assign(process.env, FUNCTION_ENVIRONMENT);
 }
 
-/** Debian's layout, which test/support/postgres-server.ts starts a throwaway cluster from. */
-function postgresBinariesPresent(): boolean {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return false;
-  return readdirSync(root).some((major) => existsSync(`${root}/${major}/bin/initdb`));
-}
-
 interface Engine {
   kind: 'postgres' | 'pglite';
   detail: string;
@@ -63,7 +57,8 @@ interface Engine {
 async function startEngine(choice: BenchPlan['engine']): Promise<Engine> {
   const external = process.env.SPECTRA_LOCAL_DATABASE_URL;
   const wantPostgres =
-    choice === 'postgres' || (choice === 'auto' && (external || postgresBinariesPresent()));
+    choice === 'postgres' ||
+    (choice === 'auto' && (external !== undefined || newestPostgresBin() !== undefined));
   if (!wantPostgres) {
     return {
       kind: 'pglite',
@@ -71,23 +66,8 @@ async function startEngine(choice: BenchPlan['engine']): Promise<Engine> {
       stop: async () => {},
     };
   }
-  if (external) {
-    return {
-      kind: 'postgres',
-      detail: 'PostgreSQL at SPECTRA_LOCAL_DATABASE_URL (one connection per Data API session)',
-      databaseUrl: external,
-      stop: async () => {},
-    };
-  }
-  const { startPostgres } = await import('../test/support/postgres-server.ts');
-  const server = await startPostgres();
-  const version = readdirSync('/usr/lib/postgresql').sort().at(-1);
-  return {
-    kind: 'postgres',
-    detail: `PostgreSQL ${version}, a throwaway local cluster (one connection per Data API session, statements run in parallel)`,
-    databaseUrl: server.url,
-    stop: () => server.stop(),
-  };
+  const server = external ? await externalPostgres(external) : await startBenchPostgres();
+  return { kind: 'postgres', detail: server.detail, databaseUrl: server.url, stop: server.stop };
 }
 
 export interface RunOptions {

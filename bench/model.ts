@@ -51,6 +51,8 @@ export interface PollingRow {
   lambdaInvocations: number;
   dynamodbRequests: number;
   dataApiRequests: number;
+  /** The requests of the first run, per `X-Amz-Target` (`DynamoDB_20120810.Query`, ...). */
+  requestsByOperation: Record<string, number>;
   spread: { transitions: Spread; detectionDelayMs: Spread; latencyMs: Spread };
 }
 
@@ -60,6 +62,7 @@ export interface PerExecutionRow {
   lambdaInvocations: number;
   dynamodbRequests: number;
   dataApiRequests: number;
+  requestsByOperation: Record<string, number>;
 }
 
 export interface MissBreakdown {
@@ -93,7 +96,14 @@ export interface ConcurrentVariantResult {
   /** Acquire Session retried because the tenant's pool was at its cap. */
   poolExhaustedRetries: number;
   queriesPerSecond: number;
+  /**
+   * CPU the benchmark's process spent per query: the functions, Step Functions, DynamoDB and the
+   * Data API emulator all run in it (PostgreSQL does not). On 2 cores this bounds the throughput.
+   */
+  cpuMsPerQuery: number;
   misses: MissBreakdown;
+  /** Failed executions by error, summed over the repetitions. */
+  failuresByError: Record<string, number>;
   spread: Record<
     'hitRate' | 'busyRejections' | 'sessionsOpened' | 'p50Ms' | 'p95Ms' | 'queriesPerSecond',
     Spread

@@ -63,12 +63,15 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: npx tsx bench/run
   --zipf <s>               concurrent workload: Zipf exponent (default 1)
   --seed <n>               concurrent workload: seed of the tenant sequence
   --out <dir>              where the results go (default bench/results)
+  --render <file.json>     runs nothing: writes the Markdown and the charts of earlier results
   --help`;
 
 export interface CommandLine {
   plan: BenchPlan;
   outDir: string;
   help: boolean;
+  /** A results file to render again instead of running. */
+  render?: string;
 }
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {
@@ -92,6 +95,7 @@ export function parseCommandLine(argv: string[], defaultOutDir: string): Command
       zipf: { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
+      render: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -124,5 +128,10 @@ export function parseCommandLine(argv: string[], defaultOutDir: string): Command
   };
   if (plan.concurrent.tenants > 99)
     throw new Error('--tenants must be at most 99 (tenant ids are bench-t01 to bench-t99)');
-  return { plan, outDir: values.out ?? defaultOutDir, help: values.help ?? false };
+  return {
+    plan,
+    outDir: values.out ?? defaultOutDir,
+    help: values.help ?? false,
+    render: values.render,
+  };
 }

@@ -8,7 +8,10 @@ const num = (value: number, digits = 1) => round(value, digits).toLocaleString('
 const msOf = (value: number) => `${int(value)} ms`;
 const range = (spread: Spread, format: (value: number) => string = int) =>
   spread.runs > 1 ? `${format(spread.min)}–${format(spread.max)}` : '–';
-const times = (value: number | null) => (value === null ? 'n/a' : `${num(value, 2)}×`);
+/** A ratio: two decimals, or two significant digits when it is small enough to round to 0. */
+const times = (value: number | null) =>
+  value === null ? 'n/a' : `${value < 0.1 ? value.toPrecision(2) : num(value, 2)}×`;
+const rate = (value: number) => value.toFixed(3);
 
 function table(header: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.map(String).join(' | ')} |`;
@@ -33,9 +36,9 @@ function headline(results: BenchResults): string {
   const rows: (string | number)[][] = [
     [
       'Concurrent: session hit rate',
-      num(spectra.hitRate, 3),
-      num(singleSession.hitRate, 3),
-      num(noReuse.hitRate, 3),
+      rate(spectra.hitRate),
+      rate(singleSession.hitRate),
+      rate(noReuse.hitRate),
       '',
     ],
     [
@@ -201,10 +204,7 @@ function concurrentSection(results: BenchResults): string {
     ['Measure', ...entries.map(([variant]) => nameOf(variant))],
     [
       row('Queries (failed)', (v) => `${int(v.queries)} (${int(v.failed)})`),
-      row(
-        'Session hit rate',
-        (v) => `${num(v.hitRate, 3)} (${range(v.spread.hitRate, (x) => num(x, 3))})`,
-      ),
+      row('Session hit rate', (v) => `${rate(v.hitRate)} (${range(v.spread.hitRate, rate)})`),
       row(
         'Misses: cold / concurrency / refused session / by design / other',
         (v) =>
@@ -220,12 +220,44 @@ function concurrentSection(results: BenchResults): string {
       row('p50 latency', (v) => `${msOf(v.p50Ms)} (${range(v.spread.p50Ms)})`),
       row('p95 latency', (v) => `${msOf(v.p95Ms)} (${range(v.spread.p95Ms)})`),
       row('Throughput', (v) => `${num(v.queriesPerSecond)} queries/s`),
+      row('CPU per query (this process: functions, Step Functions, DynamoDB, Data API)', (v) =>
+        msOf(v.cpuMsPerQuery),
+      ),
+      row('Share of one core that CPU took', (v) => `${Math.round(coreShare(v) * 100)}%`),
       row('Data API requests per query', (v) => num(v.dataApiRequestsPerQuery, 2)),
       row('DynamoDB requests per query', (v) => num(v.dynamodbRequestsPerQuery, 2)),
       row('Lambda invocations per query', (v) => num(v.lambdaInvocationsPerQuery, 2)),
       row('State transitions per query', (v) => num(v.transitionsPerQuery, 2)),
     ],
   );
+}
+
+/** How much of one core the benchmark's process used: near 100% means it was CPU-bound. */
+const coreShare = (v: ConcurrentVariantResult) => (v.cpuMsPerQuery * v.queriesPerSecond) / 1000;
+
+/** What the figures mean, written from them: the composition of Spectra's misses, and saturation. */
+function concurrentNotes(results: BenchResults): string {
+  const { spectra, singleSession } = results.variants;
+  const c = results.meta.plan.concurrent;
+  const misses = spectra.misses;
+  const total = misses.cold + misses.concurrency + misses.rejected + misses.other;
+  const notes = [
+    `- **Spectra's misses** (${int(total)} of ${int(spectra.queries)}): ${int(misses.cold)} cold (each tenant's first query; with ${c.tenants} tenants the best possible hit rate is ${rate(1 - misses.cold / spectra.queries)}), ${int(misses.concurrency)} concurrency (another query of the tenant was in flight and every session of its pool was leased, so a new session was opened rather than share a busy one), ${int(misses.other)} other. Every miss opens a session that stays in the pool, so misses ≈ sessions opened (${int(spectra.sessionsOpened)}): the pool of each tenant grows to the most queries it ever had in flight at once (at most SPECTRA_MAX_SESSIONS_PER_TENANT = ${results.meta.configuration.SPECTRA_MAX_SESSIONS_PER_TENANT}; beyond it Acquire waits and retries, ${int(spectra.poolExhaustedRetries)} times here).`,
+    `- **The single cached session** hands a busy session to concurrent queries of a tenant: ${int(singleSession.busyRejections)} statements were refused with \`Session is not available\` and ${int(singleSession.queriesRejected)} executions had to invalidate the session and open another (${int(singleSession.sessionsOpened)} sessions opened in all; the ones it overwrote stay open on the Data API until their keep-alive ends).`,
+  ];
+  const saturated = Object.values(results.variants).some((v) => coreShare(v) > 0.8);
+  if (saturated) {
+    notes.push(
+      `- **CPU-bound:** the benchmark's process (every function, the Step Functions engine, DynamoDB and the Data API emulator run in it, on one event loop) used ${Object.values(
+        results.variants,
+      )
+        .map((v) => `${Math.round(coreShare(v) * 100)}%`)
+        .join(
+          ', ',
+        )} of a core. With ${c.concurrency} queries always in flight, latency is then about ${c.concurrency} ÷ throughput, so the p50/p95 above measure the local stack's CPU per query more than each design's waits; the sequential phase (section 3) shows those waits without contention.`,
+    );
+  }
+  return notes.join('\n');
 }
 
 function bundlesSection(results: BenchResults): string {
@@ -297,6 +329,8 @@ ${chart('sequential-latency.svg', 'Latency of each query in a row, with and with
 ${c.queries} queries (\`${c.sql}\`) of ${c.tenants} tenants drawn with Zipf-skewed frequencies (s = ${c.zipfExponent}, seed ${c.seed}; the same sequence for every variant), ${c.concurrency} in flight at once, ×${c.repetitions}; each variant starts with no session open. The single cached session hands out the tenant's one session whatever its state, and when the Data API refuses it (\`Session is not available\`) drops it and opens a new one; no reuse opens a session per query. Hit rate: executions whose output says \`sessionReused\`, over all queries.
 
 ${concurrentSection(results)}
+
+${concurrentNotes(results)}
 
 ${chart('concurrent-latency.svg', 'p50 and p95 latency per session design')}
 

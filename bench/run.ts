@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBenchmark } from './benchmark.ts';
@@ -15,7 +15,11 @@ import { renderMarkdown } from './report.ts';
 const resultsDir = resolve(fileURLToPath(new URL('./results', import.meta.url)));
 
 /** Writes the JSON, the Markdown and the charts; returns the paths written. */
-export async function writeResults(results: BenchResults, outDir: string): Promise<string[]> {
+export async function writeResults(
+  results: BenchResults,
+  outDir: string,
+  options: { json?: boolean } = {},
+): Promise<string[]> {
   const name = results.meta.mode === 'full' ? 'latest' : results.meta.mode;
   // Quick and custom runs prefix their charts too, so that the committed ones stay as they are.
   const chartPrefix = results.meta.mode === 'full' ? '' : `${name}-`;
@@ -26,7 +30,7 @@ export async function writeResults(results: BenchResults, outDir: string): Promi
     await writeFile(path, content);
     written.push(path);
   };
-  await write(`${name}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  if (options.json !== false) await write(`${name}.json`, `${JSON.stringify(results, null, 2)}\n`);
   await write(`${name}.md`, renderMarkdown(results, chartPrefix));
   for (const [file, svg] of Object.entries(await renderCharts(results))) {
     await write(`${chartPrefix}${file}`, svg);
@@ -47,6 +51,13 @@ async function main(): Promise<void> {
     return;
   }
   const { plan, outDir } = commandLine;
+  if (commandLine.render) {
+    const results = JSON.parse(await readFile(commandLine.render, 'utf8')) as BenchResults;
+    // The JSON is kept as it was; only its renderings are written again.
+    const written = await writeResults(results, outDir, { json: false });
+    console.log(`Wrote ${written.join(', ')}`);
+    return;
+  }
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s`;
   console.log(`Spectra benchmark, ${plan.mode} mode`);

@@ -183,6 +183,11 @@ export class NoReuseStore extends SessionStore {
   override async invalidate(): Promise<boolean> {
     return false;
   }
+
+  /** No lease is ever held, so a stopped execution has nothing to give back. */
+  override async isStopped(): Promise<boolean> {
+    return false;
+  }
 }
 
 /**
@@ -261,6 +266,11 @@ export class SingleSessionStore extends SessionStore {
 
   override async release(): Promise<boolean> {
     return true;
+  }
+
+  /** No lease is held, so a stopped execution has nothing to give back (no GetItem). */
+  override async isStopped(): Promise<boolean> {
+    return false;
   }
 
   /** Drops the cached session if it is still the refused one (another query may have replaced it). */

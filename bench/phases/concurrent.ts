@@ -36,7 +36,10 @@ interface VariantRun {
   transitions: number;
   poolExhaustedRetries: number;
   wallMs: number;
+  /** CPU this process (the whole local stack but PostgreSQL) spent during the run. */
+  cpuMs: number;
   misses: MissBreakdown;
+  failures: Record<string, number>;
 }
 
 /**
@@ -83,6 +86,7 @@ async function runVariant(
   const { concurrency, sql } = plan.concurrent;
   await harness.coldStart();
   const before = await harness.counters();
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const arns = new Array<string>(sequence.length);
   let done = 0;
@@ -94,6 +98,7 @@ async function runVariant(
       log(`    ${variant}: ${done}/${sequence.length} queries`);
   });
   const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   const after = await harness.counters();
   const delta = counterDelta(before, after);
   // Read back after the run, so that the reading takes nothing from the executions measured.
@@ -122,7 +127,15 @@ async function runVariant(
     transitions: sum((record) => record.transitions),
     poolExhaustedRetries: sum((record) => record.taskErrors.SessionPoolExhaustedError ?? 0),
     wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     misses: classifyMisses(queries, variant),
+    failures: records.reduce<Record<string, number>>((counts, record) => {
+      if (record.status !== 'SUCCEEDED') {
+        const key = record.error ?? record.status;
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+      return counts;
+    }, {}),
   };
 }
 
@@ -147,6 +160,12 @@ function summarize(runs: VariantRun[]): ConcurrentVariantResult {
     transitionsPerQuery: perQuery((run) => run.transitions),
     poolExhaustedRetries: med((run) => run.poolExhaustedRetries),
     queriesPerSecond: med(qps),
+    cpuMsPerQuery: perQuery((run) => run.cpuMs),
+    failuresByError: runs.reduce<Record<string, number>>((total, run) => {
+      for (const [error, count] of Object.entries(run.failures))
+        total[error] = (total[error] ?? 0) + count;
+      return total;
+    }, {}),
     misses: {
       cold: med((run) => run.misses.cold),
       concurrency: med((run) => run.misses.concurrency),
@@ -200,8 +219,9 @@ export async function runConcurrent(
       log(
         `  ${variant} · run ${repetition + 1}/${repetitions}: hit rate ${(run.hits / run.queries).toFixed(3)} ` +
           `(misses: ${m.cold} cold, ${m.concurrency} concurrency, ${m.rejected} rejected, ${m.byDesign} by design, ${m.other} other), ` +
-          `${run.busyRejections} busy rejections, ${run.failed} failed, ${run.sessionsOpened} sessions opened, ` +
-          `p50 ${ms(run.p50Ms)}, p95 ${ms(run.p95Ms)}, ${(run.queries / (run.wallMs / 1000)).toFixed(1)} queries/s`,
+          `${run.busyRejections} busy rejections, ${run.failed} failed${run.failed > 0 ? ` ${JSON.stringify(run.failures)}` : ''}, ${run.sessionsOpened} sessions opened, ` +
+          `p50 ${ms(run.p50Ms)}, p95 ${ms(run.p95Ms)}, ${(run.queries / (run.wallMs / 1000)).toFixed(1)} queries/s, ` +
+          `${ms(run.cpuMs / run.queries)} CPU per query, ${run.poolExhaustedRetries} acquire retries at the pool's cap`,
       );
     }
   }

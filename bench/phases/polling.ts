@@ -24,6 +24,7 @@ interface PollingSample {
   dynamodbRequests: number;
   dataApiRequests: number;
   sessionReused: boolean;
+  byOperation: Record<string, number>;
 }
 
 export const sleepSql = (seconds: number) => `select pg_sleep(${seconds})`;
@@ -68,6 +69,7 @@ export async function runPolling(
           dynamodbRequests: delta.dynamodbRequests,
           dataApiRequests: delta.dataApiRequests,
           sessionReused: record.output.sessionReused,
+          byOperation: delta.byOperation,
         };
         samples.push(sample);
         log(
@@ -94,6 +96,7 @@ export async function runPolling(
         lambdaInvocations: median(of((s) => s.lambdaInvocations)),
         dynamodbRequests: median(of((s) => s.dynamodbRequests)),
         dataApiRequests: median(of((s) => s.dataApiRequests)),
+        requestsByOperation: group[0]?.byOperation ?? {},
         spread: {
           transitions: spreadOf(of((s) => s.transitions)),
           detectionDelayMs: spreadOf(of((s) => s.detectionDelayMs)),
@@ -104,12 +107,13 @@ export async function runPolling(
   }
   const perExecution = polling
     .filter((row) => row.variant === 'spectra')
-    .map(({ durationS, transitions, lambdaInvocations, dynamodbRequests, dataApiRequests }) => ({
-      durationS,
-      transitions,
-      lambdaInvocations,
-      dynamodbRequests,
-      dataApiRequests,
+    .map((row) => ({
+      durationS: row.durationS,
+      transitions: row.transitions,
+      lambdaInvocations: row.lambdaInvocations,
+      dynamodbRequests: row.dynamodbRequests,
+      dataApiRequests: row.dataApiRequests,
+      requestsByOperation: row.requestsByOperation,
     }));
   return { polling, perExecution };
 }
