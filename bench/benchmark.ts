@@ -47,7 +47,7 @@ function configureEnvironment(): void {
   Object.assign(process.env, FUNCTION_ENVIRONMENT);
 }
 
-interface Engine {
+export interface Engine {
   kind: 'postgres' | 'pglite';
   detail: string;
   databaseUrl?: string;
@@ -70,24 +70,24 @@ async function startEngine(choice: BenchPlan['engine']): Promise<Engine> {
   return { kind: 'postgres', detail: server.detail, databaseUrl: server.url, stop: server.stop };
 }
 
-export interface RunOptions {
-  log?: (line: string) => void;
+export interface BenchStack {
+  context: PhaseContext;
+  stack: LocalStack;
+  engine: Engine;
+  /** The workflow's definition with the local function ARNs, for registering more variants. */
+  definition: string;
+  stop(): Promise<void>;
 }
 
-export async function runBenchmark(
+/**
+ * The SQL engine, the local stack with the emulator's session-opening latency set, and every
+ * variant's state machine registered on it, ready for the phases.
+ */
+export async function startBenchStack(
   plan: BenchPlan,
-  options: RunOptions = {},
-): Promise<BenchResults> {
-  const log = options.log ?? (() => {});
-  const started = performance.now();
+  log: (line: string) => void,
+): Promise<BenchStack> {
   configureEnvironment();
-
-  log(
-    `Packaging: ${plan.bundles.functions.length || 'every'} function bundle(s), cold init median of ${plan.bundles.initRuns}`,
-  );
-  // First, while the machine is quiet: the cold starts are timed.
-  const bundles = await runBundles(plan.bundles, log);
-
   const engine = await startEngine(plan.engine);
   let stack: LocalStack | undefined;
   let harness: Harness | undefined;
@@ -95,6 +95,7 @@ export async function runBenchmark(
     log(`Starting the local stack on ${engine.detail}`);
     const { startLocalStack } = await import('../local/stack.ts');
     stack = await startLocalStack({ port: 0, databaseUrl: engine.databaseUrl });
+    const started = stack;
     harness = new Harness(stack.url, FUNCTION_ENVIRONMENT[CONFIG_VARIABLES.table] as string);
     await harness.setLatency('RedshiftData.OpenSession', plan.openSessionLatencyMs);
     log(`  ${stack.url}, opening a Data API session takes +${plan.openSessionLatencyMs} ms`);
@@ -113,7 +114,7 @@ export async function runBenchmark(
     const fixedWait = new Map(
       plan.polling.fixedWaitsS.map((seconds) => [
         seconds,
-        (stack as LocalStack).stepFunctions.register(
+        started.stepFunctions.register(
           `bench-fixed-wait-${seconds}s`,
           variants.fixedWaitDefinition(definition, seconds),
           fixedWaitHandlers,
@@ -141,6 +142,46 @@ export async function runBenchmark(
         ),
       },
     };
+    const client = harness;
+    return {
+      context,
+      stack,
+      engine,
+      definition,
+      async stop() {
+        client.destroy();
+        await started.stop();
+        await engine.stop();
+      },
+    };
+  } catch (error) {
+    harness?.destroy();
+    await stack?.stop().catch(() => undefined);
+    await engine.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+export interface RunOptions {
+  log?: (line: string) => void;
+}
+
+export async function runBenchmark(
+  plan: BenchPlan,
+  options: RunOptions = {},
+): Promise<BenchResults> {
+  const log = options.log ?? (() => {});
+  const started = performance.now();
+
+  log(
+    `Packaging: ${plan.bundles.functions.length || 'every'} function bundle(s), cold init median of ${plan.bundles.initRuns}`,
+  );
+  // First, while the machine is quiet: the cold starts are timed.
+  const bundles = await runBundles(plan.bundles, log);
+
+  const bench = await startBenchStack(plan, log);
+  try {
+    const { context, engine } = bench;
 
     const cases = plan.polling.cases.map((c) => `${c.durationS} s ×${c.repetitions}`).join(', ');
     log(
@@ -199,8 +240,6 @@ export async function runBenchmark(
     results.meta.durationMs = Math.round(performance.now() - started);
     return results;
   } finally {
-    harness?.destroy();
-    await stack?.stop();
-    await engine.stop();
+    await bench.stop();
   }
 }

@@ -16,20 +16,27 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-const VARIANT_LABELS: Record<string, string> = {
+const POLLING_LABELS: Record<string, string> = {
   spectra: 'Spectra (long-polling)',
   fixed5s: 'fixed 5 s Wait loop',
   fixed1s: 'fixed 1 s Wait loop',
-  singleSession: 'one cached session per tenant',
+};
+const SESSION_LABELS: Record<string, string> = {
+  spectra: 'Spectra (leased pool)',
+  singleSession: 'one cached session',
   noReuse: 'no reuse',
 };
-const labelOf = (variant: string) => VARIANT_LABELS[variant] ?? variant;
+const labelOf = (labels: Record<string, string>, variant: string) => labels[variant] ?? variant;
 
 const base = {
   $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
   width: 520,
   height: 280,
-  config: { font: 'sans-serif', legend: { orient: 'bottom', columns: 1 } },
+  config: {
+    font: 'sans-serif',
+    legend: { orient: 'bottom', columns: 1, labelLimit: 400 },
+    axis: { labelLimit: 300 },
+  },
 } as const;
 
 /** Latency of each query in a row, with and without session reuse. */
@@ -76,7 +83,7 @@ function pollingChart(
 ): TopLevelSpec {
   const values = results.polling.map((row) => ({
     durationS: row.durationS,
-    variant: labelOf(row.variant),
+    variant: labelOf(POLLING_LABELS, row.variant),
     value: row[field],
     min:
       field === 'detectionDelayMs' ? row.spread.detectionDelayMs.min : row.spread.transitions.min,
@@ -127,8 +134,8 @@ export const pollingDetectionChart = (results: BenchResults) =>
 export function concurrentChart(results: BenchResults): TopLevelSpec {
   const c = results.meta.plan.concurrent;
   const values = Object.entries(results.variants).flatMap(([variant, result]) => [
-    { variant: labelOf(variant), percentile: 'p50', ms: result.p50Ms },
-    { variant: labelOf(variant), percentile: 'p95', ms: result.p95Ms },
+    { variant: labelOf(SESSION_LABELS, variant), percentile: 'p50', ms: result.p50Ms },
+    { variant: labelOf(SESSION_LABELS, variant), percentile: 'p95', ms: result.p95Ms },
   ]);
   return {
     ...base,
@@ -139,7 +146,7 @@ export function concurrentChart(results: BenchResults): TopLevelSpec {
     data: { values },
     mark: 'bar',
     encoding: {
-      x: { field: 'variant', type: 'nominal', title: null, axis: { labelAngle: 0 } },
+      x: { field: 'variant', type: 'nominal', title: null, axis: { labelAngle: 0 }, sort: null },
       xOffset: { field: 'percentile' },
       y: { field: 'ms', type: 'quantitative', title: 'execution latency (ms)' },
       color: { field: 'percentile', type: 'nominal', title: null },

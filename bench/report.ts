@@ -312,6 +312,8 @@ Spectra long-polls (Submit Query waits up to ${meta.configuration.SPECTRA_SUBMIT
 
 ${pollingSection(results)}
 
+How late a fixed loop sees the end depends on where the end falls between two of its polls. With these exact durations it falls at nearly the same place in every run, so a loop can look lucky (a poll just after the end) or unlucky (just before) for a given duration, and the range above shows both when runs differ; for queries of arbitrary length a fixed N-second loop sees the end N/2 s late on average and up to N s late. Spectra's delay does not depend on that: the Data API answers its long-poll when the statement ends.
+
 ${chart('polling-transitions.svg', 'State transitions against query duration')}
 
 ${chart('polling-detection-delay.svg', 'Detection delay against query duration')}

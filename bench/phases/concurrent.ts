@@ -15,13 +15,13 @@ export const CONCURRENT_VARIANTS: ConcurrentVariant[] = ['spectra', 'singleSessi
 
 export const tenantIdOf = (index: number) => `bench-t${String(index + 1).padStart(2, '0')}`;
 
-interface Query {
+export interface Query {
   position: number;
   tenantId: string;
 }
 
 /** One repetition of one variant. */
-interface VariantRun {
+export interface VariantRun {
   queries: number;
   hits: number;
   busyRejections: number;
@@ -76,7 +76,8 @@ export function classifyMisses(
   return misses;
 }
 
-async function runVariant(
+/** Runs the workload once on `machine`, from cold; `variant` says how to classify its misses. */
+export async function runVariant(
   context: PhaseContext,
   variant: ConcurrentVariant,
   machine: string,
@@ -139,7 +140,8 @@ async function runVariant(
   };
 }
 
-function summarize(runs: VariantRun[]): ConcurrentVariantResult {
+/** Medians over the repetitions of one variant, with their ranges. */
+export function summarize(runs: VariantRun[]): ConcurrentVariantResult {
   const of = (pick: (run: VariantRun) => number) => runs.map(pick);
   const med = (pick: (run: VariantRun) => number) => median(of(pick));
   const perQuery = (pick: (run: VariantRun) => number) => med((run) => pick(run) / run.queries);
@@ -184,11 +186,13 @@ function summarize(runs: VariantRun[]): ConcurrentVariantResult {
   };
 }
 
-export async function runConcurrent(
-  context: PhaseContext,
-): Promise<Record<ConcurrentVariant, ConcurrentVariantResult>> {
-  const { harness, plan, machines, log, clusterIdentifier } = context;
-  const { tenants, queries, zipfExponent, seed, repetitions } = plan.concurrent;
+/**
+ * The workload's tenant sequence (the same for every variant), logged, with the tenants' database
+ * users created first so that no variant's figures include their creation.
+ */
+export async function prepareWorkload(context: PhaseContext): Promise<Query[]> {
+  const { harness, plan, log, clusterIdentifier } = context;
+  const { tenants, queries, zipfExponent, seed } = plan.concurrent;
   const sequence: Query[] = zipfSequence(tenants, zipfExponent, queries, seed).map(
     (rank, position) => ({ position, tenantId: tenantIdOf(rank) }),
   );
@@ -199,6 +203,16 @@ export async function runConcurrent(
     `  workload: ${queries} queries of ${used.length} tenants (of ${tenants}; the busiest has ${Math.round(share * 100)}%), ${plan.concurrent.concurrency} at once`,
   );
   await harness.createDbUsers(clusterIdentifier, used.map(dbUserOf));
+
+  return sequence;
+}
+
+export async function runConcurrent(
+  context: PhaseContext,
+): Promise<Record<ConcurrentVariant, ConcurrentVariantResult>> {
+  const { plan, machines, log } = context;
+  const { repetitions } = plan.concurrent;
+  const sequence = await prepareWorkload(context);
 
   const machineOf: Record<ConcurrentVariant, string> = {
     spectra: machines.spectra,
