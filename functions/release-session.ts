@@ -1,12 +1,16 @@
 import middy from '@middy/core';
 import { z } from 'zod';
+import { dbUserFor } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { QueryAbortedError, QueryFailedError } from '#common/errors';
 import { powertoolsMiddlewares, tagInvocation } from '#common/observability';
 import {
   caughtErrorSchema,
+  executionInputSchema,
   parseStepInput,
+  type Query,
   querySchema,
+  type SessionRef,
   sessionRefSchema,
   statementSchema,
 } from '#common/schemas';
@@ -18,6 +22,8 @@ import {
 const releaseEventSchema = z.object({
   outcome: z.enum(['SUCCEEDED', 'FAILED']),
   executionArn: z.string(),
+  /** The execution input (failure path): names the tenant when the state does not. */
+  input: z.unknown().optional(),
   state: z.object({
     query: querySchema.optional(),
     session: sessionRefSchema.optional(),
@@ -37,6 +43,8 @@ export interface Failure {
 
 export interface ReleaseOutcome {
   released: boolean;
+  /** Leases of this execution the state did not name, given back (failure path only). */
+  strayLeases?: number;
   failure?: Failure;
 }
 
@@ -52,7 +60,7 @@ export async function releaseSession(
   event: unknown,
   deps: StepDeps = defaultDeps,
 ): Promise<ReleaseOutcome> {
-  const { outcome, executionArn, state } = parseStepInput(
+  const { outcome, executionArn, input, state } = parseStepInput(
     releaseEventSchema,
     event,
     'ReleaseSession',
@@ -88,12 +96,51 @@ export async function releaseSession(
   }
   if (outcome === 'SUCCEEDED') return { released };
 
+  const strayLeases = await releaseStrayLeases(executionArn, query, session, input, deps);
   const failure = describeFailure(state, query?.tenantId);
   deps.telemetry.logger.warn('Execution is failing', {
     error: failure.error,
     cause: failure.cause,
   });
-  return { released, failure };
+  return strayLeases > 0 ? { released, strayLeases, failure } : { released, failure };
+}
+
+/**
+ * A step can lease a session and then fail to hand its result to the state machine: SubmitQuery
+ * opened and recorded a session but every attempt's response was lost, or AcquireSession leased
+ * one and then kept failing. The state then names no session, and the lease would be held until
+ * it runs out. Such leases are found in the tenant's pool by their owner and given back: unleased
+ * when the failure came before any statement (AcquireSession), dropped otherwise, since a statement
+ * may still be running on the session.
+ */
+async function releaseStrayLeases(
+  executionArn: string,
+  query: Query | undefined,
+  session: SessionRef | undefined,
+  input: unknown,
+  deps: StepDeps,
+): Promise<number> {
+  // A state that names its session has the one lease this execution can hold.
+  if (query && session?.sessionId) return 0;
+  // Without a query the failure came from AcquireSession; the input names the tenant then, if valid.
+  const parsedInput = query ? undefined : executionInputSchema.safeParse(input);
+  const tenantId =
+    query?.tenantId ?? (parsedInput?.success ? parsedInput.data.tenantId : undefined);
+  if (tenantId === undefined) return 0;
+  const dbUser = query?.dbUser ?? dbUserFor(tenantId, deps.config.dbUserTemplate);
+  const stray = (await deps.store.listPool(tenantId, dbUser)).filter(
+    (record) => record.state === 'LEASED' && record.lease_owner === executionArn,
+  );
+  let given = 0;
+  for (const record of stray) {
+    const done = query
+      ? await deps.store.invalidate(tenantId, dbUser, record.session_id, executionArn)
+      : await deps.store.unlease(record, executionArn);
+    if (done) given++;
+  }
+  if (given > 0)
+    deps.telemetry.logger.warn('Gave back leases the state did not name', { count: given });
+  return given;
 }
 
 /** The message inside a caught error's Cause: Lambda reports `{errorType, errorMessage, trace}`. */

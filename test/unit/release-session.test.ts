@@ -1,4 +1,9 @@
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { releaseSession } from '../../functions/release-session.ts';
@@ -11,7 +16,22 @@ describe('Function: releaseSession', () => {
   beforeEach(() => {
     ddb.reset();
     ddb.on(UpdateCommand).resolves({});
+    ddb.on(DeleteCommand).resolves({});
   });
+
+  const strayLease = {
+    pool_id: 'acme#acme',
+    session_id: 'stray',
+    tenant_id: 'acme',
+    db_user: 'acme',
+    created_at: '2026-11-28T11:59:00.000Z',
+    last_used_at: '2026-11-28T11:59:00.000Z',
+    expires_at: '2026-11-28T12:59:00.000Z',
+    ttl: 0,
+    state: 'LEASED',
+    lease_owner: EXECUTION_ARN,
+    lease_expires_at: '2026-11-28T12:04:00.000Z',
+  };
 
   it("returns the session to the pool after success, from the statement's end", async () => {
     // Prepare
@@ -98,6 +118,71 @@ describe('Function: releaseSession', () => {
     });
   });
 
+  it('drops a lease the state does not name when SubmitQuery ran but its result was lost', async () => {
+    // Prepare: SubmitQuery recorded a new session, and then every response of it was lost
+    const { deps } = unitDeps();
+    ddb.on(QueryCommand).resolves({ Items: [strayLease] });
+    const caught = { Error: 'Lambda.ServiceException', Cause: 'lost' };
+    const state = {
+      ...runningState({}, { error: caught, session: { sessionId: null, reused: false } }),
+      statement: undefined,
+    };
+
+    // Act
+    const outcome = await releaseSession(
+      { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
+      deps,
+    );
+
+    // Assess
+    expect(outcome.strayLeases).toBe(1);
+    expect(ddb).toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: 'acme#acme', session_id: 'stray' },
+      ExpressionAttributeValues: expect.objectContaining({ ':owner': EXECUTION_ARN }),
+    });
+  });
+
+  it('gives back, unused, a lease AcquireSession took before it kept failing', async () => {
+    // Prepare: the state holds only the caught error; the execution input names the tenant
+    const { deps } = unitDeps();
+    ddb.on(QueryCommand).resolves({ Items: [strayLease] });
+    const state = { Error: 'TransientServiceError', Cause: 'DynamoDB kept throttling' };
+
+    // Act
+    const outcome = await releaseSession(
+      {
+        outcome: 'FAILED',
+        executionArn: EXECUTION_ARN,
+        input: { tenantId: 'acme', sql: 'select 1' },
+        state,
+      },
+      deps,
+    );
+
+    // Assess
+    expect(outcome.strayLeases).toBe(1);
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      Key: { pool_id: 'acme#acme', session_id: 'stray' },
+      UpdateExpression: 'SET #state = :idle REMOVE lease_owner, lease_expires_at',
+    });
+    expect(ddb).not.toReceiveCommand(DeleteCommand);
+  });
+
+  it('looks for no lease when the state names its session', async () => {
+    const { deps } = unitDeps();
+
+    await releaseSession(
+      {
+        outcome: 'FAILED',
+        executionArn: EXECUTION_ARN,
+        state: runningState({ status: 'FAILED', error: 'ERROR: boom' }),
+      },
+      deps,
+    );
+
+    expect(ddb).not.toReceiveCommand(QueryCommand);
+  });
+
   it('touches no session when the execution failed before it had one', async () => {
     const { deps } = unitDeps();
     const state = {
@@ -109,7 +194,7 @@ describe('Function: releaseSession', () => {
     };
 
     const outcome = await releaseSession(
-      { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
+      { outcome: 'FAILED', executionArn: EXECUTION_ARN, input: { tenantId: 'acme' }, state },
       deps,
     );
 
