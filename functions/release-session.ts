@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { dbUserFor } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
-import { QueryAbortedError, QueryFailedError } from '#common/errors';
+import { QueryAbortedError, QueryFailedError, TransientServiceError } from '#common/errors';
 import { powertoolsMiddlewares, tagInvocation } from '#common/observability';
 import {
   caughtErrorSchema,
@@ -165,6 +165,14 @@ function describeFailure(
     state.error ?? (state.Error ? { Error: state.Error, Cause: state.Cause } : undefined);
   const context = { tenantId, statementId: statement?.statementId };
   if (caught) {
+    // The Lambda service failing through every retry is a dependency failing: the contract's
+    // name for that is TransientServiceError; the service's own error stays in the message.
+    if (caught.Error.startsWith('Lambda.')) {
+      const error = new TransientServiceError(
+        `${caught.Error} through every retry: ${messageOf(caught.Cause)}`,
+      );
+      return { error: error.name, cause: JSON.stringify({ message: error.message, ...context }) };
+    }
     return {
       error: caught.Error,
       cause: JSON.stringify({ message: messageOf(caught.Cause), ...context }),

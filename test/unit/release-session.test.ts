@@ -118,6 +118,31 @@ describe('Function: releaseSession', () => {
     });
   });
 
+  it('names the Lambda service failing through every retry TransientServiceError', async () => {
+    const { deps } = unitDeps();
+    const caught = {
+      Error: 'Lambda.ServiceException',
+      Cause: JSON.stringify({
+        errorType: 'Lambda.ServiceException',
+        errorMessage: 'Rate exceeded',
+      }),
+    };
+
+    const outcome = await releaseSession(
+      {
+        outcome: 'FAILED',
+        executionArn: EXECUTION_ARN,
+        state: runningState({}, { error: caught }),
+      },
+      deps,
+    );
+
+    expect(outcome.failure?.error).toBe('TransientServiceError');
+    expect(JSON.parse(outcome.failure?.cause ?? '').message).toBe(
+      'Lambda.ServiceException through every retry: Rate exceeded',
+    );
+  });
+
   it('drops a lease the state does not name when SubmitQuery ran but its result was lost', async () => {
     // Prepare: SubmitQuery recorded a new session, and then every response of it was lost
     const { deps } = unitDeps();
