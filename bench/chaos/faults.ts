@@ -83,6 +83,8 @@ export class FaultInjector {
   /** Sessions it expired, by id: a refusal of one of these is expected, not a defect. */
   readonly expiredSessions = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Faults armed per target, to tell from the endpoint's counts whether a burst is still due. */
+  private readonly armedByTarget = new Map<string, number>();
   private running = false;
   private loop: Promise<void> | undefined;
 
@@ -125,6 +127,11 @@ export class FaultInjector {
     }
   }
 
+  /**
+   * Arms a burst of `count` failures of `target`, unless the target's last burst has not been met
+   * yet. Armed faults wait for calls; armed faster than calls come, they would add up to an outage
+   * longer than every retry budget, after which a lease can only run out. Faults come in bursts.
+   */
   private async arm(
     kind: InjectedFaultKind,
     target: string,
@@ -132,7 +139,14 @@ export class FaultInjector {
     count: number,
     extra: Record<string, unknown> = {},
   ) {
+    const { faultsInjected } = await this.api.counters();
+    const met = Object.entries(faultsInjected)
+      .filter(([key]) => key.startsWith(`${target}:`))
+      .reduce((sum, [, n]) => sum + n, 0);
+    const armed = this.armedByTarget.get(target) ?? 0;
+    if (armed > met) return;
     await this.api.control('faults', { target, error, count, ...extra });
+    this.armedByTarget.set(target, armed + count);
     this.counts[kind].armed += count;
   }
 
@@ -154,18 +168,21 @@ export class FaultInjector {
     switch (kind) {
       case 'session-expired-idle':
       case 'session-expired-leased': {
-        const [available, records] = await Promise.all([
-          this.api.sessionsWithStatus('AVAILABLE'),
-          this.api.sessionRecords(),
-        ]);
-        const leased = new Set(
-          records.filter((r) => r.state === 'LEASED').map((r) => r.session_id),
-        );
-        const ids = available.map((s) => s.SessionId as string);
-        await this.expire(
-          kind,
-          ids.filter((id) => (kind === 'session-expired-leased') === leased.has(id)),
-        );
+        // A leased session waits for its statement only briefly: look a few times.
+        for (let attempt = 0; attempt < 20 && this.running; attempt++) {
+          const [available, records] = await Promise.all([
+            this.api.sessionsWithStatus('AVAILABLE'),
+            this.api.sessionRecords(),
+          ]);
+          const leased = new Set(
+            records.filter((r) => r.state === 'LEASED').map((r) => r.session_id),
+          );
+          const candidates = available
+            .map((session) => session.SessionId as string)
+            .filter((id) => (kind === 'session-expired-leased') === leased.has(id));
+          if (candidates.length > 0) return this.expire(kind, candidates);
+          await sleep(25);
+        }
         return;
       }
       case 'session-closed-mid-statement': {
