@@ -281,12 +281,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
 
     log('checking invariants');
-    const [statements, sessions, sessionRecords, auditRows] = await Promise.all([
+    // Statements are listed before the audit tables are read: reading runs statements, and a list
+    // paged while it grows can show one statement twice.
+    const [statements, sessions, sessionRecords] = await Promise.all([
       api.listStatements(),
       api.listSessions(),
       api.sessionRecords(),
-      readAuditTables(api, tenants),
     ]);
+    const auditRows = await readAuditTables(api, tenants);
     const end = await api.counters();
     const invariants = checkInvariants({
       records,

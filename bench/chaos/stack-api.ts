@@ -174,18 +174,19 @@ export class StackApi {
     return page.Sessions ?? [];
   }
 
-  /** Every statement the Data API kept, in every status. */
+  /** Every statement the Data API kept, in every status, each once. */
   async listStatements(): Promise<StatementData[]> {
-    const all: StatementData[] = [];
+    const all = new Map<string, StatementData>();
     let nextToken: string | undefined;
     do {
       const page = await this.redshiftData.send(
         new ListStatementsCommand({ Status: 'ALL', NextToken: nextToken, MaxResults: 100 }),
       );
-      all.push(...(page.Statements ?? []));
+      // Pages are offsets into a newest-first list: a statement made meanwhile shifts them.
+      for (const statement of page.Statements ?? []) all.set(statement.Id as string, statement);
       nextToken = page.NextToken;
     } while (nextToken);
-    return all;
+    return [...all.values()];
   }
 
   /** Every row of a finished statement's result, page by page. */
