@@ -45,6 +45,17 @@ const DEFAULT_WEIGHTS: Record<InjectedFaultKind, number> = {
   'stop-execution': 2,
 };
 
+/** Kinds armed through /_spectra/faults, which hit a call later. */
+const ARMED_KINDS: ReadonlySet<InjectedFaultKind> = new Set([
+  'data-api-throttling',
+  'data-api-internal-error',
+  'dynamodb-throughput-exceeded',
+  'dynamodb-internal-error',
+  'submit-response-lost',
+]);
+/** Injections under way at once; searches for a busy or leased session take a while. */
+const MAX_INJECTIONS_IN_FLIGHT = 4;
+
 /** The operations the functions call; the harness itself only scans and lists. */
 const DATA_API_TARGETS = ['RedshiftData.ExecuteStatement', 'RedshiftData.DescribeStatement'];
 const DYNAMODB_TARGETS = [
@@ -82,9 +93,14 @@ export class FaultInjector {
   readonly stopped = new Set<string>();
   /** Sessions it expired, by id: a refusal of one of these is expected, not a defect. */
   readonly expiredSessions = new Set<string>();
+  /** Stops under way: each returns after the stopped execution's cleanup. */
   private readonly pending = new Set<Promise<unknown>>();
+  /** Injections under way. */
+  private readonly injecting = new Set<Promise<unknown>>();
   /** Faults armed per target, to tell from the endpoint's counts whether a burst is still due. */
   private readonly armedByTarget = new Map<string, number>();
+  /** Targets being armed right now (injections run side by side). */
+  private readonly arming = new Set<string>();
   private running = false;
   private loop: Promise<void> | undefined;
 
@@ -103,11 +119,18 @@ export class FaultInjector {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    await Promise.allSettled([...this.injecting]);
     await Promise.allSettled([...this.pending]);
   }
 
+  /** A kind is covered once it hit something, or, for an armed fault, once it is armed. */
+  private covered(kind: InjectedFaultKind): boolean {
+    const { armed, injected } = this.counts[kind];
+    return injected > 0 || (armed > 0 && ARMED_KINDS.has(kind));
+  }
+
   private nextKind(): InjectedFaultKind {
-    const uncovered = FAULT_KINDS.filter((kind) => this.counts[kind].injected === 0);
+    const uncovered = FAULT_KINDS.filter((kind) => !this.covered(kind));
     if (uncovered.length > 0 && this.prng.next() < 0.6) return this.prng.pick(uncovered);
     return this.prng.weighted(DEFAULT_WEIGHTS);
   }
@@ -117,13 +140,16 @@ export class FaultInjector {
     while (this.running) {
       await sleep(this.prng.int(min, max));
       if (!this.running) break;
+      // A search for a busy session can take a while; the next fault does not wait for it.
+      while (this.injecting.size >= MAX_INJECTIONS_IN_FLIGHT) await Promise.race(this.injecting);
       const kind = this.nextKind();
-      try {
-        await this.inject(kind);
-      } catch (error) {
-        // The harness must not die of a fault it injected into its own view; say so and go on.
-        console.error(`chaos: injecting ${kind} failed: ${(error as Error).message}`);
-      }
+      const injecting = this.inject(kind)
+        .catch((error: unknown) => {
+          // The harness must not die of a fault it injected into its own view; say so, go on.
+          console.error(`chaos: injecting ${kind} failed: ${(error as Error).message}`);
+        })
+        .finally(() => this.injecting.delete(injecting));
+      this.injecting.add(injecting);
     }
   }
 
@@ -139,15 +165,21 @@ export class FaultInjector {
     count: number,
     extra: Record<string, unknown> = {},
   ) {
-    const { faultsInjected } = await this.api.counters();
-    const met = Object.entries(faultsInjected)
-      .filter(([key]) => key.startsWith(`${target}:`))
-      .reduce((sum, [, n]) => sum + n, 0);
-    const armed = this.armedByTarget.get(target) ?? 0;
-    if (armed > met) return;
-    await this.api.control('faults', { target, error, count, ...extra });
-    this.armedByTarget.set(target, armed + count);
-    this.counts[kind].armed += count;
+    if (this.arming.has(target)) return;
+    this.arming.add(target);
+    try {
+      const { faultsInjected } = await this.api.counters();
+      const met = Object.entries(faultsInjected)
+        .filter(([key]) => key.startsWith(`${target}:`))
+        .reduce((sum, [, n]) => sum + n, 0);
+      const armed = this.armedByTarget.get(target) ?? 0;
+      if (armed > met) return;
+      await this.api.control('faults', { target, error, count, ...extra });
+      this.armedByTarget.set(target, armed + count);
+      this.counts[kind].armed += count;
+    } finally {
+      this.arming.delete(target);
+    }
   }
 
   private async expire(kind: InjectedFaultKind, candidates: string[]): Promise<void> {
