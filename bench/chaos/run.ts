@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type PostgresServer, startPostgres } from '../../test/support/postgres-server.ts';
 import { type ChaosOptions, runChaos } from './chaos.ts';
 import { formatReport } from './report.ts';
 
@@ -14,7 +15,9 @@ import { formatReport } from './report.ts';
  *   --executions K     executions in all (half INSERTs, half SELECTs)
  *   --tenants T
  *   --concurrency C    jobs at a time
- *   --postgres URL     run the Data API emulator on a PostgreSQL server instead of PGlite
+ *   --engine postgres  run the Data API emulator on PostgreSQL (a throwaway cluster from
+ *                      Debian's binaries, or SPECTRA_TEST_DATABASE_URL) instead of PGlite
+ *   --database-url URL run it on this PostgreSQL server instead
  *   --out PATH         where to write the JSON report
  */
 
@@ -22,7 +25,7 @@ const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 function usage(message: string): never {
   console.error(`${message}
-usage: tsx bench/chaos/run.ts [--quick] [--seed N] [--executions K] [--tenants T] [--concurrency C] [--postgres URL] [--out PATH]`);
+usage: tsx bench/chaos/run.ts [--quick] [--seed N] [--executions K] [--tenants T] [--concurrency C] [--engine pglite|postgres] [--database-url URL] [--out PATH]`);
   process.exit(2);
 }
 
@@ -45,7 +48,8 @@ function parseArgs(argv: string[]) {
     'executions',
     'tenants',
     'concurrency',
-    'postgres',
+    'engine',
+    'database-url',
     'out',
   ]);
   for (const key of args.keys()) if (!known.has(key)) usage(`Unknown option --${key}`);
@@ -85,15 +89,24 @@ const options: ChaosOptions = quick
       executionTimeoutMs: 180_000,
       badInputs: true,
     };
-const postgres = args.get('postgres');
-if (typeof postgres === 'string') options.databaseUrl = postgres;
+const engine = args.get('engine') ?? 'pglite';
+if (engine !== 'pglite' && engine !== 'postgres') usage('--engine must be pglite or postgres');
+const databaseUrl = args.get('database-url');
+let server: PostgresServer | undefined;
+if (typeof databaseUrl === 'string') options.databaseUrl = databaseUrl;
+else if (engine === 'postgres') {
+  server = await startPostgres();
+  options.databaseUrl = server.url;
+}
 const out = resolve(
   repoRoot,
   String(args.get('out') ?? `bench/results/${quick ? 'chaos-quick' : 'chaos'}.json`),
 );
 
 console.log(`chaos: seed ${seed}${quick ? ' (quick)' : ''}; repeat with --seed ${seed}`);
-const report = await runChaos({ ...options, log: (line) => console.log(line) });
+const report = await runChaos({ ...options, log: (line) => console.log(line) }).finally(() =>
+  server?.stop(),
+);
 console.log('');
 console.log(formatReport(report));
 await mkdir(dirname(out), { recursive: true });
