@@ -8,9 +8,17 @@ import type { Spread } from './stats.ts';
 export type EngineChoice = 'auto' | 'postgres' | 'pglite';
 
 export interface PollingCase {
-  /** The query is `select pg_sleep(durationS)`. */
+  /** The query is `select pg_sleep(durationS + offset)`, the offset as below. */
   durationS: number;
   repetitions: number;
+  /**
+   * Repetition r of R sleeps `durationS + spreadS × r / R`. A fixed loop's detection delay depends
+   * on where the statement's end falls between two of its polls; an exact duration would put it at
+   * the same place in every run (always lucky or always unlucky), where a user's queries land
+   * anywhere. Spreading the end over one polling interval measures the delay a user would see.
+   * 0 for a query shorter than every interval: the first poll after the Wait sees its end anyway.
+   */
+  spreadS: number;
 }
 
 export interface BenchPlan {
@@ -43,6 +51,8 @@ export interface BenchPlan {
 
 export interface PollingRow {
   durationS: number;
+  /** The durations the repetitions ran (see {@link PollingCase.spreadS}). */
+  durationsS: number[];
   variant: string;
   /** Medians over the repetitions. */
   transitions: number;

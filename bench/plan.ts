@@ -14,11 +14,13 @@ export const FULL_PLAN: BenchPlan = {
   engine: 'auto',
   openSessionLatencyMs: 300,
   polling: {
+    // Spread over the 1 s loop's interval for 2 s (staying under Submit's 5 s long-poll), over the
+    // 5 s loop's for 10 s and 60 s (staying under the end of Spectra's third 20 s poll at 65 s).
     cases: [
-      { durationS: 0.1, repetitions: 5 },
-      { durationS: 2, repetitions: 5 },
-      { durationS: 10, repetitions: 3 },
-      { durationS: 60, repetitions: 3 },
+      { durationS: 0.1, repetitions: 5, spreadS: 0 },
+      { durationS: 2, repetitions: 5, spreadS: 1 },
+      { durationS: 10, repetitions: 3, spreadS: 5 },
+      { durationS: 60, repetitions: 3, spreadS: 5 },
     ],
     fixedWaitsS: [5, 1],
   },
@@ -40,13 +42,16 @@ export const QUICK_PLAN: BenchPlan = {
   mode: 'quick',
   polling: {
     cases: [
-      { durationS: 0.1, repetitions: 1 },
-      { durationS: 2, repetitions: 1 },
+      { durationS: 0.1, repetitions: 1, spreadS: 0 },
+      { durationS: 2, repetitions: 1, spreadS: 1 },
     ],
     fixedWaitsS: [5, 1],
   },
   sequential: { ...FULL_PLAN.sequential, repetitions: 1 },
-  concurrent: { ...FULL_PLAN.concurrent, tenants: 8, queries: 80, concurrency: 8, repetitions: 1 },
+  concurrent: { ...FULL_PLAN.concurrent, tenants: 8, queries: 60, concurrency: 8, repetitions: 1 },
+  // Three cold starts per bundle instead of five: a quick run checks the benchmark, it is not
+  // where the figures come from.
+  bundles: { functions: [], initRuns: 3 },
 };
 
 export const USAGE = `Usage: npm run bench -- [options]   (or: npx tsx bench/run.ts [options])
@@ -58,7 +63,7 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: npx tsx bench/run
                            binaries or SPECTRA_LOCAL_DATABASE_URL are there, else PGlite)
   --open-latency-ms <n>    added to every statement that opens a session (default 300)
   --tenants <n>            concurrent workload: tenants (default 20; quick 8)
-  --queries <n>            concurrent workload: queries (default 500; quick 80)
+  --queries <n>            concurrent workload: queries (default 500; quick 60)
   --concurrency <n>        concurrent workload: queries at once (default 16; quick 8)
   --zipf <s>               concurrent workload: Zipf exponent (default 1)
   --seed <n>               concurrent workload: seed of the tenant sequence

@@ -169,7 +169,7 @@ function pollingSection(results: BenchResults): string {
       'Runs',
     ],
     results.polling.map((row) => [
-      `${row.durationS} s`,
+      `${row.durationS} s${row.durationsS.length > 1 && row.durationsS.some((d) => d !== row.durationS) ? ` (${row.durationsS.join(', ')})` : ''}`,
       nameOf(row.variant),
       num(row.transitions),
       msOf(row.detectionDelayMs),
@@ -312,7 +312,7 @@ Spectra long-polls (Submit Query waits up to ${meta.configuration.SPECTRA_SUBMIT
 
 ${pollingSection(results)}
 
-How late a fixed loop sees the end depends on where the end falls between two of its polls. With these exact durations it falls at nearly the same place in every run, so a loop can look lucky (a poll just after the end) or unlucky (just before) for a given duration, and the range above shows both when runs differ; for queries of arbitrary length a fixed N-second loop sees the end N/2 s late on average and up to N s late. Spectra's delay does not depend on that: the Data API answers its long-poll when the statement ends.
+How late a fixed loop sees the end depends on where the end falls between two of its polls: with one exact duration it would fall at the same place in every run, always just before a poll (lucky) or just after one (unlucky), while a user's queries end anywhere. So the repetitions of a case sleep slightly different durations (in brackets), spread evenly over one polling interval, and the median is the delay at a typical point between polls (a fixed N-second loop is N/2 s late on average, up to N s). A query shorter than the Wait needs no spread: the first poll after the Wait sees its end. Spectra's delay depends on none of this: the Data API answers its long-poll when the statement ends.
 
 ${chart('polling-transitions.svg', 'State transitions against query duration')}
 

@@ -16,6 +16,8 @@ const TENANT = 'bench-poll';
 
 interface PollingSample {
   durationS: number;
+  /** What the statement slept: `durationS` plus this repetition's offset. */
+  sleptS: number;
   variant: string;
   transitions: number;
   detectionDelayMs: number;
@@ -45,22 +47,25 @@ export async function runPolling(
   await harness.run(machines.spectra, { tenantId: TENANT, sql: sleepSql(0) });
 
   const samples: PollingSample[] = [];
-  for (const { durationS, repetitions } of plan.polling.cases) {
+  for (const { durationS, repetitions, spreadS } of plan.polling.cases) {
     for (let repetition = 0; repetition < repetitions; repetition++) {
+      // Rounded to milliseconds, as pg_sleep is precise to about that.
+      const sleptS = Math.round((durationS + (spreadS * repetition) / repetitions) * 1000) / 1000;
       for (const [variant, machine] of rotate(variants, repetition)) {
         const before = await harness.counters();
-        const arn = await harness.run(machine, { tenantId: TENANT, sql: sleepSql(durationS) });
+        const arn = await harness.run(machine, { tenantId: TENANT, sql: sleepSql(sleptS) });
         const after = await harness.counters();
         const record = await harness.record(arn);
         if (record.status !== 'SUCCEEDED' || !record.output || !record.releaseEnteredMs) {
           throw new Error(
-            `${variant} ${durationS} s query ended ${record.status} (${record.error ?? 'no error'}); the polling phase needs every execution to succeed`,
+            `${variant} ${sleptS} s query ended ${record.status} (${record.error ?? 'no error'}); the polling phase needs every execution to succeed`,
           );
         }
         const endedMs = await harness.statementEndedMs(record.output.statementId);
         const delta = counterDelta(before, after);
         const sample: PollingSample = {
           durationS,
+          sleptS,
           variant,
           transitions: record.transitions,
           detectionDelayMs: record.releaseEnteredMs - endedMs,
@@ -73,7 +78,7 @@ export async function runPolling(
         };
         samples.push(sample);
         log(
-          `  ${String(durationS).padStart(4)} s query · ${variant.padEnd(8)} · run ${repetition + 1}/${repetitions}: ` +
+          `  ${String(sleptS).padStart(6)} s query · ${variant.padEnd(8)} · run ${repetition + 1}/${repetitions}: ` +
             `${sample.transitions} transitions, ${sample.lambdaInvocations} Lambda, ` +
             `${sample.dynamodbRequests} DynamoDB, ${sample.dataApiRequests} Data API, ` +
             `detected after ${ms(sample.detectionDelayMs)}, ${ms(sample.latencyMs)} end to end`,
@@ -89,6 +94,7 @@ export async function runPolling(
       const of = (pick: (s: PollingSample) => number) => group.map(pick);
       polling.push({
         durationS,
+        durationsS: of((s) => s.sleptS),
         variant,
         transitions: median(of((s) => s.transitions)),
         detectionDelayMs: median(of((s) => s.detectionDelayMs)),
