@@ -1,0 +1,436 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { describe, expect, it } from 'vitest';
+import {
+  type Counters,
+  counterDelta,
+  type ExecutionRecord,
+  summarizeHistory,
+} from '../../bench/harness.ts';
+import type { BenchPlan, BenchResults } from '../../bench/model.ts';
+import { classifyMisses } from '../../bench/phases/concurrent.ts';
+import { mapLimit, rotate } from '../../bench/phases/context.ts';
+import { FULL_PLAN, parseCommandLine, QUICK_PLAN } from '../../bench/plan.ts';
+import {
+  median,
+  percentile,
+  ratio,
+  seededRandom,
+  spreadOf,
+  zipfProbabilities,
+  zipfSampler,
+  zipfSequence,
+} from '../../bench/stats.ts';
+
+/**
+ * The benchmark's pure pieces (statistics, the Zipf workload, how executions and counters are
+ * read, how misses are classified, the command line), and the shape of the result file from a
+ * tiny run on the local stack. Nothing here asserts a time: the machine is shared.
+ */
+
+describe('Function: percentile', () => {
+  it('interpolates between the nearest ranks', () => {
+    // Prepare
+    const values = [40, 10, 30, 20];
+    // Act & Assess
+    expect(percentile(values, 0)).toBe(10);
+    expect(percentile(values, 100)).toBe(40);
+    expect(percentile(values, 50)).toBe(25);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 95)).toBeCloseTo(10.5);
+    expect(percentile([7], 95)).toBe(7);
+  });
+
+  it('does not reorder the caller’s list', () => {
+    const values = [3, 1, 2];
+    percentile(values, 50);
+    expect(values).toEqual([3, 1, 2]);
+  });
+
+  it.each([
+    [[], 50],
+    [[1], -1],
+    [[1], 101],
+    [[1], Number.NaN],
+  ])('throws for %j at p=%d', (values, p) => {
+    expect(() => percentile(values, p)).toThrow(RangeError);
+  });
+});
+
+describe('Function: median and spreadOf', () => {
+  it('gives the median with the range and the number of runs', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([1, 2, 3, 4])).toBe(2.5);
+    expect(spreadOf([9, 1, 5, 3])).toEqual({ median: 4, min: 1, max: 9, runs: 4 });
+  });
+
+  it('throws for no runs', () => {
+    expect(() => spreadOf([])).toThrow(RangeError);
+  });
+});
+
+describe('Function: ratio', () => {
+  it('divides, and has no ratio against a zero baseline', () => {
+    expect(ratio(1, 4)).toBe(0.25);
+    expect(ratio(3, 0)).toBeNull();
+  });
+});
+
+describe('Function: zipfProbabilities', () => {
+  it('sums to 1 and falls as 1/k^s', () => {
+    // Act
+    const p = zipfProbabilities(20, 1);
+    // Assess
+    expect(p.reduce((sum, x) => sum + x, 0)).toBeCloseTo(1, 12);
+    expect((p[0] as number) / (p[1] as number)).toBeCloseTo(2, 12);
+    expect((p[0] as number) / (p[19] as number)).toBeCloseTo(20, 12);
+    expect(zipfProbabilities(4, 0)).toEqual([0.25, 0.25, 0.25, 0.25]);
+  });
+
+  it.each([
+    [0, 1],
+    [2.5, 1],
+    [3, -1],
+  ])('throws for n=%d, s=%d', (n, s) => {
+    expect(() => zipfProbabilities(n, s)).toThrow(RangeError);
+  });
+});
+
+describe('Function: zipfSampler', () => {
+  it('draws ranks whose frequencies follow the distribution', () => {
+    // Prepare
+    const n = 5;
+    const draw = zipfSampler(n, 1, seededRandom(7));
+    const counts = new Array<number>(n).fill(0);
+    // Act
+    for (let i = 0; i < 50_000; i++) {
+      const rank = draw();
+      counts[rank] = (counts[rank] ?? 0) + 1;
+    }
+    // Assess: every draw a valid rank, each frequency within 1.5 points of its probability
+    expect(counts.reduce((sum, x) => sum + x, 0)).toBe(50_000);
+    zipfProbabilities(n, 1).forEach((p, rank) => {
+      expect(Math.abs((counts[rank] as number) / 50_000 - p)).toBeLessThan(0.015);
+    });
+  });
+
+  it('maps the ends of [0, 1) to the first and last rank', () => {
+    expect(zipfSampler(3, 1, () => 0)()).toBe(0);
+    expect(zipfSampler(3, 1, () => 0.999_999_999)()).toBe(2);
+  });
+});
+
+describe('Function: zipfSequence', () => {
+  it('gives the same sequence for the same seed, another for another seed', () => {
+    const a = zipfSequence(20, 1, 200, 42);
+    expect(zipfSequence(20, 1, 200, 42)).toEqual(a);
+    expect(zipfSequence(20, 1, 200, 43)).not.toEqual(a);
+    expect(a.every((rank) => Number.isInteger(rank) && rank >= 0 && rank < 20)).toBe(true);
+  });
+});
+
+describe('Function: seededRandom', () => {
+  it('returns numbers in [0, 1), repeatably', () => {
+    const first = seededRandom(1);
+    const again = seededRandom(1);
+    const values = Array.from({ length: 1000 }, first);
+    expect(values.every((x) => x >= 0 && x < 1)).toBe(true);
+    expect(Array.from({ length: 1000 }, again)).toEqual(values);
+  });
+});
+
+describe('Function: counterDelta', () => {
+  it('counts DynamoDB and Data API requests and leaves Step Functions calls out', () => {
+    // Prepare
+    const before: Counters = {
+      calls: { 'DynamoDB_20120810.Query': 2, 'AWSStepFunctions.StartExecution': 1 },
+      lambdaInvocations: { AcquireSession: 1 },
+      redshiftData: { statementsSubmitted: 1, sessionsOpened: 1, busyRejections: 0 },
+    };
+    const after: Counters = {
+      calls: {
+        'DynamoDB_20120810.Query': 3,
+        'DynamoDB_20120810.UpdateItem': 2,
+        'RedshiftData.ExecuteStatement': 1,
+        'RedshiftData.GetStatementResult': 1,
+        'AWSStepFunctions.StartExecution': 2,
+        'AWSStepFunctions.DescribeExecution': 9,
+      },
+      lambdaInvocations: { AcquireSession: 2, SubmitQuery: 1, ReleaseSession: 1, FetchResults: 1 },
+      redshiftData: { statementsSubmitted: 2, sessionsOpened: 1, busyRejections: 3 },
+    };
+    // Act
+    const delta = counterDelta(before, after);
+    // Assess
+    expect(delta).toEqual({
+      lambdaInvocations: 4,
+      dynamodbRequests: 3,
+      dataApiRequests: 2,
+      statementsSubmitted: 1,
+      sessionsOpened: 0,
+      busyRejections: 3,
+      byOperation: {
+        'DynamoDB_20120810.Query': 1,
+        'DynamoDB_20120810.UpdateItem': 2,
+        'RedshiftData.ExecuteStatement': 1,
+        'RedshiftData.GetStatementResult': 1,
+      },
+    });
+  });
+});
+
+describe('Function: summarizeHistory', () => {
+  it('counts every *StateEntered event as a transition and finds when Release Session began', () => {
+    // Prepare
+    const at = (ms: number) => new Date(ms);
+    const entered = (type: string, name: string, ms: number): HistoryEvent => ({
+      id: 0,
+      type: type as HistoryEvent['type'],
+      timestamp: at(ms),
+      stateEnteredEventDetails: { name },
+    });
+    const events: HistoryEvent[] = [
+      { id: 1, type: 'ExecutionStarted', timestamp: at(0) },
+      entered('TaskStateEntered', 'Acquire Session', 1),
+      { id: 3, type: 'TaskScheduled', timestamp: at(1) },
+      {
+        id: 4,
+        type: 'TaskFailed',
+        timestamp: at(2),
+        taskFailedEventDetails: {
+          resourceType: 'lambda',
+          resource: 'invoke',
+          error: 'SessionPoolExhaustedError',
+        },
+      },
+      { id: 5, type: 'TaskScheduled', timestamp: at(3) },
+      entered('TaskStateEntered', 'Submit Query', 4),
+      { id: 7, type: 'TaskScheduled', timestamp: at(4) },
+      entered('ChoiceStateEntered', 'Query Finished?', 5),
+      entered('TaskStateEntered', 'Release Session', 6),
+      { id: 10, type: 'TaskScheduled', timestamp: at(6) },
+      entered('SucceedStateEntered', 'Query Succeeded', 7),
+    ];
+    // Act
+    const summary = summarizeHistory(events);
+    // Assess
+    expect(summary).toEqual({
+      transitions: 5,
+      states: [
+        'Acquire Session',
+        'Submit Query',
+        'Query Finished?',
+        'Release Session',
+        'Query Succeeded',
+      ],
+      taskRetries: 1,
+      taskErrors: { SessionPoolExhaustedError: 1 },
+      releaseEnteredMs: 6,
+    });
+  });
+});
+
+describe('Function: classifyMisses', () => {
+  const record = (
+    startMs: number,
+    stopMs: number,
+    sessionReused: boolean,
+    states: string[] = [],
+  ): ExecutionRecord => ({
+    executionArn: `arn:${startMs}`,
+    status: 'SUCCEEDED',
+    startMs,
+    stopMs,
+    latencyMs: stopMs - startMs,
+    output: { statementId: 's', sessionId: 'x', sessionReused },
+    transitions: 6,
+    states,
+    taskRetries: 0,
+    taskErrors: {},
+  });
+
+  it('tells cold, concurrency and refused-session misses apart', () => {
+    // Prepare: tenant a's first query (cold), a second one that overlaps it (concurrency), a
+    // later hit; tenant b's first query, and one that was handed a busy session (refused).
+    const queries = [
+      { tenantId: 'a', record: record(0, 100, false) },
+      { tenantId: 'a', record: record(10, 120, false) },
+      { tenantId: 'a', record: record(200, 250, true) },
+      { tenantId: 'b', record: record(5, 50, false) },
+      { tenantId: 'b', record: record(60, 90, false, ['Invalidate Session']) },
+      { tenantId: 'b', record: record(300, 310, false) },
+    ];
+    // Act & Assess
+    expect(classifyMisses(queries, 'spectra')).toEqual({
+      cold: 2,
+      concurrency: 1,
+      rejected: 1,
+      byDesign: 0,
+      other: 1,
+    });
+    expect(classifyMisses(queries, 'noReuse').byDesign).toBe(5);
+  });
+});
+
+describe('Function: rotate and mapLimit', () => {
+  it('rotates so that each item leads in turn', () => {
+    expect(rotate(['a', 'b', 'c'], 0)).toEqual(['a', 'b', 'c']);
+    expect(rotate(['a', 'b', 'c'], 4)).toEqual(['b', 'c', 'a']);
+    expect(rotate([], 3)).toEqual([]);
+  });
+
+  it('keeps the order of the results and at most `limit` calls in flight', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const results = await mapLimit([5, 4, 3, 2, 1], 2, async (value) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, value));
+      inFlight--;
+      return value * 10;
+    });
+    expect(results).toEqual([50, 40, 30, 20, 10]);
+    expect(most).toBe(2);
+  });
+});
+
+describe('Function: parseCommandLine', () => {
+  it('picks the full or quick plan and applies the options', () => {
+    expect(parseCommandLine([], 'out').plan).toEqual(FULL_PLAN);
+    const quick = parseCommandLine(['--quick', '--tenants', '5', '--open-latency-ms', '0'], 'out');
+    expect(quick.plan.mode).toBe('quick');
+    expect(quick.plan.concurrent.tenants).toBe(5);
+    expect(quick.plan.concurrent.queries).toBe(QUICK_PLAN.concurrent.queries);
+    expect(quick.plan.openSessionLatencyMs).toBe(0);
+    expect(quick.outDir).toBe('out');
+  });
+
+  it.each([
+    [['--engine', 'mysql']],
+    [['--tenants', '0']],
+    [['--tenants', '100']],
+    [['--zipf', '-1']],
+    [['--nonsense']],
+  ])('throws for %j', (argv) => {
+    expect(() => parseCommandLine(argv, 'out')).toThrow();
+  });
+});
+
+/** A run small enough for the test suite: every phase, every variant, a handful of queries. */
+const TINY_PLAN: BenchPlan = {
+  ...FULL_PLAN,
+  mode: 'custom',
+  engine: 'pglite',
+  openSessionLatencyMs: 50,
+  polling: { cases: [{ durationS: 0.1, repetitions: 1, spreadS: 0 }], fixedWaitsS: [1] },
+  sequential: { queries: 2, repetitions: 1, sql: 'select 1' },
+  concurrent: {
+    ...FULL_PLAN.concurrent,
+    tenants: 3,
+    queries: 6,
+    concurrency: 2,
+    repetitions: 1,
+    sql: 'select 1',
+  },
+  bundles: { functions: ['InvalidateSession'], initRuns: 1 },
+};
+
+describe('Function: runBenchmark', () => {
+  it('writes results with every key the report and the README rely on', async () => {
+    // Prepare
+    const { runBenchmark } = await import('../../bench/benchmark.ts');
+    const { writeResults } = await import('../../bench/run.ts');
+    const outDir = await mkdtemp(join(tmpdir(), 'spectra-bench-test-'));
+    try {
+      // Act
+      const results = await runBenchmark(TINY_PLAN);
+      const written = await writeResults(results, outDir);
+      const saved = JSON.parse(await readFile(join(outDir, 'custom.json'), 'utf8')) as BenchResults;
+
+      // Assess: the files
+      expect(written.map((path) => path.slice(outDir.length + 1)).sort()).toEqual([
+        'custom-concurrent-latency.svg',
+        'custom-polling-detection-delay.svg',
+        'custom-polling-transitions.svg',
+        'custom-sequential-latency.svg',
+        'custom.json',
+        'custom.md',
+      ]);
+      const svg = await readFile(join(outDir, 'custom-sequential-latency.svg'), 'utf8');
+      expect(svg.startsWith('<svg')).toBe(true);
+      const markdown = await readFile(join(outDir, 'custom.md'), 'utf8');
+      expect(markdown).toContain('## Headline');
+      expect(markdown).toContain('## Targets');
+
+      // Assess: the keys
+      for (const variant of ['spectra', 'singleSession', 'noReuse'] as const) {
+        const v = saved.variants[variant];
+        for (const key of [
+          'hitRate',
+          'busyRejections',
+          'sessionsOpened',
+          'p50Ms',
+          'p95Ms',
+        ] as const)
+          expect(typeof v[key]).toBe('number');
+        expect(v.queries).toBe(6);
+        expect(v.hitRate).toBeGreaterThanOrEqual(0);
+        expect(v.hitRate).toBeLessThanOrEqual(1);
+        expect(v.p95Ms).toBeGreaterThanOrEqual(v.p50Ms);
+      }
+      expect(saved.variants.noReuse.hitRate).toBe(0);
+      expect(saved.variants.noReuse.sessionsOpened).toBe(6);
+      expect(saved.variants.spectra.busyRejections).toBe(0);
+
+      expect(saved.perExecution.shortQuery).toMatchObject({
+        transitions: expect.any(Number),
+        lambdaInvocations: expect.any(Number),
+        dynamodbRequests: expect.any(Number),
+        dataApiRequests: expect.any(Number),
+      });
+      // The counts, not the times, are deterministic: a short query takes the short path.
+      expect(saved.perExecution.shortQuery.transitions).toBe(6);
+
+      expect(saved.polling.map((row) => row.variant).sort()).toEqual(['fixed1s', 'spectra']);
+      for (const row of saved.polling) {
+        expect(row).toMatchObject({
+          durationS: 0.1,
+          transitions: expect.any(Number),
+          detectionDelayMs: expect.any(Number),
+        });
+      }
+
+      expect(saved.sequential.withReuse).toHaveLength(2);
+      expect(saved.sequential.withoutReuse).toHaveLength(2);
+      expect(saved.sequential.openSessionLatencyMs).toBe(50);
+
+      expect(saved.bundles).toHaveLength(1);
+      expect(saved.bundles[0]).toMatchObject({
+        function: 'InvalidateSession',
+        bytes: expect.any(Number),
+        initMs: expect.any(Number),
+      });
+
+      expect(saved.meta).toMatchObject({
+        date: expect.any(String),
+        node: process.version,
+        engine: 'pglite',
+        latency: { openSessionMs: 50 },
+      });
+      expect(saved.meta.machine.cpus).toBeGreaterThan(0);
+      expect(saved.targets.map((target) => target.id)).toEqual([
+        'concurrent-hit-rate',
+        'concurrent-busy-rejections',
+        'short-query-transitions',
+        'short-query-data-api',
+        'long-query-transitions',
+        'long-query-detection',
+        'bundle-size',
+        'bundle-cold-init',
+      ]);
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
+  });
+});
