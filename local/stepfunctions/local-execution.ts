@@ -69,6 +69,25 @@ export interface LocalExecution {
 }
 
 /**
+ * One validated engine per definition object. Constructing a StateMachine validates the whole
+ * definition with ajv, which cost most of the local stack's CPU when done per execution; `run()`
+ * keeps its state per execution, so one instance serves them all.
+ */
+const machines = new WeakMap<object, StateMachine>();
+
+function validatedMachine(definition: object): StateMachine {
+  let machine = machines.get(definition);
+  if (!machine) {
+    // biome-ignore lint/suspicious/noExplicitAny: the engine's definition type is stricter than JSON.parse's result.
+    machine = new StateMachine(definition as any, {
+      validationOptions: { checkPaths: true, checkArn: true },
+    });
+    machines.set(definition, machine);
+  }
+  return machine;
+}
+
+/**
  * Runs one execution of a definition with aws-local-stepfunctions, each Task invoking the real
  * Middy handler in process.
  */
@@ -91,10 +110,7 @@ export function startLocalExecution(
       },
     ]),
   );
-  // biome-ignore lint/suspicious/noExplicitAny: the engine's definition type is stricter than JSON.parse's result.
-  const machine = new StateMachine(definition as any, {
-    validationOptions: { checkPaths: true, checkArn: true },
-  });
+  const machine = validatedMachine(definition);
   const run = machine.run(options.input as never, {
     overrides: {
       // biome-ignore lint/suspicious/noExplicitAny: see above.
