@@ -22,7 +22,7 @@ import type { TrafficControls } from './endpoint.ts';
  */
 
 export interface ControlledEmulator {
-  expireSession(sessionId: string): boolean | undefined | void;
+  expireSession(sessionId: string): boolean;
   setSessionOpenLatency(ms: number): void;
   stats(): object;
 }
