@@ -45,6 +45,8 @@ import { type BoundSql, bindSql, PlaceholderError, type SqlParameter } from './s
  * - A `SecretArn` runs as the db user named by the secret: the last `/` part of the secret name,
  *   without AWS's `-XXXXXX` suffix, lower-cased (`...:secret:spectra/acme-AbC123` → `acme`);
  *   `secret_user` when the ARN has no secret name. DbUser and SecretArn together are refused.
+ * - A WorkgroupName without DbUser or SecretArn runs as `iamr_local`, standing for the user
+ *   Redshift Serverless derives from the caller's IAM role (`IAMR:<role>`).
  * - Only `dev` exists; another Database is a ValidationException, not a failed statement.
  * - `SessionKeepAliveSeconds` sent with a `SessionId` changes that session's keep-alive.
  * - A batch's sub-statements after a failed one end ABORTED; the batch's ResultRows is the sum
@@ -110,6 +112,9 @@ type ExecutionMode = 'TRANSACTION' | 'AUTO_COMMIT';
 const TERMINAL: ReadonlySet<StatementStatus> = new Set(['FINISHED', 'FAILED', 'ABORTED']);
 
 const LOCAL_DATABASE = 'dev';
+
+/** The database user a Serverless statement with IAM credentials runs as, locally. */
+const SERVERLESS_IAM_DB_USER = 'iamr_local';
 const SQL_MAX_BYTES = 100 * 1024;
 const HOUR_MS = 60 * 60 * 1000;
 /** A session is closed 24 h after it was opened, whatever its keep-alive. */
@@ -602,7 +607,11 @@ export async function createRedshiftDataEmulator(
     if (!ClusterIdentifier && !WorkgroupName)
       throw validationError('Either ClusterIdentifier or WorkgroupName needs to be specified.');
     if (DbUser && SecretArn) throw validationError('Specify either DbUser or SecretArn, not both.');
-    if (!DbUser && !SecretArn)
+    // On Serverless, temporary credentials need no DbUser: the service derives the database user
+    // from the caller's IAM identity (IAMR:<role>). Locally every caller is the same identity.
+    const serverlessIamUser =
+      WorkgroupName && !DbUser && !SecretArn ? SERVERLESS_IAM_DB_USER : undefined;
+    if (!DbUser && !SecretArn && !serverlessIamUser)
       throw validationError(
         'Either DbUser or SecretArn needs to be specified: the local warehouse runs every statement as a database user.',
       );
@@ -612,7 +621,7 @@ export async function createRedshiftDataEmulator(
       );
     checkDatabase(Database);
     return compact({
-      dbUser: DbUser ?? dbUserFromSecretArn(SecretArn ?? ''),
+      dbUser: DbUser ?? serverlessIamUser ?? dbUserFromSecretArn(SecretArn ?? ''),
       database: Database,
       clusterIdentifier: ClusterIdentifier,
       workgroupName: WorkgroupName,

@@ -271,6 +271,18 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         expect(unnamed).toEqual([['secret_user']]);
       });
 
+      it('runs a Serverless statement without DbUser or SecretArn as the IAM-derived user', async () => {
+        // Act
+        const user = await query('select current_user', {
+          ClusterIdentifier: undefined,
+          WorkgroupName: 'spectra-wg',
+          DbUser: undefined,
+        });
+
+        // Assess
+        expect(user).toEqual([['iamr_local']]);
+      });
+
       it('fails the statement with the engine error worded as Redshift words it', async () => {
         // Act
         const described = await runSql('select * from nope');
