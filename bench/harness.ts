@@ -15,6 +15,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { BatchWriteCommand, DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import type { CountersResponse } from '../local/test-controls.ts';
 
 /**
  * The benchmark's side of the local stack: it drives the stack as a user would, over HTTP with
@@ -25,12 +26,13 @@ import { BatchWriteCommand, DynamoDBDocumentClient, paginateScan } from '@aws-sd
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const REGION = 'us-east-1';
 
-/** What GET /_spectra/counters answers. */
-export interface Counters {
-  calls: Record<string, number>;
-  lambdaInvocations: Record<string, number>;
-  redshiftData: { statementsSubmitted: number; sessionsOpened: number; busyRejections: number };
-}
+/** The part of what GET /_spectra/counters answers that the benchmark reads. */
+export type Counters = Pick<CountersResponse, 'calls' | 'lambdaInvocations'> & {
+  redshiftData: Pick<
+    CountersResponse['redshiftData'],
+    'statementsSubmitted' | 'sessionsOpened' | 'busyRejections'
+  >;
+};
 
 /** The requests made between two counter snapshots. */
 export interface CounterDelta {

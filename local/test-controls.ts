@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeJson } from './aws-json.ts';
 import type { TrafficControls } from './endpoint.ts';
+import type { RedshiftDataEmulatorStats } from './redshift-data/emulator.ts';
 
 /**
  * Routes under `/_spectra/` on the local endpoint (loopback callers only), for tests, the
@@ -24,7 +25,19 @@ import type { TrafficControls } from './endpoint.ts';
 export interface ControlledEmulator {
   expireSession(sessionId: string): boolean;
   setSessionOpenLatency(ms: number): void;
-  stats(): object;
+  stats(): RedshiftDataEmulatorStats;
+}
+
+/** What `GET /_spectra/counters` answers. */
+export interface CountersResponse {
+  /** Calls per `X-Amz-Target`. */
+  calls: Record<string, number>;
+  lambdaInvocations: Record<string, number>;
+  /** Lambda invocations started and not yet returned (handlers keep running after a stop). */
+  lambdaInFlight: number;
+  /** Faults met, per `target:error`. */
+  faultsInjected: Record<string, number>;
+  redshiftData: RedshiftDataEmulatorStats;
 }
 
 export interface LambdaFault {
@@ -77,14 +90,16 @@ export function controlRoutes(state: ControlState) {
     switch (route) {
       case 'GET /_spectra/health':
         return reply(200, { status: 'ok' });
-      case 'GET /_spectra/counters':
-        return reply(200, {
+      case 'GET /_spectra/counters': {
+        const counters: CountersResponse = {
           calls: Object.fromEntries(state.traffic.counters),
           lambdaInvocations: Object.fromEntries(state.lambdaInvocations),
           lambdaInFlight: state.lambdaInFlight,
           faultsInjected: Object.fromEntries(state.traffic.faultsInjected),
           redshiftData: state.emulator.stats(),
-        });
+        };
+        return reply(200, counters);
+      }
       case 'POST /_spectra/reset':
         state.traffic.reset();
         state.lambdaInvocations.clear();

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { SessionRecord } from '../../functions/common/session-store.ts';
+import type { CountersResponse } from '../../local/test-controls.ts';
 
 /**
  * What the reliability suite needs from a running local stack, over its HTTP endpoint only: the
@@ -26,20 +27,8 @@ import type { SessionRecord } from '../../functions/common/session-store.ts';
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const REGION = 'us-east-1';
 
-export interface Counters {
-  calls: Record<string, number>;
-  lambdaInvocations: Record<string, number>;
-  /** Lambda invocations started and not yet returned (handlers keep running after a stop). */
-  lambdaInFlight?: number;
-  faultsInjected: Record<string, number>;
-  redshiftData: {
-    statementsSubmitted: number;
-    sessionsOpened: number;
-    busyRejections: number;
-    sessionLimitRejections?: number;
-    activeSessions: number;
-  };
-}
+/** What GET /_spectra/counters answers. */
+export type Counters = CountersResponse;
 
 export interface EndedExecution {
   executionArn: string;
