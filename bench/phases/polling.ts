@@ -14,20 +14,23 @@ import { fixedWaitVariant, ms, type PhaseContext, rotate } from './context.ts';
 
 const TENANT = 'bench-poll';
 
-interface PollingSample {
-  durationS: number;
+/** One repetition: the figures a {@link PollingRow} takes the medians of. */
+type PollingSample = Pick<
+  PollingRow,
+  | 'durationS'
+  | 'variant'
+  | 'transitions'
+  | 'detectionDelayMs'
+  | 'latencyMs'
+  | 'lambdaInvocations'
+  | 'dynamodbRequests'
+  | 'dataApiRequests'
+> & {
   /** What the statement slept: `durationS` plus this repetition's offset. */
   sleptS: number;
-  variant: string;
-  transitions: number;
-  detectionDelayMs: number;
-  latencyMs: number;
-  lambdaInvocations: number;
-  dynamodbRequests: number;
-  dataApiRequests: number;
   sessionReused: boolean;
   byOperation: Record<string, number>;
-}
+};
 
 export const sleepSql = (seconds: number) => `select pg_sleep(${seconds})`;
 

@@ -3,6 +3,7 @@ import type { WorkerReady, WorkerRequest, WorkerResponse } from './pglite-worker
 import {
   ACTIVE_SQL_TRANSACTION,
   cancelledError,
+  checkDbUser,
   type EngineConnection,
   EngineError,
   type EngineResult,
@@ -37,9 +38,6 @@ import { isTransactionControl } from './sql-text.ts';
  * - `pg_backend_pid()` is the same for everyone, so each connection gets its own made-up pid to
  *   report as `RedshiftPid` (a reused session keeps its pid, as on Redshift).
  */
-
-/** Redshift's rule for user names, narrowed as the PostgreSQL engine narrows it. */
-const DB_USER_PATTERN = /^[a-z_][a-z0-9_$]{0,126}$/;
 
 /** The engine's own statements (catalog queries, demo data) queue as this connection. */
 const ADMIN_CONNECTION = 0;
@@ -143,12 +141,7 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
 
     async connect(dbUser: string): Promise<EngineConnection> {
       if (closed) throw new EngineError('ERROR: the engine is closed', undefined);
-      if (!DB_USER_PATTERN.test(dbUser)) {
-        throw new EngineError(
-          `ERROR: invalid user name "${dbUser}": use 1 to 127 lowercase letters, digits, _ or $, not starting with a digit`,
-          '42602',
-        );
-      }
+      checkDbUser(dbUser);
       const connectionId = nextConnectionId++;
       let ended = false;
       const ensureOpen = () => {

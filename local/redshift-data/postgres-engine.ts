@@ -3,6 +3,7 @@ import pg from 'pg';
 import {
   ACTIVE_SQL_TRANSACTION,
   cancelledError,
+  checkDbUser,
   type EngineColumn,
   type EngineConnection,
   EngineError,
@@ -27,13 +28,6 @@ import { isTransactionControl } from './sql-text.ts';
  * `initdb -A trust` writes and what the CI cluster uses). Only the database URL's user may need
  * a password.
  */
-
-/**
- * Redshift's rule for user names, narrowed to what we can put in SQL without surprises. (The
- * PGlite engine checks the same.) PostgreSQL cuts names at 63 bytes, so two longer names that
- * share their first 63 characters are the same role here; Redshift keeps 127.
- */
-const DB_USER_PATTERN = /^[a-z_][a-z0-9_$]{0,126}$/;
 
 /** SQLSTATEs that mean "this role exists already", e.g. created meanwhile by a parallel connect. */
 const ROLE_EXISTS_SQLSTATES = new Set([
@@ -238,12 +232,7 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
 
     async connect(dbUser: string): Promise<EngineConnection> {
       if (closed) throw new EngineError('ERROR: the engine is closed', undefined);
-      if (!DB_USER_PATTERN.test(dbUser)) {
-        throw new EngineError(
-          `ERROR: invalid user name "${dbUser}": use 1 to 127 lowercase letters, digits, _ or $, not starting with a digit`,
-          '42602',
-        );
-      }
+      checkDbUser(dbUser);
       await ensureRole(dbUser);
       const client = await openClient({
         ...address,

@@ -98,3 +98,20 @@ export interface SqlEngine {
   admin(sql: string, parameters?: string[]): Promise<EngineResult>;
   close(): Promise<void>;
 }
+
+/**
+ * Redshift's rule for user names, narrowed to what both engines can put in SQL without surprises.
+ * PostgreSQL cuts names at 63 bytes, so two longer names that share their first 63 characters are
+ * one role locally; Redshift keeps 127.
+ */
+const DB_USER_PATTERN = /^[a-z_][a-z0-9_$]{0,126}$/;
+
+/** Refuses a database user name Redshift would not take, as both engines must before connecting. */
+export function checkDbUser(dbUser: string): void {
+  if (!DB_USER_PATTERN.test(dbUser)) {
+    throw new EngineError(
+      `ERROR: invalid user name "${dbUser}": use 1 to 127 lowercase letters, digits, _ or $, not starting with a digit`,
+      '42602',
+    );
+  }
+}
