@@ -134,6 +134,7 @@ const policyOf = (config: Config): SessionPolicy => ({
   keepAliveSeconds: config.sessionKeepAliveSeconds,
   idleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
   maxSessionsPerTenant: config.maxSessionsPerTenant,
+  acquireWaitMs: config.acquireWaitMilliseconds,
 });
 
 /** A session record for the core functions when the design keeps none (or keeps it elsewhere). */
@@ -160,7 +161,12 @@ function recordOf(tenantId: string, dbUser: string, sessionId: string, createdAt
  */
 export class NoReuseStore extends SessionStore {
   override async acquire(): Promise<AcquireResult> {
-    return { kind: 'miss', expiredRemoved: 0 };
+    return { kind: 'miss', expiredRemoved: 0, waitedMs: 0 };
+  }
+
+  /** Nothing waits for a session, so nothing is claimed. */
+  override async dropOpeningClaim(): Promise<boolean> {
+    return false;
   }
 
   override async recordNewSession(
@@ -229,12 +235,18 @@ export class SingleSessionStore extends SessionStore {
       rethrowTransient(error, 'DynamoDB GetItem (cached session)');
     }
     if (item === undefined || typeof item.cached_session_id !== 'string')
-      return { kind: 'miss', expiredRemoved: 0 };
+      return { kind: 'miss', expiredRemoved: 0, waitedMs: 0 };
     return {
       kind: 'hit',
       session: recordOf(tenantId, dbUser, item.cached_session_id, String(item.created_at)),
       expiredRemoved: 0,
+      waitedMs: 0,
     };
+  }
+
+  /** Nothing waits for a session, so nothing is claimed. */
+  override async dropOpeningClaim(): Promise<boolean> {
+    return false;
   }
 
   override async recordNewSession(

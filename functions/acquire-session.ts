@@ -11,8 +11,8 @@ export interface AcquireSessionEvent {
 }
 
 /**
- * First step: validates the execution input, then leases one of the tenant's idle sessions, or
- * reports a miss so that SubmitQuery opens a new one.
+ * First step: validates the execution input, then leases one of the tenant's idle sessions (waiting
+ * briefly for a leased one to come back), or reports a miss so that SubmitQuery opens a new one.
  *
  * @returns the workflow state every later step reads.
  * @throws {InvalidInputError} when the input breaks the contract; nothing has been touched.
@@ -43,6 +43,7 @@ export async function acquireSession(
       sessionId: result.session.session_id,
       lastUsedAt: result.session.last_used_at,
       expiresAt: result.session.expires_at,
+      waitedMs: result.waitedMs,
     });
     return {
       ...base,
@@ -59,6 +60,7 @@ export async function acquireSession(
     countSession(telemetry, 'SessionMiss');
     telemetry.logger.info('No idle session in the pool; SubmitQuery opens a new one', {
       expiredRemoved: result.expiredRemoved,
+      waitedMs: result.waitedMs,
     });
   }
   return { ...base, session: { sessionId: null, reused: false } };

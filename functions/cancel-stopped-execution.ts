@@ -344,6 +344,9 @@ export async function cancelStoppedExecution(
       outcome.sessionReleased ||= released;
     }
   }
+  // Stopped between claiming the opening of the pool's first session and recording it: the claim
+  // would make the tenant's next queries wait for a session that may never come.
+  await deps.store.dropOpeningClaim(tenantId, dbUser, stopped.executionArn);
   logger.info('Cleaned up after the stopped execution', {
     sessionId: leased[0]?.session_id,
     ...outcome,

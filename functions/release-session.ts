@@ -138,6 +138,8 @@ async function releaseStrayLeases(
       : await deps.store.unlease(record, executionArn);
     if (done) given++;
   }
+  // A claim to open the pool's first session, left by a SubmitQuery that died before deleting it.
+  await deps.store.dropOpeningClaim(tenantId, dbUser, executionArn);
   if (given > 0)
     deps.telemetry.logger.warn('Gave back leases the state did not name', { count: given });
   return given;

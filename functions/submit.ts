@@ -71,22 +71,28 @@ export async function submitQuery(
     nextSession = session;
   } else {
     try {
-      outcome = await dataApi.execute(
-        request({ open: { keepAliveSeconds: config.sessionKeepAliveSeconds } }),
-      );
-    } catch (error) {
-      if (!(error instanceof Error) || error.name !== 'ActiveSessionsExceededException')
-        throw error;
-      countSession(telemetry, 'SessionLimitReached');
-      telemetry.logger.warn(
-        'The Data API is at its session limit; running this query without a session',
-        {
-          error: error.message,
-        },
-      );
-      outcome = await dataApi.execute(request('none'));
+      try {
+        outcome = await dataApi.execute(
+          request({ open: { keepAliveSeconds: config.sessionKeepAliveSeconds } }),
+        );
+      } catch (error) {
+        if (!(error instanceof Error) || error.name !== 'ActiveSessionsExceededException')
+          throw error;
+        countSession(telemetry, 'SessionLimitReached');
+        telemetry.logger.warn(
+          'The Data API is at its session limit; running this query without a session',
+          {
+            error: error.message,
+          },
+        );
+        outcome = await dataApi.execute(request('none'));
+      }
+      nextSession = await recordOpenedSession(state, outcome, deps);
+    } finally {
+      // If AcquireSession claimed the opening of the tenant's first session, the session is in
+      // the pool now (or was not opened): the executions waiting for it go on reading the pool.
+      await deps.store.dropOpeningClaim(query.tenantId, query.dbUser, state.executionArn);
     }
-    nextSession = await recordOpenedSession(state, outcome, deps);
   }
   const elapsedMs = Date.now() - started;
 

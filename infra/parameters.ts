@@ -48,6 +48,10 @@ export const PARAMETERS = {
     variable: CONFIG_VARIABLES.maxSessions,
     help: "the cap on a tenant's pool, default 4",
   },
+  acquireWaitMilliseconds: {
+    variable: CONFIG_VARIABLES.acquireWait,
+    help: 'how long AcquireSession waits for a leased session before opening one, default 1000',
+  },
   resultInlineMaxBytes: {
     variable: CONFIG_VARIABLES.resultMaxBytes,
     help: 'the largest result returned inline, default 200000',
@@ -262,6 +266,7 @@ function environmentOf(config: Config): Record<string, string> {
     [v.keepAlive]: String(config.sessionKeepAliveSeconds),
     [v.idleTimeout]: String(config.sessionIdleTimeoutSeconds),
     [v.maxSessions]: String(config.maxSessionsPerTenant),
+    [v.acquireWait]: String(config.acquireWaitMilliseconds),
     [v.resultMaxBytes]: String(config.resultInlineMaxBytes),
     [v.submitWait]: String(config.submitWaitSeconds),
     [v.pollWait]: String(config.pollWaitSeconds),

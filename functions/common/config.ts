@@ -13,6 +13,8 @@ export interface Config {
   secretArn: string | undefined;
   dbUserTemplate: string;
   maxSessionsPerTenant: number;
+  /** How long AcquireSession waits for a leased session of the tenant before opening a new one. */
+  acquireWaitMilliseconds: number;
   resultInlineMaxBytes: number;
   /** How long SubmitQuery holds ExecuteStatement on the server (`WaitTimeSeconds`); 0 returns at once. */
   submitWaitSeconds: number;
@@ -33,6 +35,7 @@ export const CONFIG_VARIABLES = {
   secretArn: 'SPECTRA_REDSHIFT_SECRET_ARN',
   dbUserTemplate: 'SPECTRA_DB_USER_TEMPLATE',
   maxSessions: 'SPECTRA_MAX_SESSIONS_PER_TENANT',
+  acquireWait: 'SPECTRA_ACQUIRE_WAIT_MILLISECONDS',
   resultMaxBytes: 'SPECTRA_RESULT_INLINE_MAX_BYTES',
   submitWait: 'SPECTRA_SUBMIT_WAIT_SECONDS',
   pollWait: 'SPECTRA_POLL_WAIT_SECONDS',
@@ -87,6 +90,8 @@ export function loadConfig(env: Env = process.env): Config {
   const sessionKeepAliveSeconds = readInteger(env, v.keepAlive, 3600, 1, 86_400);
   const sessionIdleTimeoutSeconds = readInteger(env, v.idleTimeout, 300, 1, 86_400);
   const maxSessionsPerTenant = readInteger(env, v.maxSessions, 4, 1, 500);
+  // Well inside AcquireSession's 30-second Lambda timeout.
+  const acquireWaitMilliseconds = readInteger(env, v.acquireWait, 1000, 0, 10_000);
   const resultInlineMaxBytes = readInteger(
     env,
     v.resultMaxBytes,
@@ -162,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     secretArn,
     dbUserTemplate,
     maxSessionsPerTenant,
+    acquireWaitMilliseconds,
     resultInlineMaxBytes,
     submitWaitSeconds,
     pollWaitSeconds,

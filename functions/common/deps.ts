@@ -32,6 +32,7 @@ export function createDeps(
           keepAliveSeconds: config.sessionKeepAliveSeconds,
           idleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
           maxSessionsPerTenant: config.maxSessionsPerTenant,
+          acquireWaitMs: config.acquireWaitMilliseconds,
         },
         clock,
       ),

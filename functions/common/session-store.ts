@@ -44,6 +44,11 @@ export interface SessionPolicy {
   keepAliveSeconds: number;
   idleTimeoutSeconds: number;
   maxSessionsPerTenant: number;
+  /**
+   * How long {@link SessionStore.acquire} waits for a leased session of the tenant to come back
+   * before it reports a miss (or, at the cap, fails). 0 or unset: it never waits.
+   */
+  acquireWaitMs?: number;
 }
 
 /** A session is reused only if it stays open at least this much longer: time to submit on it. */
@@ -84,10 +89,51 @@ const stoppedMarkKey = (executionArn: string) => ({
 export const isStoppedMark = (item: { pool_id: string }): boolean =>
   item.pool_id.startsWith(STOPPED_MARK_PREFIX);
 
+/**
+ * How long a claim to open a pool's first session holds: as long as SubmitQuery can take to open
+ * it (its Lambda timeout). SubmitQuery deletes the claim as soon as the session is recorded, so
+ * only a claim whose SubmitQuery died runs this long, and it only makes acquirers wait.
+ */
+export const OPENING_CLAIM_SECONDS = 60;
+
+/**
+ * The claim of one execution to open a tenant's first session (see
+ * {@link SessionStore.acquire}). One per pool, in a partition of its own (`opening#` and the pool
+ * id), so that it is never taken for a session.
+ */
+export interface OpeningClaim {
+  pool_id: string;
+  session_id: 'opening';
+  owner: string;
+  created_at: string;
+  expires_at: string;
+  ttl: number;
+}
+
+const OPENING_CLAIM_PREFIX = 'opening#';
+const openingClaimKey = (tenantId: string, dbUser: string) => ({
+  pool_id: `${OPENING_CLAIM_PREFIX}${poolIdOf(tenantId, dbUser)}`,
+  session_id: 'opening' as const,
+});
+export const isOpeningClaim = (item: { pool_id: string }): boolean =>
+  item.pool_id.startsWith(OPENING_CLAIM_PREFIX);
+
+/**
+ * The pause before acquire reads the pool again, after waiting `waitedMs` of `waitMs`. The longer
+ * an execution has waited, the more often it reads (50 ms at first, 10 ms at the end), so that a
+ * session given back tends to go to the execution that has waited longest: DynamoDB has no queue
+ * that would make it first come, first served, and without this a newcomer would often take the
+ * session while an older waiter runs out of time and opens one.
+ */
+export function acquirePollDelayMs(waitedMs: number, waitMs: number): number {
+  return Math.max(10, Math.round(50 * (1 - waitedMs / waitMs)));
+}
+
+/** `waitedMs`: how long acquire waited for a session to be released or opened. */
 export type AcquireResult =
-  | { kind: 'hit'; session: SessionRecord; expiredRemoved: number }
+  | { kind: 'hit'; session: SessionRecord; expiredRemoved: number; waitedMs: number }
   /** `ownerStopped`: a session was leased, but the execution had been stopped; it was given back. */
-  | { kind: 'miss'; expiredRemoved: number; ownerStopped?: boolean };
+  | { kind: 'miss'; expiredRemoved: number; waitedMs: number; ownerStopped?: boolean };
 
 const iso = (date: Date) => date.toISOString();
 const plusSeconds = (date: Date | string, seconds: number) =>
@@ -107,6 +153,8 @@ export class SessionStore {
     private readonly tableName: string,
     private readonly policy: SessionPolicy,
     private readonly clock: () => Date = () => new Date(),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) =>
+      new Promise((resolve) => setTimeout(resolve, ms)),
   ) {}
 
   /** When a session stops being worth reusing: Data API expiry or Spectra's idle timeout. */
@@ -153,40 +201,128 @@ export class SessionStore {
    * used first, since it is the one most surely still open. A lost race moves on to the next one.
    * Expired records met on the way are deleted.
    *
-   * Retry-safe: if `owner` already holds a lease in the pool (a retried invocation), that session
-   * is returned again instead of leasing a second one.
+   * When every session is leased, it waits up to `acquireWaitMs` for one to be given back before
+   * it reports a miss: a short query's lease comes back within tens of milliseconds, while opening
+   * a session costs a connection and authentication and leaves the pool one session larger for
+   * good. A pool with no session at all is opened by one execution at a time: the first to find it
+   * empty claims the opening ({@link OpeningClaim}) and misses at once; the others wait for that
+   * session, as they would for a leased one. Whoever waits in vain still misses, never fails.
    *
-   * @throws {SessionPoolExhaustedError} when every session is leased and the pool is at its cap.
+   * Retry-safe: if `owner` already holds a lease in the pool (a retried invocation), that session
+   * is returned again instead of leasing a second one; a claim it holds is its own again.
+   *
+   * @throws {SessionPoolExhaustedError} when every session is still leased after the wait and the
+   * pool is at its cap.
    */
   async acquire(tenantId: string, dbUser: string, owner: string): Promise<AcquireResult> {
-    const now = this.clock();
-    const pool = await this.listPool(tenantId, dbUser);
-
-    const alreadyMine = pool.find((r) => r.state === 'LEASED' && r.lease_owner === owner);
-    if (alreadyMine) return this.keepUnlessStopped(alreadyMine, owner, 0);
-
-    const expired = pool.filter((r) => !this.isLeaseLive(r, now) && this.isExpired(r, now));
+    const waitMs = this.policy.acquireWaitMs ?? 0;
+    let waitedMs = 0;
     let expiredRemoved = 0;
-    for (const record of expired) {
-      if (await this.deleteIfUnchanged(record, now)) expiredRemoved++;
-    }
+    let claimTried = false;
+    for (;;) {
+      const now = this.clock();
+      const pool = await this.listPool(tenantId, dbUser);
 
-    const candidates = pool
-      .filter((r) => !this.isLeaseLive(r, now) && !this.isExpired(r, now))
-      .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
-    for (const candidate of candidates) {
-      const leased = await this.tryLease(candidate, owner, now);
-      if (leased) return this.keepUnlessStopped(leased, owner, expiredRemoved);
-    }
+      const alreadyMine = pool.find((r) => r.state === 'LEASED' && r.lease_owner === owner);
+      if (alreadyMine) return this.keepUnlessStopped(alreadyMine, owner, expiredRemoved, waitedMs);
 
-    // Sessions still open: leased ones, and idle ones that a racing execution just took from us.
-    const held = pool.length - expired.length;
-    if (held >= this.policy.maxSessionsPerTenant) {
-      throw new SessionPoolExhaustedError(
-        `Tenant ${tenantId} holds ${held} sessions, all leased; the cap is ${this.policy.maxSessionsPerTenant} (SPECTRA_MAX_SESSIONS_PER_TENANT)`,
+      const expired = pool.filter((r) => !this.isLeaseLive(r, now) && this.isExpired(r, now));
+      for (const record of expired) {
+        if (await this.deleteIfUnchanged(record, now)) expiredRemoved++;
+      }
+
+      const candidates = pool
+        .filter((r) => !this.isLeaseLive(r, now) && !this.isExpired(r, now))
+        .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
+      for (const candidate of candidates) {
+        const leased = await this.tryLease(candidate, owner, now);
+        if (leased) return this.keepUnlessStopped(leased, owner, expiredRemoved, waitedMs);
+      }
+
+      // Sessions still open: leased ones, and idle ones that a racing execution just took from us.
+      const held = pool.length - expired.length;
+      // Something to wait for: a leased session, or the first session that another execution
+      // claimed to open.
+      let worthWaiting = held > 0 || claimTried;
+      if (held === 0 && waitMs > 0 && !claimTried) {
+        claimTried = true;
+        if (await this.claimOpening(tenantId, dbUser, owner, now))
+          return { kind: 'miss', expiredRemoved, waitedMs };
+        worthWaiting = true;
+      }
+      if (worthWaiting && waitedMs < waitMs) {
+        const pause = Math.min(acquirePollDelayMs(waitedMs, waitMs), waitMs - waitedMs);
+        await this.sleep(pause);
+        waitedMs += pause;
+        continue;
+      }
+
+      if (held >= this.policy.maxSessionsPerTenant) {
+        throw new SessionPoolExhaustedError(
+          `Tenant ${tenantId} holds ${held} sessions, all leased${waitMs > 0 ? ` for the ${waitMs} ms it waited` : ''}; the cap is ${this.policy.maxSessionsPerTenant} (SPECTRA_MAX_SESSIONS_PER_TENANT)`,
+        );
+      }
+      return { kind: 'miss', expiredRemoved, waitedMs };
+    }
+  }
+
+  /**
+   * Claims the opening of the pool's first session for `owner`: a conditional put that one
+   * execution wins while the claim lives. False when another execution holds it.
+   */
+  private async claimOpening(
+    tenantId: string,
+    dbUser: string,
+    owner: string,
+    now: Date,
+  ): Promise<boolean> {
+    const expiresAt = plusSeconds(now, OPENING_CLAIM_SECONDS);
+    const claim: OpeningClaim = {
+      ...openingClaimKey(tenantId, dbUser),
+      owner,
+      created_at: iso(now),
+      expires_at: iso(expiresAt),
+      ttl: epochSeconds(expiresAt),
+    };
+    try {
+      await this.ddb.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: claim,
+          ConditionExpression:
+            'attribute_not_exists(pool_id) OR expires_at <= :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': iso(now), ':owner': owner },
+        }),
       );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return rethrowTransient(error, 'DynamoDB PutItem (opening claim)');
     }
-    return { kind: 'miss', expiredRemoved };
+  }
+
+  /**
+   * Deletes `owner`'s claim to open the pool's first session, once the session is recorded or
+   * could not be opened. False when `owner` held none. Never throws: a claim left behind runs out
+   * by itself, and until then only makes acquirers wait, so failing the query over it would be
+   * the worse outcome.
+   */
+  async dropOpeningClaim(tenantId: string, dbUser: string, owner: string): Promise<boolean> {
+    try {
+      await this.ddb.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: openingClaimKey(tenantId, dbUser),
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -197,10 +333,11 @@ export class SessionStore {
     session: SessionRecord,
     owner: string,
     expiredRemoved: number,
+    waitedMs: number,
   ): Promise<AcquireResult> {
-    if (!(await this.isStopped(owner))) return { kind: 'hit', session, expiredRemoved };
+    if (!(await this.isStopped(owner))) return { kind: 'hit', session, expiredRemoved, waitedMs };
     await this.unlease(session, owner);
-    return { kind: 'miss', expiredRemoved, ownerStopped: true };
+    return { kind: 'miss', expiredRemoved, waitedMs, ownerStopped: true };
   }
 
   private async tryLease(
@@ -460,7 +597,7 @@ export class SessionStore {
 
   /**
    * Deletes every record whose session can no longer be reused and that no live lease holds, and
-   * the marks of stopped executions past their time. DynamoDB TTL does the same eventually
+   * the marks of stopped executions and the opening claims past their time. DynamoDB TTL does the same eventually
    * (within days); this keeps the table exact.
    *
    * @returns how many records were deleted.
@@ -475,8 +612,8 @@ export class SessionStore {
       );
       for await (const page of pages) {
         for (const record of (page.Items ?? []) as SessionRecord[]) {
-          if (isStoppedMark(record)) {
-            if (record.expires_at <= iso(now) && (await this.deleteStoppedMark(record))) deleted++;
+          if (isStoppedMark(record) || isOpeningClaim(record)) {
+            if (record.expires_at <= iso(now) && (await this.deleteMark(record))) deleted++;
             continue;
           }
           if (
@@ -494,17 +631,21 @@ export class SessionStore {
     return deleted;
   }
 
-  private async deleteStoppedMark(mark: { pool_id: string; session_id: string }) {
+  /** Deletes a mark or claim as it was read: a claim written again since then is kept. */
+  private async deleteMark(mark: { pool_id: string; session_id: string; expires_at: string }) {
     try {
       await this.ddb.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: { pool_id: mark.pool_id, session_id: mark.session_id },
+          ConditionExpression: 'expires_at = :seenExpires',
+          ExpressionAttributeValues: { ':seenExpires': mark.expires_at },
         }),
       );
       return true;
     } catch (error) {
-      return rethrowTransient(error, 'DynamoDB DeleteItem (stopped mark)');
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return rethrowTransient(error, 'DynamoDB DeleteItem (mark)');
     }
   }
 

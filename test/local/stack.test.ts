@@ -195,22 +195,40 @@ describe('Local stack: the workflow over HTTP', () => {
     expect(await pool('initech')).toEqual([expect.objectContaining({ state: 'IDLE' })]);
   });
 
-  it('gives two concurrent queries of one tenant two sessions, never a busy one', async () => {
-    // Prepare
-    await run({ tenantId: 'umbrella', sql: 'select 1' });
-    const before = await counters();
+  it.each([
+    {
+      case: 'short queries run on its one session, one after the other',
+      tenantId: 'umbrella',
+      sql: 'select 1 as done',
+      sessionsOpened: 0,
+    },
+    {
+      // Each statement outlasts AcquireSession's wait (1 s).
+      case: 'queries that hold the session past the wait get a session each',
+      tenantId: 'initech',
+      sql: 'select pg_sleep(1.2), 1 as done',
+      sessionsOpened: 1,
+    },
+  ])(
+    'two concurrent queries of one tenant: $case, never a busy one',
+    async ({ tenantId, sql, sessionsOpened }) => {
+      // Prepare: the tenant has one idle session
+      await run({ tenantId, sql: 'select 1' });
+      const before = await counters();
 
-    // Act
-    const [a, b] = await Promise.all([
-      run({ tenantId: 'umbrella', sql: 'select pg_sleep(0.3), 1 as done' }),
-      run({ tenantId: 'umbrella', sql: 'select pg_sleep(0.3), 2 as done' }),
-    ]);
+      // Act
+      const [a, b] = await Promise.all([run({ tenantId, sql }), run({ tenantId, sql })]);
 
-    // Assess
-    expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
-    expect(a.output?.sessionId).not.toBe(b.output?.sessionId);
-    expect((await counters()).redshiftData.busyRejections).toBe(before.redshiftData.busyRejections);
-  });
+      // Assess
+      expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+      expect(a.output?.sessionId === b.output?.sessionId).toBe(sessionsOpened === 0);
+      const after = await counters();
+      expect(after.redshiftData.sessionsOpened - before.redshiftData.sessionsOpened).toBe(
+        sessionsOpened,
+      );
+      expect(after.redshiftData.busyRejections).toBe(before.redshiftData.busyRejections);
+    },
+  );
 
   it('keeps tenants apart: own sessions, and row-level security on the demo data', async () => {
     const sql = 'select count(distinct tenant_id) as tenants, min(tenant_id) as tenant from sales';

@@ -17,7 +17,7 @@ describe('Reliability: chaos run', () => {
       executions: 60,
       tenants: 3,
       concurrency: 6,
-      maxDataApiSessions: 4,
+      maxDataApiSessions: 2,
       faultIntervalMs: [50, 150],
       slowInsertShare: 0.2,
       executionTimeoutMs: 150_000,

@@ -227,21 +227,54 @@ describe('State machine: query.asl.json with the real handlers', () => {
     expect(await pool(tenantId)).toEqual([expect.objectContaining({ state: 'IDLE' })]);
   });
 
-  it('gives two concurrent executions of one tenant two different sessions', async () => {
+  it('lets a concurrent execution of one tenant wait for the busy session rather than open one', async () => {
     // Prepare: one idle session in the pool
     const tenantId = 'tenant-d';
     output(await runQuery({ tenantId, sql: 'select 1' }));
 
-    // Act
+    // Act: both want the one session; it comes back within AcquireSession's wait (1 s)
     const [a, b] = await Promise.all([
       runQuery({ tenantId, sql: 'select while another runs' }),
       runQuery({ tenantId, sql: 'select while another runs' }),
     ]);
 
-    // Assess
+    // Assess: one after the other on the same session, never both on it at once
     const [outA, outB] = [output(a), output(b)];
+    expect(outA.sessionId).toBe(outB.sessionId);
+    expect([outA.sessionReused, outB.sessionReused]).toEqual([true, true]);
+    expect(fake.busyRejections).toBe(0);
+    expect(await pool(tenantId)).toEqual([expect.objectContaining({ state: 'IDLE' })]);
+  });
+
+  it('opens a second session for a concurrent execution when the busy one stays busy past the wait', async () => {
+    // Prepare: one idle session in the pool
+    const tenantId = 'tenant-e';
+    output(await runQuery({ tenantId, sql: 'select 1' }));
+    let pollingStarted = () => {};
+    const firstPolling = new Promise<void>((resolve) => {
+      pollingStarted = resolve;
+    });
+    let letGo = () => {};
+    const held = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+
+    // Act: the first execution's statement keeps its session until the second one has finished
+    const first = runQuery({ tenantId, sql: 'select while another runs' }, async (call) => {
+      if (call.functionName === 'PollStatus') {
+        pollingStarted();
+        await held;
+      }
+      return call.invoke();
+    });
+    await firstPolling;
+    const second = await runQuery({ tenantId, sql: 'select while another runs' });
+    letGo();
+    const [outA, outB] = [output(await first), output(second)];
+
+    // Assess
     expect(outA.sessionId).not.toBe(outB.sessionId);
-    expect([outA.sessionReused, outB.sessionReused].sort()).toEqual([false, true]);
+    expect([outA.sessionReused, outB.sessionReused]).toEqual([true, false]);
     expect(fake.busyRejections).toBe(0);
     const records = await pool(tenantId);
     expect(records).toHaveLength(2);

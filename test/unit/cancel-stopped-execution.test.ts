@@ -194,7 +194,14 @@ describe('Function: cancelStoppedExecution', () => {
         ':endedAt': ENDED_AT.toISOString(),
       }),
     });
-    expect(ddb).not.toReceiveCommand(DeleteCommand);
+    // Only the execution's own claim to open a session (if any) is deleted, not a session.
+    expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: 'acme#acme', session_id: 'sess-1' },
+    });
+    expect(ddb).toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+      ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
+    });
   });
 
   it('does not cancel a statement that had already ended, and releases the session', async () => {
@@ -353,7 +360,9 @@ describe('Function: cancelStoppedExecution', () => {
 
     expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: false });
     expect(ddb).not.toReceiveCommand(UpdateCommand);
-    expect(ddb).not.toReceiveCommand(DeleteCommand);
+    expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
+      Key: expect.objectContaining({ pool_id: 'acme#acme' }),
+    });
   });
 
   it('throws TransientServiceError when Step Functions keeps throttling', async () => {

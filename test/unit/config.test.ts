@@ -14,6 +14,7 @@ describe('Function: loadConfig', () => {
       secretArn: undefined,
       dbUserTemplate: '{tenant}',
       maxSessionsPerTenant: 4,
+      acquireWaitMilliseconds: 1000,
       resultInlineMaxBytes: 200_000,
       submitWaitSeconds: 5,
       pollWaitSeconds: 20,

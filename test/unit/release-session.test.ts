@@ -190,7 +190,14 @@ describe('Function: releaseSession', () => {
       Key: { pool_id: 'acme#acme', session_id: 'stray' },
       UpdateExpression: 'SET #state = :idle REMOVE lease_owner, lease_expires_at',
     });
-    expect(ddb).not.toReceiveCommand(DeleteCommand);
+    expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: 'acme#acme', session_id: 'stray' },
+    });
+    // A claim to open the pool's first session the execution may have left is dropped too.
+    expect(ddb).toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+      ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
+    });
   });
 
   it('looks for no lease when the state names its session', async () => {

@@ -88,6 +88,7 @@ describe('Class: SessionStore', () => {
       await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
         kind: 'miss',
         expiredRemoved: 0,
+        waitedMs: 0,
       });
       expect(ddb).not.toReceiveCommand(UpdateCommand);
     });
@@ -101,7 +102,7 @@ describe('Class: SessionStore', () => {
       const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
 
       // Assess
-      expect(result).toEqual({ kind: 'miss', expiredRemoved: 1 });
+      expect(result).toEqual({ kind: 'miss', expiredRemoved: 1, waitedMs: 0 });
       expect(ddb).toReceiveCommandWith(DeleteCommand, {
         Key: { pool_id: 'acme#acme', session_id: 'closing' },
       });
@@ -117,6 +118,7 @@ describe('Class: SessionStore', () => {
       await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
         kind: 'miss',
         expiredRemoved: 1,
+        waitedMs: 0,
       });
       expect(ddb).toReceiveCommandWith(DeleteCommand, {
         Key: { pool_id: 'acme#acme', session_id: 'idle-too-long' },
@@ -174,6 +176,7 @@ describe('Class: SessionStore', () => {
       await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
         kind: 'miss',
         expiredRemoved: 0,
+        waitedMs: 0,
       });
     });
 
@@ -237,7 +240,7 @@ describe('Class: SessionStore', () => {
       const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
 
       // Assess
-      expect(result).toEqual({ kind: 'miss', expiredRemoved: 0, ownerStopped: true });
+      expect(result).toEqual({ kind: 'miss', expiredRemoved: 0, waitedMs: 0, ownerStopped: true });
       expect(ddb).toReceiveCommandWith(GetCommand, {
         Key: { pool_id: `stopped#${EXECUTION_ARN}`, session_id: 'stopped' },
         ConsistentRead: true,
@@ -272,6 +275,149 @@ describe('Class: SessionStore', () => {
       await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).rejects.toBeInstanceOf(
         TransientServiceError,
       );
+    });
+  });
+
+  describe('Method: acquire, with a wait for a leased session', () => {
+    /** A store that waits up to 100 ms; its pauses are recorded, not slept. */
+    function waitingStore() {
+      const pauses: number[] = [];
+      const waiting = new SessionStore(
+        DynamoDBDocumentClient.from(new DynamoDBClient({})),
+        'sessions',
+        { ...policy, acquireWaitMs: 100 },
+        () => NOW,
+        async (ms) => {
+          pauses.push(ms);
+        },
+      );
+      return { waiting, pauses };
+    }
+    const leasedTo = (owner: string) => ({
+      state: 'LEASED' as const,
+      lease_owner: owner,
+      lease_expires_at: ahead(200),
+    });
+
+    it.each([
+      {
+        case: 'a leased session another execution gives back',
+        reads: [[session('next', leasedTo('other'))], [session('next')]],
+        pauses: [50],
+      },
+      {
+        case: 'the first session, which another execution claimed to open',
+        reads: [[], [session('next', leasedTo('claimant'))], [session('next')]],
+        pauses: [50, 25],
+      },
+    ])('waits for $case, then leases it', async ({ reads, pauses: expectedPauses }) => {
+      // Prepare: the pool as each read finds it; the claim is someone else's
+      const { waiting, pauses } = waitingStore();
+      const queries = ddb.on(QueryCommand);
+      for (const items of reads) queries.resolvesOnce({ Items: items });
+      ddb.on(PutCommand).rejects(conditionFailed());
+      ddb.on(UpdateCommand).callsFake((input) => ({
+        Attributes: { ...session(input.Key.session_id), ...leasedTo(EXECUTION_ARN) },
+      }));
+
+      // Act
+      const result = await waiting.acquire('acme', 'acme', EXECUTION_ARN);
+
+      // Assess
+      const waited = expectedPauses.reduce((sum, pause) => sum + pause, 0);
+      expect(result).toEqual(
+        expect.objectContaining({
+          kind: 'hit',
+          session: expect.objectContaining({ session_id: 'next' }),
+          waitedMs: waited,
+        }),
+      );
+      expect(pauses).toEqual(expectedPauses);
+      expect(ddb).toReceiveCommandTimes(QueryCommand, reads.length);
+    });
+
+    it('reports a miss once the whole wait passed with every session still leased', async () => {
+      const { waiting, pauses } = waitingStore();
+      ddb.on(QueryCommand).resolves({ Items: [session('busy', leasedTo('other'))] });
+
+      const result = await waiting.acquire('acme', 'acme', EXECUTION_ARN);
+
+      expect(result).toEqual({ kind: 'miss', expiredRemoved: 0, waitedMs: 100 });
+      // Shorter pauses the longer it waited (so the oldest waiter reads most often), the last one
+      // cut to the time left.
+      expect(pauses).toEqual([50, 25, 13, 10, 2]);
+      expect(ddb).toReceiveCommandTimes(QueryCommand, 6);
+      expect(ddb).not.toReceiveCommand(PutCommand);
+    });
+
+    it('fails at the cap only after the wait', async () => {
+      const { waiting, pauses } = waitingStore();
+      ddb.on(QueryCommand).resolves({
+        Items: [session('a', leasedTo('other-1')), session('b', leasedTo('other-2'))],
+      });
+
+      await expect(waiting.acquire('acme', 'acme', EXECUTION_ARN)).rejects.toThrow(
+        expect.objectContaining({
+          name: 'SessionPoolExhaustedError',
+          message: expect.stringContaining('all leased for the 100 ms it waited; the cap is 2'),
+        }),
+      );
+      expect(pauses.reduce((sum, pause) => sum + pause, 0)).toBe(100);
+    });
+
+    it("claims the opening of an empty pool's first session and misses at once", async () => {
+      const { waiting, pauses } = waitingStore();
+      ddb.on(QueryCommand).resolves({ Items: [] });
+      ddb.on(PutCommand).resolves({});
+
+      const result = await waiting.acquire('acme', 'acme', EXECUTION_ARN);
+
+      expect(result).toEqual({ kind: 'miss', expiredRemoved: 0, waitedMs: 0 });
+      expect(pauses).toEqual([]);
+      expect(ddb).toReceiveCommandWith(PutCommand, {
+        Item: expect.objectContaining({
+          pool_id: 'opening#acme#acme',
+          session_id: 'opening',
+          owner: EXECUTION_ARN,
+          expires_at: ahead(60),
+        }),
+        // Won by one execution while the claim lives; its own claim again on a retry.
+        ConditionExpression:
+          'attribute_not_exists(pool_id) OR expires_at <= :now OR #owner = :owner',
+      });
+    });
+
+    it('misses after the wait when the claimed session never appears', async () => {
+      const { waiting } = waitingStore();
+      ddb.on(QueryCommand).resolves({ Items: [] });
+      ddb.on(PutCommand).rejects(conditionFailed());
+
+      await expect(waiting.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
+        kind: 'miss',
+        expiredRemoved: 0,
+        waitedMs: 100,
+      });
+      expect(ddb).toReceiveCommandTimes(PutCommand, 1);
+    });
+  });
+
+  describe('Method: dropOpeningClaim', () => {
+    it("deletes only the caller's own claim", async () => {
+      ddb.on(DeleteCommand).resolves({});
+
+      await expect(store.dropOpeningClaim('acme', 'acme', EXECUTION_ARN)).resolves.toBe(true);
+
+      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+        Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+        ConditionExpression: '#owner = :owner',
+        ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
+      });
+    });
+
+    it('never throws: a claim left behind runs out by itself', async () => {
+      ddb.on(DeleteCommand).rejects(new Error('Internal server error'));
+
+      await expect(store.dropOpeningClaim('acme', 'acme', EXECUTION_ARN)).resolves.toBe(false);
     });
   });
 
@@ -393,6 +539,29 @@ describe('Class: SessionStore', () => {
       await expect(store.cleanupExpiredSessions()).resolves.toBe(1);
       expect(ddb).toReceiveCommandWith(DeleteCommand, {
         Key: { pool_id: `stopped#${EXECUTION_ARN}-old`, session_id: 'stopped' },
+      });
+      expect(ddb).toReceiveCommandTimes(DeleteCommand, 1);
+    });
+
+    it('deletes opening claims past their time, as they were read', async () => {
+      const claim = (pool: string, expiresAt: string) => ({
+        pool_id: `opening#${pool}`,
+        session_id: 'opening',
+        owner: EXECUTION_ARN,
+        created_at: ago(60),
+        expires_at: expiresAt,
+        ttl: 0,
+      });
+      ddb.on(ScanCommand).resolves({
+        Items: [claim('acme#acme', ago(1)), claim('globex#globex', ahead(30))],
+      });
+      ddb.on(DeleteCommand).resolves({});
+
+      await expect(store.cleanupExpiredSessions()).resolves.toBe(1);
+      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+        Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+        ConditionExpression: 'expires_at = :seenExpires',
+        ExpressionAttributeValues: { ':seenExpires': ago(1) },
       });
       expect(ddb).toReceiveCommandTimes(DeleteCommand, 1);
     });

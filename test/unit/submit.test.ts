@@ -111,7 +111,9 @@ describe('Function: submitQuery', () => {
         Key: { pool_id: 'acme#acme', session_id: 'new-session' },
         ConditionExpression: expect.stringContaining('lease_owner = :owner'),
       });
-      expect(ddb).not.toReceiveCommand(unexpected);
+      expect(ddb).not.toReceiveCommandWith(unexpected, {
+        Key: { pool_id: 'acme#acme', session_id: 'new-session' },
+      });
     },
   );
 
@@ -170,6 +172,7 @@ describe('Function: submitQuery', () => {
       'WaitTimeSeconds',
     ]);
     expect(ddb).not.toReceiveCommand(PutCommand);
+    expect(ddb).not.toReceiveCommand(DeleteCommand);
     expect(count('SessionCreated')).toBe(0);
     expect(next.session.reused).toBe(true);
     expect(next.statement?.status).toBe('STARTED');
@@ -257,6 +260,32 @@ describe('Function: submitQuery', () => {
         error: 'ERROR: syntax error at or near "selec"',
       }),
     );
+  });
+
+  it.each([
+    ['once the new session is recorded', undefined],
+    ['when the session could not be opened', 'ThrottlingException'],
+  ])("drops the execution's claim to open the tenant's first session %s", async (_, failure) => {
+    // Prepare
+    const { deps } = unitDeps();
+    if (failure)
+      redshift
+        .on(ExecuteStatementCommand)
+        .rejects(Object.assign(new Error('Rate exceeded'), { name: failure }));
+    else
+      redshift
+        .on(ExecuteStatementCommand)
+        .resolves({ Id: 'st-1', SessionId: 'new-session', Status: 'FINISHED' });
+    ddb.on(DeleteCommand).resolves({});
+
+    // Act
+    await submitQuery(state(), deps).catch(() => undefined);
+
+    // Assess: executions waiting for this session go on reading the pool
+    expect(ddb).toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+      ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
+    });
   });
 
   it("throws TransientServiceError when throttling outlasts the SDK's retries", async () => {
