@@ -34,6 +34,7 @@ const FUNCTION_ENVIRONMENT: Record<string, string> = {
   [CONFIG_VARIABLES.keepAlive]: '3600',
   [CONFIG_VARIABLES.idleTimeout]: '300',
   [CONFIG_VARIABLES.maxSessions]: '4',
+  [CONFIG_VARIABLES.acquireWait]: '1000',
   [CONFIG_VARIABLES.resultMaxBytes]: '200000',
   [CONFIG_VARIABLES.submitWait]: '5',
   [CONFIG_VARIABLES.pollWait]: '20',
