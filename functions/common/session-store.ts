@@ -246,8 +246,12 @@ export class SessionStore {
       let worthWaiting = held > 0 || claimTried;
       if (held === 0 && waitMs > 0 && !claimTried) {
         claimTried = true;
-        if (await this.claimOpening(tenantId, dbUser, owner, now))
-          return { kind: 'miss', expiredRemoved, waitedMs };
+        if (await this.claimOpening(tenantId, dbUser, owner, now)) {
+          // As with a lease: a stopped execution's cleanup may have read before this claim existed.
+          if (!(await this.isStopped(owner))) return { kind: 'miss', expiredRemoved, waitedMs };
+          await this.dropOpeningClaim(tenantId, dbUser, owner);
+          return { kind: 'miss', expiredRemoved, waitedMs, ownerStopped: true };
+        }
         worthWaiting = true;
       }
       if (worthWaiting && waitedMs < waitMs) {

@@ -53,6 +53,7 @@ describe('Parameters', () => {
         keepAliveSeconds: '7200',
         idleTimeoutSeconds: '600',
         maxSessionsPerTenant: '8',
+        acquireWaitMilliseconds: '250',
         logLevel: 'debug',
         logRetentionDays: '90',
         removalPolicy: 'DESTROY',
@@ -66,6 +67,7 @@ describe('Parameters', () => {
           SPECTRA_REDSHIFT_SESSION_KEEP_ALIVE_SECONDS: '7200',
           SPECTRA_REDSHIFT_SESSION_IDLE_TIMEOUT_SECONDS: '600',
           SPECTRA_MAX_SESSIONS_PER_TENANT: '8',
+          SPECTRA_ACQUIRE_WAIT_MILLISECONDS: '250',
         }),
       );
       expect(settings.logLevel).toBe('DEBUG');
@@ -142,6 +144,11 @@ describe('Parameters', () => {
         'a poll wait over the Data API maximum',
         { clusterIdentifier: 'analytics', pollWaitSeconds: '45' },
         /Invalid Spectra parameter "pollWaitSeconds".*SPECTRA_POLL_WAIT_SECONDS must be from 0 to 30; got 45/,
+      ],
+      [
+        'an acquire wait longer than AcquireSession can afford',
+        { clusterIdentifier: 'analytics', acquireWaitMilliseconds: '30000' },
+        /Invalid Spectra parameter "acquireWaitMilliseconds".*SPECTRA_ACQUIRE_WAIT_MILLISECONDS must be from 0 to 10000; got 30000/,
       ],
       [
         'a flag that is not true or false',

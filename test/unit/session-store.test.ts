@@ -387,6 +387,25 @@ describe('Class: SessionStore', () => {
       });
     });
 
+    it('drops its claim at once when its execution was stopped meanwhile', async () => {
+      const { waiting } = waitingStore();
+      ddb.on(QueryCommand).resolves({ Items: [] });
+      ddb.on(PutCommand).resolves({});
+      ddb.on(GetCommand).resolves({ Item: { pool_id: `stopped#${EXECUTION_ARN}` } });
+      ddb.on(DeleteCommand).resolves({});
+
+      await expect(waiting.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
+        kind: 'miss',
+        expiredRemoved: 0,
+        waitedMs: 0,
+        ownerStopped: true,
+      });
+      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+        Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+        ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
+      });
+    });
+
     it('misses after the wait when the claimed session never appears', async () => {
       const { waiting } = waitingStore();
       ddb.on(QueryCommand).resolves({ Items: [] });
