@@ -82,25 +82,41 @@ try {
     ),
   );
 
-  heading('2. One tenant, two queries at once (two sessions)');
-  const [slowA, slowB] = await Promise.all([
-    run('acme', 'select pg_sleep(0.5), 1 as query'),
-    run('acme', 'select pg_sleep(0.5), 2 as query'),
-  ]);
-  say(indent(`query 1: ${sessionText(slowA)} (${formatDuration(slowA.durationMs ?? 0)})`));
-  say(indent(`query 2: ${sessionText(slowB)} (${formatDuration(slowB.durationMs ?? 0)})`));
+  heading('2. One tenant, two queries at once');
+  // Acquire waits up to 1 s (SPECTRA_ACQUIRE_WAIT_MILLISECONDS) for a leased session: short
+  // queries take turns on one session, long ones get a session each.
+  for (const { label, seconds } of [
+    { label: 'Two short queries', seconds: 0.2 },
+    { label: 'Two long queries', seconds: 1.5 },
+  ]) {
+    const [first, second] = await Promise.all([
+      run('acme', `select pg_sleep(${seconds}), 1 as query`),
+      run('acme', `select pg_sleep(${seconds}), 2 as query`),
+    ]);
+    say(indent(`${label} (${seconds} s each):`));
+    say(indent(`query 1: ${sessionText(first)} (${formatDuration(first.durationMs ?? 0)})`));
+    say(indent(`query 2: ${sessionText(second)} (${formatDuration(second.durationMs ?? 0)})`));
+    say(
+      indent(
+        first.result.sessionId === second.result.sessionId
+          ? 'One waited for the other to give the session back rather than open a session.\n'
+          : 'One waited 1 s for the busy session, then opened its own: a session runs one\nstatement at a time and is never handed to two queries at once.\n',
+      ),
+    );
+  }
   if (stack.engineKind === 'pglite') {
     say(
       indent(
-        '(Embedded PGlite runs one statement at a time, so here one query waited for the other;\n' +
-          'on Redshift, or on PostgreSQL with SPECTRA_LOCAL_DATABASE_URL, they run side by side.)',
+        '(Embedded PGlite runs one statement at a time, so even on two sessions one query waited\n' +
+          'for the other; on Redshift, or on PostgreSQL with SPECTRA_LOCAL_DATABASE_URL, they run\n' +
+          'side by side.)\n',
       ),
     );
   }
   const acmePool = await client.listSessions('acme');
   say(
     indent(
-      `\nA session runs one statement at a time, so each query leased its own. acme's pool now:\n${formatTable(
+      `acme's pool now:\n${formatTable(
         ['SESSION', 'STATE', 'LAST USED'],
         acmePool.map((s) => [shortId(s.id), s.state, formatRelative(s.lastUsedAt)]),
       )}`,
@@ -191,7 +207,11 @@ try {
       ),
     ),
   );
-  say(indent('\nMisses are first queries, the second concurrent one, and the expired session.'));
+  say(
+    indent(
+      '\nMisses are first queries, the long query that found the session busy, and the expired session.',
+    ),
+  );
 } finally {
   client.destroy();
   await stack.stop();

@@ -42,7 +42,7 @@ describe('Demo: npm run demo', () => {
     expect(demo.code).toBe(0);
     for (const heading of [
       '1. Two tenants, first query each (miss) then again (hit)',
-      '2. One tenant, two queries at once (two sessions)',
+      '2. One tenant, two queries at once',
       "3. A session expires behind Spectra's back",
       '4. A bad query fails with a clear error',
       '5. Row-level security keeps tenants apart',
