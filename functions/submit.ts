@@ -71,22 +71,7 @@ export async function submitQuery(
     nextSession = session;
   } else {
     try {
-      try {
-        outcome = await dataApi.execute(
-          request({ open: { keepAliveSeconds: config.sessionKeepAliveSeconds } }),
-        );
-      } catch (error) {
-        if (!(error instanceof Error) || error.name !== 'ActiveSessionsExceededException')
-          throw error;
-        countSession(telemetry, 'SessionLimitReached');
-        telemetry.logger.warn(
-          'The Data API is at its session limit; running this query without a session',
-          {
-            error: error.message,
-          },
-        );
-        outcome = await dataApi.execute(request('none'));
-      }
+      outcome = await executeOnNewSession(request, deps);
       nextSession = await recordOpenedSession(state, outcome, deps);
     } finally {
       // If AcquireSession claimed the opening of the tenant's first session, the session is in
@@ -122,6 +107,30 @@ export async function submitQuery(
       ...failure,
     },
   };
+}
+
+/**
+ * Runs the statement on a new session, or without one when the Data API is at its session limit
+ * (`ActiveSessionsExceededException`).
+ */
+async function executeOnNewSession(
+  request: (mode: ExecuteRequest['session']) => ExecuteRequest,
+  deps: StepDeps,
+): Promise<ExecuteOutcome> {
+  const { config, dataApi, telemetry } = deps;
+  try {
+    return await dataApi.execute(
+      request({ open: { keepAliveSeconds: config.sessionKeepAliveSeconds } }),
+    );
+  } catch (error) {
+    if (!(error instanceof Error) || error.name !== 'ActiveSessionsExceededException') throw error;
+    countSession(telemetry, 'SessionLimitReached');
+    telemetry.logger.warn(
+      'The Data API is at its session limit; running this query without a session',
+      { error: error.message },
+    );
+    return dataApi.execute(request('none'));
+  }
 }
 
 async function recordOpenedSession(

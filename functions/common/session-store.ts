@@ -601,8 +601,8 @@ export class SessionStore {
 
   /**
    * Deletes every record whose session can no longer be reused and that no live lease holds, and
-   * the marks of stopped executions and the opening claims past their time. DynamoDB TTL does the same eventually
-   * (within days); this keeps the table exact.
+   * the marks of stopped executions and the opening claims past their time. DynamoDB TTL does the
+   * same eventually (within days); this keeps the table exact.
    *
    * @returns how many records were deleted.
    */
