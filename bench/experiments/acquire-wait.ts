@@ -46,19 +46,20 @@ try {
   const { createDeps } = await import('../../functions/common/deps.ts');
   const { configWith, handlersFor } = await import('../variants.ts');
 
-  const machines = waits.map((wait) =>
-    bench.stack.stepFunctions.register(
+  const settings = waits.map((wait) => ({
+    wait,
+    machine: bench.stack.stepFunctions.register(
       `bench-acquire-wait-${wait}`,
       bench.definition,
       handlersFor(createDeps(configWith({ [CONFIG_VARIABLES.acquireWait]: String(wait) }))),
     ),
-  );
+    runs: [] as VariantRun[],
+  }));
   const sequence = await prepareWorkload(bench.context);
-  const runs: VariantRun[][] = waits.map(() => []);
   for (let repetition = 0; repetition < repetitions; repetition++) {
-    for (const [index, machine] of machines.entries()) {
-      log(`  waiting ≤ ${waits[index]} ms · run ${repetition + 1}/${repetitions}…`);
-      runs[index]?.push(await runVariant(bench.context, 'spectra', machine, sequence));
+    for (const { wait, machine, runs } of settings) {
+      log(`  waiting ≤ ${wait} ms · run ${repetition + 1}/${repetitions}…`);
+      runs.push(await runVariant(bench.context, 'spectra', machine, sequence));
     }
   }
   const show = (wait: number, r: ConcurrentVariantResult) =>
@@ -70,7 +71,7 @@ try {
   console.log(
     `\n${plan.concurrent.queries} queries, ${plan.concurrent.tenants} tenants, ${plan.concurrent.concurrency} at once, opening a session +${plan.openSessionLatencyMs} ms, median of ${repetitions}:`,
   );
-  for (const [index, wait] of waits.entries()) show(wait, summarize(runs[index] ?? []));
+  for (const { wait, runs } of settings) show(wait, summarize(runs));
 } finally {
   await bench.stop();
 }

@@ -241,9 +241,6 @@ export class SessionStore {
 
       // Sessions still open: leased ones, and idle ones that a racing execution just took from us.
       const held = pool.length - expired.length;
-      // Something to wait for: a leased session, or the first session that another execution
-      // claimed to open.
-      let worthWaiting = held > 0 || claimTried;
       if (held === 0 && waitMs > 0 && !claimTried) {
         claimTried = true;
         if (await this.claimOpening(tenantId, dbUser, owner, now)) {
@@ -252,8 +249,10 @@ export class SessionStore {
           await this.dropOpeningClaim(tenantId, dbUser, owner);
           return { kind: 'miss', expiredRemoved, waitedMs, ownerStopped: true };
         }
-        worthWaiting = true;
       }
+      // Something to wait for: a leased session, or the first session that another execution
+      // claimed to open.
+      const worthWaiting = held > 0 || claimTried;
       if (worthWaiting && waitedMs < waitMs) {
         const pause = Math.min(acquirePollDelayMs(waitedMs, waitMs), waitMs - waitedMs);
         await this.sleep(pause);
