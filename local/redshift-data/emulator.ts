@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
 import { loadDemoData, loadRedshiftShims } from './demo-data.ts';
+import { DEFAULT_PAGE_SIZE, decodeToken, encodeToken, page } from './paging.ts';
 import {
   type BatchExecuteStatementRequest,
   batchExecuteStatementRequest,
@@ -122,8 +123,6 @@ const SESSION_MAX_LIFETIME_MS = 24 * HOUR_MS;
 const CLIENT_TOKEN_LIFETIME_MS = 8 * HOUR_MS;
 /** Statements and their results are kept for 24 h, as the service keeps results. */
 const STATEMENT_RETENTION_MS = 24 * HOUR_MS;
-const DEFAULT_LIST_STATEMENTS = 100;
-const DEFAULT_LIST_OTHERS = 1000;
 
 /** Where a statement runs and as whom. */
 interface ConnectionTarget {
@@ -239,46 +238,6 @@ export function dbUserFromSecretArn(secretArn: string): string {
   const user = lastPart.toLowerCase().replace(/[^a-z0-9_$]/g, '_');
   if (user === '') return 'secret_user';
   return /^[0-9$]/.test(user) ? `_${user}`.slice(0, 127) : user.slice(0, 127);
-}
-
-/** Opaque page tokens: the list they page and the offset of the next page. */
-function encodeToken(scope: string, offset: number): string {
-  return Buffer.from(JSON.stringify({ scope, offset })).toString('base64url');
-}
-
-function decodeToken(scope: string, token: string | undefined): number {
-  if (token === undefined || token === '') return 0;
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (
-      typeof decoded === 'object' &&
-      decoded !== null &&
-      'scope' in decoded &&
-      'offset' in decoded &&
-      decoded.scope === scope &&
-      Number.isInteger(decoded.offset) &&
-      (decoded.offset as number) >= 0
-    )
-      return decoded.offset as number;
-  } catch {
-    // Falls through to the refusal below.
-  }
-  throw validationError('The NextToken is not valid for this request.');
-}
-
-function page<T>(
-  items: T[],
-  scope: string,
-  nextToken: string | undefined,
-  maxResults: number | undefined,
-  defaultSize: number,
-): { items: T[]; NextToken?: string } {
-  const offset = decodeToken(scope, nextToken);
-  const size = maxResults && maxResults > 0 ? maxResults : defaultSize;
-  const end = offset + size;
-  return end < items.length
-    ? { items: items.slice(offset, end), NextToken: encodeToken(scope, end) }
-    : { items: items.slice(offset) };
 }
 
 export async function createRedshiftDataEmulator(
@@ -1069,13 +1028,7 @@ export async function createRedshiftDataEmulator(
               statement.target.workgroupName === request.WorkgroupName),
         )
         .reverse();
-      const listed = page(
-        matching,
-        'statements',
-        request.NextToken,
-        request.MaxResults,
-        DEFAULT_LIST_STATEMENTS,
-      );
+      const listed = page(matching, 'statements', request, DEFAULT_PAGE_SIZE.statements);
       return compact({ Statements: listed.items.map(statementData), NextToken: listed.NextToken });
     },
 
@@ -1113,13 +1066,7 @@ export async function createRedshiftDataEmulator(
               session.target.workgroupName === request.WorkgroupName),
         )
         .reverse();
-      const listed = page(
-        matching,
-        'sessions',
-        request.NextToken,
-        request.MaxResults,
-        DEFAULT_LIST_OTHERS,
-      );
+      const listed = page(matching, 'sessions', request, DEFAULT_PAGE_SIZE.others);
       return compact({
         Sessions: listed.items.map((session) => sessionData(session, now)),
         NextToken: listed.NextToken,
@@ -1129,13 +1076,7 @@ export async function createRedshiftDataEmulator(
     async ListDatabases(input) {
       const request = parseRequest(listDatabasesRequest, input);
       catalogTarget(request);
-      const listed = page(
-        [LOCAL_DATABASE],
-        'databases',
-        request.NextToken,
-        request.MaxResults,
-        DEFAULT_LIST_OTHERS,
-      );
+      const listed = page([LOCAL_DATABASE], 'databases', request, DEFAULT_PAGE_SIZE.others);
       return compact({ Databases: listed.items, NextToken: listed.NextToken });
     },
 
@@ -1150,9 +1091,8 @@ export async function createRedshiftDataEmulator(
       const listed = page(
         result.rows.map(([schema]) => schema ?? ''),
         'schemas',
-        request.NextToken,
-        request.MaxResults,
-        DEFAULT_LIST_OTHERS,
+        request,
+        DEFAULT_PAGE_SIZE.others,
       );
       return compact({ Schemas: listed.items, NextToken: listed.NextToken });
     },
@@ -1173,13 +1113,7 @@ export async function createRedshiftDataEmulator(
         type: tableType(schema ?? '', relkind ?? 'r'),
         schema: schema ?? '',
       }));
-      const listed = page(
-        tables,
-        'tables',
-        request.NextToken,
-        request.MaxResults,
-        DEFAULT_LIST_OTHERS,
-      );
+      const listed = page(tables, 'tables', request, DEFAULT_PAGE_SIZE.others);
       return compact({ Tables: listed.items, NextToken: listed.NextToken });
     },
 
@@ -1212,13 +1146,7 @@ export async function createRedshiftDataEmulator(
             },
           ),
       );
-      const listed = page(
-        columns,
-        'columns',
-        request.NextToken,
-        request.MaxResults,
-        DEFAULT_LIST_OTHERS,
-      );
+      const listed = page(columns, 'columns', request, DEFAULT_PAGE_SIZE.others);
       const tableNames = new Set(columns.map((column) => column.tableName));
       return compact({
         TableName: request.Table ?? (tableNames.size === 1 ? [...tableNames][0] : undefined),
