@@ -137,7 +137,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambdaInvocations: new Map(),
       lambdaInFlight: 0,
       lambdaFaults: [],
-      emulator,
+      emulator: emulator.controls,
     };
 
     const stepFunctions = new LocalStepFunctions({

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeJson } from './aws-json.ts';
 import type { TrafficControls } from './endpoint.ts';
-import type { RedshiftDataEmulatorStats } from './redshift-data/emulator.ts';
+import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-data/emulator.ts';
 
 /**
  * Routes under `/_spectra/` on the local endpoint (loopback callers only), for tests, the
@@ -21,12 +21,6 @@ import type { RedshiftDataEmulatorStats } from './redshift-data/emulator.ts';
  * - `POST /_spectra/latency` `{"target", "ms"}`: adds latency to a target; the target
  *   `RedshiftData.OpenSession` delays only statements that open a new session.
  */
-
-export interface ControlledEmulator {
-  expireSession(sessionId: string): boolean;
-  setSessionOpenLatency(ms: number): void;
-  stats(): RedshiftDataEmulatorStats;
-}
 
 /** What `GET /_spectra/counters` answers. */
 export interface CountersResponse {
@@ -57,7 +51,7 @@ export interface ControlState {
    */
   lambdaInFlight: number;
   lambdaFaults: LambdaFault[];
-  emulator: ControlledEmulator;
+  emulator: EmulatorControls;
 }
 
 function parseBody(body: Buffer): Record<string, unknown> {
@@ -104,7 +98,7 @@ export function controlRoutes(state: ControlState) {
         state.traffic.reset();
         state.lambdaInvocations.clear();
         state.lambdaFaults.length = 0;
-        state.emulator.setSessionOpenLatency(0);
+        state.emulator.reset();
         return reply(200, { reset: true });
       case 'POST /_spectra/sessions/expire': {
         if (typeof input.sessionId !== 'string')

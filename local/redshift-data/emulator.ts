@@ -1,5 +1,5 @@
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
-import { RunControls } from './controls.ts';
+import { createEmulatorControls, type EmulatorControls, RunControls } from './controls.ts';
 import { loadDemoData, loadRedshiftShims } from './demo-data.ts';
 import { Store } from './model.ts';
 import { catalogOperations } from './operations/catalog.ts';
@@ -56,30 +56,11 @@ export interface RedshiftDataEmulatorOptions {
   loadDemoData?: boolean;
 }
 
-export interface RedshiftDataEmulatorStats {
-  /** Statements accepted by ExecuteStatement and BatchExecuteStatement (token retries excluded). */
-  statementsSubmitted: number;
-  sessionsOpened: number;
-  /** Statements refused because their session was running another one. */
-  busyRejections: number;
-  /** Statements that would have opened a session, refused with ActiveSessionsExceededException. */
-  sessionLimitRejections: number;
-  /** Sessions not closed. */
-  activeSessions: number;
-}
+export type { EmulatorControls, RedshiftDataEmulatorStats } from './controls.ts';
 
 export interface RedshiftDataEmulator extends AwsJsonService {
-  /**
-   * Closes a session now, as the service does when it reclaims one: its next use gets `Session is
-   * not available`, and a statement running on it ends FAILED. False when the id is unknown or
-   * the session was closed already.
-   */
-  expireSession(sessionId: string): boolean;
-  /** Delay added when a statement opens a new session (default 0). */
-  setSessionOpenLatency(milliseconds: number): void;
-  stats(): RedshiftDataEmulatorStats;
-  /** The ids of the sessions that are not closed. */
-  listSessionIds(): string[];
+  /** What tests and the `/_spectra/` routes change or read beyond the Data API's operations. */
+  controls: EmulatorControls;
   /** Ends every session and pending long poll. The engine stays open: it belongs to the caller. */
   close(): Promise<void>;
 }
@@ -123,26 +104,7 @@ export async function createRedshiftDataEmulator(
       return answer(input);
     },
 
-    expireSession(sessionId) {
-      const session = store.sessions.get(sessionId);
-      if (!session || session.status === 'CLOSED') return false;
-      store.closeSession(session, 'it was expired by the test controls');
-      return true;
-    },
-
-    setSessionOpenLatency(milliseconds) {
-      run.sessionOpenLatencyMs = Math.max(0, milliseconds);
-    },
-
-    stats() {
-      store.sweep();
-      return { ...store.counters, activeSessions: store.openSessions().length };
-    },
-
-    listSessionIds() {
-      store.sweep();
-      return store.openSessions().map((session) => session.id);
-    },
+    controls: createEmulatorControls(store, run),
 
     close: () => store.close(),
   };

@@ -1212,7 +1212,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         expect(millisecondsOf(session?.SessionTtl)).toBeGreaterThan(
           millisecondsOf(session?.CreatedAt),
         );
-        expect(stack.emulator.listSessionIds()).toContain(opened.SessionId);
+        expect(stack.emulator.controls.listSessionIds()).toContain(opened.SessionId);
       });
 
       it('refuses a second statement while the session runs one, and lists it BUSY', async () => {
@@ -1222,7 +1222,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         const sleeper = await client.send(
           new ExecuteStatementCommand({ Sql: 'select pg_sleep(1)', SessionId: sessionId }),
         );
-        const rejectedBefore = stack.emulator.stats().busyRejections;
+        const rejectedBefore = stack.emulator.controls.stats().busyRejections;
 
         // Act
         const message = await validationMessage(
@@ -1240,7 +1240,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
 
         // Assess
         expect(message).toBe('Session is not available');
-        expect(stack.emulator.stats().busyRejections).toBe(rejectedBefore + 1);
+        expect(stack.emulator.controls.stats().busyRejections).toBe(rejectedBefore + 1);
         expect(whileBusy.Sessions?.[0]).toMatchObject({
           Status: 'BUSY',
           CurrentStatementId: sleeper.Id,
@@ -1254,7 +1254,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         const sessionId = opened.SessionId as string;
 
         // Act
-        const expired = stack.emulator.expireSession(sessionId);
+        const expired = stack.emulator.controls.expireSession(sessionId);
         const message = await validationMessage(
           client.send(new ExecuteStatementCommand({ Sql: 'select 1', SessionId: sessionId })),
         );
@@ -1264,12 +1264,12 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
 
         // Assess
         expect(expired).toBe(true);
-        expect(stack.emulator.expireSession(sessionId)).toBe(false);
+        expect(stack.emulator.controls.expireSession(sessionId)).toBe(false);
         expect(message).toBe('Session is not available');
         expect(listed.Sessions?.[0]?.Status).toBe('CLOSED');
         expect(open.Sessions?.map((each) => each.SessionId)).not.toContain(sessionId);
         expect(closedOnes.Sessions?.map((each) => each.SessionId)).toContain(sessionId);
-        expect(stack.emulator.listSessionIds()).not.toContain(sessionId);
+        expect(stack.emulator.controls.listSessionIds()).not.toContain(sessionId);
       });
 
       it('fails the running statement when its session is expired', async () => {
@@ -1282,7 +1282,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         await untilStatus(sleeper.Id as string, ['STARTED']);
 
         // Act
-        stack.emulator.expireSession(sessionId);
+        stack.emulator.controls.expireSession(sessionId);
         const described = await ended(sleeper.Id as string);
 
         // Assess
@@ -1351,8 +1351,8 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
 
       it('keeps the session BUSY while a new session opens, then runs the statement', async () => {
         // Prepare
-        const openedBefore = stack.emulator.stats().sessionsOpened;
-        stack.emulator.setSessionOpenLatency(1500);
+        const openedBefore = stack.emulator.controls.stats().sessionsOpened;
+        stack.emulator.controls.setSessionOpenLatency(1500);
 
         try {
           // Act: the long poll ends before the session has opened.
@@ -1373,9 +1373,9 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
           expect(response.Status).toBe('PICKED');
           expect(listed.Sessions?.[0]?.Status).toBe('BUSY');
           expect(described.Status).toBe('FINISHED');
-          expect(stack.emulator.stats().sessionsOpened).toBe(openedBefore + 1);
+          expect(stack.emulator.controls.stats().sessionsOpened).toBe(openedBefore + 1);
         } finally {
-          stack.emulator.setSessionOpenLatency(0);
+          stack.emulator.controls.setSessionOpenLatency(0);
         }
       });
 
@@ -1443,7 +1443,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
           const withoutSession = await small.client.send(
             new ExecuteStatementCommand({ ...CONNECTION, Sql: 'select 4', WaitTimeSeconds: 20 }),
           );
-          small.emulator.expireSession(first.SessionId as string);
+          small.emulator.controls.expireSession(first.SessionId as string);
           const third = await open('select 5');
 
           // Assess
@@ -1453,7 +1453,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
           );
           expect(withoutSession.Status).toBe('FINISHED');
           expect(third.Status).toBe('FINISHED');
-          expect(small.emulator.stats()).toMatchObject({
+          expect(small.emulator.controls.stats()).toMatchObject({
             sessionsOpened: 3,
             activeSessions: 2,
             sessionLimitRejections: 1,
@@ -1547,7 +1547,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         // Prepare
         await runSql(`create table ${run}_once (x int)`);
         const token = randomUUID();
-        const submittedBefore = stack.emulator.stats().statementsSubmitted;
+        const submittedBefore = stack.emulator.controls.stats().statementsSubmitted;
         const insert = {
           ...CONNECTION,
           Sql: `insert into ${run}_once values (1)`,
@@ -1558,7 +1558,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         // Act
         const first = await client.send(new ExecuteStatementCommand(insert));
         const retry = await client.send(new ExecuteStatementCommand(insert));
-        const submittedAfter = stack.emulator.stats().statementsSubmitted;
+        const submittedAfter = stack.emulator.controls.stats().statementsSubmitted;
 
         // Assess
         expect(retry.Id).toBe(first.Id);
@@ -1941,8 +1941,8 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
           // Assess
           expect(described.Status).toBe('FAILED');
           expect(described.Error).toMatch(/was closed \(the emulator stopped\)/);
-          expect(own.emulator.stats().activeSessions).toBe(0);
-          expect(own.emulator.listSessionIds()).toEqual([]);
+          expect(own.emulator.controls.stats().activeSessions).toBe(0);
+          expect(own.emulator.controls.listSessionIds()).toEqual([]);
         } finally {
           await own.close();
         }

@@ -130,7 +130,7 @@ describe.each([
     const { sessionId, statementId } = await slowInsertOnSession(id);
 
     // Act
-    stack.emulator.expireSession(sessionId);
+    stack.emulator.controls.expireSession(sessionId);
 
     // Assess
     const described = await ended(statementId);
