@@ -21,7 +21,7 @@ import type { SqlEngine } from './sql-engine.ts';
  * `result-format.ts` writes wire values.
  *
  * Where the real service is undocumented or cannot be copied, this is what the emulator does
- * (test/local/data-api-suite.ts pins each of these down):
+ * (the Data API suite, test/local/data-api/, pins each of these down):
  * - A `SecretArn` runs as the db user named by the secret: the last `/` part of the secret name,
  *   without AWS's `-XXXXXX` suffix, lower-cased (`...:secret:spectra/acme-AbC123` → `acme`);
  *   `secret_user` when the ARN has no secret name. DbUser and SecretArn together are refused.

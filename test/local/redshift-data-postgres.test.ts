@@ -21,7 +21,7 @@ import {
   CONNECTION,
   type DataApiStack,
   describeDataApiSuite,
-  valueOf as fieldValue,
+  fieldValue,
   startDataApiStack,
 } from './data-api-suite.ts';
 
