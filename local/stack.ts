@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createInMemoryDynamoDb, createSessionsTable } from './dynamodb/sessions-table.ts';
 import { type Endpoint, startEndpoint, TrafficControls } from './endpoint.ts';
@@ -10,9 +8,9 @@ import { createPostgresEngine } from './redshift-data/postgres-engine.ts';
 import type { SqlEngine } from './redshift-data/sql-engine.ts';
 import {
   invokeLocally,
-  type LambdaHandler,
   LambdaInvocationError,
   LOCAL_REGION,
+  loadHandler,
   loadHandlers,
   localSubstitutions,
   substituteDefinition,
@@ -35,7 +33,6 @@ export const DEFAULT_LOCAL_PORT = 4599;
  */
 const CLEANUP_RETRY_DELAYS_MS = [250, 500, 1000, 2000];
 export const STATE_MACHINE_NAME = 'spectra-query';
-const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 export interface LocalStackOptions {
   /** 0 picks a free port. Default: `SPECTRA_LOCAL_PORT` or 4599. */
@@ -129,9 +126,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     endpoint.mount(emulator);
 
     const handlers = await loadHandlers();
-    const cancelStopped = (await import(
-      resolve(repoRoot, 'functions/cancel-stopped-execution.ts')
-    )) as { handler: LambdaHandler };
+    const cancelStopped = await loadHandler('CancelStoppedExecution');
     const controls: ControlState = {
       traffic,
       lambdaInvocations: new Map(),
@@ -166,7 +161,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onExecutionStopped: async (stopped) => {
         for (let attempt = 0; ; attempt++) {
           try {
-            await invokeLocally('CancelStoppedExecution' as never, cancelStopped.handler, {
+            await invokeLocally('CancelStoppedExecution', cancelStopped, {
               executionArn: stopped.executionArn,
               input: stopped.input,
             });

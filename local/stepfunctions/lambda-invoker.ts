@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
-import { FUNCTIONS, type FunctionName, placeholderOf } from '../../functions/catalog.ts';
+import {
+  type FunctionName,
+  functionSpec,
+  placeholderOf,
+  WORKFLOW_FUNCTIONS,
+  type WorkflowFunctionName,
+} from '../../functions/registry.ts';
 
 /**
  * Runs Spectra's Lambda handlers in process, the way the Lambda service would run them for the
@@ -24,14 +30,19 @@ export const localFunctionArn = (name: FunctionName) =>
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 /** Imports every function's handler. The environment must be set first: modules read it on load. */
-export async function loadHandlers(): Promise<Record<FunctionName, LambdaHandler>> {
+export async function loadHandlers(): Promise<Record<WorkflowFunctionName, LambdaHandler>> {
   const entries = await Promise.all(
-    FUNCTIONS.map(async (fn) => {
-      const module = (await import(resolve(repoRoot, fn.entry))) as { handler: LambdaHandler };
-      return [fn.name, module.handler] as const;
-    }),
+    WORKFLOW_FUNCTIONS.map(async (fn) => [fn.name, await loadHandler(fn.name)] as const),
   );
-  return Object.fromEntries(entries) as Record<FunctionName, LambdaHandler>;
+  return Object.fromEntries(entries) as Record<WorkflowFunctionName, LambdaHandler>;
+}
+
+/** Imports one function's handler; the environment must be set first, as for {@link loadHandlers}. */
+export async function loadHandler(name: FunctionName): Promise<LambdaHandler> {
+  const module = (await import(resolve(repoRoot, functionSpec(name).entry))) as {
+    handler: LambdaHandler;
+  };
+  return module.handler;
 }
 
 /**
@@ -50,7 +61,7 @@ export function substituteDefinition(text: string, values: Record<string, string
 /** The local ARNs of all functions, keyed by placeholder name. */
 export function localSubstitutions(): Record<string, string> {
   return Object.fromEntries(
-    FUNCTIONS.map((fn) => [placeholderOf(fn.name), localFunctionArn(fn.name)]),
+    WORKFLOW_FUNCTIONS.map((fn) => [placeholderOf(fn.name), localFunctionArn(fn.name)]),
   );
 }
 
@@ -122,9 +133,9 @@ interface TaskStateShape {
 /** Which function each Task state of a (substituted) definition invokes, by state name. */
 export function functionsByTaskState(definition: {
   States: Record<string, TaskStateShape>;
-}): Record<string, FunctionName> {
-  const byArn = new Map(FUNCTIONS.map((fn) => [localFunctionArn(fn.name), fn.name]));
-  const tasks: Record<string, FunctionName> = {};
+}): Record<string, WorkflowFunctionName> {
+  const byArn = new Map(WORKFLOW_FUNCTIONS.map((fn) => [localFunctionArn(fn.name), fn.name]));
+  const tasks: Record<string, WorkflowFunctionName> = {};
   for (const [stateName, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
     if (state.Resource !== 'arn:aws:states:::lambda:invoke') {

@@ -6,7 +6,7 @@ import {
   ExecutionTimeoutError,
   StateMachine,
 } from 'aws-local-stepfunctions';
-import type { FunctionName } from '../../functions/catalog.ts';
+import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import {
   functionsByTaskState,
   invokeLocally,
@@ -36,7 +36,7 @@ export const executionArnOf = (stateMachineName: string, executionName: string) 
 /** Called around every Lambda invocation; the local stack counts and injects faults through it. */
 export type InvocationHook = (call: {
   stateName: string;
-  functionName: FunctionName;
+  functionName: WorkflowFunctionName;
   payload: unknown;
   invoke: () => Promise<unknown>;
 }) => Promise<unknown>;
@@ -45,7 +45,7 @@ export interface LocalExecutionOptions {
   stateMachineName: string;
   executionName: string;
   input: unknown;
-  handlers: Record<FunctionName, LambdaHandler>;
+  handlers: Record<WorkflowFunctionName, LambdaHandler>;
   /** Milliseconds per Wait state name; 0 skips the wait. */
   waitTimeOverrides?: Record<string, number>;
   /** Milliseconds per retried state name; 0 retries at once. */

@@ -1,4 +1,4 @@
-import type { FunctionName } from '../../functions/catalog.ts';
+import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
 import { type HistoryEvent, type InvocationRecord, toAwsHistory } from './history.ts';
 import {
@@ -32,7 +32,7 @@ interface RegisteredStateMachine {
   definition: object;
   roleArn: string;
   createdAt: number;
-  handlers: Record<FunctionName, LambdaHandler>;
+  handlers: Record<WorkflowFunctionName, LambdaHandler>;
 }
 
 interface ExecutionRecord {
@@ -64,7 +64,7 @@ export interface StoppedExecution {
 }
 
 export interface StepFunctionsServiceOptions {
-  handlers: Record<FunctionName, LambdaHandler>;
+  handlers: Record<WorkflowFunctionName, LambdaHandler>;
   /** Runs after an execution is stopped or times out, as the AWS deployment's EventBridge rule does. */
   onExecutionStopped?: (execution: StoppedExecution) => Promise<void>;
   /** Wraps every Lambda invocation: the test controls count and inject faults here. */
@@ -120,7 +120,7 @@ export class LocalStepFunctions implements AwsJsonService {
   register(
     name: string,
     definitionText: string,
-    handlers: Record<FunctionName, LambdaHandler> = this.options.handlers,
+    handlers: Record<WorkflowFunctionName, LambdaHandler> = this.options.handlers,
   ): string {
     const arn = stateMachineArn(name);
     this.stateMachines.set(arn, {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import validator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { FUNCTIONS, placeholderOf } from '../../functions/catalog.ts';
 import { ERROR_NAMES } from '../../functions/common/errors.ts';
+import { placeholderOf, WORKFLOW_FUNCTIONS } from '../../functions/registry.ts';
 
 const text = readFileSync(new URL('../../statemachine/query.asl.json', import.meta.url), 'utf8');
 
@@ -59,7 +59,7 @@ describe('Definition: statemachine/query.asl.json', () => {
 
   it('uses only placeholders that the function catalog substitutes, and every function', () => {
     const used = new Set([...text.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1]));
-    const substituted = new Set(FUNCTIONS.map((fn) => placeholderOf(fn.name)));
+    const substituted = new Set(WORKFLOW_FUNCTIONS.map((fn) => placeholderOf(fn.name)));
     expect(used).toEqual(substituted);
   });
 

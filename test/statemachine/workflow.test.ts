@@ -3,7 +3,7 @@ import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FunctionName } from '../../functions/catalog.ts';
+import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import {
   type LambdaHandler,
   LambdaInvocationError,
@@ -44,7 +44,7 @@ const SCRIPTS: Record<string, ScriptedStatement> = {
 };
 
 let dynamo: Awaited<ReturnType<typeof startDynamoDb>>;
-let handlers: Record<FunctionName, LambdaHandler>;
+let handlers: Record<WorkflowFunctionName, LambdaHandler>;
 let definition: object;
 let fake: FakeDataApi;
 let addMetric: ReturnType<typeof vi.fn>;
