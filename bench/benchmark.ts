@@ -103,14 +103,8 @@ export async function startBenchStack(
 
     // The variants import the functions, which must see the stack's environment when they load.
     const variants = await import('./variants.ts');
-    const { localSubstitutions, substituteDefinition } = await import(
-      '../local/stepfunctions/lambda-invoker.ts'
-    );
-    const { QUERY_DEFINITION_PATH } = await import('../local/stepfunctions/local-execution.ts');
-    const definition = substituteDefinition(
-      readFileSync(QUERY_DEFINITION_PATH, 'utf8'),
-      localSubstitutions(),
-    );
+    const { localDefinitionText } = await import('../local/stepfunctions/local-execution.ts');
+    const definition = localDefinitionText();
     const fixedWaitHandlers = variants.fixedWaitHandlers();
     const fixedWait = new Map(
       plan.polling.fixedWaitsS.map((seconds) => [

@@ -117,6 +117,3 @@ export function functionSpec(name: FunctionName): FunctionSpec {
   if (!spec) throw new Error(`${name} is not a Spectra function`);
   return spec;
 }
-
-/** `AcquireSession` → `AcquireSessionFunctionArn`, as written `${AcquireSessionFunctionArn}` in the ASL. */
-export const placeholderOf = (name: WorkflowFunctionName) => `${name}FunctionArn`;

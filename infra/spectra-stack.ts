@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   ArnFormat,
   type CfnElement,
@@ -24,13 +21,8 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct, IConstruct } from 'constructs';
 import { CONFIG_VARIABLES } from '../functions/common/config.ts';
-import {
-  FUNCTIONS,
-  type FunctionName,
-  placeholderOf,
-  WORKFLOW_FUNCTIONS,
-} from '../functions/registry.ts';
-import { substituteDefinition } from '../local/stepfunctions/lambda-invoker.ts';
+import { FUNCTIONS, type FunctionName, WORKFLOW_FUNCTIONS } from '../functions/registry.ts';
+import { loadDefinition } from '../statemachine/definition.ts';
 import { grantDataApiAccess } from './constructs/data-api-access.ts';
 import { SessionCacheMonitoring } from './constructs/session-cache-monitoring.ts';
 import { SpectraFunction } from './constructs/spectra-function.ts';
@@ -40,9 +32,6 @@ import {
   type SpectraParameterInput,
   type SpectraSettings,
 } from './parameters.ts';
-
-const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
-export const QUERY_DEFINITION_FILE = resolve(repoRoot, 'statemachine/query.asl.json');
 
 /**
  * The DynamoDB calls functions/common/session-store.ts makes, and no others (a test reads them
@@ -173,19 +162,13 @@ export class SpectraStack extends Stack {
 
   /**
    * The workflow from statemachine/query.asl.json, each `${<Name>FunctionArn}` replaced by that
-   * function's ARN. The substitution is done here, with the local stack's own function, rather than
-   * by CloudFormation's DefinitionSubstitutions: the template then holds the definition that runs
-   * (reviewable, and checked by the tests), and the local stack and AWS cannot substitute
+   * function's ARN. The substitution is done here, by the function the local stack uses too, rather
+   * than by CloudFormation's DefinitionSubstitutions: the template then holds the definition that
+   * runs (reviewable, and checked by the tests), and the local stack and AWS cannot substitute
    * differently. An unknown placeholder fails the synth.
    */
   private createStateMachine(settings: SpectraSettings): StateMachine {
-    const definitionSubstitutions = Object.fromEntries(
-      WORKFLOW_FUNCTIONS.map((fn) => [placeholderOf(fn.name), this.functions[fn.name].functionArn]),
-    );
-    const definition = substituteDefinition(
-      readFileSync(QUERY_DEFINITION_FILE, 'utf8'),
-      definitionSubstitutions,
-    );
+    const definition = loadDefinition((name) => this.functions[name].functionArn);
     const logGroup = new LogGroup(this, 'StateMachineLogGroup', {
       retention: settings.logRetention,
       removalPolicy: settings.removalPolicy,

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createInMemoryDynamoDb, createSessionsTable } from './dynamodb/sessions-table.ts';
 import { type Endpoint, startEndpoint, TrafficControls } from './endpoint.ts';
@@ -12,10 +11,8 @@ import {
   LOCAL_REGION,
   loadHandler,
   loadHandlers,
-  localSubstitutions,
-  substituteDefinition,
 } from './stepfunctions/lambda-invoker.ts';
-import { QUERY_DEFINITION_PATH } from './stepfunctions/local-execution.ts';
+import { localDefinitionText } from './stepfunctions/local-execution.ts';
 import { LocalStepFunctions } from './stepfunctions/service.ts';
 import { type ControlState, controlRoutes, type LambdaFault } from './test-controls.ts';
 
@@ -173,11 +170,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }
       },
     });
-    const definition = substituteDefinition(
-      readFileSync(QUERY_DEFINITION_PATH, 'utf8'),
-      localSubstitutions(),
-    );
-    const stateMachineArn = stepFunctions.register(STATE_MACHINE_NAME, definition);
+    const stateMachineArn = stepFunctions.register(STATE_MACHINE_NAME, localDefinitionText());
     endpoint.mount(stepFunctions);
     endpoint.controlRoutes(controlRoutes(controls));
 

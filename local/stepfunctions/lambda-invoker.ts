@@ -5,7 +5,6 @@ import type { Context } from 'aws-lambda';
 import {
   type FunctionName,
   functionSpec,
-  placeholderOf,
   WORKFLOW_FUNCTIONS,
   type WorkflowFunctionName,
 } from '../../functions/registry.ts';
@@ -43,26 +42,6 @@ export async function loadHandler(name: FunctionName): Promise<LambdaHandler> {
     handler: LambdaHandler;
   };
   return module.handler;
-}
-
-/**
- * The definition with every `${XFunctionArn}` replaced. An unknown placeholder is an error, as
- * CloudFormation would make it.
- */
-export function substituteDefinition(text: string, values: Record<string, string>): string {
-  return text.replace(/\$\{([A-Za-z0-9]+)\}/g, (_, key: string) => {
-    const value = values[key];
-    if (value === undefined)
-      throw new Error(`The definition uses \${${key}}, which nothing substitutes`);
-    return value;
-  });
-}
-
-/** The local ARNs of all functions, keyed by placeholder name. */
-export function localSubstitutions(): Record<string, string> {
-  return Object.fromEntries(
-    WORKFLOW_FUNCTIONS.map((fn) => [placeholderOf(fn.name), localFunctionArn(fn.name)]),
-  );
 }
 
 /** An error as the Lambda integration reports it to Step Functions. */

@@ -1,5 +1,4 @@
 import './polyfill.ts';
-import { readFileSync } from 'node:fs';
 import {
   ExecutionAbortedError,
   ExecutionError,
@@ -7,14 +6,14 @@ import {
   StateMachine,
 } from 'aws-local-stepfunctions';
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
+import { loadDefinition } from '../../statemachine/definition.ts';
 import {
   functionsByTaskState,
   invokeLocally,
   type LambdaHandler,
   LOCAL_ACCOUNT,
   LOCAL_REGION,
-  localSubstitutions,
-  substituteDefinition,
+  localFunctionArn,
 } from './lambda-invoker.ts';
 
 /** One event of the engine's log (the library does not export the type). */
@@ -22,11 +21,9 @@ export type EventLog =
   ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 /** The one definition, as the CDK app deploys it, with the local function ARNs substituted in. */
-export const QUERY_DEFINITION_PATH = new URL('../../statemachine/query.asl.json', import.meta.url);
+export const localDefinitionText = () => loadDefinition(localFunctionArn);
 
-export function loadLocalDefinition(path: URL = QUERY_DEFINITION_PATH) {
-  return JSON.parse(substituteDefinition(readFileSync(path, 'utf8'), localSubstitutions()));
-}
+export const loadLocalDefinition = (): object => JSON.parse(localDefinitionText());
 
 export const stateMachineArn = (name: string) =>
   `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;

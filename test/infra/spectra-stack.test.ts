@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/common/config.ts';
-import { FUNCTIONS, placeholderOf, WORKFLOW_FUNCTIONS } from '../../functions/registry.ts';
-import { QUERY_DEFINITION_FILE } from '../../infra/spectra-stack.ts';
+import { FUNCTIONS, WORKFLOW_FUNCTIONS } from '../../functions/registry.ts';
+import { placeholderOf, QUERY_DEFINITION_FILE } from '../../statemachine/definition.ts';
 import { logicalIdOf, policyStatements, render, statementsAllowing, synthesize } from './synth.ts';
 
 // GIVEN a deployment on a provisioned cluster with per-tenant database users (synthesized once for
