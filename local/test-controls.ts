@@ -11,7 +11,7 @@ import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-dat
  * - `GET  /_spectra/counters`: calls per `X-Amz-Target`, Lambda invocations per function (and how
  *   many are still running), faults injected, and the Data API emulator's own counts (sessions
  *   opened, busy rejections, ...)
- * - `POST /_spectra/reset`: clears counters, faults and latency
+ * - `POST /_spectra/reset`: clears counters, faults and latency, and releases held statements
  * - `POST /_spectra/sessions/expire` `{"sessionId"}`: the Data API closes that session now
  * - `POST /_spectra/faults` `{"target", "error", "count"?, "message"?, "statusCode"?, "afterInvoke"?}`:
  *   the next `count` calls of `target` fail with `error`. A target is `Service.Operation`
@@ -20,6 +20,11 @@ import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-dat
  *   its response is lost, as when a Lambda dies before returning.
  * - `POST /_spectra/latency` `{"target", "ms"}`: adds latency to a target; the target
  *   `RedshiftData.OpenSession` delays only statements that open a new session.
+ * - `POST /_spectra/statements/hold` `{"sqlContains", "status"?}`: the Data API holds each
+ *   statement submitted from now on whose SQL contains `sqlContains`, at `status` (`STARTED`, the
+ *   default, or `PICKED`: before its connection opens), until it is released; the counters'
+ *   `redshiftData.statementsHeld` says how many wait
+ * - `POST /_spectra/statements/release` `{"sqlContains"}`: lets them go on, and holds no more
  */
 
 /** What `GET /_spectra/counters` answers. */
@@ -149,6 +154,25 @@ export function controlRoutes(state: ControlState) {
         if (target === 'RedshiftData.OpenSession') state.emulator.setSessionOpenLatency(ms);
         else state.traffic.latencyMs.set(target, ms);
         return reply(200, { latency: { target, ms } });
+      }
+      case 'POST /_spectra/statements/hold': {
+        const { sqlContains, status = 'STARTED' } = input;
+        if (
+          typeof sqlContains !== 'string' ||
+          sqlContains === '' ||
+          (status !== 'STARTED' && status !== 'PICKED')
+        ) {
+          return reply(400, {
+            message: 'Expected {"sqlContains": "<text>", "status"?: "STARTED" or "PICKED"}',
+          });
+        }
+        state.emulator.holdStatements(sqlContains, status);
+        return reply(200, { holding: { sqlContains, status } });
+      }
+      case 'POST /_spectra/statements/release': {
+        if (typeof input.sqlContains !== 'string')
+          return reply(400, { message: 'sqlContains (string) is required' });
+        return reply(200, { released: state.emulator.releaseStatements(input.sqlContains) });
       }
       default:
         return reply(404, { message: `No test control ${route}` });

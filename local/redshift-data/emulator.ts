@@ -106,6 +106,11 @@ export async function createRedshiftDataEmulator(
 
     controls: createEmulatorControls(store, run),
 
-    close: () => store.close(),
+    async close() {
+      const closing = store.close();
+      // Held statements go on, to end as their sessions' close says.
+      run.releaseAll();
+      await closing;
+    },
   };
 }

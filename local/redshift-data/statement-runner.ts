@@ -194,18 +194,24 @@ export async function execute(
   statement: Statement,
   session: Session | undefined,
 ): Promise<void> {
-  const { store } = context;
+  const { store, controls } = context;
   // Let ExecuteStatement answer first, with the statement still SUBMITTED.
   await new Promise((resolve) => setImmediate(resolve));
   let connection: EngineConnection | undefined;
   try {
     if (TERMINAL.has(statement.status)) return;
     setStatus(store, statement, 'PICKED');
+    const heldPicked = controls.pass(statement, 'PICKED');
+    if (heldPicked) await heldPicked;
+    if (TERMINAL.has(statement.status)) return;
     connection = await connectionFor(context, statement, session);
     if (TERMINAL.has(statement.status)) return;
     statement.running = connection;
     statement.redshiftPid = connection.backendPid;
     setStatus(store, statement, 'STARTED');
+    const heldStarted = controls.pass(statement, 'STARTED');
+    if (heldStarted) await heldStarted;
+    if (TERMINAL.has(statement.status)) return;
     if (statement.isBatch) {
       await runBatch(context, statement, connection);
     } else {

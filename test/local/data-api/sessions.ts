@@ -94,8 +94,10 @@ export function describeSessions(suite: DataApiSuite): void {
       // Prepare
       const opened = await openSession();
       const sessionId = opened.SessionId as string;
+      const marker = `hold-${randomUUID()}`;
+      suite.stack.emulator.controls.holdStatements(marker);
       const sleeper = await suite.client.send(
-        new ExecuteStatementCommand({ Sql: 'select pg_sleep(1)', SessionId: sessionId }),
+        new ExecuteStatementCommand({ Sql: `select 1 -- ${marker}`, SessionId: sessionId }),
       );
       const rejectedBefore = suite.stack.emulator.controls.stats().busyRejections;
 
@@ -104,6 +106,7 @@ export function describeSessions(suite: DataApiSuite): void {
         suite.client.send(new ExecuteStatementCommand({ Sql: 'select 2', SessionId: sessionId })),
       );
       const whileBusy = await suite.client.send(new ListSessionsCommand({ SessionId: sessionId }));
+      suite.stack.emulator.controls.releaseStatements(marker);
       await ended(sleeper.Id as string);
       const afterwards = await suite.client.send(
         new ExecuteStatementCommand({
@@ -151,14 +154,17 @@ export function describeSessions(suite: DataApiSuite): void {
       // Prepare
       const opened = await openSession();
       const sessionId = opened.SessionId as string;
+      const marker = `hold-${randomUUID()}`;
+      suite.stack.emulator.controls.holdStatements(marker);
       const sleeper = await suite.client.send(
-        new ExecuteStatementCommand({ Sql: 'select pg_sleep(1)', SessionId: sessionId }),
+        new ExecuteStatementCommand({ Sql: `select 1 -- ${marker}`, SessionId: sessionId }),
       );
       await untilStatus(sleeper.Id as string, ['STARTED']);
 
       // Act
       suite.stack.emulator.controls.expireSession(sessionId);
       const described = await ended(sleeper.Id as string);
+      suite.stack.emulator.controls.releaseStatements(marker);
 
       // Assess
       expect(described.Status).toBe('FAILED');
@@ -225,12 +231,39 @@ export function describeSessions(suite: DataApiSuite): void {
     });
 
     it('keeps the session BUSY while a new session opens, then runs the statement', async () => {
-      // Prepare
+      // Prepare: the statement waits, PICKED, before its session's connection opens
       const openedBefore = suite.stack.emulator.controls.stats().sessionsOpened;
+      const marker = `hold-${randomUUID()}`;
+      suite.stack.emulator.controls.holdStatements(marker, 'PICKED');
+
+      // Act: the long poll ends before the session has opened.
+      const response = await suite.client.send(
+        new ExecuteStatementCommand({
+          ...CONNECTION,
+          Sql: `select 1 -- ${marker}`,
+          SessionKeepAliveSeconds: 60,
+          WaitTimeSeconds: 1,
+        }),
+      );
+      const listed = await suite.client.send(
+        new ListSessionsCommand({ SessionId: response.SessionId }),
+      );
+      suite.stack.emulator.controls.releaseStatements(marker);
+      const described = await ended(response.Id as string);
+
+      // Assess
+      expect(response.Status).toBe('PICKED');
+      expect(listed.Sessions?.[0]?.Status).toBe('BUSY');
+      expect(described.Status).toBe('FINISHED');
+      expect(suite.stack.emulator.controls.stats().sessionsOpened).toBe(openedBefore + 1);
+    });
+
+    it('opens a session only after the latency the controls add', async () => {
+      // Prepare
       suite.stack.emulator.controls.setSessionOpenLatency(1500);
 
       try {
-        // Act: the long poll ends before the session has opened.
+        // Act: the long poll's timer (1 s) fires before the latency's (1.5 s, set after it).
         const response = await suite.client.send(
           new ExecuteStatementCommand({
             ...CONNECTION,
@@ -239,16 +272,11 @@ export function describeSessions(suite: DataApiSuite): void {
             WaitTimeSeconds: 1,
           }),
         );
-        const listed = await suite.client.send(
-          new ListSessionsCommand({ SessionId: response.SessionId }),
-        );
         const described = await ended(response.Id as string);
 
         // Assess
         expect(response.Status).toBe('PICKED');
-        expect(listed.Sessions?.[0]?.Status).toBe('BUSY');
         expect(described.Status).toBe('FINISHED');
-        expect(suite.stack.emulator.controls.stats().sessionsOpened).toBe(openedBefore + 1);
       } finally {
         suite.stack.emulator.controls.setSessionOpenLatency(0);
       }

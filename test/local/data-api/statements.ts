@@ -62,7 +62,9 @@ export function describeStatements(suite: DataApiSuite): void {
         await submit({ Sql: 'select 3' }),
       ];
       await Promise.all(others.map((id) => ended(id)));
-      const sleeper = await submit({ Sql: 'select pg_sleep(2)' });
+      const marker = `hold-${randomUUID()}`;
+      suite.stack.emulator.controls.holdStatements(marker);
+      const sleeper = await submit({ Sql: `select 1 -- ${marker}` });
       await untilStatus(sleeper, ['STARTED']);
 
       // Act
@@ -78,7 +80,9 @@ export function describeStatements(suite: DataApiSuite): void {
             completed.push(`describe ${described.Status}`);
           }),
       );
-      const [final] = await Promise.all([sleeperEnded, ...describes]);
+      await Promise.all(describes);
+      suite.stack.emulator.controls.releaseStatements(marker);
+      const final = await sleeperEnded;
 
       // Assess
       expect(completed).toEqual([...Array(20).fill('describe FINISHED'), 'sleeper']);
@@ -111,8 +115,10 @@ export function describeStatements(suite: DataApiSuite): void {
 
   describe('Operation: CancelStatement', () => {
     it('aborts a running statement, whose result is then gone', async () => {
-      // Prepare
-      const id = await submit({ Sql: 'select pg_sleep(2)' });
+      // Prepare: a statement that runs until it is cancelled
+      const marker = `hold-${randomUUID()}`;
+      suite.stack.emulator.controls.holdStatements(marker);
+      const id = await submit({ Sql: `select 1 -- ${marker}` });
       await untilStatus(id, ['STARTED']);
 
       // Act
@@ -126,6 +132,7 @@ export function describeStatements(suite: DataApiSuite): void {
       );
 
       // Assess
+      suite.stack.emulator.controls.releaseStatements(marker);
       expect(cancelled.Status).toBe(true);
       expect(described.Status).toBe('ABORTED');
       expect(again).toBe(
@@ -256,6 +263,57 @@ export function describeStatements(suite: DataApiSuite): void {
     });
   });
 
+  describe('Test controls: holdStatements', () => {
+    it('holds the statements whose SQL has the marker, STARTED, until they are released', async () => {
+      // Prepare
+      const controls = suite.stack.emulator.controls;
+      const marker = `hold-${randomUUID()}`;
+      controls.holdStatements(marker);
+
+      // Act
+      const held = await submit({ Sql: `select 1 -- ${marker}` });
+      const free = await runSql('select 2');
+      await untilStatus(held, ['STARTED']);
+      const whileHeld = await suite.client.send(
+        new DescribeStatementCommand({ Id: held, WaitTimeSeconds: 1 }),
+      );
+      const heldCount = controls.stats().statementsHeld;
+      const released = controls.releaseStatements(marker);
+      const afterwards = await ended(held);
+      const next = await runSql(`select 3 -- ${marker}`);
+
+      // Assess
+      expect(free.Status).toBe('FINISHED');
+      expect(whileHeld.Status).toBe('STARTED');
+      expect(heldCount).toBe(1);
+      expect(released).toBe(1);
+      expect(afterwards.Status).toBe('FINISHED');
+      expect(next.Status).toBe('FINISHED');
+      expect(controls.stats().statementsHeld).toBe(0);
+    });
+
+    it('holds them PICKED, before their connection opens, when asked to', async () => {
+      // Prepare
+      const controls = suite.stack.emulator.controls;
+      const marker = `hold-${randomUUID()}`;
+      controls.holdStatements(marker, 'PICKED');
+
+      // Act
+      const held = await submit({ Sql: `select 1 -- ${marker}` });
+      await untilStatus(held, ['PICKED']);
+      const whileHeld = await suite.client.send(
+        new DescribeStatementCommand({ Id: held, WaitTimeSeconds: 1 }),
+      );
+      controls.releaseStatements(marker);
+      const afterwards = await ended(held);
+
+      // Assess
+      expect(whileHeld.Status).toBe('PICKED');
+      expect(whileHeld.RedshiftPid).toBe(0);
+      expect(afterwards.Status).toBe('FINISHED');
+    });
+  });
+
   describe('Method: close', () => {
     it('ends the open sessions and the long polls waiting on them', async () => {
       // Prepare
@@ -269,8 +327,13 @@ export function describeStatements(suite: DataApiSuite): void {
             WaitTimeSeconds: 20,
           }),
         );
+        // A statement that runs until close() ends it.
+        own.emulator.controls.holdStatements('hold-until-close');
         const sleeper = await own.client.send(
-          new ExecuteStatementCommand({ Sql: 'select pg_sleep(1)', SessionId: opened.SessionId }),
+          new ExecuteStatementCommand({
+            Sql: 'select 1 -- hold-until-close',
+            SessionId: opened.SessionId,
+          }),
         );
         // In process, so the long poll is surely waiting before close() runs.
         const polling = own.emulator.handle('DescribeStatement', {

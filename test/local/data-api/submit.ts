@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   ExecuteStatementCommand,
   type ExecuteStatementCommandInput,
@@ -43,14 +44,19 @@ export function describeSubmit(suite: DataApiSuite): void {
     });
 
     it('answers with the current status when WaitTimeSeconds passes first', async () => {
+      // Prepare: the statement runs until the test releases it
+      const marker = `hold-${randomUUID()}`;
+      suite.stack.emulator.controls.holdStatements(marker);
+
       // Act
       const response = await suite.client.send(
         new ExecuteStatementCommand({
           ...CONNECTION,
-          Sql: 'select pg_sleep(2)',
+          Sql: `select 1 -- ${marker}`,
           WaitTimeSeconds: 1,
         }),
       );
+      suite.stack.emulator.controls.releaseStatements(marker);
       const described = await ended(response.Id as string);
 
       // Assess
