@@ -11,15 +11,15 @@ import {
 
 /**
  * Runs Spectra's Lambda handlers in process, the way the Lambda service would run them for the
- * state machine: a Lambda-like context with a deadline, the `lambda:invoke` result shape
- * (`{Payload, StatusCode}`), and errors reported as Lambda reports them (Error = the error's
- * name, Cause = JSON with `errorType` and `errorMessage`).
+ * state machine: a Lambda-like context with the function's deadline, the `lambda:invoke` result
+ * shape (`{Payload, StatusCode}`), and errors reported as Lambda reports them (Error = the error's
+ * name, Cause = JSON with `errorType` and `errorMessage`). An invocation that outlasts the
+ * function's timeout (functions/registry.ts) fails with `Sandbox.Timedout`, as on AWS; the handler
+ * itself cannot be stopped in process, so it runs on, as a stopped execution's does.
  */
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
-/** What the deployed functions get; long-polls inside them are bounded by this. */
-export const LOCAL_FUNCTION_TIMEOUT_SECONDS = 60;
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -52,8 +52,7 @@ export class LambdaInvocationError extends Error {
   }
 }
 
-function lambdaContext(name: FunctionName, timeoutSeconds: number): Context {
-  const deadline = Date.now() + timeoutSeconds * 1000;
+function lambdaContext(name: FunctionName, requestId: string, deadline: number): Context {
   const functionName = `spectra-${name}`;
   const fail = () => {
     throw new Error('Callback-style completion is not supported; return a promise');
@@ -64,7 +63,7 @@ function lambdaContext(name: FunctionName, timeoutSeconds: number): Context {
     functionVersion: '$LATEST',
     invokedFunctionArn: localFunctionArn(name),
     memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
+    awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: `local/${randomUUID()}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
@@ -74,8 +73,12 @@ function lambdaContext(name: FunctionName, timeoutSeconds: number): Context {
   };
 }
 
-export interface InvokeOptions {
-  timeoutSeconds?: number;
+/** How Lambda reports an invocation that ran out of time. */
+function timedOut(requestId: string, timeoutSeconds: number): LambdaInvocationError {
+  return new LambdaInvocationError(
+    'Sandbox.Timedout',
+    `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`,
+  );
 }
 
 /** Invokes one handler as `arn:aws:states:::lambda:invoke` would, returning `{Payload, StatusCode}`. */
@@ -83,13 +86,19 @@ export async function invokeLocally(
   name: FunctionName,
   handler: LambdaHandler,
   payload: unknown,
-  options: InvokeOptions = {},
 ): Promise<{ Payload: unknown; StatusCode: number; ExecutedVersion: string }> {
+  const { timeoutSeconds } = functionSpec(name);
+  const requestId = randomUUID();
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timedOut(requestId, timeoutSeconds)), timeoutSeconds * 1000);
+  });
   try {
-    const result = await handler(
-      payload,
-      lambdaContext(name, options.timeoutSeconds ?? LOCAL_FUNCTION_TIMEOUT_SECONDS),
-    );
+    const result = await Promise.race([
+      handler(payload, lambdaContext(name, requestId, deadline)),
+      timeout,
+    ]);
     // Lambda serialises the result; undefined becomes null.
     return {
       Payload: result === undefined ? null : JSON.parse(JSON.stringify(result)),
@@ -100,6 +109,8 @@ export async function invokeLocally(
     if (error instanceof LambdaInvocationError) throw error;
     const e = error instanceof Error ? error : new Error(String(error));
     throw new LambdaInvocationError(e.name, e.message, (e.stack ?? '').split('\n'));
+  } finally {
+    clearTimeout(timer);
   }
 }
 
