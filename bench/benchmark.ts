@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { CONFIG_VARIABLES } from '../functions/common/config.ts';
+import { LOCAL_CLUSTER_IDENTIFIER, LOCAL_SESSIONS_TABLE_NAME } from '../local/identity.ts';
 import type { LocalStack } from '../local/stack.ts';
 import { Harness } from './harness.ts';
 import type { BenchPlan, BenchResults } from './model.ts';
@@ -18,7 +18,7 @@ import { checkTargets } from './targets.ts';
  * compare designs and nothing else.
  */
 
-const CLUSTER = 'spectra-local';
+const CLUSTER = LOCAL_CLUSTER_IDENTIFIER;
 
 /**
  * The configuration the functions load: the README's defaults, spelled out so that a variable
@@ -29,7 +29,7 @@ const CLUSTER = 'spectra-local';
 const FUNCTION_ENVIRONMENT: Record<string, string> = {
   [CONFIG_VARIABLES.cluster]: CLUSTER,
   [CONFIG_VARIABLES.database]: 'dev',
-  [CONFIG_VARIABLES.table]: 'spectra-sessions',
+  [CONFIG_VARIABLES.table]: LOCAL_SESSIONS_TABLE_NAME,
   [CONFIG_VARIABLES.dbUserTemplate]: '{tenant}',
   [CONFIG_VARIABLES.keepAlive]: '3600',
   [CONFIG_VARIABLES.idleTimeout]: '300',

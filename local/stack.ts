@@ -1,6 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createInMemoryDynamoDb, createSessionsTable } from './dynamodb/sessions-table.ts';
 import { type Endpoint, startEndpoint, TrafficControls } from './endpoint.ts';
+import {
+  DEFAULT_LOCAL_PORT,
+  LOCAL_CLUSTER_IDENTIFIER,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  LOCAL_SESSIONS_TABLE_NAME,
+  LOCAL_STATE_MACHINE_NAME,
+} from './identity.ts';
 import { createRedshiftDataEmulator } from './redshift-data/emulator.ts';
 import { createPgliteEngine } from './redshift-data/pglite-engine.ts';
 import { createPostgresEngine } from './redshift-data/postgres-engine.ts';
@@ -8,7 +16,6 @@ import type { SqlEngine } from './redshift-data/sql-engine.ts';
 import {
   invokeLocally,
   LambdaInvocationError,
-  LOCAL_REGION,
   loadHandler,
   loadHandlers,
 } from './stepfunctions/lambda-invoker.ts';
@@ -23,13 +30,11 @@ import { type ControlState, controlRoutes, type LambdaFault } from './test-contr
  * the `spectra-query` state machine ready.
  */
 
-export const DEFAULT_LOCAL_PORT = 4599;
 /**
  * Delays before each retry of a failed CancelStoppedExecution: as many retries as the deployed
  * EventBridge target makes (retryAttempts 4), sooner than AWS's backoff.
  */
 const CLEANUP_RETRY_DELAYS_MS = [250, 500, 1000, 2000];
-export const STATE_MACHINE_NAME = 'spectra-query';
 
 export interface LocalStackOptions {
   /** 0 picks a free port. Default: `SPECTRA_LOCAL_PORT` or 4599. */
@@ -79,16 +84,16 @@ function configureEnvironment(url: string): void {
   ])
     delete process.env[name];
   process.env.AWS_REGION = LOCAL_REGION;
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   if (
     !process.env.SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER &&
     !process.env.SPECTRA_REDSHIFT_WORKGROUP_NAME
   ) {
-    process.env.SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER = 'spectra-local';
+    process.env.SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER = LOCAL_CLUSTER_IDENTIFIER;
   }
-  process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME ??= 'spectra-sessions';
+  process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME ??= LOCAL_SESSIONS_TABLE_NAME;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -170,7 +175,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }
       },
     });
-    const stateMachineArn = stepFunctions.register(STATE_MACHINE_NAME, localDefinitionText());
+    const stateMachineArn = stepFunctions.register(LOCAL_STATE_MACHINE_NAME, localDefinitionText());
     endpoint.mount(stepFunctions);
     endpoint.controlRoutes(controlRoutes(controls));
 

@@ -1,4 +1,5 @@
 import { DescribeStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
+import { LOCAL_CLUSTER_IDENTIFIER } from '../../local/identity.ts';
 import { BAD_INPUTS, type BadInputResult, runBadInput } from './bad-inputs.ts';
 import { FAULT_KINDS, type FaultCount, FaultInjector, type FaultKind } from './faults.ts';
 import { checkInvariants, type ExecutionRecord, type Invariants } from './invariants.ts';
@@ -118,7 +119,7 @@ async function readAuditTables(api: StackApi, tenants: string[]) {
   for (const tenantId of tenants) {
     const submitted = await api.redshiftData.send(
       new ExecuteStatementCommand({
-        ClusterIdentifier: 'spectra-local',
+        ClusterIdentifier: LOCAL_CLUSTER_IDENTIFIER,
         Database: 'dev',
         DbUser: dbUserOf(tenantId),
         Sql: `select id from ${auditTableOf(tenantId)}`,

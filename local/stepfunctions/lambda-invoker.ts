@@ -8,6 +8,7 @@ import {
   WORKFLOW_FUNCTIONS,
   type WorkflowFunctionName,
 } from '../../functions/registry.ts';
+import { localFunctionArn } from '../identity.ts';
 
 /**
  * Runs Spectra's Lambda handlers in process, the way the Lambda service would run them for the
@@ -18,13 +19,7 @@ import {
  * itself cannot be stopped in process, so it runs on, as a stopped execution's does.
  */
 
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_ACCOUNT = '000000000000';
-
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
-
-export const localFunctionArn = (name: FunctionName) =>
-  `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:spectra-${name}`;
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 

@@ -7,14 +7,8 @@ import {
 } from 'aws-local-stepfunctions';
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { loadDefinition } from '../../statemachine/definition.ts';
-import {
-  functionsByTaskState,
-  invokeLocally,
-  type LambdaHandler,
-  LOCAL_ACCOUNT,
-  LOCAL_REGION,
-  localFunctionArn,
-} from './lambda-invoker.ts';
+import { executionArnOf, localFunctionArn, stateMachineArnOf } from '../identity.ts';
+import { functionsByTaskState, invokeLocally, type LambdaHandler } from './lambda-invoker.ts';
 
 /** One event of the engine's log (the library does not export the type). */
 export type EventLog =
@@ -24,11 +18,6 @@ export type EventLog =
 export const localDefinitionText = () => loadDefinition(localFunctionArn);
 
 export const loadLocalDefinition = (): object => JSON.parse(localDefinitionText());
-
-export const stateMachineArn = (name: string) =>
-  `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
-export const executionArnOf = (stateMachineName: string, executionName: string) =>
-  `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${stateMachineName}:${executionName}`;
 
 /** Called around every Lambda invocation; the local stack counts and injects faults through it. */
 export type InvocationHook = (call: {
@@ -118,7 +107,7 @@ export function startLocalExecution(
     context: {
       Execution: { Id: executionArn, Name: options.executionName },
       StateMachine: {
-        Id: stateMachineArn(options.stateMachineName),
+        Id: stateMachineArnOf(options.stateMachineName),
         Name: options.stateMachineName,
       },
     },

@@ -1,20 +1,19 @@
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
-import { type HistoryEvent, type InvocationRecord, toAwsHistory } from './history.ts';
 import {
-  type LambdaHandler,
-  LambdaInvocationError,
+  executionArnOf,
   LOCAL_ACCOUNT,
   LOCAL_REGION,
   localFunctionArn,
-} from './lambda-invoker.ts';
+  stateMachineArnOf,
+} from '../identity.ts';
+import { type HistoryEvent, type InvocationRecord, toAwsHistory } from './history.ts';
+import { type LambdaHandler, LambdaInvocationError } from './lambda-invoker.ts';
 import {
   type ExecutionOutcome,
-  executionArnOf,
   type InvocationHook,
   type LocalExecution,
   startLocalExecution,
-  stateMachineArn,
 } from './local-execution.ts';
 
 /**
@@ -122,7 +121,7 @@ export class LocalStepFunctions implements AwsJsonService {
     definitionText: string,
     handlers: Record<WorkflowFunctionName, LambdaHandler> = this.options.handlers,
   ): string {
-    const arn = stateMachineArn(name);
+    const arn = stateMachineArnOf(name);
     this.stateMachines.set(arn, {
       arn,
       name,
