@@ -1,10 +1,11 @@
 import { DescribeStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { LOCAL_CLUSTER_IDENTIFIER } from '../../local/identity.ts';
+import type { CountersResponse as Counters } from '../../local/test-controls.ts';
 import { BAD_INPUTS, type BadInputResult, runBadInput } from './bad-inputs.ts';
 import { FAULT_KINDS, type FaultCount, FaultInjector, type FaultKind } from './faults.ts';
 import { checkInvariants, type ExecutionRecord, type Invariants } from './invariants.ts';
 import { Prng } from './prng.ts';
-import { type Counters, StackApi } from './stack-api.ts';
+import { StackApi } from './stack-api.ts';
 
 /**
  * One chaos run: K executions across T tenants, several at a time, each an INSERT of a unique id
