@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { BatchWriteCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { CountersResponse } from '../local/test-controls.ts';
+import { STATES } from '../statemachine/definition.ts';
 import { StackClient } from './stack-client.ts';
 
 /**
@@ -104,7 +105,7 @@ export function summarizeHistory(events: HistoryEvent[]) {
       const name = event.stateEnteredEventDetails?.name ?? '';
       states.push(name);
       if (type === 'TaskStateEntered') tasksEntered++;
-      if (name === 'Release Session' && releaseEnteredMs === undefined)
+      if (name === STATES.release && releaseEnteredMs === undefined)
         releaseEnteredMs = event.timestamp?.getTime();
     }
     if (type === 'TaskScheduled') scheduled++;

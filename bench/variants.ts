@@ -27,6 +27,7 @@ import type { WorkflowFunctionName } from '../functions/registry.ts';
 import { releaseSession } from '../functions/release-session.ts';
 import { submitQuery } from '../functions/submit.ts';
 import type { LambdaHandler } from '../local/stepfunctions/lambda-invoker.ts';
+import { STATES } from '../statemachine/definition.ts';
 
 /**
  * The designs Spectra is measured against, as variants of its own workflow: the same core
@@ -56,9 +57,9 @@ interface ChoiceRule {
   [field: string]: unknown;
 }
 
-const WAIT_STATE = 'Wait For Query';
-const CHOICE_STATE = 'Query Finished?';
-const POLL_STATE = 'Poll Status';
+const WAIT_STATE = STATES.waitForQuery;
+const CHOICE_STATE = STATES.queryFinished;
+const POLL_STATE = STATES.poll;
 
 function stateOf(definition: AslDefinition, name: string, type: string): AslState {
   const state = definition.States[name];

@@ -1,6 +1,7 @@
 import { DescribeStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { LOCAL_CLUSTER_IDENTIFIER } from '../../local/identity.ts';
 import type { CountersResponse as Counters } from '../../local/test-controls.ts';
+import { STATES } from '../../statemachine/definition.ts';
 import { BAD_INPUTS, type BadInputResult, runBadInput } from './bad-inputs.ts';
 import { FAULT_KINDS, type FaultCount, FaultInjector, type FaultKind } from './faults.ts';
 import { checkInvariants, type ExecutionRecord, type Invariants } from './invariants.ts';
@@ -151,7 +152,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const ownStack = await startLocalStack({
     port: 0,
     maxDataApiSessions: options.maxDataApiSessions,
-    waitTimeOverrides: { 'Wait For Query': 0 },
+    waitTimeOverrides: { [STATES.waitForQuery]: 0 },
     databaseUrl: options.databaseUrl,
   });
   const api = new StackApi(

@@ -16,8 +16,14 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  LOCAL_SESSIONS_TABLE_NAME,
+} from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import type { CountersResponse } from '../../local/test-controls.ts';
+import { STATES } from '../../statemachine/definition.ts';
 
 /**
  * The whole local stack over HTTP, with the real SDK clients: the workflow's scenarios through
@@ -27,20 +33,18 @@ import type { CountersResponse } from '../../local/test-controls.ts';
 // Short long-polls, so that a held query loops through PollStatus.
 process.env.SPECTRA_SUBMIT_WAIT_SECONDS = '1';
 process.env.SPECTRA_POLL_WAIT_SECONDS = '1';
-process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME = 'spectra-sessions';
+process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME = LOCAL_SESSIONS_TABLE_NAME;
 
 let stack: LocalStack;
 let sfn: SFNClient;
 let ddb: DynamoDBDocumentClient;
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 beforeAll(async () => {
   const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({ port: 0, waitTimeOverrides: { 'Wait For Query': 0 } });
-  sfn = new SFNClient({ endpoint: stack.url, region: 'us-east-1', credentials });
-  ddb = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: stack.url, region: 'us-east-1', credentials }),
-  );
+  stack = await startLocalStack({ port: 0, waitTimeOverrides: { [STATES.waitForQuery]: 0 } });
+  const config = { endpoint: stack.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  sfn = new SFNClient(config);
+  ddb = DynamoDBDocumentClient.from(new DynamoDBClient(config));
 }, 120_000);
 
 afterAll(async () => {
@@ -131,7 +135,7 @@ async function control(path: string, body: unknown) {
 async function pool(tenantId: string) {
   const result = await ddb.send(
     new QueryCommand({
-      TableName: 'spectra-sessions',
+      TableName: LOCAL_SESSIONS_TABLE_NAME,
       KeyConditionExpression: 'pool_id = :p',
       ExpressionAttributeValues: { ':p': `${tenantId}#${tenantId.replaceAll('-', '_')}` },
       ConsistentRead: true,
@@ -167,12 +171,12 @@ describe('Local stack: the workflow over HTTP', () => {
     expect(after.redshiftData.sessionsOpened - before.redshiftData.sessionsOpened).toBe(1);
     const events = await history(second.executionArn);
     expect(statesEntered(events)).toEqual([
-      'Acquire Session',
-      'Submit Query',
-      'Query Finished?',
-      'Release Session',
-      'Fetch Results',
-      'Query Succeeded',
+      STATES.acquire,
+      STATES.submit,
+      STATES.queryFinished,
+      STATES.release,
+      STATES.fetch,
+      STATES.succeeded,
     ]);
     expect(events.map((e) => e.type)).toEqual(
       expect.arrayContaining([
@@ -196,7 +200,7 @@ describe('Local stack: the workflow over HTTP', () => {
     // Assess
     expect(second.status).toBe('SUCCEEDED');
     expect(second.output?.sessionId).not.toBe(first.output?.sessionId);
-    expect(statesEntered(await history(second.executionArn))).toContain('Invalidate Session');
+    expect(statesEntered(await history(second.executionArn))).toContain(STATES.invalidate);
     expect((await pool('globex')).map((r) => r.session_id)).toEqual([second.output?.sessionId]);
   });
 
@@ -333,7 +337,7 @@ describe('Local stack: the workflow over HTTP', () => {
       tenantId: 'initech',
       sql: `select n from generate_series(1, 3) as n -- ${marker}`,
     });
-    while (statesEntered(await history(executionArn)).filter((s) => s === 'Poll Status').length < 2)
+    while (statesEntered(await history(executionArn)).filter((s) => s === STATES.poll).length < 2)
       await pause();
     await held.release();
     const result = await waitForEnd(executionArn);
@@ -341,7 +345,7 @@ describe('Local stack: the workflow over HTTP', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(result.output?.rows).toEqual([[1], [2], [3]]);
     const polls = statesEntered(await history(result.executionArn)).filter(
-      (s) => s === 'Poll Status',
+      (s) => s === STATES.poll,
     );
     expect(polls.length).toBeGreaterThanOrEqual(2);
   });
@@ -387,7 +391,7 @@ describe('Local stack: the Step Functions API', () => {
     );
     expect(described.status).toBe('ACTIVE');
     expect(described.definition).not.toContain('${');
-    expect(JSON.parse(described.definition ?? '{}').StartAt).toBe('Acquire Session');
+    expect(JSON.parse(described.definition ?? '{}').StartAt).toBe(STATES.acquire);
   });
 
   it('starts the same execution again for the same name and input, and refuses other input', async () => {

@@ -3,6 +3,7 @@ import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StackApi } from '../../bench/chaos/stack-api.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { STATES } from '../../statemachine/definition.ts';
 
 /**
  * StopExecution while a step is still running. Step Functions does not stop the Lambda, so the
@@ -18,7 +19,7 @@ let api: StackApi;
 
 beforeAll(async () => {
   const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({ port: 0, waitTimeOverrides: { 'Wait For Query': 0 } });
+  stack = await startLocalStack({ port: 0, waitTimeOverrides: { [STATES.waitForQuery]: 0 } });
   api = new StackApi(
     stack.url,
     stack.stateMachineArn,
@@ -70,7 +71,7 @@ describe('Reliability: StopExecution while a step runs', () => {
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
     await api.control('latency', { target: 'RedshiftData.OpenSession', ms: 700 });
     const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
-    await untilInFlight(executionArn, 'Submit Query');
+    await untilInFlight(executionArn, STATES.submit);
 
     // Act
     await api.stop(executionArn, 'test');
@@ -86,7 +87,7 @@ describe('Reliability: StopExecution while a step runs', () => {
     // tries four) once the execution is stopped
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
     const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select pg_sleep(2)' });
-    await untilInFlight(executionArn, 'Poll Status');
+    await untilInFlight(executionArn, STATES.poll);
     await api.control('faults', {
       target: 'DynamoDB_20120810.PutItem',
       error: 'ProvisionedThroughputExceededException',
@@ -112,7 +113,7 @@ describe('Reliability: StopExecution while a step runs', () => {
     expect((await api.waitForEnd(first, Date.now() + 30_000)).status).toBe('SUCCEEDED');
     await api.control('latency', { target: 'DynamoDB_20120810.UpdateItem', ms: 700 });
     const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
-    await untilInFlight(executionArn, 'Acquire Session');
+    await untilInFlight(executionArn, STATES.acquire);
 
     // Act
     await api.stop(executionArn, 'test');
