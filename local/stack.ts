@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createInMemoryDynamoDb, createSessionsTable } from './dynamodb/sessions-table.ts';
-import { type Endpoint, startEndpoint, TrafficControls } from './endpoint.ts';
+import { type Endpoint, startEndpoint } from './endpoint.ts';
+import { FaultPlan, lambdaTarget } from './faults.ts';
 import {
   DEFAULT_LOCAL_PORT,
   LOCAL_CLUSTER_IDENTIFIER,
@@ -21,7 +22,7 @@ import {
 } from './stepfunctions/lambda-invoker.ts';
 import { localDefinitionText } from './stepfunctions/local-execution.ts';
 import { LocalStepFunctions } from './stepfunctions/service.ts';
-import { type ControlState, controlRoutes, type LambdaFault } from './test-controls.ts';
+import { type ControlState, controlRoutes } from './test-controls.ts';
 
 /**
  * Spectra with no AWS account: one HTTP endpoint that answers the Redshift Data API (emulated on
@@ -98,8 +99,8 @@ function configureEnvironment(url: string): void {
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const port = options.port ?? readPort(process.env.SPECTRA_LOCAL_PORT);
-  const traffic = new TrafficControls();
-  const endpoint = await startEndpoint({ port, controls: traffic });
+  const faults = new FaultPlan();
+  const endpoint = await startEndpoint({ port, faults });
   try {
     configureEnvironment(endpoint.url);
 
@@ -129,11 +130,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const handlers = await loadHandlers();
     const cancelStopped = await loadHandler('CancelStoppedExecution');
+    let lambdaInFlight = 0;
     const controls: ControlState = {
-      traffic,
-      lambdaInvocations: new Map(),
-      lambdaInFlight: 0,
-      lambdaFaults: [],
+      faults,
+      lambdaInFlight: () => lambdaInFlight,
       emulator: emulator.controls,
     };
 
@@ -141,19 +141,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       handlers,
       waitTimeOverrides: options.waitTimeOverrides,
       onInvoke: async (call) => {
-        controls.lambdaInvocations.set(
-          call.functionName,
-          (controls.lambdaInvocations.get(call.functionName) ?? 0) + 1,
-        );
-        const fault = takeLambdaFault(controls.lambdaFaults, call.functionName, traffic);
+        const fault = await faults.enter(lambdaTarget(call.functionName));
         if (fault && !fault.afterInvoke)
           throw new LambdaInvocationError(fault.error, fault.message);
-        controls.lambdaInFlight++;
+        lambdaInFlight++;
         let result: unknown;
         try {
           result = await call.invoke();
         } finally {
-          controls.lambdaInFlight--;
+          lambdaInFlight--;
         }
         if (fault?.afterInvoke) throw new LambdaInvocationError(fault.error, fault.message);
         return result;
@@ -197,19 +193,4 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await endpoint.close();
     throw error;
   }
-}
-
-function takeLambdaFault(
-  faults: LambdaFault[],
-  functionName: string,
-  traffic: TrafficControls,
-): LambdaFault | undefined {
-  const fault = faults.find((f) => f.functionName === functionName && f.remaining > 0);
-  if (fault) {
-    fault.remaining--;
-    // Counted with the other faults, under the target the test controls armed it with.
-    const key = `Lambda.${functionName}:${fault.error}`;
-    traffic.faultsInjected.set(key, (traffic.faultsInjected.get(key) ?? 0) + 1);
-  }
-  return fault;
 }
