@@ -156,13 +156,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       // On AWS an EventBridge rule runs this function when an execution ends ABORTED or TIMED_OUT,
       // and retries it when it fails (the target's retryAttempts); here with shorter delays.
-      onExecutionStopped: async (stopped) => {
+      onExecutionStopped: async (event) => {
         for (let attempt = 0; ; attempt++) {
           try {
-            await invokeLocally('CancelStoppedExecution', cancelStopped, {
-              executionArn: stopped.executionArn,
-              input: stopped.input,
-            });
+            await invokeLocally('CancelStoppedExecution', cancelStopped, event);
             return;
           } catch (error) {
             if (attempt >= CLEANUP_RETRY_DELAYS_MS.length) throw error;

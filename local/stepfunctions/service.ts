@@ -1,3 +1,4 @@
+import type { EventBridgeEvent } from 'aws-lambda';
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
 import {
@@ -55,17 +56,33 @@ interface ExecutionRecord {
   };
 }
 
-export interface StoppedExecution {
-  executionArn: string;
-  stateMachineArn: string;
-  input: string;
-  status: 'ABORTED' | 'TIMED_OUT';
-}
+/**
+ * The EventBridge event Step Functions sends when an execution's status changes ("Step Functions
+ * Execution Status Change"), as the deployed rule hands it to CancelStoppedExecution.
+ */
+export type ExecutionStatusChangeEvent = EventBridgeEvent<
+  'Step Functions Execution Status Change',
+  {
+    executionArn: string;
+    stateMachineArn: string;
+    name: string;
+    status: 'ABORTED' | 'TIMED_OUT';
+    /** Epoch milliseconds. */
+    startDate: number;
+    stopDate: number;
+    input: string;
+    inputDetails: { included: boolean };
+    output: null;
+    outputDetails: null;
+    error: string | null;
+    cause: string | null;
+  }
+>;
 
 export interface StepFunctionsServiceOptions {
   handlers: Record<WorkflowFunctionName, LambdaHandler>;
   /** Runs after an execution is stopped or times out, as the AWS deployment's EventBridge rule does. */
-  onExecutionStopped?: (execution: StoppedExecution) => Promise<void>;
+  onExecutionStopped?: (event: ExecutionStatusChangeEvent) => Promise<void>;
   /** Wraps every Lambda invocation: the test controls count and inject faults here. */
   onInvoke?: InvocationHook;
   /** Milliseconds per Wait state name (tests and benchmarks shorten waits). */
@@ -302,14 +319,34 @@ export class LocalStepFunctions implements AwsJsonService {
   }
 
   private notifyStopped(record: ExecutionRecord, status: 'ABORTED' | 'TIMED_OUT'): Promise<void> {
+    const stoppedAt = record.stoppedAt ?? Date.now();
+    const event: ExecutionStatusChangeEvent = {
+      version: '0',
+      id: crypto.randomUUID(),
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account: LOCAL_ACCOUNT,
+      time: new Date(stoppedAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: LOCAL_REGION,
+      resources: [record.arn],
+      detail: {
+        executionArn: record.arn,
+        stateMachineArn: record.stateMachine.arn,
+        name: record.name,
+        status,
+        startDate: record.startedAt,
+        stopDate: stoppedAt,
+        input: record.input,
+        inputDetails: { included: true },
+        output: null,
+        outputDetails: null,
+        error: record.stop?.error ?? null,
+        cause: record.stop?.cause ?? null,
+      },
+    };
     return (
       this.options
-        .onExecutionStopped?.({
-          executionArn: record.arn,
-          stateMachineArn: record.stateMachine.arn,
-          input: record.input,
-          status,
-        })
+        .onExecutionStopped?.(event)
         // The cleanup is best effort, as the EventBridge rule's target is on AWS.
         .catch(() => undefined) ?? Promise.resolve()
     );
