@@ -216,33 +216,37 @@ describe('Local stack: the workflow over HTTP', () => {
     expect(await pool('initech')).toEqual([expect.objectContaining({ state: 'IDLE' })]);
   });
 
-  it.each([
-    {
-      case: 'short queries run on its one session, one after the other',
-      tenantId: 'umbrella',
-      sql: 'select 1 as done',
-      sessionsOpened: 0,
-    },
-  ])(
-    'two concurrent queries of one tenant: $case, never a busy one',
-    async ({ tenantId, sql, sessionsOpened }) => {
-      // Prepare: the tenant has one idle session
-      await run({ tenantId, sql: 'select 1' });
-      const before = await counters();
+  it('two concurrent queries of one tenant: short queries run on its one session, one after the other, never a busy one', async () => {
+    // Prepare: the tenant has one idle session. The first query's statement is held until the
+    // second waits for the session (its second look at the pool is held too; the first reads the
+    // pool no more once it holds its lease), so the first gives the session back while the second
+    // waits, however slow the machine
+    const tenantId = 'umbrella';
+    const marker = `hold-${randomUUID()}`;
+    const sql = `select 1 as done -- ${marker}`;
+    const poolRead = 'DynamoDB_20120810.Query';
+    await run({ tenantId, sql: 'select 1' });
+    const before = await counters();
+    const held = await holdStatements(marker);
 
-      // Act
-      const [a, b] = await Promise.all([run({ tenantId, sql }), run({ tenantId, sql })]);
+    // Act
+    const first = await start({ tenantId, sql });
+    await held.whenHeld(1);
+    await control('holds', { target: poolRead, after: 1 });
+    const second = await start({ tenantId, sql });
+    await untilCounters((now) => now.held[poolRead] === 1);
+    await held.release();
+    const a = await waitForEnd(first);
+    await control('holds/release', { target: poolRead });
+    const b = await waitForEnd(second);
 
-      // Assess
-      expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
-      expect(a.output?.sessionId === b.output?.sessionId).toBe(sessionsOpened === 0);
-      const after = await counters();
-      expect(after.redshiftData.sessionsOpened - before.redshiftData.sessionsOpened).toBe(
-        sessionsOpened,
-      );
-      expect(after.redshiftData.busyRejections).toBe(before.redshiftData.busyRejections);
-    },
-  );
+    // Assess
+    expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(a.output?.sessionId).toBe(b.output?.sessionId);
+    const after = await counters();
+    expect(after.redshiftData.sessionsOpened - before.redshiftData.sessionsOpened).toBe(0);
+    expect(after.redshiftData.busyRejections).toBe(before.redshiftData.busyRejections);
+  });
 
   it('two concurrent queries of one tenant: queries that hold the session past the wait get a session each, never a busy one', async () => {
     // Prepare: the tenant has one idle session, and each query's statement is held until both
