@@ -38,9 +38,13 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until the named Task state has been entered and its invocation not yet returned. */
+/**
+ * Waits until the named Task state has been entered and its invocation not yet returned. These
+ * waits have no deadline of their own: the test's timeout is the only one, so a slow machine makes
+ * a test slower, never failed.
+ */
 async function untilInFlight(executionArn: string, stateName: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  for (;;) {
     const { events = [] } = await api.sfn.send(new GetExecutionHistoryCommand({ executionArn }));
     const entered = events.findLastIndex(
       (e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === stateName,
@@ -48,16 +52,19 @@ async function untilInFlight(executionArn: string, stateName: string): Promise<v
     if (entered >= 0 && events.slice(entered).some((e) => e.type === 'TaskStarted')) return;
     await sleep(10);
   }
-  throw new Error(`${stateName} never started`);
+}
+
+const EXECUTE_STATEMENT = 'RedshiftData.ExecuteStatement';
+const UPDATE_ITEM = 'DynamoDB_20120810.UpdateItem';
+
+/** Waits until a call of `target` is held by POST /_spectra/holds. */
+async function untilHeld(target: string): Promise<void> {
+  while (((await api.counters()).held[target] ?? 0) < 1) await sleep(10);
 }
 
 /** Waits until every Lambda invocation has returned, stopped executions' included. */
 async function untilQuiet(): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if ((await api.counters()).lambdaInFlight === 0) return;
-    await sleep(25);
-  }
-  throw new Error('Lambda invocations still running');
+  while ((await api.counters()).lambdaInFlight > 0) await sleep(25);
 }
 
 async function leasesOf(tenantId: string) {
@@ -67,14 +74,15 @@ async function leasesOf(tenantId: string) {
 
 describe('Reliability: StopExecution while a step runs', () => {
   it('leaves no lease when the stop comes while Submit Query opens a new session', async () => {
-    // Prepare: opening a session takes long enough to stop the execution inside Submit Query
+    // Prepare: Submit Query's ExecuteStatement, which opens the session, waits until the stop
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
-    await api.control('latency', { target: 'RedshiftData.OpenSession', ms: 700 });
+    await api.control('holds', { target: EXECUTE_STATEMENT });
     const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
-    await untilInFlight(executionArn, STATES.submit);
+    await untilHeld(EXECUTE_STATEMENT);
 
     // Act
     await api.stop(executionArn, 'test');
+    await api.control('holds/release', { target: EXECUTE_STATEMENT });
     await untilQuiet();
 
     // Assess
@@ -83,10 +91,12 @@ describe('Reliability: StopExecution while a step runs', () => {
   });
 
   it('frees the lease when DynamoDB fails the cleanup beyond its SDK retries, by running it again', async () => {
-    // Prepare: a query that polls, and DynamoDB writes that fail six times in a row (the SDK
-    // tries four) once the execution is stopped
+    // Prepare: a query that polls (its statement held until the end), and DynamoDB writes that
+    // fail six times in a row (the SDK tries four) once the execution is stopped
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
-    const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select pg_sleep(2)' });
+    const marker = `hold-${randomUUID()}`;
+    await api.control('statements/hold', { sqlContains: marker });
+    const executionArn = await api.start(randomUUID(), { tenantId, sql: `select 1 -- ${marker}` });
     await untilInFlight(executionArn, STATES.poll);
     await api.control('faults', {
       target: 'DynamoDB_20120810.PutItem',
@@ -107,16 +117,17 @@ describe('Reliability: StopExecution while a step runs', () => {
   });
 
   it('leaves no lease when the stop comes while Acquire Session leases an idle session', async () => {
-    // Prepare: one idle session in the pool, and a slow lease write
+    // Prepare: one idle session in the pool, and a lease write that waits until the stop
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
     const first = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
-    expect((await api.waitForEnd(first, Date.now() + 30_000)).status).toBe('SUCCEEDED');
-    await api.control('latency', { target: 'DynamoDB_20120810.UpdateItem', ms: 700 });
+    expect((await api.waitForEnd(first, Number.POSITIVE_INFINITY)).status).toBe('SUCCEEDED');
+    await api.control('holds', { target: UPDATE_ITEM });
     const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
-    await untilInFlight(executionArn, STATES.acquire);
+    await untilHeld(UPDATE_ITEM);
 
     // Act
     await api.stop(executionArn, 'test');
+    await api.control('holds/release', { target: UPDATE_ITEM });
     await untilQuiet();
 
     // Assess
