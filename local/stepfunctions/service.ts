@@ -1,4 +1,3 @@
-import type { EventBridgeEvent } from 'aws-lambda';
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
 import {
@@ -16,6 +15,7 @@ import {
   type LocalExecution,
   startLocalExecution,
 } from './local-execution.ts';
+import { type ExecutionStatusChangeEvent, statusChangeEvent } from './status-change-event.ts';
 
 /**
  * The Step Functions API for the local stack (`AWSStepFunctions.*`), on aws-local-stepfunctions:
@@ -55,29 +55,6 @@ interface ExecutionRecord {
     cause?: string;
   };
 }
-
-/**
- * The EventBridge event Step Functions sends when an execution's status changes ("Step Functions
- * Execution Status Change"), as the deployed rule hands it to CancelStoppedExecution.
- */
-export type ExecutionStatusChangeEvent = EventBridgeEvent<
-  'Step Functions Execution Status Change',
-  {
-    executionArn: string;
-    stateMachineArn: string;
-    name: string;
-    status: 'ABORTED' | 'TIMED_OUT';
-    /** Epoch milliseconds. */
-    startDate: number;
-    stopDate: number;
-    input: string;
-    inputDetails: { included: boolean };
-    output: null;
-    outputDetails: null;
-    error: string | null;
-    cause: string | null;
-  }
->;
 
 export interface StepFunctionsServiceOptions {
   handlers: Record<WorkflowFunctionName, LambdaHandler>;
@@ -319,31 +296,17 @@ export class LocalStepFunctions implements AwsJsonService {
   }
 
   private notifyStopped(record: ExecutionRecord, status: 'ABORTED' | 'TIMED_OUT'): Promise<void> {
-    const stoppedAt = record.stoppedAt ?? Date.now();
-    const event: ExecutionStatusChangeEvent = {
-      version: '0',
-      id: crypto.randomUUID(),
-      'detail-type': 'Step Functions Execution Status Change',
-      source: 'aws.states',
-      account: LOCAL_ACCOUNT,
-      time: new Date(stoppedAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: LOCAL_REGION,
-      resources: [record.arn],
-      detail: {
-        executionArn: record.arn,
-        stateMachineArn: record.stateMachine.arn,
-        name: record.name,
-        status,
-        startDate: record.startedAt,
-        stopDate: stoppedAt,
-        input: record.input,
-        inputDetails: { included: true },
-        output: null,
-        outputDetails: null,
-        error: record.stop?.error ?? null,
-        cause: record.stop?.cause ?? null,
-      },
-    };
+    const event = statusChangeEvent({
+      executionArn: record.arn,
+      stateMachineArn: record.stateMachine.arn,
+      name: record.name,
+      status,
+      startedAt: record.startedAt,
+      stoppedAt: record.stoppedAt ?? Date.now(),
+      input: record.input,
+      error: record.stop?.error,
+      cause: record.stop?.cause,
+    });
     return (
       this.options
         .onExecutionStopped?.(event)

@@ -25,6 +25,12 @@ import {
   startDataApiStack,
 } from './data-api-suite.ts';
 
+/**
+ * The PostgreSQL engine, the shared Data API suite on it, and what only real per-session
+ * connections give. One file on purpose, though long: the three share the one throwaway
+ * PostgreSQL server the file starts, which takes seconds.
+ */
+
 let server: PostgresServer;
 
 beforeAll(async () => {

@@ -28,6 +28,9 @@ import { STATES } from '../../statemachine/definition.ts';
 /**
  * The whole local stack over HTTP, with the real SDK clients: the workflow's scenarios through
  * StartExecution and DescribeExecution, with GetExecutionHistory checked for the states passed.
+ *
+ * Longer than most files on purpose: every scenario shares the one local stack the file starts
+ * (PGlite, dynalite, the functions: seconds to start), which a split would start twice.
  */
 
 // Short long-polls, so that a held query loops through PollStatus.

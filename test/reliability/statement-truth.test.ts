@@ -136,9 +136,13 @@ describe.each([
     return Number(result.Records?.[0]?.[0]?.longValue);
   }
 
-  /** A session with a slow INSERT of `id` running on it. */
-  async function slowInsertOnSession(id: string) {
+  /** A session with a slow INSERT of `id` running on it, in a transaction of its own or in `begin`'s. */
+  async function slowInsertOnSession(id: string, options: { begin?: boolean } = {}) {
     const opened = await run({ ...CONNECTION, SessionKeepAliveSeconds: 60, WaitTimeSeconds: 20 });
+    if (options.begin) {
+      const begin = await run({ SessionId: opened.SessionId, Sql: 'begin', WaitTimeSeconds: 20 });
+      expect((await ended(begin.Id as string)).Status).toBe('FINISHED');
+    }
     await closeGate();
     const insert = await run({
       SessionId: opened.SessionId,
@@ -219,28 +223,18 @@ describe.each([
   it("fails the caller's transaction when a statement in it is cancelled, as a server does", async () => {
     // Prepare
     const id = randomUUID();
-    const opened = await run({ ...CONNECTION, SessionKeepAliveSeconds: 60, WaitTimeSeconds: 20 });
-    const session = { SessionId: opened.SessionId, WaitTimeSeconds: 20 };
-    expect((await ended((await run({ ...session, Sql: 'begin' })).Id as string)).Status).toBe(
-      'FINISHED',
-    );
-    await closeGate();
-    const insert = await run({
-      SessionId: opened.SessionId,
-      Sql: slowInsertSql(),
-      Parameters: [{ name: 'id', value: id }],
-    });
-    await untilRunning(insert.Id as string);
+    const { sessionId, pid, statementId } = await slowInsertOnSession(id, { begin: true });
+    const session = { SessionId: sessionId, WaitTimeSeconds: 20 };
 
     // Act
-    await stack.client.send(new CancelStatementCommand({ Id: insert.Id }));
+    await stack.client.send(new CancelStatementCommand({ Id: statementId }));
     await openGate();
-    await untilEngineDone(opened.SessionId as string, opened.RedshiftPid as number);
+    await untilEngineDone(sessionId, pid);
     const next = await ended((await run({ ...session, Sql: 'select 1' })).Id as string);
     const commit = await ended((await run({ ...session, Sql: 'commit' })).Id as string);
 
     // Assess
-    expect((await ended(insert.Id as string)).Status).toBe('ABORTED');
+    expect((await ended(statementId)).Status).toBe('ABORTED');
     expect(next.Status).toBe('FAILED');
     expect(next.Error).toMatch(/current transaction is aborted/);
     expect(commit.Status).toBe('FINISHED');

@@ -57,9 +57,18 @@ async function untilInFlight(executionArn: string, stateName: string): Promise<v
 const EXECUTE_STATEMENT = 'RedshiftData.ExecuteStatement';
 const UPDATE_ITEM = 'DynamoDB_20120810.UpdateItem';
 
-/** Waits until a call of `target` is held by POST /_spectra/holds. */
-async function untilHeld(target: string): Promise<void> {
+/**
+ * Starts a query of `tenantId` whose next call of `target` is held, stops the execution while the
+ * call waits, then lets the call go on and waits until every invocation has returned.
+ */
+async function stopWhileHeld(tenantId: string, target: string): Promise<string> {
+  await api.control('holds', { target });
+  const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
   while (((await api.counters()).held[target] ?? 0) < 1) await sleep(10);
+  await api.stop(executionArn, 'test');
+  await api.control('holds/release', { target });
+  await untilQuiet();
+  return executionArn;
 }
 
 /** Waits until every Lambda invocation has returned, stopped executions' included. */
@@ -74,16 +83,11 @@ async function leasesOf(tenantId: string) {
 
 describe('Reliability: StopExecution while a step runs', () => {
   it('leaves no lease when the stop comes while Submit Query opens a new session', async () => {
-    // Prepare: Submit Query's ExecuteStatement, which opens the session, waits until the stop
+    // Prepare
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
-    await api.control('holds', { target: EXECUTE_STATEMENT });
-    const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
-    await untilHeld(EXECUTE_STATEMENT);
 
-    // Act
-    await api.stop(executionArn, 'test');
-    await api.control('holds/release', { target: EXECUTE_STATEMENT });
-    await untilQuiet();
+    // Act: Submit Query's ExecuteStatement, which opens the session, waits until the stop
+    const executionArn = await stopWhileHeld(tenantId, EXECUTE_STATEMENT);
 
     // Assess
     expect((await api.describe(executionArn)).status).toBe('ABORTED');
@@ -117,18 +121,13 @@ describe('Reliability: StopExecution while a step runs', () => {
   });
 
   it('leaves no lease when the stop comes while Acquire Session leases an idle session', async () => {
-    // Prepare: one idle session in the pool, and a lease write that waits until the stop
+    // Prepare: one idle session in the pool
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
     const first = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
     expect((await api.waitForEnd(first, Number.POSITIVE_INFINITY)).status).toBe('SUCCEEDED');
-    await api.control('holds', { target: UPDATE_ITEM });
-    const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
-    await untilHeld(UPDATE_ITEM);
 
-    // Act
-    await api.stop(executionArn, 'test');
-    await api.control('holds/release', { target: UPDATE_ITEM });
-    await untilQuiet();
+    // Act: the lease write waits until the stop
+    const executionArn = await stopWhileHeld(tenantId, UPDATE_ITEM);
 
     // Assess
     expect((await api.describe(executionArn)).status).toBe('ABORTED');

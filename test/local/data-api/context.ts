@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   DescribeStatementCommand,
   type DescribeStatementResponse,
@@ -10,6 +11,7 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import { expect } from 'vitest';
 import { type Endpoint, startEndpoint } from '../../../local/endpoint.ts';
+import type { HoldStatus } from '../../../local/redshift-data/controls.ts';
 import {
   createRedshiftDataEmulator,
   type RedshiftDataEmulator,
@@ -110,6 +112,17 @@ export interface DataApiSuite {
   query(sql: string, input?: Partial<ExecuteStatementCommandInput>): Promise<unknown[][]>;
   /** The message of the ValidationException `promise` rejects with. */
   validationMessage(promise: Promise<unknown>): Promise<string>;
+  /**
+   * Holds, at `status` (default STARTED), every statement whose SQL `held.sql()` wrote, until
+   * `held.release()`: a statement that runs exactly as long as the test needs.
+   */
+  holdStatements(status?: HoldStatus): HeldStatements;
+}
+
+export interface HeldStatements {
+  /** `text` (default `select 1`) marked to be held. */
+  sql(text?: string): string;
+  release(): void;
 }
 
 /** The helpers over a started suite; `started()` gives its engine and stack. */
@@ -184,6 +197,17 @@ export function dataApiSuite(
       const error = await rejectionOf(promise);
       expect(error).toBeInstanceOf(ValidationException);
       return error.message;
+    },
+    holdStatements(status = 'STARTED') {
+      const marker = `hold-${randomUUID()}`;
+      const { controls } = started().stack.emulator;
+      controls.holdStatements(marker, status);
+      return {
+        sql: (text = 'select 1') => `${text} -- ${marker}`,
+        release: () => {
+          controls.releaseStatements(marker);
+        },
+      };
     },
   };
 }

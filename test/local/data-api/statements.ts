@@ -62,9 +62,8 @@ export function describeStatements(suite: DataApiSuite): void {
         await submit({ Sql: 'select 3' }),
       ];
       await Promise.all(others.map((id) => ended(id)));
-      const marker = `hold-${randomUUID()}`;
-      suite.stack.emulator.controls.holdStatements(marker);
-      const sleeper = await submit({ Sql: `select 1 -- ${marker}` });
+      const held = suite.holdStatements();
+      const sleeper = await submit({ Sql: held.sql() });
       await untilStatus(sleeper, ['STARTED']);
 
       // Act
@@ -81,7 +80,7 @@ export function describeStatements(suite: DataApiSuite): void {
           }),
       );
       await Promise.all(describes);
-      suite.stack.emulator.controls.releaseStatements(marker);
+      held.release();
       const final = await sleeperEnded;
 
       // Assess
@@ -116,9 +115,8 @@ export function describeStatements(suite: DataApiSuite): void {
   describe('Operation: CancelStatement', () => {
     it('aborts a running statement, whose result is then gone', async () => {
       // Prepare: a statement that runs until it is cancelled
-      const marker = `hold-${randomUUID()}`;
-      suite.stack.emulator.controls.holdStatements(marker);
-      const id = await submit({ Sql: `select 1 -- ${marker}` });
+      const held = suite.holdStatements();
+      const id = await submit({ Sql: held.sql() });
       await untilStatus(id, ['STARTED']);
 
       // Act
@@ -132,7 +130,7 @@ export function describeStatements(suite: DataApiSuite): void {
       );
 
       // Assess
-      suite.stack.emulator.controls.releaseStatements(marker);
+      held.release();
       expect(cancelled.Status).toBe(true);
       expect(described.Status).toBe('ABORTED');
       expect(again).toBe(

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   ExecuteStatementCommand,
   type ExecuteStatementCommandInput,
@@ -45,18 +44,17 @@ export function describeSubmit(suite: DataApiSuite): void {
 
     it('answers with the current status when WaitTimeSeconds passes first', async () => {
       // Prepare: the statement runs until the test releases it
-      const marker = `hold-${randomUUID()}`;
-      suite.stack.emulator.controls.holdStatements(marker);
+      const held = suite.holdStatements();
 
       // Act
       const response = await suite.client.send(
         new ExecuteStatementCommand({
           ...CONNECTION,
-          Sql: `select 1 -- ${marker}`,
+          Sql: held.sql(),
           WaitTimeSeconds: 1,
         }),
       );
-      suite.stack.emulator.controls.releaseStatements(marker);
+      held.release();
       const described = await ended(response.Id as string);
 
       // Assess
