@@ -99,7 +99,10 @@ export class FaultPlan {
     else this.latencyMs.delete(target);
   }
 
-  /** Holds calls of `target` (after letting `after` through) until {@link release}. */
+  /**
+   * Holds calls of `target` (after letting `after` through) until {@link release}. A new hold of
+   * the same target first lets the calls the old one keeps go on.
+   */
   hold(target: string, request: HoldRequest = {}): void {
     this.release(target);
     this.holds.set(target, {
