@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { CONFIG_VARIABLES } from '../functions/common/config.ts';
+import { LOCAL_CLUSTER_IDENTIFIER, LOCAL_SESSIONS_TABLE_NAME } from '../local/identity.ts';
 import type { LocalStack } from '../local/stack.ts';
 import { Harness } from './harness.ts';
 import type { BenchPlan, BenchResults } from './model.ts';
@@ -18,7 +18,7 @@ import { checkTargets } from './targets.ts';
  * compare designs and nothing else.
  */
 
-const CLUSTER = 'spectra-local';
+const CLUSTER = LOCAL_CLUSTER_IDENTIFIER;
 
 /**
  * The configuration the functions load: the README's defaults, spelled out so that a variable
@@ -29,7 +29,7 @@ const CLUSTER = 'spectra-local';
 const FUNCTION_ENVIRONMENT: Record<string, string> = {
   [CONFIG_VARIABLES.cluster]: CLUSTER,
   [CONFIG_VARIABLES.database]: 'dev',
-  [CONFIG_VARIABLES.table]: 'spectra-sessions',
+  [CONFIG_VARIABLES.table]: LOCAL_SESSIONS_TABLE_NAME,
   [CONFIG_VARIABLES.dbUserTemplate]: '{tenant}',
   [CONFIG_VARIABLES.keepAlive]: '3600',
   [CONFIG_VARIABLES.idleTimeout]: '300',
@@ -103,14 +103,8 @@ export async function startBenchStack(
 
     // The variants import the functions, which must see the stack's environment when they load.
     const variants = await import('./variants.ts');
-    const { localSubstitutions, substituteDefinition } = await import(
-      '../local/stepfunctions/lambda-invoker.ts'
-    );
-    const { QUERY_DEFINITION_PATH } = await import('../local/stepfunctions/local-execution.ts');
-    const definition = substituteDefinition(
-      readFileSync(QUERY_DEFINITION_PATH, 'utf8'),
-      localSubstitutions(),
-    );
+    const { localDefinitionText } = await import('../local/stepfunctions/local-execution.ts');
+    const definition = localDefinitionText();
     const fixedWaitHandlers = variants.fixedWaitHandlers();
     const fixedWait = new Map(
       plan.polling.fixedWaitsS.map((seconds) => [

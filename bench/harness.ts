@@ -1,30 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStatementCommand,
   ExecuteStatementCommand,
   ListSessionsCommand,
-  RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   type HistoryEvent,
   ListExecutionsCommand,
-  SFNClient,
+  type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { BatchWriteCommand, DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { CountersResponse } from '../local/test-controls.ts';
+import { STATES } from '../statemachine/definition.ts';
+import { StackClient } from './stack-client.ts';
 
 /**
- * The benchmark's side of the local stack: it drives the stack as a user would, over HTTP with
- * the AWS SDK (StartExecution, DescribeExecution, GetExecutionHistory, the Data API) and the
- * `/_spectra/` test controls, and never reaches into the stack's objects.
+ * The benchmark's side of the local stack: it drives the stack as a user would (see
+ * {@link StackClient}), starting executions and reading back their descriptions and histories.
  */
-
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-const REGION = 'us-east-1';
 
 /** The part of what GET /_spectra/counters answers that the benchmark reads. */
 export type Counters = Pick<CountersResponse, 'calls' | 'lambdaInvocations'> & {
@@ -109,7 +105,7 @@ export function summarizeHistory(events: HistoryEvent[]) {
       const name = event.stateEnteredEventDetails?.name ?? '';
       states.push(name);
       if (type === 'TaskStateEntered') tasksEntered++;
-      if (name === 'Release Session' && releaseEnteredMs === undefined)
+      if (name === STATES.release && releaseEnteredMs === undefined)
         releaseEnteredMs = event.timestamp?.getTime();
     }
     if (type === 'TaskScheduled') scheduled++;
@@ -188,46 +184,20 @@ class ExecutionWatcher {
   }
 }
 
-export class Harness {
-  readonly sfn: SFNClient;
-  readonly dataApi: RedshiftDataClient;
-  readonly documents: DynamoDBDocumentClient;
+export class Harness extends StackClient {
   private readonly watcher: ExecutionWatcher;
 
   constructor(
-    readonly url: string,
+    url: string,
     readonly tableName: string,
     pollIntervalMs = 20,
   ) {
-    const config = { endpoint: url, region: REGION, credentials };
-    this.sfn = new SFNClient(config);
-    this.dataApi = new RedshiftDataClient(config);
-    this.documents = DynamoDBDocumentClient.from(new DynamoDBClient(config));
+    super(url);
     this.watcher = new ExecutionWatcher(this.sfn, pollIntervalMs);
   }
 
-  destroy(): void {
-    this.sfn.destroy();
-    this.dataApi.destroy();
-    this.documents.destroy();
-  }
-
-  private async control(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-    const response = await fetch(`${this.url}/_spectra/${path}`, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const payload: unknown = await response.json();
-    if (!response.ok) throw new Error(`${method} /_spectra/${path}: ${JSON.stringify(payload)}`);
-    return payload;
-  }
-
-  counters(): Promise<Counters> {
-    return this.control('GET', 'counters') as Promise<Counters>;
-  }
-
   async setLatency(target: string, ms: number): Promise<void> {
-    await this.control('POST', 'latency', { target, ms });
+    await this.control('latency', { target, ms });
   }
 
   /** Starts an execution and waits for it to end; returns its ARN. */
@@ -272,7 +242,9 @@ export class Harness {
 
   /** When the Data API says the statement ended (DescribeStatement's UpdatedAt), in ms. */
   async statementEndedMs(statementId: string): Promise<number> {
-    const described = await this.dataApi.send(new DescribeStatementCommand({ Id: statementId }));
+    const described = await this.redshiftData.send(
+      new DescribeStatementCommand({ Id: statementId }),
+    );
     if (!described.UpdatedAt) throw new Error(`DescribeStatement ${statementId} has no UpdatedAt`);
     return described.UpdatedAt.getTime();
   }
@@ -283,7 +255,7 @@ export class Harness {
    */
   async createDbUsers(clusterIdentifier: string, dbUsers: string[]): Promise<void> {
     for (const dbUser of dbUsers) {
-      const { Status } = await this.dataApi.send(
+      const { Status } = await this.redshiftData.send(
         new ExecuteStatementCommand({
           ClusterIdentifier: clusterIdentifier,
           Database: 'dev',
@@ -304,13 +276,13 @@ export class Harness {
     let nextToken: string | undefined;
     const sessionIds: string[] = [];
     do {
-      const page = await this.dataApi.send(new ListSessionsCommand({ NextToken: nextToken }));
+      const page = await this.redshiftData.send(new ListSessionsCommand({ NextToken: nextToken }));
       for (const session of page.Sessions ?? [])
         if (session.SessionId) sessionIds.push(session.SessionId);
       nextToken = page.NextToken;
     } while (nextToken);
     for (const sessionId of sessionIds) {
-      await this.control('POST', 'sessions/expire', { sessionId });
+      await this.control('sessions/expire', { sessionId });
     }
     const keys: Record<string, unknown>[] = [];
     for await (const page of paginateScan(

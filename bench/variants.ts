@@ -8,7 +8,6 @@ import {
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type AcquireSessionEvent, acquireSession } from '../functions/acquire-session.ts';
-import type { FunctionName } from '../functions/catalog.ts';
 import { dynamoDbDocumentClient } from '../functions/common/clients.ts';
 import { CONFIG_VARIABLES, type Config, loadConfig } from '../functions/common/config.ts';
 import { createDeps, type StepDeps } from '../functions/common/deps.ts';
@@ -24,9 +23,11 @@ import {
 import { fetchResults } from '../functions/fetch-results.ts';
 import { invalidateSession } from '../functions/invalidate-session.ts';
 import { pollStatus } from '../functions/poll-status.ts';
+import type { WorkflowFunctionName } from '../functions/registry.ts';
 import { releaseSession } from '../functions/release-session.ts';
 import { submitQuery } from '../functions/submit.ts';
 import type { LambdaHandler } from '../local/stepfunctions/lambda-invoker.ts';
+import { STATES } from '../statemachine/definition.ts';
 
 /**
  * The designs Spectra is measured against, as variants of its own workflow: the same core
@@ -56,9 +57,9 @@ interface ChoiceRule {
   [field: string]: unknown;
 }
 
-const WAIT_STATE = 'Wait For Query';
-const CHOICE_STATE = 'Query Finished?';
-const POLL_STATE = 'Poll Status';
+const WAIT_STATE = STATES.waitForQuery;
+const CHOICE_STATE = STATES.queryFinished;
+const POLL_STATE = STATES.poll;
 
 function stateOf(definition: AslDefinition, name: string, type: string): AslState {
   const state = definition.States[name];
@@ -115,7 +116,7 @@ function wrap(core: Core): LambdaHandler {
  * The six workflow handlers on `deps`: the core functions of functions/*.ts, each wrapped as its
  * module's `handler` is, but bound to these deps instead of the module's defaults.
  */
-export function handlersFor(deps: StepDeps): Record<FunctionName, LambdaHandler> {
+export function handlersFor(deps: StepDeps): Record<WorkflowFunctionName, LambdaHandler> {
   return {
     AcquireSession: wrap((event) => acquireSession(event as AcquireSessionEvent, deps)),
     SubmitQuery: wrap((event, context) =>
@@ -316,7 +317,7 @@ export const NO_REUSE_KEEP_ALIVE = { [CONFIG_VARIABLES.keepAlive]: '1' };
 /** The handlers of each session variant other than Spectra (which runs the real handlers). */
 export function sessionVariantHandlers(): Record<
   Exclude<SessionVariant, 'spectra'>,
-  Record<FunctionName, LambdaHandler>
+  Record<WorkflowFunctionName, LambdaHandler>
 > {
   const single = configWith({});
   const noReuse = configWith(NO_REUSE_KEEP_ALIVE);
@@ -343,6 +344,6 @@ export function sessionVariantHandlers(): Record<
 }
 
 /** The handlers of the fixed-wait polling baselines: Spectra's pool, no long-polling. */
-export function fixedWaitHandlers(): Record<FunctionName, LambdaHandler> {
+export function fixedWaitHandlers(): Record<WorkflowFunctionName, LambdaHandler> {
   return handlersFor(createDeps(configWith(NO_LONG_POLL)));
 }

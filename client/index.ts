@@ -15,6 +15,13 @@ import { dbUserFor } from '#common/config';
 import { INPUT_LIMITS, parseExecutionInput, type SqlParameter } from '#common/schemas';
 import type { QueryResult } from '../functions/fetch-results.ts';
 import {
+  LOCAL_ACCOUNT,
+  LOCAL_CREDENTIALS,
+  LOCAL_ENDPOINT,
+  LOCAL_SESSIONS_TABLE_NAME,
+  LOCAL_STATE_MACHINE_ARN,
+} from '../local/identity.ts';
+import {
   connectionErrorCode,
   ExecutionNameTakenError,
   InvalidInputError,
@@ -42,17 +49,9 @@ export type { QueryResult, SqlParameter };
  * `AWS_PROFILE`, `AWS_ENDPOINT_URL`, ...), resolved by the SDK as for any AWS tool.
  */
 
-/** The state machine of the local stack (`npm start`). */
-export const LOCAL_STATE_MACHINE_ARN =
-  'arn:aws:states:us-east-1:000000000000:stateMachine:spectra-query';
-export const DEFAULT_SESSIONS_TABLE_NAME = 'spectra-sessions';
-/** Where `npm start` listens by default. */
-export const LOCAL_ENDPOINT = 'http://127.0.0.1:4599';
-/** The local stack's account, which exists nowhere on AWS. */
-const LOCAL_ACCOUNT = '000000000000';
+export { LOCAL_ENDPOINT, LOCAL_STATE_MACHINE_ARN };
+export const DEFAULT_SESSIONS_TABLE_NAME = LOCAL_SESSIONS_TABLE_NAME;
 const DEFAULT_DB_USER_TEMPLATE = '{tenant}';
-/** The local stack accepts any credentials; these spare a local user from configuring any. */
-const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export interface SpectraClientOptions {
   /** Overrides `AWS_REGION` and the profile's region. Default: the SDK's, else the state machine's. */

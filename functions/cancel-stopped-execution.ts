@@ -1,28 +1,20 @@
-import {
-  CancelStatementCommand,
-  type DescribeStatementResponse,
-  type RedshiftDataClient,
-} from '@aws-sdk/client-redshift-data';
-import {
-  type HistoryEvent,
-  paginateGetExecutionHistory,
-  type SFNClient,
-} from '@aws-sdk/client-sfn';
+import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { redshiftDataClient, sfnClient } from '#common/clients';
+import { sfnClient } from '#common/clients';
 import { dbUserFor } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
-import { rethrowTransient } from '#common/errors';
+import { readHistory, tenantIdOf } from '#common/execution-history';
 import { countSession, powertoolsMiddlewares, tagInvocation } from '#common/observability';
 import { TERMINAL_STATUSES } from '#common/polling';
-import { INPUT_LIMITS, type StatementStatus } from '#common/schemas';
+import type { StatementStatus } from '#common/schemas';
 
 /**
  * An execution that is stopped (StopExecution, or its TimeoutSeconds ran out) runs no Catch and no
  * ReleaseSession: its statement may still run on Redshift and its session stays leased. This
- * function cleans up after it. On AWS an EventBridge rule calls it with the "Step Functions
- * Execution Status Change" event; the local stack's StopExecution calls it directly.
+ * function cleans up after it. An EventBridge rule calls it with the "Step Functions Execution
+ * Status Change" event, on AWS and in the local stack alike.
  */
 
 /** The EventBridge event for an execution that ended ABORTED or TIMED_OUT. */
@@ -35,16 +27,7 @@ const statusChangeEventSchema = z.object({
   }),
 });
 
-/** What the local stack passes: the execution and its input (JSON text or already parsed). */
-const directEventSchema = z.object({
-  executionArn: z.string().min(1),
-  status: z.string().optional(),
-  input: z.unknown().optional(),
-});
-
-export type CancelStoppedExecutionEvent =
-  | z.input<typeof statusChangeEventSchema>
-  | z.input<typeof directEventSchema>;
+export type CancelStoppedExecutionEvent = z.input<typeof statusChangeEventSchema>;
 
 export interface CancelStoppedExecutionOutcome {
   /** The statement this call cancelled; absent when it had already ended or none was found. */
@@ -57,23 +40,10 @@ export interface CancelStoppedExecutionOutcome {
 
 export interface CancelStoppedExecutionDeps extends StepDeps {
   sfn: SFNClient;
-  /** For CancelStatement, which the shared `DataApi` wrapper does not make. */
-  redshiftData: RedshiftDataClient;
 }
 
 /** How long to wait, on the server, for a cancelled statement to reach ABORTED. */
 export const CANCEL_WAIT_SECONDS = 5;
-/** Enough pages (1,000 events each) for an execution that polled for its full 25 hours. */
-const MAX_HISTORY_PAGES = 30;
-
-const TASK_IN_FLIGHT = new Set(['TaskScheduled', 'TaskStarting', 'TaskStarted', 'TaskSubmitted']);
-const TASK_ENDED = new Set([
-  'TaskSucceeded',
-  'TaskFailed',
-  'TaskTimedOut',
-  'TaskStartFailed',
-  'TaskSubmitFailed',
-]);
 
 interface StoppedExecution {
   executionArn: string;
@@ -83,118 +53,14 @@ interface StoppedExecution {
 }
 
 function parseEvent(event: unknown): StoppedExecution {
-  const fromRule = statusChangeEventSchema.safeParse(event);
-  if (fromRule.success) {
-    const { detail } = fromRule.data;
-    return { executionArn: detail.executionArn, status: detail.status, input: detail.input };
+  const parsed = statusChangeEventSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new Error(
+      'CancelStoppedExecution expects an EventBridge "Step Functions Execution Status Change" event, with detail.executionArn',
+    );
   }
-  const direct = directEventSchema.safeParse(event);
-  if (direct.success) {
-    const { executionArn, status, input } = direct.data;
-    return { executionArn, status, input };
-  }
-  throw new Error(
-    'CancelStoppedExecution expects an EventBridge "Step Functions Execution Status Change" event or { executionArn, input }',
-  );
-}
-
-/** The tenant id in an execution input (JSON text or object), if it has a valid one. */
-function tenantIdOf(input: unknown): string | undefined {
-  let value = input;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
-  }
-  if (value === null || typeof value !== 'object' || !('tenantId' in value)) return undefined;
-  const { tenantId } = value;
-  return typeof tenantId === 'string' && INPUT_LIMITS.tenantIdPattern.test(tenantId)
-    ? tenantId
-    : undefined;
-}
-
-/**
- * The workflow state a Lambda task returned. The `lambda:invoke` integration records the whole
- * invocation result, `{"Payload": {...}, "StatusCode": 200, ...}`, as a JSON string.
- */
-function taskPayload(event: HistoryEvent): Record<string, unknown> | undefined {
-  const output = event.taskSucceededEventDetails?.output;
-  if (output === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(output);
-    if (parsed === null || typeof parsed !== 'object' || !('Payload' in parsed)) return undefined;
-    const { Payload } = parsed;
-    return Payload !== null && typeof Payload === 'object'
-      ? (Payload as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const statementIdOf = (payload: Record<string, unknown> | undefined): string | undefined => {
-  const statement = payload?.statement;
-  if (statement === null || typeof statement !== 'object' || !('statementId' in statement))
-    return undefined;
-  return typeof statement.statementId === 'string' ? statement.statementId : undefined;
-};
-
-const payloadTenantIdOf = (payload: Record<string, unknown> | undefined): string | undefined =>
-  tenantIdOf(payload?.query);
-
-interface HistoryFindings {
-  statementId: string | undefined;
-  tenantId: string | undefined;
-  /** A Lambda task had started and not ended when the execution stopped. */
-  taskInFlight: boolean;
-}
-
-/**
- * Reads the history newest first: the latest task that returned a statement names the statement
- * the execution submitted (a resubmission only follows a failed submission, so the latest one is
- * the only one that can still run). Stops as soon as it knows the statement and the tenant.
- */
-async function readHistory(
-  sfn: SFNClient,
-  executionArn: string,
-  knownTenantId: string | undefined,
-): Promise<HistoryFindings> {
-  const findings: HistoryFindings = {
-    statementId: undefined,
-    tenantId: knownTenantId,
-    taskInFlight: false,
-  };
-  let sawTaskEvent = false;
-  let pages = 0;
-  try {
-    for await (const page of paginateGetExecutionHistory(
-      { client: sfn },
-      { executionArn, reverseOrder: true, includeExecutionData: true },
-    )) {
-      for (const event of page.events ?? []) {
-        const type = event.type ?? '';
-        if (!sawTaskEvent && (TASK_IN_FLIGHT.has(type) || TASK_ENDED.has(type))) {
-          sawTaskEvent = true;
-          findings.taskInFlight = TASK_IN_FLIGHT.has(type);
-        }
-        if (type === 'TaskSucceeded') {
-          const payload = taskPayload(event);
-          findings.statementId ??= statementIdOf(payload);
-          findings.tenantId ??= payloadTenantIdOf(payload);
-        } else if (type === 'ExecutionStarted') {
-          findings.tenantId ??= tenantIdOf(event.executionStartedEventDetails?.input);
-        }
-        if (findings.statementId !== undefined && findings.tenantId !== undefined) return findings;
-      }
-      pages++;
-      if (pages >= MAX_HISTORY_PAGES) break;
-    }
-  } catch (error) {
-    rethrowTransient(error, 'Step Functions GetExecutionHistory');
-  }
-  return findings;
+  const { detail } = parsed.data;
+  return { executionArn: detail.executionArn, status: detail.status, input: detail.input };
 }
 
 type StatementOutcome =
@@ -237,15 +103,14 @@ async function settleStatement(
 
   let cancelled = false;
   try {
-    const result = await deps.redshiftData.send(new CancelStatementCommand({ Id: statementId }));
-    cancelled = result.Status === true;
+    cancelled = await deps.dataApi.cancel(statementId);
   } catch (error) {
     // Cancelling a statement that ended meanwhile is refused with a ValidationException.
     if (
       errorName(error) !== 'ValidationException' &&
       errorName(error) !== 'ResourceNotFoundException'
     )
-      rethrowTransient(error, 'Redshift Data CancelStatement');
+      throw error;
     logger.info('CancelStatement refused: the statement is not running', {
       error: (error as Error).message,
     });
@@ -278,11 +143,7 @@ async function settleStatement(
  */
 export async function cancelStoppedExecution(
   event: unknown,
-  deps: CancelStoppedExecutionDeps = {
-    ...defaultDeps,
-    sfn: sfnClient,
-    redshiftData: redshiftDataClient,
-  },
+  deps: CancelStoppedExecutionDeps = { ...defaultDeps, sfn: sfnClient },
 ): Promise<CancelStoppedExecutionOutcome> {
   const stopped = parseEvent(event);
   const { logger } = deps.telemetry;

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   ArnFormat,
   type CfnElement,
@@ -23,9 +20,9 @@ import {
   StateMachineType,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct, IConstruct } from 'constructs';
-import { FUNCTIONS, MAINTENANCE_FUNCTIONS, placeholderOf } from '../functions/catalog.ts';
 import { CONFIG_VARIABLES } from '../functions/common/config.ts';
-import { substituteDefinition } from '../local/stepfunctions/lambda-invoker.ts';
+import { FUNCTIONS, type FunctionName, WORKFLOW_FUNCTIONS } from '../functions/registry.ts';
+import { loadDefinition } from '../statemachine/definition.ts';
 import { grantDataApiAccess } from './constructs/data-api-access.ts';
 import { SessionCacheMonitoring } from './constructs/session-cache-monitoring.ts';
 import { SpectraFunction } from './constructs/spectra-function.ts';
@@ -35,69 +32,6 @@ import {
   type SpectraParameterInput,
   type SpectraSettings,
 } from './parameters.ts';
-
-const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
-export const QUERY_DEFINITION_FILE = resolve(repoRoot, 'statemachine/query.asl.json');
-
-type CatalogName =
-  | (typeof FUNCTIONS)[number]['name']
-  | (typeof MAINTENANCE_FUNCTIONS)[number]['name'];
-
-/**
- * How each function is deployed. Functions that call the Data API share one role: a statement's
- * status and rows can be read only by the identity that ran it (see data-api-access.ts), so
- * SubmitQuery, PollStatus, FetchResults and CancelStoppedExecution must be one identity. The
- * others only touch the sessions table and get a role that cannot run SQL.
- */
-const DEPLOYMENT: Record<
-  CatalogName,
-  { role: 'dataApi' | 'sessionStore'; timeoutSeconds: number; description: string }
-> = {
-  AcquireSession: {
-    role: 'sessionStore',
-    timeoutSeconds: 30,
-    description: "Spectra: validates the input and leases one of the tenant's pooled sessions",
-  },
-  // SubmitQuery and PollStatus hold their Data API request on the server for up to
-  // SPECTRA_SUBMIT_WAIT_SECONDS / SPECTRA_POLL_WAIT_SECONDS (at most 30 s) and keep 8 s in hand.
-  SubmitQuery: {
-    role: 'dataApi',
-    timeoutSeconds: 60,
-    description: 'Spectra: submits the SQL on the leased or a new Data API session',
-  },
-  PollStatus: {
-    role: 'dataApi',
-    timeoutSeconds: 60,
-    description: "Spectra: long-polls the statement's status and renews the lease",
-  },
-  FetchResults: {
-    role: 'dataApi',
-    timeoutSeconds: 60,
-    description: 'Spectra: reads the result pages up to the inline byte budget',
-  },
-  InvalidateSession: {
-    role: 'sessionStore',
-    timeoutSeconds: 30,
-    description: 'Spectra: drops a session the Data API refused',
-  },
-  ReleaseSession: {
-    role: 'sessionStore',
-    timeoutSeconds: 30,
-    description: "Spectra: returns the session to the tenant's pool",
-  },
-  CleanupSessions: {
-    role: 'sessionStore',
-    // A scan of the whole table; small, but not bounded by one tenant.
-    timeoutSeconds: 300,
-    description: 'Spectra: deletes the records of expired sessions (every 15 minutes)',
-  },
-  CancelStoppedExecution: {
-    role: 'dataApi',
-    timeoutSeconds: 60,
-    description:
-      'Spectra: cancels the statement of an aborted or timed-out execution, frees its session',
-  },
-};
 
 /**
  * The DynamoDB calls functions/common/session-store.ts makes, and no others (a test reads them
@@ -129,7 +63,7 @@ export class SpectraStack extends Stack {
   readonly settings: SpectraSettings;
   readonly table: Table;
   readonly stateMachine: StateMachine;
-  readonly functions: Record<CatalogName, SpectraFunction>;
+  readonly functions: Record<FunctionName, SpectraFunction>;
   readonly dataApiRole: Role;
   readonly sessionStoreRole: Role;
   readonly monitoring: SessionCacheMonitoring;
@@ -177,22 +111,21 @@ export class SpectraStack extends Stack {
       ...settings.environment,
       [CONFIG_VARIABLES.table]: this.table.tableName,
     };
-    const functions: Partial<Record<CatalogName, SpectraFunction>> = {};
-    for (const fn of [...FUNCTIONS, ...MAINTENANCE_FUNCTIONS]) {
-      const deployment = DEPLOYMENT[fn.name];
+    const functions: Partial<Record<FunctionName, SpectraFunction>> = {};
+    for (const fn of FUNCTIONS) {
       functions[fn.name] = new SpectraFunction(this, `${fn.name}Function`, {
         name: fn.name,
         entry: fn.entry,
-        description: deployment.description,
-        role: roles[deployment.role],
-        timeout: Duration.seconds(deployment.timeoutSeconds),
+        description: fn.description,
+        role: roles[fn.role],
+        timeout: Duration.seconds(fn.timeoutSeconds),
         environment,
         logLevel: settings.logLevel,
         logRetention: settings.logRetention,
         removalPolicy: settings.removalPolicy,
       });
     }
-    this.functions = functions as Record<CatalogName, SpectraFunction>;
+    this.functions = functions as Record<FunctionName, SpectraFunction>;
 
     this.stateMachine = this.createStateMachine(settings);
 
@@ -229,19 +162,13 @@ export class SpectraStack extends Stack {
 
   /**
    * The workflow from statemachine/query.asl.json, each `${<Name>FunctionArn}` replaced by that
-   * function's ARN. The substitution is done here, with the local stack's own function, rather than
-   * by CloudFormation's DefinitionSubstitutions: the template then holds the definition that runs
-   * (reviewable, and checked by the tests), and the local stack and AWS cannot substitute
+   * function's ARN. The substitution is done here, by the function the local stack uses too, rather
+   * than by CloudFormation's DefinitionSubstitutions: the template then holds the definition that
+   * runs (reviewable, and checked by the tests), and the local stack and AWS cannot substitute
    * differently. An unknown placeholder fails the synth.
    */
   private createStateMachine(settings: SpectraSettings): StateMachine {
-    const definitionSubstitutions = Object.fromEntries(
-      FUNCTIONS.map((fn) => [placeholderOf(fn.name), this.functions[fn.name].functionArn]),
-    );
-    const definition = substituteDefinition(
-      readFileSync(QUERY_DEFINITION_FILE, 'utf8'),
-      definitionSubstitutions,
-    );
+    const definition = loadDefinition((name) => this.functions[name].functionArn);
     const logGroup = new LogGroup(this, 'StateMachineLogGroup', {
       retention: settings.logRetention,
       removalPolicy: settings.removalPolicy,
@@ -257,7 +184,7 @@ export class SpectraStack extends Stack {
         includeExecutionData: settings.includeExecutionData,
       },
     });
-    for (const fn of FUNCTIONS) this.functions[fn.name].grantInvoke(stateMachine);
+    for (const fn of WORKFLOW_FUNCTIONS) this.functions[fn.name].grantInvoke(stateMachine);
     if (settings.stateMachineLogLevel !== LogLevel.ALL) {
       Validations.of(stateMachine).acknowledge({
         id: 'AwsSolutions-SF1',
@@ -331,7 +258,7 @@ export class SpectraStack extends Stack {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `The role ${stateMachineRole.node.path} of the query state machine has "*" only where the service allows nothing else: the CloudWatch Logs log-delivery actions that Step Functions logging needs, and X-Ray tracing.`,
     });
-    for (const fn of FUNCTIONS) {
+    for (const fn of WORKFLOW_FUNCTIONS) {
       Validations.of(stateMachineRole).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${logicalId(this.functions[fn.name])}.Arn>:*]`,
         reason: `grantInvoke lets the query state machine's role ${stateMachineRole.node.path} invoke the ${fn.name} function and its versions and aliases (<arn>:*): that one function, nothing else.`,

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AwsJsonService, AwsServiceError, writeAwsError, writeJson } from './aws-json.ts';
+import { type Fault, FaultPlan } from './faults.ts';
 
 /**
  * The local stack's one HTTP endpoint. Every request is routed by its `X-Amz-Target` header
@@ -8,8 +9,8 @@ import { type AwsJsonService, AwsServiceError, writeAwsError, writeJson } from '
  * the AWS CLI address JSON-protocol services, so one `AWS_ENDPOINT_URL` serves them all.
  * Signatures are not checked: any credentials work.
  *
- * Calls are counted per target, and the test controls can make the next calls of a target fail
- * or add latency to it, for any of the services.
+ * It only routes: every call passes the {@link FaultPlan} first, which counts it and may delay,
+ * hold or fail it, for any of the services.
  */
 
 /** A service mounted as a plain Node request listener (dynalite is one). */
@@ -19,58 +20,14 @@ export interface RawService {
   listener: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
-export interface InjectedFault {
-  /** `Prefix.Operation`, e.g. `RedshiftData.ExecuteStatement`. */
-  target: string;
-  error: string;
-  message: string;
-  statusCode: number;
-  remaining: number;
-}
-
-/** What the test controls change and read; shared by every service behind the endpoint. */
-export class TrafficControls {
-  readonly counters = new Map<string, number>();
-  readonly faults: InjectedFault[] = [];
-  readonly latencyMs = new Map<string, number>();
-  readonly faultsInjected = new Map<string, number>();
-
-  count(target: string): void {
-    this.counters.set(target, (this.counters.get(target) ?? 0) + 1);
-  }
-
-  /** The fault to answer this call with, if one is armed for its target. */
-  takeFault(target: string): AwsServiceError | undefined {
-    const fault = this.faults.find((f) => f.target === target && f.remaining > 0);
-    if (!fault) return undefined;
-    fault.remaining--;
-    this.faultsInjected.set(
-      `${target}:${fault.error}`,
-      (this.faultsInjected.get(`${target}:${fault.error}`) ?? 0) + 1,
-    );
-    return new AwsServiceError(fault.error, fault.message, fault.statusCode);
-  }
-
-  async delay(target: string): Promise<void> {
-    const ms = this.latencyMs.get(target) ?? 0;
-    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
-  }
-
-  reset(): void {
-    this.counters.clear();
-    this.faults.length = 0;
-    this.latencyMs.clear();
-    this.faultsInjected.clear();
-  }
-}
-
 export interface EndpointOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
   services?: AwsJsonService[];
   rawServices?: RawService[];
-  controls?: TrafficControls;
+  /** Shared with the local Step Functions' invocations; default: a plan of the endpoint's own. */
+  faults?: FaultPlan;
   /** Requests under `/_spectra/`; loopback callers only. */
   controlRoutes?: ControlRoutes;
 }
@@ -85,7 +42,7 @@ export interface Endpoint {
   server: Server;
   url: string;
   port: number;
-  controls: TrafficControls;
+  faults: FaultPlan;
   /**
    * Adds a service after start. The stack binds the port first because the in-process functions
    * must know the endpoint's URL before they are loaded.
@@ -102,12 +59,15 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+const awsErrorOf = (fault: Fault) =>
+  new AwsServiceError(fault.error, fault.message, fault.statusCode);
+
 const isLoopback = (address: string | undefined) =>
   address !== undefined &&
   (address.startsWith('127.') || address === '::1' || address === '::ffff:127.0.0.1');
 
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
-  const controls = options.controls ?? new TrafficControls();
+  const faults = options.faults ?? new FaultPlan();
   const services = new Map((options.services ?? []).map((s) => [s.targetPrefix, s]));
   const raw = new Map((options.rawServices ?? []).map((s) => [s.targetPrefix, s]));
   let controlHandler = options.controlRoutes;
@@ -147,12 +107,10 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
 
     const rawService = raw.get(prefix);
     if (rawService) {
-      controls.count(target);
-      await controls.delay(target);
-      const fault = controls.takeFault(target);
+      const fault = await faults.enter(target);
       if (fault) {
         await readBody(req);
-        writeAwsError(res, fault, rawService.contentType);
+        writeAwsError(res, awsErrorOf(fault), rawService.contentType);
         return;
       }
       rawService.listener(req, res);
@@ -172,11 +130,9 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       );
       return;
     }
-    controls.count(target);
-    await controls.delay(target);
-    const fault = controls.takeFault(target);
+    const fault = await faults.enter(target);
     if (fault) {
-      writeAwsError(res, fault, service.contentType);
+      writeAwsError(res, awsErrorOf(fault), service.contentType);
       return;
     }
     let input: Record<string, unknown>;
@@ -218,7 +174,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     server,
     port,
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    controls,
+    faults,
     mount(service) {
       if ('listener' in service) raw.set(service.targetPrefix, service);
       else services.set(service.targetPrefix, service);

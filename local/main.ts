@@ -1,3 +1,4 @@
+import { LOCAL_REGION } from './identity.ts';
 import { startLocalStack } from './stack.ts';
 
 /**
@@ -24,7 +25,7 @@ console.log(`Spectra local stack is ready in ${seconds} s (SQL engine: ${engine}
 
 Try it from another terminal:
 
-  export AWS_ENDPOINT_URL=${stack.url} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \\
+  export AWS_ENDPOINT_URL=${stack.url} AWS_REGION=${LOCAL_REGION} AWS_DEFAULT_REGION=${LOCAL_REGION} \\
     AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
   aws stepfunctions start-execution --state-machine-arn ${stack.stateMachineArn} \\
     --input '${input}'

@@ -1,25 +1,28 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createInMemoryDynamoDb, createSessionsTable } from './dynamodb/sessions-table.ts';
-import { type Endpoint, startEndpoint, TrafficControls } from './endpoint.ts';
+import { type Endpoint, startEndpoint } from './endpoint.ts';
+import { FaultPlan, lambdaTarget } from './faults.ts';
+import {
+  DEFAULT_LOCAL_PORT,
+  LOCAL_CLUSTER_IDENTIFIER,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  LOCAL_SESSIONS_TABLE_NAME,
+  LOCAL_STATE_MACHINE_NAME,
+} from './identity.ts';
 import { createRedshiftDataEmulator } from './redshift-data/emulator.ts';
 import { createPgliteEngine } from './redshift-data/pglite-engine.ts';
 import { createPostgresEngine } from './redshift-data/postgres-engine.ts';
 import type { SqlEngine } from './redshift-data/sql-engine.ts';
 import {
   invokeLocally,
-  type LambdaHandler,
   LambdaInvocationError,
-  LOCAL_REGION,
+  loadHandler,
   loadHandlers,
-  localSubstitutions,
-  substituteDefinition,
 } from './stepfunctions/lambda-invoker.ts';
-import { QUERY_DEFINITION_PATH } from './stepfunctions/local-execution.ts';
+import { localDefinitionText } from './stepfunctions/local-execution.ts';
 import { LocalStepFunctions } from './stepfunctions/service.ts';
-import { type ControlState, controlRoutes, type LambdaFault } from './test-controls.ts';
+import { type ControlState, controlRoutes } from './test-controls.ts';
 
 /**
  * Spectra with no AWS account: one HTTP endpoint that answers the Redshift Data API (emulated on
@@ -28,14 +31,11 @@ import { type ControlState, controlRoutes, type LambdaFault } from './test-contr
  * the `spectra-query` state machine ready.
  */
 
-export const DEFAULT_LOCAL_PORT = 4599;
 /**
  * Delays before each retry of a failed CancelStoppedExecution: as many retries as the deployed
  * EventBridge target makes (retryAttempts 4), sooner than AWS's backoff.
  */
 const CLEANUP_RETRY_DELAYS_MS = [250, 500, 1000, 2000];
-export const STATE_MACHINE_NAME = 'spectra-query';
-const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 export interface LocalStackOptions {
   /** 0 picks a free port. Default: `SPECTRA_LOCAL_PORT` or 4599. */
@@ -85,22 +85,22 @@ function configureEnvironment(url: string): void {
   ])
     delete process.env[name];
   process.env.AWS_REGION = LOCAL_REGION;
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   if (
     !process.env.SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER &&
     !process.env.SPECTRA_REDSHIFT_WORKGROUP_NAME
   ) {
-    process.env.SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER = 'spectra-local';
+    process.env.SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER = LOCAL_CLUSTER_IDENTIFIER;
   }
-  process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME ??= 'spectra-sessions';
+  process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME ??= LOCAL_SESSIONS_TABLE_NAME;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const port = options.port ?? readPort(process.env.SPECTRA_LOCAL_PORT);
-  const traffic = new TrafficControls();
-  const endpoint = await startEndpoint({ port, controls: traffic });
+  const faults = new FaultPlan();
+  const endpoint = await startEndpoint({ port, faults });
   try {
     configureEnvironment(endpoint.url);
 
@@ -129,47 +129,37 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     endpoint.mount(emulator);
 
     const handlers = await loadHandlers();
-    const cancelStopped = (await import(
-      resolve(repoRoot, 'functions/cancel-stopped-execution.ts')
-    )) as { handler: LambdaHandler };
+    const cancelStopped = await loadHandler('CancelStoppedExecution');
+    let lambdaInFlight = 0;
     const controls: ControlState = {
-      traffic,
-      lambdaInvocations: new Map(),
-      lambdaInFlight: 0,
-      lambdaFaults: [],
-      emulator,
+      faults,
+      lambdaInFlight: () => lambdaInFlight,
+      emulator: emulator.controls,
     };
 
     const stepFunctions = new LocalStepFunctions({
       handlers,
       waitTimeOverrides: options.waitTimeOverrides,
       onInvoke: async (call) => {
-        controls.lambdaInvocations.set(
-          call.functionName,
-          (controls.lambdaInvocations.get(call.functionName) ?? 0) + 1,
-        );
-        const fault = takeLambdaFault(controls.lambdaFaults, call.functionName, traffic);
+        const fault = await faults.enter(lambdaTarget(call.functionName));
         if (fault && !fault.afterInvoke)
           throw new LambdaInvocationError(fault.error, fault.message);
-        controls.lambdaInFlight++;
+        lambdaInFlight++;
         let result: unknown;
         try {
           result = await call.invoke();
         } finally {
-          controls.lambdaInFlight--;
+          lambdaInFlight--;
         }
         if (fault?.afterInvoke) throw new LambdaInvocationError(fault.error, fault.message);
         return result;
       },
       // On AWS an EventBridge rule runs this function when an execution ends ABORTED or TIMED_OUT,
       // and retries it when it fails (the target's retryAttempts); here with shorter delays.
-      onExecutionStopped: async (stopped) => {
+      onExecutionStopped: async (event) => {
         for (let attempt = 0; ; attempt++) {
           try {
-            await invokeLocally('CancelStoppedExecution' as never, cancelStopped.handler, {
-              executionArn: stopped.executionArn,
-              input: stopped.input,
-            });
+            await invokeLocally('CancelStoppedExecution', cancelStopped, event);
             return;
           } catch (error) {
             if (attempt >= CLEANUP_RETRY_DELAYS_MS.length) throw error;
@@ -178,11 +168,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }
       },
     });
-    const definition = substituteDefinition(
-      readFileSync(QUERY_DEFINITION_PATH, 'utf8'),
-      localSubstitutions(),
-    );
-    const stateMachineArn = stepFunctions.register(STATE_MACHINE_NAME, definition);
+    const stateMachineArn = stepFunctions.register(LOCAL_STATE_MACHINE_NAME, localDefinitionText());
     endpoint.mount(stepFunctions);
     endpoint.controlRoutes(controlRoutes(controls));
 
@@ -204,19 +190,4 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await endpoint.close();
     throw error;
   }
-}
-
-function takeLambdaFault(
-  faults: LambdaFault[],
-  functionName: string,
-  traffic: TrafficControls,
-): LambdaFault | undefined {
-  const fault = faults.find((f) => f.functionName === functionName && f.remaining > 0);
-  if (fault) {
-    fault.remaining--;
-    // Counted with the other faults, under the target the test controls armed it with.
-    const key = `Lambda.${functionName}:${fault.error}`;
-    traffic.faultsInjected.set(key, (traffic.faultsInjected.get(key) ?? 0) + 1);
-  }
-  return fault;
 }

@@ -1,17 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeJson } from './aws-json.ts';
-import type { TrafficControls } from './endpoint.ts';
-import type { RedshiftDataEmulatorStats } from './redshift-data/emulator.ts';
+import type { FaultCounts, FaultPlan } from './faults.ts';
+import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-data/emulator.ts';
 
 /**
  * Routes under `/_spectra/` on the local endpoint (loopback callers only), for tests, the
- * benchmarks and the reliability suite:
+ * benchmarks and the reliability suite. They only map HTTP onto the stack's {@link FaultPlan} and
+ * the Data API emulator's controls:
  *
  * - `GET  /_spectra/health`
  * - `GET  /_spectra/counters`: calls per `X-Amz-Target`, Lambda invocations per function (and how
- *   many are still running), faults injected, and the Data API emulator's own counts (sessions
- *   opened, busy rejections, ...)
- * - `POST /_spectra/reset`: clears counters, faults and latency
+ *   many are still running), faults injected, calls held, and the Data API emulator's own counts
+ *   (sessions opened, busy rejections, statements held, ...)
+ * - `POST /_spectra/reset`: clears counters, faults, latency and holds (held calls and statements
+ *   go on)
  * - `POST /_spectra/sessions/expire` `{"sessionId"}`: the Data API closes that session now
  * - `POST /_spectra/faults` `{"target", "error", "count"?, "message"?, "statusCode"?, "afterInvoke"?}`:
  *   the next `count` calls of `target` fail with `error`. A target is `Service.Operation`
@@ -20,45 +22,36 @@ import type { RedshiftDataEmulatorStats } from './redshift-data/emulator.ts';
  *   its response is lost, as when a Lambda dies before returning.
  * - `POST /_spectra/latency` `{"target", "ms"}`: adds latency to a target; the target
  *   `RedshiftData.OpenSession` delays only statements that open a new session.
+ * - `POST /_spectra/holds` `{"target", "after"?, "count"?}`: the next `count` calls of `target`
+ *   (default 1), after letting `after` through, wait until released; the counters' `held` says
+ *   how many wait
+ * - `POST /_spectra/holds/release` `{"target"}`: lets them go on, and holds no more
+ * - `POST /_spectra/statements/hold` `{"sqlContains", "status"?}`: the Data API holds each
+ *   statement submitted from now on whose SQL contains `sqlContains`, at `status` (`STARTED`, the
+ *   default, or `PICKED`: before its connection opens), until it is released; the counters'
+ *   `redshiftData.statementsHeld` says how many wait
+ * - `POST /_spectra/statements/release` `{"sqlContains"}`: lets them go on, and holds no more
  */
 
-export interface ControlledEmulator {
-  expireSession(sessionId: string): boolean;
-  setSessionOpenLatency(ms: number): void;
-  stats(): RedshiftDataEmulatorStats;
-}
-
 /** What `GET /_spectra/counters` answers. */
-export interface CountersResponse {
-  /** Calls per `X-Amz-Target`. */
-  calls: Record<string, number>;
-  lambdaInvocations: Record<string, number>;
+export interface CountersResponse extends FaultCounts {
   /** Lambda invocations started and not yet returned (handlers keep running after a stop). */
   lambdaInFlight: number;
-  /** Faults met, per `target:error`. */
-  faultsInjected: Record<string, number>;
   redshiftData: RedshiftDataEmulatorStats;
 }
 
-export interface LambdaFault {
-  functionName: string;
-  error: string;
-  message: string;
-  remaining: number;
-  afterInvoke: boolean;
-}
-
 export interface ControlState {
-  traffic: TrafficControls;
-  lambdaInvocations: Map<string, number>;
+  faults: FaultPlan;
   /**
    * Invocations started and not yet returned. A stopped execution's handler keeps running, as on
    * AWS, so a test that checks the end state waits for this to reach 0.
    */
-  lambdaInFlight: number;
-  lambdaFaults: LambdaFault[];
-  emulator: ControlledEmulator;
+  lambdaInFlight(): number;
+  emulator: EmulatorControls;
 }
+
+/** The latency target that the emulator, not the endpoint, adds: only to a session's opening. */
+const SESSION_OPEN_TARGET = 'RedshiftData.OpenSession';
 
 function parseBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
@@ -68,12 +61,10 @@ function parseBody(body: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-const DEFAULT_STATUS: Record<string, number> = {
-  InternalServerException: 500,
-  InternalServerError: 500,
-  ServiceUnavailable: 503,
-  ExecuteStatementException: 500,
-};
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1;
+const isTarget = (value: unknown): value is string =>
+  typeof value === 'string' && value.includes('.');
 
 export function controlRoutes(state: ControlState) {
   return async (req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> => {
@@ -92,19 +83,15 @@ export function controlRoutes(state: ControlState) {
         return reply(200, { status: 'ok' });
       case 'GET /_spectra/counters': {
         const counters: CountersResponse = {
-          calls: Object.fromEntries(state.traffic.counters),
-          lambdaInvocations: Object.fromEntries(state.lambdaInvocations),
-          lambdaInFlight: state.lambdaInFlight,
-          faultsInjected: Object.fromEntries(state.traffic.faultsInjected),
+          ...state.faults.counts(),
+          lambdaInFlight: state.lambdaInFlight(),
           redshiftData: state.emulator.stats(),
         };
         return reply(200, counters);
       }
       case 'POST /_spectra/reset':
-        state.traffic.reset();
-        state.lambdaInvocations.clear();
-        state.lambdaFaults.length = 0;
-        state.emulator.setSessionOpenLatency(0);
+        state.faults.reset();
+        state.emulator.reset();
         return reply(200, { reset: true });
       case 'POST /_spectra/sessions/expire': {
         if (typeof input.sessionId !== 'string')
@@ -115,36 +102,20 @@ export function controlRoutes(state: ControlState) {
           : reply(200, { expired: input.sessionId });
       }
       case 'POST /_spectra/faults': {
-        const { target, error } = input;
-        const count = input.count ?? 1;
-        if (
-          typeof target !== 'string' ||
-          !target.includes('.') ||
-          typeof error !== 'string' ||
-          typeof count !== 'number' ||
-          count < 1
-        ) {
+        const { target, error, count = 1 } = input;
+        if (!isTarget(target) || typeof error !== 'string' || !isCount(count)) {
           return reply(400, {
             message:
               'Expected {"target": "Service.Operation" or "Lambda.<Function>", "error": "<ErrorName>", "count"?: n >= 1}',
           });
         }
-        const message = typeof input.message === 'string' ? input.message : `Injected ${error}`;
-        if (target.startsWith('Lambda.')) {
-          state.lambdaFaults.push({
-            functionName: target.slice('Lambda.'.length),
-            error,
-            message,
-            remaining: count,
-            afterInvoke: input.afterInvoke === true,
-          });
-        } else {
-          const statusCode =
-            typeof input.statusCode === 'number'
-              ? input.statusCode
-              : (DEFAULT_STATUS[error] ?? 400);
-          state.traffic.faults.push({ target, error, message, statusCode, remaining: count });
-        }
+        state.faults.arm(target, {
+          error,
+          count,
+          message: typeof input.message === 'string' ? input.message : undefined,
+          statusCode: typeof input.statusCode === 'number' ? input.statusCode : undefined,
+          afterInvoke: input.afterInvoke === true,
+        });
         return reply(200, { armed: { target, error, count } });
       }
       case 'POST /_spectra/latency': {
@@ -152,9 +123,44 @@ export function controlRoutes(state: ControlState) {
         if (typeof target !== 'string' || typeof ms !== 'number' || ms < 0) {
           return reply(400, { message: 'Expected {"target": "Service.Operation", "ms": n >= 0}' });
         }
-        if (target === 'RedshiftData.OpenSession') state.emulator.setSessionOpenLatency(ms);
-        else state.traffic.latencyMs.set(target, ms);
+        if (target === SESSION_OPEN_TARGET) state.emulator.setSessionOpenLatency(ms);
+        else state.faults.setLatency(target, ms);
         return reply(200, { latency: { target, ms } });
+      }
+      case 'POST /_spectra/holds': {
+        const { target, after = 0, count = 1 } = input;
+        if (!isTarget(target) || !(after === 0 || isCount(after)) || !isCount(count)) {
+          return reply(400, {
+            message:
+              'Expected {"target": "Service.Operation" or "Lambda.<Function>", "after"?: n >= 0, "count"?: n >= 1}',
+          });
+        }
+        state.faults.hold(target, { after, count });
+        return reply(200, { holding: { target, after, count } });
+      }
+      case 'POST /_spectra/holds/release': {
+        if (!isTarget(input.target))
+          return reply(400, { message: 'target ("Service.Operation") is required' });
+        return reply(200, { released: state.faults.release(input.target) });
+      }
+      case 'POST /_spectra/statements/hold': {
+        const { sqlContains, status = 'STARTED' } = input;
+        if (
+          typeof sqlContains !== 'string' ||
+          sqlContains === '' ||
+          (status !== 'STARTED' && status !== 'PICKED')
+        ) {
+          return reply(400, {
+            message: 'Expected {"sqlContains": "<text>", "status"?: "STARTED" or "PICKED"}',
+          });
+        }
+        state.emulator.holdStatements(sqlContains, status);
+        return reply(200, { holding: { sqlContains, status } });
+      }
+      case 'POST /_spectra/statements/release': {
+        if (typeof input.sqlContains !== 'string')
+          return reply(400, { message: 'sqlContains (string) is required' });
+        return reply(200, { released: state.emulator.releaseStatements(input.sqlContains) });
       }
       default:
         return reply(404, { message: `No test control ${route}` });

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { FUNCTIONS, MAINTENANCE_FUNCTIONS } from '../functions/catalog.ts';
+import { FUNCTIONS } from '../functions/registry.ts';
 import { esbuildOptionsFor, FUNCTION_BUNDLE } from '../infra/bundling.ts';
 
 /**
@@ -28,7 +28,7 @@ export async function bundleFunction(entry: string, outDir: string): Promise<str
 
 /** Bundles all functions of the catalog under `outRoot` (default `dist/`), replacing what was there. */
 export async function bundleAll(outRoot = join(repoRoot, 'dist')): Promise<BundledFunction[]> {
-  const all = [...FUNCTIONS, ...MAINTENANCE_FUNCTIONS];
+  const all = FUNCTIONS;
   await Promise.all(all.map((fn) => rm(join(outRoot, fn.name), { recursive: true, force: true })));
   return Promise.all(
     all.map(async (fn) => {

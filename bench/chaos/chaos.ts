@@ -1,9 +1,12 @@
 import { DescribeStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
+import { LOCAL_CLUSTER_IDENTIFIER } from '../../local/identity.ts';
+import type { CountersResponse as Counters } from '../../local/test-controls.ts';
+import { STATES } from '../../statemachine/definition.ts';
 import { BAD_INPUTS, type BadInputResult, runBadInput } from './bad-inputs.ts';
 import { FAULT_KINDS, type FaultCount, FaultInjector, type FaultKind } from './faults.ts';
 import { checkInvariants, type ExecutionRecord, type Invariants } from './invariants.ts';
 import { Prng } from './prng.ts';
-import { type Counters, StackApi } from './stack-api.ts';
+import { StackApi } from './stack-api.ts';
 
 /**
  * One chaos run: K executions across T tenants, several at a time, each an INSERT of a unique id
@@ -118,7 +121,7 @@ async function readAuditTables(api: StackApi, tenants: string[]) {
   for (const tenantId of tenants) {
     const submitted = await api.redshiftData.send(
       new ExecuteStatementCommand({
-        ClusterIdentifier: 'spectra-local',
+        ClusterIdentifier: LOCAL_CLUSTER_IDENTIFIER,
         Database: 'dev',
         DbUser: dbUserOf(tenantId),
         Sql: `select id from ${auditTableOf(tenantId)}`,
@@ -149,7 +152,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const ownStack = await startLocalStack({
     port: 0,
     maxDataApiSessions: options.maxDataApiSessions,
-    waitTimeOverrides: { 'Wait For Query': 0 },
+    waitTimeOverrides: { [STATES.waitForQuery]: 0 },
     databaseUrl: options.databaseUrl,
   });
   const api = new StackApi(

@@ -1,34 +1,24 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   type Field,
   GetStatementResultCommand,
   ListSessionsCommand,
   ListStatementsCommand,
-  RedshiftDataClient,
   type SessionData,
   type StatementData,
 } from '@aws-sdk/client-redshift-data';
 import {
   DescribeExecutionCommand,
-  SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { SessionRecord } from '../../functions/common/session-store.ts';
-import type { CountersResponse } from '../../local/test-controls.ts';
+import { StackClient } from '../stack-client.ts';
 
 /**
- * What the reliability suite needs from a running local stack, over its HTTP endpoint only: the
- * same APIs a user has (Step Functions, the Data API, DynamoDB) plus the `/_spectra/` test
- * controls. Nothing here reaches into the stack's objects, so the checks see what a user sees.
+ * What the reliability suite needs from a running local stack (see {@link StackClient}): its
+ * executions, the Data API's sessions and statements, and the sessions table as they are.
  */
-
-const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-const REGION = 'us-east-1';
-
-/** What GET /_spectra/counters answers. */
-export type Counters = CountersResponse;
 
 export interface EndedExecution {
   executionArn: string;
@@ -60,45 +50,15 @@ export function fieldValue(field: Field): unknown {
   return field.longValue ?? field.stringValue ?? field.booleanValue ?? field.doubleValue;
 }
 
-export class StackApi {
-  readonly sfn: SFNClient;
-  readonly redshiftData: RedshiftDataClient;
-  readonly ddb: DynamoDBDocumentClient;
-
+export class StackApi extends StackClient {
   constructor(
-    readonly url: string,
+    url: string,
     readonly stateMachineArn: string,
     readonly sessionsTableName: string,
   ) {
     // One attempt: the runner's own calls are never the target of injected faults, and a failure
     // of the harness should show, not be retried away.
-    const common = { endpoint: url, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 };
-    this.sfn = new SFNClient(common);
-    this.redshiftData = new RedshiftDataClient(common);
-    this.ddb = DynamoDBDocumentClient.from(new DynamoDBClient(common));
-  }
-
-  destroy(): void {
-    this.sfn.destroy();
-    this.redshiftData.destroy();
-    this.ddb.destroy();
-  }
-
-  async counters(): Promise<Counters> {
-    const response = await fetch(`${this.url}/_spectra/counters`);
-    return (await response.json()) as Counters;
-  }
-
-  /** POSTs to a test control; throws unless it answers 200. */
-  async control(path: string, body: unknown = {}): Promise<Record<string, unknown>> {
-    const response = await fetch(`${this.url}/_spectra/${path}`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-    });
-    const answer = (await response.json()) as Record<string, unknown>;
-    if (response.status !== 200)
-      throw new Error(`/_spectra/${path} answered ${response.status}: ${JSON.stringify(answer)}`);
-    return answer;
+    super(url, { maxAttempts: 1 });
   }
 
   /** Starts an execution with `input` serialised as is (any JSON value). */
@@ -196,7 +156,7 @@ export class StackApi {
   async sessionRecords(): Promise<SessionRecord[]> {
     const records: SessionRecord[] = [];
     for await (const page of paginateScan(
-      { client: this.ddb },
+      { client: this.documents },
       { TableName: this.sessionsTableName, ConsistentRead: true },
     )) {
       records.push(...((page.Items ?? []) as SessionRecord[]));

@@ -3,8 +3,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FUNCTIONS, MAINTENANCE_FUNCTIONS } from '../../functions/catalog.ts';
 import { CONFIG_VARIABLES } from '../../functions/common/config.ts';
+import { FUNCTIONS } from '../../functions/registry.ts';
 import { bundleFunction } from '../../scripts/bundle-functions.ts';
 import type { BundleRow } from '../model.ts';
 import { median } from '../stats.ts';
@@ -88,7 +88,7 @@ export async function runBundles(
   plan: { functions: string[]; initRuns: number },
   log: (line: string) => void,
 ): Promise<BundleRow[]> {
-  const all = [...FUNCTIONS, ...MAINTENANCE_FUNCTIONS].filter(
+  const all = FUNCTIONS.filter(
     (fn) => plan.functions.length === 0 || plan.functions.includes(fn.name),
   );
   const outRoot = await mkdtemp(join(tmpdir(), 'spectra-bench-bundles-'));

@@ -1,3 +1,4 @@
+import { STATES } from '../../statemachine/definition.ts';
 import { counterDelta, type ExecutionRecord } from '../harness.ts';
 import type { ConcurrentVariantResult, MissBreakdown } from '../model.ts';
 import { median, percentile, spreadOf, zipfSequence } from '../stats.ts';
@@ -59,7 +60,7 @@ export function classifyMisses(
     seen.add(query.tenantId);
     if (query.record.output?.sessionReused === true) continue;
     if (variant === 'noReuse') misses.byDesign++;
-    else if (query.record.states.includes('Invalidate Session')) misses.rejected++;
+    else if (query.record.states.includes(STATES.invalidate)) misses.rejected++;
     else if (first) misses.cold++;
     else if (
       queries.some(
@@ -116,8 +117,7 @@ export async function runVariant(
     queries: records.length,
     hits: records.filter((record) => record.output?.sessionReused === true).length,
     busyRejections: delta.busyRejections,
-    queriesRejected: records.filter((record) => record.states.includes('Invalidate Session'))
-      .length,
+    queriesRejected: records.filter((record) => record.states.includes(STATES.invalidate)).length,
     failed: records.filter((record) => record.status !== 'SUCCEEDED').length,
     sessionsOpened: delta.sessionsOpened,
     p50Ms: percentile(latencies, 50),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  CancelStatementCommand,
   type ColumnMetadata,
   DescribeStatementCommand,
   type DescribeStatementResponse,
@@ -15,7 +16,10 @@ import type { SqlParameter, StatementStatus } from './schemas.ts';
 
 /**
  * The Data API calls Spectra makes, with its rules on which parameters go together and how errors
- * are read. See `reference/redshift-data-api.md` for the service's behaviour.
+ * are read. The service's own rules are in its API reference,
+ * https://docs.aws.amazon.com/redshift-data/latest/APIReference/: a session runs one statement
+ * at a time, and a session it no longer has (or one that is busy) is refused with a
+ * `ValidationException` whose message is `Session is not available`.
  */
 
 /** The texts with which the Data API refuses a session it no longer has (or that is busy). */
@@ -128,6 +132,23 @@ export class DataApi {
       );
     } catch (error) {
       return rethrowTransient(error, 'Redshift Data DescribeStatement');
+    }
+  }
+
+  /**
+   * CancelStatement. True when the Data API stopped the statement; cancelling is asynchronous,
+   * so it reaches ABORTED a moment later (see {@link describe}).
+   *
+   * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
+   * Other errors pass through with the SDK's names: a `ValidationException` for a statement that
+   * is no longer running, a `ResourceNotFoundException` for one the Data API has forgotten.
+   */
+  async cancel(statementId: string): Promise<boolean> {
+    try {
+      const result = await this.client.send(new CancelStatementCommand({ Id: statementId }));
+      return result.Status === true;
+    } catch (error) {
+      return rethrowTransient(error, 'Redshift Data CancelStatement');
     }
   }
 

@@ -2,8 +2,10 @@ import { type ZodType, z } from 'zod';
 import { AwsServiceError } from '../aws-json.ts';
 
 /**
- * The request shapes of the Redshift Data API with the constraints of its service model
- * (reference §2.8, §4.2), checked as the service checks them: a violation is a
+ * The request shapes of the Redshift Data API with the constraints of its service model (the
+ * `redshift-data` 2019-12-20 model that `@aws-sdk/client-redshift-data` is generated from: lengths,
+ * ranges, patterns and enums, such as `Sqls` 1 to 40 items and `WaitTimeSeconds` 0 to 30; the SDK
+ * sends out-of-range values unchanged), checked as the service checks them: a violation is a
  * `ValidationException` worded as AWS words model violations, e.g.
  * `1 validation error detected: Value '90000' at 'sessionKeepAliveSeconds' failed to satisfy
  * constraint: Member must have value less than or equal to 86400`.

@@ -1,9 +1,18 @@
-import type { EngineColumn } from './sql-engine.ts';
-
 /**
- * How PostgreSQL's text values and type OIDs become the Data API's `Field`s, `ColumnMetadata`
- * and CSV records. Both engines return the same text, so both produce the same wire values.
+ * The Data API's wire values: how PostgreSQL's text values and type OIDs become `Field`s,
+ * `ColumnMetadata` and CSV records (both engines return the same text, so both produce the same
+ * wire values), and how timestamps and optional members go into a response.
  */
+
+/** A timestamp as the awsJson protocol sends it: seconds since the epoch. */
+export const seconds = (milliseconds: number) => milliseconds / 1000;
+
+/** Drops undefined members, so the response carries only what is known. */
+export function compact<T extends Record<string, unknown>>(object: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(object).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}
 
 /** The Data API's `Field` union: exactly one member is set. */
 export type Field =
@@ -190,36 +199,4 @@ export function csvLine(values: (string | null)[]): string {
       return value;
     })
     .join(',');
-}
-
-/** The catalog's columns of the tables a result reads from, keyed by `<table oid>:<column>`. */
-export const CATALOG_COLUMNS_SQL = `
-SELECT c.oid::text, n.nspname, c.relname, a.attname, a.atttypmod::text, a.attnotnull::text
-FROM pg_catalog.pg_attribute AS a
-JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid
-JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
-WHERE c.oid = ANY ($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped`;
-
-export function catalogKey(tableOid: number, columnName: string): string {
-  return `${tableOid}:${columnName}`;
-}
-
-/** Reads the rows of {@link CATALOG_COLUMNS_SQL}. */
-export function catalogColumnsFrom(rows: (string | null)[][]): Map<string, CatalogColumn> {
-  const columns = new Map<string, CatalogColumn>();
-  for (const [oid, schemaName, tableName, columnName, typeModifier, notNull] of rows) {
-    columns.set(catalogKey(Number(oid), columnName ?? ''), {
-      schemaName: schemaName ?? '',
-      tableName: tableName ?? '',
-      typeModifier: Number(typeModifier ?? -1),
-      notNull: notNull === 'true',
-    });
-  }
-  return columns;
-}
-
-/** The OIDs of the tables a result's columns come from, as a PostgreSQL array literal. */
-export function tableOidsOf(columns: EngineColumn[]): string | undefined {
-  const oids = [...new Set(columns.map((c) => c.tableOid).filter((oid) => oid > 0))];
-  return oids.length > 0 ? `{${oids.join(',')}}` : undefined;
 }

@@ -2,56 +2,41 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
-import { FUNCTIONS, type FunctionName, placeholderOf } from '../../functions/catalog.ts';
+import {
+  type FunctionName,
+  functionSpec,
+  WORKFLOW_FUNCTIONS,
+  type WorkflowFunctionName,
+} from '../../functions/registry.ts';
+import { localFunctionArn } from '../identity.ts';
 
 /**
  * Runs Spectra's Lambda handlers in process, the way the Lambda service would run them for the
- * state machine: a Lambda-like context with a deadline, the `lambda:invoke` result shape
- * (`{Payload, StatusCode}`), and errors reported as Lambda reports them (Error = the error's
- * name, Cause = JSON with `errorType` and `errorMessage`).
+ * state machine: a Lambda-like context with the function's deadline, the `lambda:invoke` result
+ * shape (`{Payload, StatusCode}`), and errors reported as Lambda reports them (Error = the error's
+ * name, Cause = JSON with `errorType` and `errorMessage`). An invocation that outlasts the
+ * function's timeout (functions/registry.ts) fails with `Sandbox.Timedout`, as on AWS; the handler
+ * itself cannot be stopped in process, so it runs on, as a stopped execution's does.
  */
 
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_ACCOUNT = '000000000000';
-/** What the deployed functions get; long-polls inside them are bounded by this. */
-export const LOCAL_FUNCTION_TIMEOUT_SECONDS = 60;
-
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
-
-export const localFunctionArn = (name: FunctionName) =>
-  `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:spectra-${name}`;
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 /** Imports every function's handler. The environment must be set first: modules read it on load. */
-export async function loadHandlers(): Promise<Record<FunctionName, LambdaHandler>> {
+export async function loadHandlers(): Promise<Record<WorkflowFunctionName, LambdaHandler>> {
   const entries = await Promise.all(
-    FUNCTIONS.map(async (fn) => {
-      const module = (await import(resolve(repoRoot, fn.entry))) as { handler: LambdaHandler };
-      return [fn.name, module.handler] as const;
-    }),
+    WORKFLOW_FUNCTIONS.map(async (fn) => [fn.name, await loadHandler(fn.name)] as const),
   );
-  return Object.fromEntries(entries) as Record<FunctionName, LambdaHandler>;
+  return Object.fromEntries(entries) as Record<WorkflowFunctionName, LambdaHandler>;
 }
 
-/**
- * The definition with every `${XFunctionArn}` replaced. An unknown placeholder is an error, as
- * CloudFormation would make it.
- */
-export function substituteDefinition(text: string, values: Record<string, string>): string {
-  return text.replace(/\$\{([A-Za-z0-9]+)\}/g, (_, key: string) => {
-    const value = values[key];
-    if (value === undefined)
-      throw new Error(`The definition uses \${${key}}, which nothing substitutes`);
-    return value;
-  });
-}
-
-/** The local ARNs of all functions, keyed by placeholder name. */
-export function localSubstitutions(): Record<string, string> {
-  return Object.fromEntries(
-    FUNCTIONS.map((fn) => [placeholderOf(fn.name), localFunctionArn(fn.name)]),
-  );
+/** Imports one function's handler; the environment must be set first, as for {@link loadHandlers}. */
+export async function loadHandler(name: FunctionName): Promise<LambdaHandler> {
+  const module = (await import(resolve(repoRoot, functionSpec(name).entry))) as {
+    handler: LambdaHandler;
+  };
+  return module.handler;
 }
 
 /** An error as the Lambda integration reports it to Step Functions. */
@@ -62,8 +47,7 @@ export class LambdaInvocationError extends Error {
   }
 }
 
-function lambdaContext(name: FunctionName, timeoutSeconds: number): Context {
-  const deadline = Date.now() + timeoutSeconds * 1000;
+function lambdaContext(name: FunctionName, requestId: string, deadline: number): Context {
   const functionName = `spectra-${name}`;
   const fail = () => {
     throw new Error('Callback-style completion is not supported; return a promise');
@@ -74,7 +58,7 @@ function lambdaContext(name: FunctionName, timeoutSeconds: number): Context {
     functionVersion: '$LATEST',
     invokedFunctionArn: localFunctionArn(name),
     memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
+    awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: `local/${randomUUID()}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
@@ -84,8 +68,12 @@ function lambdaContext(name: FunctionName, timeoutSeconds: number): Context {
   };
 }
 
-export interface InvokeOptions {
-  timeoutSeconds?: number;
+/** How Lambda reports an invocation that ran out of time. */
+function timedOut(requestId: string, timeoutSeconds: number): LambdaInvocationError {
+  return new LambdaInvocationError(
+    'Sandbox.Timedout',
+    `RequestId: ${requestId} Error: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`,
+  );
 }
 
 /** Invokes one handler as `arn:aws:states:::lambda:invoke` would, returning `{Payload, StatusCode}`. */
@@ -93,13 +81,19 @@ export async function invokeLocally(
   name: FunctionName,
   handler: LambdaHandler,
   payload: unknown,
-  options: InvokeOptions = {},
 ): Promise<{ Payload: unknown; StatusCode: number; ExecutedVersion: string }> {
+  const { timeoutSeconds } = functionSpec(name);
+  const requestId = randomUUID();
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timedOut(requestId, timeoutSeconds)), timeoutSeconds * 1000);
+  });
   try {
-    const result = await handler(
-      payload,
-      lambdaContext(name, options.timeoutSeconds ?? LOCAL_FUNCTION_TIMEOUT_SECONDS),
-    );
+    const result = await Promise.race([
+      handler(payload, lambdaContext(name, requestId, deadline)),
+      timeout,
+    ]);
     // Lambda serialises the result; undefined becomes null.
     return {
       Payload: result === undefined ? null : JSON.parse(JSON.stringify(result)),
@@ -110,6 +104,8 @@ export async function invokeLocally(
     if (error instanceof LambdaInvocationError) throw error;
     const e = error instanceof Error ? error : new Error(String(error));
     throw new LambdaInvocationError(e.name, e.message, (e.stack ?? '').split('\n'));
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -122,9 +118,9 @@ interface TaskStateShape {
 /** Which function each Task state of a (substituted) definition invokes, by state name. */
 export function functionsByTaskState(definition: {
   States: Record<string, TaskStateShape>;
-}): Record<string, FunctionName> {
-  const byArn = new Map(FUNCTIONS.map((fn) => [localFunctionArn(fn.name), fn.name]));
-  const tasks: Record<string, FunctionName> = {};
+}): Record<string, WorkflowFunctionName> {
+  const byArn = new Map(WORKFLOW_FUNCTIONS.map((fn) => [localFunctionArn(fn.name), fn.name]));
+  const tasks: Record<string, WorkflowFunctionName> = {};
   for (const [stateName, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
     if (state.Resource !== 'arn:aws:states:::lambda:invoke') {

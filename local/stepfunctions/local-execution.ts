@@ -1,42 +1,28 @@
 import './polyfill.ts';
-import { readFileSync } from 'node:fs';
 import {
   ExecutionAbortedError,
   ExecutionError,
   ExecutionTimeoutError,
   StateMachine,
 } from 'aws-local-stepfunctions';
-import type { FunctionName } from '../../functions/catalog.ts';
-import {
-  functionsByTaskState,
-  invokeLocally,
-  type LambdaHandler,
-  LOCAL_ACCOUNT,
-  LOCAL_REGION,
-  localSubstitutions,
-  substituteDefinition,
-} from './lambda-invoker.ts';
+import type { WorkflowFunctionName } from '../../functions/registry.ts';
+import { loadDefinition } from '../../statemachine/definition.ts';
+import { executionArnOf, localFunctionArn, stateMachineArnOf } from '../identity.ts';
+import { functionsByTaskState, invokeLocally, type LambdaHandler } from './lambda-invoker.ts';
 
 /** One event of the engine's log (the library does not export the type). */
 export type EventLog =
   ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 /** The one definition, as the CDK app deploys it, with the local function ARNs substituted in. */
-export const QUERY_DEFINITION_PATH = new URL('../../statemachine/query.asl.json', import.meta.url);
+export const localDefinitionText = () => loadDefinition(localFunctionArn);
 
-export function loadLocalDefinition(path: URL = QUERY_DEFINITION_PATH) {
-  return JSON.parse(substituteDefinition(readFileSync(path, 'utf8'), localSubstitutions()));
-}
-
-export const stateMachineArn = (name: string) =>
-  `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
-export const executionArnOf = (stateMachineName: string, executionName: string) =>
-  `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${stateMachineName}:${executionName}`;
+export const loadLocalDefinition = (): object => JSON.parse(localDefinitionText());
 
 /** Called around every Lambda invocation; the local stack counts and injects faults through it. */
 export type InvocationHook = (call: {
   stateName: string;
-  functionName: FunctionName;
+  functionName: WorkflowFunctionName;
   payload: unknown;
   invoke: () => Promise<unknown>;
 }) => Promise<unknown>;
@@ -45,7 +31,7 @@ export interface LocalExecutionOptions {
   stateMachineName: string;
   executionName: string;
   input: unknown;
-  handlers: Record<FunctionName, LambdaHandler>;
+  handlers: Record<WorkflowFunctionName, LambdaHandler>;
   /** Milliseconds per Wait state name; 0 skips the wait. */
   waitTimeOverrides?: Record<string, number>;
   /** Milliseconds per retried state name; 0 retries at once. */
@@ -121,7 +107,7 @@ export function startLocalExecution(
     context: {
       Execution: { Id: executionArn, Name: options.executionName },
       StateMachine: {
-        Id: stateMachineArn(options.stateMachineName),
+        Id: stateMachineArnOf(options.stateMachineName),
         Name: options.stateMachineName,
       },
     },

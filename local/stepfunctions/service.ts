@@ -1,21 +1,21 @@
-import type { FunctionName } from '../../functions/catalog.ts';
+import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
-import { type HistoryEvent, type InvocationRecord, toAwsHistory } from './history.ts';
 import {
-  type LambdaHandler,
-  LambdaInvocationError,
+  executionArnOf,
   LOCAL_ACCOUNT,
   LOCAL_REGION,
   localFunctionArn,
-} from './lambda-invoker.ts';
+  stateMachineArnOf,
+} from '../identity.ts';
+import { type HistoryEvent, type InvocationRecord, toAwsHistory } from './history.ts';
+import { type LambdaHandler, LambdaInvocationError } from './lambda-invoker.ts';
 import {
   type ExecutionOutcome,
-  executionArnOf,
   type InvocationHook,
   type LocalExecution,
   startLocalExecution,
-  stateMachineArn,
 } from './local-execution.ts';
+import { type ExecutionStatusChangeEvent, statusChangeEvent } from './status-change-event.ts';
 
 /**
  * The Step Functions API for the local stack (`AWSStepFunctions.*`), on aws-local-stepfunctions:
@@ -32,7 +32,7 @@ interface RegisteredStateMachine {
   definition: object;
   roleArn: string;
   createdAt: number;
-  handlers: Record<FunctionName, LambdaHandler>;
+  handlers: Record<WorkflowFunctionName, LambdaHandler>;
 }
 
 interface ExecutionRecord {
@@ -56,17 +56,10 @@ interface ExecutionRecord {
   };
 }
 
-export interface StoppedExecution {
-  executionArn: string;
-  stateMachineArn: string;
-  input: string;
-  status: 'ABORTED' | 'TIMED_OUT';
-}
-
 export interface StepFunctionsServiceOptions {
-  handlers: Record<FunctionName, LambdaHandler>;
+  handlers: Record<WorkflowFunctionName, LambdaHandler>;
   /** Runs after an execution is stopped or times out, as the AWS deployment's EventBridge rule does. */
-  onExecutionStopped?: (execution: StoppedExecution) => Promise<void>;
+  onExecutionStopped?: (event: ExecutionStatusChangeEvent) => Promise<void>;
   /** Wraps every Lambda invocation: the test controls count and inject faults here. */
   onInvoke?: InvocationHook;
   /** Milliseconds per Wait state name (tests and benchmarks shorten waits). */
@@ -120,9 +113,9 @@ export class LocalStepFunctions implements AwsJsonService {
   register(
     name: string,
     definitionText: string,
-    handlers: Record<FunctionName, LambdaHandler> = this.options.handlers,
+    handlers: Record<WorkflowFunctionName, LambdaHandler> = this.options.handlers,
   ): string {
-    const arn = stateMachineArn(name);
+    const arn = stateMachineArnOf(name);
     this.stateMachines.set(arn, {
       arn,
       name,
@@ -303,14 +296,20 @@ export class LocalStepFunctions implements AwsJsonService {
   }
 
   private notifyStopped(record: ExecutionRecord, status: 'ABORTED' | 'TIMED_OUT'): Promise<void> {
+    const event = statusChangeEvent({
+      executionArn: record.arn,
+      stateMachineArn: record.stateMachine.arn,
+      name: record.name,
+      status,
+      startedAt: record.startedAt,
+      stoppedAt: record.stoppedAt ?? Date.now(),
+      input: record.input,
+      error: record.stop?.error,
+      cause: record.stop?.cause,
+    });
     return (
       this.options
-        .onExecutionStopped?.({
-          executionArn: record.arn,
-          stateMachineArn: record.stateMachine.arn,
-          input: record.input,
-          status,
-        })
+        .onExecutionStopped?.(event)
         // The cleanup is best effort, as the EventBridge rule's target is on AWS.
         .catch(() => undefined) ?? Promise.resolve()
     );

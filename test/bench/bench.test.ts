@@ -23,6 +23,7 @@ import {
   zipfSampler,
   zipfSequence,
 } from '../../bench/stats.ts';
+import { STATES } from '../../statemachine/definition.ts';
 
 /**
  * The benchmark's pure pieces (statistics, the Zipf workload, how executions and counters are
@@ -192,7 +193,7 @@ describe('Function: summarizeHistory', () => {
     });
     const events: HistoryEvent[] = [
       { id: 1, type: 'ExecutionStarted', timestamp: at(0) },
-      entered('TaskStateEntered', 'Acquire Session', 1),
+      entered('TaskStateEntered', STATES.acquire, 1),
       { id: 3, type: 'TaskScheduled', timestamp: at(1) },
       {
         id: 4,
@@ -205,12 +206,12 @@ describe('Function: summarizeHistory', () => {
         },
       },
       { id: 5, type: 'TaskScheduled', timestamp: at(3) },
-      entered('TaskStateEntered', 'Submit Query', 4),
+      entered('TaskStateEntered', STATES.submit, 4),
       { id: 7, type: 'TaskScheduled', timestamp: at(4) },
-      entered('ChoiceStateEntered', 'Query Finished?', 5),
-      entered('TaskStateEntered', 'Release Session', 6),
+      entered('ChoiceStateEntered', STATES.queryFinished, 5),
+      entered('TaskStateEntered', STATES.release, 6),
       { id: 10, type: 'TaskScheduled', timestamp: at(6) },
-      entered('SucceedStateEntered', 'Query Succeeded', 7),
+      entered('SucceedStateEntered', STATES.succeeded, 7),
     ];
     // Act
     const summary = summarizeHistory(events);
@@ -218,11 +219,11 @@ describe('Function: summarizeHistory', () => {
     expect(summary).toEqual({
       transitions: 5,
       states: [
-        'Acquire Session',
-        'Submit Query',
-        'Query Finished?',
-        'Release Session',
-        'Query Succeeded',
+        STATES.acquire,
+        STATES.submit,
+        STATES.queryFinished,
+        STATES.release,
+        STATES.succeeded,
       ],
       taskRetries: 1,
       taskErrors: { SessionPoolExhaustedError: 1 },
@@ -258,7 +259,7 @@ describe('Function: classifyMisses', () => {
       { tenantId: 'a', record: record(10, 120, false) },
       { tenantId: 'a', record: record(200, 250, true) },
       { tenantId: 'b', record: record(5, 50, false) },
-      { tenantId: 'b', record: record(60, 90, false, ['Invalidate Session']) },
+      { tenantId: 'b', record: record(60, 90, false, [STATES.invalidate]) },
       { tenantId: 'b', record: record(300, 310, false) },
     ];
     // Act & Assess

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { FUNCTIONS, MAINTENANCE_FUNCTIONS, placeholderOf } from '../../functions/catalog.ts';
 import { loadConfig } from '../../functions/common/config.ts';
-import { QUERY_DEFINITION_FILE } from '../../infra/spectra-stack.ts';
+import { FUNCTIONS, WORKFLOW_FUNCTIONS } from '../../functions/registry.ts';
+import { placeholderOf, QUERY_DEFINITION_FILE } from '../../statemachine/definition.ts';
 import { logicalIdOf, policyStatements, render, statementsAllowing, synthesize } from './synth.ts';
 
 // GIVEN a deployment on a provisioned cluster with per-tenant database users (synthesized once for
@@ -14,7 +14,6 @@ const { stack, template } = synthesize({
   clusterIdentifier: 'analytics',
   keepAliveSeconds: '1800',
 });
-const ALL_FUNCTIONS = [...FUNCTIONS, ...MAINTENANCE_FUNCTIONS];
 
 /** lib-dynamodb commands whose IAM action ends in "Item" (GetCommand is dynamodb:GetItem). */
 const DYNAMODB_ITEM_COMMANDS = new Set([
@@ -72,7 +71,7 @@ describe('Stack: SpectraStack', () => {
     it('deploys one function per catalog entry, on nodejs22.x and ARM64', () => {
       // WHEN the stack is synthesized (above)
       // THEN there is a function for every workflow step and maintenance job
-      template.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length);
+      template.resourceCountIs('AWS::Lambda::Function', FUNCTIONS.length);
       template.allResourcesProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
@@ -103,7 +102,7 @@ describe('Stack: SpectraStack', () => {
     });
 
     it('hands every function a configuration its own start-up check accepts', () => {
-      for (const fn of ALL_FUNCTIONS) {
+      for (const fn of FUNCTIONS) {
         // GIVEN the environment CloudFormation will set (the table name is known only then)
         const variables = Object.fromEntries(
           Object.entries(functionResource(fn.name).Properties.Environment.Variables).map(
@@ -121,12 +120,12 @@ describe('Stack: SpectraStack', () => {
 
     it('gives every function a log group of its own, with a retention', () => {
       // THEN 8 function log groups and the state machine's, each kept 30 days
-      template.resourceCountIs('AWS::Logs::LogGroup', ALL_FUNCTIONS.length + 1);
+      template.resourceCountIs('AWS::Logs::LogGroup', FUNCTIONS.length + 1);
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-      const logGroups = ALL_FUNCTIONS.map((fn) =>
+      const logGroups = FUNCTIONS.map((fn) =>
         render(functionResource(fn.name).Properties.LoggingConfig.LogGroup),
       );
-      expect(new Set(logGroups).size).toBe(ALL_FUNCTIONS.length);
+      expect(new Set(logGroups).size).toBe(FUNCTIONS.length);
     });
   });
 
@@ -185,7 +184,7 @@ describe('Stack: SpectraStack', () => {
       const arnOf = (name: string) =>
         `<${logicalIdOf(stack.functions[name as keyof typeof stack.functions])}.Arn>`;
       let expectedText = readFileSync(QUERY_DEFINITION_FILE, 'utf8');
-      for (const fn of FUNCTIONS) {
+      for (const fn of WORKFLOW_FUNCTIONS) {
         expectedText = expectedText.replaceAll(`\${${placeholderOf(fn.name)}}`, arnOf(fn.name));
       }
       // WHEN the synthesized DefinitionString (an Fn::Join of text and Fn::GetAtt) is read back
@@ -200,13 +199,13 @@ describe('Stack: SpectraStack', () => {
     });
 
     it('may invoke each workflow function, and nothing else', () => {
-      // THEN the state machine's role has one lambda:InvokeFunction grant per FUNCTIONS entry
+      // THEN the state machine's role has one lambda:InvokeFunction grant per workflow function
       const invokes = statementsAllowing(template, 'lambda:InvokeFunction');
       const targets = invokes.flatMap((entry) => entry.resources.map(render));
-      for (const fn of FUNCTIONS) {
+      for (const fn of WORKFLOW_FUNCTIONS) {
         expect(targets).toContain(`<${logicalIdOf(stack.functions[fn.name])}.Arn>`);
       }
-      for (const fn of MAINTENANCE_FUNCTIONS) {
+      for (const fn of FUNCTIONS.filter((each) => each.trigger !== 'workflow')) {
         expect(targets.join(' ')).not.toContain(logicalIdOf(stack.functions[fn.name]));
       }
     });
@@ -429,7 +428,7 @@ describe('Stack: SpectraStack', () => {
         MetricStat?: { Metric: { MetricName: string } };
       }[];
       const summed = metrics.filter((metric) => metric.MetricStat?.Metric.MetricName === 'Errors');
-      expect(summed).toHaveLength(ALL_FUNCTIONS.length);
+      expect(summed).toHaveLength(FUNCTIONS.length);
     });
 
     it('outputs the state machine ARN, the table name and the dashboard URL', () => {

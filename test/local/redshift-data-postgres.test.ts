@@ -21,9 +21,15 @@ import {
   CONNECTION,
   type DataApiStack,
   describeDataApiSuite,
-  valueOf as fieldValue,
+  fieldValue,
   startDataApiStack,
 } from './data-api-suite.ts';
+
+/**
+ * The PostgreSQL engine, the shared Data API suite on it, and what only real per-session
+ * connections give. One file on purpose, though long: the three share the one throwaway
+ * PostgreSQL server the file starts, which takes seconds.
+ */
 
 let server: PostgresServer;
 
@@ -50,6 +56,28 @@ async function rejectionOf(promise: Promise<unknown>): Promise<EngineError> {
 /** Polls until `check` holds; the statement it waits for runs on another connection. */
 async function until(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/**
+ * An advisory lock the test holds on the engine's admin connection: statements that take it
+ * (`waitSql`) wait inside the server until `open()`, so they overlap however slow the machine is.
+ */
+async function closeGate(engine: SqlEngine) {
+  const key = 81_002;
+  await engine.admin(`SELECT pg_advisory_lock(${key})`);
+  return {
+    waitSql: `pg_advisory_xact_lock_shared(${key})`,
+    /** Waits until every backend in `pids` waits for the lock. */
+    untilWaiting: (pids: number[]) =>
+      until(async () => {
+        const waiting = await engine.admin(
+          "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY ($1::int[]) AND wait_event_type = 'Lock'",
+          [`{${pids.join(',')}}`],
+        );
+        return Number(waiting.rows[0]?.[0]) === pids.length;
+      }),
+    open: () => engine.admin(`SELECT pg_advisory_unlock(${key})`),
+  };
 }
 
 describe('Engine: PostgreSQL', () => {
@@ -167,19 +195,20 @@ describe('Engine: PostgreSQL', () => {
 
   describe('Sessions', () => {
     it('runs two users’ statements at the same time', async () => {
-      // Prepare
-      const [alice, bob] = await Promise.all([connect('alice'), connect('bob')]);
+      // Prepare: both wait for a lock the test holds, so both run until it lets them go on.
       // statement_timestamp() is when the statement began; clock_timestamp() is read after the
-      // sleep, which OFFSET 0 makes a subquery of its own that runs first.
-      const sleepHalfASecond = `SELECT extract(epoch FROM statement_timestamp()) AS started,
+      // wait, which OFFSET 0 makes a subquery of its own that runs first.
+      const [alice, bob] = await Promise.all([connect('alice'), connect('bob')]);
+      const gate = await closeGate(engine);
+      const gated = `SELECT extract(epoch FROM statement_timestamp()) AS started,
           extract(epoch FROM clock_timestamp()) AS ended
-        FROM (SELECT pg_sleep(0.5) OFFSET 0) AS slept`;
+        FROM (SELECT ${gate.waitSql} OFFSET 0) AS waited`;
 
       // Act
-      const [a, b] = await Promise.all([
-        alice.run(sleepHalfASecond, []),
-        bob.run(sleepHalfASecond, []),
-      ]);
+      const both = Promise.all([alice.run(gated, []), bob.run(gated, [])]);
+      await gate.untilWaiting([alice.backendPid, bob.backendPid]);
+      await gate.open();
+      const [a, b] = await both;
 
       // Assess: each began before the other ended, so they overlapped.
       const [aStarted, aEnded] = (a.rows[0] ?? []).map(Number);
@@ -681,17 +710,21 @@ describe('Redshift Data API emulator on PostgreSQL: real sessions', () => {
   });
 
   it('runs statements of two sessions at the same time', async () => {
-    // Prepare
+    // Prepare: both wait for a lock the test holds, so both run until it lets them go on
     const [first, second] = await Promise.all([openSession('select 1'), openSession('select 1')]);
-    const sleepHalfASecond = `select extract(epoch from statement_timestamp())::text as started,
+    const gate = await closeGate(engine);
+    const gated = `select extract(epoch from statement_timestamp())::text as started,
         extract(epoch from clock_timestamp())::text as ended
-      from (select pg_sleep(0.5) offset 0) as slept`;
+      from (select ${gate.waitSql} offset 0) as waited`;
 
     // Act
-    const [a, b] = await Promise.all([
-      runInSession(first.SessionId, sleepHalfASecond, 20),
-      runInSession(second.SessionId, sleepHalfASecond, 20),
+    const both = Promise.all([
+      runInSession(first.SessionId, gated, 20),
+      runInSession(second.SessionId, gated, 20),
     ]);
+    await gate.untilWaiting([first.RedshiftPid as number, second.RedshiftPid as number]);
+    await gate.open();
+    const [a, b] = await both;
     const [[aStarted, aEnded] = []] = (await rowsOf(a.Id)).map((row) => row.map(Number));
     const [[bStarted, bEnded] = []] = (await rowsOf(b.Id)).map((row) => row.map(Number));
 

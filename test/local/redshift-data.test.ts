@@ -249,9 +249,13 @@ describe('Redshift Data API emulator: what only PGlite does', () => {
 
     // Act
     const reader = await execute({ ...CONNECTION, Sql: 'select count(*) from held_rows' });
-    const whileHeld = await stack.client.send(
-      new DescribeStatementCommand({ Id: reader.Id, WaitTimeSeconds: 1 }),
-    );
+    // Read once the reader has reached PGlite, however long its connection takes to open.
+    let whileHeld: DescribeStatementResponse;
+    do {
+      whileHeld = await stack.client.send(
+        new DescribeStatementCommand({ Id: reader.Id, WaitTimeSeconds: 1 }),
+      );
+    } while (whileHeld.Status === 'SUBMITTED' || whileHeld.Status === 'PICKED');
     const committed = await execute({
       Sql: 'commit',
       SessionId: session.SessionId,
@@ -274,7 +278,8 @@ describe('Redshift Data API emulator: what only PGlite does', () => {
       SessionKeepAliveSeconds: 60,
       WaitTimeSeconds: 20,
     });
-    const sleeper = await execute({ Sql: 'select pg_sleep(1)', SessionId: session.SessionId });
+    // PGlite cannot be held inside a statement: the sleep is what the checks below must fit in.
+    const sleeper = await execute({ Sql: 'select pg_sleep(2)', SessionId: session.SessionId });
     for (;;) {
       const described = await stack.client.send(new DescribeStatementCommand({ Id: sleeper.Id }));
       if (described.Status === 'STARTED') break;

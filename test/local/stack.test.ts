@@ -16,30 +16,38 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  LOCAL_SESSIONS_TABLE_NAME,
+} from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import type { CountersResponse } from '../../local/test-controls.ts';
+import { STATES } from '../../statemachine/definition.ts';
 
 /**
  * The whole local stack over HTTP, with the real SDK clients: the workflow's scenarios through
  * StartExecution and DescribeExecution, with GetExecutionHistory checked for the states passed.
+ *
+ * Longer than most files on purpose: every scenario shares the one local stack the file starts
+ * (PGlite, dynalite, the functions: seconds to start), which a split would start twice.
  */
 
-// Short long-polls, so that a three-second query loops through PollStatus a few times.
+// Short long-polls, so that a held query loops through PollStatus.
 process.env.SPECTRA_SUBMIT_WAIT_SECONDS = '1';
 process.env.SPECTRA_POLL_WAIT_SECONDS = '1';
-process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME = 'spectra-sessions';
+process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME = LOCAL_SESSIONS_TABLE_NAME;
 
 let stack: LocalStack;
 let sfn: SFNClient;
 let ddb: DynamoDBDocumentClient;
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 beforeAll(async () => {
   const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({ port: 0, waitTimeOverrides: { 'Wait For Query': 0 } });
-  sfn = new SFNClient({ endpoint: stack.url, region: 'us-east-1', credentials });
-  ddb = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: stack.url, region: 'us-east-1', credentials }),
-  );
+  stack = await startLocalStack({ port: 0, waitTimeOverrides: { [STATES.waitForQuery]: 0 } });
+  const config = { endpoint: stack.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  sfn = new SFNClient(config);
+  ddb = DynamoDBDocumentClient.from(new DynamoDBClient(config));
 }, 120_000);
 
 afterAll(async () => {
@@ -94,12 +102,28 @@ const statesEntered = (events: HistoryEvent[]) =>
     .filter((e) => e.type?.endsWith('StateEntered'))
     .map((e) => e.stateEnteredEventDetails?.name);
 
-async function counters() {
+async function counters(): Promise<CountersResponse> {
   const response = await fetch(`${stack.url}/_spectra/counters`);
-  return (await response.json()) as {
-    calls: Record<string, number>;
-    lambdaInvocations: Record<string, number>;
-    redshiftData: { statementsSubmitted: number; sessionsOpened: number; busyRejections: number };
+  return (await response.json()) as CountersResponse;
+}
+
+const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** Waits until the counters show what `check` looks for. */
+async function untilCounters(check: (now: CountersResponse) => boolean): Promise<void> {
+  while (!check(await counters())) await pause();
+}
+
+/**
+ * Holds the Data API statements whose SQL contains `marker` until `release()`: a query then runs
+ * exactly as long as the test needs, however fast or slow the machine is.
+ */
+async function holdStatements(marker: string) {
+  await control('statements/hold', { sqlContains: marker });
+  return {
+    /** Waits until `count` statements are held. */
+    whenHeld: (count: number) => untilCounters((now) => now.redshiftData.statementsHeld >= count),
+    release: () => control('statements/release', { sqlContains: marker }),
   };
 }
 
@@ -114,7 +138,7 @@ async function control(path: string, body: unknown) {
 async function pool(tenantId: string) {
   const result = await ddb.send(
     new QueryCommand({
-      TableName: 'spectra-sessions',
+      TableName: LOCAL_SESSIONS_TABLE_NAME,
       KeyConditionExpression: 'pool_id = :p',
       ExpressionAttributeValues: { ':p': `${tenantId}#${tenantId.replaceAll('-', '_')}` },
       ConsistentRead: true,
@@ -150,12 +174,12 @@ describe('Local stack: the workflow over HTTP', () => {
     expect(after.redshiftData.sessionsOpened - before.redshiftData.sessionsOpened).toBe(1);
     const events = await history(second.executionArn);
     expect(statesEntered(events)).toEqual([
-      'Acquire Session',
-      'Submit Query',
-      'Query Finished?',
-      'Release Session',
-      'Fetch Results',
-      'Query Succeeded',
+      STATES.acquire,
+      STATES.submit,
+      STATES.queryFinished,
+      STATES.release,
+      STATES.fetch,
+      STATES.succeeded,
     ]);
     expect(events.map((e) => e.type)).toEqual(
       expect.arrayContaining([
@@ -179,7 +203,7 @@ describe('Local stack: the workflow over HTTP', () => {
     // Assess
     expect(second.status).toBe('SUCCEEDED');
     expect(second.output?.sessionId).not.toBe(first.output?.sessionId);
-    expect(statesEntered(await history(second.executionArn))).toContain('Invalidate Session');
+    expect(statesEntered(await history(second.executionArn))).toContain(STATES.invalidate);
     expect((await pool('globex')).map((r) => r.session_id)).toEqual([second.output?.sessionId]);
   });
 
@@ -195,40 +219,61 @@ describe('Local stack: the workflow over HTTP', () => {
     expect(await pool('initech')).toEqual([expect.objectContaining({ state: 'IDLE' })]);
   });
 
-  it.each([
-    {
-      case: 'short queries run on its one session, one after the other',
-      tenantId: 'umbrella',
-      sql: 'select 1 as done',
-      sessionsOpened: 0,
-    },
-    {
-      // Each statement outlasts AcquireSession's wait (1 s).
-      case: 'queries that hold the session past the wait get a session each',
-      tenantId: 'initech',
-      sql: 'select pg_sleep(1.2), 1 as done',
-      sessionsOpened: 1,
-    },
-  ])(
-    'two concurrent queries of one tenant: $case, never a busy one',
-    async ({ tenantId, sql, sessionsOpened }) => {
-      // Prepare: the tenant has one idle session
-      await run({ tenantId, sql: 'select 1' });
-      const before = await counters();
+  it('two concurrent queries of one tenant: short queries run on its one session, one after the other, never a busy one', async () => {
+    // Prepare: the tenant has one idle session. The first query's statement is held until the
+    // second waits for the session (its second look at the pool is held too; the first reads the
+    // pool no more once it holds its lease), so the first gives the session back while the second
+    // waits, however slow the machine
+    const tenantId = 'umbrella';
+    const marker = `hold-${randomUUID()}`;
+    const sql = `select 1 as done -- ${marker}`;
+    const poolRead = 'DynamoDB_20120810.Query';
+    await run({ tenantId, sql: 'select 1' });
+    const before = await counters();
+    const held = await holdStatements(marker);
 
-      // Act
-      const [a, b] = await Promise.all([run({ tenantId, sql }), run({ tenantId, sql })]);
+    // Act
+    const first = await start({ tenantId, sql });
+    await held.whenHeld(1);
+    await control('holds', { target: poolRead, after: 1 });
+    const second = await start({ tenantId, sql });
+    await untilCounters((now) => now.held[poolRead] === 1);
+    await held.release();
+    const a = await waitForEnd(first);
+    await control('holds/release', { target: poolRead });
+    const b = await waitForEnd(second);
 
-      // Assess
-      expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
-      expect(a.output?.sessionId === b.output?.sessionId).toBe(sessionsOpened === 0);
-      const after = await counters();
-      expect(after.redshiftData.sessionsOpened - before.redshiftData.sessionsOpened).toBe(
-        sessionsOpened,
-      );
-      expect(after.redshiftData.busyRejections).toBe(before.redshiftData.busyRejections);
-    },
-  );
+    // Assess
+    expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(a.output?.sessionId).toBe(b.output?.sessionId);
+    const after = await counters();
+    expect(after.redshiftData.sessionsOpened - before.redshiftData.sessionsOpened).toBe(0);
+    expect(after.redshiftData.busyRejections).toBe(before.redshiftData.busyRejections);
+  });
+
+  it('two concurrent queries of one tenant: queries that hold the session past the wait get a session each, never a busy one', async () => {
+    // Prepare: the tenant has one idle session, and each query's statement is held until both
+    // run, so the first holds its session past the second's wait in AcquireSession
+    const tenantId = 'initech';
+    const marker = `hold-${randomUUID()}`;
+    const sql = `select 1 as done -- ${marker}`;
+    await run({ tenantId, sql: 'select 1' });
+    const before = await counters();
+    const held = await holdStatements(marker);
+
+    // Act
+    const both = Promise.all([run({ tenantId, sql }), run({ tenantId, sql })]);
+    await held.whenHeld(2);
+    await held.release();
+    const [a, b] = await both;
+
+    // Assess
+    expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(a.output?.sessionId).not.toBe(b.output?.sessionId);
+    const after = await counters();
+    expect(after.redshiftData.sessionsOpened - before.redshiftData.sessionsOpened).toBe(1);
+    expect(after.redshiftData.busyRejections).toBe(before.redshiftData.busyRejections);
+  });
 
   it('keeps tenants apart: own sessions, and row-level security on the demo data', async () => {
     const sql = 'select count(distinct tenant_id) as tenants, min(tenant_id) as tenant from sales';
@@ -292,29 +337,32 @@ describe('Local stack: the workflow over HTTP', () => {
   });
 
   it('loops through PollStatus until a slow query ends, then returns its rows', async () => {
-    const result = await run({
+    // The statement is held until the execution has polled twice.
+    const marker = `hold-${randomUUID()}`;
+    const held = await holdStatements(marker);
+    const executionArn = await start({
       tenantId: 'initech',
-      sql: 'select n from (select pg_sleep(3)) as pause, generate_series(1, 3) as n',
+      sql: `select n from generate_series(1, 3) as n -- ${marker}`,
     });
+    while (statesEntered(await history(executionArn)).filter((s) => s === STATES.poll).length < 2)
+      await pause();
+    await held.release();
+    const result = await waitForEnd(executionArn);
 
     expect(result.status).toBe('SUCCEEDED');
     expect(result.output?.rows).toEqual([[1], [2], [3]]);
     const polls = statesEntered(await history(result.executionArn)).filter(
-      (s) => s === 'Poll Status',
+      (s) => s === STATES.poll,
     );
     expect(polls.length).toBeGreaterThanOrEqual(2);
   });
 
   it('stops an execution: ABORTED, its statement cancelled and its lease released', async () => {
-    // Prepare: a query that runs long enough to be stopped mid-way
-    const executionArn = await start({ tenantId: 'umbrella', sql: 'select pg_sleep(2)' });
-    for (
-      let i = 0;
-      i < 100 && !(await history(executionArn)).some((e) => e.type === 'TaskSucceeded');
-      i++
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // Prepare: a query whose statement runs (held) until it is stopped
+    const marker = `hold-${randomUUID()}`;
+    const held = await holdStatements(marker);
+    const executionArn = await start({ tenantId: 'umbrella', sql: `select 1 -- ${marker}` });
+    await held.whenHeld(1);
 
     // Act
     await sfn.send(
@@ -324,6 +372,7 @@ describe('Local stack: the workflow over HTTP', () => {
         cause: 'not needed any more',
       }),
     );
+    await held.release();
 
     // Assess
     const stopped = await waitForEnd(executionArn);
@@ -349,13 +398,16 @@ describe('Local stack: the Step Functions API', () => {
     );
     expect(described.status).toBe('ACTIVE');
     expect(described.definition).not.toContain('${');
-    expect(JSON.parse(described.definition ?? '{}').StartAt).toBe('Acquire Session');
+    expect(JSON.parse(described.definition ?? '{}').StartAt).toBe(STATES.acquire);
   });
 
   it('starts the same execution again for the same name and input, and refuses other input', async () => {
     // Prepare
+    // Prepare: the first execution runs (its statement held) until the test is done with it
     const name = `same-${randomUUID()}`;
-    const input = { tenantId: 'globex', sql: 'select pg_sleep(0.5)' };
+    const marker = `hold-${randomUUID()}`;
+    const held = await holdStatements(marker);
+    const input = { tenantId: 'globex', sql: `select 1 -- ${marker}` };
 
     // Act
     const first = await start(input, name);
@@ -366,6 +418,7 @@ describe('Local stack: the Step Functions API', () => {
     await expect(start({ ...input, sql: 'select 2' }, name)).rejects.toBeInstanceOf(
       ExecutionAlreadyExists,
     );
+    await held.release();
     await waitForEnd(first);
   });
 

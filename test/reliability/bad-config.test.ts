@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { FUNCTIONS, MAINTENANCE_FUNCTIONS } from '../../functions/catalog.ts';
+import { FUNCTIONS } from '../../functions/registry.ts';
 
 /**
  * A function refuses to start on a bad configuration value: importing its module, as the Lambda
@@ -46,15 +46,12 @@ async function importWith(entry: string, env: Record<string, string>): Promise<S
 }
 
 const cluster = { SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics' };
-const entryOf = (name: string) =>
-  [...FUNCTIONS, ...MAINTENANCE_FUNCTIONS].find((fn) => fn.name === name)?.entry as string;
+const entryOf = (name: string) => FUNCTIONS.find((fn) => fn.name === name)?.entry as string;
 
 describe('Reliability: bad configuration stops a function at start-up', () => {
   it('starts every function with a valid configuration', async () => {
     // Act
-    const started = await Promise.all(
-      [...FUNCTIONS, ...MAINTENANCE_FUNCTIONS].map((fn) => importWith(fn.entry, cluster)),
-    );
+    const started = await Promise.all(FUNCTIONS.map((fn) => importWith(fn.entry, cluster)));
 
     // Assess
     expect(started.map((s) => s.exitCode)).toEqual(started.map(() => 0));

@@ -5,8 +5,10 @@ import {
   type DescribeStatementResponse,
   ExecuteStatementCommand,
   type ExecuteStatementCommandInput,
+  GetStatementResultCommand,
+  ListSessionsCommand,
 } from '@aws-sdk/client-redshift-data';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteEngine } from '../../local/redshift-data/pglite-engine.ts';
 import { createPostgresEngine } from '../../local/redshift-data/postgres-engine.ts';
 import type { SqlEngine } from '../../local/redshift-data/sql-engine.ts';
@@ -17,9 +19,16 @@ import { type PostgresServer, startPostgres } from '../support/postgres-server.t
  * What the Data API emulator reports about a statement must match what it left in the data: a
  * statement stopped while the engine runs it (cancelled, or its session closed) is ABORTED or
  * FAILED and leaves no row, on PGlite (which cannot stop a running statement) as on PostgreSQL.
+ *
+ * On PostgreSQL the INSERT waits, inside the server, for an advisory lock the test holds: it runs
+ * until the test lets it go on, however slow the machine. PGlite runs one statement at a time in
+ * one backend, so nothing outside a running statement can hold it; there the INSERT sleeps two
+ * seconds, which only the cancel or the session close has to beat.
  */
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const pause = () => new Promise((resolve) => setTimeout(resolve, 10));
+/** The advisory lock the PostgreSQL INSERT waits for. */
+const GATE_LOCK = 81_001;
 
 describe.each([
   ['PGlite', async () => ({ engine: await createPgliteEngine(), server: undefined })],
@@ -36,6 +45,40 @@ describe.each([
   let stack: DataApiStack;
   const table = `truth_${randomUUID().slice(0, 8)}`;
 
+  const gated = () => engine.kind === 'postgres';
+  /** An INSERT of `:id` that runs until the gate opens (PostgreSQL) or two seconds (PGlite). */
+  const slowInsertSql = () =>
+    gated()
+      ? `insert into ${table} (id) select :id from (select pg_advisory_xact_lock_shared(${GATE_LOCK})) as gate`
+      : `insert into ${table} (id) select :id from (select pg_sleep(2)) as pause`;
+
+  let gateClosed = false;
+
+  async function closeGate(): Promise<void> {
+    if (!gated() || gateClosed) return;
+    await engine.admin(`select pg_advisory_lock(${GATE_LOCK})`);
+    gateClosed = true;
+  }
+
+  async function openGate(): Promise<void> {
+    if (!gateClosed) return;
+    await engine.admin(`select pg_advisory_unlock(${GATE_LOCK})`);
+    gateClosed = false;
+  }
+
+  /** On PostgreSQL, waits until `pid`'s backend shows `check` in pg_stat_activity. */
+  async function untilBackend(pid: number, check: string): Promise<void> {
+    if (!gated()) return;
+    for (;;) {
+      const found = await engine.admin(
+        `select 1 from pg_stat_activity where pid = $1 and ${check}`,
+        [String(pid)],
+      );
+      if (found.rows.length > 0) return;
+      await pause();
+    }
+  }
+
   async function run(input: Partial<ExecuteStatementCommandInput>) {
     const submitted = await stack.client.send(
       new ExecuteStatementCommand({ Sql: 'select 1', ...input }),
@@ -47,17 +90,39 @@ describe.each([
     return stack.client.send(new DescribeStatementCommand({ Id: id, WaitTimeSeconds: 20 }));
   }
 
+  /** Waits until the engine runs the statement: STARTED, and on PostgreSQL waiting at the gate. */
   async function untilRunning(id: string): Promise<void> {
-    for (let i = 0; i < 200; i++) {
+    for (;;) {
       const described = await stack.client.send(new DescribeStatementCommand({ Id: id }));
       if (described.Status === 'STARTED') {
-        // Long enough for the engine to be running it, not only to have it queued.
-        await sleep(150);
+        await untilBackend(described.RedshiftPid ?? 0, `wait_event_type = 'Lock'`);
         return;
       }
-      await sleep(10);
+      await pause();
     }
-    throw new Error(`${id} never started`);
+  }
+
+  /**
+   * Waits until the engine is done with the session's statement: the session takes statements
+   * again (or is closed), and on PostgreSQL its backend runs nothing. A statement that would still
+   * commit has then committed.
+   */
+  async function untilEngineDone(sessionId: string, pid: number): Promise<void> {
+    for (;;) {
+      const listed = await stack.client.send(new ListSessionsCommand({ SessionId: sessionId }));
+      if (listed.Sessions?.[0]?.Status !== 'BUSY') break;
+      await pause();
+    }
+    if (gated()) {
+      for (;;) {
+        const active = await engine.admin(
+          `select 1 from pg_stat_activity where pid = $1 and state = 'active'`,
+          [String(pid)],
+        );
+        if (active.rows.length === 0) return;
+        await pause();
+      }
+    }
   }
 
   async function rows(id: string): Promise<number> {
@@ -67,21 +132,29 @@ describe.each([
       Parameters: [{ name: 'id', value: id }],
       WaitTimeSeconds: 20,
     });
-    const { GetStatementResultCommand } = await import('@aws-sdk/client-redshift-data');
     const result = await stack.client.send(new GetStatementResultCommand({ Id: count.Id }));
     return Number(result.Records?.[0]?.[0]?.longValue);
   }
 
-  /** A session with a slow INSERT of `id` running on it. */
-  async function slowInsertOnSession(id: string) {
+  /** A session with a slow INSERT of `id` running on it, in a transaction of its own or in `begin`'s. */
+  async function slowInsertOnSession(id: string, options: { begin?: boolean } = {}) {
     const opened = await run({ ...CONNECTION, SessionKeepAliveSeconds: 60, WaitTimeSeconds: 20 });
+    if (options.begin) {
+      const begin = await run({ SessionId: opened.SessionId, Sql: 'begin', WaitTimeSeconds: 20 });
+      expect((await ended(begin.Id as string)).Status).toBe('FINISHED');
+    }
+    await closeGate();
     const insert = await run({
       SessionId: opened.SessionId,
-      Sql: `insert into ${table} (id) select :id from (select pg_sleep(0.6)) as pause`,
+      Sql: slowInsertSql(),
       Parameters: [{ name: 'id', value: id }],
     });
     await untilRunning(insert.Id as string);
-    return { sessionId: opened.SessionId as string, statementId: insert.Id as string };
+    return {
+      sessionId: opened.SessionId as string,
+      pid: opened.RedshiftPid as number,
+      statementId: insert.Id as string,
+    };
   }
 
   beforeAll(async () => {
@@ -95,6 +168,10 @@ describe.each([
     expect((await ended(created.Id as string)).Status).toBe('FINISHED');
   }, 120_000);
 
+  afterEach(async () => {
+    await openGate();
+  });
+
   afterAll(async () => {
     await stack?.close();
     await engine?.close();
@@ -104,6 +181,7 @@ describe.each([
   it('commits an INSERT nobody stops, and reports it FINISHED', async () => {
     const id = randomUUID();
     const { statementId } = await slowInsertOnSession(id);
+    await openGate();
 
     expect((await ended(statementId)).Status).toBe('FINISHED');
     expect(await rows(id)).toBe(1);
@@ -112,7 +190,7 @@ describe.each([
   it('reports an INSERT cancelled while it runs ABORTED, and leaves no row', async () => {
     // Prepare
     const id = randomUUID();
-    const { statementId } = await slowInsertOnSession(id);
+    const { sessionId, pid, statementId } = await slowInsertOnSession(id);
 
     // Act
     const cancelled = await stack.client.send(new CancelStatementCommand({ Id: statementId }));
@@ -120,49 +198,43 @@ describe.each([
     // Assess
     expect(cancelled.Status).toBe(true);
     expect((await ended(statementId)).Status).toBe('ABORTED');
-    await sleep(800);
+    await openGate();
+    await untilEngineDone(sessionId, pid);
     expect(await rows(id)).toBe(0);
   });
 
   it('reports an INSERT whose session closes while it runs FAILED, and leaves no row', async () => {
     // Prepare
     const id = randomUUID();
-    const { sessionId, statementId } = await slowInsertOnSession(id);
+    const { sessionId, pid, statementId } = await slowInsertOnSession(id);
 
     // Act
-    stack.emulator.expireSession(sessionId);
+    stack.emulator.controls.expireSession(sessionId);
 
     // Assess
     const described = await ended(statementId);
     expect(described.Status).toBe('FAILED');
     expect(described.Error).toMatch(/was closed/);
-    await sleep(800);
+    await openGate();
+    await untilEngineDone(sessionId, pid);
     expect(await rows(id)).toBe(0);
   });
 
   it("fails the caller's transaction when a statement in it is cancelled, as a server does", async () => {
     // Prepare
     const id = randomUUID();
-    const opened = await run({ ...CONNECTION, SessionKeepAliveSeconds: 60, WaitTimeSeconds: 20 });
-    const session = { SessionId: opened.SessionId, WaitTimeSeconds: 20 };
-    expect((await ended((await run({ ...session, Sql: 'begin' })).Id as string)).Status).toBe(
-      'FINISHED',
-    );
-    const insert = await run({
-      SessionId: opened.SessionId,
-      Sql: `insert into ${table} (id) select :id from (select pg_sleep(0.6)) as pause`,
-      Parameters: [{ name: 'id', value: id }],
-    });
-    await untilRunning(insert.Id as string);
+    const { sessionId, pid, statementId } = await slowInsertOnSession(id, { begin: true });
+    const session = { SessionId: sessionId, WaitTimeSeconds: 20 };
 
     // Act
-    await stack.client.send(new CancelStatementCommand({ Id: insert.Id }));
-    await sleep(800);
+    await stack.client.send(new CancelStatementCommand({ Id: statementId }));
+    await openGate();
+    await untilEngineDone(sessionId, pid);
     const next = await ended((await run({ ...session, Sql: 'select 1' })).Id as string);
     const commit = await ended((await run({ ...session, Sql: 'commit' })).Id as string);
 
     // Assess
-    expect((await ended(insert.Id as string)).Status).toBe('ABORTED');
+    expect((await ended(statementId)).Status).toBe('ABORTED');
     expect(next.Status).toBe('FAILED');
     expect(next.Error).toMatch(/current transaction is aborted/);
     expect(commit.Status).toBe('FINISHED');

@@ -3,6 +3,7 @@ import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StackApi } from '../../bench/chaos/stack-api.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { STATES } from '../../statemachine/definition.ts';
 
 /**
  * StopExecution while a step is still running. Step Functions does not stop the Lambda, so the
@@ -18,7 +19,7 @@ let api: StackApi;
 
 beforeAll(async () => {
   const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({ port: 0, waitTimeOverrides: { 'Wait For Query': 0 } });
+  stack = await startLocalStack({ port: 0, waitTimeOverrides: { [STATES.waitForQuery]: 0 } });
   api = new StackApi(
     stack.url,
     stack.stateMachineArn,
@@ -37,9 +38,13 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until the named Task state has been entered and its invocation not yet returned. */
+/**
+ * Waits until the named Task state has been entered and its invocation not yet returned. These
+ * waits have no deadline of their own: the test's timeout is the only one, so a slow machine makes
+ * a test slower, never failed.
+ */
 async function untilInFlight(executionArn: string, stateName: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  for (;;) {
     const { events = [] } = await api.sfn.send(new GetExecutionHistoryCommand({ executionArn }));
     const entered = events.findLastIndex(
       (e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === stateName,
@@ -47,16 +52,28 @@ async function untilInFlight(executionArn: string, stateName: string): Promise<v
     if (entered >= 0 && events.slice(entered).some((e) => e.type === 'TaskStarted')) return;
     await sleep(10);
   }
-  throw new Error(`${stateName} never started`);
+}
+
+const EXECUTE_STATEMENT = 'RedshiftData.ExecuteStatement';
+const UPDATE_ITEM = 'DynamoDB_20120810.UpdateItem';
+
+/**
+ * Starts a query of `tenantId` whose next call of `target` is held, stops the execution while the
+ * call waits, then lets the call go on and waits until every invocation has returned.
+ */
+async function stopWhileHeld(tenantId: string, target: string): Promise<string> {
+  await api.control('holds', { target });
+  const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
+  while (((await api.counters()).held[target] ?? 0) < 1) await sleep(10);
+  await api.stop(executionArn, 'test');
+  await api.control('holds/release', { target });
+  await untilQuiet();
+  return executionArn;
 }
 
 /** Waits until every Lambda invocation has returned, stopped executions' included. */
 async function untilQuiet(): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if ((await api.counters()).lambdaInFlight === 0) return;
-    await sleep(25);
-  }
-  throw new Error('Lambda invocations still running');
+  while ((await api.counters()).lambdaInFlight > 0) await sleep(25);
 }
 
 async function leasesOf(tenantId: string) {
@@ -66,15 +83,11 @@ async function leasesOf(tenantId: string) {
 
 describe('Reliability: StopExecution while a step runs', () => {
   it('leaves no lease when the stop comes while Submit Query opens a new session', async () => {
-    // Prepare: opening a session takes long enough to stop the execution inside Submit Query
+    // Prepare
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
-    await api.control('latency', { target: 'RedshiftData.OpenSession', ms: 700 });
-    const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
-    await untilInFlight(executionArn, 'Submit Query');
 
-    // Act
-    await api.stop(executionArn, 'test');
-    await untilQuiet();
+    // Act: Submit Query's ExecuteStatement, which opens the session, waits until the stop
+    const executionArn = await stopWhileHeld(tenantId, EXECUTE_STATEMENT);
 
     // Assess
     expect((await api.describe(executionArn)).status).toBe('ABORTED');
@@ -82,11 +95,13 @@ describe('Reliability: StopExecution while a step runs', () => {
   });
 
   it('frees the lease when DynamoDB fails the cleanup beyond its SDK retries, by running it again', async () => {
-    // Prepare: a query that polls, and DynamoDB writes that fail six times in a row (the SDK
-    // tries four) once the execution is stopped
+    // Prepare: a query that polls (its statement held until the end), and DynamoDB writes that
+    // fail six times in a row (the SDK tries four) once the execution is stopped
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
-    const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select pg_sleep(2)' });
-    await untilInFlight(executionArn, 'Poll Status');
+    const marker = `hold-${randomUUID()}`;
+    await api.control('statements/hold', { sqlContains: marker });
+    const executionArn = await api.start(randomUUID(), { tenantId, sql: `select 1 -- ${marker}` });
+    await untilInFlight(executionArn, STATES.poll);
     await api.control('faults', {
       target: 'DynamoDB_20120810.PutItem',
       error: 'ProvisionedThroughputExceededException',
@@ -106,17 +121,13 @@ describe('Reliability: StopExecution while a step runs', () => {
   });
 
   it('leaves no lease when the stop comes while Acquire Session leases an idle session', async () => {
-    // Prepare: one idle session in the pool, and a slow lease write
+    // Prepare: one idle session in the pool
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
     const first = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
-    expect((await api.waitForEnd(first, Date.now() + 30_000)).status).toBe('SUCCEEDED');
-    await api.control('latency', { target: 'DynamoDB_20120810.UpdateItem', ms: 700 });
-    const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
-    await untilInFlight(executionArn, 'Acquire Session');
+    expect((await api.waitForEnd(first, Number.POSITIVE_INFINITY)).status).toBe('SUCCEEDED');
 
-    // Act
-    await api.stop(executionArn, 'test');
-    await untilQuiet();
+    // Act: the lease write waits until the stop
+    const executionArn = await stopWhileHeld(tenantId, UPDATE_ITEM);
 
     // Assess
     expect((await api.describe(executionArn)).status).toBe('ABORTED');

@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
 import validator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { FUNCTIONS, placeholderOf } from '../../functions/catalog.ts';
 import { ERROR_NAMES } from '../../functions/common/errors.ts';
+import { WORKFLOW_FUNCTIONS } from '../../functions/registry.ts';
+import {
+  placeholderOf,
+  QUERY_DEFINITION_FILE,
+  STATES,
+  TASK_STATES,
+} from '../../statemachine/definition.ts';
 
-const text = readFileSync(new URL('../../statemachine/query.asl.json', import.meta.url), 'utf8');
+const text = readFileSync(QUERY_DEFINITION_FILE, 'utf8');
 
 interface State {
   Type: string;
@@ -18,6 +24,12 @@ const definition = JSON.parse(text) as { States: Record<string, State>; QueryLan
 const states = Object.entries(definition.States);
 
 describe('Definition: statemachine/query.asl.json', () => {
+  it('has the states STATES names, no other, and TASK_STATES are its Task states', () => {
+    expect(Object.keys(definition.States).sort()).toEqual(Object.values(STATES).sort());
+    const tasks = states.filter(([, state]) => state.Type === 'Task').map(([name]) => name);
+    expect(tasks.sort()).toEqual([...TASK_STATES].sort());
+  });
+
   it('is a valid Amazon States Language definition', () => {
     // asl-validator adds fields to what it checks, so it gets a copy.
     const { isValid, errorsText } = validator(structuredClone(definition), {
@@ -57,9 +69,9 @@ describe('Definition: statemachine/query.asl.json', () => {
     }
   });
 
-  it('uses only placeholders that the function catalog substitutes, and every function', () => {
+  it('uses only placeholders that the function registry substitutes, and every function', () => {
     const used = new Set([...text.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1]));
-    const substituted = new Set(FUNCTIONS.map((fn) => placeholderOf(fn.name)));
+    const substituted = new Set(WORKFLOW_FUNCTIONS.map((fn) => placeholderOf(fn.name)));
     expect(used).toEqual(substituted);
   });
 
@@ -78,9 +90,9 @@ describe('Definition: statemachine/query.asl.json', () => {
       const catchAll = (state.Catch ?? []).find((rule) => rule.ErrorEquals.includes('States.ALL'));
       expect(catchAll, name).toBeDefined();
     }
-    const caughtStale = definition.States['Submit Query']?.Catch?.find((rule) =>
+    const caughtStale = definition.States[STATES.submit]?.Catch?.find((rule) =>
       rule.ErrorEquals.includes('StaleSessionError'),
     );
-    expect(caughtStale?.Next).toBe('Invalidate Session');
+    expect(caughtStale?.Next).toBe(STATES.invalidate);
   });
 });

@@ -3,7 +3,8 @@ import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FunctionName } from '../../functions/catalog.ts';
+import type { WorkflowFunctionName } from '../../functions/registry.ts';
+import { LOCAL_STATE_MACHINE_NAME } from '../../local/identity.ts';
 import {
   type LambdaHandler,
   LambdaInvocationError,
@@ -15,6 +16,7 @@ import {
   loadLocalDefinition,
   startLocalExecution,
 } from '../../local/stepfunctions/local-execution.ts';
+import { STATES, TASK_STATES } from '../../statemachine/definition.ts';
 import { startDynamoDb } from '../support/dynamodb.ts';
 import { column, FakeDataApi, type ScriptedStatement } from '../support/fake-data-api.ts';
 
@@ -44,7 +46,7 @@ const SCRIPTS: Record<string, ScriptedStatement> = {
 };
 
 let dynamo: Awaited<ReturnType<typeof startDynamoDb>>;
-let handlers: Record<FunctionName, LambdaHandler>;
+let handlers: Record<WorkflowFunctionName, LambdaHandler>;
 let definition: object;
 let fake: FakeDataApi;
 let addMetric: ReturnType<typeof vi.fn>;
@@ -82,22 +84,12 @@ type InvokeHook = Parameters<typeof startLocalExecution>[1]['onInvoke'];
 async function runQuery(input: unknown, onInvoke?: InvokeHook): Promise<Run> {
   let lambdaInvocations = 0;
   const execution = startLocalExecution(definition, {
-    stateMachineName: 'spectra-query',
+    stateMachineName: LOCAL_STATE_MACHINE_NAME,
     executionName: randomUUID(),
     input,
     handlers,
-    waitTimeOverrides: { 'Wait For Query': 0 },
-    retryIntervalOverrides: Object.fromEntries(
-      [
-        'Acquire Session',
-        'Submit Query',
-        'Poll Status',
-        'Invalidate Session',
-        'Fetch Results',
-        'Release Session',
-        'Release Session After Failure',
-      ].map((state) => [state, 0]),
-    ),
+    waitTimeOverrides: { [STATES.waitForQuery]: 0 },
+    retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((state) => [state, 0])),
     onInvoke: async (call) => {
       lambdaInvocations++;
       return onInvoke ? onInvoke(call) : call.invoke();
@@ -183,8 +175,8 @@ describe('State machine: query.asl.json with the real handlers', () => {
     const result = output(run);
     expect(result.sessionId).not.toBe(first.sessionId);
     expect(result.sessionReused).toBe(false);
-    expect(run.statesEntered).toContain('Invalidate Session');
-    expect(run.statesEntered.filter((s) => s === 'Submit Query')).toHaveLength(2);
+    expect(run.statesEntered).toContain(STATES.invalidate);
+    expect(run.statesEntered.filter((s) => s === STATES.submit)).toHaveLength(2);
     const sessions = (await pool(tenantId)).map((r) => r.session_id);
     expect(sessions).toEqual([result.sessionId]);
     expect(metricCount('SessionInvalidated')).toBe(1);
@@ -213,7 +205,7 @@ describe('State machine: query.asl.json with the real handlers', () => {
       }),
     );
     expect(cause.message).toContain('relation "nope" does not exist');
-    expect(run.statesEntered).toContain('Release Session After Failure');
+    expect(run.statesEntered).toContain(STATES.releaseAfterFailure);
     expect(await pool(tenantId)).toEqual([expect.objectContaining({ state: 'IDLE' })]);
   });
 
@@ -348,7 +340,7 @@ describe('State machine: query.asl.json with the real handlers', () => {
 
     // Assess
     const result = output(run);
-    expect(run.statesEntered.filter((s) => s === 'Poll Status')).toHaveLength(5);
+    expect(run.statesEntered.filter((s) => s === STATES.poll)).toHaveLength(5);
     expect(result.rows).toEqual([1, 2, 3, 4, 5].map((id) => [id, `row ${id}`]));
     expect(result.columns).toEqual([
       { name: 'id', type: 'int4' },
@@ -370,12 +362,12 @@ describe('State machine: query.asl.json with the real handlers', () => {
     // Assess
     expect(output(run).sessionReused).toBe(true);
     expect(run.statesEntered).toEqual([
-      'Acquire Session',
-      'Submit Query',
-      'Query Finished?',
-      'Release Session',
-      'Fetch Results',
-      'Query Succeeded',
+      STATES.acquire,
+      STATES.submit,
+      STATES.queryFinished,
+      STATES.release,
+      STATES.fetch,
+      STATES.succeeded,
     ]);
     expect(redshift.calls().length).toBeLessThanOrEqual(3);
   });

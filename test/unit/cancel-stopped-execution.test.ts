@@ -118,11 +118,7 @@ function leasedRecord(fields: Partial<SessionRecord> = {}): SessionRecord {
 
 function cancelDeps() {
   const { deps, count } = unitDeps();
-  const cancel: CancelStoppedExecutionDeps = {
-    ...deps,
-    sfn: new SFNClient({}),
-    redshiftData: new RedshiftDataClient({}),
-  };
+  const cancel: CancelStoppedExecutionDeps = { ...deps, sfn: new SFNClient({}) };
   return { deps: cancel, count };
 }
 
@@ -291,21 +287,6 @@ describe('Function: cancelStoppedExecution', () => {
     expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
   });
 
-  it.each([
-    ['JSON text', INPUT],
-    ['an object', { tenantId: 'acme', sql: 'select 1' }],
-  ])('accepts the local stack’s direct call with the input as %s', async (_kind, input) => {
-    const { deps } = cancelDeps();
-    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
-
-    const outcome = await cancelStoppedExecution({ executionArn: EXECUTION_ARN, input }, deps);
-
-    expect(outcome.sessionReleased).toBe(true);
-    expect(ddb).toReceiveCommandWith(QueryCommand, {
-      ExpressionAttributeValues: { ':pool': 'acme#acme' },
-    });
-  });
-
   it('reads the tenant from the history when the event carries no input', async () => {
     const { deps } = cancelDeps();
     redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
@@ -387,5 +368,14 @@ describe('Function: cancelStoppedExecution', () => {
     await expect(cancelStoppedExecution({ detail: {} }, deps)).rejects.toThrow(
       /expects an EventBridge "Step Functions Execution Status Change" event/,
     );
+  });
+
+  it('takes only the EventBridge event, not a bare { executionArn, input }', async () => {
+    const { deps } = cancelDeps();
+
+    await expect(
+      cancelStoppedExecution({ executionArn: EXECUTION_ARN, input: INPUT }, deps),
+    ).rejects.toThrow(/expects an EventBridge "Step Functions Execution Status Change" event/);
+    expect(ddb).not.toReceiveAnyCommand();
   });
 });

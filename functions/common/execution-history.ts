@@ -1,0 +1,123 @@
+import {
+  type HistoryEvent,
+  paginateGetExecutionHistory,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { rethrowTransient } from './errors.ts';
+import { INPUT_LIMITS } from './schemas.ts';
+
+/**
+ * What a Step Functions execution's history says about a query that it no longer tells itself:
+ * which statement it submitted, for which tenant, and whether a Lambda task was still running
+ * when it stopped.
+ */
+
+/** Enough pages (1,000 events each) for an execution that polled for its full 25 hours. */
+const MAX_HISTORY_PAGES = 30;
+
+const TASK_IN_FLIGHT = new Set(['TaskScheduled', 'TaskStarting', 'TaskStarted', 'TaskSubmitted']);
+const TASK_ENDED = new Set([
+  'TaskSucceeded',
+  'TaskFailed',
+  'TaskTimedOut',
+  'TaskStartFailed',
+  'TaskSubmitFailed',
+]);
+
+/** The tenant id in an execution input (JSON text or object), if it has a valid one. */
+export function tenantIdOf(input: unknown): string | undefined {
+  let value = input;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  if (value === null || typeof value !== 'object' || !('tenantId' in value)) return undefined;
+  const { tenantId } = value;
+  return typeof tenantId === 'string' && INPUT_LIMITS.tenantIdPattern.test(tenantId)
+    ? tenantId
+    : undefined;
+}
+
+/**
+ * The workflow state a Lambda task returned. The `lambda:invoke` integration records the whole
+ * invocation result, `{"Payload": {...}, "StatusCode": 200, ...}`, as a JSON string.
+ */
+function taskPayload(event: HistoryEvent): Record<string, unknown> | undefined {
+  const output = event.taskSucceededEventDetails?.output;
+  if (output === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(output);
+    if (parsed === null || typeof parsed !== 'object' || !('Payload' in parsed)) return undefined;
+    const { Payload } = parsed;
+    return Payload !== null && typeof Payload === 'object'
+      ? (Payload as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const statementIdOf = (payload: Record<string, unknown> | undefined): string | undefined => {
+  const statement = payload?.statement;
+  if (statement === null || typeof statement !== 'object' || !('statementId' in statement))
+    return undefined;
+  return typeof statement.statementId === 'string' ? statement.statementId : undefined;
+};
+
+export interface HistoryFindings {
+  statementId: string | undefined;
+  tenantId: string | undefined;
+  /** A Lambda task had started and not ended when the execution stopped. */
+  taskInFlight: boolean;
+}
+
+/**
+ * Reads the history newest first: the latest task that returned a statement names the statement
+ * the execution submitted (a resubmission only follows a failed submission, so the latest one is
+ * the only one that can still run). Stops as soon as it knows the statement and the tenant.
+ *
+ * @throws {TransientServiceError} when Step Functions keeps throttling or failing.
+ */
+export async function readHistory(
+  sfn: SFNClient,
+  executionArn: string,
+  knownTenantId: string | undefined,
+): Promise<HistoryFindings> {
+  const findings: HistoryFindings = {
+    statementId: undefined,
+    tenantId: knownTenantId,
+    taskInFlight: false,
+  };
+  let sawTaskEvent = false;
+  let pages = 0;
+  try {
+    for await (const page of paginateGetExecutionHistory(
+      { client: sfn },
+      { executionArn, reverseOrder: true, includeExecutionData: true },
+    )) {
+      for (const event of page.events ?? []) {
+        const type = event.type ?? '';
+        if (!sawTaskEvent && (TASK_IN_FLIGHT.has(type) || TASK_ENDED.has(type))) {
+          sawTaskEvent = true;
+          findings.taskInFlight = TASK_IN_FLIGHT.has(type);
+        }
+        if (type === 'TaskSucceeded') {
+          const payload = taskPayload(event);
+          findings.statementId ??= statementIdOf(payload);
+          findings.tenantId ??= tenantIdOf(payload?.query);
+        } else if (type === 'ExecutionStarted') {
+          findings.tenantId ??= tenantIdOf(event.executionStartedEventDetails?.input);
+        }
+        if (findings.statementId !== undefined && findings.tenantId !== undefined) return findings;
+      }
+      pages++;
+      if (pages >= MAX_HISTORY_PAGES) break;
+    }
+  } catch (error) {
+    rethrowTransient(error, 'Step Functions GetExecutionHistory');
+  }
+  return findings;
+}

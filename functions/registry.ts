@@ -1,0 +1,119 @@
+/**
+ * Spectra's Lambda functions, in one list for the CDK app, the local stack, the bundler and the
+ * benchmark: the name each is deployed under, its source file, what invokes it, the role it runs
+ * with, its timeout and its description.
+ *
+ * Roles: the functions that call the Data API share one (`dataApi`): a statement's status and rows
+ * can be read only by the identity that ran it (see infra/constructs/data-api-access.ts), so
+ * SubmitQuery, PollStatus, FetchResults and CancelStoppedExecution must be one identity. The
+ * others only touch the sessions table and get a role that cannot run SQL (`sessionStore`).
+ */
+
+export type FunctionTrigger =
+  /** A Task state of statemachine/query.asl.json, whose `${<Name>FunctionArn}` is its ARN. */
+  | 'workflow'
+  /** The clean-up schedule. */
+  | 'schedule'
+  /**
+   * Executions that end ABORTED or TIMED_OUT (an EventBridge rule): a stopped execution runs no
+   * Catch, so this function cancels its statement and frees its lease.
+   */
+  | 'stopped-execution';
+
+export type FunctionRole = 'dataApi' | 'sessionStore';
+
+export interface FunctionSpec {
+  name: string;
+  entry: string;
+  trigger: FunctionTrigger;
+  role: FunctionRole;
+  timeoutSeconds: number;
+  description: string;
+}
+
+export const FUNCTIONS = [
+  {
+    name: 'AcquireSession',
+    entry: 'functions/acquire-session.ts',
+    trigger: 'workflow',
+    role: 'sessionStore',
+    timeoutSeconds: 30,
+    description: "Spectra: validates the input and leases one of the tenant's pooled sessions",
+  },
+  // SubmitQuery and PollStatus hold their Data API request on the server for up to
+  // SPECTRA_SUBMIT_WAIT_SECONDS / SPECTRA_POLL_WAIT_SECONDS (at most 30 s) and keep 8 s in hand.
+  {
+    name: 'SubmitQuery',
+    entry: 'functions/submit.ts',
+    trigger: 'workflow',
+    role: 'dataApi',
+    timeoutSeconds: 60,
+    description: 'Spectra: submits the SQL on the leased or a new Data API session',
+  },
+  {
+    name: 'PollStatus',
+    entry: 'functions/poll-status.ts',
+    trigger: 'workflow',
+    role: 'dataApi',
+    timeoutSeconds: 60,
+    description: "Spectra: long-polls the statement's status and renews the lease",
+  },
+  {
+    name: 'FetchResults',
+    entry: 'functions/fetch-results.ts',
+    trigger: 'workflow',
+    role: 'dataApi',
+    timeoutSeconds: 60,
+    description: 'Spectra: reads the result pages up to the inline byte budget',
+  },
+  {
+    name: 'InvalidateSession',
+    entry: 'functions/invalidate-session.ts',
+    trigger: 'workflow',
+    role: 'sessionStore',
+    timeoutSeconds: 30,
+    description: 'Spectra: drops a session the Data API refused',
+  },
+  {
+    name: 'ReleaseSession',
+    entry: 'functions/release-session.ts',
+    trigger: 'workflow',
+    role: 'sessionStore',
+    timeoutSeconds: 30,
+    description: "Spectra: returns the session to the tenant's pool",
+  },
+  {
+    name: 'CleanupSessions',
+    entry: 'functions/cleanup-sessions.ts',
+    trigger: 'schedule',
+    role: 'sessionStore',
+    // A scan of the whole table; small, but not bounded by one tenant.
+    timeoutSeconds: 300,
+    description: 'Spectra: deletes the records of expired sessions (every 15 minutes)',
+  },
+  {
+    name: 'CancelStoppedExecution',
+    entry: 'functions/cancel-stopped-execution.ts',
+    trigger: 'stopped-execution',
+    role: 'dataApi',
+    timeoutSeconds: 60,
+    description:
+      'Spectra: cancels the statement of an aborted or timed-out execution, frees its session',
+  },
+] as const satisfies readonly FunctionSpec[];
+
+type Entry = (typeof FUNCTIONS)[number];
+export type FunctionName = Entry['name'];
+/** The functions the state machine's Task states invoke. */
+export type WorkflowFunctionName = Extract<Entry, { trigger: 'workflow' }>['name'];
+
+const isWorkflow = (fn: Entry): fn is Extract<Entry, { trigger: 'workflow' }> =>
+  fn.trigger === 'workflow';
+
+export const WORKFLOW_FUNCTIONS = FUNCTIONS.filter(isWorkflow);
+
+export function functionSpec(name: FunctionName): FunctionSpec {
+  const spec = FUNCTIONS.find((fn) => fn.name === name);
+  if (!spec) throw new Error(`${name} is not a Spectra function`);
+  return spec;
+}

@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import type { RunControls } from './controls.ts';
+import {
+  finish,
+  type Part,
+  type Session,
+  type Statement,
+  type StatementStatus,
+  type Store,
+  TERMINAL,
+} from './model.ts';
+import { columnCatalogOf } from './operations/catalog.ts';
+import { columnMetadataOf, resultSizeOf } from './result-format.ts';
+import type { EngineConnection, SqlEngine } from './sql-engine.ts';
+
+/**
+ * Runs a submitted statement on the engine: SUBMITTED → PICKED (its connection opens) → STARTED
+ * → FINISHED, FAILED or ABORTED, one part after the other for a batch, inside one transaction
+ * unless the batch is AUTO_COMMIT. A stop (CancelStatement, a session closed) can arrive at any
+ * step; see {@link stopStatement} in the model for how it is reported.
+ */
+
+export interface RunnerContext {
+  store: Store;
+  engine: SqlEngine;
+  controls: RunControls;
+}
+
+/** The text of an engine failure, worded as Redshift words it (`ERROR: ...`). */
+export function engineMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return /^(ERROR|FATAL|PANIC):/.test(message) ? message : `ERROR: ${message}`;
+}
+
+function setStatus(store: Store, statement: Statement, status: StatementStatus): void {
+  statement.status = status;
+  statement.updatedAt = store.clock();
+  if (status === 'STARTED') statement.startedAt = statement.updatedAt;
+}
+
+const end = (store: Store, statement: Statement, status: StatementStatus, error?: string) =>
+  finish(statement, status, store.clock(), error);
+
+/**
+ * A statement's stop request, read fresh: a stop can arrive while the engine runs the statement,
+ * which a check made before that (and TypeScript's narrowing of it) does not see.
+ */
+function stopRequestOf(statement: Statement): Statement['stopRequested'] {
+  return statement.stopRequested;
+}
+
+/** Holds the caller until the statement ends or `waitSeconds` pass (long polling, in real time). */
+export async function waitForEnd(
+  store: Store,
+  statement: Statement,
+  waitSeconds: number | undefined,
+): Promise<void> {
+  if (!waitSeconds || TERMINAL.has(statement.status) || store.closed) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      statement.waiters.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, waitSeconds * 1000);
+    statement.waiters.add(done);
+  });
+}
+
+/** Runs one part; true when it finished, false when it failed or the statement ended. */
+async function runPart(
+  { store }: RunnerContext,
+  statement: Statement,
+  part: Part,
+  connection: EngineConnection,
+): Promise<boolean> {
+  if (TERMINAL.has(statement.status)) return false;
+  if (statement.stopRequested) {
+    // Stopped while an earlier step of it (a batch's BEGIN) could not be: it stops here.
+    end(store, statement, statement.stopRequested.status, statement.stopRequested.error);
+    return false;
+  }
+  const startedAt = store.clock();
+  Object.assign(part, {
+    status: 'STARTED',
+    startedAt,
+    updatedAt: startedAt,
+    queryId: store.nextQueryId++,
+    queryUuid: randomUUID(),
+  });
+  try {
+    // The engine commits the statement only if it has not been stopped meanwhile.
+    const result = await connection.run(part.bound.text, part.bound.values, {
+      commitIf: () => {
+        if (TERMINAL.has(statement.status)) return false;
+        // A batch's parts commit with the batch, whose own COMMIT the engine cannot undo.
+        if (!statement.isBatch) statement.committing = true;
+        return true;
+      },
+    });
+    const catalog =
+      result.hasResultSet && !TERMINAL.has(statement.status)
+        ? await columnCatalogOf(connection, result.columns)
+        : undefined;
+    // Cancelled or its session closed meanwhile: the result is discarded.
+    if (TERMINAL.has(statement.status)) return false;
+    const endedAt = store.clock();
+    Object.assign(part, {
+      status: 'FINISHED',
+      updatedAt: endedAt,
+      endedAt,
+      hasResultSet: result.hasResultSet,
+      resultRows: result.rowCount,
+      resultSize: result.hasResultSet ? resultSizeOf(result.rows) : -1,
+      result: result.hasResultSet
+        ? {
+            columns: result.columns,
+            rows: result.rows,
+            metadata: result.columns.map((column) => columnMetadataOf(column, catalog?.(column))),
+          }
+        : undefined,
+    });
+    return true;
+  } catch (error) {
+    if (TERMINAL.has(statement.status)) return false;
+    const endedAt = store.clock();
+    Object.assign(part, {
+      status: 'FAILED',
+      updatedAt: endedAt,
+      endedAt,
+      error: engineMessage(error),
+    });
+    // Stopped when it could not be undone, and then it failed after all (a server's cancel
+    // reached it): nothing of it committed, so it ends as the stop said.
+    const stop = stopRequestOf(statement);
+    if (stop) end(store, statement, stop.status, stop.error ?? part.error);
+    return false;
+  }
+}
+
+async function runBatch(
+  context: RunnerContext,
+  statement: Statement,
+  connection: EngineConnection,
+): Promise<void> {
+  const { store } = context;
+  const inTransaction = statement.executionMode !== 'AUTO_COMMIT';
+  if (inTransaction) await connection.run('BEGIN', []);
+  let failed: Part | undefined;
+  for (const part of statement.parts) {
+    if (!(await runPart(context, statement, part, connection))) {
+      failed = part;
+      break;
+    }
+  }
+  if (inTransaction) {
+    if (failed || TERMINAL.has(statement.status)) {
+      await connection.run('ROLLBACK', []).catch(() => undefined);
+    } else {
+      try {
+        await connection.run('COMMIT', []);
+      } catch (error) {
+        end(store, statement, 'FAILED', engineMessage(error));
+        return;
+      }
+    }
+  }
+  if (failed?.status === 'FAILED') end(store, statement, 'FAILED', failed.error);
+  else end(store, statement, 'FINISHED');
+}
+
+/** The connection a statement runs on: its session's (opened by its first statement) or its own. */
+function connectionFor(
+  { engine, controls }: RunnerContext,
+  statement: Statement,
+  session: Session | undefined,
+): Promise<EngineConnection> {
+  if (!session) return engine.connect(statement.target.dbUser);
+  session.connection ??= (async () => {
+    const latency = controls.sessionOpenLatencyMs;
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+    return engine.connect(session.target.dbUser);
+  })();
+  return session.connection;
+}
+
+/**
+ * Runs a statement the operations have just created, to its end. Never rejects: an engine
+ * failure ends the statement FAILED. Its session, if any, is AVAILABLE again once the engine is
+ * done with it.
+ */
+export async function execute(
+  context: RunnerContext,
+  statement: Statement,
+  session: Session | undefined,
+): Promise<void> {
+  const { store, controls } = context;
+  // Let ExecuteStatement answer first, with the statement still SUBMITTED.
+  await new Promise((resolve) => setImmediate(resolve));
+  let connection: EngineConnection | undefined;
+  try {
+    if (TERMINAL.has(statement.status)) return;
+    setStatus(store, statement, 'PICKED');
+    const heldPicked = controls.pass(statement, 'PICKED');
+    if (heldPicked) await heldPicked;
+    if (TERMINAL.has(statement.status)) return;
+    connection = await connectionFor(context, statement, session);
+    if (TERMINAL.has(statement.status)) return;
+    statement.running = connection;
+    statement.redshiftPid = connection.backendPid;
+    setStatus(store, statement, 'STARTED');
+    const heldStarted = controls.pass(statement, 'STARTED');
+    if (heldStarted) await heldStarted;
+    if (TERMINAL.has(statement.status)) return;
+    if (statement.isBatch) {
+      await runBatch(context, statement, connection);
+    } else {
+      const [part] = statement.parts;
+      if (part && (await runPart(context, statement, part, connection)))
+        end(store, statement, 'FINISHED');
+      else end(store, statement, 'FAILED', part?.error);
+    }
+  } catch (error) {
+    end(store, statement, 'FAILED', engineMessage(error));
+    // A session whose connection could not be opened is of no use.
+    if (session && !connection) store.closeSession(session, 'its connection could not be opened');
+  } finally {
+    statement.running = undefined;
+    if (session) {
+      if (session.status === 'BUSY' && session.currentStatementId === statement.id) {
+        const now = store.clock();
+        Object.assign(session, {
+          status: 'AVAILABLE',
+          currentStatementId: undefined,
+          idleSince: now,
+          updatedAt: now,
+        });
+      }
+    } else {
+      await connection?.close().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,312 @@
+import {
+  type Field,
+  GetStatementResultCommand,
+  GetStatementResultV2Command,
+} from '@aws-sdk/client-redshift-data';
+import { describe, expect, it } from 'vitest';
+import { type DataApiSuite, fieldValue } from './context.ts';
+
+/** Results: the JSON and CSV result operations, their types, metadata and pages. */
+export function describeResults(suite: DataApiSuite): void {
+  const { submit, ended, validationMessage, run } = suite;
+
+  describe('Operation: GetStatementResult', () => {
+    it('returns each type as the Field member Redshift uses, with Redshift type names', async () => {
+      // Act
+      const id = await submit({
+        Sql: `select 1::int2 as i2, 2::int4 as i4, 9007199254740991::int8 as i8,
+                1.5::float4 as f4, 2.25::float8 as f8, 12.34::numeric(5,2) as num,
+                true as yes, false as no, null::int as missing, 'text'::text as t,
+                'v'::varchar(5) as v, 'c'::char(3) as c, date '2008-01-01' as d,
+                timestamp '2008-01-01 10:11:12' as ts,
+                timestamptz '2008-01-01 10:11:12+00' as tstz, time '10:11:12' as tm`,
+      });
+      await ended(id);
+      const result = await suite.client.send(new GetStatementResultCommand({ Id: id }));
+
+      // Assess
+      expect(result.Records).toEqual([
+        [
+          { longValue: 1 },
+          { longValue: 2 },
+          { longValue: 9007199254740991 },
+          { doubleValue: 1.5 },
+          { doubleValue: 2.25 },
+          { stringValue: '12.34' },
+          { booleanValue: true },
+          { booleanValue: false },
+          { isNull: true },
+          { stringValue: 'text' },
+          { stringValue: 'v' },
+          { stringValue: 'c  ' },
+          { stringValue: '2008-01-01' },
+          { stringValue: '2008-01-01 10:11:12' },
+          { stringValue: '2008-01-01 10:11:12+00' },
+          { stringValue: '10:11:12' },
+        ],
+      ]);
+      expect(result.ColumnMetadata?.map((column) => column.typeName)).toEqual([
+        'int2',
+        'int4',
+        'int8',
+        'float4',
+        'float8',
+        'numeric',
+        'bool',
+        'bool',
+        'int4',
+        'varchar',
+        'varchar',
+        'bpchar',
+        'date',
+        'timestamp',
+        'timestamptz',
+        'time',
+      ]);
+      expect(result.TotalNumRows).toBe(1);
+      expect(result.NextToken).toBeUndefined();
+    });
+
+    it('describes table columns with their schema, table, nullability, precision and scale', async () => {
+      // Act
+      const id = await submit({
+        Sql: 'select salesid, pricepaid, tenant_id, saletime, salesid + 1 as next from sales limit 1',
+      });
+      await ended(id);
+      const result = await suite.client.send(new GetStatementResultCommand({ Id: id }));
+
+      // Assess
+      expect(result.ColumnMetadata).toEqual([
+        {
+          name: 'salesid',
+          label: 'salesid',
+          typeName: 'int4',
+          schemaName: 'public',
+          tableName: 'sales',
+          nullable: 0,
+          precision: 10,
+          scale: 0,
+          isSigned: true,
+          isCaseSensitive: false,
+          isCurrency: false,
+          length: 0,
+        },
+        {
+          name: 'pricepaid',
+          label: 'pricepaid',
+          typeName: 'numeric',
+          schemaName: 'public',
+          tableName: 'sales',
+          nullable: 1,
+          precision: 8,
+          scale: 2,
+          isSigned: true,
+          isCaseSensitive: false,
+          isCurrency: false,
+          length: 0,
+        },
+        {
+          name: 'tenant_id',
+          label: 'tenant_id',
+          typeName: 'varchar',
+          schemaName: 'public',
+          tableName: 'sales',
+          nullable: 0,
+          precision: 64,
+          scale: 0,
+          isSigned: false,
+          isCaseSensitive: true,
+          isCurrency: false,
+          length: 0,
+        },
+        {
+          name: 'saletime',
+          label: 'saletime',
+          typeName: 'timestamp',
+          schemaName: 'public',
+          tableName: 'sales',
+          nullable: 1,
+          precision: 29,
+          scale: 6,
+          isSigned: false,
+          isCaseSensitive: false,
+          isCurrency: false,
+          length: 0,
+        },
+        {
+          name: 'next',
+          label: 'next',
+          typeName: 'int4',
+          schemaName: '',
+          tableName: '',
+          nullable: 1,
+          precision: 10,
+          scale: 0,
+          isSigned: true,
+          isCaseSensitive: false,
+          isCurrency: false,
+          length: 0,
+        },
+      ]);
+    });
+
+    it('pages the rows by NextToken, with the total on every page', async () => {
+      // Prepare
+      const id = await submit({ Sql: 'select userid from users order by userid' });
+      await ended(id);
+
+      // Act
+      const pages = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await suite.client.send(
+          new GetStatementResultCommand({ Id: id, NextToken: nextToken }),
+        );
+        pages.push(page);
+        nextToken = page.NextToken;
+      } while (nextToken);
+
+      // Assess: 1000 rows in pages of 250 (the stack's resultPageRows).
+      expect(pages.map((page) => page.Records?.length)).toEqual([250, 250, 250, 250]);
+      expect(pages.map((page) => page.TotalNumRows)).toEqual([1000, 1000, 1000, 1000]);
+      const ids = pages.flatMap((page) =>
+        (page.Records ?? []).map((record) => fieldValue(record[0] as Field)),
+      );
+      expect(ids).toEqual(Array.from({ length: 1000 }, (_, index) => index + 1));
+    });
+
+    it('waits for the statement with WaitTimeSeconds', async () => {
+      // Prepare
+      const id = await submit({ Sql: 'select pg_sleep(0.5), 7 as seven' });
+
+      // Act
+      const result = await suite.client.send(
+        new GetStatementResultCommand({ Id: id, WaitTimeSeconds: 20 }),
+      );
+
+      // Assess
+      expect(result.Records?.map((record) => record.map(fieldValue))).toEqual([['', 7]]);
+    });
+
+    it.each([
+      [
+        'a statement without a result set',
+        'create table IF NOT EXISTS %s_nores (x int)',
+        /^Query does not have result\. Please check query status with DescribeStatement\.$/,
+      ],
+      [
+        'a failed statement',
+        'select * from nope',
+        /^Query does not have result\. The statement is FAILED/,
+      ],
+    ])('throws ValidationException for %s', async (_case, sql, expected) => {
+      // Prepare
+      const id = await submit({ Sql: sql.replace('%s', run) });
+      await ended(id);
+
+      // Act
+      const message = await validationMessage(
+        suite.client.send(new GetStatementResultCommand({ Id: id })),
+      );
+
+      // Assess
+      expect(message).toMatch(expected);
+    });
+
+    it('throws ValidationException for a NextToken it did not give', async () => {
+      // Prepare
+      const id = await submit({ Sql: 'select 1' });
+      await ended(id);
+
+      // Act
+      const message = await validationMessage(
+        suite.client.send(new GetStatementResultCommand({ Id: id, NextToken: 'garbage' })),
+      );
+
+      // Assess
+      expect(message).toBe('The NextToken is not valid for this request.');
+    });
+
+    it('throws ValidationException for a statement run with ResultFormat CSV', async () => {
+      // Prepare
+      const id = await submit({ Sql: 'select 1', ResultFormat: 'CSV' });
+      await ended(id);
+
+      // Act
+      const message = await validationMessage(
+        suite.client.send(new GetStatementResultCommand({ Id: id })),
+      );
+
+      // Assess
+      expect(message).toBe(
+        'The statement was run with ResultFormat CSV; read its result with GetStatementResultV2.',
+      );
+    });
+  });
+
+  describe('Operation: GetStatementResultV2', () => {
+    it('returns CSV records with a header row, quoting what needs quotes and NULL as empty', async () => {
+      // Prepare
+      const id = await submit({
+        Sql: `select 1 as id, 'a,b' as commas, 'say "hi"' as quotes, null as missing, '' as empty`,
+        ResultFormat: 'CSV',
+      });
+      await ended(id);
+
+      // Act
+      const result = await suite.client.send(new GetStatementResultV2Command({ Id: id }));
+
+      // Assess
+      expect(result.Records).toEqual([
+        { CSVRecords: 'id,commas,quotes,missing,empty\n1,"a,b","say ""hi""",,""\n' },
+      ]);
+      expect(result.ResultFormat).toBe('CSV');
+      expect(result.TotalNumRows).toBe(1);
+      expect(result.ColumnMetadata?.map((column) => column.name)).toEqual([
+        'id',
+        'commas',
+        'quotes',
+        'missing',
+        'empty',
+      ]);
+    });
+
+    it('pages CSV records, with the header on the first page only', async () => {
+      // Prepare
+      const id = await submit({
+        Sql: 'select userid from users where userid <= 300 order by userid',
+        ResultFormat: 'CSV',
+      });
+      await ended(id);
+
+      // Act
+      const first = await suite.client.send(new GetStatementResultV2Command({ Id: id }));
+      const second = await suite.client.send(
+        new GetStatementResultV2Command({ Id: id, NextToken: first.NextToken }),
+      );
+
+      // Assess
+      const firstLines = (first.Records?.[0]?.CSVRecords ?? '').trimEnd().split('\n');
+      const secondLines = (second.Records?.[0]?.CSVRecords ?? '').trimEnd().split('\n');
+      expect(firstLines).toEqual(['userid', ...Array.from({ length: 250 }, (_, i) => `${i + 1}`)]);
+      expect(secondLines).toEqual(Array.from({ length: 50 }, (_, i) => `${i + 251}`));
+      expect(second.NextToken).toBeUndefined();
+    });
+
+    it('throws ValidationException for a statement run with ResultFormat JSON', async () => {
+      // Prepare
+      const id = await submit({ Sql: 'select 1' });
+      await ended(id);
+
+      // Act
+      const message = await validationMessage(
+        suite.client.send(new GetStatementResultV2Command({ Id: id })),
+      );
+
+      // Assess
+      expect(message).toBe(
+        'The statement was run with ResultFormat JSON; read its result with GetStatementResult.',
+      );
+    });
+  });
+}
