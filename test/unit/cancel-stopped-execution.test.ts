@@ -151,7 +151,10 @@ describe('Function: cancelStoppedExecution', () => {
     expect(order.indexOf('PutCommand')).toBeGreaterThanOrEqual(0);
     expect(order.indexOf('PutCommand')).toBeLessThan(order.indexOf('QueryCommand'));
     expect(ddb).toReceiveCommandWith(PutCommand, {
-      Item: expect.objectContaining({ pool_id: `stopped#${EXECUTION_ARN}`, session_id: 'stopped' }),
+      Item: expect.objectContaining({
+        pool_id: `#stopped#${EXECUTION_ARN}`,
+        session_id: 'stopped',
+      }),
     });
   });
 
@@ -199,7 +202,7 @@ describe('Function: cancelStoppedExecution', () => {
       Key: { pool_id: 'acme#acme', session_id: 'sess-1' },
     });
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+      Key: { pool_id: '#opening#acme#acme', session_id: 'opening' },
       ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
     });
   });

@@ -195,7 +195,7 @@ describe('Function: releaseSession', () => {
     });
     // A claim to open the pool's first session the execution may have left is dropped too.
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+      Key: { pool_id: '#opening#acme#acme', session_id: 'opening' },
       ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
     });
   });

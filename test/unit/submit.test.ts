@@ -99,7 +99,7 @@ describe('Function: submitQuery', () => {
       redshift
         .on(ExecuteStatementCommand)
         .resolves({ Id: 'st-1', SessionId: 'new-session', Status: status });
-      ddb.on(GetCommand).resolves({ Item: { pool_id: `stopped#${EXECUTION_ARN}` } });
+      ddb.on(GetCommand).resolves({ Item: { pool_id: `#stopped#${EXECUTION_ARN}` } });
       ddb.on(UpdateCommand).resolves({});
       ddb.on(DeleteCommand).resolves({});
 
@@ -283,7 +283,7 @@ describe('Function: submitQuery', () => {
 
     // Assess: executions waiting for this session go on reading the pool
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+      Key: { pool_id: '#opening#acme#acme', session_id: 'opening' },
       ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
     });
   });
