@@ -126,7 +126,6 @@ export async function startBenchStack(
     const context: PhaseContext = {
       harness,
       plan,
-      clusterIdentifier: CLUSTER,
       log,
       machines: {
         spectra: stack.stateMachineArn,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dbUserFor, loadConfig } from '../functions/common/config.ts';
 import { createInMemoryDynamoDb, createSessionsTable } from './dynamodb/sessions-table.ts';
 import { type Endpoint, startEndpoint, TrafficControls } from './endpoint.ts';
 import { createRedshiftDataEmulator } from './redshift-data/emulator.ts';
@@ -103,6 +104,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const endpoint = await startEndpoint({ port, controls: traffic });
   try {
     configureEnvironment(endpoint.url);
+    // The functions' own configuration, checked before anything starts (they read it again when
+    // they load): the demo tenants' users and those the test controls create are named as the
+    // functions name them.
+    const config = loadConfig(process.env);
 
     const dynamo = createInMemoryDynamoDb();
     endpoint.mount({
@@ -125,6 +130,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       engine,
       maxSessions: options.maxDataApiSessions,
       loadDemoData: options.loadDemoData ?? true,
+      dbUserTemplate: config.dbUserTemplate,
     });
     endpoint.mount(emulator);
 
@@ -138,6 +144,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambdaInFlight: 0,
       lambdaFaults: [],
       emulator,
+      dbUserOf: (tenantId) => dbUserFor(tenantId, config.dbUserTemplate),
     };
 
     const stepFunctions = new LocalStepFunctions({

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { INPUT_LIMITS, INPUT_RULES } from '../functions/common/schemas.ts';
 import { writeJson } from './aws-json.ts';
 import type { TrafficControls } from './endpoint.ts';
+import type { TenantUser } from './redshift-data/demo-data.ts';
 import type { RedshiftDataEmulatorStats } from './redshift-data/emulator.ts';
 
 /**
@@ -20,12 +22,16 @@ import type { RedshiftDataEmulatorStats } from './redshift-data/emulator.ts';
  *   its response is lost, as when a Lambda dies before returning.
  * - `POST /_spectra/latency` `{"target", "ms"}`: adds latency to a target; the target
  *   `RedshiftData.OpenSession` delays only statements that open a new session.
+ * - `POST /_spectra/db-users` `{"tenantId"}`: creates the tenant's database user (named as the
+ *   functions name it) with the demo grants, seeing the tenant's rows; answers
+ *   `{"tenantId", "dbUser", "created"}` (`created` false when it existed).
  */
 
 export interface ControlledEmulator {
   expireSession(sessionId: string): boolean;
   setSessionOpenLatency(ms: number): void;
   stats(): RedshiftDataEmulatorStats;
+  createTenantUser(user: TenantUser): Promise<boolean>;
 }
 
 /** What `GET /_spectra/counters` answers. */
@@ -58,6 +64,8 @@ export interface ControlState {
   lambdaInFlight: number;
   lambdaFaults: LambdaFault[];
   emulator: ControlledEmulator;
+  /** The tenant's database user as the functions derive it; throws for one no tenant may be. */
+  dbUserOf(tenantId: string): string;
 }
 
 function parseBody(body: Buffer): Record<string, unknown> {
@@ -155,6 +163,21 @@ export function controlRoutes(state: ControlState) {
         if (target === 'RedshiftData.OpenSession') state.emulator.setSessionOpenLatency(ms);
         else state.traffic.latencyMs.set(target, ms);
         return reply(200, { latency: { target, ms } });
+      }
+      case 'POST /_spectra/db-users': {
+        const { tenantId } = input;
+        if (typeof tenantId !== 'string' || !INPUT_LIMITS.tenantIdPattern.test(tenantId))
+          return reply(400, {
+            message: `Expected {"tenantId": "<tenant id>"}, a tenant id of ${INPUT_RULES.tenantId}; got ${JSON.stringify(tenantId ?? null)}`,
+          });
+        let dbUser: string;
+        try {
+          dbUser = state.dbUserOf(tenantId);
+        } catch (error) {
+          return reply(400, { message: (error as Error).message });
+        }
+        const created = await state.emulator.createTenantUser({ tenantId, dbUser });
+        return reply(200, { tenantId, dbUser, created });
       }
       default:
         return reply(404, { message: `No test control ${route}` });

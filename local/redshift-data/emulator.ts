@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
-import { loadDemoData, loadRedshiftShims } from './demo-data.ts';
+import {
+  createTenantUser,
+  demoTenantUsers,
+  loadDemoData,
+  loadRedshiftShims,
+  type TenantUser,
+} from './demo-data.ts';
 import {
   type BatchExecuteStatementRequest,
   batchExecuteStatementRequest,
@@ -31,7 +37,14 @@ import {
   resultSizeOf,
   tableOidsOf,
 } from './result-format.ts';
-import type { EngineColumn, EngineConnection, SqlEngine } from './sql-engine.ts';
+import {
+  checkDbUser,
+  type EngineColumn,
+  type EngineConnection,
+  EngineError,
+  type SqlEngine,
+  UNKNOWN_USER_SQLSTATE,
+} from './sql-engine.ts';
 import { type BoundSql, bindSql, PlaceholderError, type SqlParameter } from './sql-text.ts';
 
 /**
@@ -46,7 +59,16 @@ import { type BoundSql, bindSql, PlaceholderError, type SqlParameter } from './s
  *   without AWS's `-XXXXXX` suffix, lower-cased (`...:secret:spectra/acme-AbC123` → `acme`);
  *   `secret_user` when the ARN has no secret name. DbUser and SecretArn together are refused.
  * - A WorkgroupName without DbUser or SecretArn runs as `iamr_local`, standing for the user
- *   Redshift Serverless derives from the caller's IAM role (`IAMR:<role>`).
+ *   Redshift Serverless derives from the caller's IAM role (`IAMR:<role>`); like that user, it is
+ *   created on first use.
+ * - Database users exist as on a cluster: the demo tenants' from the start, others once created
+ *   ({@link RedshiftDataEmulator.createTenantUser}); the engine's superuser and roles that cannot
+ *   log in are no users. A statement as a user that does not exist is accepted and ends FAILED,
+ *   and the session it would open is closed. With DbUser the error is
+ *   `FATAL: user "IAM:<user>" does not exist`, the form a user report shows for a missing DbUser
+ *   (AWS documents only that the credentials are issued and the connection then fails); with a
+ *   SecretArn, `FATAL: password authentication failed for user "<user>"`, PostgreSQL's wording,
+ *   since no text for it is documented.
  * - Only `dev` exists; another Database is a ValidationException, not a failed statement.
  * - `SessionKeepAliveSeconds` sent with a `SessionId` changes that session's keep-alive.
  * - A batch's sub-statements after a failed one end ABORTED; the batch's ResultRows is the sum
@@ -74,6 +96,8 @@ export interface RedshiftDataEmulatorOptions {
   clock?: () => number;
   /** Loads the TICKIT-style demo tables at start (they replace earlier ones). Default true. */
   loadDemoData?: boolean;
+  /** How the demo tenants' users are named (`SPECTRA_DB_USER_TEMPLATE`); see demoTenantUsers. */
+  dbUserTemplate?: string;
 }
 
 export interface RedshiftDataEmulatorStats {
@@ -100,6 +124,11 @@ export interface RedshiftDataEmulator extends AwsJsonService {
   stats(): RedshiftDataEmulatorStats;
   /** The ids of the sessions that are not closed. */
   listSessionIds(): string[];
+  /**
+   * Creates a tenant's database user with the demo grants, whose row-level security shows it the
+   * tenant's rows. Idempotent; true when it created the user.
+   */
+  createTenantUser(user: TenantUser): Promise<boolean>;
   /** Ends every session and pending long poll. The engine stays open: it belongs to the caller. */
   close(): Promise<void>;
 }
@@ -290,7 +319,8 @@ export async function createRedshiftDataEmulator(
   const clock = options.clock ?? Date.now;
 
   await loadRedshiftShims(engine);
-  if (options.loadDemoData ?? true) await loadDemoData(engine);
+  if (options.loadDemoData ?? true)
+    await loadDemoData(engine, demoTenantUsers(options.dbUserTemplate));
 
   const statements = new Map<string, Statement>();
   const sessions = new Map<string, Session>();
@@ -306,6 +336,40 @@ export async function createRedshiftDataEmulator(
   let sessionOpenLatencyMs = 0;
   let nextQueryId = 100_000;
   let closed = false;
+  /** Users seen to exist; users are never dropped, so one seen stays. */
+  const knownUsers = new Set<string>();
+
+  // ---- Users ----------------------------------------------------------------------------------
+
+  /** Whether the warehouse has this user: a login role that is not the engine's superuser. */
+  async function userExists(dbUser: string): Promise<boolean> {
+    if (knownUsers.has(dbUser)) return true;
+    const found = await engine.admin(
+      'SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1 AND rolcanlogin AND NOT rolsuper',
+      [dbUser],
+    );
+    if (found.rows.length > 0) knownUsers.add(dbUser);
+    return found.rows.length > 0;
+  }
+
+  /**
+   * Connects as the statement's user, or fails as a login to Redshift fails for a user that does
+   * not exist (see the module comment).
+   */
+  async function connectAs(target: ConnectionTarget): Promise<EngineConnection> {
+    const { dbUser } = target;
+    checkDbUser(dbUser);
+    if (dbUser === SERVERLESS_IAM_DB_USER && !target.secretArn) await engine.createUser(dbUser);
+    else if (!(await userExists(dbUser))) {
+      throw new EngineError(
+        target.secretArn
+          ? `FATAL: password authentication failed for user "${dbUser}"`
+          : `FATAL: user "IAM:${dbUser}" does not exist`,
+        UNKNOWN_USER_SQLSTATE,
+      );
+    }
+    return engine.connect(dbUser);
+  }
 
   // ---- Sessions -------------------------------------------------------------------------------
 
@@ -558,11 +622,11 @@ export async function createRedshiftDataEmulator(
         session.connection ??= (async () => {
           if (sessionOpenLatencyMs > 0)
             await new Promise((resolve) => setTimeout(resolve, sessionOpenLatencyMs));
-          return engine.connect(session.target.dbUser);
+          return connectAs(session.target);
         })();
         connection = await session.connection;
       } else {
-        connection = await engine.connect(statement.target.dbUser);
+        connection = await connectAs(statement.target);
       }
       if (TERMINAL.has(statement.status)) return;
       statement.running = connection;
@@ -1251,6 +1315,8 @@ export async function createRedshiftDataEmulator(
       closeSession(session, 'it was expired by the test controls');
       return true;
     },
+
+    createTenantUser: (user) => createTenantUser(engine, user),
 
     setSessionOpenLatency(milliseconds) {
       sessionOpenLatencyMs = Math.max(0, milliseconds);

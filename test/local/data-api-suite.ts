@@ -252,7 +252,8 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
       });
 
       it('runs as the user a SecretArn names, or secret_user when it names none', async () => {
-        // Prepare
+        // Prepare: the user a secret holds exists, as on a cluster
+        await engine.createUser('secret_user');
         const secretArn =
           'arn:aws:secretsmanager:us-east-1:000000000000:secret:spectra/globex-AbC123';
 
@@ -1946,6 +1947,83 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         } finally {
           await own.close();
         }
+      });
+    });
+
+    describe('Database users', () => {
+      it('fails the statement of a DbUser that does not exist, as Redshift does', async () => {
+        // Act
+        const described = await runSql('select current_user', { DbUser: `${run}_nobody` });
+
+        // Assess
+        expect(described.Status).toBe('FAILED');
+        expect(described.Error).toBe(`FATAL: user "IAM:${run}_nobody" does not exist`);
+      });
+
+      it('closes the session a statement of an unknown user would have opened', async () => {
+        // Act
+        const opened = await client.send(
+          new ExecuteStatementCommand({
+            ...CONNECTION,
+            DbUser: `${run}_nobody`,
+            Sql: 'select 1',
+            SessionKeepAliveSeconds: 60,
+          }),
+        );
+        const described = await ended(opened.Id as string);
+        const next = await rejectionOf(
+          client.send(
+            new ExecuteStatementCommand({ Sql: 'select 1', SessionId: opened.SessionId }),
+          ),
+        );
+
+        // Assess
+        expect(described.Status).toBe('FAILED');
+        expect(next).toBeInstanceOf(ValidationException);
+        expect(next.message).toBe('Session is not available');
+      });
+
+      it('fails a statement whose secret names a user that does not exist', async () => {
+        // Act
+        const described = await runSql('select 1', {
+          DbUser: undefined,
+          SecretArn: `arn:aws:secretsmanager:us-east-1:000000000000:secret:spectra/${run}_gone-AbC123`,
+        });
+
+        // Assess
+        expect(described.Status).toBe('FAILED');
+        expect(described.Error).toBe(
+          `FATAL: password authentication failed for user "${run}_gone"`,
+        );
+      });
+
+      it("treats the engine's superuser as no user: no statement runs as it", async () => {
+        // Act
+        const described = await runSql('select current_user', { DbUser: 'postgres' });
+
+        // Assess
+        expect(described.Status).toBe('FAILED');
+        expect(described.Error).toBe('FATAL: user "IAM:postgres" does not exist');
+      });
+
+      it("creates a tenant's user that sees the tenant's rows and no other's", async () => {
+        // Prepare
+        const dbUser = `${run}_acme_reports`;
+        const before = await runSql('select 1', { DbUser: dbUser });
+
+        // Act
+        const created = await stack.emulator.createTenantUser({ tenantId: 'acme', dbUser });
+        const again = await stack.emulator.createTenantUser({ tenantId: 'acme', dbUser });
+        const rows = await query('select current_user, count(distinct tenant_id) from sales', {
+          DbUser: dbUser,
+        });
+        const tenants = await query('select distinct tenant_id from listing', { DbUser: dbUser });
+
+        // Assess
+        expect(before.Status).toBe('FAILED');
+        expect([created, again]).toEqual([true, false]);
+        expect(rows).toEqual([[dbUser, 1]]);
+        expect(tenants).toEqual([['acme']]);
       });
     });
 

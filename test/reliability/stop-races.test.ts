@@ -68,6 +68,7 @@ describe('Reliability: StopExecution while a step runs', () => {
   it('leaves no lease when the stop comes while Submit Query opens a new session', async () => {
     // Prepare: opening a session takes long enough to stop the execution inside Submit Query
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
+    await api.control('db-users', { tenantId });
     await api.control('latency', { target: 'RedshiftData.OpenSession', ms: 700 });
     const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
     await untilInFlight(executionArn, 'Submit Query');
@@ -85,6 +86,7 @@ describe('Reliability: StopExecution while a step runs', () => {
     // Prepare: a query that polls, and DynamoDB writes that fail six times in a row (the SDK
     // tries four) once the execution is stopped
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
+    await api.control('db-users', { tenantId });
     const executionArn = await api.start(randomUUID(), { tenantId, sql: 'select pg_sleep(2)' });
     await untilInFlight(executionArn, 'Poll Status');
     await api.control('faults', {
@@ -108,6 +110,7 @@ describe('Reliability: StopExecution while a step runs', () => {
   it('leaves no lease when the stop comes while Acquire Session leases an idle session', async () => {
     // Prepare: one idle session in the pool, and a slow lease write
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
+    await api.control('db-users', { tenantId });
     const first = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
     expect((await api.waitForEnd(first, Date.now() + 30_000)).status).toBe('SUCCEEDED');
     await api.control('latency', { target: 'DynamoDB_20120810.UpdateItem', ms: 700 });
