@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { CONFIG_VARIABLES } from '../functions/common/config.ts';
+import { CONFIG_VARIABLES, DEFAULT_DB_USER_TEMPLATE } from '../functions/common/config.ts';
 import type { LocalStack } from '../local/stack.ts';
 import { Harness } from './harness.ts';
 import type { BenchPlan, BenchResults } from './model.ts';
@@ -30,7 +30,7 @@ const FUNCTION_ENVIRONMENT: Record<string, string> = {
   [CONFIG_VARIABLES.cluster]: CLUSTER,
   [CONFIG_VARIABLES.database]: 'dev',
   [CONFIG_VARIABLES.table]: 'spectra-sessions',
-  [CONFIG_VARIABLES.dbUserTemplate]: '{tenant}',
+  [CONFIG_VARIABLES.dbUserTemplate]: DEFAULT_DB_USER_TEMPLATE,
   [CONFIG_VARIABLES.keepAlive]: '3600',
   [CONFIG_VARIABLES.idleTimeout]: '300',
   [CONFIG_VARIABLES.maxSessions]: '4',

@@ -11,8 +11,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { dbUserFor } from '#common/config';
+import { DEFAULT_DB_USER_TEMPLATE, dbUserFor } from '#common/config';
 import { INPUT_LIMITS, parseExecutionInput, type SqlParameter } from '#common/schemas';
+import { poolIdOf } from '#common/session-store';
 import type { QueryResult } from '../functions/fetch-results.ts';
 import {
   connectionErrorCode,
@@ -50,7 +51,6 @@ export const DEFAULT_SESSIONS_TABLE_NAME = 'spectra-sessions';
 export const LOCAL_ENDPOINT = 'http://127.0.0.1:4599';
 /** The local stack's account, which exists nowhere on AWS. */
 const LOCAL_ACCOUNT = '000000000000';
-const DEFAULT_DB_USER_TEMPLATE = '{tenant}';
 /** The local stack accepts any credentials; these spare a local user from configuring any. */
 const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -66,7 +66,7 @@ export interface SpectraClientOptions {
   stateMachineArn?: string;
   /** @default `SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME`, else `spectra-sessions` */
   sessionsTableName?: string;
-  /** How the deployment maps a tenant to its database user. @default `SPECTRA_DB_USER_TEMPLATE`, else `{tenant}` */
+  /** How the deployment maps a tenant to its database user. @default `SPECTRA_DB_USER_TEMPLATE`, else `tenant_{tenant}` */
   dbUserTemplate?: string;
   /** Default: the SDK's credential chain; `local` keys for a loopback endpoint with none set. */
   credentials?: AwsCredentialIdentity;
@@ -547,7 +547,7 @@ export class SpectraClient {
           new QueryCommand({
             TableName: this.sessionsTableName,
             KeyConditionExpression: 'pool_id = :pool',
-            ExpressionAttributeValues: { ':pool': `${tenantId}#${dbUser}` },
+            ExpressionAttributeValues: { ':pool': poolIdOf(tenantId, dbUser) },
             ConsistentRead: true,
             ExclusiveStartKey: startKey,
           }),

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { z } from 'zod';
-import { dbUserFor } from '#common/config';
+import { dbUserFor, reservedDbUserReason } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { QueryAbortedError, QueryFailedError, TransientServiceError } from '#common/errors';
 import { powertoolsMiddlewares, tagInvocation } from '#common/observability';
@@ -128,6 +128,8 @@ async function releaseStrayLeases(
     query?.tenantId ?? (parsedInput?.success ? parsedInput.data.tenantId : undefined);
   if (tenantId === undefined) return 0;
   const dbUser = query?.dbUser ?? dbUserFor(tenantId, deps.config.dbUserTemplate);
+  // AcquireSession refused such a tenant before touching anything: it has no pool to look in.
+  if (reservedDbUserReason(dbUser, deps.config.deniedDbUsers) !== undefined) return 0;
   const stray = (await deps.store.listPool(tenantId, dbUser)).filter(
     (record) => record.state === 'LEASED' && record.lease_owner === executionArn,
   );

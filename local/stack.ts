@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dbUserFor, loadConfig } from '../functions/common/config.ts';
+import { loadConfig, tenantDbUser } from '../functions/common/config.ts';
 import { createInMemoryDynamoDb, createSessionsTable } from './dynamodb/sessions-table.ts';
 import { type Endpoint, startEndpoint, TrafficControls } from './endpoint.ts';
 import { createRedshiftDataEmulator } from './redshift-data/emulator.ts';
@@ -144,7 +144,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambdaInFlight: 0,
       lambdaFaults: [],
       emulator,
-      dbUserOf: (tenantId) => dbUserFor(tenantId, config.dbUserTemplate),
+      dbUserOf: (tenantId) => tenantDbUser(tenantId, config),
     };
 
     const stepFunctions = new LocalStepFunctions({

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dbUserFor } from '../../functions/common/config.ts';
+import { DEFAULT_DB_USER_TEMPLATE, dbUserFor } from '../../functions/common/config.ts';
 import type { SqlEngine } from './sql-engine.ts';
 
 /**
@@ -33,7 +33,7 @@ export interface TenantUser {
 }
 
 /** The demo tenants' users, named by `template` as Spectra names them (`SPECTRA_DB_USER_TEMPLATE`). */
-export function demoTenantUsers(template = '{tenant}'): TenantUser[] {
+export function demoTenantUsers(template = DEFAULT_DB_USER_TEMPLATE): TenantUser[] {
   return DEMO_TENANTS.map((tenantId) => ({ tenantId, dbUser: dbUserFor(tenantId, template) }));
 }
 

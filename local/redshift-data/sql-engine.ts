@@ -1,3 +1,5 @@
+import { DB_USER_NAME_PATTERN } from '../../functions/common/config.ts';
+
 /**
  * Where the Redshift Data API emulator runs SQL. Two engines implement this: PGlite in a worker
  * thread (embedded, the default) and a PostgreSQL server (`SPECTRA_LOCAL_DATABASE_URL`).
@@ -107,13 +109,6 @@ export interface SqlEngine {
   close(): Promise<void>;
 }
 
-/**
- * Redshift's rule for user names, narrowed to what both engines can put in SQL without surprises.
- * PostgreSQL cuts names at 63 bytes, so two longer names that share their first 63 characters are
- * one role locally; Redshift keeps 127.
- */
-const DB_USER_PATTERN = /^[a-z_][a-z0-9_$]{0,126}$/;
-
 /** SQLSTATE 28000, invalid_authorization_specification: PostgreSQL's for a login as no role. */
 export const UNKNOWN_USER_SQLSTATE = '28000';
 
@@ -135,9 +130,14 @@ export function createUserScript(dbUser: string): string {
   ].join(';\n');
 }
 
-/** Refuses a database user name Redshift would not take, as both engines must before connecting. */
+/**
+ * Refuses a database user name Redshift would not take, as both engines must before connecting:
+ * Redshift's rule, as Spectra writes names, which both engines can put in SQL without surprises.
+ * PostgreSQL cuts names at 63 bytes, so two longer names that share their first 63 characters are
+ * one role locally; Redshift keeps 127.
+ */
 export function checkDbUser(dbUser: string): void {
-  if (!DB_USER_PATTERN.test(dbUser)) {
+  if (!DB_USER_NAME_PATTERN.test(dbUser)) {
     throw new EngineError(
       `ERROR: invalid user name "${dbUser}": use 1 to 127 lowercase letters, digits, _ or $, not starting with a digit`,
       '42602',

@@ -351,7 +351,7 @@ describe('Stack: SpectraStack', () => {
     it("gets temporary credentials only for the tenants' database users of this cluster", () => {
       const [entry] = statementsAllowing(template, 'redshift:GetClusterCredentials');
       expect(entry?.resources.map(render)).toEqual([
-        'arn:<AWS::Partition>:redshift:<AWS::Region>:<AWS::AccountId>:dbuser:analytics/*',
+        'arn:<AWS::Partition>:redshift:<AWS::Region>:<AWS::AccountId>:dbuser:analytics/tenant_*',
         'arn:<AWS::Partition>:redshift:<AWS::Region>:<AWS::AccountId>:dbname:analytics/dev',
       ]);
       expect(statementsAllowing(template, 'secretsmanager:GetSecretValue')).toEqual([]);

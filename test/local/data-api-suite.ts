@@ -23,7 +23,12 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Endpoint, startEndpoint } from '../../local/endpoint.ts';
-import { DEMO_TABLES, DEMO_TENANTS, loadDemoData } from '../../local/redshift-data/demo-data.ts';
+import {
+  DEMO_TABLES,
+  DEMO_TENANTS,
+  demoTenantUsers,
+  loadDemoData,
+} from '../../local/redshift-data/demo-data.ts';
 import {
   createRedshiftDataEmulator,
   type RedshiftDataEmulator,
@@ -38,8 +43,19 @@ import type { SqlEngine } from '../../local/redshift-data/sql-engine.ts';
  * the engine's own test file, which calls this suite too.
  */
 
+/** A demo tenant's database user, as the emulator creates it at start. */
+export function demoUserOf(tenantId: string): string {
+  const user = demoTenantUsers().find((each) => each.tenantId === tenantId);
+  if (!user) throw new Error(`${tenantId} is no demo tenant`);
+  return user.dbUser;
+}
+
 /** Where every statement in the suite runs unless a test says otherwise. */
-export const CONNECTION = { ClusterIdentifier: 'spectra-local', Database: 'dev', DbUser: 'acme' };
+export const CONNECTION = {
+  ClusterIdentifier: 'spectra-local',
+  Database: 'dev',
+  DbUser: demoUserOf('acme'),
+};
 
 export interface DataApiStack {
   emulator: RedshiftDataEmulator;
@@ -199,7 +215,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         expect(response).toMatchObject({
           ClusterIdentifier: 'spectra-local',
           Database: 'dev',
-          DbUser: 'acme',
+          DbUser: demoUserOf('acme'),
         });
         expect(response.SessionId).toBeUndefined();
         expect(described.Status).toBe('FINISHED');
@@ -239,7 +255,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
           new ExecuteStatementCommand({
             WorkgroupName: 'spectra-wg',
             Database: 'dev',
-            DbUser: 'acme',
+            DbUser: demoUserOf('acme'),
             Sql: 'select 1',
             WaitTimeSeconds: 20,
           }),
@@ -255,7 +271,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         // Prepare: the user a secret holds exists, as on a cluster
         await engine.createUser('secret_user');
         const secretArn =
-          'arn:aws:secretsmanager:us-east-1:000000000000:secret:spectra/globex-AbC123';
+          'arn:aws:secretsmanager:us-east-1:000000000000:secret:spectra/tenant_globex-AbC123';
 
         // Act
         const named = await query('select current_user', {
@@ -268,7 +284,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         });
 
         // Assess
-        expect(named).toEqual([['globex']]);
+        expect(named).toEqual([['tenant_globex']]);
         expect(unnamed).toEqual([['secret_user']]);
       });
 
@@ -510,7 +526,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
           HasResultSet: true,
           ResultRows: 5,
           ResultFormat: 'JSON',
-          DbUser: 'acme',
+          DbUser: demoUserOf('acme'),
           Database: 'dev',
           ClusterIdentifier: 'spectra-local',
           QueryString: 'select userid from users where userid <= 5',
@@ -1186,11 +1202,11 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         expect(described.SessionId).toBe(sessionId);
         expect(reused.RedshiftPid).toBe(opened.RedshiftPid);
         expect(reused).toMatchObject({
-          DbUser: 'acme',
+          DbUser: demoUserOf('acme'),
           Database: 'dev',
           ClusterIdentifier: 'spectra-local',
         });
-        expect(rows).toEqual([[5, 'acme']]);
+        expect(rows).toEqual([[5, demoUserOf('acme')]]);
       });
 
       it('lists an open session as AVAILABLE with its keep-alive and expiry', async () => {
@@ -1204,7 +1220,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         // Assess
         expect(session).toMatchObject({
           Status: 'AVAILABLE',
-          DbUser: 'acme',
+          DbUser: demoUserOf('acme'),
           Database: 'dev',
           ClusterIdentifier: 'spectra-local',
           SessionAliveSeconds: 900,
@@ -2032,9 +2048,11 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         'shows tenant %s only its own sales and listings',
         async (tenant) => {
           // Act
-          const sales = await query('select distinct tenant_id from sales', { DbUser: tenant });
+          const sales = await query('select distinct tenant_id from sales', {
+            DbUser: demoUserOf(tenant),
+          });
           const listings = await query('select distinct tenant_id from listing', {
-            DbUser: tenant,
+            DbUser: demoUserOf(tenant),
           });
 
           // Assess
@@ -2046,9 +2064,9 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
       it("gives acme none of globex's sales rows, even when asked for them", async () => {
         // Act
         const asked = await query("select count(*) from sales where tenant_id = 'globex'", {
-          DbUser: 'acme',
+          DbUser: demoUserOf('acme'),
         });
-        const own = await query('select count(*) from sales', { DbUser: 'acme' });
+        const own = await query('select count(*) from sales', { DbUser: demoUserOf('acme') });
         const everything = await engine.admin(
           "select count(*) from sales where tenant_id = 'acme'",
         );
@@ -2064,7 +2082,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         const counts = await query(
           `select (select count(*) from users), (select count(*) from venue), (select count(*) from category),
                   (select count(*) from date), (select count(*) from event)`,
-          { DbUser: 'initech' },
+          { DbUser: demoUserOf('initech') },
         );
 
         // Assess
@@ -2076,12 +2094,14 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
         const table = `${run}_audit`;
 
         // Act
-        const created = await runSql(`create table ${table} (event text)`, { DbUser: 'umbrella' });
-        const inserted = await runSql(`insert into ${table} values ('login')`, {
-          DbUser: 'umbrella',
+        const created = await runSql(`create table ${table} (event text)`, {
+          DbUser: demoUserOf('umbrella'),
         });
-        const own = await query(`select event from ${table}`, { DbUser: 'umbrella' });
-        const other = await runSql(`select event from ${table}`, { DbUser: 'globex' });
+        const inserted = await runSql(`insert into ${table} values ('login')`, {
+          DbUser: demoUserOf('umbrella'),
+        });
+        const own = await query(`select event from ${table}`, { DbUser: demoUserOf('umbrella') });
+        const other = await runSql(`select event from ${table}`, { DbUser: demoUserOf('globex') });
 
         // Assess
         expect(created.Status).toBe('FINISHED');
@@ -2094,7 +2114,7 @@ export function describeDataApiSuite(name: string, makeEngine: () => Promise<Sql
       it('refuses a tenant writing to the demo tables', async () => {
         // Act
         const described = await runSql("insert into category values (99, 'x', 'y', 'z')", {
-          DbUser: 'acme',
+          DbUser: demoUserOf('acme'),
         });
 
         // Assess

@@ -52,7 +52,7 @@ describe('Engine: PGlite', () => {
 
   beforeAll(async () => {
     engine = await sharedEngine();
-    await engine.createUser('acme');
+    for (const user of ['acme', 'globex', 'initech']) await engine.createUser(user);
   });
 
   async function engineError(promise: Promise<unknown>): Promise<EngineError> {

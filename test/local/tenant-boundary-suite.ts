@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EndedExecution, StackApi } from '../../bench/chaos/stack-api.ts';
-import { dbUserFor, loadConfig } from '../../functions/common/config.ts';
+import { dbUserFor, loadConfig, RESERVED_DB_USERS } from '../../functions/common/config.ts';
 import {
   INTERNAL_KEY_PREFIXES,
   poolIdOf,
@@ -24,6 +26,10 @@ import type { LocalStack } from '../../local/stack.ts';
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const runFile = promisify(execFile);
 const HOUR_MS = 3_600_000;
+/** What an attacker who may start executions runs as a system or administrator name. */
+const READ_EVERY_TENANT = 'select current_user, count(distinct tenant_id) from sales';
+/** The deployment's own administrator, in the tenants' namespace, named in the deny-list. */
+const DENIED_TENANT = 'ops';
 
 export function describeTenantBoundarySuite(
   engineName: string,
@@ -38,6 +44,7 @@ export function describeTenantBoundarySuite(
     beforeAll(async () => {
       process.env.SPECTRA_SUBMIT_WAIT_SECONDS = '1';
       process.env.SPECTRA_POLL_WAIT_SECONDS = '1';
+      process.env.SPECTRA_DENIED_DB_USERS = dbUserFor(DENIED_TENANT, 'tenant_{tenant}');
       const { startLocalStack } = await import('../../local/stack.ts');
       stack = await startLocalStack({
         port: 0,
@@ -63,6 +70,84 @@ export function describeTenantBoundarySuite(
       const arn = await api.start(randomUUID(), input);
       return api.waitForEnd(arn, Date.now() + 60_000, 25);
     }
+
+    /** Calls that reached DynamoDB or the Data API, by operation, since `before`. */
+    async function dataCallsSince(before: Record<string, number>) {
+      const after = (await api.counters()).calls;
+      return Object.entries(after)
+        .filter(([target]) => /^(DynamoDB_20120810|RedshiftData)\./.test(target))
+        .filter(([target, count]) => count !== (before[target] ?? 0))
+        .map(([target]) => target);
+    }
+
+    describe('System and administrator names as tenant ids', () => {
+      it.each([...RESERVED_DB_USERS])(
+        'runs tenant %s as its namespaced user, never as that system user',
+        async (name) => {
+          // Act: the attack as it was, then again once the tenant's user exists
+          const before = await query({ tenantId: name, sql: READ_EVERY_TENANT });
+          await api.control('db-users', { tenantId: name });
+          const after = await query({ tenantId: name, sql: READ_EVERY_TENANT });
+
+          // Assess: no user of that name exists in the namespace at first; then the tenant's own
+          // user runs it, and row-level security shows it no tenant's rows
+          expect(before.status).toBe('FAILED');
+          expect(before.cause?.redshiftError).toBe(
+            `FATAL: user "IAM:${dbUserOf(name)}" does not exist`,
+          );
+          expect(dbUserOf(name)).not.toBe(name);
+          expect(after.status).toBe('SUCCEEDED');
+          expect(after.output?.rows).toEqual([[dbUserOf(name), 0]]);
+        },
+      );
+
+      it('runs no program on the host for tenant postgres', async () => {
+        // Prepare
+        const marker = join(tmpdir(), `spectra-${run}-copy-to-program`);
+        await api.control('db-users', { tenantId: 'postgres' });
+
+        // Act
+        const ended = await query({
+          tenantId: 'postgres',
+          sql: `copy (select 1) to program 'id > ${marker}'`,
+        });
+
+        // Assess
+        expect(ended.status).toBe('FAILED');
+        expect(ended.error).toBe('QueryFailedError');
+        expect(existsSync(marker)).toBe(false);
+      });
+
+      it('refuses a tenant whose user is in SPECTRA_DENIED_DB_USERS, touching no table or warehouse', async () => {
+        // Prepare
+        const before = (await api.counters()).calls;
+
+        // Act
+        const ended = await query({ tenantId: DENIED_TENANT, sql: READ_EVERY_TENANT });
+
+        // Assess
+        expect(ended.status).toBe('FAILED');
+        expect(ended.error).toBe('InvalidInputError');
+        expect(String(ended.cause?.message)).toContain(
+          `tenantId "${DENIED_TENANT}" would run as database user "${dbUserOf(DENIED_TENANT)}", which is denied by SPECTRA_DENIED_DB_USERS`,
+        );
+        expect(await dataCallsSince(before)).toEqual([]);
+      });
+
+      it('refuses to create a database user the deny-list names', async () => {
+        // Act
+        const response = await fetch(`${stack.url}/_spectra/db-users`, {
+          method: 'POST',
+          body: JSON.stringify({ tenantId: DENIED_TENANT }),
+        });
+
+        // Assess
+        expect(response.status).toBe(400);
+        expect(((await response.json()) as { message: string }).message).toMatch(
+          /denied by SPECTRA_DENIED_DB_USERS/,
+        );
+      });
+    });
 
     describe('Database users', () => {
       it('fails the query of a tenant whose user does not exist, as Redshift fails it', async () => {
