@@ -14,7 +14,12 @@ import { redshiftDataClient, sfnClient } from '#common/clients';
 import { dbUserFor } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { rethrowTransient } from '#common/errors';
-import { countSession, powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import {
+  countSession,
+  powertoolsMiddlewares,
+  tagInvocation,
+  tenantData,
+} from '#common/observability';
 import { TERMINAL_STATUSES } from '#common/polling';
 import { INPUT_LIMITS, type StatementStatus } from '#common/schemas';
 
@@ -247,7 +252,8 @@ async function settleStatement(
     )
       rethrowTransient(error, 'Redshift Data CancelStatement');
     logger.info('CancelStatement refused: the statement is not running', {
-      error: (error as Error).message,
+      error: errorName(error),
+      ...tenantData(deps.config, { message: (error as Error).message }),
     });
   }
 

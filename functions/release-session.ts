@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { dbUserFor, reservedDbUserReason } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { QueryAbortedError, QueryFailedError, TransientServiceError } from '#common/errors';
-import { powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import { powertoolsMiddlewares, tagInvocation, tenantData } from '#common/observability';
 import {
   caughtErrorSchema,
   executionInputSchema,
@@ -98,9 +98,10 @@ export async function releaseSession(
 
   const strayLeases = await releaseStrayLeases(executionArn, query, session, input, deps);
   const failure = describeFailure(state, query?.tenantId);
+  // The name only: the Cause holds the statement's error text, which can quote its data.
   deps.telemetry.logger.warn('Execution is failing', {
     error: failure.error,
-    cause: failure.cause,
+    ...tenantData(deps.config, { cause: failure.cause }),
   });
   return strayLeases > 0 ? { released, strayLeases, failure } : { released, failure };
 }

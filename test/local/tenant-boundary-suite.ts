@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EndedExecution, StackApi } from '../../bench/chaos/stack-api.ts';
+import type { EndedExecution, StackApi } from '../../bench/chaos/stack-api.ts';
 import { dbUserFor, loadConfig, RESERVED_DB_USERS } from '../../functions/common/config.ts';
 import {
   INTERNAL_KEY_PREFIXES,
@@ -16,6 +16,7 @@ import {
 } from '../../functions/common/session-store.ts';
 import { SessionSweeper } from '../../functions/common/session-sweeper.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { startStackWithApi } from '../support/local-stack.ts';
 
 /**
  * The tenant boundary tried as an attacker would, through the local stack over HTTP: whoever
@@ -45,17 +46,7 @@ export function describeTenantBoundarySuite(
       process.env.SPECTRA_SUBMIT_WAIT_SECONDS = '1';
       process.env.SPECTRA_POLL_WAIT_SECONDS = '1';
       process.env.SPECTRA_DENIED_DB_USERS = dbUserFor(DENIED_TENANT, 'tenant_{tenant}');
-      const { startLocalStack } = await import('../../local/stack.ts');
-      stack = await startLocalStack({
-        port: 0,
-        databaseUrl: databaseUrl(),
-        waitTimeOverrides: { 'Wait For Query': 0 },
-      });
-      api = new StackApi(
-        stack.url,
-        stack.stateMachineArn,
-        process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME as string,
-      );
+      ({ stack, api } = await startStackWithApi({ databaseUrl: databaseUrl() }));
     }, 120_000);
 
     afterAll(async () => {

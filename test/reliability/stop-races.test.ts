@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { StackApi } from '../../bench/chaos/stack-api.ts';
+import type { StackApi } from '../../bench/chaos/stack-api.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { startStackWithApi } from '../support/local-stack.ts';
 
 /**
  * StopExecution while a step is still running. Step Functions does not stop the Lambda, so the
@@ -17,13 +18,7 @@ let stack: LocalStack;
 let api: StackApi;
 
 beforeAll(async () => {
-  const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({ port: 0, waitTimeOverrides: { 'Wait For Query': 0 } });
-  api = new StackApi(
-    stack.url,
-    stack.stateMachineArn,
-    process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME as string,
-  );
+  ({ stack, api } = await startStackWithApi());
 }, 120_000);
 
 afterEach(async () => {

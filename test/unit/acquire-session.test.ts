@@ -129,4 +129,24 @@ describe('Function: acquireSession', () => {
       expect(ddb.calls()).toHaveLength(0);
     },
   );
+
+  it.each([
+    [{ tenantId: 'acme', sql: 780_511_200 }, 'sql must be SQL text', 'got a number'],
+    [
+      { tenantId: 'acme', sql: 'select :ssn', parameters: [{ name: 'ssn', value: 780_511_200 }] },
+      'parameters[0].value must be a non-empty string',
+      'got a number',
+    ],
+  ])('says what kind of value %o has, never the value itself', async (request, field, got) => {
+    const { deps } = unitDeps();
+
+    const error = await acquireSession({ request, executionArn: EXECUTION_ARN }, deps).catch(
+      (thrown: Error) => thrown,
+    );
+
+    expect(error).toMatchObject({ name: 'InvalidInputError' });
+    expect((error as Error).message).toContain(field);
+    expect((error as Error).message).toContain(got);
+    expect((error as Error).message).not.toContain('780511200');
+  });
 });
