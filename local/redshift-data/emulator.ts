@@ -359,14 +359,16 @@ export async function createRedshiftDataEmulator(
   async function connectAs(target: ConnectionTarget): Promise<EngineConnection> {
     const { dbUser } = target;
     checkDbUser(dbUser);
-    if (dbUser === SERVERLESS_IAM_DB_USER && !target.secretArn) await engine.createUser(dbUser);
-    else if (!(await userExists(dbUser))) {
-      throw new EngineError(
-        target.secretArn
-          ? `FATAL: password authentication failed for user "${dbUser}"`
-          : `FATAL: user "IAM:${dbUser}" does not exist`,
-        UNKNOWN_USER_SQLSTATE,
-      );
+    if (!(await userExists(dbUser))) {
+      // Redshift Serverless creates the user it derives from an IAM identity at its first login.
+      if (dbUser === SERVERLESS_IAM_DB_USER && !target.secretArn) await engine.createUser(dbUser);
+      else
+        throw new EngineError(
+          target.secretArn
+            ? `FATAL: password authentication failed for user "${dbUser}"`
+            : `FATAL: user "IAM:${dbUser}" does not exist`,
+          UNKNOWN_USER_SQLSTATE,
+        );
     }
     return engine.connect(dbUser);
   }
