@@ -11,8 +11,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { dbUserFor } from '#common/config';
+import { DEFAULT_DB_USER_TEMPLATE, dbUserFor } from '#common/config';
 import { INPUT_LIMITS, parseExecutionInput, type SqlParameter } from '#common/schemas';
+import { poolIdOf } from '#common/session-store';
 import type { QueryResult } from '../functions/fetch-results.ts';
 import {
   LOCAL_ACCOUNT,
@@ -51,7 +52,6 @@ export type { QueryResult, SqlParameter };
 
 export { LOCAL_ENDPOINT, LOCAL_STATE_MACHINE_ARN };
 export const DEFAULT_SESSIONS_TABLE_NAME = LOCAL_SESSIONS_TABLE_NAME;
-const DEFAULT_DB_USER_TEMPLATE = '{tenant}';
 
 export interface SpectraClientOptions {
   /** Overrides `AWS_REGION` and the profile's region. Default: the SDK's, else the state machine's. */
@@ -65,7 +65,7 @@ export interface SpectraClientOptions {
   stateMachineArn?: string;
   /** @default `SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME`, else `spectra-sessions` */
   sessionsTableName?: string;
-  /** How the deployment maps a tenant to its database user. @default `SPECTRA_DB_USER_TEMPLATE`, else `{tenant}` */
+  /** How the deployment maps a tenant to its database user. @default `SPECTRA_DB_USER_TEMPLATE`, else `tenant_{tenant}` */
   dbUserTemplate?: string;
   /** Default: the SDK's credential chain; `local` keys for a loopback endpoint with none set. */
   credentials?: AwsCredentialIdentity;
@@ -546,7 +546,7 @@ export class SpectraClient {
           new QueryCommand({
             TableName: this.sessionsTableName,
             KeyConditionExpression: 'pool_id = :pool',
-            ExpressionAttributeValues: { ':pool': `${tenantId}#${dbUser}` },
+            ExpressionAttributeValues: { ':pool': poolIdOf(tenantId, dbUser) },
             ConsistentRead: true,
             ExclusiveStartKey: startKey,
           }),

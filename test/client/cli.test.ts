@@ -243,7 +243,7 @@ describe('CLI: spectra', () => {
           id: sessionId,
           state: 'IDLE',
           tenantId: 'globex',
-          dbUser: 'globex',
+          dbUser: 'tenant_globex',
         }),
       ]);
       const listed = parseTable(table.stdout);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { DB_USER_TEMPLATE_RULE } from '../../functions/common/config.ts';
 import { FUNCTIONS } from '../../functions/registry.ts';
 
 /**
@@ -20,29 +21,28 @@ interface Started {
   stderr: string;
 }
 
-/** Imports `entry` in a child Node process with `env` as the SPECTRA_* configuration. */
-async function importWith(entry: string, env: Record<string, string>): Promise<Started> {
+/** Runs Node with `args` in a child process with `env` as the SPECTRA_* configuration. */
+async function runWith(args: string[], env: Record<string, string>): Promise<Started> {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('SPECTRA_')),
   );
-  const moduleUrl = pathToFileURL(resolve(repoRoot, entry)).href;
   try {
-    const { stderr } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        `await import(${JSON.stringify(moduleUrl)})`,
-      ],
-      { cwd: repoRoot, env: { ...inherited, ...env }, timeout: 60_000 },
-    );
+    const { stderr } = await run(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: repoRoot,
+      env: { ...inherited, ...env },
+      timeout: 60_000,
+    });
     return { exitCode: 0, stderr };
   } catch (error) {
     const failed = error as { code?: number; stderr?: string };
     return { exitCode: failed.code ?? -1, stderr: failed.stderr ?? '' };
   }
+}
+
+/** Imports `entry` in a child Node process with `env` as the SPECTRA_* configuration. */
+function importWith(entry: string, env: Record<string, string>): Promise<Started> {
+  const moduleUrl = pathToFileURL(resolve(repoRoot, entry)).href;
+  return runWith(['--input-type=module', '-e', `await import(${JSON.stringify(moduleUrl)})`], env);
 }
 
 const cluster = { SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics' };
@@ -89,6 +89,16 @@ describe('Reliability: bad configuration stops a function at start-up', () => {
       'SPECTRA_DB_USER_TEMPLATE must contain "{tenant}"',
     ],
     [
+      'AcquireSession',
+      { SPECTRA_DB_USER_TEMPLATE: '{tenant}' },
+      'SPECTRA_DB_USER_TEMPLATE must contain "{tenant}" once',
+    ],
+    [
+      'SubmitQuery',
+      { SPECTRA_DENIED_DB_USERS: 'ops admin' },
+      'SPECTRA_DENIED_DB_USERS must be a comma-separated list of database user names',
+    ],
+    [
       'CleanupSessions',
       { SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME: 'no spaces' },
       'SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME must be 3-255 characters',
@@ -115,6 +125,21 @@ describe('Reliability: bad configuration stops a function at start-up', () => {
     expect(started.exitCode).not.toBe(0);
     expect(started.stderr).toContain(
       'ConfigurationError: Set one of SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER (provisioned) or SPECTRA_REDSHIFT_WORKGROUP_NAME (Serverless); neither is set',
+    );
+  });
+
+  it('stops the local stack at start-up on a user template without a fixed part, naming the rule', async () => {
+    // Act: `npm start`, on a free port
+    const started = await runWith(['local/main.ts'], {
+      ...cluster,
+      SPECTRA_LOCAL_PORT: '0',
+      SPECTRA_DB_USER_TEMPLATE: '{tenant}',
+    });
+
+    // Assess
+    expect(started.exitCode).toBe(1);
+    expect(started.stderr).toContain(
+      `The local stack did not start: SPECTRA_DB_USER_TEMPLATE must ${DB_USER_TEMPLATE_RULE}; got "{tenant}" (no fixed part`,
     );
   });
 });
