@@ -15,6 +15,7 @@ import {
   SessionStore,
 } from '../../functions/common/session-store.ts';
 import { SessionSweeper } from '../../functions/common/session-sweeper.ts';
+import { executionArnOf, LOCAL_STATE_MACHINE_NAME } from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { startStackWithApi } from '../support/local-stack.ts';
 
@@ -222,7 +223,7 @@ export function describeTenantBoundarySuite(
           const now = new Date();
           const later = new Date(now.getTime() + config.sessionKeepAliveSeconds * 1000 + HOUR_MS);
           const table = config.sessionsTableName;
-          const owner = `arn:aws:states:us-east-1:000000000000:execution:spectra-query:${run}-${tenantId}`;
+          const owner = executionArnOf(LOCAL_STATE_MACHINE_NAME, `${run}-${tenantId}`);
           const leased = await new SessionStore(api.documents, table, policy, () => now).acquire(
             tenantId,
             dbUser,

@@ -1,5 +1,6 @@
 import { StackApi } from '../../bench/chaos/stack-api.ts';
 import type { LocalStack, LocalStackOptions } from '../../local/stack.ts';
+import { STATES } from '../../statemachine/definition.ts';
 
 /**
  * A local stack of the test's own on a free port, with Wait states that do not wait, and the
@@ -12,7 +13,7 @@ export async function startStackWithApi(
   const { startLocalStack } = await import('../../local/stack.ts');
   const stack = await startLocalStack({
     port: 0,
-    waitTimeOverrides: { 'Wait For Query': 0 },
+    waitTimeOverrides: { [STATES.waitForQuery]: 0 },
     ...options,
   });
   const api = new StackApi(
