@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PooledSession, type Query, SpectraClient } from '../../client/index.ts';
 import type { QueryResult } from '../../functions/fetch-results.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { runNode } from '../support/spawn.ts';
 
 /**
  * The `spectra` CLI as a user runs it: `node bin/spectra.mjs …` in a child process, against a
@@ -17,43 +16,21 @@ process.env.SPECTRA_POLL_WAIT_SECONDS = '1';
 process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME = 'spectra-sessions';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const launcher = fileURLToPath(new URL('../../bin/spectra.mjs', import.meta.url));
-
 let stack: LocalStack;
 let client: SpectraClient;
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function spectra(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) {
-  return new Promise<CliRun>((resolve, reject) => {
-    const child = spawn(process.execPath, [launcher, ...args], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        AWS_ENDPOINT_URL: stack.url,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        SPECTRA_STATE_MACHINE_ARN: stack.stateMachineArn,
-        ...options.env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
+  return runNode(['bin/spectra.mjs', ...args], {
+    env: {
+      ...process.env,
+      AWS_ENDPOINT_URL: stack.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      SPECTRA_STATE_MACHINE_ARN: stack.stateMachineArn,
+      ...options.env,
+    },
+    stdin: options.stdin,
   });
 }
 

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, MAINTENANCE_FUNCTIONS } from '../../functions/catalog.ts';
+import { environmentWithout, REPO_ROOT, runNode } from '../support/spawn.ts';
 
 /**
  * A function refuses to start on a bad configuration value: importing its module, as the Lambda
@@ -12,9 +11,6 @@ import { FUNCTIONS, MAINTENANCE_FUNCTIONS } from '../../functions/catalog.ts';
  * read fresh from the environment given.
  */
 
-const run = promisify(execFile);
-const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
 interface Started {
   exitCode: number;
   stderr: string;
@@ -22,27 +18,12 @@ interface Started {
 
 /** Imports `entry` in a child Node process with `env` as the SPECTRA_* configuration. */
 async function importWith(entry: string, env: Record<string, string>): Promise<Started> {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('SPECTRA_')),
+  const moduleUrl = pathToFileURL(resolve(REPO_ROOT, entry)).href;
+  const { code, stderr } = await runNode(
+    ['--import', 'tsx', '--input-type=module', '-e', `await import(${JSON.stringify(moduleUrl)})`],
+    { env: { ...environmentWithout('SPECTRA_'), ...env }, timeoutMs: 60_000 },
   );
-  const moduleUrl = pathToFileURL(resolve(repoRoot, entry)).href;
-  try {
-    const { stderr } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        `await import(${JSON.stringify(moduleUrl)})`,
-      ],
-      { cwd: repoRoot, env: { ...inherited, ...env }, timeout: 60_000 },
-    );
-    return { exitCode: 0, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stderr?: string };
-    return { exitCode: failed.code ?? -1, stderr: failed.stderr ?? '' };
-  }
+  return { exitCode: code ?? -1, stderr };
 }
 
 const cluster = { SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics' };
