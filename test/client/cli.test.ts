@@ -1,13 +1,16 @@
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../client/cli.ts';
 import { type PooledSession, type Query, SpectraClient } from '../../client/index.ts';
 import type { QueryResult } from '../../functions/fetch-results.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { runNode } from '../support/spawn.ts';
+import { type ProcessRun, runNode } from '../support/spawn.ts';
 
 /**
- * The `spectra` CLI as a user runs it: `node bin/spectra.mjs …` in a child process, against a
- * local stack started in this process. Each child costs about a second of tsx start-up, so each
- * invocation checks as much as it can.
+ * The `spectra` CLI against a local stack started in this process: `main()` runs in this process
+ * with its output captured, as `bin/spectra.mjs` runs it on the process's own streams. A few
+ * smoke tests run the launcher itself in a child process, for what only a real process shows:
+ * its exit code and its stdin.
  */
 
 // Short long-polls, so that a cancelled query is mid-poll rather than inside one long Submit.
@@ -19,7 +22,26 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 let stack: LocalStack;
 let client: SpectraClient;
 
-function spectra(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) {
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `spectra …args` in this process, with stdout and stderr captured and `stdin` to read. */
+async function spectra(args: string[], options: { stdin?: string } = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin: Readable.from([options.stdin ?? '']),
+  });
+  return { code, stdout, stderr };
+}
+
+/** `node bin/spectra.mjs …args` in a child process, as a user runs it. */
+function spectraProcess(args: string[], options: { stdin?: string } = {}): Promise<ProcessRun> {
   return runNode(['bin/spectra.mjs', ...args], {
     env: {
       ...process.env,
@@ -28,7 +50,6 @@ function spectra(args: string[], options: { stdin?: string; env?: NodeJS.Process
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       SPECTRA_STATE_MACHINE_ARN: stack.stateMachineArn,
-      ...options.env,
     },
     stdin: options.stdin,
   });
@@ -83,6 +104,9 @@ const executionArnIn = (stderr: string) => /Execution (arn:\S+)/.exec(stderr)?.[
 beforeAll(async () => {
   const { startLocalStack } = await import('../../local/stack.ts');
   stack = await startLocalStack({ port: 0, waitTimeOverrides: { 'Wait For Query': 0 } });
+  // What the CLI in this process finds in its environment: the stack (AWS_ENDPOINT_URL is set by
+  // the stack itself) and its state machine.
+  process.env.SPECTRA_STATE_MACHINE_ARN = stack.stateMachineArn;
   client = new SpectraClient({ endpoint: stack.url, stateMachineArn: stack.stateMachineArn });
 }, 120_000);
 
@@ -234,28 +258,6 @@ describe('CLI: spectra', () => {
         ],
       ]);
     });
-
-    it('reads the SQL from stdin with --sql-file - and prints CSV', async () => {
-      const run = await spectra(['run', '--tenant', 'initech', '--sql-file', '-', '--csv'], {
-        stdin: "select 'x,y' as pair, 7 as seven\n",
-      });
-
-      expect(run.code).toBe(0);
-      expect(parseCsv(run.stdout)).toEqual([
-        ['pair', 'seven'],
-        ['x,y', '7'],
-      ]);
-    });
-
-    it('fails a bad query with exit code 1 and the error name and message on stderr', async () => {
-      const run = await spectra(['run', '--tenant', 'globex', '--sql', 'select * from nope']);
-
-      expect(run.code).toBe(1);
-      expect(run.stdout).toBe('');
-      expect(run.stderr).toContain(
-        'QueryFailedError: The statement failed: ERROR: relation "nope" does not exist',
-      );
-    });
   });
 
   describe('cancel', () => {
@@ -342,6 +344,36 @@ describe('CLI: spectra', () => {
       ]) {
         expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
       }
+    });
+  });
+
+  describe('the launcher, bin/spectra.mjs, in a process of its own', () => {
+    it('reads the SQL from stdin with --sql-file - and prints CSV', async () => {
+      const run = await spectraProcess(['run', '--tenant', 'initech', '--sql-file', '-', '--csv'], {
+        stdin: "select 'x,y' as pair, 7 as seven\n",
+      });
+
+      expect(run.code).toBe(0);
+      expect(parseCsv(run.stdout)).toEqual([
+        ['pair', 'seven'],
+        ['x,y', '7'],
+      ]);
+    });
+
+    it('fails a bad query with exit code 1 and the error name and message on stderr', async () => {
+      const run = await spectraProcess([
+        'run',
+        '--tenant',
+        'globex',
+        '--sql',
+        'select * from nope',
+      ]);
+
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(
+        'QueryFailedError: The statement failed: ERROR: relation "nope" does not exist',
+      );
     });
   });
 });
