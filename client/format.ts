@@ -1,5 +1,6 @@
 import type { QueryResult } from '../functions/fetch-results.ts';
 import type { StateVisit } from './history.ts';
+import { displayWidth, escapeControls, padEndTo, padStartTo } from './terminal-text.ts';
 
 /**
  * Text output of the CLI and the demo: aligned tables, CSV, durations and times.
@@ -25,30 +26,26 @@ const NUMERIC_TYPES = new Set([
 ]);
 
 /**
- * An aligned table: a header, a rule of dashes, then the rows, columns two spaces apart. Tabs and
- * line breaks inside a value are shown escaped, so every row stays on one line.
+ * An aligned table: a header, a rule of dashes, then the rows, columns two spaces apart, aligned
+ * by the columns a terminal gives each character (two for CJK and emoji). Control characters in a
+ * value, tabs and line breaks included, are shown escaped, so every row stays on one line and
+ * nothing in the data can act on the terminal.
  */
 export function formatTable(
   headers: readonly string[],
   rows: readonly (readonly string[])[],
   alignments: readonly Alignment[] = [],
 ): string {
-  const oneLine = (text: string) =>
-    text
-      .replaceAll('\\', '\\\\')
-      .replaceAll('\n', '\\n')
-      .replaceAll('\r', '\\r')
-      .replaceAll('\t', '\\t');
-  const header = headers.map(oneLine);
-  const body = rows.map((row) => headers.map((_, i) => oneLine(row[i] ?? '')));
+  const header = headers.map(escapeControls);
+  const body = rows.map((row) => headers.map((_, i) => escapeControls(row[i] ?? '')));
   const widths = header.map((title, i) =>
-    Math.max(title.length, ...body.map((row) => (row[i] ?? '').length)),
+    Math.max(displayWidth(title), ...body.map((row) => displayWidth(row[i] ?? ''))),
   );
   const line = (cells: readonly string[]) =>
     cells
       .map((cell, i) => {
         const width = widths[i] ?? 0;
-        return alignments[i] === 'right' ? cell.padStart(width) : cell.padEnd(width);
+        return alignments[i] === 'right' ? padStartTo(cell, width) : padEndTo(cell, width);
       })
       .join('  ')
       .trimEnd();
