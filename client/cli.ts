@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { addQueryOptions, type QueryOptions, requestOf, UsageError } from './cli-input.ts';
 import { CliOutput, type CliStreams, ProgressLine, processStreams } from './cli-output.ts';
 import {
   InvalidInputError,
@@ -10,22 +10,14 @@ import {
 } from './errors.ts';
 import {
   formatDateTime,
-  formatDuration,
   formatHistory,
   formatRelative,
   formatResultTable,
+  formatStatus,
   formatTable,
-  plural,
   toCsv,
 } from './format.ts';
-import {
-  failureOf,
-  type Query,
-  type QueryResult,
-  SpectraClient,
-  type SqlParameter,
-  type SubmitQueryRequest,
-} from './index.ts';
+import { failureOf, type Query, type QueryResult, SpectraClient } from './index.ts';
 
 /**
  * `spectra`: the command line of the Spectra client. Every command takes `--endpoint` and
@@ -47,25 +39,8 @@ interface GlobalOptions {
   json?: boolean;
 }
 
-interface QueryOptions {
-  tenant: string;
-  sql?: string;
-  sqlFile?: string;
-  param?: SqlParameter[];
-  name?: string;
-  statementName?: string;
-}
-
 interface OutputOptions {
   csv?: boolean;
-}
-
-/** A usage problem found after parsing; reported like commander's own, with exit code 2. */
-class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
 }
 
 /** Ctrl+C while waiting for a query: the run ends, the query goes on. */
@@ -74,55 +49,6 @@ class InterruptedError extends Error {
     super(`Stopped waiting for ${executionArn}`);
     this.name = 'InterruptedError';
   }
-}
-
-function parseParam(text: string, previous: SqlParameter[] | undefined): SqlParameter[] {
-  const at = text.indexOf('=');
-  if (at <= 0) {
-    throw new InvalidArgumentError(
-      `expected name=value (the SQL refers to it as :name), got "${text}"`,
-    );
-  }
-  return [...(previous ?? []), { name: text.slice(0, at), value: text.slice(at + 1) }];
-}
-
-async function readStdin(output: CliOutput): Promise<string> {
-  const { stdin } = output.streams;
-  if (stdin.isTTY) output.note('Reading the SQL from stdin; end it with Ctrl+D.');
-  const chunks: Buffer[] = [];
-  for await (const chunk of stdin) {
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function sqlOf(options: QueryOptions, output: CliOutput): Promise<string> {
-  if (options.sql !== undefined && options.sqlFile !== undefined) {
-    throw new UsageError('give the SQL with --sql or --sql-file, not both');
-  }
-  if (options.sql !== undefined) return options.sql;
-  if (options.sqlFile === undefined) {
-    throw new UsageError(
-      'the SQL is missing: give --sql "<statement>" or --sql-file <path> (- for stdin)',
-    );
-  }
-  if (options.sqlFile === '-') return readStdin(output);
-  try {
-    return await readFile(options.sqlFile, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read --sql-file ${options.sqlFile}: ${(error as Error).message}`);
-  }
-}
-
-async function requestOf(options: QueryOptions, output: CliOutput): Promise<SubmitQueryRequest> {
-  const request: SubmitQueryRequest = {
-    tenantId: options.tenant,
-    sql: await sqlOf(options, output),
-  };
-  if (options.param !== undefined) request.parameters = options.param;
-  if (options.name !== undefined) request.name = options.name;
-  if (options.statementName !== undefined) request.statementName = options.statementName;
-  return request;
 }
 
 /** Reports a query that did not succeed, and sets exit code 1. */
@@ -180,53 +106,6 @@ async function waitWithProgress(
     progress.stop();
     process.off('SIGINT', onSigint);
   }
-}
-
-function formatStatus(query: Query): string {
-  const rows: [string, string][] = [
-    ['Execution', query.executionArn],
-    ['Tenant', query.tenantId],
-    ['SQL', oneLineSql(query.sql)],
-    ['Status', query.status],
-    ['Started', formatDateTime(query.startedAt)],
-  ];
-  if (query.stoppedAt) {
-    rows.push([
-      'Stopped',
-      `${formatDateTime(query.stoppedAt)} (took ${formatDuration(query.durationMs ?? 0)})`,
-    ]);
-  }
-  const result = query.result;
-  if (result) {
-    const rowsText = result.truncated
-      ? `${result.rowCount} of ${plural(result.totalRows, 'row')} (truncated)`
-      : plural(result.rowCount, 'row');
-    const session = result.sessionReused ? 'reused session' : 'new session';
-    rows.push(['Result', `${rowsText}, ${session} ${result.sessionId ?? '(none)'}`]);
-  }
-  const failure = failureOf(query);
-  if (failure) rows.push(['Error', `${failure.errorName}: ${failure.message}`]);
-  const width = Math.max(...rows.map(([label]) => label.length));
-  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
-}
-
-function oneLineSql(sql: string): string {
-  const flat = sql.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
-}
-
-function addQueryOptions(command: Command): Command {
-  return command
-    .requiredOption('--tenant <id>', 'the tenant whose data the SQL reads')
-    .option('--sql <statement>', 'the SQL to run')
-    .option('--sql-file <path>', 'read the SQL from a file (- reads stdin)')
-    .option(
-      '--param <name=value>',
-      'a parameter the SQL refers to as :name (repeat for more)',
-      parseParam,
-    )
-    .option('--name <name>', 'an execution name: submitting the same query again returns it')
-    .option('--statement-name <name>', "the Data API's StatementName, shown in Redshift's logs");
 }
 
 /**

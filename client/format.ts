@@ -1,9 +1,11 @@
 import type { QueryResult } from '../functions/fetch-results.ts';
 import type { StateVisit } from './history.ts';
+import { failureOf } from './records.ts';
 import { displayWidth, escapeControls, padEndTo, padStartTo } from './terminal-text.ts';
+import type { Query } from './types.ts';
 
 /**
- * Text output of the CLI and the demo: aligned tables, CSV, durations and times.
+ * Text output of the CLI and the demo: aligned tables, a query's status, CSV, durations and times.
  */
 
 type Cell = QueryResult['rows'][number][number];
@@ -150,4 +152,38 @@ export function formatHistory(visits: readonly StateVisit[]): string {
     ]),
     ['left', 'left', 'right', 'left'],
   );
+}
+
+/** A query's status as `spectra status` shows it: one labelled line per fact. */
+export function formatStatus(query: Query): string {
+  const rows: [string, string][] = [
+    ['Execution', query.executionArn],
+    ['Tenant', query.tenantId],
+    ['SQL', oneLineSql(query.sql)],
+    ['Status', query.status],
+    ['Started', formatDateTime(query.startedAt)],
+  ];
+  if (query.stoppedAt) {
+    rows.push([
+      'Stopped',
+      `${formatDateTime(query.stoppedAt)} (took ${formatDuration(query.durationMs ?? 0)})`,
+    ]);
+  }
+  const result = query.result;
+  if (result) {
+    const rowsText = result.truncated
+      ? `${result.rowCount} of ${plural(result.totalRows, 'row')} (truncated)`
+      : plural(result.rowCount, 'row');
+    const session = result.sessionReused ? 'reused session' : 'new session';
+    rows.push(['Result', `${rowsText}, ${session} ${result.sessionId ?? '(none)'}`]);
+  }
+  const failure = failureOf(query);
+  if (failure) rows.push(['Error', `${failure.errorName}: ${failure.message}`]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+function oneLineSql(sql: string): string {
+  const flat = sql.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 }
