@@ -4,7 +4,7 @@ import type { CliOutput } from './cli-output.ts';
 import type { SqlParameter, SubmitQueryRequest } from './types.ts';
 
 /**
- * What the CLI reads from its command line and stdin: the query options.
+ * What the CLI reads from its command line and stdin: the query options and their checks.
  */
 
 export interface QueryOptions {
@@ -32,6 +32,15 @@ function parseParam(text: string, previous: SqlParameter[] | undefined): SqlPara
     );
   }
   return [...(previous ?? []), { name: text.slice(0, at), value: text.slice(at + 1) }];
+}
+
+/** Commander's argument parser for an option whose value `problemOf` checks. */
+export function checkedBy(problemOf: (value: string) => string | undefined) {
+  return (value: string): string => {
+    const problem = problemOf(value);
+    if (problem !== undefined) throw new InvalidArgumentError(problem);
+    return value;
+  };
 }
 
 async function readStdin(output: CliOutput): Promise<string> {

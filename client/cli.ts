@@ -1,12 +1,21 @@
 import { inspect } from 'node:util';
 import { Command, CommanderError } from 'commander';
-import { addQueryOptions, type QueryOptions, requestOf, UsageError } from './cli-input.ts';
-import { CliOutput, type CliStreams, ProgressLine, processStreams } from './cli-output.ts';
 import {
+  addQueryOptions,
+  checkedBy,
+  type QueryOptions,
+  requestOf,
+  UsageError,
+} from './cli-input.ts';
+import { CliOutput, type CliStreams, ProgressLine, processStreams } from './cli-output.ts';
+import { endpointProblem, regionProblem } from './connection.ts';
+import {
+  ClientConfigurationError,
   InvalidInputError,
   QueryExecutionError,
   QueryNotFinishedError,
   SpectraClientError,
+  SpectraConnectionError,
 } from './errors.ts';
 import {
   formatDateTime,
@@ -18,20 +27,31 @@ import {
   toCsv,
 } from './format.ts';
 import { failureOf, type Query, type QueryResult, SpectraClient } from './index.ts';
+import { escapeMessage } from './terminal-text.ts';
 
 /**
  * `spectra`: the command line of the Spectra client. Every command takes `--endpoint` and
- * `--region` as the AWS CLI does, and `--json` for scripts. Exit codes: 0 done, 1 the query did not
- * succeed or could not be read, 2 bad usage.
+ * `--region` as the AWS CLI does, and `--json` for scripts. Exit codes: {@link EXIT_CODES_HELP}.
  *
  * `bin/spectra.mjs` runs {@link main} on the process's arguments and streams; importing this
  * module runs nothing, so a program or a test can call `main` with streams of its own.
  */
 
+const EXIT_DONE = 0;
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
+/** Nothing answered at the endpoint: not the query's fault, and worth a retry or a look. */
+const EXIT_UNREACHABLE = 3;
 /** What a shell reports for a process ended by Ctrl+C. */
 const EXIT_INTERRUPTED = 130;
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  ${EXIT_DONE}    done (for status: whatever the status it shows)
+  ${EXIT_FAILED}    the query failed or was cancelled, or the execution does not exist
+  ${EXIT_USAGE}    bad usage: an unknown option, a missing or malformed value, input the query contract refuses
+  ${EXIT_UNREACHABLE}    the endpoint could not be reached (is the local stack running? the network?)
+  ${EXIT_INTERRUPTED}  Ctrl+C while waiting; the query goes on`;
 
 interface GlobalOptions {
   endpoint?: string;
@@ -54,7 +74,7 @@ class InterruptedError extends Error {
 /** Reports a query that did not succeed, and sets exit code 1. */
 function reportFailedQuery(query: Query, globals: GlobalOptions, output: CliOutput): void {
   const failure = failureOf(query) ?? { errorName: 'QueryFailedError', message: 'No result' };
-  output.note(`${failure.errorName}: ${failure.message}`);
+  output.note(escapeMessage(`${failure.errorName}: ${failure.message}`));
   if (globals.json) {
     output.json({
       error: failure.errorName,
@@ -133,8 +153,12 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
         'Against the local stack: npm start, then --endpoint http://127.0.0.1:4599 (or AWS_ENDPOINT_URL).\n' +
         'Against AWS: set SPECTRA_STATE_MACHINE_ARN and SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME from the stack outputs.',
     )
-    .option('--endpoint <url>', 'send requests to this URL (overrides AWS_ENDPOINT_URL)')
-    .option('--region <region>', 'the AWS region (overrides AWS_REGION)')
+    .option(
+      '--endpoint <url>',
+      'send requests to this URL (overrides AWS_ENDPOINT_URL)',
+      checkedBy(endpointProblem),
+    )
+    .option('--region <region>', 'the AWS region (overrides AWS_REGION)', checkedBy(regionProblem))
     .option('--json', 'print machine-readable JSON on stdout')
     .configureHelp({ showGlobalOptions: true })
     // Set before the commands are added, which inherit it: help and errors go to this run's streams.
@@ -147,6 +171,7 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
       getOutHasColors: () => false,
       getErrHasColors: () => false,
     })
+    .addHelpText('afterAll', EXIT_CODES_HELP)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
 
@@ -296,15 +321,19 @@ export async function main(
   const program = buildProgram(output);
   try {
     await program.parseAsync(args, { from: 'user' });
-    return output.exitCode ?? 0;
+    return output.exitCode ?? EXIT_DONE;
   } catch (error) {
     const json = program.opts<GlobalOptions>().json === true;
     if (error instanceof CommanderError) {
       // Commander has printed the message (or the help) already.
-      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+      return error.exitCode === 0 ? EXIT_DONE : EXIT_USAGE;
     }
-    if (error instanceof UsageError || error instanceof InvalidInputError) {
-      output.note(`error: ${error.message}\n(add --help for usage)`);
+    if (
+      error instanceof UsageError ||
+      error instanceof InvalidInputError ||
+      error instanceof ClientConfigurationError
+    ) {
+      output.note(`error: ${escapeMessage(error.message)}\n(add --help for usage)`);
       return EXIT_USAGE;
     }
     if (error instanceof InterruptedError) {
@@ -316,14 +345,15 @@ export async function main(
     }
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message : String(error);
-    output.note(`${name}: ${message}`);
+    // A service's message can quote the request (a name, an ARN, SQL), so it is escaped too.
+    output.note(escapeMessage(`${name}: ${message}`));
     if (json) {
       const extra = error instanceof QueryExecutionError ? { status: error.status } : {};
       output.json({ error: name, message, ...extra });
     }
     if (!(error instanceof SpectraClientError) && process.env.SPECTRA_DEBUG) {
-      output.note(inspect(error));
+      output.note(escapeMessage(inspect(error)));
     }
-    return EXIT_FAILED;
+    return error instanceof SpectraConnectionError ? EXIT_UNREACHABLE : EXIT_FAILED;
   }
 }

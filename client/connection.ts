@@ -1,6 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { isLoopbackUrl } from './errors.ts';
+import { ClientConfigurationError, isLoopbackUrl } from './errors.ts';
 import type { SpectraClientOptions } from './types.ts';
 
 /**
@@ -21,6 +21,44 @@ const DEFAULT_DB_USER_TEMPLATE = '{tenant}';
 /** The local stack accepts any credentials; these spare a local user from configuring any. */
 const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/** Region names as AWS writes them: `us-east-1`, `us-gov-west-1`, `cn-north-1`. */
+const REGION_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+/** The variables an endpoint may come from when no option gives one, in the order they are read. */
+const ENDPOINT_VARIABLES = [
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_SFN',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+];
+
+/** What is wrong with `url` as an endpoint, or undefined when it will do. */
+export function endpointProblem(url: string): string | undefined {
+  const expected = `expected an http:// or https:// URL such as ${LOCAL_ENDPOINT}`;
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'http:' || protocol === 'https:' ? undefined : expected;
+  } catch {
+    return expected;
+  }
+}
+
+/** What is wrong with `region` as an AWS region, or undefined when it will do. */
+export function regionProblem(region: string): string | undefined {
+  return REGION_NAME.test(region)
+    ? undefined
+    : 'expected an AWS region such as us-east-1 (lowercase letters, digits and hyphens)';
+}
+
+function check(
+  value: string | undefined,
+  source: string,
+  problemOf: (value: string) => string | undefined,
+): void {
+  const problem = value === undefined ? undefined : problemOf(value);
+  if (problem !== undefined) {
+    throw new ClientConfigurationError(`${source}: ${problem}; got ${JSON.stringify(value)}`);
+  }
+}
+
 /** What the SDK clients are built with. */
 export interface SdkConfig {
   region: string | (() => Promise<string>);
@@ -38,10 +76,21 @@ export interface ClientSettings {
   sdk: SdkConfig;
 }
 
+/**
+ * @throws {ClientConfigurationError} when the endpoint (option or variable) is not an HTTP URL,
+ *   or the region option is not a region name.
+ */
 export function resolveSettings(
   options: SpectraClientOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): ClientSettings {
+  check(options.region, 'region', regionProblem);
+  check(options.endpoint, 'endpoint', endpointProblem);
+  if (options.endpoint === undefined) {
+    for (const variable of ENDPOINT_VARIABLES) {
+      check(env[variable] || undefined, variable, endpointProblem);
+    }
+  }
   const stateMachineArn =
     options.stateMachineArn ?? (env.SPECTRA_STATE_MACHINE_ARN || LOCAL_STATE_MACHINE_ARN);
   const sessionsTableName =

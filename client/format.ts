@@ -1,7 +1,13 @@
 import type { QueryResult } from '../functions/fetch-results.ts';
 import type { StateVisit } from './history.ts';
 import { failureOf } from './records.ts';
-import { displayWidth, escapeControls, padEndTo, padStartTo } from './terminal-text.ts';
+import {
+  displayWidth,
+  escapeControls,
+  escapeMessage,
+  padEndTo,
+  padStartTo,
+} from './terminal-text.ts';
 import type { Query } from './types.ts';
 
 /**
@@ -180,7 +186,7 @@ export function formatStatus(query: Query): string {
   const failure = failureOf(query);
   if (failure) rows.push(['Error', `${failure.errorName}: ${failure.message}`]);
   const width = Math.max(...rows.map(([label]) => label.length));
-  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${escapeMessage(value)}`).join('\n');
 }
 
 function oneLineSql(sql: string): string {

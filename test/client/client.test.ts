@@ -14,6 +14,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  ClientConfigurationError,
   ExecutionNameTakenError,
   InvalidInputError,
   LOCAL_ENDPOINT,
@@ -113,6 +114,38 @@ describe('Class: SpectraClient', () => {
       expect(client.stateMachineArn).toBe(STATE_MACHINE_ARN);
       expect(client.sessionsTableName).toBe('prod-sessions');
       expect(client.endpoint).toBeUndefined();
+    });
+
+    it.each([
+      [
+        { endpoint: 'not-a-url' },
+        'endpoint: expected an http:// or https:// URL such as http://127.0.0.1:4599; got "not-a-url"',
+      ],
+      [{ endpoint: 'ftp://127.0.0.1:4599' }, 'endpoint: expected an http:// or https:// URL'],
+      [
+        { region: '' },
+        'region: expected an AWS region such as us-east-1 (lowercase letters, digits and hyphens); got ""',
+      ],
+      [{ region: 'us east 1' }, 'region: expected an AWS region such as us-east-1'],
+    ])('throws ClientConfigurationError for %o, before anything is sent', (options, message) => {
+      // Act & Assess
+      expect(() => new SpectraClient(options)).toThrow(ClientConfigurationError);
+      expect(() => new SpectraClient(options)).toThrow(message);
+      expect(sfn.calls()).toHaveLength(0);
+    });
+
+    it('names AWS_ENDPOINT_URL_SFN when that variable is not a URL, unless an endpoint is given', () => {
+      // Prepare
+      vi.stubEnv('AWS_ENDPOINT_URL', '');
+      vi.stubEnv('AWS_ENDPOINT_URL_SFN', '127.0.0.1:4599');
+
+      // Act & Assess
+      expect(() => new SpectraClient()).toThrow(
+        'AWS_ENDPOINT_URL_SFN: expected an http:// or https:// URL such as http://127.0.0.1:4599; got "127.0.0.1:4599"',
+      );
+      expect(new SpectraClient({ endpoint: 'http://127.0.0.1:4599' }).endpoint).toBe(
+        'http://127.0.0.1:4599',
+      );
     });
   });
 
