@@ -4,7 +4,7 @@ import type { QueryResult } from '../../functions/fetch-results.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { runCli as spectra } from '../support/cli.ts';
 import { type ProcessRun, runNode } from '../support/spawn.ts';
-import { cellColumns } from '../support/terminal.ts';
+import { cellColumns, TERMINAL_CONTROLS } from '../support/terminal.ts';
 
 /**
  * The `spectra` CLI against a local stack started in this process: `main()` runs in this process
@@ -252,13 +252,9 @@ describe('CLI: spectra', () => {
 
     it('escapes ESC, OSC 8, BEL, C1 and DEL in the table and leaves CSV and JSON as they are', async () => {
       // Prepare: a result whose values hold what a terminal would obey
-      const values = {
-        sgr: '\x1b[31mred\x1b[0m',
-        osc8: '\x1b]8;;https://example.com/\x07click\x1b]8;;\x07',
-        bel: 'ding\x07',
-        c1: '\u009b2J\u009d0;title\u009c',
-        del: 'rub\x7fout',
-      };
+      const { sgr, osc8, bel, c1, del } = TERMINAL_CONTROLS;
+      const columns = { sgr, osc8, bel, c1, del };
+      const values = Object.values(columns).map((c) => c.value);
       const executionArn = await submitAndWait(
         "select chr(27) || '[31mred' || chr(27) || '[0m' as sgr, " +
           "chr(27) || ']8;;https://example.com/' || chr(7) || 'click' || chr(27) || ']8;;' || chr(7) as osc8, " +
@@ -276,19 +272,11 @@ describe('CLI: spectra', () => {
       // Assess: the table shows the escapes, and no control character but its line feeds
       expect(table.code).toBe(0);
       expect(table.stdout.replaceAll('\n', '')).not.toMatch(/\p{Cc}/u);
-      expect(parseTable(table.stdout).rows).toEqual([
-        [
-          '\\x1b[31mred\\x1b[0m',
-          '\\x1b]8;;https://example.com/\\x07click\\x1b]8;;\\x07',
-          'ding\\x07',
-          '\\x9b2J\\x9d0;title\\x9c',
-          'rub\\x7fout',
-        ],
-      ]);
+      expect(parseTable(table.stdout).rows).toEqual([Object.values(columns).map((c) => c.shown)]);
       // CSV and JSON carry the values byte for byte, for the program that reads them
-      expect(parseCsv(csv.stdout)).toEqual([Object.keys(values), Object.values(values)]);
+      expect(parseCsv(csv.stdout)).toEqual([Object.keys(columns), values]);
       const result = await client.getResult(executionArn);
-      expect(result.rows).toEqual([Object.values(values)]);
+      expect(result.rows).toEqual([values]);
       expect(json.stdout).toBe(`${JSON.stringify(result, null, 2)}\n`);
     });
 

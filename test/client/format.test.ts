@@ -7,7 +7,7 @@ import {
   toCsv,
 } from '../../client/format.ts';
 import type { QueryResult } from '../../functions/fetch-results.ts';
-import { cellColumns, columnAt, lineWidth } from '../support/terminal.ts';
+import { cellColumns, columnAt, lineWidth, TERMINAL_CONTROLS } from '../support/terminal.ts';
 
 const result = (fields: Partial<QueryResult>): QueryResult => ({
   tenantId: 'acme',
@@ -76,25 +76,9 @@ describe('Function: formatTable', () => {
   });
 });
 
-/** What a query can return that a terminal would act on instead of showing. */
-const HOSTILE = {
-  sgr: '\x1b[31mred\x1b[0m',
-  osc8: '\x1b]8;;https://example.com/\x07click\x1b]8;;\x07',
-  bel: 'ding\x07',
-  c1: '\u009b2J\u009d0;title\u009c',
-  del: 'rub\x7fout',
-  overwrite: 'safe\rEVIL',
-  bidi: 'abc\u202edef',
-};
-const HOSTILE_SHOWN = {
-  sgr: '\\x1b[31mred\\x1b[0m',
-  osc8: '\\x1b]8;;https://example.com/\\x07click\\x1b]8;;\\x07',
-  bel: 'ding\\x07',
-  c1: '\\x9b2J\\x9d0;title\\x9c',
-  del: 'rub\\x7fout',
-  overwrite: 'safe\\rEVIL',
-  bidi: 'abc\\u202edef',
-};
+const HOSTILE = Object.fromEntries(
+  Object.entries(TERMINAL_CONTROLS).map(([name, { value }]) => [name, value]),
+);
 
 describe('Function: formatTable, on values a terminal would act on', () => {
   const hostile = result({
@@ -113,7 +97,7 @@ describe('Function: formatTable, on values a terminal would act on', () => {
       /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u,
     );
     const row = table.split('\n')[2] ?? '';
-    expect(row.split(/ {2,}/)).toEqual(Object.values(HOSTILE_SHOWN));
+    expect(row.split(/ {2,}/)).toEqual(Object.values(TERMINAL_CONTROLS).map((c) => c.shown));
   });
 
   it('writes the same values byte for byte in CSV', () => {

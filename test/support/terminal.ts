@@ -66,3 +66,21 @@ export function cellColumns(
     return { start: columnAt(line, index), end: columnAt(line, from) };
   });
 }
+
+/**
+ * Values a terminal would act on instead of showing, as a query can return them, and how a table
+ * must show each: SGR colours, an OSC 8 link, BEL, C1 CSI/OSC/ST, DEL, a carriage return that
+ * would overwrite the line, and a right-to-left override.
+ */
+export const TERMINAL_CONTROLS = {
+  sgr: { value: '\x1b[31mred\x1b[0m', shown: '\\x1b[31mred\\x1b[0m' },
+  osc8: {
+    value: '\x1b]8;;https://example.com/\x07click\x1b]8;;\x07',
+    shown: '\\x1b]8;;https://example.com/\\x07click\\x1b]8;;\\x07',
+  },
+  bel: { value: 'ding\x07', shown: 'ding\\x07' },
+  c1: { value: '\u009b2J\u009d0;title\u009c', shown: '\\x9b2J\\x9d0;title\\x9c' },
+  del: { value: 'rub\x7fout', shown: 'rub\\x7fout' },
+  overwrite: { value: 'safe\rEVIL', shown: 'safe\\rEVIL' },
+  bidi: { value: 'abc\u202edef', shown: 'abc\\u202edef' },
+};
