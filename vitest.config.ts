@@ -19,7 +19,11 @@ const FAST_CDK = [
   'test/infra/spectra-stack.test.ts',
 ];
 
-/** Isolated as usual: these mock SDK clients at module scope and set environment variables. */
+/**
+ * Isolated as usual: these mock SDK clients at module scope and set environment variables. They
+ * run in worker threads, which start faster than the forked processes the integration tests get
+ * (those start servers and children, and a crash there must not take the run down with it).
+ */
 const FAST = [
   'test/unit/**/*.test.ts',
   'test/statemachine/**/*.test.ts',
@@ -39,7 +43,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'fast', include: FAST } },
+      { extends: true, test: { name: 'fast', include: FAST, pool: 'threads' } },
       { extends: true, test: { name: 'fast-cdk', include: FAST_CDK, isolate: false } },
       {
         extends: true,
