@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PooledSession, type Query, SpectraClient } from '../../client/index.ts';
 import type { QueryResult } from '../../functions/fetch-results.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { runCli as spectra } from '../support/cli.ts';
+import { parseCsv, parseTable, runCli as spectra } from '../support/cli.ts';
 import { type ProcessRun, runNode } from '../support/spawn.ts';
 import { cellColumns, TERMINAL_CONTROLS } from '../support/terminal.ts';
 
@@ -35,50 +35,6 @@ function spectraProcess(args: string[], options: { stdin?: string } = {}): Promi
     },
     stdin: options.stdin,
   });
-}
-
-/** Splits an aligned table (columns two or more spaces apart) into its header and rows. */
-function parseTable(text: string): { header: string[]; rows: string[][] } {
-  const lines = text.trimEnd().split('\n');
-  const cells = (line: string) => line.trim().split(/\s{2,}/);
-  expect(lines[1]).toMatch(/^-+( +-+)*$/);
-  return {
-    header: cells(lines[0] ?? ''),
-    rows: lines
-      .slice(2)
-      .filter((line) => !line.startsWith('('))
-      .map(cells),
-  };
-}
-
-/** A strict RFC 4180 reader: quoted fields with doubled quotes, CRLF records. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      record.push(field);
-      field = '';
-    } else if (char === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += char;
-  }
-  expect(field).toBe('');
-  return records;
 }
 
 const executionArnIn = (stderr: string) => /Execution (arn:\S+)/.exec(stderr)?.[1] ?? '';

@@ -14,11 +14,8 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  ClientConfigurationError,
   ExecutionNameTakenError,
   InvalidInputError,
-  LOCAL_ENDPOINT,
-  LOCAL_STATE_MACHINE_ARN,
   QueryExecutionError,
   QueryNotFinishedError,
   QueryNotFoundError,
@@ -28,6 +25,12 @@ import {
   SpectraConnectionError,
   StateMachineNotFoundError,
 } from '../../client/index.ts';
+
+/**
+ * SpectraClient's methods against mocked Step Functions and DynamoDB clients (its configuration is
+ * in connection.test.ts). Over 400 lines because every method's cases share the mocks and the
+ * execution fixtures below; split by method, each file would repeat them.
+ */
 
 const sfn = mockClient(SFNClient);
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -84,71 +87,6 @@ afterEach(() => {
 });
 
 describe('Class: SpectraClient', () => {
-  describe('Configuration', () => {
-    it('defaults to the local state machine and the spectra-sessions table', () => {
-      // Prepare
-      vi.stubEnv('SPECTRA_STATE_MACHINE_ARN', '');
-      vi.stubEnv('SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME', '');
-      vi.stubEnv('AWS_ENDPOINT_URL', '');
-
-      // Act
-      const client = new SpectraClient();
-
-      // Assess
-      expect(client.stateMachineArn).toBe(LOCAL_STATE_MACHINE_ARN);
-      expect(client.sessionsTableName).toBe('spectra-sessions');
-      // The local state machine exists only on the local stack.
-      expect(client.endpoint).toBe(LOCAL_ENDPOINT);
-    });
-
-    it('reads SPECTRA_STATE_MACHINE_ARN and SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME', () => {
-      // Prepare
-      vi.stubEnv('SPECTRA_STATE_MACHINE_ARN', STATE_MACHINE_ARN);
-      vi.stubEnv('SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME', 'prod-sessions');
-      vi.stubEnv('AWS_ENDPOINT_URL', '');
-
-      // Act
-      const client = new SpectraClient();
-
-      // Assess
-      expect(client.stateMachineArn).toBe(STATE_MACHINE_ARN);
-      expect(client.sessionsTableName).toBe('prod-sessions');
-      expect(client.endpoint).toBeUndefined();
-    });
-
-    it.each([
-      [
-        { endpoint: 'not-a-url' },
-        'endpoint: expected an http:// or https:// URL such as http://127.0.0.1:4599; got "not-a-url"',
-      ],
-      [{ endpoint: 'ftp://127.0.0.1:4599' }, 'endpoint: expected an http:// or https:// URL'],
-      [
-        { region: '' },
-        'region: expected an AWS region such as us-east-1 (lowercase letters, digits and hyphens); got ""',
-      ],
-      [{ region: 'us east 1' }, 'region: expected an AWS region such as us-east-1'],
-    ])('throws ClientConfigurationError for %o, before anything is sent', (options, message) => {
-      // Act & Assess
-      expect(() => new SpectraClient(options)).toThrow(ClientConfigurationError);
-      expect(() => new SpectraClient(options)).toThrow(message);
-      expect(sfn.calls()).toHaveLength(0);
-    });
-
-    it('names AWS_ENDPOINT_URL_SFN when that variable is not a URL, unless an endpoint is given', () => {
-      // Prepare
-      vi.stubEnv('AWS_ENDPOINT_URL', '');
-      vi.stubEnv('AWS_ENDPOINT_URL_SFN', '127.0.0.1:4599');
-
-      // Act & Assess
-      expect(() => new SpectraClient()).toThrow(
-        'AWS_ENDPOINT_URL_SFN: expected an http:// or https:// URL such as http://127.0.0.1:4599; got "127.0.0.1:4599"',
-      );
-      expect(new SpectraClient({ endpoint: 'http://127.0.0.1:4599' }).endpoint).toBe(
-        'http://127.0.0.1:4599',
-      );
-    });
-  });
-
   describe('Method: submitQuery', () => {
     it('starts an execution with the validated input and the name', async () => {
       // Prepare
