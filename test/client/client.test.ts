@@ -16,8 +16,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ExecutionNameTakenError,
   InvalidInputError,
-  LOCAL_ENDPOINT,
-  LOCAL_STATE_MACHINE_ARN,
   QueryExecutionError,
   QueryNotFinishedError,
   QueryNotFoundError,
@@ -27,6 +25,12 @@ import {
   SpectraConnectionError,
   StateMachineNotFoundError,
 } from '../../client/index.ts';
+
+/**
+ * SpectraClient's methods against mocked Step Functions and DynamoDB clients (its configuration is
+ * in connection.test.ts). Over 400 lines because every method's cases share the mocks and the
+ * execution fixtures below; split by method, each file would repeat them.
+ */
 
 const sfn = mockClient(SFNClient);
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -83,39 +87,6 @@ afterEach(() => {
 });
 
 describe('Class: SpectraClient', () => {
-  describe('Configuration', () => {
-    it('defaults to the local state machine and the spectra-sessions table', () => {
-      // Prepare
-      vi.stubEnv('SPECTRA_STATE_MACHINE_ARN', '');
-      vi.stubEnv('SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME', '');
-      vi.stubEnv('AWS_ENDPOINT_URL', '');
-
-      // Act
-      const client = new SpectraClient();
-
-      // Assess
-      expect(client.stateMachineArn).toBe(LOCAL_STATE_MACHINE_ARN);
-      expect(client.sessionsTableName).toBe('spectra-sessions');
-      // The local state machine exists only on the local stack.
-      expect(client.endpoint).toBe(LOCAL_ENDPOINT);
-    });
-
-    it('reads SPECTRA_STATE_MACHINE_ARN and SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME', () => {
-      // Prepare
-      vi.stubEnv('SPECTRA_STATE_MACHINE_ARN', STATE_MACHINE_ARN);
-      vi.stubEnv('SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME', 'prod-sessions');
-      vi.stubEnv('AWS_ENDPOINT_URL', '');
-
-      // Act
-      const client = new SpectraClient();
-
-      // Assess
-      expect(client.stateMachineArn).toBe(STATE_MACHINE_ARN);
-      expect(client.sessionsTableName).toBe('prod-sessions');
-      expect(client.endpoint).toBeUndefined();
-    });
-  });
-
   describe('Method: submitQuery', () => {
     it('starts an execution with the validated input and the name', async () => {
       // Prepare

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DB_USER_TEMPLATE_RULE } from '../../functions/common/config.ts';
 import { FUNCTIONS } from '../../functions/registry.ts';
+import { environmentWithout, REPO_ROOT, runNode } from '../support/spawn.ts';
 
 /**
  * A function refuses to start on a bad configuration value: importing its module, as the Lambda
@@ -13,35 +12,23 @@ import { FUNCTIONS } from '../../functions/registry.ts';
  * read fresh from the environment given.
  */
 
-const run = promisify(execFile);
-const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
 interface Started {
   exitCode: number;
   stderr: string;
 }
 
-/** Runs Node with `args` in a child process with `env` as the SPECTRA_* configuration. */
+/** Runs Node (with tsx) on `args` in a child process with `env` as the SPECTRA_* configuration. */
 async function runWith(args: string[], env: Record<string, string>): Promise<Started> {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('SPECTRA_')),
-  );
-  try {
-    const { stderr } = await run(process.execPath, ['--import', 'tsx', ...args], {
-      cwd: repoRoot,
-      env: { ...inherited, ...env },
-      timeout: 60_000,
-    });
-    return { exitCode: 0, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stderr?: string };
-    return { exitCode: failed.code ?? -1, stderr: failed.stderr ?? '' };
-  }
+  const { code, stderr } = await runNode(['--import', 'tsx', ...args], {
+    env: { ...environmentWithout('SPECTRA_'), ...env },
+    timeoutMs: 60_000,
+  });
+  return { exitCode: code ?? -1, stderr };
 }
 
 /** Imports `entry` in a child Node process with `env` as the SPECTRA_* configuration. */
 function importWith(entry: string, env: Record<string, string>): Promise<Started> {
-  const moduleUrl = pathToFileURL(resolve(repoRoot, entry)).href;
+  const moduleUrl = pathToFileURL(resolve(REPO_ROOT, entry)).href;
   return runWith(['--input-type=module', '-e', `await import(${JSON.stringify(moduleUrl)})`], env);
 }
 
