@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PooledSession, type Query, SpectraClient } from '../../client/index.ts';
 import type { QueryResult } from '../../functions/fetch-results.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { STATES } from '../../statemachine/definition.ts';
 import { parseCsv, parseTable, runCli as spectra } from '../support/cli.ts';
 import { type ProcessRun, runNode } from '../support/spawn.ts';
 import { cellColumns, TERMINAL_CONTROLS } from '../support/terminal.ts';
@@ -41,7 +42,7 @@ const executionArnIn = (stderr: string) => /Execution (arn:\S+)/.exec(stderr)?.[
 
 beforeAll(async () => {
   const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({ port: 0, waitTimeOverrides: { 'Wait For Query': 0 } });
+  stack = await startLocalStack({ port: 0, waitTimeOverrides: { [STATES.waitForQuery]: 0 } });
   // What the CLI in this process finds in its environment: the stack (AWS_ENDPOINT_URL is set by
   // the stack itself) and its state machine.
   process.env.SPECTRA_STATE_MACHINE_ARN = stack.stateMachineArn;
@@ -138,12 +139,12 @@ describe('CLI: spectra', () => {
       const { header, rows } = parseTable(history.stdout);
       expect(header).toEqual(['STATE', 'ENTERED', 'DURATION', 'OUTCOME']);
       expect(rows.map((row) => row[0])).toEqual([
-        'Acquire Session',
-        'Submit Query',
-        'Query Finished?',
-        'Release Session',
-        'Fetch Results',
-        'Query Succeeded',
+        STATES.acquire,
+        STATES.submit,
+        STATES.queryFinished,
+        STATES.release,
+        STATES.fetch,
+        STATES.succeeded,
       ]);
       expect(
         rows.every((row) => row[3] === 'succeeded' && /\d+(\.\d+)? (ms|s)$/.test(row[2] ?? '')),
@@ -298,7 +299,7 @@ describe('CLI: spectra', () => {
       ]);
       const executionArn = submitted.stdout.trim();
       const polling = async () =>
-        (await client.getHistory(executionArn)).some((visit) => visit.state === 'Poll Status');
+        (await client.getHistory(executionArn)).some((visit) => visit.state === STATES.poll);
       for (let i = 0; i < 200 && !(await polling()); i++) {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }

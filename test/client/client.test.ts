@@ -25,6 +25,7 @@ import {
   SpectraConnectionError,
   StateMachineNotFoundError,
 } from '../../client/index.ts';
+import { STATES } from '../../statemachine/definition.ts';
 
 /**
  * SpectraClient's methods against mocked Step Functions and DynamoDB clients (its configuration is
@@ -303,13 +304,13 @@ describe('Class: SpectraClient', () => {
           events: [
             plain('TaskStarted', 0.2),
             plain('TaskScheduled', 0.2),
-            entered('TaskStateEntered', 'Acquire Session', 0.1),
+            entered('TaskStateEntered', STATES.acquire, 0.1),
           ],
         })
         .resolves({
           events: [
             plain('WaitStateExited', 0.9),
-            entered('WaitStateEntered', 'Wait For Query', 0.5),
+            entered('WaitStateEntered', STATES.waitForQuery, 0.5),
           ],
         });
       const progress: QueryProgress[] = [];
@@ -324,8 +325,8 @@ describe('Class: SpectraClient', () => {
       expect(query.status).toBe('SUCCEEDED');
       expect(query.result).toEqual(OUTPUT);
       expect(progress.map((p) => [p.status, p.state])).toEqual([
-        ['RUNNING', 'Acquire Session'],
-        ['RUNNING', 'Wait For Query'],
+        ['RUNNING', STATES.acquire],
+        ['RUNNING', STATES.waitForQuery],
       ]);
       expect(sfn).toReceiveCommandWith(GetExecutionHistoryCommand, {
         executionArn: EXECUTION_ARN,
@@ -401,7 +402,7 @@ describe('Class: SpectraClient', () => {
         .resolves({
           events: [
             plain('ExecutionStarted', 0),
-            entered('TaskStateEntered', 'Acquire Session', 0),
+            entered('TaskStateEntered', STATES.acquire, 0),
             plain('TaskScheduled', 0),
             plain('TaskSucceeded', 0.05),
             plain('TaskStateExited', 0.05),
@@ -411,7 +412,7 @@ describe('Class: SpectraClient', () => {
         .on(GetExecutionHistoryCommand, { nextToken: 'page-2' })
         .resolves({
           events: [
-            entered('SucceedStateEntered', 'Query Succeeded', 0.05),
+            entered('SucceedStateEntered', STATES.succeeded, 0.05),
             plain('SucceedStateExited', 0.05),
             plain('ExecutionSucceeded', 0.05),
           ],
@@ -422,8 +423,8 @@ describe('Class: SpectraClient', () => {
 
       // Assess
       expect(visits.map((v) => [v.state, v.type, v.outcome, v.durationMs])).toEqual([
-        ['Acquire Session', 'Task', 'succeeded', 50],
-        ['Query Succeeded', 'Succeed', 'succeeded', 0],
+        [STATES.acquire, 'Task', 'succeeded', 50],
+        [STATES.succeeded, 'Succeed', 'succeeded', 0],
       ]);
       expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(2);
     });

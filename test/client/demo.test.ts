@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { STATES } from '../../statemachine/definition.ts';
 import { environmentWithout, runNode } from '../support/spawn.ts';
 
 /**
@@ -29,7 +30,9 @@ describe('Demo: npm run demo', () => {
     ]) {
       expect(demo.stdout).toContain(`\n${heading}\n`);
     }
-    expect(demo.stdout).toMatch(/Invalidate Session +[\d:.]+ +[\d.]+ m?s +succeeded/);
+    expect(demo.stdout).toMatch(
+      new RegExp(`${STATES.invalidate} +[\\d:.]+ +[\\d.]+ m?s +succeeded`),
+    );
     expect(demo.stdout).toContain(
       'message    The statement failed: ERROR: relation "nope" does not exist',
     );
