@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EndedExecution, StackApi } from '../../bench/chaos/stack-api.ts';
 import { dbUserFor, loadConfig, RESERVED_DB_USERS } from '../../functions/common/config.ts';
@@ -18,6 +15,7 @@ import { SessionSweeper } from '../../functions/common/session-sweeper.ts';
 import { executionArnOf, LOCAL_STATE_MACHINE_NAME } from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { startStackWithApi } from '../support/local-stack.ts';
+import { runNode } from '../support/spawn.ts';
 
 /**
  * The tenant boundary tried as an attacker would, through the local stack over HTTP: whoever
@@ -25,8 +23,6 @@ import { startStackWithApi } from '../support/local-stack.ts';
  * system user, or Spectra's own items in the sessions table. Run on each SQL engine.
  */
 
-const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const runFile = promisify(execFile);
 const HOUR_MS = 3_600_000;
 /** What an attacker who may start executions runs as a system or administrator name. */
 const READ_EVERY_TENANT = 'select current_user, count(distinct tenant_id) from sales';
@@ -259,15 +255,15 @@ export function describeTenantBoundarySuite(
         const tenantId = `${run}-scripted`;
 
         // Act
-        const { stdout } = await runFile(
-          process.execPath,
+        const created = await runNode(
           ['--import', 'tsx', 'scripts/create-db-user.ts', tenantId, '--endpoint', stack.url],
-          { cwd: repoRoot, timeout: 60_000 },
+          { timeoutMs: 60_000 },
         );
         const ended = await query({ tenantId, sql: 'select current_user' });
 
         // Assess
-        expect(stdout.trim()).toBe(
+        expect(created.code).toBe(0);
+        expect(created.stdout.trim()).toBe(
           `Created database user ${dbUserOf(tenantId)} for tenant ${tenantId}: it sees the tenant's rows of sales and listing.`,
         );
         expect(ended.status).toBe('SUCCEEDED');
@@ -276,13 +272,9 @@ export function describeTenantBoundarySuite(
 
       it('fails with the reason, and exit code 1, for an id that is no tenant id', async () => {
         // Act
-        const failed = await runFile(
-          process.execPath,
+        const failed = await runNode(
           ['--import', 'tsx', 'scripts/create-db-user.ts', 'Bad_Tenant', '--endpoint', stack.url],
-          { cwd: repoRoot, timeout: 60_000 },
-        ).then(
-          () => ({ code: 0, stderr: '' }),
-          (error: { code: number; stderr: string }) => error,
+          { timeoutMs: 60_000 },
         );
 
         // Assess
