@@ -181,7 +181,10 @@ export interface SqlStatement {
  * Splits a script at the `;` outside literals, comments and parentheses. Statements that hold
  * nothing but whitespace and comments are left out.
  */
-export function splitStatements(sql: string, options: LexOptions = REDSHIFT_LEXING): SqlStatement[] {
+export function splitStatements(
+  sql: string,
+  options: LexOptions = REDSHIFT_LEXING,
+): SqlStatement[] {
   const statements: SqlStatement[] = [];
   let current: Token[] = [];
   let depth = 0;
@@ -267,7 +270,8 @@ const SESSION_FUNCTIONS = new Set([
   'pg_try_advisory_lock_shared',
 ]);
 
-const upper = (token: Token | undefined) => (token?.kind === 'word' ? token.text.toUpperCase() : '');
+const upper = (token: Token | undefined) =>
+  token?.kind === 'word' ? token.text.toUpperCase() : '';
 
 /** The name a token stands for: unquoted names fold to lower case, quoted ones keep theirs. */
 function nameOf(token: Token | undefined): string | undefined {
@@ -299,7 +303,8 @@ function classifyReset(words: Token[]): StatementClass {
   const second = upper(words[1]);
   if (second === 'SESSION' && upper(words[2]) === 'AUTHORIZATION')
     return { kind: 'session-state', command: 'RESET SESSION AUTHORIZATION', identity: 'DEFAULT' };
-  if (second === 'ROLE') return { kind: 'session-state', command: 'RESET ROLE', identity: 'DEFAULT' };
+  if (second === 'ROLE')
+    return { kind: 'session-state', command: 'RESET ROLE', identity: 'DEFAULT' };
   return { kind: 'session-state', command: 'RESET' };
 }
 
@@ -347,11 +352,17 @@ function callsSessionFunction(code: Token[]): string | undefined {
 
 /** Classifies one statement from its tokens (see {@link StatementKind}). */
 export function classifyTokens(tokens: Token[]): StatementClass {
-  const code = tokens.filter((token) => isCode(token) && token.kind !== 'whitespace');
+  // Literals stay in `meaningful` (a SET's value, a user name in quotes), not in `code`.
+  const meaningful = tokens.filter(
+    (token) => token.kind !== 'whitespace' && token.kind !== 'comment',
+  );
+  const code = meaningful.filter(isCode);
   // A statement may start with parentheses: `(select ...)`.
   let first = 0;
   while (code[first]?.text === '(') first++;
-  let words = code.slice(first).filter((token) => token.kind !== 'symbol' || token.text !== '(');
+  let words = meaningful
+    .slice(meaningful.indexOf(code[first] as Token))
+    .filter((token) => token.kind !== 'symbol' || token.text !== '(');
   // EXPLAIN ANALYZE runs the statement it explains: classify that one.
   if (upper(words[0]) === 'EXPLAIN') {
     const inner = words.findIndex(

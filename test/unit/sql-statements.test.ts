@@ -45,7 +45,7 @@ describe('Function: classifySql', () => {
     ['prepare p as select 1', 'PREPARE'],
     ['deallocate p', 'DEALLOCATE'],
     ['call my_procedure()', 'CALL'],
-    ["do $$ begin perform 1; end $$", 'DO'],
+    ['do $$ begin perform 1; end $$', 'DO'],
     ["select set_config('search_path', 'x', false)", 'SELECT set_config()'],
     ["select pg_catalog.set_config ('a.b', 'x', false)", 'SELECT set_config()'],
     ['select pg_advisory_lock(1)', 'SELECT pg_advisory_lock()'],
@@ -142,7 +142,7 @@ describe('Function: splitStatements', () => {
 describe('Function: placeholderNames', () => {
   it('finds :name outside strings, comments and casts', () => {
     expect([
-      ...placeholderNames("select :a, ':b', \"c:d\", :e::int, x[1:f] -- :g\n /* :h */ $$ :i $$"),
+      ...placeholderNames('select :a, \':b\', "c:d", :e::int, x[1:f] -- :g\n /* :h */ $$ :i $$'),
     ]).toEqual(['a', 'e']);
   });
 });
