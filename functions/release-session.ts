@@ -217,15 +217,29 @@ function describeFailure(
     };
   }
   const redshiftError = statement?.error;
+  // A batch names the statement that failed by its index in `statements`, and how each ended
+  // (with auto-commit, the ones before it committed).
+  const failedIndex = statement?.failedIndex;
+  const which =
+    failedIndex === undefined
+      ? 'The statement'
+      : `statements[${failedIndex}] (statement ${failedIndex + 1} of ${statement?.subStatuses?.length ?? '?'})`;
   const error =
     statement?.status === 'ABORTED'
-      ? new QueryAbortedError('The statement was cancelled before it finished')
+      ? new QueryAbortedError(`${which} was cancelled before it finished`)
       : new QueryFailedError(
-          redshiftError ? `The statement failed: ${redshiftError}` : 'The statement failed',
+          redshiftError ? `${which} failed: ${redshiftError}` : `${which} failed`,
         );
+  const batch =
+    statement?.subStatuses === undefined
+      ? {}
+      : {
+          statementIndex: failedIndex,
+          statements: statement.subStatuses.map((status, index) => ({ index, status })),
+        };
   return {
     error: error.name,
-    cause: JSON.stringify({ message: error.message, ...context, redshiftError }),
+    cause: JSON.stringify({ message: error.message, ...context, redshiftError, ...batch }),
   };
 }
 

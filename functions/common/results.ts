@@ -45,3 +45,27 @@ export function toResultValue(field: Field, column: ResultColumn | undefined): R
 export function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
+
+/**
+ * The rows one statement returned, as far as the inline budget allows: the top level of a query's
+ * output, and each row-returning statement of a batch. One type, so that a result too large to
+ * keep inline can be stored elsewhere the same way wherever it appears.
+ */
+export interface ResultSet {
+  columns: ResultColumn[];
+  rows: ResultValue[][];
+  /** Rows in `rows`. */
+  rowCount: number;
+  /** Rows the statement returned (rows affected, for a statement without a result set). */
+  totalRows: number;
+  /** true when `rows` stops short of `totalRows` to keep the output inside the byte budget. */
+  truncated: boolean;
+}
+
+export const emptyResultSet = (): ResultSet => ({
+  columns: [],
+  rows: [],
+  rowCount: 0,
+  totalRows: 0,
+  truncated: false,
+});
