@@ -90,9 +90,13 @@ describe('Definition: statemachine/query.asl.json', () => {
       const catchAll = (state.Catch ?? []).find((rule) => rule.ErrorEquals.includes('States.ALL'));
       expect(catchAll, name).toBeDefined();
     }
-    const caughtStale = definition.States[STATES.submit]?.Catch?.find((rule) =>
-      rule.ErrorEquals.includes('StaleSessionError'),
-    );
-    expect(caughtStale?.Next).toBe(STATES.invalidate);
+    // A stale session (refused, or inside a failed transaction) is answered at Submit Query or
+    // at Poll Status; both go to Invalidate Session, whose own failures release the session.
+    for (const step of [STATES.submit, STATES.poll]) {
+      const caughtStale = definition.States[step]?.Catch?.find((rule) =>
+        rule.ErrorEquals.includes('StaleSessionError'),
+      );
+      expect(caughtStale?.Next, step).toBe(STATES.invalidate);
+    }
   });
 });
