@@ -46,7 +46,14 @@ const ADMIN_CONNECTION = 0;
 
 // Distributes Omit over the union's members (a plain Omit would merge them).
 // biome-ignore lint/suspicious/noExplicitAny: `any` is how a conditional type distributes
-type WithoutId<T> = T extends any ? Omit<T, 'id'> : never;
+type WithoutId<T> = T extends any ? Omit<T, 'id' | 'connectionId'> : never;
+
+/**
+ * Why a statement that would leave a transaction open fails here: one backend serves every
+ * session, so an open transaction would hold all of them until it ends.
+ */
+export const OPEN_TRANSACTION_REFUSED =
+  'ERROR: the embedded engine (PGlite) cannot keep a transaction open between statements: one backend serves every session, and an open transaction would hold them all. Send the statements in one BatchExecuteStatement, or run the local stack on PostgreSQL (SPECTRA_LOCAL_DATABASE_URL)';
 
 interface QueuedRequest {
   connectionId: number;
@@ -89,7 +96,11 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
     const [next] = waiting.splice(index, 1);
     if (!next) return;
     inFlight = { ...next, id: nextRequestId++ };
-    worker.postMessage({ ...next.request, id: inFlight.id } as WorkerRequest);
+    worker.postMessage({
+      ...next.request,
+      id: inFlight.id,
+      connectionId: next.connectionId,
+    } as WorkerRequest);
   }
 
   worker.on('message', (response: WorkerResponse) => {
@@ -159,6 +170,18 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
       const endTransaction = (sql: 'COMMIT' | 'ROLLBACK') =>
         send(connectionId, { op: 'run', dbUser, sql, parameters: [] });
 
+      /**
+       * A user's statement that left a transaction open (BEGIN, START TRANSACTION) is undone and
+       * fails: see {@link OPEN_TRANSACTION_REFUSED}. A batch's own BEGIN is not a user's.
+       */
+      async function refuseOpenTransaction(): Promise<void> {
+        if (transactionOwner !== connectionId) return;
+        await send(connectionId, { op: 'admin', sql: 'ROLLBACK', parameters: [] }).catch(
+          () => undefined,
+        );
+        throw new EngineError(OPEN_TRANSACTION_REFUSED, '0A000');
+      }
+
       /** Runs a statement under `commitIf` (see the module comment). */
       async function runGuarded(
         sql: string,
@@ -205,11 +228,13 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
           ensureOpen();
           const { commitIf } = options;
           const guarded = commitIf !== undefined && !isTransactionControl(sql);
+          const wasInTransaction = transactionOwner === connectionId;
           current = { undoable: guarded };
           try {
-            return guarded
-              ? await runGuarded(sql, parameters, commitIf)
-              : await send(connectionId, { op: 'run', dbUser, sql, parameters });
+            if (guarded) return await runGuarded(sql, parameters, commitIf);
+            const result = await send(connectionId, { op: 'run', dbUser, sql, parameters });
+            if (!options.batchControl && !wasInTransaction) await refuseOpenTransaction();
+            return result;
           } finally {
             current = undefined;
           }
@@ -238,6 +263,8 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
             await send(connectionId, { op: 'admin', sql: 'ROLLBACK', parameters: [] }).catch(
               () => undefined,
             );
+          // Its temporary tables go, as at the end of a server's session.
+          await send(connectionId, { op: 'end-session' }).catch(() => undefined);
         },
       };
     },

@@ -153,7 +153,7 @@ async function runBatch(
 ): Promise<void> {
   const { store } = context;
   const inTransaction = statement.executionMode !== 'AUTO_COMMIT';
-  if (inTransaction) await connection.run('BEGIN', []);
+  if (inTransaction) await connection.run('BEGIN', [], { batchControl: true });
   let failed: Part | undefined;
   for (const part of statement.parts) {
     if (!(await runPart(context, statement, part, connection))) {
@@ -163,10 +163,10 @@ async function runBatch(
   }
   if (inTransaction) {
     if (failed || TERMINAL.has(statement.status)) {
-      await connection.run('ROLLBACK', []).catch(() => undefined);
+      await connection.run('ROLLBACK', [], { batchControl: true }).catch(() => undefined);
     } else {
       try {
-        await connection.run('COMMIT', []);
+        await connection.run('COMMIT', [], { batchControl: true });
       } catch (error) {
         end(store, statement, 'FAILED', engineMessage(error));
         return;
