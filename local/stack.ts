@@ -48,6 +48,8 @@ export interface LocalStackOptions {
   maxDataApiSessions?: number;
   /** Milliseconds per Wait state name. */
   waitTimeOverrides?: Record<string, number>;
+  /** Milliseconds before each retry, per state name (tests retry at once). */
+  retryIntervalOverrides?: Record<string, number>;
 }
 
 export interface LocalStack {
@@ -140,6 +142,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const stepFunctions = new LocalStepFunctions({
       handlers,
       waitTimeOverrides: options.waitTimeOverrides,
+      retryIntervalOverrides: options.retryIntervalOverrides,
       onInvoke: async (call) => {
         const fault = await faults.enter(lambdaTarget(call.functionName));
         if (fault && !fault.afterInvoke)
@@ -154,9 +157,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         if (fault?.afterInvoke) throw new LambdaInvocationError(fault.error, fault.message);
         return result;
       },
-      // On AWS an EventBridge rule runs this function when an execution ends ABORTED or TIMED_OUT,
-      // and retries it when it fails (the target's retryAttempts); here with shorter delays.
-      onExecutionStopped: async (event) => {
+      // On AWS an EventBridge rule runs this function when an execution ends FAILED, ABORTED or
+      // TIMED_OUT, and retries it when it fails (the target's retryAttempts); here with shorter
+      // delays.
+      onExecutionEnded: async (event) => {
         for (let attempt = 0; ; attempt++) {
           try {
             await invokeLocally('CancelStoppedExecution', cancelStopped, event);
