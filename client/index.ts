@@ -646,7 +646,7 @@ function dateOf(value: unknown): Date {
   return new Date(typeof value === 'string' || typeof value === 'number' ? value : 0);
 }
 
-function toPooledSession(item: Record<string, unknown>): PooledSession {
+export function toPooledSession(item: Record<string, unknown>): PooledSession {
   const session: PooledSession = {
     id: String(item.session_id),
     tenantId: String(item.tenant_id ?? ''),

@@ -1,8 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConsoleApi } from './console/api.ts';
+import { acquireHit, SessionHitRate } from './console/hit-rate.ts';
+import { consoleRoutes } from './console/server.ts';
 import { createInMemoryDynamoDb, createSessionsTable } from './dynamodb/sessions-table.ts';
 import { type Endpoint, startEndpoint } from './endpoint.ts';
 import { FaultPlan, lambdaTarget } from './faults.ts';
 import {
+  consoleUrl,
   DEFAULT_LOCAL_PORT,
   LOCAL_CLUSTER_IDENTIFIER,
   LOCAL_CREDENTIALS,
@@ -56,6 +60,8 @@ export interface LocalStack {
   url: string;
   port: number;
   stateMachineArn: string;
+  /** The console's address: `<url>/console`. */
+  consoleUrl: string;
   engineKind: SqlEngine['kind'];
   endpoint: Endpoint;
   stepFunctions: LocalStepFunctions;
@@ -133,6 +139,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const handlers = await loadHandlers();
     const cancelStopped = await loadHandler('CancelStoppedExecution');
     let lambdaInFlight = 0;
+    const hitRate = new SessionHitRate();
     const controls: ControlState = {
       faults,
       lambdaInFlight: () => lambdaInFlight,
@@ -155,6 +162,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           lambdaInFlight--;
         }
         if (fault?.afterInvoke) throw new LambdaInvocationError(fault.error, fault.message);
+        if (call.functionName === 'AcquireSession') {
+          const hit = acquireHit(result);
+          if (hit !== undefined) hitRate.record(hit);
+        }
         return result;
       },
       // On AWS an EventBridge rule runs this function when an execution ends FAILED, ABORTED or
@@ -175,16 +186,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const stateMachineArn = stepFunctions.register(LOCAL_STATE_MACHINE_NAME, localDefinitionText());
     endpoint.mount(stepFunctions);
     endpoint.controlRoutes(controlRoutes(controls));
+    const consoleApi = new ConsoleApi({
+      endpoint: endpoint.url,
+      stateMachineArn,
+      sessionsTableName: process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME as string,
+      hitRate,
+    });
+    endpoint.consoleRoutes(consoleRoutes(consoleApi));
 
     return {
       url: endpoint.url,
       port: endpoint.port,
       stateMachineArn,
+      consoleUrl: consoleUrl(endpoint.url),
       engineKind: engine.kind,
       endpoint,
       stepFunctions,
       controls,
       async stop() {
+        consoleApi.destroy();
         await endpoint.close();
         await engine.close();
         await new Promise<void>((done) => dynamo.close(() => done()));

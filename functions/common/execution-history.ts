@@ -45,7 +45,7 @@ export function tenantIdOf(input: unknown): string | undefined {
  * The workflow state a Lambda task returned. The `lambda:invoke` integration records the whole
  * invocation result, `{"Payload": {...}, "StatusCode": 200, ...}`, as a JSON string.
  */
-function taskPayload(event: HistoryEvent): Record<string, unknown> | undefined {
+export function taskPayload(event: HistoryEvent): Record<string, unknown> | undefined {
   const output = event.taskSucceededEventDetails?.output;
   if (output === undefined) return undefined;
   try {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
@@ -570,5 +571,53 @@ describe('Local stack: redriving a failed query', () => {
     expect(after.redshiftData.statementsSubmitted).toBe(before.redshiftData.statementsSubmitted);
     const types = (await history(failed.executionArn)).map((e) => e.type);
     expect(types.slice(-2)).toEqual(['ExecutionRedriven', 'ExecutionFailed']);
+  });
+});
+
+/** A GET as a browser would send it, with the Host and Origin headers the test chooses. */
+function get(path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sent = request(`${stack.url}${path}`, { headers }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
+}
+
+describe('Local stack: only this machine drives it from a browser', () => {
+  const own = () => `127.0.0.1:${stack.port}`;
+
+  it.each(['/console', '/console/api/executions', '/_spectra/counters'])(
+    'answers %s for a loopback Host and Origin, and refuses a foreign Host or Origin with 403',
+    async (path) => {
+      expect(await get(path, { host: own(), origin: `http://${own()}` })).toBe(200);
+      expect(await get(path, { host: `localhost:${stack.port}` })).toBe(200);
+      // DNS rebinding: a foreign name that now points here.
+      expect(await get(path, { host: `attacker.example:${stack.port}` })).toBe(403);
+      // Another loopback port is another origin.
+      expect(await get(path, { host: `127.0.0.1:${stack.port + 1}` })).toBe(403);
+      // A script on a page elsewhere.
+      expect(await get(path, { host: own(), origin: 'http://attacker.example' })).toBe(403);
+      expect(await get(path, { host: own(), origin: 'null' })).toBe(403);
+    },
+  );
+
+  it('refuses an AWS API call from a foreign page, and serves the SDK, which sends no Origin', async () => {
+    const call = (headers: Record<string, string>) =>
+      fetch(stack.url, {
+        method: 'POST',
+        headers: {
+          'x-amz-target': 'AWSStepFunctions.ListStateMachines',
+          'content-type': 'application/x-amz-json-1.0',
+          ...headers,
+        },
+        body: '{}',
+      });
+
+    expect((await call({ origin: 'http://attacker.example' })).status).toBe(403);
+    expect((await call({ origin: `http://127.0.0.1:${stack.port}` })).status).toBe(200);
+    expect((await call({})).status).toBe(200);
   });
 });
