@@ -1,5 +1,5 @@
 import { cpus, totalmem } from 'node:os';
-import { CONFIG_VARIABLES } from '../functions/common/config.ts';
+import { CONFIG_VARIABLES, DEFAULT_DB_USER_TEMPLATE } from '../functions/common/config.ts';
 import { LOCAL_CLUSTER_IDENTIFIER, LOCAL_SESSIONS_TABLE_NAME } from '../local/identity.ts';
 import type { LocalStack } from '../local/stack.ts';
 import { Harness } from './harness.ts';
@@ -30,7 +30,7 @@ const FUNCTION_ENVIRONMENT: Record<string, string> = {
   [CONFIG_VARIABLES.cluster]: CLUSTER,
   [CONFIG_VARIABLES.database]: 'dev',
   [CONFIG_VARIABLES.table]: LOCAL_SESSIONS_TABLE_NAME,
-  [CONFIG_VARIABLES.dbUserTemplate]: '{tenant}',
+  [CONFIG_VARIABLES.dbUserTemplate]: DEFAULT_DB_USER_TEMPLATE,
   [CONFIG_VARIABLES.keepAlive]: '3600',
   [CONFIG_VARIABLES.idleTimeout]: '300',
   [CONFIG_VARIABLES.maxSessions]: '4',
@@ -120,7 +120,6 @@ export async function startBenchStack(
     const context: PhaseContext = {
       harness,
       plan,
-      clusterIdentifier: CLUSTER,
       log,
       machines: {
         spectra: stack.stateMachineArn,

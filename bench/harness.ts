@@ -1,9 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  DescribeStatementCommand,
-  ExecuteStatementCommand,
-  ListSessionsCommand,
-} from '@aws-sdk/client-redshift-data';
+import { DescribeStatementCommand, ListSessionsCommand } from '@aws-sdk/client-redshift-data';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -250,22 +246,11 @@ export class Harness extends StackClient {
   }
 
   /**
-   * Runs one statement as each tenant's database user, without a session, so that the emulator
-   * creates the users before the measurements: their creation is then in no variant's figures.
+   * Creates each tenant's database user (`POST /_spectra/db-users`) before the measurements, as a
+   * deployment creates its tenants' users before their first query.
    */
-  async createDbUsers(clusterIdentifier: string, dbUsers: string[]): Promise<void> {
-    for (const dbUser of dbUsers) {
-      const { Status } = await this.redshiftData.send(
-        new ExecuteStatementCommand({
-          ClusterIdentifier: clusterIdentifier,
-          Database: 'dev',
-          DbUser: dbUser,
-          Sql: 'select 1',
-          WaitTimeSeconds: 10,
-        }),
-      );
-      if (Status !== 'FINISHED') throw new Error(`Creating db user ${dbUser}: statement ${Status}`);
-    }
+  async createTenantUsers(tenantIds: string[]): Promise<void> {
+    for (const tenantId of tenantIds) await this.control('db-users', { tenantId });
   }
 
   /**

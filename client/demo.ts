@@ -1,3 +1,4 @@
+import { STATES } from '../statemachine/definition.ts';
 import {
   formatDuration,
   formatHistory,
@@ -138,11 +139,11 @@ try {
   say(indent(`The next globex query succeeded on ${sessionText(recovered)}. Its path:\n`));
   const visits = await client.getHistory(recovered.executionArn);
   say(indent(formatHistory(visits)));
-  const invalidated = visits.some((visit) => visit.state === 'Invalidate Session');
+  const invalidated = visits.some((visit) => visit.state === STATES.invalidate);
   say(
     indent(
       invalidated
-        ? '\nSubmit Query got StaleSessionError; Invalidate Session dropped the record and it resubmitted on a new session.'
+        ? `\n${STATES.submit} got StaleSessionError; ${STATES.invalidate} dropped the record and it resubmitted on a new session.`
         : '\n(The expired session was noticed before it was used, so no resubmission was needed.)',
     ),
   );

@@ -26,6 +26,17 @@ export class InvalidInputError extends SpectraClientError {
   }
 }
 
+/**
+ * The client was given an endpoint or a region it cannot use (an option, or `AWS_ENDPOINT_URL`):
+ * thrown by the constructor, before anything is sent.
+ */
+export class ClientConfigurationError extends SpectraClientError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ClientConfigurationError';
+  }
+}
+
 /** The execution ARN is malformed, or no such execution exists (in this account and region). */
 export class QueryNotFoundError extends SpectraClientError {
   readonly executionArn: string;

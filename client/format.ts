@@ -1,8 +1,17 @@
 import type { QueryResult } from '../functions/fetch-results.ts';
 import type { StateVisit } from './history.ts';
+import { failureOf } from './records.ts';
+import {
+  displayWidth,
+  escapeControls,
+  escapeMessage,
+  padEndTo,
+  padStartTo,
+} from './terminal-text.ts';
+import type { Query } from './types.ts';
 
 /**
- * Text output of the CLI and the demo: aligned tables, CSV, durations and times.
+ * Text output of the CLI and the demo: aligned tables, a query's status, CSV, durations and times.
  */
 
 type Cell = QueryResult['rows'][number][number];
@@ -25,30 +34,26 @@ const NUMERIC_TYPES = new Set([
 ]);
 
 /**
- * An aligned table: a header, a rule of dashes, then the rows, columns two spaces apart. Tabs and
- * line breaks inside a value are shown escaped, so every row stays on one line.
+ * An aligned table: a header, a rule of dashes, then the rows, columns two spaces apart, aligned
+ * by the columns a terminal gives each character (two for CJK and emoji). Control characters in a
+ * value, tabs and line breaks included, are shown escaped, so every row stays on one line and
+ * nothing in the data can act on the terminal.
  */
 export function formatTable(
   headers: readonly string[],
   rows: readonly (readonly string[])[],
   alignments: readonly Alignment[] = [],
 ): string {
-  const oneLine = (text: string) =>
-    text
-      .replaceAll('\\', '\\\\')
-      .replaceAll('\n', '\\n')
-      .replaceAll('\r', '\\r')
-      .replaceAll('\t', '\\t');
-  const header = headers.map(oneLine);
-  const body = rows.map((row) => headers.map((_, i) => oneLine(row[i] ?? '')));
+  const header = headers.map(escapeControls);
+  const body = rows.map((row) => headers.map((_, i) => escapeControls(row[i] ?? '')));
   const widths = header.map((title, i) =>
-    Math.max(title.length, ...body.map((row) => (row[i] ?? '').length)),
+    Math.max(displayWidth(title), ...body.map((row) => displayWidth(row[i] ?? ''))),
   );
   const line = (cells: readonly string[]) =>
     cells
       .map((cell, i) => {
         const width = widths[i] ?? 0;
-        return alignments[i] === 'right' ? cell.padStart(width) : cell.padEnd(width);
+        return alignments[i] === 'right' ? padStartTo(cell, width) : padEndTo(cell, width);
       })
       .join('  ')
       .trimEnd();
@@ -153,4 +158,38 @@ export function formatHistory(visits: readonly StateVisit[]): string {
     ]),
     ['left', 'left', 'right', 'left'],
   );
+}
+
+/** A query's status as `spectra status` shows it: one labelled line per fact. */
+export function formatStatus(query: Query): string {
+  const rows: [string, string][] = [
+    ['Execution', query.executionArn],
+    ['Tenant', query.tenantId],
+    ['SQL', oneLineSql(query.sql)],
+    ['Status', query.status],
+    ['Started', formatDateTime(query.startedAt)],
+  ];
+  if (query.stoppedAt) {
+    rows.push([
+      'Stopped',
+      `${formatDateTime(query.stoppedAt)} (took ${formatDuration(query.durationMs ?? 0)})`,
+    ]);
+  }
+  const result = query.result;
+  if (result) {
+    const rowsText = result.truncated
+      ? `${result.rowCount} of ${plural(result.totalRows, 'row')} (truncated)`
+      : plural(result.rowCount, 'row');
+    const session = result.sessionReused ? 'reused session' : 'new session';
+    rows.push(['Result', `${rowsText}, ${session} ${result.sessionId ?? '(none)'}`]);
+  }
+  const failure = failureOf(query);
+  if (failure) rows.push(['Error', `${failure.errorName}: ${failure.message}`]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${escapeMessage(value)}`).join('\n');
+}
+
+function oneLineSql(sql: string): string {
+  const flat = sql.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 }

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { dbUserFor } from '#common/config';
+import { tenantDbUser } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { countSession, powertoolsMiddlewares, tagInvocation } from '#common/observability';
 import { parseExecutionInput, type QueryState } from '#common/schemas';
@@ -15,7 +15,8 @@ export interface AcquireSessionEvent {
  * briefly for a leased one to come back), or reports a miss so that SubmitQuery opens a new one.
  *
  * @returns the workflow state every later step reads.
- * @throws {InvalidInputError} when the input breaks the contract; nothing has been touched.
+ * @throws {InvalidInputError} when the input breaks the contract, or the tenant's database user
+ * would be a system or administrator user; nothing has been touched.
  * @throws {SessionPoolExhaustedError} when all of the tenant's sessions are leased and the pool is
  * at its cap (the state machine retries with backoff).
  * @throws {TransientServiceError} when DynamoDB keeps throttling.
@@ -26,7 +27,8 @@ export async function acquireSession(
 ): Promise<QueryState> {
   const input = parseExecutionInput(event.request);
   const { telemetry } = deps;
-  const dbUser = dbUserFor(input.tenantId, deps.config.dbUserTemplate);
+  // Before any call: a tenant id that would run as a system or administrator user touches nothing.
+  const dbUser = tenantDbUser(input.tenantId, deps.config);
   tagInvocation(telemetry, { tenantId: input.tenantId, executionArn: event.executionArn });
 
   const result = await deps.store.acquire(input.tenantId, dbUser, event.executionArn);

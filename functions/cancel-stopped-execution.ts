@@ -6,7 +6,12 @@ import { sfnClient } from '#common/clients';
 import { dbUserFor } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { readHistory, tenantIdOf } from '#common/execution-history';
-import { countSession, powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import {
+  countSession,
+  powertoolsMiddlewares,
+  tagInvocation,
+  tenantData,
+} from '#common/observability';
 import { TERMINAL_STATUSES } from '#common/polling';
 import type { StatementStatus } from '#common/schemas';
 
@@ -126,7 +131,8 @@ async function settleStatement(
     )
       throw error;
     logger.info('CancelStatement refused: the statement is not running', {
-      error: (error as Error).message,
+      error: errorName(error),
+      ...tenantData(deps.config, { message: (error as Error).message }),
     });
   }
 

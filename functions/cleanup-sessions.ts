@@ -1,18 +1,38 @@
 import middy from '@middy/core';
-import { defaultDeps, type StepDeps } from '#common/deps';
-import { powertoolsMiddlewares } from '#common/observability';
+import { dynamoDbDocumentClient } from '#common/clients';
+import { defaultDeps, sessionPolicyOf } from '#common/deps';
+import { powertoolsMiddlewares, type Telemetry } from '#common/observability';
+import { SessionSweeper } from '#common/session-sweeper';
 
 export interface CleanupOutcome {
   deleted: number;
 }
+
+/** The clean-up works with the one store that may scan the table; tests pass their own. */
+export interface CleanupDeps {
+  sweeper: SessionSweeper;
+  telemetry: Telemetry;
+}
+
+const defaultCleanupDeps: CleanupDeps = {
+  sweeper: new SessionSweeper(
+    dynamoDbDocumentClient,
+    defaultDeps.config.sessionsTableName,
+    sessionPolicyOf(defaultDeps.config),
+    defaultDeps.clock,
+  ),
+  telemetry: defaultDeps.telemetry,
+};
 
 /**
  * Runs on a schedule: deletes the records of sessions that can no longer be reused and that no
  * live lease holds. DynamoDB TTL would delete them too, but only within days; until then they
  * cost a read in every AcquireSession of their tenant.
  */
-export async function cleanupSessions(deps: StepDeps = defaultDeps): Promise<CleanupOutcome> {
-  const deleted = await deps.store.cleanupExpiredSessions();
+export async function cleanupSessions(
+  deps: CleanupDeps = defaultCleanupDeps,
+): Promise<CleanupOutcome> {
+  const deleted = await deps.sweeper.cleanupExpiredSessions();
   deps.telemetry.logger.info('Deleted expired session records', { deleted });
   return { deleted };
 }

@@ -1,7 +1,12 @@
 import middy from '@middy/core';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { SessionUnavailableError } from '#common/errors';
-import { countSession, powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import {
+  countSession,
+  powertoolsMiddlewares,
+  tagInvocation,
+  tenantData,
+} from '#common/observability';
 import { parseStepInput, type QueryState, queryStateSchema } from '#common/schemas';
 
 /** How many times one execution resubmits after a stale session before it gives up. */
@@ -35,8 +40,9 @@ export async function invalidateSession(
     );
     countSession(deps.telemetry, 'SessionInvalidated');
     deps.telemetry.logger.warn('Dropped a session the Data API refused', {
-      reason: state.error?.Cause,
+      error: state.error?.Error,
       recordDeleted: deleted,
+      ...tenantData(deps.config, { cause: state.error?.Cause }),
     });
   }
   if (state.resubmits >= MAX_RESUBMITS) {

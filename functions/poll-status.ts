@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { defaultDeps, type StepDeps } from '#common/deps';
-import { powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import { powertoolsMiddlewares, tagInvocation, tenantData } from '#common/observability';
 import { longPollSeconds, nextWaitSeconds, TERMINAL_STATUSES } from '#common/polling';
 import {
   parseStepInput,
@@ -54,7 +54,12 @@ export async function pollStatus(
   }
 
   const ended = TERMINAL_STATUSES.has(status);
-  deps.telemetry.logger.info('Polled statement', { status, polls, durationNs: described.Duration });
+  deps.telemetry.logger.info('Polled statement', {
+    status,
+    polls,
+    durationNs: described.Duration,
+    ...tenantData(deps.config, { redshiftError: described.Error }),
+  });
   return {
     ...state,
     statement: {

@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import { z } from 'zod';
-import { dbUserFor } from '#common/config';
+import { dbUserFor, reservedDbUserReason } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { QueryAbortedError, QueryFailedError, TransientServiceError } from '#common/errors';
-import { powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import { powertoolsMiddlewares, tagInvocation, tenantData } from '#common/observability';
 import {
   caughtErrorSchema,
   executionInputSchema,
@@ -98,9 +98,10 @@ export async function releaseSession(
 
   const strayLeases = await releaseStrayLeases(executionArn, query, session, input, deps);
   const failure = describeFailure(state, query?.tenantId);
+  // The name only: the Cause holds the statement's error text, which can quote its data.
   deps.telemetry.logger.warn('Execution is failing', {
     error: failure.error,
-    cause: failure.cause,
+    ...tenantData(deps.config, { cause: failure.cause }),
   });
   return strayLeases > 0 ? { released, strayLeases, failure } : { released, failure };
 }
@@ -128,6 +129,8 @@ async function releaseStrayLeases(
     query?.tenantId ?? (parsedInput?.success ? parsedInput.data.tenantId : undefined);
   if (tenantId === undefined) return 0;
   const dbUser = query?.dbUser ?? dbUserFor(tenantId, deps.config.dbUserTemplate);
+  // AcquireSession refused such a tenant before touching anything: it has no pool to look in.
+  if (reservedDbUserReason(dbUser, deps.config.deniedDbUsers) !== undefined) return 0;
   const stray = (await deps.store.listPool(tenantId, dbUser)).filter(
     (record) => record.state === 'LEASED' && record.lease_owner === executionArn,
   );

@@ -7,7 +7,12 @@ import {
   type ExecuteRequest,
 } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
-import { countSession, powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import {
+  countSession,
+  powertoolsMiddlewares,
+  tagInvocation,
+  tenantData,
+} from '#common/observability';
 import { longPollSeconds, nextWaitSeconds, TERMINAL_STATUSES } from '#common/polling';
 import {
   parseStepInput,
@@ -87,6 +92,9 @@ export async function submitQuery(
     sessionId: nextSession.sessionId,
     sessionReused: nextSession.reused,
     status,
+    sqlBytes: Buffer.byteLength(query.sql, 'utf8'),
+    parameterCount: query.parameters?.length ?? 0,
+    ...tenantData(config, { sql: query.sql, parameters: query.parameters }),
   });
   let failure: { error?: string; finishedAt?: string } = {};
   if (status === 'FAILED' || status === 'ABORTED') {
@@ -127,7 +135,7 @@ async function executeOnNewSession(
     countSession(telemetry, 'SessionLimitReached');
     telemetry.logger.warn(
       'The Data API is at its session limit; running this query without a session',
-      { error: error.message },
+      { error: error.name },
     );
     return dataApi.execute(request('none'));
   }

@@ -3,7 +3,12 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogLevel as StateMachineLogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Node } from 'constructs';
-import { CONFIG_VARIABLES, type Config, loadConfig } from '../functions/common/config.ts';
+import {
+  CONFIG_VARIABLES,
+  type Config,
+  DEFAULT_DB_USER_TEMPLATE,
+  loadConfig,
+} from '../functions/common/config.ts';
 import { ConfigurationError } from '../functions/common/errors.ts';
 
 /**
@@ -34,7 +39,11 @@ export const PARAMETERS = {
   },
   dbUserTemplate: {
     variable: CONFIG_VARIABLES.dbUserTemplate,
-    help: 'the database user of a tenant, default {tenant}',
+    help: `the database user of a tenant, with a fixed part, default ${DEFAULT_DB_USER_TEMPLATE}`,
+  },
+  deniedDbUsers: {
+    variable: CONFIG_VARIABLES.deniedDbUsers,
+    help: 'comma-separated database users no tenant may run as (your administrators), default none',
   },
   keepAliveSeconds: {
     variable: CONFIG_VARIABLES.keepAlive,
@@ -63,6 +72,10 @@ export const PARAMETERS = {
   pollWaitSeconds: {
     variable: CONFIG_VARIABLES.pollWait,
     help: 'how long PollStatus waits on the server, default 20',
+  },
+  logSql: {
+    variable: CONFIG_VARIABLES.logSql,
+    help: "whether the functions log SQL text, parameter values and Redshift's error text (exposes tenants' data), default false",
   },
   logLevel: { variable: undefined, help: 'the log level of the functions, default INFO' },
   logRetentionDays: { variable: undefined, help: 'how long logs are kept, default 30' },
@@ -263,6 +276,9 @@ function environmentOf(config: Config): Record<string, string> {
     [v.database]: config.database,
     ...(config.secretArn === undefined ? {} : { [v.secretArn]: config.secretArn }),
     [v.dbUserTemplate]: config.dbUserTemplate,
+    ...(config.deniedDbUsers.length === 0
+      ? {}
+      : { [v.deniedDbUsers]: config.deniedDbUsers.join(',') }),
     [v.keepAlive]: String(config.sessionKeepAliveSeconds),
     [v.idleTimeout]: String(config.sessionIdleTimeoutSeconds),
     [v.maxSessions]: String(config.maxSessionsPerTenant),
@@ -270,6 +286,7 @@ function environmentOf(config: Config): Record<string, string> {
     [v.resultMaxBytes]: String(config.resultInlineMaxBytes),
     [v.submitWait]: String(config.submitWaitSeconds),
     [v.pollWait]: String(config.pollWaitSeconds),
+    [v.logSql]: String(config.logSql),
   };
 }
 

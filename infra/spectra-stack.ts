@@ -34,12 +34,11 @@ import {
 } from './parameters.ts';
 
 /**
- * The DynamoDB calls functions/common/session-store.ts makes, and no others (a test reads them
- * from its source): Query lists a pool, GetItem reads a stopped execution's mark, PutItem records
- * a new session or a mark, UpdateItem leases, renews and releases, DeleteItem drops a session, and
- * Scan is the scheduled cleanup. Both roles get the same set: which step calls which method of
- * the store changes with the workflow, and a missing action would fail every query at run time,
- * while the resource, the one table, is what bounds the access.
+ * The DynamoDB calls functions/common/session-store.ts makes, and no others (a test reads each
+ * role's from the code its functions bundle): Query lists a pool, GetItem reads a stopped
+ * execution's mark, PutItem records a new session or a mark, UpdateItem leases, renews and
+ * releases, DeleteItem drops a session. Both roles get them: which step calls which method of the
+ * store changes with the workflow, while the resource, the one table, is what bounds the access.
  */
 const TABLE_ACTIONS = [
   'dynamodb:Query',
@@ -47,8 +46,10 @@ const TABLE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
-  'dynamodb:Scan',
 ] as const;
+
+/** The scheduled clean-up reads the whole table (functions/common/session-sweeper.ts). */
+const SWEEP_ACTIONS = ['dynamodb:Scan'] as const;
 
 export interface SpectraStackProps extends StackProps {
   /** Deployment parameters; each overrides the CDK context value of the same name. */
@@ -101,7 +102,8 @@ export class SpectraStack extends Stack {
     });
     const roles = { dataApi: this.dataApiRole, sessionStore: this.sessionStoreRole };
     this.table.grant(this.dataApiRole, ...TABLE_ACTIONS);
-    this.table.grant(this.sessionStoreRole, ...TABLE_ACTIONS);
+    // CleanupSessions, the one caller of Scan, runs as the session store role.
+    this.table.grant(this.sessionStoreRole, ...TABLE_ACTIONS, ...SWEEP_ACTIONS);
     grantDataApiAccess(this, this.dataApiRole, {
       config: settings.config,
       workgroupId: settings.workgroupId,

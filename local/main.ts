@@ -23,6 +23,7 @@ console.log(`Spectra local stack is ready in ${seconds} s (SQL engine: ${engine}
   State machine   ${stack.stateMachineArn}
   Sessions table  ${process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME}
   Demo tenants    acme, globex, initech, umbrella (each sees only its own sales and listing rows)
+  New tenant      npm run create-db-user -- <tenant id>   (creates its database user)
 
 Try it from another terminal:
 

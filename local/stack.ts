@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { loadConfig, tenantDbUser } from '../functions/common/config.ts';
 import { ConsoleApi } from './console/api.ts';
 import { acquireHit, SessionHitRate } from './console/hit-rate.ts';
 import { consoleRoutes } from './console/server.ts';
@@ -111,6 +112,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const endpoint = await startEndpoint({ port, faults });
   try {
     configureEnvironment(endpoint.url);
+    // The functions' own configuration, checked before anything starts (they read it again when
+    // they load): the demo tenants' users and those the test controls create are named as the
+    // functions name them.
+    const config = loadConfig(process.env);
 
     const dynamo = createInMemoryDynamoDb();
     endpoint.mount({
@@ -133,6 +138,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       engine,
       maxSessions: options.maxDataApiSessions,
       loadDemoData: options.loadDemoData ?? true,
+      dbUserTemplate: config.dbUserTemplate,
     });
     endpoint.mount(emulator);
 
@@ -144,6 +150,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       faults,
       lambdaInFlight: () => lambdaInFlight,
       emulator: emulator.controls,
+      dbUserOf: (tenantId) => tenantDbUser(tenantId, config),
     };
 
     const stepFunctions = new LocalStepFunctions({

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { INPUT_LIMITS, INPUT_RULES } from '../functions/common/schemas.ts';
 import { writeJson } from './aws-json.ts';
 import type { FaultCounts, FaultPlan } from './faults.ts';
 import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-data/emulator.ts';
@@ -31,6 +32,9 @@ import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-dat
  *   default, or `PICKED`: before its connection opens), until it is released; the counters'
  *   `redshiftData.statementsHeld` says how many wait
  * - `POST /_spectra/statements/release` `{"sqlContains"}`: lets them go on, and holds no more
+ * - `POST /_spectra/db-users` `{"tenantId"}`: creates the tenant's database user (named as the
+ *   functions name it) with the demo grants, seeing the tenant's rows; answers
+ *   `{"tenantId", "dbUser", "created"}` (`created` false when it existed).
  */
 
 /** What `GET /_spectra/counters` answers. */
@@ -48,6 +52,8 @@ export interface ControlState {
    */
   lambdaInFlight(): number;
   emulator: EmulatorControls;
+  /** The tenant's database user as the functions derive it; throws for one no tenant may be. */
+  dbUserOf(tenantId: string): string;
 }
 
 /** The latency target that the emulator, not the endpoint, adds: only to a session's opening. */
@@ -161,6 +167,21 @@ export function controlRoutes(state: ControlState) {
         if (typeof input.sqlContains !== 'string')
           return reply(400, { message: 'sqlContains (string) is required' });
         return reply(200, { released: state.emulator.releaseStatements(input.sqlContains) });
+      }
+      case 'POST /_spectra/db-users': {
+        const { tenantId } = input;
+        if (typeof tenantId !== 'string' || !INPUT_LIMITS.tenantIdPattern.test(tenantId))
+          return reply(400, {
+            message: `Expected {"tenantId": "<tenant id>"}, a tenant id of ${INPUT_RULES.tenantId}; got ${JSON.stringify(tenantId ?? null)}`,
+          });
+        let dbUser: string;
+        try {
+          dbUser = state.dbUserOf(tenantId);
+        } catch (error) {
+          return reply(400, { message: (error as Error).message });
+        }
+        const created = await state.emulator.createTenantUser({ tenantId, dbUser });
+        return reply(200, { tenantId, dbUser, created });
       }
       default:
         return reply(404, { message: `No test control ${route}` });

@@ -1,4 +1,5 @@
 import { DescribeStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
+import { dbUserFor, loadConfig } from '../../functions/common/config.ts';
 import { LOCAL_CLUSTER_IDENTIFIER } from '../../local/identity.ts';
 import type { CountersResponse as Counters } from '../../local/test-controls.ts';
 import { STATES } from '../../statemachine/definition.ts';
@@ -73,7 +74,8 @@ export interface ChaosReport {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const dbUserOf = (tenantId: string) => tenantId.replaceAll('-', '_');
+/** The tenant's database user, as the functions derive it (read when the run has set the env). */
+const dbUserOf = (tenantId: string) => dbUserFor(tenantId, loadConfig(process.env).dbUserTemplate);
 export const auditTableOf = (tenantId: string) => `chaos_audit_${dbUserOf(tenantId)}`;
 
 interface Job {
@@ -176,10 +178,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       badInputs = { cases: results.length, refused: results.length - failures.length, failures };
     }
 
-    // Each tenant's audit table, made through Spectra before any fault. No primary key: a
-    // duplicate must show up as a second row, not be refused.
-    log(`setup: audit tables for ${tenants.length} tenants`);
+    // Each tenant's database user and audit table, made through Spectra before any fault. No
+    // primary key: a duplicate must show up as a second row, not be refused.
+    log(`setup: database users and audit tables for ${tenants.length} tenants`);
     for (const tenantId of tenants) {
+      await api.control('db-users', { tenantId });
       const arn = await api.start(`setup-s${options.seed}-${tenantId}`, {
         tenantId,
         sql: `create table if not exists ${auditTableOf(tenantId)} (id varchar(64) not null, tenant_id varchar(63) not null)`,
@@ -299,6 +302,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       sessions,
       sessionRecords,
       auditRows,
+      dbUserOf,
       now: new Date(),
       busyRejections: end.redshiftData.busyRejections - before.redshiftData.busyRejections,
       expiredByChaos: injector.expiredSessions,

@@ -40,6 +40,8 @@ export interface InvariantInputs {
   sessionRecords: SessionRecord[];
   /** Every id in each tenant's audit table, one entry per row. */
   auditRows: Map<string, string[]>;
+  /** The tenant's database user, as the functions derive it (dbUserFor and the template). */
+  dbUserOf: (tenantId: string) => string;
   now: Date;
   /** Statements the Data API refused because their session was running another one. */
   busyRejections: number;
@@ -52,7 +54,6 @@ export interface InvariantInputs {
 /** The names a failed execution may end with; StaleSessionError is always recovered from. */
 const NAMED_ERRORS = new Set<string>(ERROR_NAMES.filter((name) => name !== 'StaleSessionError'));
 const EXAMPLES = 10;
-const dbUserOf = (tenantId: string) => tenantId.replaceAll('-', '_');
 const time = (date: Date | undefined) => date?.getTime() ?? Number.NaN;
 
 function examples<T>(items: T[]): T[] {
@@ -60,7 +61,7 @@ function examples<T>(items: T[]): T[] {
 }
 
 export function checkInvariants(inputs: InvariantInputs): Invariants {
-  const { records, statements, sessions, sessionRecords, auditRows } = inputs;
+  const { records, statements, sessions, sessionRecords, auditRows, dbUserOf } = inputs;
   const byName = new Map(records.map((r) => [r.name, r]));
   const byArn = new Map(records.map((r) => [r.executionArn, r]));
   const inserts = records.filter((r) => r.kind === 'insert');

@@ -2,7 +2,7 @@ import { STATES } from '../../statemachine/definition.ts';
 import { counterDelta, type ExecutionRecord } from '../harness.ts';
 import type { ConcurrentVariantResult, MissBreakdown } from '../model.ts';
 import { median, percentile, spreadOf, zipfSequence } from '../stats.ts';
-import { dbUserOf, mapLimit, ms, type PhaseContext, rotate } from './context.ts';
+import { mapLimit, ms, type PhaseContext, rotate } from './context.ts';
 
 /**
  * Phase 4: the multi-tenant workload. N queries of T tenants, the tenant of each drawn with
@@ -191,7 +191,7 @@ export function summarize(runs: VariantRun[]): ConcurrentVariantResult {
  * users created first so that no variant's figures include their creation.
  */
 export async function prepareWorkload(context: PhaseContext): Promise<Query[]> {
-  const { harness, plan, log, clusterIdentifier } = context;
+  const { harness, plan, log } = context;
   const { tenants, queries, zipfExponent, seed } = plan.concurrent;
   const sequence: Query[] = zipfSequence(tenants, zipfExponent, queries, seed).map(
     (rank, position) => ({ position, tenantId: tenantIdOf(rank) }),
@@ -202,7 +202,7 @@ export async function prepareWorkload(context: PhaseContext): Promise<Query[]> {
   log(
     `  workload: ${queries} queries of ${used.length} tenants (of ${tenants}; the busiest has ${Math.round(share * 100)}%), ${plan.concurrent.concurrency} at once`,
   );
-  await harness.createDbUsers(clusterIdentifier, used.map(dbUserOf));
+  await harness.createTenantUsers(used);
 
   return sequence;
 }

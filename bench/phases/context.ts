@@ -5,8 +5,6 @@ import type { BenchPlan } from '../model.ts';
 export interface PhaseContext {
   harness: Harness;
   plan: BenchPlan;
-  /** The compute target the functions are configured with, for the benchmark's own statements. */
-  clusterIdentifier: string;
   machines: {
     /** The real `spectra-query` state machine, with the real handlers. */
     spectra: string;
@@ -19,9 +17,6 @@ export interface PhaseContext {
 }
 
 export const fixedWaitVariant = (seconds: number) => `fixed${seconds}s`;
-
-/** The db user the functions derive from a tenant id (SPECTRA_DB_USER_TEMPLATE's default). */
-export const dbUserOf = (tenantId: string) => tenantId.replaceAll('-', '_');
 
 /** Rotates a list by `offset`, so that no variant always runs first in a repetition. */
 export function rotate<T>(items: readonly T[], offset: number): T[] {

@@ -47,6 +47,7 @@ export async function runPolling(
   ];
   // One warm-up through Spectra leaves an idle session in the tenant's pool; every measured
   // execution (all variants share Spectra's pool) then reuses it, as a tenant's typical query does.
+  await harness.createTenantUsers([TENANT]);
   await harness.run(machines.spectra, { tenantId: TENANT, sql: sleepSql(0) });
 
   const samples: PollingSample[] = [];

@@ -1,6 +1,6 @@
 import type { SequentialResult } from '../model.ts';
 import { median } from '../stats.ts';
-import { dbUserOf, ms, type PhaseContext, rotate } from './context.ts';
+import { ms, type PhaseContext, rotate } from './context.ts';
 
 /**
  * Phase 3: queries in a row for one tenant, with Spectra's pool and with the no-reuse design,
@@ -9,7 +9,7 @@ import { dbUserOf, ms, type PhaseContext, rotate } from './context.ts';
  * opening a session and nothing else.
  */
 export async function runSequential(context: PhaseContext): Promise<SequentialResult> {
-  const { harness, plan, machines, log, clusterIdentifier } = context;
+  const { harness, plan, machines, log } = context;
   const { queries, repetitions, sql } = plan.sequential;
   const variants = [
     ['withReuse', machines.spectra],
@@ -20,7 +20,7 @@ export async function runSequential(context: PhaseContext): Promise<SequentialRe
   for (let repetition = 0; repetition < repetitions; repetition++) {
     for (const [variant, machine] of rotate(variants, repetition)) {
       const tenantId = `bench-seq-${variant === 'withReuse' ? 'reuse' : 'noreuse'}-${repetition + 1}`;
-      await harness.createDbUsers(clusterIdentifier, [dbUserOf(tenantId)]);
+      await harness.createTenantUsers([tenantId]);
       const latencies: number[] = [];
       let reused = 0;
       for (let index = 0; index < queries; index++) {

@@ -1,4 +1,4 @@
-import { ConfigurationError } from './errors.ts';
+import { ConfigurationError, InvalidInputError } from './errors.ts';
 
 /** Where statements run: a provisioned cluster or a Serverless workgroup, never both. */
 export type ComputeTarget = { clusterIdentifier: string } | { workgroupName: string };
@@ -11,7 +11,10 @@ export interface Config {
   target: ComputeTarget;
   /** Unset: statements authenticate as the tenant's `DbUser` (temporary credentials). */
   secretArn: string | undefined;
+  /** How a tenant id becomes its database user; always has a fixed part (see {@link dbUserNamespace}). */
   dbUserTemplate: string;
+  /** The deployment's own administrator users, refused as a tenant's user like the system names. */
+  deniedDbUsers: string[];
   maxSessionsPerTenant: number;
   /** How long AcquireSession waits for a leased session of the tenant before opening a new one. */
   acquireWaitMilliseconds: number;
@@ -20,6 +23,11 @@ export interface Config {
   submitWaitSeconds: number;
   /** How long PollStatus holds DescribeStatement on the server; 0 polls without waiting. */
   pollWaitSeconds: number;
+  /**
+   * Puts SQL text, parameter values and Redshift's error text in the function logs. Off by
+   * default: it exposes tenants' data to whoever reads the logs. For debugging only.
+   */
+  logSql: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -34,11 +42,13 @@ export const CONFIG_VARIABLES = {
   workgroup: 'SPECTRA_REDSHIFT_WORKGROUP_NAME',
   secretArn: 'SPECTRA_REDSHIFT_SECRET_ARN',
   dbUserTemplate: 'SPECTRA_DB_USER_TEMPLATE',
+  deniedDbUsers: 'SPECTRA_DENIED_DB_USERS',
   maxSessions: 'SPECTRA_MAX_SESSIONS_PER_TENANT',
   acquireWait: 'SPECTRA_ACQUIRE_WAIT_MILLISECONDS',
   resultMaxBytes: 'SPECTRA_RESULT_INLINE_MAX_BYTES',
   submitWait: 'SPECTRA_SUBMIT_WAIT_SECONDS',
   pollWait: 'SPECTRA_POLL_WAIT_SECONDS',
+  logSql: 'SPECTRA_LOG_SQL',
 } as const;
 
 /**
@@ -65,6 +75,36 @@ function readInteger(env: Env, name: string, fallback: number, min: number, max:
     throw new ConfigurationError(`${name} must be from ${min} to ${max}; got ${value}`);
   }
   return value;
+}
+
+function readFlag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^(true|false)$/i.test(raw))
+    throw new ConfigurationError(`${name} must be true or false; got "${raw}"`);
+  return raw.toLowerCase() === 'true';
+}
+
+/**
+ * Redshift's rule for user names, as Spectra writes them: lowercase (Redshift folds unquoted names
+ * to lowercase), a letter or "_" first, at most 127 characters.
+ */
+export const DB_USER_NAME_PATTERN = /^[a-z_][a-z0-9_$]{0,126}$/;
+
+function readDbUserList(env: Env, name: string): string[] {
+  const raw = readString(env, name);
+  if (raw === undefined) return [];
+  const users = raw
+    .split(',')
+    .map((user) => user.trim().toLowerCase())
+    .filter((user) => user !== '');
+  const bad = users.filter((user) => !DB_USER_NAME_PATTERN.test(user));
+  if (bad.length > 0) {
+    throw new ConfigurationError(
+      `${name} must be a comma-separated list of database user names (a letter or "_", then letters, digits, "_" or "$"; at most 127 each); got ${bad.map((user) => `"${user}"`).join(', ')}`,
+    );
+  }
+  return [...new Set(users)];
 }
 
 function readName(
@@ -151,12 +191,10 @@ export function loadConfig(env: Env = process.env): Config {
     /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
     'a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
   );
-  const dbUserTemplate = readString(env, v.dbUserTemplate) ?? '{tenant}';
-  if (!dbUserTemplate.includes('{tenant}') || !/^[a-z0-9_{}]+$/.test(dbUserTemplate)) {
-    throw new ConfigurationError(
-      `${v.dbUserTemplate} must contain "{tenant}" and otherwise only lowercase letters, digits and "_"; got "${dbUserTemplate}"`,
-    );
-  }
+  const dbUserTemplate = readString(env, v.dbUserTemplate) ?? DEFAULT_DB_USER_TEMPLATE;
+  dbUserNamespace(dbUserTemplate);
+  const deniedDbUsers = readDbUserList(env, v.deniedDbUsers);
+  const logSql = readFlag(env, v.logSql, false);
 
   return {
     sessionKeepAliveSeconds,
@@ -166,19 +204,113 @@ export function loadConfig(env: Env = process.env): Config {
     target,
     secretArn,
     dbUserTemplate,
+    deniedDbUsers,
     maxSessionsPerTenant,
     acquireWaitMilliseconds,
     resultInlineMaxBytes,
     submitWaitSeconds,
     pollWaitSeconds,
+    logSql,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tenant boundary: which database user a tenant's statements run as. Whoever starts an
+// execution chooses the tenant id, so the id must never be able to name a user it should not be.
+// ---------------------------------------------------------------------------------------------
+
+/** `acme` runs as `tenant_acme`: the fixed part keeps tenants' users apart from everyone else's. */
+export const DEFAULT_DB_USER_TEMPLATE = 'tenant_{tenant}';
+
+const TENANT_PLACEHOLDER = '{tenant}';
+
+/** What {@link CONFIG_VARIABLES.dbUserTemplate} allows, in the words every message about it uses. */
+export const DB_USER_TEMPLATE_RULE =
+  'contain "{tenant}" once and otherwise only lowercase letters, digits and "_", start with a letter, "_" or "{tenant}", and have a fixed part of at least 2 characters that are not all "_" before or after {tenant} (e.g. tenant_{tenant} or {tenant}_ro), so that the tenants\' users are a namespace of their own';
+
+/**
+ * Every tenant's user is `<prefix><tenant><suffix>`: the IAM grant for temporary credentials is
+ * `dbuser:<cluster>/<prefix>*<suffix>`, which no administrator or system user falls in unless the
+ * deployment names one so.
+ */
+export interface DbUserNamespace {
+  prefix: string;
+  suffix: string;
+}
+
+/** The names Redshift and PostgreSQL keep for themselves and their administrators. */
+export const RESERVED_DB_USERS = ['rdsdb', 'postgres', 'awsuser', 'admin', 'root'] as const;
+/** Prefixes of system users: PostgreSQL's roles, Redshift's internal and IAM-derived users. */
+export const RESERVED_DB_USER_PREFIXES = ['pg_', 'rds', 'aws', 'iam:', 'iamr:'] as const;
+
+const isFixedPart = (text: string) => text.length >= 2 && /[^_]/.test(text);
+
+/**
+ * The fixed text around `{tenant}` in a template, checked against {@link DB_USER_TEMPLATE_RULE}.
+ * The one check of a template, for the functions at start-up and for the CDK app at synth.
+ *
+ * @throws {ConfigurationError} naming `SPECTRA_DB_USER_TEMPLATE` and the rule.
+ */
+export function dbUserNamespace(template: string): DbUserNamespace {
+  const refuse = (problem: string) =>
+    new ConfigurationError(
+      `${CONFIG_VARIABLES.dbUserTemplate} must ${DB_USER_TEMPLATE_RULE}; got "${template}" (${problem})`,
+    );
+  const at = template.indexOf(TENANT_PLACEHOLDER);
+  if (at < 0) throw refuse('no {tenant}');
+  const prefix = template.slice(0, at);
+  const suffix = template.slice(at + TENANT_PLACEHOLDER.length);
+  if (suffix.includes(TENANT_PLACEHOLDER)) throw refuse('{tenant} more than once');
+  if (!/^[a-z0-9_]*$/.test(prefix + suffix)) throw refuse('other characters than a-z, 0-9 and "_"');
+  if (/^[0-9]/.test(prefix)) throw refuse('a user name cannot start with a digit');
+  if (!isFixedPart(prefix) && !isFixedPart(suffix)) {
+    throw refuse(
+      'no fixed part: tenant ids would be database user names as they are, such as awsuser or rdsdb',
+    );
+  }
+  const reserved = RESERVED_DB_USER_PREFIXES.find((start) => prefix.startsWith(start));
+  if (reserved !== undefined) {
+    throw refuse(`every user would start with "${reserved}", which system users start with`);
+  }
+  return { prefix, suffix };
 }
 
 /**
  * The database user a tenant's statements run as. Tenant ids allow "-", which Redshift user names
- * do not, so "-" becomes "_" (`tenant-123` → `tenant_123`). Tenant ids never contain "_" (see the
- * input schema), so two tenants can never map to one user.
+ * do not, so "-" becomes "_" (`tenant-123` → `tenant_tenant_123`). Tenant ids never contain "_"
+ * (see the input schema), so two tenants can never map to one user.
  */
 export function dbUserFor(tenantId: string, template: string): string {
-  return template.replaceAll('{tenant}', tenantId.replaceAll('-', '_'));
+  return template.replace(TENANT_PLACEHOLDER, tenantId.replaceAll('-', '_'));
+}
+
+/** Why `dbUser` can never be a tenant's user, or undefined when it can be. */
+export function reservedDbUserReason(dbUser: string, deniedDbUsers: readonly string[]) {
+  if ((RESERVED_DB_USERS as readonly string[]).includes(dbUser))
+    return 'is a Redshift or PostgreSQL system or administrator user';
+  const start = RESERVED_DB_USER_PREFIXES.find((prefix) => dbUser.startsWith(prefix));
+  if (start !== undefined) return `starts with "${start}", as system users do`;
+  if (deniedDbUsers.includes(dbUser)) return `is denied by ${CONFIG_VARIABLES.deniedDbUsers}`;
+  return undefined;
+}
+
+/**
+ * The tenant's database user, refused when it is a system or administrator name: the template's
+ * namespace already keeps those out, and this holds even for a deployment whose administrators
+ * share the namespace ({@link CONFIG_VARIABLES.deniedDbUsers}).
+ *
+ * @throws {InvalidInputError} when the user is reserved or denied; nothing has been touched.
+ */
+export function tenantDbUser(
+  tenantId: string,
+  config: Pick<Config, 'dbUserTemplate' | 'deniedDbUsers'>,
+): string {
+  const dbUser = dbUserFor(tenantId, config.dbUserTemplate);
+  const reason = reservedDbUserReason(dbUser, config.deniedDbUsers);
+  if (reason !== undefined) {
+    throw new InvalidInputError(
+      `Invalid input: tenantId "${tenantId}" would run as database user "${dbUser}", which ${reason}; a tenant never runs as a system or administrator user`,
+    );
+  }
+  return dbUser;
 }

@@ -11,7 +11,12 @@ import {
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import type { ComputeTarget } from './config.ts';
-import { rethrowTransient, StaleSessionError } from './errors.ts';
+import {
+  isTransientAwsError,
+  refusalWithoutServiceText,
+  rethrowTransient,
+  StaleSessionError,
+} from './errors.ts';
 import type { SqlParameter, StatementStatus } from './schemas.ts';
 
 /**
@@ -22,15 +27,22 @@ import type { SqlParameter, StatementStatus } from './schemas.ts';
  * `ValidationException` whose message is `Session is not available`.
  */
 
-/** The texts with which the Data API refuses a session it no longer has (or that is busy). */
-const STALE_SESSION_MESSAGES = [/session is not available/i, /session with id\b.*\bis invalid/i];
+/**
+ * The texts with which the Data API refuses a session it no longer has (or that is busy), and what
+ * Spectra's own message says instead of repeating the service's text.
+ */
+const STALE_SESSION_MESSAGES = [
+  { pattern: /session is not available/i, reason: 'not available (closed, expired or busy)' },
+  { pattern: /session with id\b.*\bis invalid/i, reason: 'an invalid session id' },
+];
+
+const staleSessionReason = (error: unknown): string | undefined =>
+  error instanceof Error && error.name === 'ValidationException'
+    ? STALE_SESSION_MESSAGES.find(({ pattern }) => pattern.test(error.message))?.reason
+    : undefined;
 
 export function isStaleSessionError(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    error.name === 'ValidationException' &&
-    STALE_SESSION_MESSAGES.some((pattern) => pattern.test(error.message))
-  );
+  return staleSessionReason(error) !== undefined;
 }
 
 /**
@@ -77,7 +89,8 @@ export class DataApi {
    *
    * @throws {StaleSessionError} when the reused session is refused.
    * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
-   * Other errors (such as `ActiveSessionsExceededException`) pass through with the SDK's names.
+   * Other refusals (such as `ActiveSessionsExceededException`) keep the SDK's names, with a
+   * message that does not repeat the service's text (it can quote the SQL or its parameters).
    */
   async execute(request: ExecuteRequest): Promise<ExecuteOutcome> {
     const input: ExecuteStatementInput = { Sql: request.sql, ClientToken: request.clientToken };
@@ -109,15 +122,14 @@ export class DataApi {
         hasResultSet: output.HasResultSet,
       };
     } catch (error) {
-      if (isStaleSessionError(error)) {
-        throw new StaleSessionError(
-          `The Data API refused session ${input.SessionId}: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
-        );
+      const stale = staleSessionReason(error);
+      if (stale !== undefined) {
+        throw new StaleSessionError(`The Data API refused session ${input.SessionId}: ${stale}`, {
+          cause: error,
+        });
       }
-      return rethrowTransient(error, 'Redshift Data ExecuteStatement');
+      if (isTransientAwsError(error)) rethrowTransient(error, 'Redshift Data ExecuteStatement');
+      throw refusalWithoutServiceText(error, 'Redshift Data ExecuteStatement');
     }
   }
 

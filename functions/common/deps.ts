@@ -2,7 +2,7 @@ import { dynamoDbDocumentClient, redshiftDataClient } from './clients.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DataApi } from './data-api.ts';
 import { type Telemetry, telemetry } from './observability.ts';
-import { SessionStore } from './session-store.ts';
+import { type SessionPolicy, SessionStore } from './session-store.ts';
 
 /** What every core function works with; tests pass their own, the handlers the module's. */
 export interface StepDeps {
@@ -28,14 +28,19 @@ export function createDeps(
       new SessionStore(
         dynamoDbDocumentClient,
         config.sessionsTableName,
-        {
-          keepAliveSeconds: config.sessionKeepAliveSeconds,
-          idleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
-          maxSessionsPerTenant: config.maxSessionsPerTenant,
-          acquireWaitMs: config.acquireWaitMilliseconds,
-        },
+        sessionPolicyOf(config),
         clock,
       ),
+  };
+}
+
+/** What the store needs to know of the configuration: a session's life and the tenant's cap. */
+export function sessionPolicyOf(config: Config): SessionPolicy {
+  return {
+    keepAliveSeconds: config.sessionKeepAliveSeconds,
+    idleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
+    maxSessionsPerTenant: config.maxSessionsPerTenant,
+    acquireWaitMs: config.acquireWaitMilliseconds,
   };
 }
 

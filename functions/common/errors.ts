@@ -167,13 +167,41 @@ export function isTransientAwsError(error: unknown): boolean {
   return e.$fault === 'server' || (status !== undefined && status >= 500);
 }
 
+/**
+ * An AWS error as a thrown error's message may say it: its name and HTTP status, not the service's
+ * text. A thrown error's message reaches the function's log (the Lambda runtime writes it) and
+ * the execution's Cause, and a service's text about a request can quote what the request carried:
+ * the SQL, a parameter value, Redshift's own error.
+ */
+function nameAndStatusOf(error: Error & AwsErrorShape): string {
+  const status = error.$metadata?.httpStatusCode;
+  return status === undefined ? error.name : `${error.name} (HTTP ${status})`;
+}
+
 /** Re-throws a transient AWS error as {@link TransientServiceError}; anything else unchanged. */
 export function rethrowTransient(error: unknown, operation: string): never {
   if (isTransientAwsError(error)) {
-    const e = error as Error;
-    throw new TransientServiceError(`${operation} failed after retries: ${e.name}: ${e.message}`, {
-      cause: error,
-    });
+    throw new TransientServiceError(
+      `${operation} failed after retries: ${nameAndStatusOf(error as Error)}`,
+      { cause: error },
+    );
   }
   throw error;
+}
+
+/**
+ * The error of a refused request that carried tenant data (ExecuteStatement's SQL and parameters),
+ * under the service's own error name, which the state machine and the callers match on, and with a
+ * message that leaves the service's text out (see {@link nameAndStatusOf}); the original error is
+ * its `cause`, which neither the Lambda runtime nor Step Functions report.
+ */
+export function refusalWithoutServiceText(error: unknown, operation: string): Error {
+  if (!(error instanceof Error)) return new Error(`${operation} was refused`, { cause: error });
+  const refusal = new Error(
+    `${operation} was refused: ${nameAndStatusOf(error)}; the service's message is not repeated, as it can quote the SQL or its parameters`,
+    { cause: error },
+  );
+  // The service's name, passed on as the SDK reported it: not one of Spectra's own errors.
+  refusal.name = error.name;
+  return refusal;
 }

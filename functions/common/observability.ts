@@ -2,10 +2,17 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Config } from './config.ts';
 
 /**
  * Structured logs and CloudWatch metrics (embedded metric format), shared by every function.
  * `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_LOG_LEVEL` set by the deployment override the defaults.
+ *
+ * Log lines carry names, ids, sizes and timings: error names, tenant, execution, statement and
+ * session ids, counts and durations. Never what a tenant sent or Redshift said about it (SQL text,
+ * parameter values, rows, Redshift's error text), at any log level, unless the deployment opts in
+ * with `SPECTRA_LOG_SQL=true` ({@link tenantData}). The execution's Cause keeps Redshift's message
+ * for the console; the logs do not.
  */
 export const logger = new Logger({ serviceName: 'spectra' });
 
@@ -47,6 +54,17 @@ export interface Telemetry {
 
 export const telemetry: Telemetry = { logger, metrics };
 
+/**
+ * Fields that hold a tenant's data (SQL text, parameter values, Redshift's error text), for a log
+ * line: none unless `SPECTRA_LOG_SQL` is true, which exposes that data to whoever reads the logs.
+ */
+export function tenantData(
+  config: Pick<Config, 'logSql'>,
+  fields: Record<string, unknown>,
+): Record<string, unknown> {
+  return config.logSql ? fields : {};
+}
+
 export function countSession(t: Telemetry, metric: SessionMetric, count = 1): void {
   if (count > 0) t.metrics.addMetric(metric, MetricUnit.Count, count);
 }
@@ -70,9 +88,10 @@ export function tagInvocation(
 
 /**
  * The middlewares every handler uses: Lambda context and fresh keys on each log line, and the
- * invocation's metrics flushed as one EMF document when it ends.
+ * invocation's metrics flushed as one EMF document when it ends. The event is never logged, even
+ * with `POWERTOOLS_LOGGER_LOG_EVENT` set: it holds the tenant's SQL and parameters.
  */
 export const powertoolsMiddlewares = [
-  injectLambdaContext(logger, { resetKeys: true }),
+  injectLambdaContext(logger, { resetKeys: true, logEvent: false }),
   logMetrics(metrics),
 ];

@@ -42,13 +42,26 @@ export const INPUT_RULES = {
   statementName: `1-${INPUT_LIMITS.statementNameMaxLength} characters`,
 } as const;
 
-/** A string field: missing says what is required, a wrong type says what is allowed instead. */
-const requiredString = (field: string, rule: string) =>
+/**
+ * A value's kind only (`a number`, `null`), for the fields that hold a tenant's data (SQL,
+ * parameter values): an error message reaches the function's log and must not quote them.
+ */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * A string field: missing says what is required, a wrong type says what is allowed instead, and
+ * what it got: the value itself for names and ids, its kind only for `data` fields.
+ */
+const requiredString = (field: string, rule: string, holds: 'name' | 'data' = 'name') =>
   z.string({
     error: (issue) =>
       issue.input === undefined
         ? `${field} is required: ${rule}`
-        : `${field} must be ${rule}; got ${describe(issue.input)}`,
+        : `${field} must be ${rule}; got ${holds === 'data' ? kindOf(issue.input) : describe(issue.input)}`,
   });
 
 const sqlParameter = z.strictObject(
@@ -60,7 +73,7 @@ const sqlParameter = z.strictObject(
           `parameters[].name must be ${INPUT_RULES.parameterName}; got ${describe(issue.input)}`,
       },
     ),
-    value: requiredString('parameters[].value', INPUT_RULES.parameterValue)
+    value: requiredString('parameters[].value', INPUT_RULES.parameterValue, 'data')
       .min(1, {
         error: `parameters[].value must not be empty (the Data API rejects empty values); allowed: ${INPUT_RULES.parameterValue}`,
       })
@@ -80,7 +93,7 @@ export const executionInputSchema = z.strictObject(
     tenantId: requiredString('tenantId', INPUT_RULES.tenantId).regex(INPUT_LIMITS.tenantIdPattern, {
       error: (issue) => `tenantId must be ${INPUT_RULES.tenantId}; got ${describe(issue.input)}`,
     }),
-    sql: requiredString('sql', INPUT_RULES.sql)
+    sql: requiredString('sql', INPUT_RULES.sql, 'data')
       .refine((sql) => sql.trim() !== '', {
         error: `sql must not be empty or only whitespace; allowed: ${INPUT_RULES.sql}`,
       })

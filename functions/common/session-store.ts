@@ -5,7 +5,6 @@ import {
   GetCommand,
   PutCommand,
   paginateQuery,
-  paginateScan,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { rethrowTransient, SessionPoolExhaustedError } from './errors.ts';
@@ -17,8 +16,8 @@ import { rethrowTransient, SessionPoolExhaustedError } from './errors.ts';
  * time through a lease: a conditional update from IDLE to LEASED that only one writer can win.
  * A tenant's pool (per tenant and db user) is one partition, read with one strongly consistent
  * Query. Only single-item conditional writes are used: no transactions. Besides the sessions, the
- * table holds a short-lived mark per stopped execution, in a partition of its own (see
- * {@link SessionStore.markStopped}).
+ * table holds Spectra's own items (a mark per stopped execution, a claim per pool being opened),
+ * each in a partition no tenant can produce (see {@link internalPoolId}).
  */
 
 export type SessionState = 'IDLE' | 'LEASED';
@@ -69,9 +68,31 @@ export const LEASE_SECONDS = 300;
 export const STOPPED_MARK_SECONDS = 3600;
 
 /**
- * A stopped execution's mark. It has its own partition (an execution ARN holds ":", which no pool
- * id does), so it is never part of a tenant's pool.
+ * Spectra's own items, the kinds it keeps in the table beside the sessions. Each has a partition of
+ * its own, `#<kind>#<id>`, so that it is never part of a tenant's pool and no tenant's pool is ever
+ * taken for one: a pool id is `<tenant>#<db user>` and a tenant id starts with a letter (see the
+ * input schema), so no pool id starts with `#`, whatever the tenant id. A new kind of item is added
+ * here and nowhere else.
  */
+export const INTERNAL_ITEM_KINDS = ['stopped', 'opening'] as const;
+export type InternalItemKind = (typeof INTERNAL_ITEM_KINDS)[number];
+
+const INTERNAL_KEY_MARK = '#';
+
+/** The partition key of one of Spectra's own items. */
+export const internalPoolId = (kind: InternalItemKind, id: string): string =>
+  `${INTERNAL_KEY_MARK}${kind}#${id}`;
+
+/** How each kind's partition keys start: `#stopped#`, `#opening#`, ... */
+export const INTERNAL_KEY_PREFIXES: readonly string[] = INTERNAL_ITEM_KINDS.map((kind) =>
+  internalPoolId(kind, ''),
+);
+
+/** Whether an item is one of Spectra's own rather than a tenant's session. */
+export const isInternalItem = (item: { pool_id: string }): boolean =>
+  item.pool_id.startsWith(INTERNAL_KEY_MARK);
+
+/** A stopped execution's mark (see {@link SessionStore.markStopped}). */
 export interface StoppedMark {
   pool_id: string;
   session_id: 'stopped';
@@ -81,13 +102,10 @@ export interface StoppedMark {
   ttl: number;
 }
 
-const STOPPED_MARK_PREFIX = 'stopped#';
 const stoppedMarkKey = (executionArn: string) => ({
-  pool_id: `${STOPPED_MARK_PREFIX}${executionArn}`,
+  pool_id: internalPoolId('stopped', executionArn),
   session_id: 'stopped' as const,
 });
-export const isStoppedMark = (item: { pool_id: string }): boolean =>
-  item.pool_id.startsWith(STOPPED_MARK_PREFIX);
 
 /**
  * How long a claim to open a pool's first session holds: as long as SubmitQuery can take to open
@@ -98,8 +116,7 @@ export const OPENING_CLAIM_SECONDS = 60;
 
 /**
  * The claim of one execution to open a tenant's first session (see
- * {@link SessionStore.acquire}). One per pool, in a partition of its own (`opening#` and the pool
- * id), so that it is never taken for a session.
+ * {@link SessionStore.acquire}). One per pool, in the internal partition `#opening#<pool id>`.
  */
 export interface OpeningClaim {
   pool_id: string;
@@ -110,13 +127,10 @@ export interface OpeningClaim {
   ttl: number;
 }
 
-const OPENING_CLAIM_PREFIX = 'opening#';
 const openingClaimKey = (tenantId: string, dbUser: string) => ({
-  pool_id: `${OPENING_CLAIM_PREFIX}${poolIdOf(tenantId, dbUser)}`,
+  pool_id: internalPoolId('opening', poolIdOf(tenantId, dbUser)),
   session_id: 'opening' as const,
 });
-export const isOpeningClaim = (item: { pool_id: string }): boolean =>
-  item.pool_id.startsWith(OPENING_CLAIM_PREFIX);
 
 /**
  * The pause before acquire reads the pool again, after waiting `waitedMs` of `waitMs`. The longer
@@ -149,10 +163,10 @@ export function poolIdOf(tenantId: string, dbUser: string): string {
 
 export class SessionStore {
   constructor(
-    private readonly ddb: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    protected readonly ddb: DynamoDBDocumentClient,
+    protected readonly tableName: string,
     private readonly policy: SessionPolicy,
-    private readonly clock: () => Date = () => new Date(),
+    protected readonly clock: () => Date = () => new Date(),
     private readonly sleep: (ms: number) => Promise<void> = (ms) =>
       new Promise((resolve) => setTimeout(resolve, ms)),
   ) {}
@@ -379,7 +393,7 @@ export class SessionStore {
     }
   }
 
-  private async deleteIfUnchanged(record: SessionRecord, now: Date): Promise<boolean> {
+  protected async deleteIfUnchanged(record: SessionRecord, now: Date): Promise<boolean> {
     try {
       await this.ddb.send(
         new DeleteCommand({
@@ -598,44 +612,8 @@ export class SessionStore {
     }
   }
 
-  /**
-   * Deletes every record whose session can no longer be reused and that no live lease holds, and
-   * the marks of stopped executions and the opening claims past their time. DynamoDB TTL does the
-   * same eventually (within days); this keeps the table exact.
-   *
-   * @returns how many records were deleted.
-   */
-  async cleanupExpiredSessions(): Promise<number> {
-    const now = this.clock();
-    let deleted = 0;
-    try {
-      const pages = paginateScan(
-        { client: this.ddb },
-        { TableName: this.tableName, ConsistentRead: true },
-      );
-      for await (const page of pages) {
-        for (const record of (page.Items ?? []) as SessionRecord[]) {
-          if (isStoppedMark(record) || isOpeningClaim(record)) {
-            if (record.expires_at <= iso(now) && (await this.deleteMark(record))) deleted++;
-            continue;
-          }
-          if (
-            !this.isLeaseLive(record, now) &&
-            this.isExpired(record, now) &&
-            (await this.deleteIfUnchanged(record, now))
-          ) {
-            deleted++;
-          }
-        }
-      }
-    } catch (error) {
-      rethrowTransient(error, 'DynamoDB Scan (cleanup)');
-    }
-    return deleted;
-  }
-
   /** Deletes a mark or claim as it was read: a claim written again since then is kept. */
-  private async deleteMark(mark: { pool_id: string; session_id: string; expires_at: string }) {
+  protected async deleteMark(mark: { pool_id: string; session_id: string; expires_at: string }) {
     try {
       await this.ddb.send(
         new DeleteCommand({

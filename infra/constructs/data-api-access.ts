@@ -1,6 +1,6 @@
 import { ArnFormat, type Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
-import type { Config } from '../../functions/common/config.ts';
+import { type Config, dbUserNamespace } from '../../functions/common/config.ts';
 
 export interface DataApiAccessProps {
   readonly config: Config;
@@ -42,8 +42,9 @@ export function computeTargetArn(stack: Stack, props: DataApiAccessProps): strin
  *   function of this role and by no other identity.
  * - Credentials: with a secret, `secretsmanager:GetSecretValue` on that secret only; without one,
  *   temporary credentials for the tenants' database users (`redshift:GetClusterCredentials` on the
- *   `dbuser:` ARNs the user template can produce and on the one `dbname:`), or, on Serverless,
- *   `redshift-serverless:GetCredentials` on the workgroup.
+ *   one `dbname:` and on `dbuser:<cluster>/<prefix>*<suffix>`, the namespace the user template's
+ *   fixed part makes, never `dbuser:<cluster>/*`, which would include the cluster's administrator),
+ *   or, on Serverless, `redshift-serverless:GetCredentials` on the workgroup.
  */
 export function grantDataApiAccess(stack: Stack, role: Role, props: DataApiAccessProps): void {
   const { config } = props;
@@ -88,9 +89,7 @@ export function grantDataApiAccess(stack: Stack, role: Role, props: DataApiAcces
           stack.formatArn({
             service: 'redshift',
             resource: 'dbuser',
-            // `{tenant}` stands for any tenant; the rest of the template stays literal, so a
-            // template such as `t_{tenant}` limits the grant to users named t_*.
-            resourceName: `${cluster}/${config.dbUserTemplate.replaceAll('{tenant}', '*')}`,
+            resourceName: `${cluster}/${tenantUsersPattern(config)}`,
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
           stack.formatArn({
@@ -114,6 +113,15 @@ export function grantDataApiAccess(stack: Stack, role: Role, props: DataApiAcces
   acknowledgeWildcards(role, props);
 }
 
+/**
+ * The tenants' database users as an IAM pattern: `*` for the tenant, the template's fixed part
+ * around it (`tenant_{tenant}` → `tenant_*`), from the same check the functions run at start-up.
+ */
+export function tenantUsersPattern(config: Pick<Config, 'dbUserTemplate'>): string {
+  const { prefix, suffix } = dbUserNamespace(config.dbUserTemplate);
+  return `${prefix}*${suffix}`;
+}
+
 /** The wildcards the Data API's ARNs force; each acknowledgment names the resource it is about. */
 function acknowledgeWildcards(role: Role, props: DataApiAccessProps): void {
   const { config } = props;
@@ -126,7 +134,7 @@ function acknowledgeWildcards(role: Role, props: DataApiAccessProps): void {
   }
   if ('clusterIdentifier' in config.target && config.secretArn === undefined) {
     const cluster = config.target.clusterIdentifier;
-    const users = config.dbUserTemplate.replaceAll('{tenant}', '*');
+    const users = tenantUsersPattern(config);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[${arn(`redshift:<AWS::Region>:<AWS::AccountId>:dbuser:${cluster}/${users}`)}]`,
       reason: `The role ${role.node.path} gets temporary credentials for each tenant's own database user on cluster "${cluster}": the users follow the template "${config.dbUserTemplate}", so the tenant part of the dbuser ARN is a wildcard; tenants are added without a deploy.`,

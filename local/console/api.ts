@@ -10,9 +10,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { taskPayload } from '#common/execution-history';
-import { isOpeningClaim, isStoppedMark } from '#common/session-store';
+import { isInternalItem } from '#common/session-store';
 import { buildTimeline } from '../../client/history.ts';
-import { type PooledSession, SpectraClient, toPooledSession } from '../../client/index.ts';
+import { type PooledSession, SpectraClient } from '../../client/index.ts';
+import { toPooledSession } from '../../client/records.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../identity.ts';
 import { stateGraph } from './graph.ts';
 import type { SessionHitRate } from './hit-rate.ts';
@@ -176,7 +177,7 @@ export class ConsoleApi {
       { TableName: this.options.sessionsTableName, ConsistentRead: true },
     )) {
       for (const item of (page.Items ?? []) as { pool_id: string }[]) {
-        if (isStoppedMark(item) || isOpeningClaim(item)) continue;
+        if (isInternalItem(item)) continue;
         const session = toPooledSession(item as unknown as Record<string, unknown>);
         pools.set(session.tenantId, [...(pools.get(session.tenantId) ?? []), session]);
       }

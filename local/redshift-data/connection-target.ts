@@ -9,7 +9,7 @@ import { compact } from './result-format.ts';
  */
 
 /** The database user a Serverless statement with IAM credentials runs as, locally. */
-const SERVERLESS_IAM_DB_USER = 'iamr_local';
+export const SERVERLESS_IAM_DB_USER = 'iamr_local';
 
 /**
  * The db user a secret stands for: the last `/` part of the secret name, without AWS's

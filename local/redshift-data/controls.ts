@@ -1,4 +1,6 @@
+import { createTenantUser, type TenantUser } from './demo-data.ts';
 import type { Statement, Store } from './model.ts';
+import type { SqlEngine } from './sql-engine.ts';
 
 /**
  * The Data API emulator's test controls: what the `/_spectra/` routes, the benchmark and the
@@ -44,6 +46,11 @@ export interface EmulatorControls {
   stats(): RedshiftDataEmulatorStats;
   /** The ids of the sessions that are not closed. */
   listSessionIds(): string[];
+  /**
+   * Creates a tenant's database user with the demo grants, whose row-level security shows it the
+   * tenant's rows. Idempotent; true when it created the user.
+   */
+  createTenantUser(user: TenantUser): Promise<boolean>;
   /** Back to no added latency and no holds (held statements go on). */
   reset(): void;
 }
@@ -98,7 +105,11 @@ export class RunControls {
   }
 }
 
-export function createEmulatorControls(store: Store, run: RunControls): EmulatorControls {
+export function createEmulatorControls(
+  store: Store,
+  run: RunControls,
+  engine: SqlEngine,
+): EmulatorControls {
   return {
     expireSession(sessionId) {
       const session = store.sessions.get(sessionId);
@@ -132,6 +143,8 @@ export function createEmulatorControls(store: Store, run: RunControls): Emulator
       store.sweep();
       return store.openSessions().map((session) => session.id);
     },
+
+    createTenantUser: (user) => createTenantUser(engine, user),
 
     reset() {
       run.sessionOpenLatencyMs = 0;

@@ -1,8 +1,10 @@
 -- A small TICKIT-style schema (the sample database of the Redshift documentation) with
 -- generated rows. Every value is computed from the row number, so each load gives the same data.
--- `sales` and `listing` belong to tenants: row-level security shows a db user only the rows whose
--- tenant_id is its own name. The other tables are reference data every db user may read.
--- Loaded by the Data API emulator at start, as the superuser; it replaces earlier demo tables.
+-- `sales` and `listing` belong to tenants: row-level security shows a db user only the rows of
+-- the tenant `tenant_users` maps it to (tenant_users.db_user = current_user), so the rule is keyed
+-- on the database user, whatever names the users have. The other tables are reference data every
+-- db user may read. Loaded by the Data API emulator at start, as the superuser; it replaces earlier
+-- demo tables, and keeps tenant_users (the users live on, and so does what they may see).
 
 DROP TABLE IF EXISTS sales, listing, event, date, category, venue, users CASCADE;
 
@@ -182,15 +184,29 @@ SELECT n,
 FROM generate_series(1, 3000) AS n
 JOIN listing AS l ON l.listid = 1 + (n * 7) % 2000;
 
+-- Which tenant each database user belongs to; filled as users are created. A user reads only its
+-- own row, which is what the policies on sales and listing need.
+CREATE TABLE IF NOT EXISTS tenant_users (
+  db_user varchar(128) NOT NULL PRIMARY KEY,
+  tenant_id varchar(64) NOT NULL
+);
+GRANT SELECT ON tenant_users TO PUBLIC;
+ALTER TABLE tenant_users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tenant_users FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS own_row ON tenant_users;
+CREATE POLICY own_row ON tenant_users USING (db_user = current_user::text);
+
 -- Reference data for everyone; tenant data through the policies below.
 GRANT SELECT ON users, venue, category, date, event, listing, sales TO PUBLIC;
 
 ALTER TABLE listing ENABLE ROW LEVEL SECURITY;
 ALTER TABLE listing FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON listing USING (tenant_id = current_user::text);
+CREATE POLICY tenant_isolation ON listing
+  USING (tenant_id = (SELECT t.tenant_id FROM tenant_users AS t WHERE t.db_user = current_user::text));
 
 ALTER TABLE sales ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sales FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON sales USING (tenant_id = current_user::text);
+CREATE POLICY tenant_isolation ON sales
+  USING (tenant_id = (SELECT t.tenant_id FROM tenant_users AS t WHERE t.db_user = current_user::text));
 
 ANALYZE users, venue, category, date, event, listing, sales;

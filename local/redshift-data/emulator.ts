@@ -1,6 +1,6 @@
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
 import { createEmulatorControls, type EmulatorControls, RunControls } from './controls.ts';
-import { loadDemoData, loadRedshiftShims } from './demo-data.ts';
+import { demoTenantUsers, loadDemoData, loadRedshiftShims } from './demo-data.ts';
 import { Store } from './model.ts';
 import { catalogOperations } from './operations/catalog.ts';
 import type { OperationContext, Operations } from './operations/context.ts';
@@ -26,7 +26,16 @@ import type { SqlEngine } from './sql-engine.ts';
  *   without AWS's `-XXXXXX` suffix, lower-cased (`...:secret:spectra/acme-AbC123` → `acme`);
  *   `secret_user` when the ARN has no secret name. DbUser and SecretArn together are refused.
  * - A WorkgroupName without DbUser or SecretArn runs as `iamr_local`, standing for the user
- *   Redshift Serverless derives from the caller's IAM role (`IAMR:<role>`).
+ *   Redshift Serverless derives from the caller's IAM role (`IAMR:<role>`); like that user, it is
+ *   created on first use.
+ * - Database users exist as on a cluster: the demo tenants' from the start, others once created
+ *   ({@link EmulatorControls.createTenantUser}); the engine's superuser and roles that cannot
+ *   log in are no users. A statement as a user that does not exist is accepted and ends FAILED,
+ *   and the session it would open is closed. With DbUser the error is
+ *   `FATAL: user "IAM:<user>" does not exist`, the form a user report shows for a missing DbUser
+ *   (AWS documents only that the credentials are issued and the connection then fails); with a
+ *   SecretArn, `FATAL: password authentication failed for user "<user>"`, PostgreSQL's wording,
+ *   since no text for it is documented.
  * - Only `dev` exists; another Database is a ValidationException, not a failed statement.
  * - `SessionKeepAliveSeconds` sent with a `SessionId` changes that session's keep-alive.
  * - A batch's sub-statements after a failed one end ABORTED; the batch's ResultRows is the sum
@@ -54,6 +63,8 @@ export interface RedshiftDataEmulatorOptions {
   clock?: () => number;
   /** Loads the TICKIT-style demo tables at start (they replace earlier ones). Default true. */
   loadDemoData?: boolean;
+  /** How the demo tenants' users are named (`SPECTRA_DB_USER_TEMPLATE`); see demoTenantUsers. */
+  dbUserTemplate?: string;
 }
 
 export type { EmulatorControls, RedshiftDataEmulatorStats } from './controls.ts';
@@ -70,7 +81,8 @@ export async function createRedshiftDataEmulator(
 ): Promise<RedshiftDataEmulator> {
   const { engine } = options;
   await loadRedshiftShims(engine);
-  if (options.loadDemoData ?? true) await loadDemoData(engine);
+  if (options.loadDemoData ?? true)
+    await loadDemoData(engine, demoTenantUsers(options.dbUserTemplate));
 
   const store = new Store(options.clock);
   const run = new RunControls();
@@ -104,7 +116,7 @@ export async function createRedshiftDataEmulator(
       return answer(input);
     },
 
-    controls: createEmulatorControls(store, run),
+    controls: createEmulatorControls(store, run, engine),
 
     async close() {
       const closing = store.close();

@@ -3,7 +3,8 @@ import type { EngineColumn, EngineConnection } from './sql-engine.ts';
 import type { BoundSql, SqlParameter } from './sql-text.ts';
 
 /**
- * What the Data API emulator keeps: statements, sessions, client tokens and counters, with the
+ * What the Data API emulator keeps: statements, sessions, client tokens, counters and the
+ * database users seen to exist, with the
  * rules by which a statement ends and a session closes. The operations read and change this
  * store; the statement runner drives statements through the engine. Timestamps follow the
  * store's `clock`.
@@ -180,6 +181,8 @@ export class Store {
   closed = false;
   /** The next `RedshiftQueryId`. */
   nextQueryId = 100_000;
+  /** Database users seen to exist; users are never dropped, so one seen stays. */
+  readonly knownUsers = new Set<string>();
 
   /** Milliseconds since the epoch; tests move it to expire sessions and tokens. */
   constructor(readonly clock: () => number = Date.now) {}

@@ -4,6 +4,7 @@ import {
   ACTIVE_SQL_TRANSACTION,
   cancelledError,
   checkDbUser,
+  createUserScript,
   type EngineConnection,
   EngineError,
   type EngineResult,
@@ -20,7 +21,8 @@ import { isTransactionControl } from './sql-text.ts';
  * PGlite is one backend, so what a server gives per session is emulated here:
  * - Statements run one at a time. Each runs `SET ROLE <db user>` first, so grants and row-level
  *   security apply per user (a separation for testing, not a security boundary: the backend's
- *   session user is a superuser).
+ *   session user is a superuser). A statement as a role that does not exist fails with SQLSTATE
+ *   28000, as a login would.
  * - A connection that leaves a transaction open owns the backend until it commits, rolls back or
  *   closes: other connections' statements (and the superuser's catalog queries) wait, as they
  *   would on a lock, instead of running inside someone else's transaction. A batch in
@@ -241,6 +243,17 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
     },
 
     admin: (sql, parameters = []) => send(ADMIN_CONNECTION, { op: 'admin', sql, parameters }),
+
+    async createUser(dbUser) {
+      const script = createUserScript(dbUser);
+      const existing = await send(ADMIN_CONNECTION, {
+        op: 'admin',
+        sql: 'SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1',
+        parameters: [dbUser],
+      });
+      await send(ADMIN_CONNECTION, { op: 'admin', sql: script, parameters: [] });
+      return existing.rows.length === 0;
+    },
 
     async close() {
       if (closed) return;

@@ -1,6 +1,11 @@
 import { parentPort } from 'node:worker_threads';
 import { PGlite, protocol } from '@electric-sql/pglite';
-import type { EngineColumn, EngineResult } from './sql-engine.ts';
+import {
+  type EngineColumn,
+  type EngineResult,
+  quoteIdentifier,
+  unknownUserError,
+} from './sql-engine.ts';
 
 /**
  * The thread that owns the PGlite instance. PGlite runs PostgreSQL's WASM synchronously, so a
@@ -132,8 +137,6 @@ function outcomeOf(messages: WireMessage[]): Outcome {
   return { result: last, transactionStatus };
 }
 
-const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
-
 async function start(): Promise<void> {
   if (!parentPort) throw new Error('pglite-worker.ts must run as a worker thread');
   const port = parentPort;
@@ -144,7 +147,8 @@ async function start(): Promise<void> {
     port.postMessage({ ready: false, message: String(error) } satisfies WorkerReady);
     return;
   }
-  const rolesMade = new Set<string>();
+  /** Roles seen to exist; users are never dropped here, so a role seen stays. */
+  const rolesSeen = new Set<string>();
 
   async function execute(sql: string, parameters: string[] | 'script'): Promise<Outcome> {
     const message =
@@ -168,21 +172,22 @@ async function start(): Promise<void> {
   }
 
   /**
-   * The role is made on first use with the rights every tenant has: USAGE and CREATE on public
-   * (PostgreSQL 15+ no longer gives CREATE to everyone there; Redshift's public does). The demo
-   * tables grant SELECT to PUBLIC themselves, and a tenant's own tables are its own.
+   * Refuses a statement as a role that does not exist, as a server refuses the login: before any
+   * BEGIN, so that the engine's own COMMIT or ROLLBACK for this connection never meets it. Roles
+   * are made by the engine's createUser (an admin script), never here.
    */
-  async function ensureRole(dbUser: string): Promise<void> {
-    if (rolesMade.has(dbUser)) return;
-    const role = quoteIdentifier(dbUser);
+  async function requireRole(dbUser: string): Promise<void> {
+    if (rolesSeen.has(dbUser)) return;
     await executeOrThrow('RESET ROLE');
     const existing = await execute('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [
       dbUser,
     ]);
-    if (!(existing.result instanceof StatementError) && existing.result.rows.length === 0)
-      await executeOrThrow(`CREATE ROLE ${role} LOGIN`);
-    await executeOrThrow(`GRANT USAGE, CREATE ON SCHEMA public TO ${role}`);
-    rolesMade.add(dbUser);
+    if (existing.result instanceof StatementError) throw existing.result;
+    if (existing.result.rows.length === 0) {
+      const refused = unknownUserError(dbUser);
+      throw new StatementError(refused.message, refused.sqlState);
+    }
+    rolesSeen.add(dbUser);
   }
 
   async function runAs(
@@ -191,7 +196,7 @@ async function start(): Promise<void> {
     parameters: string[] | 'script',
     begin = false,
   ) {
-    await ensureRole(dbUser);
+    await requireRole(dbUser);
     if (begin) await executeOrThrow('BEGIN');
     const setRole = await execute(`SET ROLE ${quoteIdentifier(dbUser)}`, 'script');
     // Inside a failed transaction SET ROLE is refused too, but the role set before the failure

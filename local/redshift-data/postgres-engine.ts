@@ -4,6 +4,7 @@ import {
   ACTIVE_SQL_TRANSACTION,
   cancelledError,
   checkDbUser,
+  createUserScript,
   type EngineColumn,
   type EngineConnection,
   EngineError,
@@ -21,19 +22,13 @@ import { isTransactionControl } from './sql-text.ts';
  * and `pg_cancel_backend` behave as they do on Redshift, and two sessions really run at once.
  * Each session logs in AS its `DbUser` (not `SET ROLE` on a superuser connection): the session
  * user is then the tenant, so grants and row-level security apply and `RESET ROLE` cannot lead
- * back to the superuser.
+ * back to the superuser. Users are made by {@link SqlEngine.createUser}, never by a login.
  *
  * Requirement on the server: the role logins carry no password, so the server must trust local
  * TCP connections for them (`host all all 127.0.0.1/32 trust` in pg_hba.conf, which is what
  * `initdb -A trust` writes and what the CI cluster uses). Only the database URL's user may need
  * a password.
  */
-
-/** SQLSTATEs that mean "this role exists already", e.g. created meanwhile by a parallel connect. */
-const ROLE_EXISTS_SQLSTATES = new Set([
-  '42710', // duplicate_object: the role was committed before our CREATE ROLE looked
-  '23505', // unique_violation: it was committed while our CREATE ROLE waited on the index
-]);
 
 /**
  * Key of the advisory lock that serialises the engine's own catalog changes (shims, grants) in one
@@ -58,8 +53,6 @@ const TEXT_TYPES: pg.CustomTypesConfig = {
 interface ExtendedQueryConfig extends pg.QueryArrayConfig<string[]> {
   queryMode: 'extended';
 }
-
-const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /** Wraps whatever `pg` threw into an {@link EngineError} worded like Redshift's messages. */
 function toEngineError(error: unknown): EngineError {
@@ -184,48 +177,10 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
   }
 
   const openConnections = new Set<pg.Client>();
-  /** One provisioning per user and engine; concurrent connects for a user share it. */
-  const provisionedRoles = new Map<string, Promise<void>>();
   let closed = false;
 
   const admin = (sql: string, parameters: string[] = []): Promise<EngineResult> =>
     query(adminClient, sql, parameters, parameters.length > 0 ? 'extended' : 'simple');
-
-  async function provisionRole(dbUser: string): Promise<void> {
-    const role = quoteIdentifier(dbUser);
-    const existing = await admin('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [dbUser]);
-    if (existing.rows.length === 0) {
-      try {
-        await admin(`CREATE ROLE ${role} LOGIN`);
-      } catch (error) {
-        // Roles are cluster-wide: another engine, maybe on another database, created it first.
-        if (!(error instanceof EngineError && ROLE_EXISTS_SQLSTATES.has(error.sqlState ?? ''))) {
-          throw error;
-        }
-      }
-    }
-    // The grants are per database, so they run even when the role existed. Several statements in
-    // one simple query form one transaction, which holds the advisory lock to its end.
-    await admin(
-      [
-        `SELECT pg_advisory_xact_lock(${CATALOG_LOCK_KEY})`,
-        `GRANT USAGE, CREATE ON SCHEMA public TO ${role}`,
-        // The tables present now: the demo schema. Later tables are granted by whoever makes them.
-        `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`,
-      ].join(';\n'),
-    );
-  }
-
-  function ensureRole(dbUser: string): Promise<void> {
-    let provisioning = provisionedRoles.get(dbUser);
-    if (!provisioning) {
-      provisioning = provisionRole(dbUser);
-      provisionedRoles.set(dbUser, provisioning);
-      // A failed attempt is not remembered, so the next connect tries again.
-      provisioning.catch(() => provisionedRoles.delete(dbUser));
-    }
-    return provisioning;
-  }
 
   return {
     kind: 'postgres',
@@ -233,7 +188,7 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
     async connect(dbUser: string): Promise<EngineConnection> {
       if (closed) throw new EngineError('ERROR: the engine is closed', undefined);
       checkDbUser(dbUser);
-      await ensureRole(dbUser);
+      // A role that does not exist fails the login itself (SQLSTATE 28000), as on a server.
       const client = await openClient({
         ...address,
         user: dbUser,
@@ -333,6 +288,17 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
     },
 
     admin,
+
+    async createUser(dbUser) {
+      const script = createUserScript(dbUser);
+      const existing = await admin('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [
+        dbUser,
+      ]);
+      // Roles are cluster-wide and grants per database: the grant runs even when the role exists.
+      // The advisory lock holds to the end of the script's transaction.
+      await admin(`SELECT pg_advisory_xact_lock(${CATALOG_LOCK_KEY});\n${script}`);
+      return existing.rows.length === 0;
+    },
 
     async close() {
       if (closed) return;

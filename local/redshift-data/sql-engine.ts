@@ -1,3 +1,5 @@
+import { DB_USER_NAME_PATTERN } from '../../functions/common/config.ts';
+
 /**
  * Where the Redshift Data API emulator runs SQL. Two engines implement this: PGlite in a worker
  * thread (embedded, the default) and a PostgreSQL server (`SPECTRA_LOCAL_DATABASE_URL`).
@@ -90,25 +92,52 @@ export interface EngineConnection {
 export interface SqlEngine {
   readonly kind: 'pglite' | 'postgres';
   /**
-   * A connection that runs statements as `dbUser`. The role is created on first use (with the
-   * grants the demo schema gives every tenant), so grants and row-level security apply.
+   * A connection that runs statements as `dbUser`, so grants and row-level security apply. The
+   * user must exist ({@link createUser}): as a login does, a statement as a user that does not
+   * exist fails with SQLSTATE 28000 (on PGlite, at the connection's first statement).
    */
   connect(dbUser: string): Promise<EngineConnection>;
+  /**
+   * Creates a database user (a login role) unless it exists, with what Redshift gives every new
+   * user: USAGE and CREATE on schema public (PostgreSQL 15+ no longer gives CREATE there). It is
+   * granted nothing else: tables are read through their own grants (the demo tables grant SELECT to
+   * PUBLIC). Idempotent; true when it created the user.
+   */
+  createUser(dbUser: string): Promise<boolean>;
   /** Runs SQL as the superuser: demo data, catalog queries. */
   admin(sql: string, parameters?: string[]): Promise<EngineResult>;
   close(): Promise<void>;
 }
 
+/** SQLSTATE 28000, invalid_authorization_specification: PostgreSQL's for a login as no role. */
+export const UNKNOWN_USER_SQLSTATE = '28000';
+
+export const unknownUserError = (dbUser: string) =>
+  new EngineError(`FATAL: role "${dbUser}" does not exist`, UNKNOWN_USER_SQLSTATE);
+
+export const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
 /**
- * Redshift's rule for user names, narrowed to what both engines can put in SQL without surprises.
+ * The statements that create a user for {@link SqlEngine.createUser}, as one script (one
+ * transaction). A user created meanwhile by another engine on the same server is no error.
+ */
+export function createUserScript(dbUser: string): string {
+  checkDbUser(dbUser);
+  const role = quoteIdentifier(dbUser);
+  return [
+    `DO $$ BEGIN CREATE ROLE ${role} LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
+    `GRANT USAGE, CREATE ON SCHEMA public TO ${role}`,
+  ].join(';\n');
+}
+
+/**
+ * Refuses a database user name Redshift would not take, as both engines must before connecting:
+ * Redshift's rule, as Spectra writes names, which both engines can put in SQL without surprises.
  * PostgreSQL cuts names at 63 bytes, so two longer names that share their first 63 characters are
  * one role locally; Redshift keeps 127.
  */
-const DB_USER_PATTERN = /^[a-z_][a-z0-9_$]{0,126}$/;
-
-/** Refuses a database user name Redshift would not take, as both engines must before connecting. */
 export function checkDbUser(dbUser: string): void {
-  if (!DB_USER_PATTERN.test(dbUser)) {
+  if (!DB_USER_NAME_PATTERN.test(dbUser)) {
     throw new EngineError(
       `ERROR: invalid user name "${dbUser}": use 1 to 127 lowercase letters, digits, _ or $, not starting with a digit`,
       '42602',

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { SERVERLESS_IAM_DB_USER } from './connection-target.ts';
 import type { RunControls } from './controls.ts';
 import {
+  type ConnectionTarget,
   finish,
   type Part,
   type Session,
@@ -11,7 +13,13 @@ import {
 } from './model.ts';
 import { columnCatalogOf } from './operations/catalog.ts';
 import { columnMetadataOf, resultSizeOf } from './result-format.ts';
-import type { EngineConnection, SqlEngine } from './sql-engine.ts';
+import {
+  checkDbUser,
+  type EngineConnection,
+  EngineError,
+  type SqlEngine,
+  UNKNOWN_USER_SQLSTATE,
+} from './sql-engine.ts';
 
 /**
  * Runs a submitted statement on the engine: SUBMITTED → PICKED (its connection opens) → STARTED
@@ -169,17 +177,53 @@ async function runBatch(
   else end(store, statement, 'FINISHED');
 }
 
+/** Whether the warehouse has this user: a login role that is not the engine's superuser. */
+async function userExists({ store, engine }: RunnerContext, dbUser: string): Promise<boolean> {
+  if (store.knownUsers.has(dbUser)) return true;
+  const found = await engine.admin(
+    'SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1 AND rolcanlogin AND NOT rolsuper',
+    [dbUser],
+  );
+  if (found.rows.length > 0) store.knownUsers.add(dbUser);
+  return found.rows.length > 0;
+}
+
+/**
+ * Connects as the statement's user, or fails as a login to Redshift fails for a user that does
+ * not exist (see the emulator's module comment).
+ */
+async function connectAs(
+  context: RunnerContext,
+  target: ConnectionTarget,
+): Promise<EngineConnection> {
+  const { dbUser } = target;
+  checkDbUser(dbUser);
+  if (!(await userExists(context, dbUser))) {
+    // Redshift Serverless creates the user it derives from an IAM identity at its first login.
+    if (dbUser === SERVERLESS_IAM_DB_USER && !target.secretArn)
+      await context.engine.createUser(dbUser);
+    else
+      throw new EngineError(
+        target.secretArn
+          ? `FATAL: password authentication failed for user "${dbUser}"`
+          : `FATAL: user "IAM:${dbUser}" does not exist`,
+        UNKNOWN_USER_SQLSTATE,
+      );
+  }
+  return context.engine.connect(dbUser);
+}
+
 /** The connection a statement runs on: its session's (opened by its first statement) or its own. */
 function connectionFor(
-  { engine, controls }: RunnerContext,
+  context: RunnerContext,
   statement: Statement,
   session: Session | undefined,
 ): Promise<EngineConnection> {
-  if (!session) return engine.connect(statement.target.dbUser);
+  if (!session) return connectAs(context, statement.target);
   session.connection ??= (async () => {
-    const latency = controls.sessionOpenLatencyMs;
+    const latency = context.controls.sessionOpenLatencyMs;
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-    return engine.connect(session.target.dbUser);
+    return connectAs(context, session.target);
   })();
   return session.connection;
 }

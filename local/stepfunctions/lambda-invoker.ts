@@ -76,6 +76,27 @@ function timedOut(requestId: string, timeoutSeconds: number): LambdaInvocationEr
   );
 }
 
+/** Levels at which the functions' logs leave out ERROR lines (see POWERTOOLS_LOG_LEVEL). */
+const LEVELS_WITHOUT_ERRORS = new Set(['CRITICAL', 'SILENT']);
+
+/**
+ * Writes the line the Lambda Node.js runtime writes to the function's log when a handler throws:
+ * the error's type, message and stack. Whatever a thrown error's message says ends up in the
+ * function's log on AWS, so it does here too, at the functions' own log level.
+ */
+function logInvokeError(context: Context, error: Error): void {
+  const level = (process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO').toUpperCase();
+  if (LEVELS_WITHOUT_ERRORS.has(level)) return;
+  const report = {
+    errorType: error.name,
+    errorMessage: error.message,
+    stack: (error.stack ?? '').split('\n'),
+  };
+  console.error(
+    `${new Date().toISOString()}\t${context.awsRequestId}\tERROR\tInvoke Error \t${JSON.stringify(report)}`,
+  );
+}
+
 /** Invokes one handler as `arn:aws:states:::lambda:invoke` would, returning `{Payload, StatusCode}`. */
 export async function invokeLocally(
   name: FunctionName,
@@ -85,15 +106,13 @@ export async function invokeLocally(
   const { timeoutSeconds } = functionSpec(name);
   const requestId = randomUUID();
   const deadline = Date.now() + timeoutSeconds * 1000;
+  const context = lambdaContext(name, requestId, deadline);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(timedOut(requestId, timeoutSeconds)), timeoutSeconds * 1000);
   });
   try {
-    const result = await Promise.race([
-      handler(payload, lambdaContext(name, requestId, deadline)),
-      timeout,
-    ]);
+    const result = await Promise.race([handler(payload, context), timeout]);
     // Lambda serialises the result; undefined becomes null.
     return {
       Payload: result === undefined ? null : JSON.parse(JSON.stringify(result)),
@@ -103,6 +122,7 @@ export async function invokeLocally(
   } catch (error) {
     if (error instanceof LambdaInvocationError) throw error;
     const e = error instanceof Error ? error : new Error(String(error));
+    logInvokeError(context, e);
     throw new LambdaInvocationError(e.name, e.message, (e.stack ?? '').split('\n'));
   } finally {
     clearTimeout(timer);

@@ -1,6 +1,3 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,7 +6,6 @@ import {
   type ExecutionRecord,
   summarizeHistory,
 } from '../../bench/harness.ts';
-import type { BenchPlan, BenchResults } from '../../bench/model.ts';
 import { classifyMisses } from '../../bench/phases/concurrent.ts';
 import { mapLimit, rotate } from '../../bench/phases/context.ts';
 import { FULL_PLAN, parseCommandLine, QUICK_PLAN } from '../../bench/plan.ts';
@@ -26,9 +22,9 @@ import {
 import { STATES } from '../../statemachine/definition.ts';
 
 /**
- * The benchmark's pure pieces (statistics, the Zipf workload, how executions and counters are
- * read, how misses are classified, the command line), and the shape of the result file from a
- * tiny run on the local stack. Nothing here asserts a time: the machine is shared.
+ * The benchmark's pure pieces: statistics, the Zipf workload, how executions and counters are
+ * read, how misses are classified, the command line. (The result file of a tiny run on the local
+ * stack is checked in benchmark-run.test.ts.) Nothing here asserts a time: the machine is shared.
  */
 
 describe('Function: percentile', () => {
@@ -315,123 +311,5 @@ describe('Function: parseCommandLine', () => {
     [['--nonsense']],
   ])('throws for %j', (argv) => {
     expect(() => parseCommandLine(argv, 'out')).toThrow();
-  });
-});
-
-/** A run small enough for the test suite: every phase, every variant, a handful of queries. */
-const TINY_PLAN: BenchPlan = {
-  ...FULL_PLAN,
-  mode: 'custom',
-  engine: 'pglite',
-  openSessionLatencyMs: 50,
-  polling: { cases: [{ durationS: 0.1, repetitions: 1, spreadS: 0 }], fixedWaitsS: [1] },
-  sequential: { queries: 2, repetitions: 1, sql: 'select 1' },
-  concurrent: {
-    ...FULL_PLAN.concurrent,
-    tenants: 3,
-    queries: 6,
-    concurrency: 2,
-    repetitions: 1,
-    sql: 'select 1',
-  },
-  bundles: { functions: ['InvalidateSession'], initRuns: 1 },
-};
-
-describe('Function: runBenchmark', () => {
-  it('writes results with every key the report and the README rely on', async () => {
-    // Prepare
-    const { runBenchmark } = await import('../../bench/benchmark.ts');
-    const { writeResults } = await import('../../bench/run.ts');
-    const outDir = await mkdtemp(join(tmpdir(), 'spectra-bench-test-'));
-    try {
-      // Act
-      const results = await runBenchmark(TINY_PLAN);
-      const written = await writeResults(results, outDir);
-      const saved = JSON.parse(await readFile(join(outDir, 'custom.json'), 'utf8')) as BenchResults;
-
-      // Assess: the files
-      expect(written.map((path) => path.slice(outDir.length + 1)).sort()).toEqual([
-        'custom-concurrent-latency.svg',
-        'custom-polling-detection-delay.svg',
-        'custom-polling-transitions.svg',
-        'custom-sequential-latency.svg',
-        'custom.json',
-        'custom.md',
-      ]);
-      const svg = await readFile(join(outDir, 'custom-sequential-latency.svg'), 'utf8');
-      expect(svg.startsWith('<svg')).toBe(true);
-      const markdown = await readFile(join(outDir, 'custom.md'), 'utf8');
-      expect(markdown).toContain('## Headline');
-      expect(markdown).toContain('## Targets');
-
-      // Assess: the keys
-      for (const variant of ['spectra', 'singleSession', 'noReuse'] as const) {
-        const v = saved.variants[variant];
-        for (const key of [
-          'hitRate',
-          'busyRejections',
-          'sessionsOpened',
-          'p50Ms',
-          'p95Ms',
-        ] as const)
-          expect(typeof v[key]).toBe('number');
-        expect(v.queries).toBe(6);
-        expect(v.hitRate).toBeGreaterThanOrEqual(0);
-        expect(v.hitRate).toBeLessThanOrEqual(1);
-        expect(v.p95Ms).toBeGreaterThanOrEqual(v.p50Ms);
-      }
-      expect(saved.variants.noReuse.hitRate).toBe(0);
-      expect(saved.variants.noReuse.sessionsOpened).toBe(6);
-      expect(saved.variants.spectra.busyRejections).toBe(0);
-
-      expect(saved.perExecution.shortQuery).toMatchObject({
-        transitions: expect.any(Number),
-        lambdaInvocations: expect.any(Number),
-        dynamodbRequests: expect.any(Number),
-        dataApiRequests: expect.any(Number),
-      });
-      // The counts, not the times, are deterministic: a short query takes the short path.
-      expect(saved.perExecution.shortQuery.transitions).toBe(6);
-
-      expect(saved.polling.map((row) => row.variant).sort()).toEqual(['fixed1s', 'spectra']);
-      for (const row of saved.polling) {
-        expect(row).toMatchObject({
-          durationS: 0.1,
-          transitions: expect.any(Number),
-          detectionDelayMs: expect.any(Number),
-        });
-      }
-
-      expect(saved.sequential.withReuse).toHaveLength(2);
-      expect(saved.sequential.withoutReuse).toHaveLength(2);
-      expect(saved.sequential.openSessionLatencyMs).toBe(50);
-
-      expect(saved.bundles).toHaveLength(1);
-      expect(saved.bundles[0]).toMatchObject({
-        function: 'InvalidateSession',
-        bytes: expect.any(Number),
-        initMs: expect.any(Number),
-      });
-
-      expect(saved.meta).toMatchObject({
-        date: expect.any(String),
-        node: process.version,
-        engine: 'pglite',
-        latency: { openSessionMs: 50 },
-      });
-      expect(saved.meta.machine.cpus).toBeGreaterThan(0);
-      expect(saved.targets.map((target) => target.id)).toEqual([
-        'concurrent-hit-rate',
-        'concurrent-busy-rejections',
-        'short-query-transitions',
-        'short-query-data-api',
-        'long-query-transitions',
-        'long-query-detection',
-        'bundle-size',
-        'bundle-cold-init',
-      ]);
-    } finally {
-      await rm(outDir, { recursive: true, force: true });
-    }
   });
 });

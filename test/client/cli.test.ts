@@ -1,14 +1,17 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PooledSession, type Query, SpectraClient } from '../../client/index.ts';
 import type { QueryResult } from '../../functions/fetch-results.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { STATES } from '../../statemachine/definition.ts';
+import { parseCsv, parseTable, runCli as spectra } from '../support/cli.ts';
+import { type ProcessRun, runNode } from '../support/spawn.ts';
+import { cellColumns, TERMINAL_CONTROLS } from '../support/terminal.ts';
 
 /**
- * The `spectra` CLI as a user runs it: `node bin/spectra.mjs …` in a child process, against a
- * local stack started in this process. Each child costs about a second of tsx start-up, so each
- * invocation checks as much as it can.
+ * The `spectra` CLI against a local stack started in this process: `main()` runs in this process
+ * with its output captured, as `bin/spectra.mjs` runs it on the process's own streams. A few
+ * smoke tests run the launcher itself in a child process, for what only a real process shows:
+ * its exit code and its stdin.
  */
 
 // Short long-polls, so that a cancelled query is mid-poll rather than inside one long Submit.
@@ -17,95 +20,32 @@ process.env.SPECTRA_POLL_WAIT_SECONDS = '1';
 process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME = 'spectra-sessions';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const launcher = fileURLToPath(new URL('../../bin/spectra.mjs', import.meta.url));
-
 let stack: LocalStack;
 let client: SpectraClient;
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function spectra(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) {
-  return new Promise<CliRun>((resolve, reject) => {
-    const child = spawn(process.execPath, [launcher, ...args], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        AWS_ENDPOINT_URL: stack.url,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        SPECTRA_STATE_MACHINE_ARN: stack.stateMachineArn,
-        ...options.env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
+/** `node bin/spectra.mjs …args` in a child process, as a user runs it. */
+function spectraProcess(args: string[], options: { stdin?: string } = {}): Promise<ProcessRun> {
+  return runNode(['bin/spectra.mjs', ...args], {
+    env: {
+      ...process.env,
+      AWS_ENDPOINT_URL: stack.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      SPECTRA_STATE_MACHINE_ARN: stack.stateMachineArn,
+    },
+    stdin: options.stdin,
   });
-}
-
-/** Splits an aligned table (columns two or more spaces apart) into its header and rows. */
-function parseTable(text: string): { header: string[]; rows: string[][] } {
-  const lines = text.trimEnd().split('\n');
-  const cells = (line: string) => line.trim().split(/\s{2,}/);
-  expect(lines[1]).toMatch(/^-+( +-+)*$/);
-  return {
-    header: cells(lines[0] ?? ''),
-    rows: lines
-      .slice(2)
-      .filter((line) => !line.startsWith('('))
-      .map(cells),
-  };
-}
-
-/** A strict RFC 4180 reader: quoted fields with doubled quotes, CRLF records. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      record.push(field);
-      field = '';
-    } else if (char === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += char;
-  }
-  expect(field).toBe('');
-  return records;
 }
 
 const executionArnIn = (stderr: string) => /Execution (arn:\S+)/.exec(stderr)?.[1] ?? '';
 
 beforeAll(async () => {
   const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({ port: 0, waitTimeOverrides: { 'Wait For Query': 0 } });
+  stack = await startLocalStack({ port: 0, waitTimeOverrides: { [STATES.waitForQuery]: 0 } });
+  // What the CLI in this process finds in its environment: the stack (AWS_ENDPOINT_URL is set by
+  // the stack itself) and its state machine.
+  process.env.SPECTRA_STATE_MACHINE_ARN = stack.stateMachineArn;
   client = new SpectraClient({ endpoint: stack.url, stateMachineArn: stack.stateMachineArn });
 }, 120_000);
 
@@ -199,12 +139,12 @@ describe('CLI: spectra', () => {
       const { header, rows } = parseTable(history.stdout);
       expect(header).toEqual(['STATE', 'ENTERED', 'DURATION', 'OUTCOME']);
       expect(rows.map((row) => row[0])).toEqual([
-        'Acquire Session',
-        'Submit Query',
-        'Query Finished?',
-        'Release Session',
-        'Fetch Results',
-        'Query Succeeded',
+        STATES.acquire,
+        STATES.submit,
+        STATES.queryFinished,
+        STATES.release,
+        STATES.fetch,
+        STATES.succeeded,
       ]);
       expect(
         rows.every((row) => row[3] === 'succeeded' && /\d+(\.\d+)? (ms|s)$/.test(row[2] ?? '')),
@@ -243,7 +183,7 @@ describe('CLI: spectra', () => {
           id: sessionId,
           state: 'IDLE',
           tenantId: 'globex',
-          dbUser: 'globex',
+          dbUser: 'tenant_globex',
         }),
       ]);
       const listed = parseTable(table.stdout);
@@ -257,26 +197,91 @@ describe('CLI: spectra', () => {
         ],
       ]);
     });
+  });
 
-    it('reads the SQL from stdin with --sql-file - and prints CSV', async () => {
-      const run = await spectra(['run', '--tenant', 'initech', '--sql-file', '-', '--csv'], {
-        stdin: "select 'x,y' as pair, 7 as seven\n",
-      });
+  describe('values a terminal would act on, and wide characters', () => {
+    const submitAndWait = async (sql: string) => {
+      const submitted = await spectra(['submit', '--tenant', 'acme', '--sql', sql]);
+      const executionArn = submitted.stdout.trim();
+      await client.waitForQuery(executionArn, { pollIntervalMs: 50 });
+      return executionArn;
+    };
 
-      expect(run.code).toBe(0);
-      expect(parseCsv(run.stdout)).toEqual([
-        ['pair', 'seven'],
-        ['x,y', '7'],
+    it('escapes ESC, OSC 8, BEL, C1 and DEL in the table and leaves CSV and JSON as they are', async () => {
+      // Prepare: a result whose values hold what a terminal would obey
+      const { sgr, osc8, bel, c1, del } = TERMINAL_CONTROLS;
+      const columns = { sgr, osc8, bel, c1, del };
+      const values = Object.values(columns).map((c) => c.value);
+      const executionArn = await submitAndWait(
+        "select chr(27) || '[31mred' || chr(27) || '[0m' as sgr, " +
+          "chr(27) || ']8;;https://example.com/' || chr(7) || 'click' || chr(27) || ']8;;' || chr(7) as osc8, " +
+          "'ding' || chr(7) as bel, chr(155) || '2J' || chr(157) || '0;title' || chr(156) as c1, " +
+          "'rub' || chr(127) || 'out' as del",
+      );
+
+      // Act
+      const [table, csv, json] = await Promise.all([
+        spectra(['results', executionArn]),
+        spectra(['results', executionArn, '--csv']),
+        spectra(['results', executionArn, '--json']),
       ]);
+
+      // Assess: the table shows the escapes, and no control character but its line feeds
+      expect(table.code).toBe(0);
+      expect(table.stdout.replaceAll('\n', '')).not.toMatch(/\p{Cc}/u);
+      expect(parseTable(table.stdout).rows).toEqual([Object.values(columns).map((c) => c.shown)]);
+      // CSV and JSON carry the values byte for byte, for the program that reads them
+      expect(parseCsv(csv.stdout)).toEqual([Object.keys(columns), values]);
+      const result = await client.getResult(executionArn);
+      expect(result.rows).toEqual([values]);
+      expect(json.stdout).toBe(`${JSON.stringify(result, null, 2)}\n`);
     });
 
-    it('fails a bad query with exit code 1 and the error name and message on stderr', async () => {
-      const run = await spectra(['run', '--tenant', 'globex', '--sql', 'select * from nope']);
+    it("escapes control characters that Redshift's error message quotes back", async () => {
+      // Act: the table name holds an erase-screen sequence, which the error message repeats
+      const run = await spectra([
+        'run',
+        '--tenant',
+        'acme',
+        '--sql',
+        'select * from "\x1b[2Jnope"',
+      ]);
 
+      // Assess
       expect(run.code).toBe(1);
-      expect(run.stdout).toBe('');
-      expect(run.stderr).toContain(
-        'QueryFailedError: The statement failed: ERROR: relation "nope" does not exist',
+      expect(run.stderr).not.toContain('\x1b');
+      expect(run.stderr).toContain('relation "\\x1b[2Jnope" does not exist');
+    });
+
+    it('aligns CJK and emoji columns by the columns a terminal gives them', async () => {
+      // Prepare
+      const executionArn = await submitAndWait(
+        "select '東京' as city, 'こんにちは 🎉' as greeting, 1 as n " +
+          "union all select 'Osaka', '👩‍💻 hi', 22 " +
+          "union all select '大阪', 'hey 🇯🇵', 333 order by n",
+      );
+
+      // Act
+      const table = await spectra(['results', executionArn]);
+
+      // Assess: each column starts, and the numbers end, at one terminal column on every line
+      expect(table.code).toBe(0);
+      const [header = '', , ...rows] = table.stdout.trimEnd().split('\n');
+      const rowCells = [
+        ['東京', 'こんにちは 🎉', '1'],
+        ['Osaka', '👩‍💻 hi', '22'],
+        ['大阪', 'hey 🇯🇵', '333'],
+      ];
+      const headerColumns = cellColumns(header, ['city', 'greeting', 'n']);
+      expect([headerColumns[0]?.start, headerColumns[1]?.start, headerColumns[2]?.end]).toEqual([
+        0, 7, 25,
+      ]);
+      expect(rows.slice(0, 3).map((line, i) => cellColumns(line, rowCells[i] ?? []))).toEqual(
+        rowCells.map(() => [
+          { start: 0, end: expect.any(Number) },
+          { start: 7, end: expect.any(Number) },
+          { start: expect.any(Number), end: 25 },
+        ]),
       );
     });
   });
@@ -294,7 +299,7 @@ describe('CLI: spectra', () => {
       ]);
       const executionArn = submitted.stdout.trim();
       const polling = async () =>
-        (await client.getHistory(executionArn)).some((visit) => visit.state === 'Poll Status');
+        (await client.getHistory(executionArn)).some((visit) => visit.state === STATES.poll);
       for (let i = 0; i < 200 && !(await polling()); i++) {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
@@ -320,28 +325,14 @@ describe('CLI: spectra', () => {
     });
   });
 
-  describe('bad usage and errors', () => {
+  describe('errors the stack reports', () => {
     it.each([
-      [['submit', '--sql', 'select 1'], 2, "required option '--tenant <id>' not specified"],
-      [
-        ['submit', '--tenant', 'acme', '--sql', 'select 1', '--bogus'],
-        2,
-        "unknown option '--bogus'",
-      ],
-      [['run', '--tenant', 'acme', '--sql', 'select :a', '--param', 'a'], 2, 'expected name=value'],
-      [['submit', '--tenant', 'acme'], 2, 'the SQL is missing: give --sql'],
-      [['submit', '--tenant', 'Acme', '--sql', 'select 1'], 2, 'tenantId must be 1-63 characters'],
       [
         ['status', 'arn:aws:states:us-east-1:000000000000:execution:spectra-query:nope'],
         1,
         'QueryNotFoundError: No query with the execution ARN arn:aws:states:us-east-1:000000000000:execution:spectra-query:nope',
       ],
       [['history', 'not-an-arn'], 1, 'QueryNotFoundError'],
-      [
-        ['sessions', '--tenant', 'acme', '--endpoint', 'http://127.0.0.1:1'],
-        1,
-        'Could not reach http://127.0.0.1:1 (ECONNREFUSED). Is the local stack running? Start it with `npm start`.',
-      ],
     ])('fails %j with exit code %i and says what is wrong', async (args, exitCode, message) => {
       const run = await spectra(args);
 
@@ -349,22 +340,35 @@ describe('CLI: spectra', () => {
       expect(run.stderr).toContain(message);
       expect(run.stdout).toBe('');
     });
+  });
 
-    it('prints the help of every command with exit code 0', async () => {
-      const help = await spectra(['--help']);
+  describe('the launcher, bin/spectra.mjs, in a process of its own', () => {
+    it('reads the SQL from stdin with --sql-file - and prints CSV', async () => {
+      const run = await spectraProcess(['run', '--tenant', 'initech', '--sql-file', '-', '--csv'], {
+        stdin: "select 'x,y' as pair, 7 as seven\n",
+      });
 
-      expect(help.code).toBe(0);
-      for (const command of [
-        'submit',
-        'status',
-        'results',
+      expect(run.code).toBe(0);
+      expect(parseCsv(run.stdout)).toEqual([
+        ['pair', 'seven'],
+        ['x,y', '7'],
+      ]);
+    });
+
+    it('fails a bad query with exit code 1 and the error name and message on stderr', async () => {
+      const run = await spectraProcess([
         'run',
-        'history',
-        'sessions',
-        'cancel',
-      ]) {
-        expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
-      }
+        '--tenant',
+        'globex',
+        '--sql',
+        'select * from nope',
+      ]);
+
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(
+        'QueryFailedError: The statement failed: ERROR: relation "nope" does not exist',
+      );
     });
   });
 });

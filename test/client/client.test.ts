@@ -16,8 +16,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ExecutionNameTakenError,
   InvalidInputError,
-  LOCAL_ENDPOINT,
-  LOCAL_STATE_MACHINE_ARN,
   QueryExecutionError,
   QueryNotFinishedError,
   QueryNotFoundError,
@@ -27,6 +25,13 @@ import {
   SpectraConnectionError,
   StateMachineNotFoundError,
 } from '../../client/index.ts';
+import { STATES } from '../../statemachine/definition.ts';
+
+/**
+ * SpectraClient's methods against mocked Step Functions and DynamoDB clients (its configuration is
+ * in connection.test.ts). Over 400 lines because every method's cases share the mocks and the
+ * execution fixtures below; split by method, each file would repeat them.
+ */
 
 const sfn = mockClient(SFNClient);
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -83,39 +88,6 @@ afterEach(() => {
 });
 
 describe('Class: SpectraClient', () => {
-  describe('Configuration', () => {
-    it('defaults to the local state machine and the spectra-sessions table', () => {
-      // Prepare
-      vi.stubEnv('SPECTRA_STATE_MACHINE_ARN', '');
-      vi.stubEnv('SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME', '');
-      vi.stubEnv('AWS_ENDPOINT_URL', '');
-
-      // Act
-      const client = new SpectraClient();
-
-      // Assess
-      expect(client.stateMachineArn).toBe(LOCAL_STATE_MACHINE_ARN);
-      expect(client.sessionsTableName).toBe('spectra-sessions');
-      // The local state machine exists only on the local stack.
-      expect(client.endpoint).toBe(LOCAL_ENDPOINT);
-    });
-
-    it('reads SPECTRA_STATE_MACHINE_ARN and SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME', () => {
-      // Prepare
-      vi.stubEnv('SPECTRA_STATE_MACHINE_ARN', STATE_MACHINE_ARN);
-      vi.stubEnv('SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME', 'prod-sessions');
-      vi.stubEnv('AWS_ENDPOINT_URL', '');
-
-      // Act
-      const client = new SpectraClient();
-
-      // Assess
-      expect(client.stateMachineArn).toBe(STATE_MACHINE_ARN);
-      expect(client.sessionsTableName).toBe('prod-sessions');
-      expect(client.endpoint).toBeUndefined();
-    });
-  });
-
   describe('Method: submitQuery', () => {
     it('starts an execution with the validated input and the name', async () => {
       // Prepare
@@ -332,13 +304,13 @@ describe('Class: SpectraClient', () => {
           events: [
             plain('TaskStarted', 0.2),
             plain('TaskScheduled', 0.2),
-            entered('TaskStateEntered', 'Acquire Session', 0.1),
+            entered('TaskStateEntered', STATES.acquire, 0.1),
           ],
         })
         .resolves({
           events: [
             plain('WaitStateExited', 0.9),
-            entered('WaitStateEntered', 'Wait For Query', 0.5),
+            entered('WaitStateEntered', STATES.waitForQuery, 0.5),
           ],
         });
       const progress: QueryProgress[] = [];
@@ -353,8 +325,8 @@ describe('Class: SpectraClient', () => {
       expect(query.status).toBe('SUCCEEDED');
       expect(query.result).toEqual(OUTPUT);
       expect(progress.map((p) => [p.status, p.state])).toEqual([
-        ['RUNNING', 'Acquire Session'],
-        ['RUNNING', 'Wait For Query'],
+        ['RUNNING', STATES.acquire],
+        ['RUNNING', STATES.waitForQuery],
       ]);
       expect(sfn).toReceiveCommandWith(GetExecutionHistoryCommand, {
         executionArn: EXECUTION_ARN,
@@ -430,7 +402,7 @@ describe('Class: SpectraClient', () => {
         .resolves({
           events: [
             plain('ExecutionStarted', 0),
-            entered('TaskStateEntered', 'Acquire Session', 0),
+            entered('TaskStateEntered', STATES.acquire, 0),
             plain('TaskScheduled', 0),
             plain('TaskSucceeded', 0.05),
             plain('TaskStateExited', 0.05),
@@ -440,7 +412,7 @@ describe('Class: SpectraClient', () => {
         .on(GetExecutionHistoryCommand, { nextToken: 'page-2' })
         .resolves({
           events: [
-            entered('SucceedStateEntered', 'Query Succeeded', 0.05),
+            entered('SucceedStateEntered', STATES.succeeded, 0.05),
             plain('SucceedStateExited', 0.05),
             plain('ExecutionSucceeded', 0.05),
           ],
@@ -451,8 +423,8 @@ describe('Class: SpectraClient', () => {
 
       // Assess
       expect(visits.map((v) => [v.state, v.type, v.outcome, v.durationMs])).toEqual([
-        ['Acquire Session', 'Task', 'succeeded', 50],
-        ['Query Succeeded', 'Succeed', 'succeeded', 0],
+        [STATES.acquire, 'Task', 'succeeded', 50],
+        [STATES.succeeded, 'Succeed', 'succeeded', 0],
       ]);
       expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(2);
     });

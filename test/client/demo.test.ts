@@ -1,36 +1,16 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { STATES } from '../../statemachine/definition.ts';
+import { environmentWithout, runNode } from '../support/spawn.ts';
 
 /**
  * `npm run demo` as a user runs it: its own local stack on a free port, in a child process.
  */
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-function runDemo(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    // The demo starts and points at its own stack; nothing of this test process may leak in.
-    for (const name of Object.keys(env)) {
-      if (name.startsWith('AWS_ENDPOINT_URL') || name.startsWith('SPECTRA_')) delete env[name];
-    }
-    const child = spawn(process.execPath, ['--import', 'tsx', 'client/demo.ts'], {
-      cwd: repoRoot,
-      env,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+// The demo starts and points at its own stack; nothing of this test process may leak in.
+const runDemo = () =>
+  runNode(['--import', 'tsx', 'client/demo.ts'], {
+    env: environmentWithout('AWS_ENDPOINT_URL', 'SPECTRA_'),
   });
-}
 
 describe('Demo: npm run demo', () => {
   it('tells the whole story and exits 0', { timeout: 120_000 }, async () => {
@@ -50,7 +30,9 @@ describe('Demo: npm run demo', () => {
     ]) {
       expect(demo.stdout).toContain(`\n${heading}\n`);
     }
-    expect(demo.stdout).toMatch(/Invalidate Session +[\d:.]+ +[\d.]+ m?s +succeeded/);
+    expect(demo.stdout).toMatch(
+      new RegExp(`${STATES.invalidate} +[\\d:.]+ +[\\d.]+ m?s +succeeded`),
+    );
     expect(demo.stdout).toContain(
       'message    The statement failed: ERROR: relation "nope" does not exist',
     );

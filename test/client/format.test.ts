@@ -7,6 +7,7 @@ import {
   toCsv,
 } from '../../client/format.ts';
 import type { QueryResult } from '../../functions/fetch-results.ts';
+import { cellColumns, columnAt, lineWidth, TERMINAL_CONTROLS } from '../support/terminal.ts';
 
 const result = (fields: Partial<QueryResult>): QueryResult => ({
   tenantId: 'acme',
@@ -72,6 +73,80 @@ describe('Function: formatTable', () => {
     );
 
     expect(table).toBe(['name  count', '----  -----', 'acme      7', 'a\\nb   1234'].join('\n'));
+  });
+});
+
+const HOSTILE = Object.fromEntries(
+  Object.entries(TERMINAL_CONTROLS).map(([name, { value }]) => [name, value]),
+);
+
+describe('Function: formatTable, on values a terminal would act on', () => {
+  const hostile = result({
+    columns: Object.keys(HOSTILE).map((name) => ({ name, type: 'varchar' })),
+    rows: [Object.values(HOSTILE)],
+    rowCount: 1,
+    totalRows: 1,
+  });
+
+  it('shows ESC sequences, OSC 8 links, BEL, C1 characters, DEL and bidi controls escaped', () => {
+    // Act
+    const table = formatResultTable(hostile);
+
+    // Assess: nothing but the line feeds between rows is a control character
+    expect(table.replaceAll('\n', '')).not.toMatch(
+      /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u,
+    );
+    const row = table.split('\n')[2] ?? '';
+    expect(row.split(/ {2,}/)).toEqual(Object.values(TERMINAL_CONTROLS).map((c) => c.shown));
+  });
+
+  it('writes the same values byte for byte in CSV', () => {
+    // Act
+    const csv = toCsv(hostile);
+
+    // Assess: only the one value with a line break (\r) is quoted; none is altered
+    expect(csv).toBe(
+      `${Object.keys(HOSTILE).join(',')}\r\n${Object.values(HOSTILE)
+        .map((value) => (value.includes('\r') ? `"${value}"` : value))
+        .join(',')}\r\n`,
+    );
+  });
+});
+
+describe('Function: formatTable, with wide characters', () => {
+  it('aligns CJK, emoji and combining marks by the columns a terminal gives them', () => {
+    // Prepare
+    const rows = [
+      ['東京', 'こんにちは 🎉', '1'],
+      ['Zoe\u0308', '👩‍💻 hi 🇯🇵', '22'],
+      ['Osaka', 'hey', '333'],
+      ['大阪', 'Ａ…', '4444'],
+    ];
+
+    // Act
+    const lines = formatTable(['city', 'greeting', '売上'], rows, ['left', 'left', 'right']).split(
+      '\n',
+    );
+
+    // Assess: every column starts where its header starts, the numbers end where theirs ends
+    const [header, rule, ...body] = lines as [string, string, ...string[]];
+    const [city, greeting, sales] = cellColumns(header, ['city', 'greeting', '売上']);
+    const dashRuns = [...rule.matchAll(/-+/g)].map((run) => ({
+      start: columnAt(rule, run.index),
+      end: columnAt(rule, run.index + run[0].length),
+    }));
+    expect(dashRuns).toEqual([
+      { start: 0, end: 5 },
+      { start: 7, end: 20 },
+      { start: 22, end: 26 },
+    ]);
+    expect([city?.start, greeting?.start, sales?.end]).toEqual([0, 7, 26]);
+    body.forEach((line, i) => {
+      const cells = cellColumns(line, rows[i] ?? []);
+      expect(cells.map((cell) => cell.start).slice(0, 2)).toEqual([0, 7]);
+      expect(cells[2]?.end).toBe(26);
+      expect(lineWidth(line)).toBe(26);
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { buildTimeline, currentStateOf } from '../../client/history.ts';
+import { STATES } from '../../statemachine/definition.ts';
 
 /**
  * Histories shaped as Step Functions records them: `…StateEntered`, the Task's TaskScheduled /
@@ -54,12 +55,12 @@ describe('Function: buildTimeline', () => {
     // Prepare
     const events = history(
       ['ExecutionStarted', 0],
-      ...task('Acquire Session', 0, 20),
-      ...task('Submit Query', 20, 120),
-      ['ChoiceStateEntered', 120, 'Query Finished?'],
-      ['ChoiceStateExited', 120, 'Query Finished?'],
-      ['SucceedStateEntered', 130, 'Query Succeeded'],
-      ['SucceedStateExited', 130, 'Query Succeeded'],
+      ...task(STATES.acquire, 0, 20),
+      ...task(STATES.submit, 20, 120),
+      ['ChoiceStateEntered', 120, STATES.queryFinished],
+      ['ChoiceStateExited', 120, STATES.queryFinished],
+      ['SucceedStateEntered', 130, STATES.succeeded],
+      ['SucceedStateExited', 130, STATES.succeeded],
       ['ExecutionSucceeded', 130],
     );
 
@@ -69,7 +70,7 @@ describe('Function: buildTimeline', () => {
     // Assess
     expect(timeline).toEqual([
       {
-        state: 'Acquire Session',
+        state: STATES.acquire,
         type: 'Task',
         enteredAt: at(0),
         exitedAt: at(20),
@@ -78,7 +79,7 @@ describe('Function: buildTimeline', () => {
         attempts: 1,
       },
       {
-        state: 'Submit Query',
+        state: STATES.submit,
         type: 'Task',
         enteredAt: at(20),
         exitedAt: at(120),
@@ -87,7 +88,7 @@ describe('Function: buildTimeline', () => {
         attempts: 1,
       },
       {
-        state: 'Query Finished?',
+        state: STATES.queryFinished,
         type: 'Choice',
         enteredAt: at(120),
         exitedAt: at(120),
@@ -95,7 +96,7 @@ describe('Function: buildTimeline', () => {
         outcome: 'succeeded',
       },
       {
-        state: 'Query Succeeded',
+        state: STATES.succeeded,
         type: 'Succeed',
         enteredAt: at(130),
         exitedAt: at(130),
@@ -109,9 +110,9 @@ describe('Function: buildTimeline', () => {
     // Prepare: no TaskStateExited after a caught error, as on AWS
     const events = history(
       ['ExecutionStarted', 0],
-      ...task('Submit Query', 0, 15, 'StaleSessionError'),
-      ...task('Invalidate Session', 16, 30),
-      ...task('Submit Query', 30, 60),
+      ...task(STATES.submit, 0, 15, 'StaleSessionError'),
+      ...task(STATES.invalidate, 16, 30),
+      ...task(STATES.submit, 30, 60),
     );
 
     // Act
@@ -133,14 +134,14 @@ describe('Function: buildTimeline', () => {
   it('marks a Task that succeeded after a retried failure as retried, with its attempts', () => {
     // Prepare
     const events = history(
-      ['TaskStateEntered', 0, 'Poll Status'],
+      ['TaskStateEntered', 0, STATES.poll],
       ['TaskScheduled', 0],
       ['TaskStarted', 0],
       ['TaskFailed', 10, undefined, 'TransientServiceError'],
       ['TaskScheduled', 1010],
       ['TaskStarted', 1010],
       ['TaskSucceeded', 1030],
-      ['TaskStateExited', 1030, 'Poll Status'],
+      ['TaskStateExited', 1030, STATES.poll],
     );
 
     // Act
@@ -188,8 +189,8 @@ describe('Function: buildTimeline', () => {
   it('marks the Fail state of a failed execution as failed, with the execution error', () => {
     // Prepare
     const events = history(
-      ...task('Release Session After Failure', 0, 5),
-      ['FailStateEntered', 5, 'Query Failed'],
+      ...task(STATES.releaseAfterFailure, 0, 5),
+      ['FailStateEntered', 5, STATES.failed],
       ['ExecutionFailed', 6, undefined, 'QueryFailedError'],
     );
 
@@ -198,7 +199,7 @@ describe('Function: buildTimeline', () => {
 
     // Assess
     expect(timeline.at(-1)).toEqual({
-      state: 'Query Failed',
+      state: STATES.failed,
       type: 'Fail',
       enteredAt: at(5),
       exitedAt: at(6),
@@ -210,7 +211,7 @@ describe('Function: buildTimeline', () => {
 
   it('marks a Task whose error nothing caught as failed', () => {
     // Prepare
-    const events = history(...task('Fetch Results', 0, 40, 'States.Runtime'), [
+    const events = history(...task(STATES.fetch, 0, 40, 'States.Runtime'), [
       'ExecutionFailed',
       41,
       undefined,
@@ -232,7 +233,7 @@ describe('Function: buildTimeline', () => {
   ])('marks the state in progress when the execution ended with %s as %s', (end, outcome) => {
     // Prepare
     const events = history(
-      ['TaskStateEntered', 0, 'Poll Status'],
+      ['TaskStateEntered', 0, STATES.poll],
       ['TaskScheduled', 0],
       ['TaskStarted', 0],
       [end, 700],
@@ -247,10 +248,10 @@ describe('Function: buildTimeline', () => {
 
   it('marks the state the execution is in as running, without an exit', () => {
     // Prepare
-    const events = history(...task('Submit Query', 0, 50), [
+    const events = history(...task(STATES.submit, 0, 50), [
       'WaitStateEntered',
       50,
-      'Wait For Query',
+      STATES.waitForQuery,
     ]);
 
     // Act
@@ -258,7 +259,7 @@ describe('Function: buildTimeline', () => {
 
     // Assess
     expect(timeline.at(-1)).toEqual({
-      state: 'Wait For Query',
+      state: STATES.waitForQuery,
       type: 'Wait',
       enteredAt: at(50),
       outcome: 'running',
@@ -271,11 +272,11 @@ describe('Function: currentStateOf', () => {
     const newestFirst = history(
       ['TaskStarted', 30],
       ['TaskScheduled', 30],
-      ['TaskStateEntered', 30, 'Poll Status'],
-      ['WaitStateExited', 30, 'Wait For Query'],
-      ['WaitStateEntered', 0, 'Wait For Query'],
+      ['TaskStateEntered', 30, STATES.poll],
+      ['WaitStateExited', 30, STATES.waitForQuery],
+      ['WaitStateEntered', 0, STATES.waitForQuery],
     );
 
-    expect(currentStateOf(newestFirst)).toBe('Poll Status');
+    expect(currentStateOf(newestFirst)).toBe(STATES.poll);
   });
 });

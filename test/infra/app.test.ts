@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, runProcess } from '../support/spawn.ts';
 
-const run = promisify(execFile);
-const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const cdkJson = JSON.parse(readFileSync(join(repoRoot, 'cdk.json'), 'utf8')) as { app: string };
+const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { app: string };
 
 /**
  * Runs infra/app.ts the way the CDK CLI does (cdk.json's command, with the context and output
@@ -16,20 +12,13 @@ const cdkJson = JSON.parse(readFileSync(join(repoRoot, 'cdk.json'), 'utf8')) as 
  */
 async function runApp(context: Record<string, string>, outdir: string) {
   const [command, ...args] = cdkJson.app.split(' ');
-  try {
-    const { stdout, stderr } = await run(command as string, args, {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        CDK_OUTDIR: outdir,
-        CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }),
-      },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  return runProcess(command as string, args, {
+    env: {
+      ...process.env,
+      CDK_OUTDIR: outdir,
+      CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }),
+    },
+  });
 }
 
 describe('App: infra/app.ts', () => {

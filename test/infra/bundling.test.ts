@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -11,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cdkBundlingOptions, FUNCTION_BUNDLE } from '../../infra/bundling.ts';
 import { SpectraFunction } from '../../infra/constructs/spectra-function.ts';
 import { bundleFunction } from '../../scripts/bundle-functions.ts';
+import { runNode } from '../support/spawn.ts';
 import { logicalIdOf } from './synth.ts';
-
-const run = promisify(execFile);
 
 /**
  * Loads the bundle in a fresh Node process, with the environment a deployed function gets, and
@@ -62,8 +59,7 @@ describe('Bundling', () => {
 
   it('loads and runs in a fresh Node process with nothing but the bundle', async () => {
     // WHEN a new Node process imports it and calls the handler
-    const { stdout } = await run(
-      process.execPath,
+    const { code, stdout, stderr } = await runNode(
       ['--enable-source-maps', '--input-type=module', '-e', LOAD_AND_INVOKE],
       {
         cwd: outDir,
@@ -82,6 +78,7 @@ describe('Bundling', () => {
       },
     );
     // THEN the handler exists and refuses the event with the function's own message
+    expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
       handler: string;
       error: string | null;

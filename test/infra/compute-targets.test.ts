@@ -23,7 +23,48 @@ interface Case {
   environment: Record<string, string>;
 }
 
+const dbUserArn = (pattern: string) =>
+  `${ARN}:redshift:<AWS::Region>:<AWS::AccountId>:dbuser:analytics/${pattern}`;
+const DB_NAME_ARN = `${ARN}:redshift:<AWS::Region>:<AWS::AccountId>:dbname:analytics/dev`;
+
 const cases: Record<string, Case> = {
+  'a provisioned cluster with the default user template': {
+    parameters: { clusterIdentifier: 'analytics' },
+    executeOn: CLUSTER_ARN,
+    credentials: {
+      action: 'redshift:GetClusterCredentials',
+      resources: [dbUserArn('tenant_*'), DB_NAME_ARN],
+    },
+    environment: {
+      SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics',
+      SPECTRA_DB_USER_TEMPLATE: 'tenant_{tenant}',
+    },
+  },
+  'a provisioned cluster with a user template that has a suffix': {
+    parameters: { clusterIdentifier: 'analytics', dbUserTemplate: '{tenant}_ro' },
+    executeOn: CLUSTER_ARN,
+    credentials: {
+      action: 'redshift:GetClusterCredentials',
+      resources: [dbUserArn('*_ro'), DB_NAME_ARN],
+    },
+    environment: { SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics' },
+  },
+  'a provisioned cluster with a user template that has a prefix and a suffix': {
+    parameters: {
+      clusterIdentifier: 'analytics',
+      dbUserTemplate: 'app_{tenant}_ro',
+      deniedDbUsers: 'app_ops_ro',
+    },
+    executeOn: CLUSTER_ARN,
+    credentials: {
+      action: 'redshift:GetClusterCredentials',
+      resources: [dbUserArn('app_*_ro'), DB_NAME_ARN],
+    },
+    environment: {
+      SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics',
+      SPECTRA_DENIED_DB_USERS: 'app_ops_ro',
+    },
+  },
   'a provisioned cluster with per-tenant database users': {
     parameters: { clusterIdentifier: 'analytics', dbUserTemplate: 't_{tenant}' },
     executeOn: CLUSTER_ARN,
@@ -102,6 +143,22 @@ describe('Stack: SpectraStack on each compute target', () => {
     template.allResourcesProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike(expected.environment) },
     });
+  });
+
+  it('never grants credentials for every database user of a cluster, in any deployment', () => {
+    // GIVEN every deployment above
+    const dbUserResources = Object.values(cases).flatMap((expected) =>
+      policyStatements(synthesize(expected.parameters).template)
+        .flatMap((entry) => entry.resources.map(render))
+        .filter((resource) => resource.includes(':dbuser:')),
+    );
+    // THEN each dbuser resource names the tenants' namespace, never `/*`, which would include the
+    // cluster's administrator (awsuser, admin, ...)
+    expect(dbUserResources.length).toBeGreaterThanOrEqual(4);
+    for (const resource of dbUserResources) {
+      expect(resource).toMatch(/:dbuser:analytics\/.+/);
+      expect(resource.endsWith('/*')).toBe(false);
+    }
   });
 
   it('grants no Data API action that no function calls', () => {

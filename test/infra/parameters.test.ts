@@ -32,7 +32,9 @@ describe('Parameters', () => {
           sessionKeepAliveSeconds: 3600,
           sessionIdleTimeoutSeconds: 300,
           maxSessionsPerTenant: 4,
-          dbUserTemplate: '{tenant}',
+          dbUserTemplate: 'tenant_{tenant}',
+          deniedDbUsers: [],
+          logSql: false,
         }),
       );
       expect(settings).toEqual(
@@ -124,6 +126,21 @@ describe('Parameters', () => {
         'a db user template without the tenant',
         { clusterIdentifier: 'analytics', dbUserTemplate: 'reporting' },
         /Invalid Spectra parameter "dbUserTemplate".*must contain "\{tenant\}"/,
+      ],
+      [
+        'a db user template without a fixed part',
+        { clusterIdentifier: 'analytics', dbUserTemplate: '{tenant}' },
+        /Invalid Spectra parameter "dbUserTemplate" \(the database user of a tenant, with a fixed part, default tenant_\{tenant\}\): SPECTRA_DB_USER_TEMPLATE must contain "\{tenant\}" once .*a fixed part of at least 2 characters.*; got "\{tenant\}" \(no fixed part/,
+      ],
+      [
+        'a denied db user that is no user name',
+        { clusterIdentifier: 'analytics', deniedDbUsers: 'ops admin' },
+        /Invalid Spectra parameter "deniedDbUsers".*SPECTRA_DENIED_DB_USERS must be a comma-separated list of database user names/,
+      ],
+      [
+        'a log-SQL flag that is not true or false',
+        { clusterIdentifier: 'analytics', logSql: 'on' },
+        /Invalid Spectra parameter "logSql".*SPECTRA_LOG_SQL must be true or false; got "on"/,
       ],
       [
         'an upper-case cluster identifier',

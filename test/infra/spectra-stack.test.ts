@@ -1,8 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
+import { build } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/common/config.ts';
 import { FUNCTIONS, WORKFLOW_FUNCTIONS } from '../../functions/registry.ts';
 import { placeholderOf, QUERY_DEFINITION_FILE } from '../../statemachine/definition.ts';
@@ -25,19 +27,42 @@ const DYNAMODB_ITEM_COMMANDS = new Set([
   'BatchWrite',
 ]);
 
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
 /**
- * The IAM actions of the AWS calls the functions make through one SDK package: the commands and
+ * The project's source files in a function's bundle, as esbuild resolves its imports: what the
+ * function can call, and nothing another function pulls in.
+ */
+async function sourcesOf(entry: string): Promise<string[]> {
+  const result = await build({
+    entryPoints: [entry],
+    absWorkingDir: repoRoot,
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    outdir: 'out',
+    // Dependencies are not read: only the project's files name the SDK commands it sends.
+    packages: 'external',
+    logLevel: 'silent',
+  });
+  return Object.keys(result.metafile.inputs);
+}
+
+/**
+ * The IAM actions of the AWS calls made through one SDK package in `files`: the commands and
  * paginators they import from it (Biome refuses unused imports, so an import is a call).
  */
-function awsCallsInSource(sdkPackage: string, actionOf: (command: string) => string): Set<string> {
-  const root = fileURLToPath(new URL('../../functions/', import.meta.url));
-  const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((file) =>
-    file.endsWith('.ts'),
-  );
+function awsCallsIn(
+  files: Iterable<string>,
+  sdkPackage: string,
+  actionOf: (command: string) => string,
+): Set<string> {
   const imports = new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*'${sdkPackage}'`, 'g');
   const actions = new Set<string>();
   for (const file of files) {
-    const source = readFileSync(join(root, file), 'utf8');
+    const source = readFileSync(join(repoRoot, file), 'utf8');
     for (const [, names = ''] of source.matchAll(imports)) {
       for (const name of names.split(',').map((entry) => entry.trim())) {
         const command = /^(?:(\w+)Command|paginate(\w+))$/.exec(name);
@@ -48,6 +73,10 @@ function awsCallsInSource(sdkPackage: string, actionOf: (command: string) => str
   }
   return actions;
 }
+
+const dynamodbAction = (command: string) =>
+  DYNAMODB_ITEM_COMMANDS.has(command) ? `dynamodb:${command}Item` : `dynamodb:${command}`;
+const redshiftDataAction = (command: string) => `redshift-data:${command}`;
 
 type FunctionResource = {
   Properties: {
@@ -213,6 +242,22 @@ describe('Stack: SpectraStack', () => {
 
   describe('IAM', () => {
     const dataApiRoleId = logicalIdOf(stack.dataApiRole);
+    /** The source files of each function's bundle, by function name. */
+    const sources = new Map<string, string[]>();
+    beforeAll(async () => {
+      for (const fn of FUNCTIONS) sources.set(fn.name, await sourcesOf(fn.entry));
+    });
+
+    /** The source files of every function that runs as `role`. */
+    function sourcesOfRole(role: IRole): Set<string> {
+      const arn = `<${logicalIdOf(role)}.Arn>`;
+      const files = new Set<string>();
+      for (const fn of FUNCTIONS) {
+        if (render(functionResource(fn.name).Properties.Role) !== arn) continue;
+        for (const file of sources.get(fn.name) ?? []) files.add(file);
+      }
+      return files;
+    }
 
     it('runs every Data API caller as one role, and the others as a role without Data API access', () => {
       // THEN SubmitQuery, PollStatus, FetchResults and CancelStoppedExecution share the Data API role
@@ -244,31 +289,39 @@ describe('Stack: SpectraStack', () => {
       ).toEqual(['arn:<AWS::Partition>:redshift:<AWS::Region>:<AWS::AccountId>:cluster:analytics']);
     });
 
-    it('grants each role exactly the DynamoDB actions the session store calls, on the table only', () => {
-      // GIVEN the DynamoDB calls in the functions' source
-      const used = awsCallsInSource('@aws-sdk/lib-dynamodb', (command) =>
-        DYNAMODB_ITEM_COMMANDS.has(command) ? `dynamodb:${command}Item` : `dynamodb:${command}`,
-      );
-      expect(used).toContain('dynamodb:Query');
-      // WHEN the DynamoDB statements are collected per role
+    it("grants each role exactly the DynamoDB actions its functions' code calls, on the table only", () => {
+      // GIVEN the table's ARN
       const tableArn = `<${logicalIdOf(stack.table)}.Arn>`;
       const dynamo = policyStatements(template).filter((entry) =>
         entry.actions.some((action) => action.startsWith('dynamodb:')),
       );
-      // THEN both roles get those actions, on the table and nothing else
       for (const role of [stack.dataApiRole, stack.sessionStoreRole]) {
+        // WHEN the DynamoDB calls in the code of the role's functions are collected
+        const used = awsCallsIn(sourcesOfRole(role), '@aws-sdk/lib-dynamodb', dynamodbAction);
+        expect(used).toContain('dynamodb:Query');
+        // THEN the role is granted those actions, on the table and nothing else
         const granted = dynamo.filter((entry) => entry.roles.includes(logicalIdOf(role)));
         expect(new Set(granted.flatMap((entry) => entry.actions))).toEqual(used);
         for (const entry of granted) expect(entry.resources.map(render)).toEqual([tableArn]);
       }
     });
 
-    it('grants exactly the Data API actions the functions call', () => {
-      // GIVEN the Data API calls in the functions' source
-      const used = awsCallsInSource(
+    it('grants the Scan of the scheduled clean-up to its role only', () => {
+      // THEN only SessionStoreRole (CleanupSessions) may scan the table
+      const scanning = statementsAllowing(template, 'dynamodb:Scan').flatMap((e) => e.roles);
+      expect(scanning).toEqual([logicalIdOf(stack.sessionStoreRole)]);
+      expect(sourcesOfRole(stack.dataApiRole)).not.toContain('functions/common/session-sweeper.ts');
+    });
+
+    it("grants the Data API role exactly the Data API actions its functions' code calls", () => {
+      // GIVEN the Data API calls in the code of the Data API role's functions (the other role's
+      // functions bundle the Data API wrapper through their deps, but have no grant to use it)
+      const used = awsCallsIn(
+        sourcesOfRole(stack.dataApiRole),
         '@aws-sdk/client-redshift-data',
-        (command) => `redshift-data:${command}`,
+        redshiftDataAction,
       );
+      expect(used).toContain('redshift-data:ExecuteStatement');
       // WHEN the granted Data API actions are collected
       const granted = new Set(
         policyStatements(template)
@@ -297,7 +350,7 @@ describe('Stack: SpectraStack', () => {
     it("gets temporary credentials only for the tenants' database users of this cluster", () => {
       const [entry] = statementsAllowing(template, 'redshift:GetClusterCredentials');
       expect(entry?.resources.map(render)).toEqual([
-        'arn:<AWS::Partition>:redshift:<AWS::Region>:<AWS::AccountId>:dbuser:analytics/*',
+        'arn:<AWS::Partition>:redshift:<AWS::Region>:<AWS::AccountId>:dbuser:analytics/tenant_*',
         'arn:<AWS::Partition>:redshift:<AWS::Region>:<AWS::AccountId>:dbname:analytics/dev',
       ]);
       expect(statementsAllowing(template, 'secretsmanager:GetSecretValue')).toEqual([]);

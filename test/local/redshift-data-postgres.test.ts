@@ -84,8 +84,9 @@ describe('Engine: PostgreSQL', () => {
   let engine: SqlEngine;
   const connections: EngineConnection[] = [];
 
-  /** A connection that afterAll closes. */
+  /** A connection as a user made for it, that afterAll closes. */
   async function connect(dbUser: string): Promise<EngineConnection> {
+    await engine.createUser(dbUser);
     const connection = await engine.connect(dbUser);
     connections.push(connection);
     return connection;
@@ -117,17 +118,41 @@ describe('Engine: PostgreSQL', () => {
       expect(backend.rows).toEqual([['alice']]);
     });
 
-    it('grants the tables that exist when the role is created', async () => {
+    it('grants a new user only what PUBLIC has: no table of another user', async () => {
       // Prepare
       await engine.admin('CREATE TABLE demo_venue (venueid int, venuename text)');
       await engine.admin("INSERT INTO demo_venue VALUES (1, 'Hall')");
+      await engine.admin('CREATE TABLE demo_private (secret text)');
+      await engine.admin('GRANT SELECT ON demo_venue TO PUBLIC');
 
       // Act
       const carol = await connect('carol');
-      const result = await carol.run('SELECT venuename FROM demo_venue', []);
+      const shared = await carol.run('SELECT venuename FROM demo_venue', []);
+      const refused = await rejectionOf(carol.run('SELECT secret FROM demo_private', []));
 
       // Assess
-      expect(result.rows).toEqual([['Hall']]);
+      expect(shared.rows).toEqual([['Hall']]);
+      expect(refused.message).toBe('ERROR: permission denied for table demo_private');
+    });
+
+    it('refuses to log in as a user that does not exist, and never creates one', async () => {
+      // Act
+      const error = await rejectionOf(engine.connect('frank'));
+      const role = await engine.admin('SELECT 1 FROM pg_roles WHERE rolname = $1', ['frank']);
+
+      // Assess
+      expect(error.message).toBe('FATAL: role "frank" does not exist');
+      expect(error.sqlState).toBe('28000');
+      expect(role.rows).toEqual([]);
+    });
+
+    it('says whether createUser created the user', async () => {
+      // Act
+      const first = await engine.createUser('grace');
+      const second = await engine.createUser('grace');
+
+      // Assess
+      expect([first, second]).toEqual([true, false]);
     });
 
     it('lets the user create tables in public', async () => {
@@ -144,7 +169,7 @@ describe('Engine: PostgreSQL', () => {
       expect(owner.rows).toEqual([['carol']]);
     });
 
-    it('creates the same role from parallel connects on separate engines', async () => {
+    it('creates the same role from parallel createUser calls on separate engines', async () => {
       // Prepare: separate engines have separate admin connections, so their CREATE ROLE and
       // GRANT statements really run at the same time.
       const engines = await Promise.all(
@@ -153,6 +178,7 @@ describe('Engine: PostgreSQL', () => {
 
       try {
         // Act
+        await Promise.all(engines.map((each) => each.createUser('dave')));
         const parallel = await Promise.all(engines.map((each) => each.connect('dave')));
         const users = await Promise.all(
           parallel.map((connection) => connection.run('SELECT session_user', [])),
@@ -176,9 +202,11 @@ describe('Engine: PostgreSQL', () => {
     ])('throws EngineError for a user name with %s', async (_case, dbUser) => {
       // Act
       const error = await rejectionOf(engine.connect(dbUser));
+      const creating = await rejectionOf(engine.createUser(dbUser));
 
       // Assess
       expect(error.message).toMatch(/^ERROR: invalid user name/);
+      expect(creating.message).toMatch(/^ERROR: invalid user name/);
       const role = await engine.admin('SELECT 1 FROM pg_roles WHERE rolname = $1', [dbUser]);
       expect(role.rows).toEqual([]);
     });
@@ -279,6 +307,7 @@ describe('Engine: PostgreSQL', () => {
 
     it('answers false for a closed connection, whose pid may be another session’s by now', async () => {
       // Prepare
+      await engine.createUser('alice');
       const closing = await engine.connect('alice');
       await closing.close();
 
@@ -567,6 +596,7 @@ describe('Engine: PostgreSQL', () => {
     it('ends every connection the engine opened', async () => {
       // Prepare
       const own = await createPostgresEngine(server.url);
+      await own.createUser('erin');
       const connection = await own.connect('erin');
       const pid = String(connection.backendPid);
 

@@ -41,6 +41,7 @@ describeDataApiSuite('PGlite', async () => {
   return {
     kind: engine.kind,
     connect: (dbUser) => engine.connect(dbUser),
+    createUser: (dbUser) => engine.createUser(dbUser),
     admin: (sql, parameters) => engine.admin(sql, parameters),
     close: async () => undefined,
   };
@@ -51,6 +52,7 @@ describe('Engine: PGlite', () => {
 
   beforeAll(async () => {
     engine = await sharedEngine();
+    for (const user of ['acme', 'globex', 'initech']) await engine.createUser(user);
   });
 
   async function engineError(promise: Promise<unknown>): Promise<EngineError> {
@@ -153,6 +155,25 @@ describe('Engine: PGlite', () => {
   });
 
   describe('Method: connect', () => {
+    it('fails the statements of a user that does not exist, and never creates one', async () => {
+      // Prepare
+      const stranger = await engine.connect('frank');
+
+      // Act
+      const error = await engineError(stranger.run('SELECT 1', []));
+      const guarded = await engineError(stranger.run('SELECT 1', [], { commitIf: () => true }));
+      const role = await engine.admin('SELECT 1 FROM pg_roles WHERE rolname = $1', ['frank']);
+      // No transaction was left open on the one backend: another user's statement runs.
+      const other = await (await engine.connect('acme')).run('SELECT 1 AS one', []);
+
+      // Assess
+      expect(error.message).toBe('FATAL: role "frank" does not exist');
+      expect(error.sqlState).toBe('28000');
+      expect(guarded.sqlState).toBe('28000');
+      expect(role.rows).toEqual([]);
+      expect(other.rows).toEqual([['1']]);
+    });
+
     it.each([
       ['an upper-case letter', 'Alice'],
       ['a hyphen', 'alice-b'],

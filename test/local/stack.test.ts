@@ -19,6 +19,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_DB_USER_TEMPLATE, dbUserFor } from '../../functions/common/config.ts';
+import { poolIdOf } from '../../functions/common/session-store.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -147,7 +149,9 @@ async function pool(tenantId: string) {
     new QueryCommand({
       TableName: LOCAL_SESSIONS_TABLE_NAME,
       KeyConditionExpression: 'pool_id = :p',
-      ExpressionAttributeValues: { ':p': `${tenantId}#${tenantId.replaceAll('-', '_')}` },
+      ExpressionAttributeValues: {
+        ':p': poolIdOf(tenantId, dbUserFor(tenantId, DEFAULT_DB_USER_TEMPLATE)),
+      },
       ConsistentRead: true,
     }),
   );

@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { DB_USER_TEMPLATE_RULE } from '../../functions/common/config.ts';
 import { FUNCTIONS } from '../../functions/registry.ts';
+import { environmentWithout, REPO_ROOT, runNode } from '../support/spawn.ts';
 
 /**
  * A function refuses to start on a bad configuration value: importing its module, as the Lambda
@@ -12,37 +12,24 @@ import { FUNCTIONS } from '../../functions/registry.ts';
  * read fresh from the environment given.
  */
 
-const run = promisify(execFile);
-const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
 interface Started {
   exitCode: number;
   stderr: string;
 }
 
+/** Runs Node (with tsx) on `args` in a child process with `env` as the SPECTRA_* configuration. */
+async function runWith(args: string[], env: Record<string, string>): Promise<Started> {
+  const { code, stderr } = await runNode(['--import', 'tsx', ...args], {
+    env: { ...environmentWithout('SPECTRA_'), ...env },
+    timeoutMs: 60_000,
+  });
+  return { exitCode: code ?? -1, stderr };
+}
+
 /** Imports `entry` in a child Node process with `env` as the SPECTRA_* configuration. */
-async function importWith(entry: string, env: Record<string, string>): Promise<Started> {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('SPECTRA_')),
-  );
-  const moduleUrl = pathToFileURL(resolve(repoRoot, entry)).href;
-  try {
-    const { stderr } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        `await import(${JSON.stringify(moduleUrl)})`,
-      ],
-      { cwd: repoRoot, env: { ...inherited, ...env }, timeout: 60_000 },
-    );
-    return { exitCode: 0, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stderr?: string };
-    return { exitCode: failed.code ?? -1, stderr: failed.stderr ?? '' };
-  }
+function importWith(entry: string, env: Record<string, string>): Promise<Started> {
+  const moduleUrl = pathToFileURL(resolve(REPO_ROOT, entry)).href;
+  return runWith(['--input-type=module', '-e', `await import(${JSON.stringify(moduleUrl)})`], env);
 }
 
 const cluster = { SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics' };
@@ -89,6 +76,16 @@ describe('Reliability: bad configuration stops a function at start-up', () => {
       'SPECTRA_DB_USER_TEMPLATE must contain "{tenant}"',
     ],
     [
+      'AcquireSession',
+      { SPECTRA_DB_USER_TEMPLATE: '{tenant}' },
+      'SPECTRA_DB_USER_TEMPLATE must contain "{tenant}" once',
+    ],
+    [
+      'SubmitQuery',
+      { SPECTRA_DENIED_DB_USERS: 'ops admin' },
+      'SPECTRA_DENIED_DB_USERS must be a comma-separated list of database user names',
+    ],
+    [
       'CleanupSessions',
       { SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME: 'no spaces' },
       'SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME must be 3-255 characters',
@@ -115,6 +112,21 @@ describe('Reliability: bad configuration stops a function at start-up', () => {
     expect(started.exitCode).not.toBe(0);
     expect(started.stderr).toContain(
       'ConfigurationError: Set one of SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER (provisioned) or SPECTRA_REDSHIFT_WORKGROUP_NAME (Serverless); neither is set',
+    );
+  });
+
+  it('stops the local stack at start-up on a user template without a fixed part, naming the rule', async () => {
+    // Act: `npm start`, on a free port
+    const started = await runWith(['local/main.ts'], {
+      ...cluster,
+      SPECTRA_LOCAL_PORT: '0',
+      SPECTRA_DB_USER_TEMPLATE: '{tenant}',
+    });
+
+    // Assess
+    expect(started.exitCode).toBe(1);
+    expect(started.stderr).toContain(
+      `The local stack did not start: SPECTRA_DB_USER_TEMPLATE must ${DB_USER_TEMPLATE_RULE}; got "{tenant}" (no fixed part`,
     );
   });
 });

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { InvalidExecutionInput } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BAD_INPUTS, runBadInput } from '../../bench/chaos/bad-inputs.ts';
-import { StackApi } from '../../bench/chaos/stack-api.ts';
+import type { StackApi } from '../../bench/chaos/stack-api.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { startStackWithApi } from '../support/local-stack.ts';
 
 /**
  * Malformed execution inputs through the local stack's StartExecution, as a caller sends them:
@@ -15,14 +16,8 @@ let stack: LocalStack;
 let api: StackApi;
 
 beforeAll(async () => {
-  const { startLocalStack } = await import('../../local/stack.ts');
   // No SQL runs here, so the demo data is not needed.
-  stack = await startLocalStack({ port: 0, loadDemoData: false });
-  api = new StackApi(
-    stack.url,
-    stack.stateMachineArn,
-    process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME as string,
-  );
+  ({ stack, api } = await startStackWithApi({ loadDemoData: false }));
 }, 120_000);
 
 afterAll(async () => {

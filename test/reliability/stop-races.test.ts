@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { StackApi } from '../../bench/chaos/stack-api.ts';
+import type { StackApi } from '../../bench/chaos/stack-api.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { STATES } from '../../statemachine/definition.ts';
+import { startStackWithApi } from '../support/local-stack.ts';
 
 /**
  * StopExecution while a step is still running. Step Functions does not stop the Lambda, so the
@@ -18,13 +19,7 @@ let stack: LocalStack;
 let api: StackApi;
 
 beforeAll(async () => {
-  const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({ port: 0, waitTimeOverrides: { [STATES.waitForQuery]: 0 } });
-  api = new StackApi(
-    stack.url,
-    stack.stateMachineArn,
-    process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME as string,
-  );
+  ({ stack, api } = await startStackWithApi());
 }, 120_000);
 
 afterEach(async () => {
@@ -85,6 +80,7 @@ describe('Reliability: StopExecution while a step runs', () => {
   it('leaves no lease when the stop comes while Submit Query opens a new session', async () => {
     // Prepare
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
+    await api.control('db-users', { tenantId });
 
     // Act: Submit Query's ExecuteStatement, which opens the session, waits until the stop
     const executionArn = await stopWhileHeld(tenantId, EXECUTE_STATEMENT);
@@ -98,6 +94,7 @@ describe('Reliability: StopExecution while a step runs', () => {
     // Prepare: a query that polls (its statement held until the end), and DynamoDB writes that
     // fail six times in a row (the SDK tries four) once the execution is stopped
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
+    await api.control('db-users', { tenantId });
     const marker = `hold-${randomUUID()}`;
     await api.control('statements/hold', { sqlContains: marker });
     const executionArn = await api.start(randomUUID(), { tenantId, sql: `select 1 -- ${marker}` });
@@ -123,6 +120,7 @@ describe('Reliability: StopExecution while a step runs', () => {
   it('leaves no lease when the stop comes while Acquire Session leases an idle session', async () => {
     // Prepare: one idle session in the pool
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
+    await api.control('db-users', { tenantId });
     const first = await api.start(randomUUID(), { tenantId, sql: 'select 1' });
     expect((await api.waitForEnd(first, Number.POSITIVE_INFINITY)).status).toBe('SUCCEEDED');
 

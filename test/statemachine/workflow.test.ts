@@ -3,6 +3,8 @@ import { GetStatementResultCommand, RedshiftDataClient } from '@aws-sdk/client-r
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_DB_USER_TEMPLATE, dbUserFor } from '../../functions/common/config.ts';
+import { poolIdOf } from '../../functions/common/session-store.ts';
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { LOCAL_STATE_MACHINE_NAME } from '../../local/identity.ts';
 import {
@@ -123,7 +125,9 @@ async function pool(tenantId: string) {
     new QueryCommand({
       TableName: TABLE,
       KeyConditionExpression: 'pool_id = :p',
-      ExpressionAttributeValues: { ':p': `${tenantId}#${tenantId.replaceAll('-', '_')}` },
+      ExpressionAttributeValues: {
+        ':p': poolIdOf(tenantId, dbUserFor(tenantId, DEFAULT_DB_USER_TEMPLATE)),
+      },
       ConsistentRead: true,
     }),
   );
@@ -286,8 +290,8 @@ describe('State machine: query.asl.json with the real handlers', () => {
     expect(b2.sessionId).toBe(b1.sessionId);
     expect(a1.sessionId).not.toBe(b1.sessionId);
     const dbUserOf = (sessionId: string | null) => fake.sessions.get(sessionId as string)?.dbUser;
-    expect(dbUserOf(a1.sessionId)).toBe('tenant_e1');
-    expect(dbUserOf(b1.sessionId)).toBe('tenant_e2');
+    expect(dbUserOf(a1.sessionId)).toBe('tenant_tenant_e1');
+    expect(dbUserOf(b1.sessionId)).toBe('tenant_tenant_e2');
   });
 
   it('fails at Fetch Results with TransientServiceError when the Data API throttles through every retry, leaving the session in the pool', async () => {

@@ -8,7 +8,7 @@ export function runningState(
 ): QueryState {
   return {
     executionArn: EXECUTION_ARN,
-    query: { tenantId: 'acme', dbUser: 'acme', sql: 'select * from sales' },
+    query: { tenantId: 'acme', dbUser: 'tenant_acme', sql: 'select * from sales' },
     session: { sessionId: 'sess-1', reused: true, createdAt: '2026-11-28T11:00:00.000Z' },
     submitAttempt: 0,
     resubmits: 0,

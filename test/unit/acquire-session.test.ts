@@ -11,10 +11,10 @@ import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const idle = {
-  pool_id: 'tenant_1#tenant_1',
+  pool_id: 'acme#tenant_acme',
   session_id: 'pooled',
-  tenant_id: 'tenant-1',
-  db_user: 'tenant_1',
+  tenant_id: 'acme',
+  db_user: 'tenant_acme',
   created_at: '2026-11-28T11:00:00.000Z',
   last_used_at: '2026-11-28T11:59:00.000Z',
   expires_at: '2026-11-28T12:59:00.000Z',
@@ -35,14 +35,14 @@ describe('Function: acquireSession', () => {
 
     // Act
     const state = await acquireSession(
-      { request: { tenantId: 'tenant-1', sql: 'select 1' }, executionArn: EXECUTION_ARN },
+      { request: { tenantId: 'acme', sql: 'select 1' }, executionArn: EXECUTION_ARN },
       deps,
     );
 
     // Assess
     expect(state).toEqual({
       executionArn: EXECUTION_ARN,
-      query: { tenantId: 'tenant-1', dbUser: 'tenant_1', sql: 'select 1' },
+      query: { tenantId: 'acme', dbUser: 'tenant_acme', sql: 'select 1' },
       session: { sessionId: 'pooled', reused: true, createdAt: idle.created_at },
       submitAttempt: 0,
       resubmits: 0,
@@ -50,7 +50,7 @@ describe('Function: acquireSession', () => {
     expect(count('SessionHit')).toBe(1);
     expect(count('SessionMiss')).toBe(0);
     expect(ddb).toReceiveCommandWith(QueryCommand, {
-      ExpressionAttributeValues: { ':pool': 'tenant-1#tenant_1' },
+      ExpressionAttributeValues: { ':pool': 'acme#tenant_acme' },
     });
   });
 
@@ -60,7 +60,7 @@ describe('Function: acquireSession', () => {
     ddb.on(DeleteCommand).resolves({});
 
     const state = await acquireSession(
-      { request: { tenantId: 'tenant-1', sql: 'select 1' }, executionArn: EXECUTION_ARN },
+      { request: { tenantId: 'acme', sql: 'select 1' }, executionArn: EXECUTION_ARN },
       deps,
     );
 
@@ -100,5 +100,53 @@ describe('Function: acquireSession', () => {
       }),
     );
     expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    [{ SPECTRA_DB_USER_TEMPLATE: '{tenant}db' }, 'rds', 'rdsdb'],
+    [{ SPECTRA_DB_USER_TEMPLATE: '{tenant}_ro' }, 'pg', 'pg_ro'],
+    [
+      { SPECTRA_DB_USER_TEMPLATE: '{tenant}_admin', SPECTRA_DENIED_DB_USERS: 'ops_admin' },
+      'ops',
+      'ops_admin',
+    ],
+  ])(
+    'refuses, under %o, tenant %s (user %s) without touching DynamoDB',
+    async (env, tenantId, user) => {
+      const { deps } = unitDeps(env);
+
+      await expect(
+        acquireSession(
+          { request: { tenantId, sql: 'select 1' }, executionArn: EXECUTION_ARN },
+          deps,
+        ),
+      ).rejects.toThrow(
+        expect.objectContaining({
+          name: 'InvalidInputError',
+          message: expect.stringContaining(`would run as database user "${user}"`),
+        }),
+      );
+      expect(ddb.calls()).toHaveLength(0);
+    },
+  );
+
+  it.each([
+    [{ tenantId: 'acme', sql: 780_511_200 }, 'sql must be SQL text', 'got a number'],
+    [
+      { tenantId: 'acme', sql: 'select :ssn', parameters: [{ name: 'ssn', value: 780_511_200 }] },
+      'parameters[0].value must be a non-empty string',
+      'got a number',
+    ],
+  ])('says what kind of value %o has, never the value itself', async (request, field, got) => {
+    const { deps } = unitDeps();
+
+    const error = await acquireSession({ request, executionArn: EXECUTION_ARN }, deps).catch(
+      (thrown: Error) => thrown,
+    );
+
+    expect(error).toMatchObject({ name: 'InvalidInputError' });
+    expect((error as Error).message).toContain(field);
+    expect((error as Error).message).toContain(got);
+    expect((error as Error).message).not.toContain('780511200');
   });
 });

@@ -101,10 +101,10 @@ const stoppedWhilePolling: HistoryEvent[] = [
 
 function leasedRecord(fields: Partial<SessionRecord> = {}): SessionRecord {
   return {
-    pool_id: 'acme#acme',
+    pool_id: 'acme#tenant_acme',
     session_id: 'sess-1',
     tenant_id: 'acme',
-    db_user: 'acme',
+    db_user: 'tenant_acme',
     created_at: '2026-11-28T11:00:00.000Z',
     last_used_at: '2026-11-28T11:30:00.000Z',
     expires_at: '2026-11-28T12:30:00.000Z',
@@ -147,7 +147,10 @@ describe('Function: cancelStoppedExecution', () => {
     expect(order.indexOf('PutCommand')).toBeGreaterThanOrEqual(0);
     expect(order.indexOf('PutCommand')).toBeLessThan(order.indexOf('QueryCommand'));
     expect(ddb).toReceiveCommandWith(PutCommand, {
-      Item: expect.objectContaining({ pool_id: `stopped#${EXECUTION_ARN}`, session_id: 'stopped' }),
+      Item: expect.objectContaining({
+        pool_id: `#stopped#${EXECUTION_ARN}`,
+        session_id: 'stopped',
+      }),
     });
   });
 
@@ -179,11 +182,11 @@ describe('Function: cancelStoppedExecution', () => {
       WaitTimeSeconds: CANCEL_WAIT_SECONDS,
     });
     expect(ddb).toReceiveCommandWith(QueryCommand, {
-      ExpressionAttributeValues: { ':pool': 'acme#acme' },
+      ExpressionAttributeValues: { ':pool': 'acme#tenant_acme' },
       ConsistentRead: true,
     });
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
-      Key: { pool_id: 'acme#acme', session_id: 'sess-1' },
+      Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
       ExpressionAttributeValues: expect.objectContaining({
         ':owner': EXECUTION_ARN,
         ':idle': 'IDLE',
@@ -192,10 +195,10 @@ describe('Function: cancelStoppedExecution', () => {
     });
     // Only the execution's own claim to open a session (if any) is deleted, not a session.
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: 'acme#acme', session_id: 'sess-1' },
+      Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
     });
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+      Key: { pool_id: '#opening#acme#tenant_acme', session_id: 'opening' },
       ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
     });
   });
@@ -246,7 +249,7 @@ describe('Function: cancelStoppedExecution', () => {
 
     expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: true });
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: 'acme#acme', session_id: 'sess-1' },
+      Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
       ExpressionAttributeValues: expect.objectContaining({ ':owner': EXECUTION_ARN }),
     });
     expect(ddb).not.toReceiveCommand(UpdateCommand);
@@ -265,7 +268,7 @@ describe('Function: cancelStoppedExecution', () => {
     expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: true });
     expect(redshift).not.toReceiveCommand(CancelStatementCommand);
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: 'acme#acme', session_id: 'sess-1' },
+      Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
     });
     // No step of a failed execution runs on, and a redrive's steps must keep their leases.
     expect(ddb).not.toReceiveCommand(PutCommand);
@@ -344,7 +347,7 @@ describe('Function: cancelStoppedExecution', () => {
 
     expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: true });
     expect(ddb).toReceiveCommandWith(QueryCommand, {
-      ExpressionAttributeValues: { ':pool': 'acme#acme' },
+      ExpressionAttributeValues: { ':pool': 'acme#tenant_acme' },
     });
   });
 
@@ -385,7 +388,7 @@ describe('Function: cancelStoppedExecution', () => {
     expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: false });
     expect(ddb).not.toReceiveCommand(UpdateCommand);
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
-      Key: expect.objectContaining({ pool_id: 'acme#acme' }),
+      Key: expect.objectContaining({ pool_id: 'acme#tenant_acme' }),
     });
   });
 

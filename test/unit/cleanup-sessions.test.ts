@@ -2,6 +2,9 @@ import { DeleteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { cleanupSessions } from '../../functions/cleanup-sessions.ts';
+import { dynamoDbDocumentClient } from '../../functions/common/clients.ts';
+import { sessionPolicyOf } from '../../functions/common/deps.ts';
+import { SessionSweeper } from '../../functions/common/session-sweeper.ts';
 import { unitDeps } from '../support/unit-deps.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -19,7 +22,15 @@ describe('Function: cleanupSessions', () => {
     };
     ddb.on(ScanCommand).resolves({ Items: [expired] });
     ddb.on(DeleteCommand).resolves({});
+    const sweeper = new SessionSweeper(
+      dynamoDbDocumentClient,
+      deps.config.sessionsTableName,
+      sessionPolicyOf(deps.config),
+      deps.clock,
+    );
 
-    await expect(cleanupSessions(deps)).resolves.toEqual({ deleted: 1 });
+    await expect(cleanupSessions({ sweeper, telemetry: deps.telemetry })).resolves.toEqual({
+      deleted: 1,
+    });
   });
 });

@@ -27,7 +27,7 @@ describe('Function: invalidateSession', () => {
 
     // Assess
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: 'acme#acme', session_id: 'sess-1' },
+      Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
       ExpressionAttributeValues: expect.objectContaining({ ':owner': EXECUTION_ARN }),
     });
     expect(next.session).toEqual({ sessionId: null, reused: false });

@@ -31,7 +31,7 @@ describe('Function: pollStatus', () => {
       WaitTimeSeconds: 20,
     });
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
-      Key: { pool_id: 'acme#acme', session_id: 'sess-1' },
+      Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
       ExpressionAttributeValues: expect.objectContaining({ ':owner': EXECUTION_ARN }),
     });
     expect(next.statement).toEqual(expect.objectContaining({ status: 'STARTED', polls: 1 }));

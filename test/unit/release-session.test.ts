@@ -20,10 +20,10 @@ describe('Function: releaseSession', () => {
   });
 
   const strayLease = {
-    pool_id: 'acme#acme',
+    pool_id: 'acme#tenant_acme',
     session_id: 'stray',
     tenant_id: 'acme',
-    db_user: 'acme',
+    db_user: 'tenant_acme',
     created_at: '2026-11-28T11:59:00.000Z',
     last_used_at: '2026-11-28T11:59:00.000Z',
     expires_at: '2026-11-28T12:59:00.000Z',
@@ -47,7 +47,7 @@ describe('Function: releaseSession', () => {
     // Assess
     expect(outcome).toEqual({ released: true });
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
-      Key: { pool_id: 'acme#acme', session_id: 'sess-1' },
+      Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
       ExpressionAttributeValues: expect.objectContaining({
         ':owner': EXECUTION_ARN,
         ':endedAt': '2026-11-28T11:59:58.000Z',
@@ -162,7 +162,7 @@ describe('Function: releaseSession', () => {
     // Assess
     expect(outcome.strayLeases).toBe(1);
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: 'acme#acme', session_id: 'stray' },
+      Key: { pool_id: 'acme#tenant_acme', session_id: 'stray' },
       ExpressionAttributeValues: expect.objectContaining({ ':owner': EXECUTION_ARN }),
     });
   });
@@ -187,15 +187,15 @@ describe('Function: releaseSession', () => {
     // Assess
     expect(outcome.strayLeases).toBe(1);
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
-      Key: { pool_id: 'acme#acme', session_id: 'stray' },
+      Key: { pool_id: 'acme#tenant_acme', session_id: 'stray' },
       UpdateExpression: 'SET #state = :idle REMOVE lease_owner, lease_expires_at',
     });
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: 'acme#acme', session_id: 'stray' },
+      Key: { pool_id: 'acme#tenant_acme', session_id: 'stray' },
     });
     // A claim to open the pool's first session the execution may have left is dropped too.
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+      Key: { pool_id: '#opening#acme#tenant_acme', session_id: 'opening' },
       ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
     });
   });

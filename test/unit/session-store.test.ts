@@ -11,17 +11,22 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TransientServiceError } from '../../functions/common/errors.ts';
-import { type SessionRecord, SessionStore } from '../../functions/common/session-store.ts';
+import { parseExecutionInput } from '../../functions/common/schemas.ts';
+import {
+  INTERNAL_KEY_PREFIXES,
+  isInternalItem,
+  poolIdOf,
+  type SessionRecord,
+  SessionStore,
+} from '../../functions/common/session-store.ts';
+import { SessionSweeper } from '../../functions/common/session-sweeper.ts';
 import { EXECUTION_ARN, NOW } from '../support/unit-deps.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const policy = { keepAliveSeconds: 3600, idleTimeoutSeconds: 300, maxSessionsPerTenant: 2 };
-const store = new SessionStore(
-  DynamoDBDocumentClient.from(new DynamoDBClient({})),
-  'sessions',
-  policy,
-  () => NOW,
-);
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const store = new SessionStore(documents, 'sessions', policy, () => NOW);
+const sweeper = new SessionSweeper(documents, 'sessions', policy, () => NOW);
 const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
 const ahead = (seconds: number) => new Date(NOW.getTime() + seconds * 1000).toISOString();
 
@@ -234,7 +239,7 @@ describe('Class: SessionStore', () => {
           lease_owner: EXECUTION_ARN,
         },
       }));
-      ddb.on(GetCommand).resolves({ Item: { pool_id: `stopped#${EXECUTION_ARN}` } });
+      ddb.on(GetCommand).resolves({ Item: { pool_id: `#stopped#${EXECUTION_ARN}` } });
 
       // Act
       const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
@@ -242,7 +247,7 @@ describe('Class: SessionStore', () => {
       // Assess
       expect(result).toEqual({ kind: 'miss', expiredRemoved: 0, waitedMs: 0, ownerStopped: true });
       expect(ddb).toReceiveCommandWith(GetCommand, {
-        Key: { pool_id: `stopped#${EXECUTION_ARN}`, session_id: 'stopped' },
+        Key: { pool_id: `#stopped#${EXECUTION_ARN}`, session_id: 'stopped' },
         ConsistentRead: true,
       });
       expect(ddb).toReceiveCommandTimes(UpdateCommand, 2);
@@ -376,7 +381,7 @@ describe('Class: SessionStore', () => {
       expect(pauses).toEqual([]);
       expect(ddb).toReceiveCommandWith(PutCommand, {
         Item: expect.objectContaining({
-          pool_id: 'opening#acme#acme',
+          pool_id: '#opening#acme#acme',
           session_id: 'opening',
           owner: EXECUTION_ARN,
           expires_at: ahead(60),
@@ -391,7 +396,7 @@ describe('Class: SessionStore', () => {
       const { waiting } = waitingStore();
       ddb.on(QueryCommand).resolves({ Items: [] });
       ddb.on(PutCommand).resolves({});
-      ddb.on(GetCommand).resolves({ Item: { pool_id: `stopped#${EXECUTION_ARN}` } });
+      ddb.on(GetCommand).resolves({ Item: { pool_id: `#stopped#${EXECUTION_ARN}` } });
       ddb.on(DeleteCommand).resolves({});
 
       await expect(waiting.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
@@ -401,7 +406,7 @@ describe('Class: SessionStore', () => {
         ownerStopped: true,
       });
       expect(ddb).toReceiveCommandWith(DeleteCommand, {
-        Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+        Key: { pool_id: '#opening#acme#acme', session_id: 'opening' },
         ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
       });
     });
@@ -427,7 +432,7 @@ describe('Class: SessionStore', () => {
       await expect(store.dropOpeningClaim('acme', 'acme', EXECUTION_ARN)).resolves.toBe(true);
 
       expect(ddb).toReceiveCommandWith(DeleteCommand, {
-        Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+        Key: { pool_id: '#opening#acme#acme', session_id: 'opening' },
         ConditionExpression: '#owner = :owner',
         ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
       });
@@ -537,13 +542,13 @@ describe('Class: SessionStore', () => {
       });
       ddb.on(DeleteCommand).resolves({});
 
-      await expect(store.cleanupExpiredSessions()).resolves.toBe(2);
+      await expect(sweeper.cleanupExpiredSessions()).resolves.toBe(2);
       expect(ddb).toReceiveCommandTimes(DeleteCommand, 2);
     });
 
     it('deletes the marks of stopped executions past their time, and keeps the others', async () => {
       const mark = (arn: string, expiresAt: string) => ({
-        pool_id: `stopped#${arn}`,
+        pool_id: `#stopped#${arn}`,
         session_id: 'stopped',
         execution_arn: arn,
         created_at: ago(3600),
@@ -555,16 +560,16 @@ describe('Class: SessionStore', () => {
       });
       ddb.on(DeleteCommand).resolves({});
 
-      await expect(store.cleanupExpiredSessions()).resolves.toBe(1);
+      await expect(sweeper.cleanupExpiredSessions()).resolves.toBe(1);
       expect(ddb).toReceiveCommandWith(DeleteCommand, {
-        Key: { pool_id: `stopped#${EXECUTION_ARN}-old`, session_id: 'stopped' },
+        Key: { pool_id: `#stopped#${EXECUTION_ARN}-old`, session_id: 'stopped' },
       });
       expect(ddb).toReceiveCommandTimes(DeleteCommand, 1);
     });
 
     it('deletes opening claims past their time, as they were read', async () => {
       const claim = (pool: string, expiresAt: string) => ({
-        pool_id: `opening#${pool}`,
+        pool_id: `#opening#${pool}`,
         session_id: 'opening',
         owner: EXECUTION_ARN,
         created_at: ago(60),
@@ -576,14 +581,55 @@ describe('Class: SessionStore', () => {
       });
       ddb.on(DeleteCommand).resolves({});
 
-      await expect(store.cleanupExpiredSessions()).resolves.toBe(1);
+      await expect(sweeper.cleanupExpiredSessions()).resolves.toBe(1);
       expect(ddb).toReceiveCommandWith(DeleteCommand, {
-        Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+        Key: { pool_id: '#opening#acme#acme', session_id: 'opening' },
         ConditionExpression: 'expires_at = :seenExpires',
         ExpressionAttributeValues: { ':seenExpires': ago(1) },
       });
       expect(ddb).toReceiveCommandTimes(DeleteCommand, 1);
     });
+  });
+
+  describe('Internal items', () => {
+    it.each([...INTERNAL_KEY_PREFIXES])(
+      'keeps the prefix %s out of reach of every tenant id',
+      (prefix) => {
+        // The prefix itself is no tenant id; the word in it is one, and its pool is not internal.
+        const word = prefix.replaceAll('#', '');
+        expect(() => parseExecutionInput({ tenantId: prefix, sql: 'select 1' })).toThrow(
+          /tenantId must be 1-63 characters of lowercase letters, digits and "-", starting with a letter/,
+        );
+        expect(parseExecutionInput({ tenantId: word, sql: 'select 1' }).tenantId).toBe(word);
+        expect(isInternalItem({ pool_id: poolIdOf(word, `tenant_${word}`) })).toBe(false);
+        expect(poolIdOf(word, `tenant_${word}`).startsWith(prefix)).toBe(false);
+      },
+    );
+
+    it.each([...INTERNAL_KEY_PREFIXES])(
+      'sweeps nothing of a live lease of the tenant named after %s',
+      async (prefix) => {
+        // A long statement: its session's keep-alive has passed, its lease is renewed and live.
+        const word = prefix.replaceAll('#', '');
+        ddb.on(ScanCommand).resolves({
+          Items: [
+            session('running', {
+              pool_id: poolIdOf(word, `tenant_${word}`),
+              tenant_id: word,
+              db_user: `tenant_${word}`,
+              expires_at: ago(1),
+              state: 'LEASED',
+              lease_owner: EXECUTION_ARN,
+              lease_expires_at: ahead(100),
+            }),
+          ],
+        });
+        ddb.on(DeleteCommand).resolves({});
+
+        await expect(sweeper.cleanupExpiredSessions()).resolves.toBe(0);
+        expect(ddb).toReceiveCommandTimes(DeleteCommand, 0);
+      },
+    );
   });
 
   describe('Method: markStopped', () => {
@@ -594,7 +640,7 @@ describe('Class: SessionStore', () => {
 
       expect(ddb).toReceiveCommandWith(PutCommand, {
         Item: expect.objectContaining({
-          pool_id: `stopped#${EXECUTION_ARN}`,
+          pool_id: `#stopped#${EXECUTION_ARN}`,
           session_id: 'stopped',
           expires_at: ahead(3600),
         }),

@@ -2,6 +2,7 @@ import {
   ActiveSessionsExceededException,
   DescribeStatementCommand,
   ExecuteStatementCommand,
+  ExecuteStatementException,
   RedshiftDataClient,
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
@@ -99,7 +100,7 @@ describe('Function: submitQuery', () => {
       redshift
         .on(ExecuteStatementCommand)
         .resolves({ Id: 'st-1', SessionId: 'new-session', Status: status });
-      ddb.on(GetCommand).resolves({ Item: { pool_id: `stopped#${EXECUTION_ARN}` } });
+      ddb.on(GetCommand).resolves({ Item: { pool_id: `#stopped#${EXECUTION_ARN}` } });
       ddb.on(UpdateCommand).resolves({});
       ddb.on(DeleteCommand).resolves({});
 
@@ -194,9 +195,9 @@ describe('Function: submitQuery', () => {
   });
 
   it.each([
-    'Session is not available',
-    'Session with Id: 11111111-2222-3333-4444-555555555555 is invalid',
-  ])('throws StaleSessionError when the Data API answers "%s"', async (message) => {
+    ['Session is not available', 'not available (closed, expired or busy)'],
+    ['Session with Id: 11111111-2222-3333-4444-555555555555 is invalid', 'an invalid session id'],
+  ])('throws StaleSessionError when the Data API answers "%s"', async (message, reason) => {
     const { deps } = unitDeps();
     redshift
       .on(ExecuteStatementCommand)
@@ -205,19 +206,50 @@ describe('Function: submitQuery', () => {
     await expect(submitQuery(reusing(), deps)).rejects.toThrow(
       expect.objectContaining({
         name: 'StaleSessionError',
-        message: expect.stringContaining(message),
+        message: expect.stringContaining(`: ${reason}`),
       }),
     );
   });
 
-  it('passes other validation errors through unchanged', async () => {
+  it("passes other refusals on under the service's name, without the service's text", async () => {
+    // Prepare: a refusal whose text quotes a parameter value
     const { deps } = unitDeps();
-    redshift
-      .on(ExecuteStatementCommand)
-      .rejects(new ValidationException({ message: 'Database nope does not exist', $metadata: {} }));
+    redshift.on(ExecuteStatementCommand).rejects(
+      new ValidationException({
+        message: "Value 'SSN-078-05-1120' at 'parameters.1.member.value' failed",
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+
+    // Act
+    const error = await submitQuery(state(), deps).catch((thrown: Error) => thrown);
+
+    // Assess
+    expect(error).toMatchObject({
+      name: 'ValidationException',
+      message:
+        "Redshift Data ExecuteStatement was refused: ValidationException (HTTP 400); the service's message is not repeated, as it can quote the SQL or its parameters",
+    });
+    expect(String((error as Error).stack)).not.toContain('SSN-078-05-1120');
+  });
+
+  it("words a transient failure by the error's name and status, without the service's text", async () => {
+    const { deps } = unitDeps();
+    redshift.on(ExecuteStatementCommand).rejects(
+      new ExecuteStatementException({
+        message: 'ERROR: invalid input syntax for type integer: "SSN-078-05-1120"',
+        Message: 'ERROR: invalid input syntax for type integer: "SSN-078-05-1120"',
+        StatementId: 'x',
+        $metadata: { httpStatusCode: 500 },
+      }),
+    );
 
     await expect(submitQuery(state(), deps)).rejects.toThrow(
-      expect.objectContaining({ name: 'ValidationException' }),
+      expect.objectContaining({
+        name: 'TransientServiceError',
+        message:
+          'Redshift Data ExecuteStatement failed after retries: ExecuteStatementException (HTTP 500)',
+      }),
     );
   });
 
@@ -283,7 +315,7 @@ describe('Function: submitQuery', () => {
 
     // Assess: executions waiting for this session go on reading the pool
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: 'opening#acme#acme', session_id: 'opening' },
+      Key: { pool_id: '#opening#acme#acme', session_id: 'opening' },
       ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
     });
   });

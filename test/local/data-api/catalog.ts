@@ -1,16 +1,21 @@
 import {
   DescribeTableCommand,
+  ExecuteStatementCommand,
   ListDatabasesCommand,
   ListSchemasCommand,
   ListTablesCommand,
+  ValidationException,
 } from '@aws-sdk/client-redshift-data';
 import { describe, expect, it } from 'vitest';
 import { DEMO_TABLES, DEMO_TENANTS, loadDemoData } from '../../../local/redshift-data/demo-data.ts';
-import { CONNECTION, type DataApiSuite } from './context.ts';
+import { CONNECTION, type DataApiSuite, demoUserOf, rejectionOf } from './context.ts';
 
-/** The local warehouse: the catalog operations, the demo data and its row-level security. */
+/**
+ * The local warehouse: the catalog operations, the demo data, the database users that exist in
+ * it and the demo data's row-level security.
+ */
 export function describeCatalog(suite: DataApiSuite): void {
-  const { runSql, query, validationMessage, run } = suite;
+  const { runSql, ended, query, validationMessage, run } = suite;
 
   describe('Catalog operations', () => {
     it('lists the one database', async () => {
@@ -195,14 +200,92 @@ export function describeCatalog(suite: DataApiSuite): void {
     });
   });
 
+  describe('Database users', () => {
+    it('fails the statement of a DbUser that does not exist, as Redshift does', async () => {
+      // Act
+      const described = await runSql('select current_user', { DbUser: `${run}_nobody` });
+
+      // Assess
+      expect(described.Status).toBe('FAILED');
+      expect(described.Error).toBe(`FATAL: user "IAM:${run}_nobody" does not exist`);
+    });
+
+    it('closes the session a statement of an unknown user would have opened', async () => {
+      // Act
+      const opened = await suite.client.send(
+        new ExecuteStatementCommand({
+          ...CONNECTION,
+          DbUser: `${run}_nobody`,
+          Sql: 'select 1',
+          SessionKeepAliveSeconds: 60,
+        }),
+      );
+      const described = await ended(opened.Id as string);
+      const next = await rejectionOf(
+        suite.client.send(
+          new ExecuteStatementCommand({ Sql: 'select 1', SessionId: opened.SessionId }),
+        ),
+      );
+
+      // Assess
+      expect(described.Status).toBe('FAILED');
+      expect(next).toBeInstanceOf(ValidationException);
+      expect(next.message).toBe('Session is not available');
+    });
+
+    it('fails a statement whose secret names a user that does not exist', async () => {
+      // Act
+      const described = await runSql('select 1', {
+        DbUser: undefined,
+        SecretArn: `arn:aws:secretsmanager:us-east-1:000000000000:secret:spectra/${run}_gone-AbC123`,
+      });
+
+      // Assess
+      expect(described.Status).toBe('FAILED');
+      expect(described.Error).toBe(`FATAL: password authentication failed for user "${run}_gone"`);
+    });
+
+    it("treats the engine's superuser as no user: no statement runs as it", async () => {
+      // Act
+      const described = await runSql('select current_user', { DbUser: 'postgres' });
+
+      // Assess
+      expect(described.Status).toBe('FAILED');
+      expect(described.Error).toBe('FATAL: user "IAM:postgres" does not exist');
+    });
+
+    it("creates a tenant's user that sees the tenant's rows and no other's", async () => {
+      // Prepare
+      const dbUser = `${run}_acme_reports`;
+      const before = await runSql('select 1', { DbUser: dbUser });
+
+      // Act
+      const { controls } = suite.stack.emulator;
+      const created = await controls.createTenantUser({ tenantId: 'acme', dbUser });
+      const again = await controls.createTenantUser({ tenantId: 'acme', dbUser });
+      const rows = await query('select current_user, count(distinct tenant_id) from sales', {
+        DbUser: dbUser,
+      });
+      const tenants = await query('select distinct tenant_id from listing', { DbUser: dbUser });
+
+      // Assess
+      expect(before.Status).toBe('FAILED');
+      expect([created, again]).toEqual([true, false]);
+      expect(rows).toEqual([[dbUser, 1]]);
+      expect(tenants).toEqual([['acme']]);
+    });
+  });
+
   describe('Row-level security', () => {
     it.each([...DEMO_TENANTS])(
       'shows tenant %s only its own sales and listings',
       async (tenant) => {
         // Act
-        const sales = await query('select distinct tenant_id from sales', { DbUser: tenant });
+        const sales = await query('select distinct tenant_id from sales', {
+          DbUser: demoUserOf(tenant),
+        });
         const listings = await query('select distinct tenant_id from listing', {
-          DbUser: tenant,
+          DbUser: demoUserOf(tenant),
         });
 
         // Assess
@@ -214,9 +297,9 @@ export function describeCatalog(suite: DataApiSuite): void {
     it("gives acme none of globex's sales rows, even when asked for them", async () => {
       // Act
       const asked = await query("select count(*) from sales where tenant_id = 'globex'", {
-        DbUser: 'acme',
+        DbUser: demoUserOf('acme'),
       });
-      const own = await query('select count(*) from sales', { DbUser: 'acme' });
+      const own = await query('select count(*) from sales', { DbUser: demoUserOf('acme') });
       const everything = await suite.engine.admin(
         "select count(*) from sales where tenant_id = 'acme'",
       );
@@ -232,7 +315,7 @@ export function describeCatalog(suite: DataApiSuite): void {
       const counts = await query(
         `select (select count(*) from users), (select count(*) from venue), (select count(*) from category),
                 (select count(*) from date), (select count(*) from event)`,
-        { DbUser: 'initech' },
+        { DbUser: demoUserOf('initech') },
       );
 
       // Assess
@@ -244,12 +327,14 @@ export function describeCatalog(suite: DataApiSuite): void {
       const table = `${run}_audit`;
 
       // Act
-      const created = await runSql(`create table ${table} (event text)`, { DbUser: 'umbrella' });
-      const inserted = await runSql(`insert into ${table} values ('login')`, {
-        DbUser: 'umbrella',
+      const created = await runSql(`create table ${table} (event text)`, {
+        DbUser: demoUserOf('umbrella'),
       });
-      const own = await query(`select event from ${table}`, { DbUser: 'umbrella' });
-      const other = await runSql(`select event from ${table}`, { DbUser: 'globex' });
+      const inserted = await runSql(`insert into ${table} values ('login')`, {
+        DbUser: demoUserOf('umbrella'),
+      });
+      const own = await query(`select event from ${table}`, { DbUser: demoUserOf('umbrella') });
+      const other = await runSql(`select event from ${table}`, { DbUser: demoUserOf('globex') });
 
       // Assess
       expect(created.Status).toBe('FINISHED');
@@ -262,7 +347,7 @@ export function describeCatalog(suite: DataApiSuite): void {
     it('refuses a tenant writing to the demo tables', async () => {
       // Act
       const described = await runSql("insert into category values (99, 'x', 'y', 'z')", {
-        DbUser: 'acme',
+        DbUser: demoUserOf('acme'),
       });
 
       // Assess

@@ -12,6 +12,7 @@ import {
 import { expect } from 'vitest';
 import { type Endpoint, startEndpoint } from '../../../local/endpoint.ts';
 import type { HoldStatus } from '../../../local/redshift-data/controls.ts';
+import { demoTenantUsers } from '../../../local/redshift-data/demo-data.ts';
 import {
   createRedshiftDataEmulator,
   type RedshiftDataEmulator,
@@ -24,8 +25,19 @@ import type { SqlEngine } from '../../../local/redshift-data/sql-engine.ts';
  * client pointed at it, and the helpers that submit, wait for and read statements.
  */
 
+/** A demo tenant's database user, as the emulator creates it at start. */
+export function demoUserOf(tenantId: string): string {
+  const user = demoTenantUsers().find((each) => each.tenantId === tenantId);
+  if (!user) throw new Error(`${tenantId} is no demo tenant`);
+  return user.dbUser;
+}
+
 /** Where every statement in the suite runs unless a test says otherwise. */
-export const CONNECTION = { ClusterIdentifier: 'spectra-local', Database: 'dev', DbUser: 'acme' };
+export const CONNECTION = {
+  ClusterIdentifier: 'spectra-local',
+  Database: 'dev',
+  DbUser: demoUserOf('acme'),
+};
 
 export const TERMINAL = ['FINISHED', 'FAILED', 'ABORTED'];
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -7,7 +7,7 @@ import {
   ListSessionsCommand,
 } from '@aws-sdk/client-redshift-data';
 import { describe, expect, it } from 'vitest';
-import { CONNECTION, type DataApiSuite, millisecondsOf, UUID } from './context.ts';
+import { CONNECTION, type DataApiSuite, demoUserOf, millisecondsOf, UUID } from './context.ts';
 import { describeSessionLimits } from './session-limits.ts';
 
 /** Sessions: opening, reusing, busy, expired and closed sessions (their limits: session-limits.ts). */
@@ -51,11 +51,11 @@ export function describeSessions(suite: DataApiSuite): void {
       expect(described.SessionId).toBe(sessionId);
       expect(reused.RedshiftPid).toBe(opened.RedshiftPid);
       expect(reused).toMatchObject({
-        DbUser: 'acme',
+        DbUser: demoUserOf('acme'),
         Database: 'dev',
         ClusterIdentifier: 'spectra-local',
       });
-      expect(rows).toEqual([[5, 'acme']]);
+      expect(rows).toEqual([[5, demoUserOf('acme')]]);
     });
 
     it('lists an open session as AVAILABLE with its keep-alive and expiry', async () => {
@@ -69,7 +69,7 @@ export function describeSessions(suite: DataApiSuite): void {
       // Assess
       expect(session).toMatchObject({
         Status: 'AVAILABLE',
-        DbUser: 'acme',
+        DbUser: demoUserOf('acme'),
         Database: 'dev',
         ClusterIdentifier: 'spectra-local',
         SessionAliveSeconds: 900,

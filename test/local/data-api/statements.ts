@@ -10,7 +10,13 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-redshift-data';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTION, type DataApiSuite, rejectionOf, startDataApiStack } from './context.ts';
+import {
+  CONNECTION,
+  type DataApiSuite,
+  demoUserOf,
+  rejectionOf,
+  startDataApiStack,
+} from './context.ts';
 
 /** Reading and stopping statements: DescribeStatement, CancelStatement, ListStatements, unknown ids, and close(). */
 export function describeStatements(suite: DataApiSuite): void {
@@ -27,7 +33,7 @@ export function describeStatements(suite: DataApiSuite): void {
         HasResultSet: true,
         ResultRows: 5,
         ResultFormat: 'JSON',
-        DbUser: 'acme',
+        DbUser: demoUserOf('acme'),
         Database: 'dev',
         ClusterIdentifier: 'spectra-local',
         QueryString: 'select userid from users where userid <= 5',

@@ -3,7 +3,7 @@ import {
   type ExecuteStatementCommandInput,
 } from '@aws-sdk/client-redshift-data';
 import { describe, expect, it } from 'vitest';
-import { CONNECTION, type DataApiSuite, UUID } from './context.ts';
+import { CONNECTION, type DataApiSuite, demoUserOf, UUID } from './context.ts';
 
 /** ExecuteStatement: answers, long polls, connection fields, parameters and validation. */
 export function describeSubmit(suite: DataApiSuite): void {
@@ -24,7 +24,7 @@ export function describeSubmit(suite: DataApiSuite): void {
       expect(response).toMatchObject({
         ClusterIdentifier: 'spectra-local',
         Database: 'dev',
-        DbUser: 'acme',
+        DbUser: demoUserOf('acme'),
       });
       expect(response.SessionId).toBeUndefined();
       expect(described.Status).toBe('FINISHED');
@@ -68,7 +68,7 @@ export function describeSubmit(suite: DataApiSuite): void {
         new ExecuteStatementCommand({
           WorkgroupName: 'spectra-wg',
           Database: 'dev',
-          DbUser: 'acme',
+          DbUser: demoUserOf('acme'),
           Sql: 'select 1',
           WaitTimeSeconds: 20,
         }),
@@ -81,9 +81,10 @@ export function describeSubmit(suite: DataApiSuite): void {
     });
 
     it('runs as the user a SecretArn names, or secret_user when it names none', async () => {
-      // Prepare
+      // Prepare: the user a secret holds exists, as on a cluster
+      await suite.engine.createUser('secret_user');
       const secretArn =
-        'arn:aws:secretsmanager:us-east-1:000000000000:secret:spectra/globex-AbC123';
+        'arn:aws:secretsmanager:us-east-1:000000000000:secret:spectra/tenant_globex-AbC123';
 
       // Act
       const named = await query('select current_user', {
@@ -96,7 +97,7 @@ export function describeSubmit(suite: DataApiSuite): void {
       });
 
       // Assess
-      expect(named).toEqual([['globex']]);
+      expect(named).toEqual([['tenant_globex']]);
       expect(unnamed).toEqual([['secret_user']]);
     });
 

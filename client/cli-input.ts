@@ -1,0 +1,100 @@
+import { readFile } from 'node:fs/promises';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { CliOutput } from './cli-output.ts';
+import type { SqlParameter, SubmitQueryRequest } from './types.ts';
+
+/**
+ * What the CLI reads from its command line and stdin: the query options and their checks.
+ */
+
+export interface QueryOptions {
+  tenant: string;
+  sql?: string;
+  sqlFile?: string;
+  param?: SqlParameter[];
+  name?: string;
+  statementName?: string;
+}
+
+/** A usage problem found after parsing; reported like commander's own, with exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+function parseParam(text: string, previous: SqlParameter[] | undefined): SqlParameter[] {
+  const at = text.indexOf('=');
+  if (at <= 0) {
+    throw new InvalidArgumentError(
+      `expected name=value (the SQL refers to it as :name), got "${text}"`,
+    );
+  }
+  return [...(previous ?? []), { name: text.slice(0, at), value: text.slice(at + 1) }];
+}
+
+/** Commander's argument parser for an option whose value `problemOf` checks. */
+export function checkedBy(problemOf: (value: string) => string | undefined) {
+  return (value: string): string => {
+    const problem = problemOf(value);
+    if (problem !== undefined) throw new InvalidArgumentError(problem);
+    return value;
+  };
+}
+
+async function readStdin(output: CliOutput): Promise<string> {
+  const { stdin } = output.streams;
+  if (stdin.isTTY) output.note('Reading the SQL from stdin; end it with Ctrl+D.');
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function sqlOf(options: QueryOptions, output: CliOutput): Promise<string> {
+  if (options.sql !== undefined && options.sqlFile !== undefined) {
+    throw new UsageError('give the SQL with --sql or --sql-file, not both');
+  }
+  if (options.sql !== undefined) return options.sql;
+  if (options.sqlFile === undefined) {
+    throw new UsageError(
+      'the SQL is missing: give --sql "<statement>" or --sql-file <path> (- for stdin)',
+    );
+  }
+  if (options.sqlFile === '-') return readStdin(output);
+  try {
+    return await readFile(options.sqlFile, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --sql-file ${options.sqlFile}: ${(error as Error).message}`);
+  }
+}
+
+export async function requestOf(
+  options: QueryOptions,
+  output: CliOutput,
+): Promise<SubmitQueryRequest> {
+  const request: SubmitQueryRequest = {
+    tenantId: options.tenant,
+    sql: await sqlOf(options, output),
+  };
+  if (options.param !== undefined) request.parameters = options.param;
+  if (options.name !== undefined) request.name = options.name;
+  if (options.statementName !== undefined) request.statementName = options.statementName;
+  return request;
+}
+
+export function addQueryOptions(command: Command): Command {
+  return command
+    .requiredOption('--tenant <id>', 'the tenant whose data the SQL reads')
+    .option('--sql <statement>', 'the SQL to run')
+    .option('--sql-file <path>', 'read the SQL from a file (- reads stdin)')
+    .option(
+      '--param <name=value>',
+      'a parameter the SQL refers to as :name (repeat for more)',
+      parseParam,
+    )
+    .option('--name <name>', 'an execution name: submitting the same query again returns it')
+    .option('--statement-name <name>', "the Data API's StatementName, shown in Redshift's logs");
+}

@@ -1,0 +1,124 @@
+import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import type { SqlParameter } from '#common/schemas';
+import type { QueryResult } from '../functions/fetch-results.ts';
+import type { QueryFailureCause } from './errors.ts';
+import type { PooledSession, Query, QueryFailure } from './types.ts';
+
+/**
+ * How the client reads what Step Functions and the sessions table hold: an execution as a
+ * {@link Query}, a pool item as a {@link PooledSession}, and the names and JSON they carry.
+ */
+
+/** The ARN of an execution of `stateMachineArn` named `name`, as Step Functions forms it. */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+/** JSON with object keys sorted, so two inputs compare equal whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(
+          Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
+      : inner,
+  );
+}
+
+export function parseJsonObject(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseCause(text: string | undefined): QueryFailureCause | undefined {
+  if (text === undefined || text === '') return undefined;
+  const parsed = parseJsonObject(text);
+  if (parsed === undefined) return { message: text };
+  // A Lambda error that escaped the workflow's own handling reports `errorMessage`.
+  if (typeof parsed.message !== 'string' && typeof parsed.errorMessage === 'string') {
+    return { ...parsed, message: parsed.errorMessage };
+  }
+  return parsed;
+}
+
+/** The query as the execution `executionArn` describes it. */
+export function queryOf(executionArn: string, execution: DescribeExecutionCommandOutput): Query {
+  const input = parseJsonObject(execution.input) ?? {};
+  const startedAt = execution.startDate ?? new Date(0);
+  const query: Query = {
+    executionArn,
+    name: execution.name ?? '',
+    status: execution.status ?? 'RUNNING',
+    startedAt,
+    tenantId: typeof input.tenantId === 'string' ? input.tenantId : '',
+    sql: typeof input.sql === 'string' ? input.sql : '',
+  };
+  if (Array.isArray(input.parameters)) query.parameters = input.parameters as SqlParameter[];
+  if (typeof input.statementName === 'string') query.statementName = input.statementName;
+  if (execution.stopDate) {
+    query.stoppedAt = execution.stopDate;
+    query.durationMs = execution.stopDate.getTime() - startedAt.getTime();
+  }
+  if (execution.error !== undefined) query.error = execution.error;
+  const cause = parseCause(execution.cause);
+  if (cause !== undefined) query.cause = cause;
+  if (execution.status === 'SUCCEEDED' && execution.output !== undefined) {
+    query.result = JSON.parse(execution.output) as QueryResult;
+  }
+  return query;
+}
+
+/**
+ * The error name and message of a query that did not succeed, for reports like
+ * `QueryFailedError: The statement failed: ERROR: relation "nope" does not exist`.
+ * Undefined for a query that succeeded or is still running.
+ */
+export function failureOf(query: Query): QueryFailure | undefined {
+  switch (query.status) {
+    case 'FAILED':
+      return {
+        errorName: query.error ?? 'QueryFailedError',
+        message: query.cause?.message ?? 'The query failed',
+      };
+    case 'ABORTED':
+      return {
+        errorName: 'QueryAbortedError',
+        message: `The query was cancelled${query.cause?.message ? `: ${query.cause.message}` : ''}`,
+      };
+    case 'TIMED_OUT':
+      return {
+        errorName: query.error ?? 'States.Timeout',
+        message: 'The execution ran past the state machine timeout',
+      };
+    default:
+      return undefined;
+  }
+}
+
+function dateOf(value: unknown): Date {
+  return new Date(typeof value === 'string' || typeof value === 'number' ? value : 0);
+}
+
+export function toPooledSession(item: Record<string, unknown>): PooledSession {
+  const session: PooledSession = {
+    id: String(item.session_id),
+    tenantId: String(item.tenant_id ?? ''),
+    dbUser: String(item.db_user ?? ''),
+    state: item.state === 'LEASED' ? 'LEASED' : 'IDLE',
+    createdAt: dateOf(item.created_at),
+    lastUsedAt: dateOf(item.last_used_at),
+    expiresAt: dateOf(item.expires_at),
+  };
+  if (typeof item.lease_owner === 'string') session.leaseOwner = item.lease_owner;
+  if (typeof item.lease_expires_at === 'string') {
+    session.leaseExpiresAt = dateOf(item.lease_expires_at);
+  }
+  return session;
+}

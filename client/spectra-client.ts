@@ -1,0 +1,393 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { dbUserFor } from '#common/config';
+import { INPUT_LIMITS, parseExecutionInput } from '#common/schemas';
+import { poolIdOf } from '#common/session-store';
+import type { QueryResult } from '../functions/fetch-results.ts';
+import { resolveSettings } from './connection.ts';
+import {
+  connectionErrorCode,
+  ExecutionNameTakenError,
+  InvalidInputError,
+  QueryExecutionError,
+  QueryNotFinishedError,
+  QueryNotFoundError,
+  SpectraClientError,
+  SpectraConnectionError,
+  StateMachineNotFoundError,
+} from './errors.ts';
+import { buildTimeline, currentStateOf, type StateVisit } from './history.ts';
+import {
+  canonicalJson,
+  executionArnOf,
+  failureOf,
+  parseJsonObject,
+  queryOf,
+  toPooledSession,
+} from './records.ts';
+import type {
+  CancelledQuery,
+  PooledSession,
+  Query,
+  SpectraClientOptions,
+  SubmitQueryRequest,
+  SubmittedQuery,
+  SucceededQuery,
+  WaitOptions,
+} from './types.ts';
+
+/**
+ * The Spectra client: submits a tenant's SQL to the `spectra-query` state machine and reads the
+ * query back from the execution (status, result, the states it passed), and reads a tenant's
+ * session pool from the sessions table.
+ *
+ * Region, credentials and endpoint come from the standard AWS environment (`AWS_REGION`,
+ * `AWS_PROFILE`, `AWS_ENDPOINT_URL`, ...), resolved by the SDK as for any AWS tool.
+ */
+
+const FINAL_STATUSES = new Set<string>(['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']);
+const FIRST_POLL_MS = 100;
+const POLL_BACKOFF = 1.5;
+/** Enough of the newest events to contain the last `…StateEntered` (a Task adds 3-4 after it). */
+const RECENT_EVENTS = 25;
+/** Step Functions' rule for names: no spaces, brackets, wildcards, those marks or controls (Cc). */
+const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\p{Cc}]{1,80}$/u;
+
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class SpectraClient {
+  readonly stateMachineArn: string;
+  readonly sessionsTableName: string;
+  readonly dbUserTemplate: string;
+  /** Where requests go when not to AWS itself (option, `AWS_ENDPOINT_URL`, or the local stack). */
+  readonly endpoint: string | undefined;
+  private readonly sfn: SFNClient;
+  private readonly dynamoDb: DynamoDBDocumentClient;
+
+  constructor(options: SpectraClientOptions = {}) {
+    const settings = resolveSettings(options);
+    this.stateMachineArn = settings.stateMachineArn;
+    this.sessionsTableName = settings.sessionsTableName;
+    this.dbUserTemplate = settings.dbUserTemplate;
+    this.endpoint = settings.endpoint;
+    this.sfn = options.sfnClient ?? new SFNClient(settings.sdk);
+    this.dynamoDb =
+      options.dynamoDbClient ?? DynamoDBDocumentClient.from(new DynamoDBClient(settings.sdk));
+  }
+
+  /** Releases the clients' sockets, so a short-lived process can exit at once. */
+  destroy(): void {
+    this.sfn.destroy();
+    this.dynamoDb.destroy();
+  }
+
+  /**
+   * Starts a query. The input is checked here with the state machine's own rules, so bad input
+   * fails at once with the message the execution would have failed with.
+   *
+   * @throws {InvalidInputError} when the input or the name is not allowed.
+   * @throws {ExecutionNameTakenError} when `name` is used by an execution with other input.
+   */
+  async submitQuery(request: SubmitQueryRequest): Promise<SubmittedQuery> {
+    const { name, ...fields } = request;
+    let input: ReturnType<typeof parseExecutionInput>;
+    try {
+      input = parseExecutionInput(fields);
+    } catch (error) {
+      throw new InvalidInputError((error as Error).message, { cause: error });
+    }
+    if (name !== undefined && !EXECUTION_NAME.test(name)) {
+      throw new InvalidInputError(
+        `Invalid input: name must be 1-80 characters without spaces, brackets, wildcards or punctuation such as "/:;,$&#%"; got ${JSON.stringify(name)}`,
+      );
+    }
+    const inputText = JSON.stringify(input);
+    try {
+      const started = await this.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name,
+          input: inputText,
+        }),
+      );
+      return { executionArn: started.executionArn as string };
+    } catch (error) {
+      if (name === undefined || (error as Error).name !== 'ExecutionAlreadyExists') {
+        throw this.translate(error);
+      }
+      // On AWS a name stays taken for 90 days after its execution ends; the same input under the
+      // same name is the same query, so hand back that execution.
+      const executionArn = executionArnOf(this.stateMachineArn, name);
+      const existing = await this.describe(executionArn);
+      if (
+        existing.input !== undefined &&
+        canonicalJson(parseJsonObject(existing.input)) === canonicalJson(input)
+      ) {
+        return { executionArn };
+      }
+      throw new ExecutionNameTakenError(name, executionArn, { cause: error });
+    }
+  }
+
+  /**
+   * The query as the execution reports it now.
+   *
+   * @throws {QueryNotFoundError} when the ARN is malformed or no such execution exists.
+   */
+  async getQuery(executionArn: string, signal?: AbortSignal): Promise<Query> {
+    return queryOf(executionArn, await this.describe(executionArn, signal));
+  }
+
+  /**
+   * Polls until the query ends and resolves with it, whatever its status: a failed query is a
+   * result here, not an error (see {@link runQuery} for that). Aborting `signal` rejects with its
+   * reason and leaves the query running.
+   *
+   * @throws {QueryNotFoundError} when the ARN is malformed or no such execution exists.
+   */
+  async waitForQuery(executionArn: string, options: WaitOptions = {}): Promise<Query> {
+    const { signal, onProgress } = options;
+    const longestGap = Math.max(options.pollIntervalMs ?? 1000, 10);
+    let gap = Math.min(FIRST_POLL_MS, longestGap);
+    for (;;) {
+      signal?.throwIfAborted();
+      const query = await this.getQuery(executionArn, signal);
+      if (FINAL_STATUSES.has(query.status)) return query;
+      if (onProgress) {
+        const state = await this.currentState(executionArn, signal);
+        onProgress({
+          status: query.status,
+          state,
+          elapsedMs: Math.max(0, Date.now() - query.startedAt.getTime()),
+        });
+      }
+      await delay(gap, signal);
+      gap = Math.min(gap * POLL_BACKOFF, longestGap);
+    }
+  }
+
+  /**
+   * Submits, waits, and returns the query once it succeeded.
+   *
+   * @throws {QueryExecutionError} when it ends FAILED, ABORTED or TIMED_OUT, with the error name
+   *   and cause the execution reported.
+   */
+  async runQuery(request: SubmitQueryRequest, options: WaitOptions = {}): Promise<SucceededQuery> {
+    const { executionArn } = await this.submitQuery(request);
+    const query = await this.waitForQuery(executionArn, options);
+    return this.succeededOrThrow(query);
+  }
+
+  /**
+   * The result of a query that ended.
+   *
+   * @throws {QueryNotFinishedError} while it runs.
+   * @throws {QueryExecutionError} when it did not succeed.
+   */
+  async getResult(executionArn: string): Promise<QueryResult> {
+    const query = await this.getQuery(executionArn);
+    if (!FINAL_STATUSES.has(query.status)) throw new QueryNotFinishedError(executionArn);
+    return this.succeededOrThrow(query).result;
+  }
+
+  private succeededOrThrow(query: Query): SucceededQuery {
+    if (query.status === 'SUCCEEDED' && query.result !== undefined) return query as SucceededQuery;
+    const failure = failureOf(query) ?? { errorName: 'QueryFailedError', message: 'No result' };
+    throw new QueryExecutionError(query.executionArn, query.status, failure.errorName, {
+      ...query.cause,
+      message: failure.message,
+    });
+  }
+
+  /**
+   * The states the execution passed, in order, with their timing and outcome, from its full
+   * history (every page).
+   *
+   * @throws {QueryNotFoundError} when the ARN is malformed or no such execution exists.
+   */
+  async getHistory(executionArn: string): Promise<StateVisit[]> {
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.send(
+        () =>
+          this.sfn.send(
+            new GetExecutionHistoryCommand({
+              executionArn,
+              nextToken,
+              maxResults: 1000,
+              includeExecutionData: false,
+            }),
+          ),
+        executionArn,
+      );
+      events.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return buildTimeline(events);
+  }
+
+  private async currentState(
+    executionArn: string,
+    signal: AbortSignal | undefined,
+  ): Promise<string | undefined> {
+    const page = await this.send(
+      () =>
+        this.sfn.send(
+          new GetExecutionHistoryCommand({
+            executionArn,
+            reverseOrder: true,
+            maxResults: RECENT_EVENTS,
+            includeExecutionData: false,
+          }),
+          { abortSignal: signal },
+        ),
+      executionArn,
+      signal,
+    );
+    return currentStateOf(page.events ?? []);
+  }
+
+  /**
+   * The tenant's session pool, read strongly consistent: every session record, the most recently
+   * used first. Records of sessions the Data API has closed stay until the cleanup deletes them;
+   * compare `expiresAt` with the time to tell.
+   *
+   * @throws {InvalidInputError} when the tenant id is not a valid one.
+   */
+  async listSessions(tenantId: string): Promise<PooledSession[]> {
+    if (!INPUT_LIMITS.tenantIdPattern.test(tenantId)) {
+      throw new InvalidInputError(
+        `Invalid input: tenantId must be 1-63 characters of lowercase letters, digits and "-", starting with a letter; got ${JSON.stringify(tenantId)}`,
+      );
+    }
+    const dbUser = dbUserFor(tenantId, this.dbUserTemplate);
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.send(() =>
+        this.dynamoDb.send(
+          new QueryCommand({
+            TableName: this.sessionsTableName,
+            KeyConditionExpression: 'pool_id = :pool',
+            ExpressionAttributeValues: { ':pool': poolIdOf(tenantId, dbUser) },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items
+      .map((item) => toPooledSession(item))
+      .sort((a, b) => b.lastUsedAt.getTime() - a.lastUsedAt.getTime());
+  }
+
+  /**
+   * Stops the execution (StopExecution). Its statement is cancelled and its session released by
+   * the deployment's clean-up of stopped executions. Stopping a query that already ended changes
+   * nothing and reports the status it ended with.
+   *
+   * @throws {QueryNotFoundError} when the ARN is malformed or no such execution exists.
+   */
+  async cancelQuery(
+    executionArn: string,
+    reason: { error?: string; cause?: string } = {},
+  ): Promise<CancelledQuery> {
+    const before = await this.describe(executionArn);
+    if (before.status !== 'RUNNING') {
+      return { executionArn, status: before.status ?? 'RUNNING', stopped: false };
+    }
+    await this.send(
+      () => this.sfn.send(new StopExecutionCommand({ executionArn, ...reason })),
+      executionArn,
+    );
+    // It may have ended on its own between the two calls; then there was nothing to stop.
+    const after = await this.describe(executionArn);
+    const status = after.status ?? 'ABORTED';
+    return { executionArn, status, stopped: status === 'ABORTED' };
+  }
+
+  private describe(
+    executionArn: string,
+    signal?: AbortSignal,
+  ): Promise<DescribeExecutionCommandOutput> {
+    return this.send(
+      () => this.sfn.send(new DescribeExecutionCommand({ executionArn }), { abortSignal: signal }),
+      executionArn,
+      signal,
+    );
+  }
+
+  /** Runs one SDK call and turns its errors into the client's own. */
+  private async send<T>(
+    call: () => Promise<T>,
+    executionArn?: string,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      // An aborted request fails with the SDK's own AbortError; the caller's reason is the answer.
+      if (signal?.aborted) throw signal.reason;
+      throw this.translate(error, executionArn);
+    }
+  }
+
+  private translate(error: unknown, executionArn?: string): unknown {
+    if (!(error instanceof Error)) return error;
+    switch (error.name) {
+      case 'ExecutionDoesNotExist':
+      case 'InvalidArn':
+        return executionArn === undefined
+          ? new SpectraClientError(error.message, { cause: error })
+          : new QueryNotFoundError(executionArn, { cause: error });
+      case 'StateMachineDoesNotExist':
+        return new StateMachineNotFoundError(this.stateMachineArn, { cause: error });
+      case 'InvalidName':
+      case 'InvalidExecutionInput':
+        return new InvalidInputError(`Invalid input: ${error.message}`, { cause: error });
+      case 'CredentialsProviderError':
+        return new SpectraClientError(
+          `No AWS credentials found (${error.message}): sign in as for the AWS CLI (AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID...), or point --endpoint / AWS_ENDPOINT_URL at the local stack`,
+          { cause: error },
+        );
+      case 'ResourceNotFoundException':
+        return new SpectraClientError(
+          `The sessions table ${this.sessionsTableName} does not exist; set SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME to the table in your stack outputs`,
+          { cause: error },
+        );
+    }
+    const code = connectionErrorCode(error);
+    if (code !== undefined)
+      return new SpectraConnectionError(this.endpoint, code, { cause: error });
+    return error;
+  }
+}

@@ -1,0 +1,3 @@
+import { describeFunctionLogSuite } from './function-logs-suite.ts';
+
+describeFunctionLogSuite({ logSql: false });

@@ -1,0 +1,15 @@
+import { afterAll, beforeAll } from 'vitest';
+import { type PostgresServer, startPostgres } from '../support/postgres-server.ts';
+import { describeTenantBoundarySuite } from './tenant-boundary-suite.ts';
+
+let server: PostgresServer;
+
+beforeAll(async () => {
+  server = await startPostgres();
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describeTenantBoundarySuite('PostgreSQL', () => server.url);

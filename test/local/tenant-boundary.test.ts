@@ -1,0 +1,3 @@
+import { describeTenantBoundarySuite } from './tenant-boundary-suite.ts';
+
+describeTenantBoundarySuite('PGlite', () => undefined);
