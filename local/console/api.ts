@@ -196,29 +196,31 @@ export class ConsoleApi {
 
 /**
  * The statement the execution ran and the session it ran on, from the states its steps returned:
- * the last one that names a statement, and whether AcquireSession found a pooled session (a hit)
- * or none (a miss, and Submit Query opened one).
+ * the last one that names a statement, the session AcquireSession leased (a hit) or none (a
+ * miss: Submit Query opened one), and the session the statement ran on, which differs from the
+ * leased one when the Data API refused that and Invalidate Session led to a new one.
  */
 function statementOf(events: HistoryEvent[]) {
+  type Session = { sessionId: string | null; reused: boolean };
   let statementId: string | undefined;
-  let sessionId: string | null | undefined;
-  let sessionReused: boolean | undefined;
-  let acquiredHit: boolean | undefined;
+  let acquired: Session | undefined;
+  let used: Session | undefined;
   for (const event of events) {
     if (event.type !== 'TaskSucceeded') continue;
     const payload = taskPayload(event) as
-      | {
-          statement?: { statementId?: string };
-          session?: { sessionId: string | null; reused: boolean };
-        }
+      | { statement?: { statementId?: string }; session?: Session }
       | undefined;
     if (payload?.session) {
-      acquiredHit ??= payload.session.reused;
-      sessionId = payload.session.sessionId;
-      sessionReused = payload.session.reused;
+      acquired ??= payload.session;
+      used = payload.session;
     }
     if (payload?.statement?.statementId) statementId = payload.statement.statementId;
   }
-  if (acquiredHit === undefined) return undefined;
-  return { statementId, sessionId, sessionReused, sessionHit: acquiredHit };
+  if (acquired === undefined || used === undefined) return undefined;
+  return {
+    statementId,
+    leased: acquired.reused ? acquired.sessionId : null,
+    sessionId: used.sessionId,
+    sessionReused: used.reused,
+  };
 }

@@ -265,6 +265,15 @@ function Events({ events, selected }) {
   </ol>`;
 }
 
+/** Hit or miss, and the session the statement ran on. */
+function sessionText(statement) {
+  if (statement === undefined) return '—';
+  const used = statement.sessionId ?? '(none: ran without a session)';
+  if (statement.leased === null) return `miss: opened ${used}`;
+  if (statement.sessionReused) return `hit: reused ${used}`;
+  return `hit on ${statement.leased}, which the Data API refused: opened ${used}`;
+}
+
 function QueryPanel({ detail }) {
   const { query, statement } = detail;
   return html`<section class="query">
@@ -274,13 +283,7 @@ function QueryPanel({ detail }) {
     <dl>
       <dt>Statement</dt><dd class="statement-id">${statement?.statementId ?? '—'}</dd>
       <dt>Session</dt>
-      <dd class="session">${
-        statement === undefined
-          ? '—'
-          : statement.sessionHit
-            ? `hit: reused ${statement.sessionId}`
-            : `miss: opened ${statement.sessionId ?? '(none: ran without a session)'}`
-      }</dd>
+      <dd class="session">${sessionText(statement)}</dd>
     </dl>
   </section>`;
 }

@@ -30,6 +30,9 @@ export function HitRateChart({ buckets }) {
     ];
     if (plot.current) plot.current.setData(data);
     else plot.current = new uPlot(OPTIONS, data, target.current);
+    // At least the last ten minutes, so that a few buckets do not stretch over years.
+    const now = Date.now() / 1000;
+    plot.current.setScale('x', { min: Math.min(data[0][0] ?? now, now - 600), max: now + 30 });
   }, [buckets]);
   useEffect(() => () => plot.current?.destroy(), []);
   return html`<div class="chart" ref=${target} aria-label="Session hit rate over time"></div>`;
