@@ -140,6 +140,20 @@ async function waitWithProgress(
   }
 }
 
+/** Waits for the query, then prints its rows, or reports how it failed (exit code 1). */
+async function waitAndPrint(
+  client: SpectraClient,
+  executionArn: string,
+  globals: GlobalOptions,
+  options: OutputOptions,
+  output: CliOutput,
+): Promise<void> {
+  const query = await waitWithProgress(client, executionArn, output);
+  if (query.status === 'SUCCEEDED' && query.result)
+    printResult(query.result, globals, options, output);
+  else reportFailedQuery(client, query, globals, output);
+}
+
 /**
  * Runs one command's work with a client built from the global options, and releases the client's
  * sockets afterwards whatever happened, so that the process can end at once.
@@ -254,10 +268,7 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
         checkOutputOptions(globals, options);
         const { executionArn } = await client.submitQuery(await requestOf(options, output));
         output.note(`Execution ${executionArn}`);
-        const query = await waitWithProgress(client, executionArn, output);
-        if (query.status === 'SUCCEEDED' && query.result)
-          printResult(query.result, globals, options, output);
-        else reportFailedQuery(client, query, globals, output);
+        await waitAndPrint(client, executionArn, globals, options, output);
       }),
     );
 
@@ -280,10 +291,7 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
           return;
         }
         output.note(`Redriving ${executionArn}`);
-        const query = await waitWithProgress(client, executionArn, output);
-        if (query.status === 'SUCCEEDED' && query.result)
-          printResult(query.result, globals, options, output);
-        else reportFailedQuery(client, query, globals, output);
+        await waitAndPrint(client, executionArn, globals, options, output);
       }),
     );
 

@@ -28,6 +28,16 @@ export const STATES = {
 
 export type StateName = (typeof STATES)[keyof typeof STATES];
 
+/** The states a query passes when its statement ends within Submit Query's wait, in order. */
+export const SHORT_QUERY_PATH: readonly StateName[] = [
+  STATES.acquire,
+  STATES.submit,
+  STATES.queryFinished,
+  STATES.release,
+  STATES.fetch,
+  STATES.succeeded,
+];
+
 /**
  * What the Lambda service reports when it fails an invocation (not errors Spectra throws). Every
  * Task retries them; when they outlast the retries, the failure path reports them as

@@ -3,7 +3,7 @@ import { type PooledSession, type Query, SpectraClient } from '../../client/inde
 import type { QueryResult } from '../../functions/fetch-results.ts';
 import { consoleUrl } from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { STATES, TASK_STATES } from '../../statemachine/definition.ts';
+import { SHORT_QUERY_PATH, STATES, TASK_STATES } from '../../statemachine/definition.ts';
 import { parseCsv, parseTable, runCli as spectra } from '../support/cli.ts';
 import { type ProcessRun, runNode } from '../support/spawn.ts';
 import { cellColumns, TERMINAL_CONTROLS } from '../support/terminal.ts';
@@ -151,14 +151,7 @@ describe('CLI: spectra', () => {
       expect(history.code).toBe(0);
       const { header, rows } = parseTable(history.stdout);
       expect(header).toEqual(['STATE', 'ENTERED', 'DURATION', 'OUTCOME']);
-      expect(rows.map((row) => row[0])).toEqual([
-        STATES.acquire,
-        STATES.submit,
-        STATES.queryFinished,
-        STATES.release,
-        STATES.fetch,
-        STATES.succeeded,
-      ]);
+      expect(rows.map((row) => row[0])).toEqual(SHORT_QUERY_PATH);
       expect(
         rows.every((row) => row[3] === 'succeeded' && /\d+(\.\d+)? (ms|s)$/.test(row[2] ?? '')),
       ).toBe(true);
