@@ -37,6 +37,7 @@ const FAST = [
   'test/local/faults.test.ts',
   'test/local/lambda-invoker.test.ts',
   'test/local/redrive-service.test.ts',
+  'test/local/console-model.test.ts',
 ];
 
 export default defineConfig({

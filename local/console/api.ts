@@ -41,6 +41,9 @@ interface Answer {
   body: unknown;
 }
 
+/** A request the API cannot answer as asked: a 400 with what is allowed. */
+class BadConsoleRequest extends Error {}
+
 const PAGE_SIZE = 25;
 const STATUSES = new Set(['RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']);
 const notFound = (message: string): Answer => ({ status: 404, body: { message } });
@@ -82,6 +85,7 @@ export class ConsoleApi {
       return notFound(`No console API ${path}`);
     } catch (error) {
       const e = error as Error;
+      if (e instanceof BadConsoleRequest) return { status: 400, body: { message: e.message } };
       if (e.name === 'QueryNotFoundError') return notFound(e.message);
       return { status: 500, body: { message: `${e.name}: ${e.message}` } };
     }
@@ -94,7 +98,9 @@ export class ConsoleApi {
   private async executions(params: URLSearchParams) {
     const status = params.get('status') || undefined;
     if (status !== undefined && !STATUSES.has(status)) {
-      throw new Error(`status must be one of ${[...STATUSES].join(', ')}`);
+      throw new BadConsoleRequest(
+        `status must be one of ${[...STATUSES].join(', ')}; got ${JSON.stringify(status)}`,
+      );
     }
     const tenant = params.get('tenant') || undefined;
     const rows = [];

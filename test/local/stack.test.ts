@@ -599,6 +599,33 @@ describe('Local stack: only this machine drives it from a browser', () => {
     },
   );
 
+  it("answers the console's JSON with AWS's view of an execution, and a bad filter with 400", async () => {
+    const { executionArn } = await run({ tenantId: 'acme', sql: 'select 1 as one' });
+
+    const detail = await fetch(
+      `${stack.url}/console/api/executions/${encodeURIComponent(executionArn)}`,
+    );
+    const badFilter = await fetch(`${stack.url}/console/api/executions?status=NOPE`);
+    const missing = await fetch(
+      `${stack.url}/console/api/executions/${encodeURIComponent(`${executionArn}-nope`)}`,
+    );
+
+    expect(detail.status).toBe(200);
+    const body = (await detail.json()) as {
+      query: { status: string; tenantId: string };
+      timeline: { state: string }[];
+      events: { type: string }[];
+    };
+    expect([body.query.status, body.query.tenantId]).toEqual(['SUCCEEDED', 'acme']);
+    expect(body.timeline.map((visit) => visit.state)).toEqual(SHORT_QUERY_PATH);
+    expect(body.events.at(-1)?.type).toBe('ExecutionSucceeded');
+    expect(badFilter.status).toBe(400);
+    expect(((await badFilter.json()) as { message: string }).message).toContain(
+      'status must be one of RUNNING, SUCCEEDED',
+    );
+    expect(missing.status).toBe(404);
+  });
+
   it('refuses an AWS API call from a foreign page, and serves the SDK, which sends no Origin', async () => {
     const call = (headers: Record<string, string>) =>
       fetch(stack.url, {

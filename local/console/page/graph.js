@@ -50,10 +50,13 @@ export function layout(definition) {
   }
   definition.edges.forEach((edge, i) => {
     const label = edge.label ?? '';
+    // The way a query goes when nothing fails weighs more, so that dagre keeps it straight and
+    // the failure path beside it.
+    const weight = edge.kind === 'catch' ? 1 : 4;
     graph.setEdge(
       edge.from,
       edge.to,
-      { ...edge, width: label.length * 6, height: label ? 12 : 0, labelpos: 'c' },
+      { ...edge, weight, width: label.length * 6, height: label ? 12 : 0, labelpos: 'c' },
       String(i),
     );
   });
