@@ -19,10 +19,16 @@ import {
   type ExecutionOutcome,
   type InvocationHook,
   type LocalExecution,
-  RESUME_STATE,
   startLocalExecution,
 } from './local-execution.ts';
-import { findRedriveToken, type RedriveToken, rememberRedriveToken } from './redrive.ts';
+import {
+  findRedriveToken,
+  MAX_HISTORY_EVENTS_TO_REDRIVE,
+  REDRIVABLE_PERIOD_MS,
+  type RedriveToken,
+  rememberRedriveToken,
+  unfinishedState,
+} from './redrive.ts';
 import { type ExecutionStatusChangeEvent, statusChangeEvent } from './status-change-event.ts';
 
 /**
@@ -46,6 +52,8 @@ interface RegisteredStateMachine {
 /** One run of the engine for an execution: its start, or a redrive. */
 interface Attempt extends AttemptLog {
   run: LocalExecution;
+  /** Settles once the execution's record says how the run ended (and its clean-up ran). */
+  settled?: Promise<void>;
 }
 
 interface ExecutionRecord {
@@ -90,10 +98,6 @@ export interface StepFunctionsServiceOptions {
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
 const MAX_PAGE = 1000;
 const seconds = (ms: number) => ms / 1000;
-/** AWS redrives an execution within 14 days of its end... */
-const REDRIVABLE_PERIOD_MS = 14 * 24 * 60 * 60 * 1000;
-/** ...whose history leaves room for ExecutionRedriven and one more event. */
-const MAX_HISTORY_EVENTS_TO_REDRIVE = 24_999;
 
 function requireString(input: Record<string, unknown>, field: string): string {
   const value = input[field];
@@ -159,7 +163,7 @@ export class LocalStepFunctions implements AwsJsonService {
 
   /** Settles when every execution has ended; used on shutdown and by tests. */
   async drain(): Promise<void> {
-    await Promise.all([...this.executions.values()].map((e) => currentAttempt(e).run.outcome));
+    await Promise.all([...this.executions.values()].map((e) => currentAttempt(e).settled));
   }
 
   async handle(operation: string, input: Record<string, unknown>): Promise<unknown> {
@@ -331,7 +335,7 @@ export class LocalStepFunctions implements AwsJsonService {
       }),
     };
     record.attempts.push(attempt);
-    run.outcome.then((outcome) => this.settle(record, attempt, outcome));
+    attempt.settled = run.outcome.then((outcome) => this.settle(record, attempt, outcome));
   }
 
   private async settle(
@@ -350,6 +354,8 @@ export class LocalStepFunctions implements AwsJsonService {
         error: outcome.status === 'FAILED' ? outcome.error : 'States.Timeout',
         cause: outcome.status === 'FAILED' ? outcome.cause : undefined,
       });
+      // A StopExecution during the clean-up finds a running execution, and it stops it.
+      if (record.status !== 'RUNNING') return;
     }
     record.stoppedAt = stoppedAt;
     record.status = outcome.status;
@@ -583,26 +589,4 @@ export class LocalStepFunctions implements AwsJsonService {
       nextToken,
     };
   }
-}
-
-/**
- * The state the execution did not finish: the last one entered, with the input it was entered
- * with. The engine enters one state at a time and ends inside the one that fails or is stopped,
- * so that is AWS's "unsuccessful step", the state a redrive runs again; after a Catch it is the
- * Fail state itself. (Stopped between two states, the next was never entered: the last entered
- * one is run again, as the nearest state that holds its input.)
- */
-function unfinishedState(attempts: Attempt[]): { name: string; input: unknown } | undefined {
-  for (const attempt of [...attempts].reverse()) {
-    const entered = (attempt.engineEvents as { type: string; state?: StateShape }[]).findLast(
-      (event) => event.type === 'StateEntered' && event.state?.name !== RESUME_STATE,
-    );
-    if (entered?.state) return { name: entered.state.name, input: entered.state.input };
-  }
-  return undefined;
-}
-
-interface StateShape {
-  name: string;
-  input?: unknown;
 }
