@@ -166,6 +166,9 @@ describe('Console: in a browser', () => {
     );
     // Pretty-printed, as a person reads it.
     expect(cause).toContain('\n  "message": ');
+    expect(await page.locator('.actions').textContent()).toContain(
+      `Redrive runs ${STATES.failed} again, so this query would fail the same way.`,
+    );
     await screenshot('execution-failed');
   });
 

@@ -176,10 +176,14 @@ function Actions({ detail, refresh }) {
     }
     refresh();
   };
+  // A redrive runs the state the execution ended in again: after a Catch, that is the Fail state.
+  const last = detail.timeline.at(-1);
+  const failsAgain = redrive.status === 'REDRIVABLE' && last?.type === 'Fail';
   return html`<div class="actions">
     <button class="stop" disabled=${query.status !== 'RUNNING'} onClick=${act('Stopping', 'StopExecution')}>Stop</button>
     <button class="redrive" disabled=${redrive.status !== 'REDRIVABLE'} title=${redrive.reason ?? ''} onClick=${act('Redriving', 'RedriveExecution')}>Redrive</button>
     ${message && html`<span class="message" role="status">${message}</span>`}
+    ${failsAgain && !message && html`<span class="message">Redrive runs ${last.state} again, so this query would fail the same way.</span>`}
   </div>`;
 }
 
