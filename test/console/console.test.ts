@@ -111,7 +111,6 @@ describe('Console: in a browser', () => {
     const row = page.locator(`tr[data-execution="${query.executionArn}"]`);
     await row.locator('.status', { hasText: 'SUCCEEDED' }).waitFor();
     expect(await row.locator('td').nth(2).textContent()).toBe('acme');
-    await screenshot('executions');
     await row.getByRole('link').click();
     await stateIn(STATES.fetch, 'succeeded').waitFor();
 
@@ -264,5 +263,50 @@ describe('Console: in a browser', () => {
     expect(await page.locator('.events li[data-event-type="ExecutionRedriven"]').count()).toBe(1);
     expect(await page.locator('.summary').textContent()).toContain('Redrives1');
     await screenshot('execution-redriven');
+  });
+
+  it('lists every query newest first, and filters them by status and by tenant', async () => {
+    // Prepare: the queries of the tests above, one of them failed for its SQL
+    const rows = page.locator('table.executions tbody tr');
+    const columns = () =>
+      rows.evaluateAll((trs) =>
+        trs.map((tr) => ({
+          arn: tr.getAttribute('data-execution'),
+          status: tr.querySelector('.status')?.textContent,
+          tenant: tr.querySelectorAll('td')[2]?.textContent,
+        })),
+      );
+    await page.goto(consoleUrl(stack.url));
+    await rows.first().waitFor();
+    const all = await columns();
+    const started = await Promise.all(
+      all.map(async (row) => (await client.getQuery(row.arn ?? '')).startedAt.getTime()),
+    );
+    expect(started).toEqual([...started].sort((a, b) => b - a));
+    await screenshot('executions');
+
+    // Act and assess: by tenant
+    const tenantCells = 'table.executions tbody tr td:nth-child(3)';
+    await page.locator('input[name="tenant"]').fill('globex');
+    await page
+      .locator(`${tenantCells}:not(:text-is("globex"))`)
+      .first()
+      .waitFor({ state: 'detached' });
+    const globex = await columns();
+    expect(globex.map((row) => row.arn)).toEqual(
+      all.filter((row) => row.tenant === 'globex').map((row) => row.arn),
+    );
+
+    // Act and assess: and by status
+    await page.locator('select[name="status"]').selectOption('FAILED');
+    await page
+      .locator('table.executions tbody tr .status:not(.FAILED)')
+      .first()
+      .waitFor({ state: 'detached' });
+    const globexFailed = await columns();
+    expect(globexFailed.length).toBeGreaterThan(0);
+    expect(globexFailed.map((row) => row.arn)).toEqual(
+      all.filter((row) => row.status === 'FAILED' && row.tenant === 'globex').map((row) => row.arn),
+    );
   });
 });
