@@ -54,7 +54,7 @@ function sqlLeavesState(query: unknown): boolean | undefined {
  * The workflow state a Lambda task returned. The `lambda:invoke` integration records the whole
  * invocation result, `{"Payload": {...}, "StatusCode": 200, ...}`, as a JSON string.
  */
-function taskPayload(event: HistoryEvent): Record<string, unknown> | undefined {
+export function taskPayload(event: HistoryEvent): Record<string, unknown> | undefined {
   const output = event.taskSucceededEventDetails?.output;
   if (output === undefined) return undefined;
   try {
@@ -86,6 +86,11 @@ export interface HistoryFindings {
   leavesSessionState: boolean | undefined;
   /** A Lambda task had started and not ended when the execution stopped. */
   taskInFlight: boolean;
+  /**
+   * The execution ended in a Fail state, which only the failure path leads to: Release Session
+   * After Failure ran before it and gave back what the execution held.
+   */
+  endedInFailState: boolean;
 }
 
 /**
@@ -105,6 +110,7 @@ export async function readHistory(
     tenantId: knownTenantId,
     leavesSessionState: undefined,
     taskInFlight: false,
+    endedInFailState: false,
   };
   let sawTaskEvent = false;
   let pages = 0;
@@ -115,6 +121,7 @@ export async function readHistory(
     )) {
       for (const event of page.events ?? []) {
         const type = event.type ?? '';
+        if (!sawTaskEvent && type === 'FailStateEntered') findings.endedInFailState = true;
         if (!sawTaskEvent && (TASK_IN_FLIGHT.has(type) || TASK_ENDED.has(type))) {
           sawTaskEvent = true;
           findings.taskInFlight = TASK_IN_FLIGHT.has(type);
