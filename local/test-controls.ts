@@ -32,6 +32,8 @@ import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-dat
  *   default, or `PICKED`: before its connection opens), until it is released; the counters'
  *   `redshiftData.statementsHeld` says how many wait
  * - `POST /_spectra/statements/release` `{"sqlContains"}`: lets them go on, and holds no more
+ * - `POST /_spectra/sessions/fail-transaction` `{"sessionId"}`: the session answers every
+ *   statement as one inside a failed transaction (SQLSTATE 25P02) until a ROLLBACK
  * - `POST /_spectra/db-users` `{"tenantId"}`: creates the tenant's database user (named as the
  *   functions name it) with the demo grants, seeing the tenant's rows; answers
  *   `{"tenantId", "dbUser", "created"}` (`created` false when it existed).
@@ -167,6 +169,14 @@ export function controlRoutes(state: ControlState) {
         if (typeof input.sqlContains !== 'string')
           return reply(400, { message: 'sqlContains (string) is required' });
         return reply(200, { released: state.emulator.releaseStatements(input.sqlContains) });
+      }
+      case 'POST /_spectra/sessions/fail-transaction': {
+        if (typeof input.sessionId !== 'string')
+          return reply(400, { message: 'sessionId (string) is required' });
+        const failed = state.emulator.failSessionTransaction(input.sessionId);
+        return failed
+          ? reply(200, { failed: input.sessionId })
+          : reply(404, { message: `No open session ${input.sessionId}` });
       }
       case 'POST /_spectra/db-users': {
         const { tenantId } = input;

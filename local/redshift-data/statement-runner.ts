@@ -11,6 +11,7 @@ import {
   type Store,
   TERMINAL,
 } from './model.ts';
+import { FAILED_TRANSACTION_MESSAGE } from '../../functions/common/sql-statements.ts';
 import { columnCatalogOf } from './operations/catalog.ts';
 import { columnMetadataOf, resultSizeOf } from './result-format.ts';
 import {
@@ -20,6 +21,7 @@ import {
   type SqlEngine,
   UNKNOWN_USER_SQLSTATE,
 } from './sql-engine.ts';
+import { isTransactionControl } from './sql-text.ts';
 
 /**
  * Runs a submitted statement on the engine: SUBMITTED → PICKED (its connection opens) → STARTED
@@ -177,6 +179,23 @@ async function runBatch(
   else end(store, statement, 'FINISHED');
 }
 
+/**
+ * A session the test controls put in a failed transaction: what a server answers there, without
+ * the engine (see EmulatorControls.failSessionTransaction). A transaction's end clears it.
+ */
+function answerFailedTransaction(store: Store, statement: Statement, session: Session): void {
+  const ending = statement.parts.length === 1 && isTransactionControl(statement.parts[0]?.sql ?? '');
+  const keyword = (statement.parts[0]?.sql ?? '').trim().split(/\s+/)[0]?.toUpperCase() ?? '';
+  if (!statement.isBatch && ending && ['ROLLBACK', 'ABORT', 'END', 'COMMIT'].includes(keyword)) {
+    session.transactionFailed = false;
+    const [part] = statement.parts;
+    if (part) Object.assign(part, { status: 'FINISHED', endedAt: store.clock() });
+    end(store, statement, 'FINISHED');
+    return;
+  }
+  end(store, statement, 'FAILED', `ERROR: ${FAILED_TRANSACTION_MESSAGE}`);
+}
+
 /** Whether the warehouse has this user: a login role that is not the engine's superuser. */
 async function userExists({ store, engine }: RunnerContext, dbUser: string): Promise<boolean> {
   if (store.knownUsers.has(dbUser)) return true;
@@ -256,7 +275,9 @@ export async function execute(
     const heldStarted = controls.pass(statement, 'STARTED');
     if (heldStarted) await heldStarted;
     if (TERMINAL.has(statement.status)) return;
-    if (statement.isBatch) {
+    if (session?.transactionFailed) {
+      answerFailedTransaction(store, statement, session);
+    } else if (statement.isBatch) {
       await runBatch(context, statement, connection);
     } else {
       const [part] = statement.parts;
