@@ -35,7 +35,15 @@ export interface SpectraClientOptions {
 
 export interface SubmitQueryRequest {
   tenantId: string;
-  sql: string;
+  /** One statement; or give `statements` instead. */
+  sql?: string;
+  /**
+   * 1-40 statements run in order on one session, as one BatchExecuteStatement: one transaction
+   * (`transaction` true, the default) or each committed on its own (`transaction: false`).
+   * `parameters` are shared by them.
+   */
+  statements?: string[];
+  transaction?: boolean;
   parameters?: SqlParameter[];
   /** The Data API's `StatementName`, shown in Redshift's system tables. */
   statementName?: string;
@@ -68,7 +76,10 @@ export interface Query {
   result?: QueryResult;
   /** From the execution input; empty when the execution was not started with Spectra's input. */
   tenantId: string;
+  /** The `sql` of the input, or its `statements` joined by `;` and a line break. */
   sql: string;
+  /** The input's `statements`, for a batch. */
+  statements?: string[];
   parameters?: SqlParameter[];
   statementName?: string;
   /** How many times the execution was redriven, and when last; 0 when never. */
