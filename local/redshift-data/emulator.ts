@@ -48,6 +48,21 @@ import type { SqlEngine } from './sql-engine.ts';
  * - ListStatements lists FINISHED statements unless `Status` says otherwise, as documented.
  * - No limit on active statements or waiting requests, no EventBridge events (`WithEvent`), no
  *   IAM: any credentials work and RoleLevel is ignored.
+ * - On PGlite (one backend for every session; pglite-sessions.ts), sessions are kept apart by
+ *   switching the backend's state between connections: a session's settings and temporary tables
+ *   are saved and hidden when another session's statement runs, and put back for its own. What
+ *   remains different from Redshift there:
+ *   - A statement that would leave a transaction open (`BEGIN`, `START TRANSACTION`) fails with
+ *     SQLSTATE 0A000 and an error that says so: an open transaction would hold every other
+ *     session. BatchExecuteStatement's TRANSACTION mode works. A failed transaction is reached
+ *     only through the test control `sessions/fail-transaction`.
+ *   - A session's hidden temporary tables are listed in `pg_class` under made-up names, readable
+ *     only by their owner; a custom setting (`a.b`) another session set exists, empty, for all.
+ *   - Statements run under SET SESSION AUTHORIZATION on a superuser login: one that ends as
+ *     another user (`set session authorization`, `set_config('session_authorization', ...)`)
+ *     fails with Redshift's `permission denied to set session authorization` and is undone, but
+ *     code that becomes another user and changes back within one statement is not caught.
+ *   - Cost, measured by `npx tsx bench/experiments/pglite-session-switch.ts`: see its output.
  *
  * Time: timestamps, keep-alive and ClientToken windows follow the injectable `clock`; long polling
  * (`WaitTimeSeconds`) waits in real time.
