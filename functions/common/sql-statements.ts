@@ -450,7 +450,7 @@ export const FAILED_TRANSACTION_MESSAGE =
   'current transaction is aborted, commands ignored until end of transaction block';
 
 export const isFailedTransactionError = (error: string | undefined): boolean =>
-  error !== undefined && error.includes(FAILED_TRANSACTION_MESSAGE);
+  error?.includes(FAILED_TRANSACTION_MESSAGE) === true;
 
 /**
  * Replaces each `:name` placeholder of SQL (outside literals, comments and casts) by what

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { FAILED_TRANSACTION_MESSAGE } from '../../functions/common/sql-statements.ts';
 import { SERVERLESS_IAM_DB_USER } from './connection-target.ts';
 import type { RunControls } from './controls.ts';
 import {
@@ -11,7 +12,6 @@ import {
   type Store,
   TERMINAL,
 } from './model.ts';
-import { FAILED_TRANSACTION_MESSAGE } from '../../functions/common/sql-statements.ts';
 import { columnCatalogOf } from './operations/catalog.ts';
 import { columnMetadataOf, resultSizeOf } from './result-format.ts';
 import {
@@ -184,7 +184,8 @@ async function runBatch(
  * the engine (see EmulatorControls.failSessionTransaction). A transaction's end clears it.
  */
 function answerFailedTransaction(store: Store, statement: Statement, session: Session): void {
-  const ending = statement.parts.length === 1 && isTransactionControl(statement.parts[0]?.sql ?? '');
+  const ending =
+    statement.parts.length === 1 && isTransactionControl(statement.parts[0]?.sql ?? '');
   const keyword = (statement.parts[0]?.sql ?? '').trim().split(/\s+/)[0]?.toUpperCase() ?? '';
   if (!statement.isBatch && ending && ['ROLLBACK', 'ABORT', 'END', 'COMMIT'].includes(keyword)) {
     session.transactionFailed = false;

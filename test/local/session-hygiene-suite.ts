@@ -180,7 +180,8 @@ export function describeSessionHygieneSuite(
           [2, 'FINISHED', false, 1],
           [3, 'FINISHED', true, undefined],
         ]);
-        expect((statements[1]?.result as Record<string, unknown>).rows).toEqual([[1], [2]]);
+        const selected = statements[1]?.result as Record<string, unknown> | undefined;
+        expect(selected?.rows).toEqual([[1], [2]]);
         expect(output.rows).toEqual([[3]]);
         expect(output.columns).toEqual([{ name: 'n', type: 'int8' }]);
         expect(statements[3]?.statementId).toBe(`${output.statementId}:4`);

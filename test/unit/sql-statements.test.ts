@@ -155,5 +155,6 @@ describe('Function: isFailedTransactionError', () => {
       ),
     ).toBe(true);
     expect(isFailedTransactionError('ERROR: relation "x" does not exist')).toBe(false);
+    expect(isFailedTransactionError(undefined)).toBe(false);
   });
 });
