@@ -1,14 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import {
+  DescribeStatementCommand,
+  type DescribeStatementResponse,
+  ExecuteStatementCommand,
+} from '@aws-sdk/client-redshift-data';
+import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EndedExecution, StackApi } from '../../bench/chaos/stack-api.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { STATES } from '../../statemachine/definition.ts';
 import { startStackWithApi } from '../support/local-stack.ts';
 
 /**
  * Every query starts on a clean session, tried as a tenant would through the local stack over
  * HTTP: transaction control is refused, SET and temporary tables never reach a later query of the
- * tenant or of another tenant, a reused session inside a failed transaction is replaced, and
- * `statements` run as one batch. Run on each SQL engine.
+ * tenant or of another tenant, a reused session inside a failed transaction is replaced (whether
+ * Submit Query or Poll Status sees the answer; on PostgreSQL also a transaction really failed on
+ * the session), and `statements` run as one batch. Run on each SQL engine.
  */
 export function describeSessionHygieneSuite(
   engineName: string,
@@ -52,6 +60,67 @@ export function describeSessionHygieneSuite(
       await succeeded({ tenantId, sql: `create table ${table} (x int)` });
       return { tenantId, table };
     }
+
+    /** The states an execution has entered so far, in order. */
+    async function statesEntered(executionArn: string): Promise<string[]> {
+      const { events } = await api.sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+      return (events ?? [])
+        .filter((event) => event.type?.endsWith('StateEntered'))
+        .map((event) => event.stateEnteredEventDetails?.name ?? '');
+    }
+
+    /** Waits until the execution has entered `state`. */
+    async function untilEntered(executionArn: string, state: string): Promise<void> {
+      while (!(await statesEntered(executionArn)).includes(state))
+        await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+
+    /** Runs SQL on a session through the Data API itself, as a client other than Spectra would. */
+    async function onSession(sessionId: string, sql: string): Promise<DescribeStatementResponse> {
+      const { Id } = await api.redshiftData.send(
+        new ExecuteStatementCommand({ SessionId: sessionId, Sql: sql }),
+      );
+      return api.redshiftData.send(new DescribeStatementCommand({ Id, WaitTimeSeconds: 20 }));
+    }
+
+    /** How the Data API ended each statement of `sessionId` whose SQL contains `text`. */
+    async function statementsOn(
+      sessionId: string,
+      text: string,
+    ): Promise<DescribeStatementResponse[]> {
+      const listed = (await api.listStatements()).filter(
+        (statement) => statement.SessionId === sessionId && statement.QueryString?.includes(text),
+      );
+      return Promise.all(
+        listed.map((statement) =>
+          api.redshiftData.send(new DescribeStatementCommand({ Id: statement.Id })),
+        ),
+      );
+    }
+
+    /**
+     * The execution's statement failed on the dirty session with the failed-transaction error
+     * (once), and the execution then succeeded on another session with `rows`.
+     */
+    function expectReplaced(
+      ended: EndedExecution,
+      dirtySessionId: string,
+      onDirtySession: DescribeStatementResponse[],
+      rows: unknown[][],
+    ): void {
+      expect(onDirtySession.map((statement) => [statement.Status, statement.Error])).toEqual([
+        [
+          'FAILED',
+          'ERROR: current transaction is aborted, commands ignored until end of transaction block',
+        ],
+      ]);
+      expect(ended.status, JSON.stringify(ended.cause ?? ended.error)).toBe('SUCCEEDED');
+      expect(ended.output?.rows).toEqual(rows);
+      expect(ended.output?.sessionId).not.toBe(dirtySessionId);
+    }
+
+    const invalidations = async () =>
+      (await api.counters()).lambdaInvocations.InvalidateSession ?? 0;
 
     /** Closes every session the Data API has open, as keep-alives running out would. */
     async function closeEverySession(): Promise<void> {
@@ -138,9 +207,6 @@ export function describeSessionHygieneSuite(
       const first = await succeeded({ tenantId, sql: 'select 1' });
       const sessionId = first.sessionId as string;
       await api.control('sessions/fail-transaction', { sessionId });
-
-      const invalidations = async () =>
-        (await api.counters()).lambdaInvocations.InvalidateSession ?? 0;
       const before = await invalidations();
 
       // Act
@@ -155,6 +221,80 @@ export function describeSessionHygieneSuite(
       expect(invalidated).toBe(1);
       expect(records.map((record) => record.session_id)).not.toContain(sessionId);
     });
+
+    it('replaces a reused session whose statement, still running when Submit Query returned, ends in a failed transaction', async () => {
+      // Prepare: the tenant's pooled session in a failed transaction, and its next statement held
+      // STARTED, so that Submit Query's wait ends with it running and Poll Status sees it end.
+      const { tenantId, table } = await tenantWithTable('polled');
+      const first = await succeeded({ tenantId, sql: 'select 1' });
+      const sessionId = first.sessionId as string;
+      await api.control('sessions/fail-transaction', { sessionId });
+      const marker = `${table}_polled`;
+      await api.control('statements/hold', { sqlContains: marker });
+      const before = await invalidations();
+
+      // Act
+      const arn = await api.start(randomUUID(), { tenantId, sql: `select 2 as ${marker}` });
+      await untilEntered(arn, STATES.poll);
+      const heldAtPoll = (await api.counters()).redshiftData.statementsHeld;
+      await api.control('statements/release', { sqlContains: marker });
+      const ended = await api.waitForEnd(arn, Date.now() + 60_000, 25);
+      const entered = await statesEntered(arn);
+      const invalidated = (await invalidations()) - before;
+      const onDirtySession = await statementsOn(sessionId, marker);
+      const records = await api.sessionRecords();
+
+      // Assess
+      expect(heldAtPoll).toBe(1);
+      expectReplaced(ended, sessionId, onDirtySession, [[2]]);
+      expect(entered.slice(0, 4)).toEqual([
+        STATES.acquire,
+        STATES.submit,
+        STATES.queryFinished,
+        STATES.poll,
+      ]);
+      // However many polls it took, the failed-transaction answer came to Poll Status.
+      expect(entered.slice(entered.indexOf(STATES.invalidate) - 1)).toEqual([
+        STATES.poll,
+        STATES.invalidate,
+        STATES.submit,
+        STATES.queryFinished,
+        STATES.release,
+        STATES.fetch,
+        STATES.succeeded,
+      ]);
+      expect(invalidated).toBe(1);
+      expect(records.map((record) => record.session_id)).not.toContain(sessionId);
+    });
+
+    // Only PostgreSQL keeps a transaction open between statements: PGlite refuses BEGIN.
+    if (engineName === 'PostgreSQL') {
+      it('replaces a pooled session that a real failed transaction holds, and drops it from the pool', async () => {
+        // Prepare: the tenant's pooled session, put in a failed transaction by a client that
+        // reaches it through the Data API without Spectra's refusal of transaction control.
+        const { tenantId, table } = await tenantWithTable('aborted');
+        const first = await succeeded({ tenantId, sql: `insert into ${table} values (1)` });
+        const sessionId = first.sessionId as string;
+        const begun = await onSession(sessionId, 'begin');
+        const failing = await onSession(sessionId, `insert into ${table} values (1 / 0)`);
+        const before = await invalidations();
+
+        // Act
+        const ended = await query({ tenantId, sql: `select count(*) as n from ${table}` });
+        const invalidated = (await invalidations()) - before;
+        const onDirtySession = await statementsOn(sessionId, 'count(*)');
+        const records = await api.sessionRecords();
+
+        // Assess
+        expect(begun.Status).toBe('FINISHED');
+        expect(failing.Status).toBe('FAILED');
+        expect(failing.Error).toMatch(/division by zero/);
+        // Spectra's statement reached the dirty session first, and PostgreSQL refused it there.
+        expectReplaced(ended, sessionId, onDirtySession, [[1]]);
+        expect(invalidated).toBe(1);
+        expect(records.map((record) => record.session_id)).not.toContain(sessionId);
+      });
+    }
 
     describe('statements', () => {
       it('commits all of a batch, with each statement and its result', async () => {
