@@ -61,7 +61,7 @@ export interface ChaosReport {
     TIMED_OUT: number;
     hung: number;
     failedBy: Record<string, number>;
-    byKind: Record<'insert' | 'select', Record<string, number>>;
+    byKind: Record<ExecutionRecord['kind'], Record<string, number>>;
   };
   faults: Record<FaultKind, FaultCount>;
   /** What the run saw that is expected under chaos, for reading the invariants' counts. */
@@ -367,7 +367,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     faults['session-limit'] = { armed: 0, injected: limited };
 
     const count = (filter: (r: ExecutionRecord) => boolean) => records.filter(filter).length;
-    const byKind = (kind: 'insert' | 'select') => {
+    const byKind = (kind: ExecutionRecord['kind']) => {
       const tally: Record<string, number> = {};
       for (const r of records.filter((r) => r.kind === kind))
         tally[r.status] = (tally[r.status] ?? 0) + 1;
@@ -398,7 +398,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         TIMED_OUT: count((r) => r.status === 'TIMED_OUT'),
         hung: count((r) => r.hung),
         failedBy,
-        byKind: { insert: byKind('insert'), select: byKind('select') },
+        byKind: { insert: byKind('insert'), select: byKind('select'), dirt: byKind('dirt') },
       },
       faults,
       observed: {
