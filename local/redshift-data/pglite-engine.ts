@@ -19,16 +19,17 @@ import { isTransactionControl } from './sql-text.ts';
  * does not stop the endpoint from answering.
  *
  * PGlite is one backend, so what a server gives per session is emulated here:
- * - Statements run one at a time. Each runs `SET ROLE <db user>` first, so grants and row-level
- *   security apply per user (a separation for testing, not a security boundary: the backend's
- *   session user is a superuser). A statement as a role that does not exist fails with SQLSTATE
- *   28000, as a login would.
- * - A connection that leaves a transaction open owns the backend until it commits, rolls back or
- *   closes: other connections' statements (and the superuser's catalog queries) wait, as they
- *   would on a lock, instead of running inside someone else's transaction. A batch in
- *   TRANSACTION mode relies on this; a session that leaves a transaction open holds everyone
- *   else until it ends it or the session closes.
- * - Temporary tables and `SET` are shared by every connection.
+ * - Statements run one at a time. Each runs as its db user (`SET SESSION AUTHORIZATION`, see
+ *   pglite-worker.ts), so grants and row-level security apply per user (a separation for testing,
+ *   not a security boundary: the backend's login is a superuser). A statement as a role that does
+ *   not exist fails with SQLSTATE 28000, as a login would.
+ * - A batch in TRANSACTION mode owns the backend until it commits or rolls back: other
+ *   connections' statements (and the superuser's catalog queries) wait, as they would on a lock,
+ *   instead of running inside its transaction. A user's statement that would leave a transaction
+ *   open fails instead ({@link OPEN_TRANSACTION_REFUSED}).
+ * - Each connection keeps its own settings and temporary tables: the worker switches the
+ *   backend's state between connections (pglite-sessions.ts; what a switch costs is in the
+ *   emulator's module comment).
  * - No cancel of a running statement: {@link EngineConnection.cancel} answers false. Instead, a
  *   statement run with `commitIf` runs in a transaction of its own (or, inside the caller's
  *   transaction, as part of it) and commits only if `commitIf()` still says so once it has run;

@@ -86,8 +86,6 @@ export class PgliteSessionStates {
   /** The connection whose state is in the backend now; 0: nobody's. */
   private loaded = 0;
   private nextHidden = 1;
-  /** How many switches loaded or saved anything, for the cost measurements. */
-  switches = 0;
 
   constructor(private readonly execute: Execute) {}
 
@@ -171,7 +169,6 @@ export class PgliteSessionStates {
       }
     }
     if (changed || state.customNames.size > 0) await this.execute('RESET ALL', 'script');
-    if (changed || state.hidden.length > 0) this.switches++;
   }
 
   private async rename(relkind: string, from: string, to: string): Promise<void> {
