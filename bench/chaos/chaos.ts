@@ -52,6 +52,7 @@ export interface ChaosReport {
     engine: string;
     faultIntervalMs: [number, number];
     slowInsertShare: number;
+    dirtyShare: number;
     executionTimeoutSeconds: number;
   };
   outcomes: {
@@ -389,6 +390,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         engine: ownStack.engineKind,
         faultIntervalMs: options.faultIntervalMs,
         slowInsertShare: options.slowInsertShare,
+        dirtyShare: options.dirtyShare ?? 0,
         executionTimeoutSeconds: options.executionTimeoutMs / 1000,
       },
       outcomes: {
