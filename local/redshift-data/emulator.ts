@@ -1,6 +1,7 @@
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
 import { createEmulatorControls, type EmulatorControls, RunControls } from './controls.ts';
 import { demoTenantUsers, loadDemoData, loadRedshiftShims } from './demo-data.ts';
+import { loadRedshiftDialect } from './dialect/run.ts';
 import { Store } from './model.ts';
 import { catalogOperations } from './operations/catalog.ts';
 import type { OperationContext, Operations } from './operations/context.ts';
@@ -80,6 +81,7 @@ export async function createRedshiftDataEmulator(
   options: RedshiftDataEmulatorOptions,
 ): Promise<RedshiftDataEmulator> {
   const { engine } = options;
+  await loadRedshiftDialect();
   await loadRedshiftShims(engine);
   if (options.loadDemoData ?? true)
     await loadDemoData(engine, demoTenantUsers(options.dbUserTemplate));
