@@ -48,7 +48,7 @@ const EXIT_INTERRUPTED = 130;
 const EXIT_CODES_HELP = `
 Exit codes:
   ${EXIT_DONE}    done (for status: whatever the status it shows)
-  ${EXIT_FAILED}    the query failed or was cancelled, or the execution does not exist
+  ${EXIT_FAILED}    the query failed or was cancelled, the execution does not exist, or it cannot be redriven
   ${EXIT_USAGE}    bad usage: an unknown option, a missing or malformed value, input the query contract refuses
   ${EXIT_UNREACHABLE}    the endpoint could not be reached (is the local stack running? the network?)
   ${EXIT_INTERRUPTED}  Ctrl+C while waiting; the query goes on`;
@@ -71,10 +71,22 @@ class InterruptedError extends Error {
   }
 }
 
+/** Points at the local console's page of the execution, when the client talks to a local stack. */
+function noteConsoleLink(client: SpectraClient, executionArn: string, output: CliOutput): void {
+  const link = client.consoleLink(executionArn);
+  if (link !== undefined) output.note(`Console: ${link}`);
+}
+
 /** Reports a query that did not succeed, and sets exit code 1. */
-function reportFailedQuery(query: Query, globals: GlobalOptions, output: CliOutput): void {
+function reportFailedQuery(
+  client: SpectraClient,
+  query: Query,
+  globals: GlobalOptions,
+  output: CliOutput,
+): void {
   const failure = failureOf(query) ?? { errorName: 'QueryFailedError', message: 'No result' };
   output.note(escapeMessage(`${failure.errorName}: ${failure.message}`));
+  noteConsoleLink(client, query.executionArn, output);
   if (globals.json) {
     output.json({
       error: failure.errorName,
@@ -126,6 +138,20 @@ async function waitWithProgress(
     progress.stop();
     process.off('SIGINT', onSigint);
   }
+}
+
+/** Waits for the query, then prints its rows, or reports how it failed (exit code 1). */
+async function waitAndPrint(
+  client: SpectraClient,
+  executionArn: string,
+  globals: GlobalOptions,
+  options: OutputOptions,
+  output: CliOutput,
+): Promise<void> {
+  const query = await waitWithProgress(client, executionArn, output);
+  if (query.status === 'SUCCEEDED' && query.result)
+    printResult(query.result, globals, options, output);
+  else reportFailedQuery(client, query, globals, output);
 }
 
 /**
@@ -202,6 +228,7 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
         const { result: _rows, ...status } = query;
         if (globals.json) output.json(status);
         else output.line(formatStatus(query));
+        noteConsoleLink(client, executionArn, output);
       }),
     );
 
@@ -221,7 +248,7 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
         }
         if (query.status === 'SUCCEEDED' && query.result)
           printResult(query.result, globals, options, output);
-        else reportFailedQuery(query, globals, output);
+        else reportFailedQuery(client, query, globals, output);
       }),
     );
 
@@ -241,10 +268,30 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
         checkOutputOptions(globals, options);
         const { executionArn } = await client.submitQuery(await requestOf(options, output));
         output.note(`Execution ${executionArn}`);
-        const query = await waitWithProgress(client, executionArn, output);
-        if (query.status === 'SUCCEEDED' && query.result)
-          printResult(query.result, globals, options, output);
-        else reportFailedQuery(query, globals, output);
+        await waitAndPrint(client, executionArn, globals, options, output);
+      }),
+    );
+
+  program
+    .command('redrive')
+    .description(
+      'run a failed, aborted or timed-out query again from the step that did not finish (its statement is not run twice)',
+    )
+    .argument('<executionArn>', 'the execution ARN that submit printed')
+    .option('--wait', 'wait for the query to end and print its rows, as run does')
+    .option('--csv', 'with --wait: print CSV (RFC 4180) instead of a table')
+    .action((executionArn: string, options: OutputOptions & { wait?: boolean }, command: Command) =>
+      withClient(command, async (client, globals) => {
+        checkOutputOptions(globals, options);
+        const redriven = await client.redriveQuery(executionArn);
+        if (!options.wait) {
+          if (globals.json) output.json(redriven);
+          else output.line(`Redriving ${executionArn}`);
+          noteConsoleLink(client, executionArn, output);
+          return;
+        }
+        output.note(`Redriving ${executionArn}`);
+        await waitAndPrint(client, executionArn, globals, options, output);
       }),
     );
 
@@ -257,6 +304,7 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
         const visits = await client.getHistory(executionArn);
         if (globals.json) output.json(visits);
         else output.line(formatHistory(visits));
+        noteConsoleLink(client, executionArn, output);
       }),
     );
 

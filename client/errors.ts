@@ -127,6 +127,20 @@ export class QueryExecutionError extends SpectraClientError {
   }
 }
 
+/**
+ * RedriveExecution refused the query: it is running or succeeded, ended more than 14 days ago, or
+ * its history is full. `reason` is Step Functions' own.
+ */
+export class QueryNotRedrivableError extends SpectraClientError {
+  readonly executionArn: string;
+
+  constructor(executionArn: string, reason: string, options?: ErrorOptions) {
+    super(`The query cannot be redriven: ${reason}`, options);
+    this.name = 'QueryNotRedrivableError';
+    this.executionArn = executionArn;
+  }
+}
+
 /** Nothing answered at the endpoint: the network, or (locally) a stack that is not running. */
 export class SpectraConnectionError extends SpectraClientError {
   readonly endpoint: string | undefined;

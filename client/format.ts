@@ -185,6 +185,12 @@ export function formatStatus(query: Query): string {
   }
   const failure = failureOf(query);
   if (failure) rows.push(['Error', `${failure.errorName}: ${failure.message}`]);
+  if (query.redrivenAt) {
+    rows.push([
+      'Redriven',
+      `${plural(query.redriveCount, 'time')}, last ${formatDateTime(query.redrivenAt)}`,
+    ]);
+  }
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${escapeMessage(value)}`).join('\n');
 }

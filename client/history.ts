@@ -57,6 +57,8 @@ const ATTEMPT_FAILED = new Set([
 ]);
 const EXECUTION_FAILED = new Set(['ExecutionFailed']);
 const EXECUTION_STOPPED = new Set(['ExecutionAborted', 'ExecutionTimedOut']);
+/** A redrive: the state the execution ended in goes on, with no new `…StateEntered`. */
+const EXECUTION_REDRIVEN = 'ExecutionRedriven';
 
 /** The error name in whichever `…EventDetails` a failure event carries. */
 function errorOf(event: HistoryEvent): string | undefined {
@@ -74,7 +76,8 @@ const timeOf = (event: HistoryEvent): Date => event.timestamp ?? new Date(0);
 /**
  * Builds the timeline. Each visit spans the events from its `…StateEntered` to the next one;
  * what happened in between decides its outcome. A caught error has no `…StateExited` on AWS, so
- * the visit ends at its last failed attempt.
+ * the visit ends at its last failed attempt. A redrive continues the visit the execution ended in:
+ * the end before `ExecutionRedriven` no longer counts, and the attempts after it add up.
  */
 export function buildTimeline(events: readonly HistoryEvent[]): StateVisit[] {
   const visits: StateVisit[] = [];
@@ -109,7 +112,7 @@ export function buildTimeline(events: readonly HistoryEvent[]): StateVisit[] {
       } else if (EXITED.test(eventType)) exitedAt = timeOf(event);
       else if (EXECUTION_FAILED.has(eventType) || EXECUTION_STOPPED.has(eventType)) {
         executionEnd = event;
-      }
+      } else if (eventType === EXECUTION_REDRIVEN) executionEnd = undefined;
     }
 
     const isLast = i === starts.length - 1;

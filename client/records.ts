@@ -59,7 +59,9 @@ export function queryOf(executionArn: string, execution: DescribeExecutionComman
     startedAt,
     tenantId: typeof input.tenantId === 'string' ? input.tenantId : '',
     sql: typeof input.sql === 'string' ? input.sql : '',
+    redriveCount: execution.redriveCount ?? 0,
   };
+  if (execution.redriveDate) query.redrivenAt = execution.redriveDate;
   if (Array.isArray(input.parameters)) query.parameters = input.parameters as SqlParameter[];
   if (typeof input.statementName === 'string') query.statementName = input.statementName;
   if (execution.stopDate) {

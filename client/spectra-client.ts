@@ -4,6 +4,7 @@ import {
   type DescribeExecutionCommandOutput,
   GetExecutionHistoryCommand,
   type HistoryEvent,
+  RedriveExecutionCommand,
   SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
@@ -13,14 +14,17 @@ import { dbUserFor } from '#common/config';
 import { INPUT_LIMITS, parseExecutionInput } from '#common/schemas';
 import { poolIdOf } from '#common/session-store';
 import type { QueryResult } from '../functions/fetch-results.ts';
+import { consoleUrl } from '../local/identity.ts';
 import { resolveSettings } from './connection.ts';
 import {
   connectionErrorCode,
   ExecutionNameTakenError,
   InvalidInputError,
+  isLoopbackUrl,
   QueryExecutionError,
   QueryNotFinishedError,
   QueryNotFoundError,
+  QueryNotRedrivableError,
   SpectraClientError,
   SpectraConnectionError,
   StateMachineNotFoundError,
@@ -38,6 +42,7 @@ import type {
   CancelledQuery,
   PooledSession,
   Query,
+  RedrivenQuery,
   SpectraClientOptions,
   SubmitQueryRequest,
   SubmittedQuery,
@@ -333,6 +338,42 @@ export class SpectraClient {
     const after = await this.describe(executionArn);
     const status = after.status ?? 'ABORTED';
     return { executionArn, status, stopped: status === 'ABORTED' };
+  }
+
+  /**
+   * Runs a FAILED, ABORTED or TIMED_OUT query again under the same ARN (RedriveExecution), from
+   * the step that did not finish: the steps that finished are not run again, so a statement that
+   * finished is read, not run twice. Returns at once; wait for the query as after submitting it.
+   * `clientToken` makes a retried call redrive once.
+   *
+   * @throws {QueryNotRedrivableError} when the query is running or succeeded, or ended too long ago.
+   * @throws {QueryNotFoundError} when the ARN is malformed or no such execution exists.
+   */
+  async redriveQuery(
+    executionArn: string,
+    options: { clientToken?: string } = {},
+  ): Promise<RedrivenQuery> {
+    try {
+      const redriven = await this.sfn.send(
+        new RedriveExecutionCommand({ executionArn, clientToken: options.clientToken }),
+      );
+      return { executionArn, redrivenAt: redriven.redriveDate ?? new Date() };
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExecutionNotRedrivable') {
+        throw new QueryNotRedrivableError(executionArn, error.message, { cause: error });
+      }
+      throw this.translate(error, executionArn);
+    }
+  }
+
+  /**
+   * The local console's page for the execution, when this client talks to a local stack (a
+   * loopback endpoint); undefined against AWS, whose console has its own addresses.
+   */
+  consoleLink(executionArn: string): string | undefined {
+    return this.endpoint !== undefined && isLoopbackUrl(this.endpoint)
+      ? consoleUrl(this.endpoint, executionArn)
+      : undefined;
   }
 
   private describe(

@@ -71,6 +71,9 @@ export interface Query {
   sql: string;
   parameters?: SqlParameter[];
   statementName?: string;
+  /** How many times the execution was redriven, and when last; 0 when never. */
+  redriveCount: number;
+  redrivenAt?: Date;
 }
 
 export type SucceededQuery = Query & { status: 'SUCCEEDED'; result: QueryResult };
@@ -118,4 +121,10 @@ export interface CancelledQuery {
 export interface QueryFailure {
   errorName: string;
   message: string;
+}
+
+export interface RedrivenQuery {
+  executionArn: string;
+  /** When Step Functions accepted the redrive. */
+  redrivenAt: Date;
 }

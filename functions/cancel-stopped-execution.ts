@@ -17,12 +17,16 @@ import type { StatementStatus } from '#common/schemas';
 
 /**
  * An execution that is stopped (StopExecution, or its TimeoutSeconds ran out) runs no Catch and no
- * ReleaseSession: its statement may still run on Redshift and its session stays leased. This
- * function cleans up after it. An EventBridge rule calls it with the "Step Functions Execution
- * Status Change" event, on AWS and in the local stack alike.
+ * ReleaseSession: its statement may still run on Redshift and its session stays leased. One that
+ * failed at a step (a transient error that outlasted its retries) runs no failure path either.
+ * This function cleans up after both. An EventBridge rule calls it with the "Step Functions
+ * Execution Status Change" event, on AWS and in the local stack alike.
+ *
+ * A failed execution's statement is left to finish: the execution can be redriven, and its redrive
+ * reads that statement's result instead of running the SQL again.
  */
 
-/** The EventBridge event for an execution that ended ABORTED or TIMED_OUT. */
+/** The EventBridge event for an execution that ended FAILED, ABORTED or TIMED_OUT. */
 const statusChangeEventSchema = z.object({
   detail: z.object({
     executionArn: z.string().min(1),
@@ -94,16 +98,26 @@ async function describeOrGone(
   }
 }
 
-/** Cancels the statement unless it has ended; then reports whether it still holds the session. */
+/**
+ * Cancels the statement unless it has ended (or `cancel` is false); then reports whether it still
+ * holds the session.
+ */
 async function settleStatement(
   deps: CancelStoppedExecutionDeps,
   statementId: string,
+  cancel: boolean,
 ): Promise<StatementOutcome> {
   const { logger } = deps.telemetry;
   const before = await describeOrGone(deps, statementId, 0);
   if (isTerminal(before)) {
     logger.info('The statement had already ended', { status: before?.Status });
     return { kind: 'ended', cancelled: false, endedAt: before?.UpdatedAt?.toISOString() };
+  }
+  if (!cancel) {
+    logger.info('The statement still runs; it is left to finish for a redrive', {
+      status: before?.Status,
+    });
+    return { kind: 'may-still-run' };
   }
 
   let cancelled = false;
@@ -135,9 +149,11 @@ async function settleStatement(
 }
 
 /**
- * Cleans up after a stopped execution:
- * (0) marks it stopped, so that a step of it still running gives back any lease it takes later;
- * (a) finds the statement it submitted in its history and cancels it if it is still running;
+ * Cleans up after a stopped or failed execution:
+ * (0) marks a stopped one stopped, so that a step of it still running gives back any lease it
+ * takes later (no step of a failed execution runs on: its last step is what failed);
+ * (a) finds the statement it submitted in its history and, for a stopped one, cancels it if it is
+ * still running;
  * (b) finds the session leased to it in the tenant's pool (the record whose `lease_owner` is the
  * execution) and releases it, or invalidates it when a statement may still be running on it,
  * since a busy session must not be handed to another execution.
@@ -154,23 +170,28 @@ export async function cancelStoppedExecution(
   const stopped = parseEvent(event);
   const { logger } = deps.telemetry;
   logger.appendKeys({ executionArn: stopped.executionArn });
+  const failed = stopped.status === 'FAILED';
   // First, before the pool is read: a step of this execution may still be running and about to
   // lease a session; the mark makes it give the lease back (see SessionStore.markStopped).
-  await deps.store.markStopped(stopped.executionArn);
+  if (!failed) await deps.store.markStopped(stopped.executionArn);
 
   const history = await readHistory(deps.sfn, stopped.executionArn, tenantIdOf(stopped.input));
   const { statementId, tenantId } = history;
   if (tenantId !== undefined) {
     tagInvocation(deps.telemetry, { tenantId, executionArn: stopped.executionArn, statementId });
   }
-  logger.info('Cleaning up after a stopped execution', {
+  if (failed && history.endedInFailState) {
+    logger.info('The execution failed through its failure path, which gave its session back');
+    return { sessionReleased: false, sessionInvalidated: false };
+  }
+  logger.info('Cleaning up after a stopped or failed execution', {
     status: stopped.status,
     statementId,
     taskInFlight: history.taskInFlight,
   });
 
   let statement: StatementOutcome = { kind: 'none' };
-  if (statementId !== undefined) statement = await settleStatement(deps, statementId);
+  if (statementId !== undefined) statement = await settleStatement(deps, statementId, !failed);
   // Stopped in the middle of a step with no statement known: SubmitQuery may have started one
   // that the history never recorded, so the session is treated as busy.
   const sessionMayBeBusy =

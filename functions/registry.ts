@@ -15,8 +15,9 @@ export type FunctionTrigger =
   /** The clean-up schedule. */
   | 'schedule'
   /**
-   * Executions that end ABORTED or TIMED_OUT (an EventBridge rule): a stopped execution runs no
-   * Catch, so this function cancels its statement and frees its lease.
+   * Executions that end FAILED, ABORTED or TIMED_OUT (an EventBridge rule): a stopped execution
+   * runs no Catch and one that failed at a step runs no failure path, so this function frees the
+   * lease (and cancels a stopped execution's statement).
    */
   | 'stopped-execution';
 
@@ -98,7 +99,7 @@ export const FUNCTIONS = [
     role: 'dataApi',
     timeoutSeconds: 60,
     description:
-      'Spectra: cancels the statement of an aborted or timed-out execution, frees its session',
+      'Spectra: frees the session of a failed, aborted or timed-out execution, cancels a stopped one',
   },
 ] as const satisfies readonly FunctionSpec[];
 

@@ -197,17 +197,20 @@ export class SpectraStack extends Stack {
   }
 
   /**
-   * An execution that is stopped or times out runs no Catch: EventBridge hands it to
-   * CancelStoppedExecution, which cancels its statement and frees its session.
+   * An execution that is stopped or times out runs no Catch, and one that fails at a step (a
+   * transient error that outlasted its retries) runs no failure path: EventBridge hands it to
+   * CancelStoppedExecution, which frees its session and, for a stopped one, cancels its statement.
+   * The construct keeps its first id, which a deployed stack knows it by.
    */
   private handleStoppedExecutions(): void {
     new Rule(this, 'StoppedExecutionRule', {
-      description: 'Spectra: cleans up after query executions that were aborted or timed out',
+      description:
+        'Spectra: cleans up after query executions that failed, were aborted or timed out',
       eventPattern: {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
         detail: {
-          status: ['ABORTED', 'TIMED_OUT'],
+          status: ['FAILED', 'ABORTED', 'TIMED_OUT'],
           stateMachineArn: [this.stateMachine.stateMachineArn],
         },
       },

@@ -32,6 +32,9 @@ export interface EndpointOptions {
   controlRoutes?: ControlRoutes;
 }
 
+/** The handler of the console's requests (paths under `/console`). */
+export type PageRoutes = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
 export type ControlRoutes = (
   req: IncomingMessage,
   res: ServerResponse,
@@ -50,6 +53,8 @@ export interface Endpoint {
   mount(service: AwsJsonService | RawService): void;
   /** Installs the handler of the `/_spectra/` test controls. */
   controlRoutes(handler: ControlRoutes): void;
+  /** Installs the handler of the console (`/console`). */
+  consoleRoutes(handler: PageRoutes): void;
   close(): Promise<void>;
 }
 
@@ -66,11 +71,41 @@ const isLoopback = (address: string | undefined) =>
   address !== undefined &&
   (address.startsWith('127.') || address === '::1' || address === '::ffff:127.0.0.1');
 
+/** The names this machine's browsers and tools use for the stack: only loopback ones. */
+const loopbackHosts = (port: number) => [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+
+/**
+ * Why a request may not be answered, if it may not. A web page the developer opens elsewhere
+ * must not drive the stack from their browser: a request a foreign page's script sends carries
+ * that page's `Origin`, and one sent after DNS rebinding (a foreign name now pointing here) carries
+ * that name in `Host`. So no route answers a foreign Origin; the test controls and the console,
+ * which a browser reaches with no AWS signature in between, also want a loopback caller and a
+ * loopback Host with the stack's port.
+ */
+function refusal(req: IncomingMessage, port: number, localOnly: boolean): string | undefined {
+  const hosts = loopbackHosts(port);
+  const { origin, host } = req.headers;
+  if (origin !== undefined && !hosts.some((allowed) => origin === `http://${allowed}`)) {
+    return `Requests from the page at ${origin} are refused: only this machine's own pages (http://127.0.0.1:${port}) may call the local stack`;
+  }
+  if (!localOnly) return undefined;
+  if (!isLoopback(req.socket.remoteAddress))
+    return 'The console and the test controls answer only loopback callers';
+  if (host === undefined || !hosts.includes(host)) {
+    return `Host ${host ?? '(none)'} is refused: use ${hosts.join(', ')}`;
+  }
+  return undefined;
+}
+
+const LOCAL_ONLY = /^\/(_spectra\/|console(\/|$))/;
+
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
   const faults = options.faults ?? new FaultPlan();
   const services = new Map((options.services ?? []).map((s) => [s.targetPrefix, s]));
   const raw = new Map((options.rawServices ?? []).map((s) => [s.targetPrefix, s]));
   let controlHandler = options.controlRoutes;
+  let consoleHandler: PageRoutes | undefined;
+  let port = 0;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -86,16 +121,18 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const refused = refusal(req, port, LOCAL_ONLY.test(path));
+    if (refused !== undefined) {
+      await readBody(req);
+      writeJson(res, 403, { message: refused }, 'application/json');
+      return;
+    }
+    if (path === '/console' || path.startsWith('/console/')) {
+      if (consoleHandler) await consoleHandler(req, res);
+      else writeJson(res, 404, { message: 'No console on this endpoint' }, 'application/json');
+      return;
+    }
     if (path.startsWith('/_spectra/')) {
-      if (!isLoopback(req.socket.remoteAddress)) {
-        writeJson(
-          res,
-          403,
-          { message: 'Test controls answer only loopback callers' },
-          'application/json',
-        );
-        return;
-      }
       const body = await readBody(req);
       if (controlHandler) await controlHandler(req, res, body);
       else
@@ -169,7 +206,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   return {
     server,
     port,
@@ -181,6 +218,9 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     },
     controlRoutes(handler) {
       controlHandler = handler;
+    },
+    consoleRoutes(handler) {
+      consoleHandler = handler;
     },
     async close() {
       server.closeAllConnections();

@@ -32,3 +32,15 @@ export const executionArnOf = (stateMachineName: string, executionName: string) 
 
 /** The state machine of the local stack (`npm start`). */
 export const LOCAL_STATE_MACHINE_ARN = stateMachineArnOf(LOCAL_STATE_MACHINE_NAME);
+
+/** Where the local stack serves its console. */
+export const CONSOLE_PATH = '/console';
+
+/**
+ * The console's page for an execution (or its list of executions) on the stack at `endpoint`,
+ * for the tools that print a link when they talk to a local stack.
+ */
+export const consoleUrl = (endpoint: string, executionArn?: string) =>
+  `${endpoint.replace(/\/+$/, '')}${CONSOLE_PATH}${
+    executionArn === undefined ? '' : `/executions/${encodeURIComponent(executionArn)}`
+  }`;

@@ -19,6 +19,7 @@ const input = JSON.stringify({ tenantId: 'acme', sql: 'select count(*) as sales 
 console.log(`Spectra local stack is ready in ${seconds} s (SQL engine: ${engine})
 
   Endpoint        ${stack.url}   (Redshift Data API, Step Functions and DynamoDB)
+  Console         ${stack.consoleUrl}   (executions, their graph and events, the session pools)
   State machine   ${stack.stateMachineArn}
   Sessions table  ${process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME}
   Demo tenants    acme, globex, initech, umbrella (each sees only its own sales and listing rows)

@@ -1,9 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig, tenantDbUser } from '../functions/common/config.ts';
+import { ConsoleApi } from './console/api.ts';
+import { acquireHit, SessionHitRate } from './console/hit-rate.ts';
+import { consoleRoutes } from './console/server.ts';
 import { createInMemoryDynamoDb, createSessionsTable } from './dynamodb/sessions-table.ts';
 import { type Endpoint, startEndpoint } from './endpoint.ts';
 import { FaultPlan, lambdaTarget } from './faults.ts';
 import {
+  consoleUrl,
   DEFAULT_LOCAL_PORT,
   LOCAL_CLUSTER_IDENTIFIER,
   LOCAL_CREDENTIALS,
@@ -49,12 +53,16 @@ export interface LocalStackOptions {
   maxDataApiSessions?: number;
   /** Milliseconds per Wait state name. */
   waitTimeOverrides?: Record<string, number>;
+  /** Milliseconds before each retry, per state name (tests retry at once). */
+  retryIntervalOverrides?: Record<string, number>;
 }
 
 export interface LocalStack {
   url: string;
   port: number;
   stateMachineArn: string;
+  /** The console's address: `<url>/console`. */
+  consoleUrl: string;
   engineKind: SqlEngine['kind'];
   endpoint: Endpoint;
   stepFunctions: LocalStepFunctions;
@@ -137,6 +145,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const handlers = await loadHandlers();
     const cancelStopped = await loadHandler('CancelStoppedExecution');
     let lambdaInFlight = 0;
+    const hitRate = new SessionHitRate();
     const controls: ControlState = {
       faults,
       lambdaInFlight: () => lambdaInFlight,
@@ -147,6 +156,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const stepFunctions = new LocalStepFunctions({
       handlers,
       waitTimeOverrides: options.waitTimeOverrides,
+      retryIntervalOverrides: options.retryIntervalOverrides,
       onInvoke: async (call) => {
         const fault = await faults.enter(lambdaTarget(call.functionName));
         if (fault && !fault.afterInvoke)
@@ -159,11 +169,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           lambdaInFlight--;
         }
         if (fault?.afterInvoke) throw new LambdaInvocationError(fault.error, fault.message);
+        if (call.functionName === 'AcquireSession') {
+          const hit = acquireHit(result);
+          if (hit !== undefined) hitRate.record(hit);
+        }
         return result;
       },
-      // On AWS an EventBridge rule runs this function when an execution ends ABORTED or TIMED_OUT,
-      // and retries it when it fails (the target's retryAttempts); here with shorter delays.
-      onExecutionStopped: async (event) => {
+      // On AWS an EventBridge rule runs this function when an execution ends FAILED, ABORTED or
+      // TIMED_OUT, and retries it when it fails (the target's retryAttempts); here with shorter
+      // delays.
+      onExecutionEnded: async (event) => {
         for (let attempt = 0; ; attempt++) {
           try {
             await invokeLocally('CancelStoppedExecution', cancelStopped, event);
@@ -178,16 +193,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const stateMachineArn = stepFunctions.register(LOCAL_STATE_MACHINE_NAME, localDefinitionText());
     endpoint.mount(stepFunctions);
     endpoint.controlRoutes(controlRoutes(controls));
+    const consoleApi = new ConsoleApi({
+      endpoint: endpoint.url,
+      stateMachineArn,
+      sessionsTableName: process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME as string,
+      hitRate,
+    });
+    endpoint.consoleRoutes(consoleRoutes(consoleApi));
 
     return {
       url: endpoint.url,
       port: endpoint.port,
       stateMachineArn,
+      consoleUrl: consoleUrl(endpoint.url),
       engineKind: engine.kind,
       endpoint,
       stepFunctions,
       controls,
       async stop() {
+        consoleApi.destroy();
         await endpoint.close();
         await engine.close();
         await new Promise<void>((done) => dynamo.close(() => done()));

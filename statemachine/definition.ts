@@ -24,10 +24,32 @@ export const STATES = {
   succeeded: 'Query Succeeded',
   releaseAfterFailure: 'Release Session After Failure',
   failed: 'Query Failed',
-  releaseFailed: 'Release Failed',
 } as const;
 
 export type StateName = (typeof STATES)[keyof typeof STATES];
+
+/** The states a query passes when its statement ends within Submit Query's wait, in order. */
+export const SHORT_QUERY_PATH: readonly StateName[] = [
+  STATES.acquire,
+  STATES.submit,
+  STATES.queryFinished,
+  STATES.release,
+  STATES.fetch,
+  STATES.succeeded,
+];
+
+/**
+ * What the Lambda service reports when it fails an invocation (not errors Spectra throws). Every
+ * Task retries them; when they outlast the retries, the failure path reports them as
+ * `TransientServiceError`.
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+] as const;
 
 /** The Task states, whose Retry and Catch a test or the local stack may shorten. */
 export const TASK_STATES: readonly StateName[] = [

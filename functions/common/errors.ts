@@ -102,6 +102,27 @@ export const ERROR_NAMES = [
 
 export type SpectraErrorName = (typeof ERROR_NAMES)[number];
 
+/**
+ * Errors that say the query cannot succeed as it was sent: the state machine catches them by
+ * name, releases the session and ends the execution in its Fail state with a JSON cause.
+ */
+export const TERMINAL_ERROR_NAMES = [
+  'InvalidInputError',
+  'QueryFailedError',
+  'QueryAbortedError',
+  'SessionUnavailableError',
+] as const satisfies readonly SpectraErrorName[];
+
+/**
+ * Errors that may pass: the state machine retries them with backoff and, when they outlast the
+ * retries, catches nothing, so the execution fails at the step that threw and a redrive of it
+ * runs that step again. The clean-up of failed executions gives the session back meanwhile.
+ */
+export const TRANSIENT_ERROR_NAMES = [
+  'TransientServiceError',
+  'SessionPoolExhaustedError',
+] as const satisfies readonly SpectraErrorName[];
+
 /** A configuration value is missing or out of range; the function refuses to start. */
 export class ConfigurationError extends Error {
   constructor(message: string) {

@@ -45,7 +45,7 @@ export function tenantIdOf(input: unknown): string | undefined {
  * The workflow state a Lambda task returned. The `lambda:invoke` integration records the whole
  * invocation result, `{"Payload": {...}, "StatusCode": 200, ...}`, as a JSON string.
  */
-function taskPayload(event: HistoryEvent): Record<string, unknown> | undefined {
+export function taskPayload(event: HistoryEvent): Record<string, unknown> | undefined {
   const output = event.taskSucceededEventDetails?.output;
   if (output === undefined) return undefined;
   try {
@@ -72,6 +72,11 @@ export interface HistoryFindings {
   tenantId: string | undefined;
   /** A Lambda task had started and not ended when the execution stopped. */
   taskInFlight: boolean;
+  /**
+   * The execution ended in a Fail state, which only the failure path leads to: Release Session
+   * After Failure ran before it and gave back what the execution held.
+   */
+  endedInFailState: boolean;
 }
 
 /**
@@ -90,6 +95,7 @@ export async function readHistory(
     statementId: undefined,
     tenantId: knownTenantId,
     taskInFlight: false,
+    endedInFailState: false,
   };
   let sawTaskEvent = false;
   let pages = 0;
@@ -100,6 +106,7 @@ export async function readHistory(
     )) {
       for (const event of page.events ?? []) {
         const type = event.type ?? '';
+        if (!sawTaskEvent && type === 'FailStateEntered') findings.endedInFailState = true;
         if (!sawTaskEvent && (TASK_IN_FLIGHT.has(type) || TASK_ENDED.has(type))) {
           sawTaskEvent = true;
           findings.taskInFlight = TASK_IN_FLIGHT.has(type);

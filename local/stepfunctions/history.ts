@@ -1,4 +1,4 @@
-import type { EventLog } from './local-execution.ts';
+import { type EventLog, RESUME_STATE } from './local-execution.ts';
 
 /**
  * Turns the local engine's event log into the events Step Functions' GetExecutionHistory returns,
@@ -8,6 +8,11 @@ import type { EventLog } from './local-execution.ts';
  * events of a `lambda:invoke` Task (TaskScheduled, TaskStarted, TaskSucceeded/TaskFailed, one set
  * per attempt) come from the records of each Lambda invocation, matched to the engine's events in
  * order: the engine enters a Task (or retries it) and then invokes it once.
+ *
+ * A redriven execution has one engine run per attempt. Its history goes on as AWS's does: an
+ * `ExecutionRedriven` event, then the events of the state that failed, run again, and of the
+ * states after it. The state is not entered anew: its first event after the redrive follows its
+ * `…StateEntered` event of the attempt that failed.
  */
 
 export interface InvocationRecord {
@@ -28,16 +33,26 @@ export interface HistoryEvent {
   [details: string]: unknown;
 }
 
+/** How an attempt ended when it was stopped or timed out (the engine logs no reason). */
+export interface AttemptStop {
+  type: 'ExecutionAborted' | 'ExecutionTimedOut';
+  at: number;
+  error?: string;
+  cause?: string;
+}
+
+/** One run of the engine: the execution's start, or one of its redrives. */
+export interface AttemptLog {
+  engineEvents: EventLog[];
+  invocations: InvocationRecord[];
+  stop?: AttemptStop;
+  /** Set for a redrive: when, which one (1, 2, ...), and the state it ran again. */
+  redrive?: { at: number; count: number; stateName: string };
+}
+
 export interface ExecutionMeta {
   roleArn: string;
   region: string;
-  /** How the execution ended, when it was stopped or timed out (the engine logs no reason). */
-  stop?: {
-    type: 'ExecutionAborted' | 'ExecutionTimedOut';
-    at: number;
-    error?: string;
-    cause?: string;
-  };
 }
 
 const stateTypePrefix: Record<string, string> = {
@@ -64,24 +79,61 @@ interface StateEventShape {
   output?: unknown;
 }
 
-export function toAwsHistory(
-  engineEvents: EventLog[],
-  invocations: InvocationRecord[],
+type PendingEvent = {
+  type: string;
+  timestamp: number;
+  /** Set when the event does not follow the one before it (a redriven state's first event). */
+  previousEventId?: number;
+  [details: string]: unknown;
+};
+
+export function toAwsHistory(attempts: AttemptLog[], meta: ExecutionMeta): HistoryEvent[] {
+  const events: PendingEvent[] = [];
+  /** Where each state was last entered: the id its redriven events follow. */
+  const enteredAt = new Map<string, number>();
+  for (const attempt of attempts) appendAttempt(events, enteredAt, attempt, meta);
+  return events.map(({ previousEventId, ...event }, index) => ({
+    ...event,
+    id: index + 1,
+    previousEventId: previousEventId ?? index,
+  }));
+}
+
+function appendAttempt(
+  events: PendingEvent[],
+  enteredAt: Map<string, number>,
+  attempt: AttemptLog,
   meta: ExecutionMeta,
-): HistoryEvent[] {
-  const events: { type: string; timestamp: number; [details: string]: unknown }[] = [];
+): void {
   const pending = new Map<string, InvocationRecord[]>();
-  for (const record of invocations) {
+  for (const record of attempt.invocations) {
     const queue = pending.get(record.stateName) ?? [];
     queue.push(record);
     pending.set(record.stateName, queue);
+  }
+  const { redrive } = attempt;
+  /** The redriven state's `…StateEntered` in the attempt that failed, until its next event. */
+  let resumedFrom: number | undefined;
+  const push = (event: PendingEvent) => {
+    if (resumedFrom !== undefined) {
+      event.previousEventId = resumedFrom;
+      resumedFrom = undefined;
+    }
+    events.push(event);
+  };
+  if (redrive) {
+    push({
+      type: 'ExecutionRedriven',
+      timestamp: seconds(redrive.at),
+      executionRedrivenEventDetails: { redriveCount: redrive.count },
+    });
   }
 
   const taskAttempt = (stateName: string) => {
     const record = pending.get(stateName)?.shift();
     if (!record) return;
     const resource = { resourceType: 'lambda', resource: 'invoke' };
-    events.push({
+    push({
       type: 'TaskScheduled',
       timestamp: seconds(record.scheduledAt),
       taskScheduledEventDetails: {
@@ -90,14 +142,14 @@ export function toAwsHistory(
         parameters: json(record.parameters),
       },
     });
-    events.push({
+    push({
       type: 'TaskStarted',
       timestamp: seconds(record.scheduledAt),
       taskStartedEventDetails: resource,
     });
     if (record.endedAt === undefined) return;
     if (record.error) {
-      events.push({
+      push({
         type: 'TaskFailed',
         timestamp: seconds(record.endedAt),
         taskFailedEventDetails: {
@@ -107,7 +159,7 @@ export function toAwsHistory(
         },
       });
     } else {
-      events.push({
+      push({
         type: 'TaskSucceeded',
         timestamp: seconds(record.endedAt),
         taskSucceededEventDetails: {
@@ -119,13 +171,17 @@ export function toAwsHistory(
     }
   };
 
-  for (const raw of engineEvents as StateEventShape[]) {
+  let resumePending = redrive !== undefined;
+  for (const raw of attempt.engineEvents as StateEventShape[]) {
     const at = seconds(raw.timestamp);
     const state = raw.state;
+    // The redrive's own entry state is the engine's means, not a state of the definition.
+    if (state?.name === RESUME_STATE) continue;
     const prefix = state ? (stateTypePrefix[state.type] ?? `${state.type}State`) : '';
     switch (raw.type) {
       case 'ExecutionStarted':
-        events.push({
+        if (redrive) break;
+        push({
           type: 'ExecutionStarted',
           timestamp: at,
           executionStartedEventDetails: {
@@ -137,15 +193,22 @@ export function toAwsHistory(
         break;
       case 'StateEntered':
         if (!state) break;
-        events.push({
-          type: `${prefix}Entered`,
-          timestamp: at,
-          stateEnteredEventDetails: {
-            name: state.name,
-            input: json(state.input),
-            inputDetails: { truncated: false },
-          },
-        });
+        if (resumePending && state.name === redrive?.stateName) {
+          // The state was entered before the redrive and never left: it goes on.
+          resumePending = false;
+          resumedFrom = enteredAt.get(state.name);
+        } else {
+          push({
+            type: `${prefix}Entered`,
+            timestamp: at,
+            stateEnteredEventDetails: {
+              name: state.name,
+              input: json(state.input),
+              inputDetails: { truncated: false },
+            },
+          });
+          enteredAt.set(state.name, events.length);
+        }
         if (state.type === 'Task') taskAttempt(state.name);
         break;
       case 'StateRetried':
@@ -153,7 +216,7 @@ export function toAwsHistory(
         break;
       case 'StateExited':
         if (!state) break;
-        events.push({
+        push({
           type: `${prefix}Exited`,
           timestamp: at,
           stateExitedEventDetails: {
@@ -164,7 +227,7 @@ export function toAwsHistory(
         });
         break;
       case 'ExecutionSucceeded':
-        events.push({
+        push({
           type: 'ExecutionSucceeded',
           timestamp: at,
           executionSucceededEventDetails: {
@@ -174,7 +237,7 @@ export function toAwsHistory(
         });
         break;
       case 'ExecutionFailed':
-        events.push({
+        push({
           type: 'ExecutionFailed',
           timestamp: at,
           executionFailedEventDetails: {
@@ -185,16 +248,16 @@ export function toAwsHistory(
         break;
       default:
         // StateFailed and StateCaught: a Task's failure is already in its TaskFailed event;
-        // ExecutionAborted/ExecutionTimeout are written from `meta.stop` below, with their reason.
+        // ExecutionAborted/ExecutionTimeout are written from `attempt.stop` below, with their reason.
         break;
     }
   }
-  if (meta.stop) {
+  const { stop } = attempt;
+  if (stop) {
     const details =
-      meta.stop.type === 'ExecutionAborted'
-        ? { executionAbortedEventDetails: { error: meta.stop.error, cause: meta.stop.cause } }
+      stop.type === 'ExecutionAborted'
+        ? { executionAbortedEventDetails: { error: stop.error, cause: stop.cause } }
         : { executionTimedOutEventDetails: { error: 'States.Timeout' } };
-    events.push({ type: meta.stop.type, timestamp: seconds(meta.stop.at), ...details });
+    push({ type: stop.type, timestamp: seconds(stop.at), ...details });
   }
-  return events.map((event, index) => ({ ...event, id: index + 1, previousEventId: index }));
 }

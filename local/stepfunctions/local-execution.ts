@@ -37,7 +37,21 @@ export interface LocalExecutionOptions {
   /** Milliseconds per retried state name; 0 retries at once. */
   retryIntervalOverrides?: Record<string, number>;
   onInvoke?: InvocationHook;
+  /**
+   * Runs from this state, with this state input, instead of from StartAt: a redrive. The
+   * execution input (`$$.Execution.Input`) is still `input`.
+   */
+  resumeAt?: { stateName: string; input: unknown };
+  /** `$$.Execution.RedriveCount`: 0, or how many times the execution was redriven. */
+  redriveCount?: number;
 }
+
+/**
+ * The Pass state a redrive starts with, which hands the failed state its recorded input. The
+ * engine always enters StartAt with the execution input and sets `$$.Execution.Input` to it, so
+ * the recorded state input cannot be the run's input; the history leaves this state out.
+ */
+export const RESUME_STATE = '(redrive)';
 
 export type ExecutionOutcome =
   | { status: 'SUCCEEDED'; output: unknown }
@@ -60,6 +74,30 @@ export interface LocalExecution {
  * keeps its state per execution, so one instance serves them all.
  */
 const machines = new WeakMap<object, StateMachine>();
+
+/**
+ * The definition entered at `stateName` with `stateInput`, through {@link RESUME_STATE}. The
+ * input is wrapped because the engine's Pass state ignores a `Result` that is falsy. Built per
+ * redrive and not validated again: the definition it extends was.
+ */
+function resumingMachine(definition: object, stateName: string, stateInput: unknown): StateMachine {
+  const base = definition as { States: Record<string, unknown> };
+  const resuming = {
+    ...base,
+    StartAt: RESUME_STATE,
+    States: {
+      ...base.States,
+      [RESUME_STATE]: {
+        Type: 'Pass',
+        Result: { input: stateInput ?? null },
+        OutputPath: '$.input',
+        Next: stateName,
+      },
+    },
+  };
+  // biome-ignore lint/suspicious/noExplicitAny: the engine's definition type is stricter than JSON.parse's result.
+  return new StateMachine(resuming as any, { validationOptions: { noValidate: true } });
+}
 
 function validatedMachine(definition: object): StateMachine {
   let machine = machines.get(definition);
@@ -96,7 +134,9 @@ export function startLocalExecution(
       },
     ]),
   );
-  const machine = validatedMachine(definition);
+  const machine = options.resumeAt
+    ? resumingMachine(definition, options.resumeAt.stateName, options.resumeAt.input)
+    : validatedMachine(definition);
   const run = machine.run(options.input as never, {
     overrides: {
       // biome-ignore lint/suspicious/noExplicitAny: see above.
@@ -105,7 +145,11 @@ export function startLocalExecution(
       retryIntervalOverrides: options.retryIntervalOverrides,
     },
     context: {
-      Execution: { Id: executionArn, Name: options.executionName },
+      Execution: {
+        Id: executionArn,
+        Name: options.executionName,
+        RedriveCount: options.redriveCount ?? 0,
+      },
       StateMachine: {
         Id: stateMachineArnOf(options.stateMachineName),
         Name: options.stateMachineName,

@@ -7,7 +7,13 @@ import {
   localFunctionArn,
   stateMachineArnOf,
 } from '../identity.ts';
-import { type HistoryEvent, type InvocationRecord, toAwsHistory } from './history.ts';
+import {
+  type AttemptLog,
+  type AttemptStop,
+  type HistoryEvent,
+  type InvocationRecord,
+  toAwsHistory,
+} from './history.ts';
 import { type LambdaHandler, LambdaInvocationError } from './lambda-invoker.ts';
 import {
   type ExecutionOutcome,
@@ -15,6 +21,14 @@ import {
   type LocalExecution,
   startLocalExecution,
 } from './local-execution.ts';
+import {
+  findRedriveToken,
+  MAX_HISTORY_EVENTS_TO_REDRIVE,
+  REDRIVABLE_PERIOD_MS,
+  type RedriveToken,
+  rememberRedriveToken,
+  unfinishedState,
+} from './redrive.ts';
 import { type ExecutionStatusChangeEvent, statusChangeEvent } from './status-change-event.ts';
 
 /**
@@ -35,6 +49,13 @@ interface RegisteredStateMachine {
   handlers: Record<WorkflowFunctionName, LambdaHandler>;
 }
 
+/** One run of the engine for an execution: its start, or a redrive. */
+interface Attempt extends AttemptLog {
+  run: LocalExecution;
+  /** Settles once the execution's record says how the run ended (and its clean-up ran). */
+  settled?: Promise<void>;
+}
+
 interface ExecutionRecord {
   arn: string;
   name: string;
@@ -46,24 +67,32 @@ interface ExecutionRecord {
   output?: string;
   error?: string;
   cause?: string;
-  run: LocalExecution;
-  invocations: InvocationRecord[];
-  stop?: {
-    type: 'ExecutionAborted' | 'ExecutionTimedOut';
-    at: number;
-    error?: string;
-    cause?: string;
-  };
+  /** The first run, then one per redrive; the last is the one running or that ended last. */
+  attempts: Attempt[];
+  redriveCount: number;
+  redriveDate?: number;
+  /** The client tokens of recent redrives, for RedriveExecution's idempotency. */
+  redriveTokens: RedriveToken[];
 }
+
+const currentAttempt = (record: ExecutionRecord) => record.attempts.at(-1) as Attempt;
 
 export interface StepFunctionsServiceOptions {
   handlers: Record<WorkflowFunctionName, LambdaHandler>;
-  /** Runs after an execution is stopped or times out, as the AWS deployment's EventBridge rule does. */
-  onExecutionStopped?: (event: ExecutionStatusChangeEvent) => Promise<void>;
+  /**
+   * Runs after an execution ends FAILED, ABORTED or TIMED_OUT, as the AWS deployment's
+   * EventBridge rule does. A stopped execution's status changes first; a failed or timed-out one's
+   * once this has run, so that whoever sees the end also sees its clean-up.
+   */
+  onExecutionEnded?: (event: ExecutionStatusChangeEvent) => Promise<void>;
   /** Wraps every Lambda invocation: the test controls count and inject faults here. */
   onInvoke?: InvocationHook;
   /** Milliseconds per Wait state name (tests and benchmarks shorten waits). */
   waitTimeOverrides?: Record<string, number>;
+  /** Milliseconds before each retry, per state name (tests shorten retries). */
+  retryIntervalOverrides?: Record<string, number>;
+  /** Epoch milliseconds now; tests move it to check the redrivable period. */
+  clock?: () => number;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
@@ -103,7 +132,9 @@ export class LocalStepFunctions implements AwsJsonService {
   private readonly stateMachines = new Map<string, RegisteredStateMachine>();
   private readonly executions = new Map<string, ExecutionRecord>();
 
-  constructor(private readonly options: StepFunctionsServiceOptions) {}
+  constructor(private readonly options: StepFunctionsServiceOptions) {
+    this.now = options.clock ?? Date.now;
+  }
 
   /**
    * Registers a state machine whose definition already has the local function ARNs in it. Its
@@ -128,9 +159,11 @@ export class LocalStepFunctions implements AwsJsonService {
     return arn;
   }
 
+  private readonly now: () => number;
+
   /** Settles when every execution has ended; used on shutdown and by tests. */
   async drain(): Promise<void> {
-    await Promise.all([...this.executions.values()].map((e) => e.run.outcome));
+    await Promise.all([...this.executions.values()].map((e) => currentAttempt(e).settled));
   }
 
   async handle(operation: string, input: Record<string, unknown>): Promise<unknown> {
@@ -145,6 +178,8 @@ export class LocalStepFunctions implements AwsJsonService {
         return this.getExecutionHistory(input);
       case 'StopExecution':
         return this.stopExecution(input);
+      case 'RedriveExecution':
+        return this.redriveExecution(input);
       case 'DescribeStateMachine':
         return this.describeStateMachine(input);
       case 'DescribeStateMachineForExecution': {
@@ -231,21 +266,43 @@ export class LocalStepFunctions implements AwsJsonService {
       throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
 
+    const record: ExecutionRecord = {
+      arn,
+      name,
+      stateMachine,
+      input: inputText,
+      status: 'RUNNING',
+      startedAt: this.now(),
+      attempts: [],
+      redriveCount: 0,
+      redriveTokens: [],
+    };
+    this.executions.set(arn, record);
+    this.runAttempt(record, parsedInput);
+    return { executionArn: arn, startDate: seconds(record.startedAt) };
+  }
+
+  /** Starts a run of the engine for the execution: from StartAt, or (a redrive) from a state. */
+  private runAttempt(
+    record: ExecutionRecord,
+    input: unknown,
+    redrive?: { stateName: string; stateInput: unknown },
+  ): void {
     const invocations: InvocationRecord[] = [];
     const onInvoke: InvocationHook = async (call) => {
-      const record: InvocationRecord = {
+      const invocation: InvocationRecord = {
         stateName: call.stateName,
         parameters: { FunctionName: localFunctionArn(call.functionName), Payload: call.payload },
-        scheduledAt: Date.now(),
+        scheduledAt: this.now(),
       };
-      invocations.push(record);
+      invocations.push(invocation);
       try {
         const output = await (this.options.onInvoke ? this.options.onInvoke(call) : call.invoke());
-        record.output = output;
+        invocation.output = output;
         return output;
       } catch (error) {
         const e = error instanceof Error ? error : new Error(String(error));
-        record.error = {
+        invocation.error = {
           error: e.name,
           cause:
             error instanceof LambdaInvocationError
@@ -254,65 +311,156 @@ export class LocalStepFunctions implements AwsJsonService {
         };
         throw error;
       } finally {
-        record.endedAt = Date.now();
+        invocation.endedAt = this.now();
       }
     };
+    const { stateMachine } = record;
     const run = startLocalExecution(stateMachine.definition, {
       stateMachineName: stateMachine.name,
-      executionName: name,
-      input: parsedInput,
+      executionName: record.name,
+      input,
       handlers: stateMachine.handlers,
       onInvoke,
       waitTimeOverrides: this.options.waitTimeOverrides,
+      retryIntervalOverrides: this.options.retryIntervalOverrides,
+      redriveCount: record.redriveCount,
+      resumeAt: redrive && { stateName: redrive.stateName, input: redrive.stateInput },
     });
-    const record: ExecutionRecord = {
-      arn,
-      name,
-      stateMachine,
-      input: inputText,
-      status: 'RUNNING',
-      startedAt: Date.now(),
+    const attempt: Attempt = {
       run,
+      engineEvents: run.events,
       invocations,
+      ...(redrive && {
+        redrive: { at: this.now(), count: record.redriveCount, stateName: redrive.stateName },
+      }),
     };
-    this.executions.set(arn, record);
-    run.outcome.then((outcome) => this.settle(record, outcome));
-    return { executionArn: arn, startDate: seconds(record.startedAt) };
+    record.attempts.push(attempt);
+    attempt.settled = run.outcome.then((outcome) => this.settle(record, attempt, outcome));
   }
 
-  private settle(record: ExecutionRecord, outcome: ExecutionOutcome): void {
-    if (record.status !== 'RUNNING') return; // stopped meanwhile
-    record.stoppedAt = Date.now();
+  private async settle(
+    record: ExecutionRecord,
+    attempt: Attempt,
+    outcome: ExecutionOutcome,
+  ): Promise<void> {
+    // Stopped meanwhile, or superseded: only the running attempt ends the execution.
+    if (record.status !== 'RUNNING' || attempt !== currentAttempt(record)) return;
+    const stoppedAt = this.now();
+    if (outcome.status === 'TIMED_OUT') attempt.stop = { type: 'ExecutionTimedOut', at: stoppedAt };
+    if (outcome.status === 'FAILED' || outcome.status === 'TIMED_OUT') {
+      await this.notifyEnded(record, {
+        status: outcome.status,
+        stoppedAt,
+        error: outcome.status === 'FAILED' ? outcome.error : 'States.Timeout',
+        cause: outcome.status === 'FAILED' ? outcome.cause : undefined,
+      });
+      // A StopExecution during the clean-up finds a running execution, and it stops it.
+      if (record.status !== 'RUNNING') return;
+    }
+    record.stoppedAt = stoppedAt;
     record.status = outcome.status;
     if (outcome.status === 'SUCCEEDED') record.output = JSON.stringify(outcome.output ?? null);
     if (outcome.status === 'FAILED') {
       record.error = outcome.error;
       record.cause = outcome.cause;
     }
-    if (outcome.status === 'TIMED_OUT') {
-      record.stop = { type: 'ExecutionTimedOut', at: record.stoppedAt };
-      this.notifyStopped(record, 'TIMED_OUT');
-    }
   }
 
-  private notifyStopped(record: ExecutionRecord, status: 'ABORTED' | 'TIMED_OUT'): Promise<void> {
+  private notifyEnded(
+    record: ExecutionRecord,
+    end: {
+      status: 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+      stoppedAt: number;
+      error?: string;
+      cause?: string;
+    },
+  ): Promise<void> {
     const event = statusChangeEvent({
       executionArn: record.arn,
       stateMachineArn: record.stateMachine.arn,
       name: record.name,
-      status,
+      status: end.status,
       startedAt: record.startedAt,
-      stoppedAt: record.stoppedAt ?? Date.now(),
+      stoppedAt: end.stoppedAt,
       input: record.input,
-      error: record.stop?.error,
-      cause: record.stop?.cause,
+      error: end.error,
+      cause: end.cause,
+      redriveCount: record.redriveCount,
     });
     return (
       this.options
-        .onExecutionStopped?.(event)
+        .onExecutionEnded?.(event)
         // The cleanup is best effort, as the EventBridge rule's target is on AWS.
         .catch(() => undefined) ?? Promise.resolve()
     );
+  }
+
+  /** Whether RedriveExecution would accept the execution now, and if not, AWS's reason. */
+  private redrivability(record: ExecutionRecord): { redrivable: boolean; reason?: string } {
+    if (record.status === 'RUNNING' || record.status === 'SUCCEEDED') {
+      return {
+        redrivable: false,
+        reason: `Execution is ${record.status} and cannot be redriven`,
+      };
+    }
+    if (this.now() - (record.stoppedAt ?? 0) > REDRIVABLE_PERIOD_MS) {
+      return { redrivable: false, reason: 'Execution redrivable period exceeded' };
+    }
+    if (this.history(record).length >= MAX_HISTORY_EVENTS_TO_REDRIVE) {
+      return { redrivable: false, reason: 'Execution history event limit exceeded' };
+    }
+    return { redrivable: true };
+  }
+
+  private history(record: ExecutionRecord): HistoryEvent[] {
+    return toAwsHistory(record.attempts, {
+      roleArn: record.stateMachine.roleArn,
+      region: LOCAL_REGION,
+    });
+  }
+
+  /**
+   * RedriveExecution: runs a FAILED, ABORTED or TIMED_OUT execution again from the state it did
+   * not finish, with that state's recorded input, under the same ARN. The states it finished are
+   * not run again; their history stays, and the new events follow `ExecutionRedriven`.
+   */
+  private redriveExecution(input: Record<string, unknown>) {
+    const record = this.findExecution(input);
+    const { clientToken } = input;
+    if (
+      clientToken !== undefined &&
+      (typeof clientToken !== 'string' || !/^[!-~]{1,64}$/.test(clientToken))
+    ) {
+      throw new AwsServiceError(
+        'ValidationException',
+        "1 validation error detected: Value at 'clientToken' failed to satisfy constraint: Member must have length between 1 and 64 and consist of printable ASCII characters",
+      );
+    }
+    const now = this.now();
+    if (typeof clientToken === 'string') {
+      const earlier = findRedriveToken(record.redriveTokens, clientToken, now);
+      if (earlier) return { redriveDate: seconds(earlier.redriveDate) };
+    }
+    const { redrivable, reason } = this.redrivability(record);
+    if (!redrivable) {
+      throw new AwsServiceError('ExecutionNotRedrivable', `${reason}: '${record.arn}'`);
+    }
+    const unfinished = unfinishedState(record.attempts);
+    record.status = 'RUNNING';
+    record.stoppedAt = undefined;
+    record.output = undefined;
+    record.error = undefined;
+    record.cause = undefined;
+    record.redriveCount++;
+    record.redriveDate = now;
+    if (typeof clientToken === 'string')
+      rememberRedriveToken(record.redriveTokens, clientToken, now);
+    this.runAttempt(
+      record,
+      JSON.parse(record.input),
+      unfinished && { stateName: unfinished.name, stateInput: unfinished.input },
+    );
+    return { redriveDate: seconds(now) };
   }
 
   private describeExecution(record: ExecutionRecord) {
@@ -329,19 +477,40 @@ export class LocalStepFunctions implements AwsJsonService {
       outputDetails: record.output === undefined ? undefined : { included: true },
       error: record.error,
       cause: record.cause,
-      redriveCount: 0,
-      redriveStatus: 'NOT_REDRIVABLE',
+      ...this.redriveFields(record),
+    };
+  }
+
+  private redriveFields(record: ExecutionRecord) {
+    const { redrivable, reason } = this.redrivability(record);
+    return {
+      redriveCount: record.redriveCount,
+      redriveDate: record.redriveDate === undefined ? undefined : seconds(record.redriveDate),
+      redriveStatus: redrivable ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+      redriveStatusReason: reason,
     };
   }
 
   private listExecutions(input: Record<string, unknown>) {
     const stateMachine = this.findStateMachine(requireString(input, 'stateMachineArn'));
     const statusFilter = typeof input.statusFilter === 'string' ? input.statusFilter : undefined;
+    const redriveFilter = input.redriveFilter;
+    if (
+      redriveFilter !== undefined &&
+      redriveFilter !== 'REDRIVEN' &&
+      redriveFilter !== 'NOT_REDRIVEN'
+    ) {
+      throw new AwsServiceError(
+        'ValidationException',
+        `1 validation error detected: Value '${String(redriveFilter)}' at 'redriveFilter' failed to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]`,
+      );
+    }
     const matching = [...this.executions.values()]
       .filter(
         (e) =>
           e.stateMachine === stateMachine &&
-          (statusFilter === undefined || e.status === statusFilter),
+          (statusFilter === undefined || e.status === statusFilter) &&
+          (redriveFilter === undefined || e.redriveCount > 0 === (redriveFilter === 'REDRIVEN')),
       )
       .sort((a, b) => b.startedAt - a.startedAt);
     const { page, nextToken } = pageOf(matching, input);
@@ -353,6 +522,8 @@ export class LocalStepFunctions implements AwsJsonService {
         status: e.status,
         startDate: seconds(e.startedAt),
         stopDate: e.stoppedAt === undefined ? undefined : seconds(e.stoppedAt),
+        redriveCount: e.redriveCount,
+        redriveDate: e.redriveDate === undefined ? undefined : seconds(e.redriveDate),
       })),
       nextToken,
     };
@@ -363,11 +534,7 @@ export class LocalStepFunctions implements AwsJsonService {
     nextToken?: string;
   } {
     const record = this.findExecution(input);
-    let events = toAwsHistory(record.run.events, record.invocations, {
-      roleArn: record.stateMachine.roleArn,
-      region: LOCAL_REGION,
-      stop: record.stop,
-    });
+    let events = this.history(record);
     if (input.reverseOrder === true) events = events.reverse();
     const { page, nextToken } = pageOf(events, input, MAX_PAGE);
     return { events: page, nextToken };
@@ -377,19 +544,22 @@ export class LocalStepFunctions implements AwsJsonService {
     const record = this.findExecution(input);
     if (record.status !== 'RUNNING') {
       // AWS accepts a stop of a closed execution and changes nothing.
-      return { stopDate: seconds(record.stoppedAt ?? Date.now()) };
+      return { stopDate: seconds(record.stoppedAt ?? this.now()) };
     }
-    record.status = 'ABORTED';
-    record.stoppedAt = Date.now();
-    record.stop = {
+    const stoppedAt = this.now();
+    const stop: AttemptStop = {
       type: 'ExecutionAborted',
-      at: record.stoppedAt,
+      at: stoppedAt,
       error: typeof input.error === 'string' ? input.error : undefined,
       cause: typeof input.cause === 'string' ? input.cause : undefined,
     };
-    record.run.abort();
-    await this.notifyStopped(record, 'ABORTED');
-    return { stopDate: seconds(record.stoppedAt) };
+    record.status = 'ABORTED';
+    record.stoppedAt = stoppedAt;
+    const attempt = currentAttempt(record);
+    attempt.stop = stop;
+    attempt.run.abort();
+    await this.notifyEnded(record, { status: 'ABORTED', stoppedAt, ...stop });
+    return { stopDate: seconds(stoppedAt) };
   }
 
   private describeStateMachine(input: Record<string, unknown>) {

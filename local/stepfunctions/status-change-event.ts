@@ -11,7 +11,7 @@ export type ExecutionStatusChangeEvent = EventBridgeEvent<
     executionArn: string;
     stateMachineArn: string;
     name: string;
-    status: 'ABORTED' | 'TIMED_OUT';
+    status: 'FAILED' | 'ABORTED' | 'TIMED_OUT';
     /** Epoch milliseconds. */
     startDate: number;
     stopDate: number;
@@ -21,20 +21,22 @@ export type ExecutionStatusChangeEvent = EventBridgeEvent<
     outputDetails: null;
     error: string | null;
     cause: string | null;
+    redriveCount: number;
   }
 >;
 
-/** What the local Step Functions knows of an execution that has just stopped. */
+/** What the local Step Functions knows of an execution that has just ended unsuccessfully. */
 export interface StoppedExecution {
   executionArn: string;
   stateMachineArn: string;
   name: string;
-  status: 'ABORTED' | 'TIMED_OUT';
+  status: 'FAILED' | 'ABORTED' | 'TIMED_OUT';
   startedAt: number;
   stoppedAt: number;
   input: string;
   error?: string;
   cause?: string;
+  redriveCount: number;
 }
 
 /** The event EventBridge delivers for `stopped`, as the deployed rule hands it on. */
@@ -62,6 +64,7 @@ export function statusChangeEvent(stopped: StoppedExecution): ExecutionStatusCha
       outputDetails: null,
       error: stopped.error ?? null,
       cause: stopped.cause ?? null,
+      redriveCount: stopped.redriveCount,
     },
   };
 }

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PooledSession, type Query, SpectraClient } from '../../client/index.ts';
 import type { QueryResult } from '../../functions/fetch-results.ts';
+import { consoleUrl } from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { STATES } from '../../statemachine/definition.ts';
+import { SHORT_QUERY_PATH, STATES, TASK_STATES } from '../../statemachine/definition.ts';
 import { parseCsv, parseTable, runCli as spectra } from '../support/cli.ts';
 import { type ProcessRun, runNode } from '../support/spawn.ts';
 import { cellColumns, TERMINAL_CONTROLS } from '../support/terminal.ts';
@@ -42,7 +43,11 @@ const executionArnIn = (stderr: string) => /Execution (arn:\S+)/.exec(stderr)?.[
 
 beforeAll(async () => {
   const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({ port: 0, waitTimeOverrides: { [STATES.waitForQuery]: 0 } });
+  stack = await startLocalStack({
+    port: 0,
+    waitTimeOverrides: { [STATES.waitForQuery]: 0 },
+    retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((state) => [state, 0])),
+  });
   // What the CLI in this process finds in its environment: the stack (AWS_ENDPOINT_URL is set by
   // the stack itself) and its state machine.
   process.env.SPECTRA_STATE_MACHINE_ARN = stack.stateMachineArn;
@@ -80,13 +85,21 @@ describe('CLI: spectra', () => {
       await client.waitForQuery(executionArn, { pollIntervalMs: 50 });
     });
 
-    it('shows its status', async () => {
+    it('shows its status, and its page in the local console', async () => {
       const status = await spectra(['status', executionArn]);
 
       expect(status.code).toBe(0);
       expect(status.stdout).toMatch(/^Status\s+SUCCEEDED$/m);
       expect(status.stdout).toMatch(/^Tenant\s+acme$/m);
       expect(status.stdout).toMatch(/^Result\s+3 rows, new session /m);
+      const link = `${stack.url}/console/executions/${encodeURIComponent(executionArn)}`;
+      expect(status.stderr).toBe(`Console: ${link}\n`);
+      // The link opens the console's page of this execution.
+      const page = await fetch(link);
+      expect([page.status, page.headers.get('content-type')]).toEqual([
+        200,
+        'text/html; charset=utf-8',
+      ]);
     });
 
     it('prints its rows as an aligned table, as JSON and as CSV', async () => {
@@ -138,17 +151,11 @@ describe('CLI: spectra', () => {
       expect(history.code).toBe(0);
       const { header, rows } = parseTable(history.stdout);
       expect(header).toEqual(['STATE', 'ENTERED', 'DURATION', 'OUTCOME']);
-      expect(rows.map((row) => row[0])).toEqual([
-        STATES.acquire,
-        STATES.submit,
-        STATES.queryFinished,
-        STATES.release,
-        STATES.fetch,
-        STATES.succeeded,
-      ]);
+      expect(rows.map((row) => row[0])).toEqual(SHORT_QUERY_PATH);
       expect(
         rows.every((row) => row[3] === 'succeeded' && /\d+(\.\d+)? (ms|s)$/.test(row[2] ?? '')),
       ).toBe(true);
+      expect(history.stderr).toBe(`Console: ${consoleUrl(stack.url, executionArn)}\n`);
     });
   });
 
@@ -322,6 +329,48 @@ describe('CLI: spectra', () => {
       const pool = JSON.parse(sessions.stdout) as PooledSession[];
       expect(pool).toEqual([expect.objectContaining({ id: leased[0]?.id, state: 'IDLE' })]);
       expect(pool[0]).not.toHaveProperty('leaseOwner');
+    });
+  });
+
+  describe('redrive', () => {
+    it("redrives a query that failed in Fetch Results to its rows, and prints the failed run's console link", async () => {
+      // Prepare: Fetch Results fails through every retry (5 attempts) of its first run
+      await fetch(`${stack.url}/_spectra/faults`, {
+        method: 'POST',
+        body: JSON.stringify({
+          target: 'Lambda.FetchResults',
+          error: 'TransientServiceError',
+          count: 5,
+        }),
+      });
+      const failed = await spectra(['run', '--tenant', 'initech', '--sql', 'select 7 as seven']);
+      expect(failed.code).toBe(1);
+      const executionArn = executionArnIn(failed.stderr);
+      expect(failed.stderr).toContain('TransientServiceError');
+      expect(failed.stderr).toContain(`Console: ${consoleUrl(stack.url, executionArn)}`);
+
+      // Act
+      const redriven = await spectra(['redrive', executionArn, '--wait', '--csv']);
+
+      // Assess
+      expect(redriven.code).toBe(0);
+      expect(parseCsv(redriven.stdout)).toEqual([['seven'], ['7']]);
+      const status = await spectra(['status', executionArn]);
+      expect(status.stdout).toMatch(/^Status\s+SUCCEEDED$/m);
+      expect(status.stdout).toMatch(/^Redriven\s+1 time, last /m);
+    });
+
+    it('refuses to redrive a query that succeeded, with exit code 1 and the reason', async () => {
+      const executionArn = await client
+        .runQuery({ tenantId: 'acme', sql: 'select 1' })
+        .then((query) => query.executionArn);
+
+      const run = await spectra(['redrive', executionArn]);
+
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        'QueryNotRedrivableError: The query cannot be redriven: Execution is SUCCEEDED and cannot be redriven',
+      );
     });
   });
 

@@ -19,6 +19,7 @@ import {
   QueryExecutionError,
   QueryNotFinishedError,
   QueryNotFoundError,
+  QueryNotRedrivableError,
   type QueryProgress,
   SpectraClient,
   SpectraClientError,
@@ -230,6 +231,7 @@ describe('Class: SpectraClient', () => {
         tenantId: 'acme',
         sql: INPUT.sql,
         result: OUTPUT,
+        redriveCount: 0,
       });
     });
 
@@ -545,6 +547,10 @@ describe('Class: SpectraClient', () => {
         'QueryExecutionError',
       ],
       [new SpectraConnectionError(undefined, 'ENOTFOUND'), 'SpectraConnectionError'],
+      [
+        new QueryNotRedrivableError(EXECUTION_ARN, 'Execution is RUNNING'),
+        'QueryNotRedrivableError',
+      ],
     ])('%s has the literal name %s and extends SpectraClientError', (error, name) => {
       expect(error.name).toBe(name);
       expect(error).toBeInstanceOf(SpectraClientError);

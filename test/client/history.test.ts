@@ -158,6 +158,34 @@ describe('Function: buildTimeline', () => {
     );
   });
 
+  it('goes on with the state a redriven execution had failed in, counting every attempt', () => {
+    // Prepare: Fetch Results failed through its retries; the redrive ran it again
+    const events = history(
+      ['TaskStateEntered', 0, 'Fetch Results'],
+      ['TaskScheduled', 0],
+      ['TaskStarted', 0],
+      ['TaskFailed', 10, undefined, 'TransientServiceError'],
+      ['ExecutionFailed', 11, undefined, 'TransientServiceError'],
+      ['ExecutionRedriven', 5000],
+      ['TaskScheduled', 5000],
+      ['TaskStarted', 5000],
+      ['TaskSucceeded', 5030],
+      ['TaskStateExited', 5030, 'Fetch Results'],
+      ['SucceedStateEntered', 5030, 'Query Succeeded'],
+      ['SucceedStateExited', 5030, 'Query Succeeded'],
+      ['ExecutionSucceeded', 5031],
+    );
+
+    // Act
+    const [fetch, succeeded] = buildTimeline(events);
+
+    // Assess
+    expect(fetch).toEqual(
+      expect.objectContaining({ outcome: 'retried', attempts: 2, exitedAt: at(5030) }),
+    );
+    expect(succeeded?.outcome).toBe('succeeded');
+  });
+
   it('marks the Fail state of a failed execution as failed, with the execution error', () => {
     // Prepare
     const events = history(

@@ -388,13 +388,13 @@ describe('Stack: SpectraStack', () => {
       });
     });
 
-    it("hands this state machine's aborted and timed-out executions to CancelStoppedExecution", () => {
+    it("hands this state machine's failed, aborted and timed-out executions to CancelStoppedExecution", () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: {
           source: ['aws.states'],
           'detail-type': ['Step Functions Execution Status Change'],
           detail: {
-            status: ['ABORTED', 'TIMED_OUT'],
+            status: ['FAILED', 'ABORTED', 'TIMED_OUT'],
             stateMachineArn: [{ Ref: logicalIdOf(stack.stateMachine) }],
           },
         },

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeExecutionCommand,
@@ -10,6 +12,7 @@ import {
   InvalidArn,
   ListExecutionsCommand,
   ListStateMachinesCommand,
+  RedriveExecutionCommand,
   SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
@@ -25,7 +28,12 @@ import {
 } from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import type { CountersResponse } from '../../local/test-controls.ts';
-import { STATES } from '../../statemachine/definition.ts';
+import {
+  QUERY_DEFINITION_FILE,
+  SHORT_QUERY_PATH,
+  STATES,
+  TASK_STATES,
+} from '../../statemachine/definition.ts';
 
 /**
  * The whole local stack over HTTP, with the real SDK clients: the workflow's scenarios through
@@ -46,7 +54,11 @@ let ddb: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({ port: 0, waitTimeOverrides: { [STATES.waitForQuery]: 0 } });
+  stack = await startLocalStack({
+    port: 0,
+    waitTimeOverrides: { [STATES.waitForQuery]: 0 },
+    retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((state) => [state, 0])),
+  });
   const config = { endpoint: stack.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   sfn = new SFNClient(config);
   ddb = DynamoDBDocumentClient.from(new DynamoDBClient(config));
@@ -177,14 +189,7 @@ describe('Local stack: the workflow over HTTP', () => {
     const after = await counters();
     expect(after.redshiftData.sessionsOpened - before.redshiftData.sessionsOpened).toBe(1);
     const events = await history(second.executionArn);
-    expect(statesEntered(events)).toEqual([
-      STATES.acquire,
-      STATES.submit,
-      STATES.queryFinished,
-      STATES.release,
-      STATES.fetch,
-      STATES.succeeded,
-    ]);
+    expect(statesEntered(events)).toEqual(SHORT_QUERY_PATH);
     expect(events.map((e) => e.type)).toEqual(
       expect.arrayContaining([
         'ExecutionStarted',
@@ -463,5 +468,178 @@ describe('Local stack: the Step Functions API', () => {
     expect(await response.json()).toEqual(
       expect.objectContaining({ __type: 'UnknownOperationException' }),
     );
+  });
+});
+
+/** How many times a step runs when TransientServiceError outlasts its retries: once, plus each retry. */
+function attemptsOf(stateName: string): number {
+  const definition = JSON.parse(readFileSync(QUERY_DEFINITION_FILE, 'utf8')) as {
+    States: Record<string, { Retry?: { ErrorEquals: string[]; MaxAttempts?: number }[] }>;
+  };
+  const retry = definition.States[stateName]?.Retry?.find((rule) =>
+    rule.ErrorEquals.includes('TransientServiceError'),
+  );
+  return 1 + (retry?.MaxAttempts ?? 3);
+}
+
+describe('Local stack: redriving a failed query', () => {
+  it("redrives a query that failed in Fetch Results to its statement's rows, without running the SQL again", async () => {
+    // Prepare: Fetch Results fails through every retry
+    await control('faults', {
+      target: 'Lambda.FetchResults',
+      error: 'TransientServiceError',
+      count: attemptsOf(STATES.fetch),
+    });
+    const before = await counters();
+    const failed = await run({ tenantId: 'acme', sql: 'select count(*) as sales from sales' });
+    expect([failed.status, failed.error]).toEqual(['FAILED', 'TransientServiceError']);
+    expect(await pool('acme')).not.toContainEqual(expect.objectContaining({ state: 'LEASED' }));
+
+    // Act
+    const { redriveDate } = await sfn.send(
+      new RedriveExecutionCommand({ executionArn: failed.executionArn }),
+    );
+    const redriven = await waitForEnd(failed.executionArn);
+
+    // Assess
+    expect(redriven.status).toBe('SUCCEEDED');
+    expect(redriven.output?.rows).toEqual([[expect.any(Number)]]);
+    const described = await sfn.send(
+      new DescribeExecutionCommand({ executionArn: failed.executionArn }),
+    );
+    expect(described).toEqual(
+      expect.objectContaining({ redriveCount: 1, redriveDate, redriveStatus: 'NOT_REDRIVABLE' }),
+    );
+    const after = await counters();
+    expect(after.redshiftData.statementsSubmitted - before.redshiftData.statementsSubmitted).toBe(
+      1,
+    );
+    const events = await history(failed.executionArn);
+    const types = events.map((e) => e.type);
+    expect(types.indexOf('ExecutionRedriven')).toBe(types.indexOf('ExecutionFailed') + 1);
+    // Nothing before Fetch Results ran again, and Fetch Results went on where it failed.
+    expect(statesEntered(events)).toEqual(SHORT_QUERY_PATH);
+  });
+
+  it('redrives a query that failed while polling: its statement ran on, and the redrive reads it', async () => {
+    // Prepare: the statement is held while Poll Status fails through every retry
+    const marker = `hold-${randomUUID()}`;
+    const held = await holdStatements(marker);
+    const executionArn = await start({
+      tenantId: 'globex',
+      sql: `select 42 as answer -- ${marker}`,
+    });
+    await held.whenHeld(1);
+    await control('faults', {
+      target: 'Lambda.PollStatus',
+      error: 'TransientServiceError',
+      count: attemptsOf(STATES.poll),
+    });
+    const failed = await waitForEnd(executionArn);
+    expect([failed.status, failed.error]).toEqual(['FAILED', 'TransientServiceError']);
+    // The clean-up of failed executions dropped the busy session rather than leave it leased.
+    expect(await pool('globex')).not.toContainEqual(expect.objectContaining({ state: 'LEASED' }));
+    const before = await counters();
+
+    // Act
+    await held.release();
+    await sfn.send(new RedriveExecutionCommand({ executionArn }));
+    const redriven = await waitForEnd(executionArn);
+
+    // Assess
+    expect(redriven.status).toBe('SUCCEEDED');
+    expect(redriven.output?.rows).toEqual([[42]]);
+    const after = await counters();
+    expect(after.redshiftData.statementsSubmitted).toBe(before.redshiftData.statementsSubmitted);
+  });
+
+  it('redrives a query that failed for its SQL to the same failure: the Fail state runs again', async () => {
+    const failed = await run({ tenantId: 'initech', sql: 'select * from still_no_such_table' });
+    const before = await counters();
+
+    await sfn.send(new RedriveExecutionCommand({ executionArn: failed.executionArn }));
+    const again = await waitForEnd(failed.executionArn);
+
+    expect([again.status, again.error]).toEqual(['FAILED', 'QueryFailedError']);
+    expect(again.cause).toEqual(failed.cause);
+    const after = await counters();
+    expect(after.redshiftData.statementsSubmitted).toBe(before.redshiftData.statementsSubmitted);
+    const types = (await history(failed.executionArn)).map((e) => e.type);
+    expect(types.slice(-2)).toEqual(['ExecutionRedriven', 'ExecutionFailed']);
+  });
+});
+
+/** A GET as a browser would send it, with the Host and Origin headers the test chooses. */
+function get(path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sent = request(`${stack.url}${path}`, { headers }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
+}
+
+describe('Local stack: only this machine drives it from a browser', () => {
+  const own = () => `127.0.0.1:${stack.port}`;
+
+  it.each(['/console', '/console/api/executions', '/_spectra/counters'])(
+    'answers %s for a loopback Host and Origin, and refuses a foreign Host or Origin with 403',
+    async (path) => {
+      expect(await get(path, { host: own(), origin: `http://${own()}` })).toBe(200);
+      expect(await get(path, { host: `localhost:${stack.port}` })).toBe(200);
+      // DNS rebinding: a foreign name that now points here.
+      expect(await get(path, { host: `attacker.example:${stack.port}` })).toBe(403);
+      // Another loopback port is another origin.
+      expect(await get(path, { host: `127.0.0.1:${stack.port + 1}` })).toBe(403);
+      // A script on a page elsewhere.
+      expect(await get(path, { host: own(), origin: 'http://attacker.example' })).toBe(403);
+      expect(await get(path, { host: own(), origin: 'null' })).toBe(403);
+    },
+  );
+
+  it("answers the console's JSON with AWS's view of an execution, and a bad filter with 400", async () => {
+    const { executionArn } = await run({ tenantId: 'acme', sql: 'select 1 as one' });
+
+    const detail = await fetch(
+      `${stack.url}/console/api/executions/${encodeURIComponent(executionArn)}`,
+    );
+    const badFilter = await fetch(`${stack.url}/console/api/executions?status=NOPE`);
+    const missing = await fetch(
+      `${stack.url}/console/api/executions/${encodeURIComponent(`${executionArn}-nope`)}`,
+    );
+
+    expect(detail.status).toBe(200);
+    const body = (await detail.json()) as {
+      query: { status: string; tenantId: string };
+      timeline: { state: string }[];
+      events: { type: string }[];
+    };
+    expect([body.query.status, body.query.tenantId]).toEqual(['SUCCEEDED', 'acme']);
+    expect(body.timeline.map((visit) => visit.state)).toEqual(SHORT_QUERY_PATH);
+    expect(body.events.at(-1)?.type).toBe('ExecutionSucceeded');
+    expect(badFilter.status).toBe(400);
+    expect(((await badFilter.json()) as { message: string }).message).toContain(
+      'status must be one of RUNNING, SUCCEEDED',
+    );
+    expect(missing.status).toBe(404);
+  });
+
+  it('refuses an AWS API call from a foreign page, and serves the SDK, which sends no Origin', async () => {
+    const call = (headers: Record<string, string>) =>
+      fetch(stack.url, {
+        method: 'POST',
+        headers: {
+          'x-amz-target': 'AWSStepFunctions.ListStateMachines',
+          'content-type': 'application/x-amz-json-1.0',
+          ...headers,
+        },
+        body: '{}',
+      });
+
+    expect((await call({ origin: 'http://attacker.example' })).status).toBe(403);
+    expect((await call({ origin: `http://127.0.0.1:${stack.port}` })).status).toBe(200);
+    expect((await call({})).status).toBe(200);
   });
 });

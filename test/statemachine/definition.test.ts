@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
 import validator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { ERROR_NAMES } from '../../functions/common/errors.ts';
+import {
+  ERROR_NAMES,
+  TERMINAL_ERROR_NAMES,
+  TRANSIENT_ERROR_NAMES,
+} from '../../functions/common/errors.ts';
 import { WORKFLOW_FUNCTIONS } from '../../functions/registry.ts';
 import {
+  LAMBDA_SERVICE_ERRORS,
   placeholderOf,
   QUERY_DEFINITION_FILE,
   STATES,
@@ -85,14 +90,32 @@ describe('Definition: statemachine/query.asl.json', () => {
     for (const [name, state] of states) expect(state.Comment, name).toBeTruthy();
   });
 
-  it('sends every failure through the state that releases the session', () => {
-    for (const [name, state] of states.filter(([, s]) => s.Type === 'Task')) {
-      const catchAll = (state.Catch ?? []).find((rule) => rule.ErrorEquals.includes('States.ALL'));
-      expect(catchAll, name).toBeDefined();
+  it('sends the errors that say the query cannot succeed through the state that releases the session', () => {
+    const steps = [STATES.acquire, STATES.submit, STATES.invalidate, STATES.poll, STATES.fetch];
+    for (const name of steps) {
+      const toFailurePath = (definition.States[name]?.Catch ?? []).filter(
+        (rule) => rule.Next === STATES.releaseAfterFailure,
+      );
+      expect(toFailurePath, name).toHaveLength(1);
+      expect(toFailurePath[0]?.ErrorEquals.sort(), name).toEqual(
+        [...TERMINAL_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS].sort(),
+      );
     }
     const caughtStale = definition.States[STATES.submit]?.Catch?.find((rule) =>
       rule.ErrorEquals.includes('StaleSessionError'),
     );
     expect(caughtStale?.Next).toBe(STATES.invalidate);
+  });
+
+  it('lets a transient error that outlasts its retries fail its own step, so that a redrive runs the step again', () => {
+    // Release Session is left out: a failure to give the session back does not fail the query,
+    // which goes on to Fetch Results (the lease runs out on its own).
+    for (const [name, state] of states.filter(([n]) => n !== STATES.release)) {
+      const caught = (state.Catch ?? []).flatMap((rule) => rule.ErrorEquals);
+      // A wildcard would catch the transient errors too: the redrive would run the Fail state.
+      expect(caught, name).not.toContain('States.ALL');
+      expect(caught, name).not.toContain('States.TaskFailed');
+      for (const transient of TRANSIENT_ERROR_NAMES) expect(caught, name).not.toContain(transient);
+    }
   });
 });

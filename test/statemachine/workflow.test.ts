@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { GetStatementResultCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -18,7 +18,7 @@ import {
   loadLocalDefinition,
   startLocalExecution,
 } from '../../local/stepfunctions/local-execution.ts';
-import { STATES, TASK_STATES } from '../../statemachine/definition.ts';
+import { SHORT_QUERY_PATH, STATES, TASK_STATES } from '../../statemachine/definition.ts';
 import { startDynamoDb } from '../support/dynamodb.ts';
 import { column, FakeDataApi, type ScriptedStatement } from '../support/fake-data-api.ts';
 
@@ -294,6 +294,29 @@ describe('State machine: query.asl.json with the real handlers', () => {
     expect(dbUserOf(b1.sessionId)).toBe('tenant_tenant_e2');
   });
 
+  it('fails at Fetch Results with TransientServiceError when the Data API throttles through every retry, leaving the session in the pool', async () => {
+    // Prepare: every GetStatementResult is throttled
+    const tenantId = 'tenant-throttled';
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $fault: 'client',
+    });
+    redshift.on(GetStatementResultCommand).rejects(throttled);
+
+    // Act
+    const run = await runQuery({ tenantId, sql: 'select 1' });
+
+    // Assess: the step that failed is the last one entered, so a redrive runs Fetch Results again
+    expect(run.outcome).toEqual(
+      expect.objectContaining({ status: 'FAILED', error: 'TransientServiceError' }),
+    );
+    expect(run.statesEntered.at(-1)).toBe(STATES.fetch);
+    expect(run.statesEntered).not.toContain(STATES.releaseAfterFailure);
+    const fetches = redshift.commandCalls(GetStatementResultCommand).length;
+    expect(fetches).toBe(5); // the first attempt and 4 retries
+    expect(await pool(tenantId)).toEqual([expect.objectContaining({ state: 'IDLE' })]);
+  });
+
   it('fails invalid input with InvalidInputError before touching DynamoDB or the Data API', async () => {
     // Prepare
     const requestsBefore = dynamo.requests.length;
@@ -365,14 +388,7 @@ describe('State machine: query.asl.json with the real handlers', () => {
 
     // Assess
     expect(output(run).sessionReused).toBe(true);
-    expect(run.statesEntered).toEqual([
-      STATES.acquire,
-      STATES.submit,
-      STATES.queryFinished,
-      STATES.release,
-      STATES.fetch,
-      STATES.succeeded,
-    ]);
+    expect(run.statesEntered).toEqual(SHORT_QUERY_PATH);
     expect(redshift.calls().length).toBeLessThanOrEqual(3);
   });
 });

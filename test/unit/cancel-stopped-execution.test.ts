@@ -256,6 +256,49 @@ describe('Function: cancelStoppedExecution', () => {
     expect(count('SessionInvalidated')).toBe(1);
   });
 
+  it('leaves the statement of a failed execution to finish for a redrive, and drops its busy session', async () => {
+    // Prepare: PollStatus failed through its retries while the statement ran
+    const { deps } = cancelDeps();
+    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
+
+    // Act
+    const outcome = await cancelStoppedExecution(abortedEvent({ status: 'FAILED' }), deps);
+
+    // Assess
+    expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: true });
+    expect(redshift).not.toReceiveCommand(CancelStatementCommand);
+    expect(ddb).toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
+    });
+    // No step of a failed execution runs on, and a redrive's steps must keep their leases.
+    expect(ddb).not.toReceiveCommand(PutCommand);
+  });
+
+  it('leaves a failed execution alone that ended in its Fail state: the failure path gave the session back', async () => {
+    const { deps } = cancelDeps();
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [event(14, 'ExecutionFailed'), event(13, 'FailStateEntered'), ...stoppedWhilePolling],
+    });
+
+    const outcome = await cancelStoppedExecution(abortedEvent({ status: 'FAILED' }), deps);
+
+    expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: false });
+    expect(ddb.calls()).toHaveLength(0);
+    expect(redshift.calls()).toHaveLength(0);
+  });
+
+  it('releases the session of a failed execution whose statement had ended', async () => {
+    const { deps } = cancelDeps();
+    redshift
+      .on(DescribeStatementCommand)
+      .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: ENDED_AT });
+
+    const outcome = await cancelStoppedExecution(abortedEvent({ status: 'FAILED' }), deps);
+
+    expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
+    expect(redshift).not.toReceiveCommand(CancelStatementCommand);
+  });
+
   it('invalidates the session when the execution stopped inside a step before any statement was known', async () => {
     const { deps } = cancelDeps();
     sfn.on(GetExecutionHistoryCommand).resolves({
