@@ -1,4 +1,6 @@
+import * as redshiftDataModel from '@aws-sdk/client-redshift-data';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
+import { serviceModelOf } from '../service-model.ts';
 import { createEmulatorControls, type EmulatorControls, RunControls } from './controls.ts';
 import { demoTenantUsers, loadDemoData, loadRedshiftShims } from './demo-data.ts';
 import { loadRedshiftDialect } from './dialect/run.ts';
@@ -105,8 +107,11 @@ export async function createRedshiftDataEmulator(
     targetPrefix: 'RedshiftData',
     contentType: 'application/x-amz-json-1.1',
 
+    model: { model: serviceModelOf(redshiftDataModel), rules: {} },
+
     async handle(operation, input) {
-      const answer = operations[operation];
+      // Own members only: `constructor` or `toString` name no operation.
+      const answer = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
       if (!answer)
         throw new AwsServiceError(
           'UnknownOperationException',
