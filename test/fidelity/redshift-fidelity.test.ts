@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PostgresServer, startPostgres } from '../../local/postgres-cluster.ts';
 import { createPgliteEngine } from '../../local/redshift-data/pglite-engine.ts';
 import { createPostgresEngine } from '../../local/redshift-data/postgres-engine.ts';
 import type { SqlEngine } from '../../local/redshift-data/sql-engine.ts';
-import { type PostgresServer, startPostgres } from '../support/postgres-server.ts';
 import { FIDELITY_CASES } from './cases.ts';
 import { type CaseOutcome, type FidelityStack, runCases, startFidelityStack } from './run-cases.ts';
 

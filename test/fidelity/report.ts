@@ -1,7 +1,7 @@
+import { startPostgres } from '../../local/postgres-cluster.ts';
 import { createPgliteEngine } from '../../local/redshift-data/pglite-engine.ts';
 import { createPostgresEngine } from '../../local/redshift-data/postgres-engine.ts';
 import type { SqlEngine } from '../../local/redshift-data/sql-engine.ts';
-import { startPostgres } from '../support/postgres-server.ts';
 import { passRate, runCases, startFidelityStack } from './run-cases.ts';
 
 /**
