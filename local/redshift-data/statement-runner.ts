@@ -101,7 +101,8 @@ async function runPart(
     // The engine commits the statement only if it has not been stopped meanwhile.
     const result = await runRedshiftStatement(connection, part.bound, {
       commitIf: () => {
-        if (TERMINAL.has(statement.status)) return false;
+        // Stopped while the engine ran it, when the engine could not be interrupted.
+        if (TERMINAL.has(statement.status) || stopRequestOf(statement)) return false;
         // A batch's parts commit with the batch, whose own COMMIT the engine cannot undo.
         if (!statement.isBatch) statement.committing = true;
         return true;
