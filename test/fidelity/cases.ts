@@ -31,6 +31,11 @@ export interface FidelityCase {
    * documented examples.
    */
   own?: true;
+  /**
+   * Not emulated: the local stack does not give the guide's answer and must fail the statement
+   * with an error that contains this text (never answer otherwise).
+   */
+  local?: string;
 }
 
 /** Tables several examples share, created once before the cases run. */
@@ -1512,6 +1517,86 @@ const implicitCasts: FidelityCase[] = [
   ),
 ];
 
+/** A documented example the local stack does not emulate: it must fail saying so. */
+const notEmulated = (page: string, sql: string, value: Value, column?: string): FidelityCase => ({
+  ...one(page, sql, value, column),
+  local: 'is not emulated locally',
+});
+
+const notEmulatedHere: FidelityCase[] = [
+  notEmulated('r_FNV_HASH.md', 'select fnv_hash(1)', '-5968735742475085980', 'fnv_hash'),
+  notEmulated(
+    'r_FNV_HASH.md',
+    `select fnv_hash('Amazon Redshift')`,
+    '7783490368944507294',
+    'fnv_hash',
+  ),
+  notEmulated(
+    'r_FNV_HASH.md',
+    `select fnv_hash('Amazon Redshift', fnv_hash(1))`,
+    '-2202602717770968555',
+    'fnv_hash',
+  ),
+  notEmulated(
+    'r_FARMFINGERPRINT64.md',
+    `SELECT farmFingerprint64('Amazon Redshift')`,
+    '8085098817162212970',
+    'farmfingerprint64',
+  ),
+  notEmulated('r_FROM_HEX.md', `select from_hex('6162')`, '6162', 'from_hex'),
+  notEmulated('r_TO_VARBYTE.md', `select to_varbyte('6162', 'hex')`, '6162', 'to_varbyte'),
+  notEmulated('r_TO_VARBYTE.md', `select to_varbyte('01001101', 'binary')`, '4d', 'to_varbyte'),
+  notEmulated('r_TO_VARBYTE.md', `select to_varbyte('a', 'utf8')`, '61', 'to_varbyte'),
+  notEmulated('r_GETBIT.md', `select getbit(from_hex('4d'), 2)`, 1, 'getbit'),
+  notEmulated('r_TEXT_TO_INT_ALT.md', `select text_to_int_alt('123-')`, -123, 'text_to_int_alt'),
+  notEmulated(
+    'r_TEXT_TO_INT_ALT.md',
+    `select text_to_int_alt('2147483647+')`,
+    2147483647,
+    'text_to_int_alt',
+  ),
+  notEmulated('r_TEXT_TO_INT_ALT.md', `select text_to_int_alt('-123E-2')`, -1, 'text_to_int_alt'),
+  notEmulated('r_TO_HEX.md', `select to_hex('abc'::varbyte)`, '616263', 'to_hex'),
+  notEmulated('r_LEN.md', `select len('aaa'::varbyte)`, 3, 'len'),
+  {
+    page: 'CONVERT_TIMEZONE.md',
+    sql: `SELECT CONVERT_TIMEZONE('GMT','NEWZONE +2','2014-05-17 12:00:00') as newzone_plus_2,
+      CONVERT_TIMEZONE('GMT','NEWZONE-2:15','2014-05-17 12:00:00') as newzone_minus_2_15,
+      CONVERT_TIMEZONE('GMT','America/Los_Angeles+2','2014-05-17 12:00:00') as la_plus_2,
+      CONVERT_TIMEZONE('GMT','GMT+2','2014-05-17 12:00:00') as gmt_plus_2`,
+    rows: [
+      ['2014-05-17 10:00:00', '2014-05-17 14:15:00', '2014-05-17 10:00:00', '2014-05-17 10:00:00'],
+    ],
+  },
+];
+
+const conversions: FidelityCase[] = [
+  { page: 'r_CAST_function.md', sql: 'select 123.456::decimal(2,1)', error: 'overflow' },
+  { page: 'r_CAST_function.md', sql: 'select 12345678::smallint', error: 'out of range' },
+  {
+    page: 'r_CONVERT_function.md',
+    sql: 'SELECT CONVERT(decimal(2,1), 123.456)',
+    error: 'overflow',
+  },
+  {
+    page: 'r_CONVERT_function.md',
+    sql: 'SELECT CONVERT(smallint, 12345678)',
+    error: 'out of range',
+  },
+  {
+    page: 'r_CONVERT_function.md',
+    sql: 'SELECT CONVERT(VARCHAR(30), GETDATE())',
+    columns: ['getdate'],
+  },
+  one(
+    'r_CONVERT_function.md',
+    `SELECT CONVERT(datetime, '2008-02-18 02:36:48') as mysaletime`,
+    '2008-02-18 02:36:48',
+    'mysaletime',
+  ),
+  one('r_CONVERT_function.md', 'SELECT CONVERT(char(4), 2008)', '2008', 'bpchar'),
+];
+
 export const FIDELITY_CASES: FidelityCase[] = [
   ...dateFunctions,
   ...stringFunctions,
@@ -1522,4 +1607,6 @@ export const FIDELITY_CASES: FidelityCase[] = [
   ...sessionAndSystem,
   ...ddlAndDml,
   ...implicitCasts,
+  ...conversions,
+  ...notEmulatedHere,
 ];

@@ -17,9 +17,9 @@ async function onEngine(name: string, engine: SqlEngine): Promise<void> {
     console.log(
       `${name}: documented examples ${rate.documented.passed}/${rate.documented.total}, own checks ${rate.own.passed}/${rate.own.total}`,
     );
-    for (const outcome of outcomes.filter((each) => !each.passed))
+    for (const outcome of outcomes.filter((each) => !each.passed || !each.asExpected))
       console.log(
-        `  ${outcome.case.own ? 'own' : 'doc'} ${outcome.case.page}: ${outcome.case.sql.replace(/\s+/g, ' ').slice(0, 90)}\n      ${outcome.reason}`,
+        `  ${outcome.asExpected ? 'not emulated' : 'DIFFERS'} (${outcome.case.own ? 'own check' : 'guide'}) ${outcome.case.page}: ${outcome.case.sql.replace(/\s+/g, ' ').slice(0, 90)}\n      ${outcome.reason ?? outcome.error}`,
       );
   } finally {
     await stack.close();

@@ -24,6 +24,11 @@ export interface CaseOutcome {
   case: FidelityCase;
   /** Gives Redshift's documented answer. */
   passed: boolean;
+  /**
+   * Does what the case expects locally: the documented answer, or, for what is not emulated
+   * ({@link FidelityCase.local}), a failure that says so.
+   */
+  asExpected: boolean;
   /** What the emulator did instead, when it did not. */
   reason?: string;
   /** The statement's error, when it failed. */
@@ -121,12 +126,20 @@ export async function runCase(
 ): Promise<CaseOutcome> {
   const sqls = [...(fidelityCase.setup ?? []), fidelityCase.sql];
   const described = await runBatch(client, sqls);
-  const outcome = (passed: boolean, reason?: string): CaseOutcome => ({
-    case: fidelityCase,
-    passed,
-    reason,
-    error: described.Error,
-  });
+  const outcome = (passed: boolean, reason?: string): CaseOutcome => {
+    const { local } = fidelityCase;
+    const failedAsSaid =
+      local !== undefined &&
+      described.Status === 'FAILED' &&
+      (described.Error ?? '').includes(local);
+    return {
+      case: fidelityCase,
+      passed,
+      asExpected: local === undefined ? passed : !passed && failedAsSaid,
+      reason,
+      error: described.Error,
+    };
+  };
   if (fidelityCase.error !== undefined) {
     if (described.Status !== 'FAILED') return outcome(false, 'succeeded where Redshift fails');
     return (described.Error ?? '').includes(fidelityCase.error)

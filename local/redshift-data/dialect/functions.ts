@@ -26,6 +26,33 @@ export const CATALOG_VIEWS = new Set([
   'stv_sessions',
 ]);
 
+/**
+ * Redshift functions with no local equivalent: a call fails saying so, rather than as a function
+ * that "does not exist" (which reads as a typo) or, where PostgreSQL has a namesake, with another
+ * answer.
+ */
+const NOT_EMULATED_FUNCTIONS = new Set([
+  'fnv_hash',
+  'farmfingerprint64',
+  'from_hex',
+  'to_varbyte',
+  'from_varbyte',
+  'getbit',
+  'sha2',
+  'func_sha1',
+  'text_to_int_alt',
+  'text_to_numeric_alt',
+  'slice_num',
+  'change_query_priority',
+  'change_session_priority',
+  'change_user_priority',
+  'explain_model',
+  'default_iam_role',
+  'reboot_cluster',
+  'pg_timezone_names',
+  'pg_timezone_abbrevs',
+]);
+
 /** The bare date parts of DATE_PART, DATEADD, ...; `'part'` strings are taken as they are. */
 function datePartText(rewriter: Rewriter, [from, to]: [number, number]): string {
   const token = rewriter.token(from);
@@ -65,7 +92,18 @@ function callRewrite(rewriter: Rewriter, index: number, name: string): Rewritten
     const range = args[n];
     return range ? rewriter.emit(range[0], range[1]) : '';
   };
+  if (NOT_EMULATED_FUNCTIONS.has(name)) throw notEmulated(`The function ${name.toUpperCase()}`);
   switch (name) {
+    case 'convert': {
+      // CONVERT(type, expression); PostgreSQL's convert(bytes, from, to) has three arguments.
+      if (args.length !== 2) return undefined;
+      const [type, value] = args as [[number, number], [number, number]];
+      const typeText = rewriter.text(type[0], type[1]);
+      return {
+        text: `CAST(${rewriter.emit(value[0], value[1])} AS ${/^datetime$/i.test(typeText) ? 'timestamp' : typeText})`,
+        next: close + 1,
+      };
+    }
     case 'nvl':
       // Any number of arguments, and Redshift's column name: `coalesce`.
       return renamed(rewriter, index, 'coalesce');
@@ -198,6 +236,12 @@ export function functionRewrite(
     return undefined;
   }
   if (rewriter.isOp(index - 1, '.') || rewriter.isOp(index + 1, '.')) return undefined;
+  // VARBYTE values print as hexadecimal on Redshift, as `\x...` on PostgreSQL.
+  const isCastType = rewriter.isOp(index - 1, '::') || rewriter.isWord(index - 1, 'as');
+  if ((name === 'varbyte' || name === 'varbinary') && isCastType)
+    throw notEmulated('The VARBYTE type');
+  // DATETIME is Redshift's other name for TIMESTAMP.
+  if (name === 'datetime' && isCastType) return { text: 'timestamp', next: index + 1 };
   // Bare SYSDATE: the transaction's start; Redshift's column name for it is `timestamp`.
   if (name === 'sysdate') return { text: 'spectra."timestamp"()', next: index + 1 };
   if (CATALOG_VIEWS.has(name)) return { text: `spectra.${name}`, next: index + 1 };
