@@ -1151,8 +1151,8 @@ const jsonAndSuper: FidelityCase[] = [
       'create table customer_orders (c_custkey int, c_orders super)',
       `insert into customer_orders values (1, json_parse('[{"o_orderkey": 7, "o_totalprice": 10.5}]'))`,
     ],
-    sql: 'select c.c_orders[0] from customer_orders c',
-    rows: [['{"o_orderkey":7,"o_totalprice":10.5}']],
+    sql: 'select c.c_orders[0], c.c_orders[0].o_orderkey from customer_orders c',
+    rows: [['{"o_orderkey":7,"o_totalprice":10.5}', '7']],
   },
   {
     page: 'query-super.md',

@@ -121,6 +121,13 @@ describe('Function: translateStatement', () => {
     );
   });
 
+  it('navigates into a SUPER value after a subscript with jsonb subscripts', () => {
+    // Act & Assess
+    expect(sqlOf('select c.orders[0].O_OrderKey from t c')).toBe(
+      "select c.orders[0]['o_orderkey'] from t c",
+    );
+  });
+
   it('keeps the text after non-ASCII characters in place', () => {
     // Act & Assess
     expect(sqlOf("select 'français', nvl(a, b) from t")).toBe(

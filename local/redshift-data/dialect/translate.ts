@@ -160,6 +160,17 @@ export class Rewriter {
       }
       const token = this.tokens[index] as Token;
       const close = this.match[index] ?? -1;
+      // PartiQL navigation into a SUPER value after a subscript, `c.orders[0].key`: jsonb's
+      // subscript `['key']`.
+      if (
+        token.text === '.' &&
+        this.isOp(index - 1, ']') &&
+        this.token(index + 1)?.kind === 'word'
+      ) {
+        out += `['${this.token(index + 1)?.lower}']`;
+        index += 2;
+        continue;
+      }
       if (token.text === '(' && close > index && close <= to) {
         out += `(${this.emitQuery(index + 1, close, nested)}${this.gapBefore(close)})${this.appendAfter.get(close) ?? ''}`;
         index = close + 1;
