@@ -15,6 +15,7 @@ import {
   LOCAL_SESSIONS_TABLE_NAME,
   LOCAL_STATE_MACHINE_NAME,
 } from './identity.ts';
+import { startPostgres } from './postgres-cluster.ts';
 import { createRedshiftDataEmulator } from './redshift-data/emulator.ts';
 import { createPgliteEngine } from './redshift-data/pglite-engine.ts';
 import { createPostgresEngine } from './redshift-data/postgres-engine.ts';
@@ -45,8 +46,13 @@ const CLEANUP_RETRY_DELAYS_MS = [250, 500, 1000, 2000];
 export interface LocalStackOptions {
   /** 0 picks a free port. Default: `SPECTRA_LOCAL_PORT` or 4599. */
   port?: number;
-  /** A PostgreSQL URL; default `SPECTRA_LOCAL_DATABASE_URL`, else embedded PGlite. */
+  /** A PostgreSQL URL; default `SPECTRA_LOCAL_DATABASE_URL`, else the engine below. */
   databaseUrl?: string;
+  /**
+   * Without a URL: `pglite` (embedded, the default) or `postgres`, a throwaway PostgreSQL cluster
+   * the stack starts from the Debian binaries and removes on stop. Default `SPECTRA_LOCAL_ENGINE`.
+   */
+  engine?: LocalEngineChoice;
   /** Load the TICKIT demo schema and data (default true). */
   loadDemoData?: boolean;
   /** The Data API's cap on open sessions (default 500, as on AWS). */
@@ -57,6 +63,50 @@ export interface LocalStackOptions {
   retryIntervalOverrides?: Record<string, number>;
 }
 
+export type LocalEngineChoice = 'pglite' | 'postgres';
+
+/** `SPECTRA_LOCAL_ENGINE`, checked: unset is PGlite. */
+export function readEngineChoice(value: string | undefined): LocalEngineChoice {
+  if (value === undefined || value === '' || value === 'pglite') return 'pglite';
+  if (value === 'postgres') return 'postgres';
+  throw new Error(
+    `SPECTRA_LOCAL_ENGINE must be "pglite" (embedded, the default) or "postgres" (a throwaway PostgreSQL cluster); got "${value}"`,
+  );
+}
+
+/**
+ * The SQL engine the Data API emulator runs on: a given server, a throwaway cluster of the
+ * stack's own, or PGlite. `stop` also removes the cluster.
+ */
+async function startEngine(
+  options: LocalStackOptions,
+): Promise<{ engine: SqlEngine; stop(): Promise<void>; ownCluster: boolean }> {
+  const databaseUrl = options.databaseUrl ?? process.env.SPECTRA_LOCAL_DATABASE_URL;
+  if (databaseUrl) {
+    const engine = await createPostgresEngine(databaseUrl);
+    return { engine, stop: () => engine.close(), ownCluster: false };
+  }
+  if ((options.engine ?? readEngineChoice(process.env.SPECTRA_LOCAL_ENGINE)) === 'postgres') {
+    const cluster = await startPostgres();
+    try {
+      const engine = await createPostgresEngine(cluster.url);
+      return {
+        engine,
+        ownCluster: true,
+        async stop() {
+          await engine.close();
+          await cluster.stop();
+        },
+      };
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+  }
+  const engine = await createPgliteEngine();
+  return { engine, stop: () => engine.close(), ownCluster: false };
+}
+
 export interface LocalStack {
   url: string;
   port: number;
@@ -64,6 +114,8 @@ export interface LocalStack {
   /** The console's address: `<url>/console`. */
   consoleUrl: string;
   engineKind: SqlEngine['kind'];
+  /** True when the engine is a PostgreSQL cluster the stack started itself. */
+  ownCluster: boolean;
   endpoint: Endpoint;
   stepFunctions: LocalStepFunctions;
   controls: ControlState;
@@ -110,6 +162,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const port = options.port ?? readPort(process.env.SPECTRA_LOCAL_PORT);
   const faults = new FaultPlan();
   const endpoint = await startEndpoint({ port, faults });
+  let stopEngine: (() => Promise<void>) | undefined;
   try {
     configureEnvironment(endpoint.url);
     // The functions' own configuration, checked before anything starts (they read it again when
@@ -130,10 +183,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     dynamoClient.destroy();
 
-    const databaseUrl = options.databaseUrl ?? process.env.SPECTRA_LOCAL_DATABASE_URL;
-    const engine = databaseUrl
-      ? await createPostgresEngine(databaseUrl)
-      : await createPgliteEngine();
+    const started = await startEngine(options);
+    stopEngine = started.stop;
+    const { engine } = started;
     const emulator = await createRedshiftDataEmulator({
       engine,
       maxSessions: options.maxDataApiSessions,
@@ -207,18 +259,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stateMachineArn,
       consoleUrl: consoleUrl(endpoint.url),
       engineKind: engine.kind,
+      ownCluster: started.ownCluster,
       endpoint,
       stepFunctions,
       controls,
       async stop() {
         consoleApi.destroy();
         await endpoint.close();
-        await engine.close();
+        await started.stop();
         await new Promise<void>((done) => dynamo.close(() => done()));
       },
     };
   } catch (error) {
     await endpoint.close();
+    await stopEngine?.().catch(() => undefined);
     throw error;
   }
 }

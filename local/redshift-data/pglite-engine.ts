@@ -30,7 +30,7 @@ import { isTransactionControl } from './sql-text.ts';
  * - Each connection keeps its own settings and temporary tables: the worker switches the
  *   backend's state between connections (pglite-sessions.ts; what a switch costs is in the
  *   emulator's module comment).
- * - No cancel of a running statement: {@link EngineConnection.cancel} answers false. Instead, a
+ * - No cancel of a running statement (see {@link EngineConnection.stopsAtOnce}): a
  *   statement run with `commitIf` runs in a transaction of its own (or, inside the caller's
  *   transaction, as part of it) and commits only if `commitIf()` still says so once it has run;
  *   otherwise it is rolled back (or the caller's transaction is failed, as a cancel does on a
@@ -239,6 +239,10 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
           } finally {
             current = undefined;
           }
+        },
+        stopsAtOnce() {
+          // Queued or held, it is taken out at once; in the worker, it runs to its end.
+          return inFlight?.connectionId !== connectionId;
         },
         canStop() {
           return current === undefined || current.undoable || queued();
