@@ -57,9 +57,13 @@ export const PARAMETERS = {
     variable: CONFIG_VARIABLES.maxSessions,
     help: "the cap on a tenant's pool, default 4",
   },
+  maxSessionsTotal: {
+    variable: CONFIG_VARIABLES.maxSessionsTotal,
+    help: "the cap on the sessions of every tenant's pool together, on the cluster or workgroup (the Data API allows 500), default 400",
+  },
   acquireWaitMilliseconds: {
     variable: CONFIG_VARIABLES.acquireWait,
-    help: 'how long AcquireSession waits for a leased session before opening one, default 1000',
+    help: "how long AcquireSession waits for a session to come back when the tenant's pool is at its cap, default 1000",
   },
   resultInlineMaxBytes: {
     variable: CONFIG_VARIABLES.resultMaxBytes,
@@ -282,6 +286,7 @@ function environmentOf(config: Config): Record<string, string> {
     [v.keepAlive]: String(config.sessionKeepAliveSeconds),
     [v.idleTimeout]: String(config.sessionIdleTimeoutSeconds),
     [v.maxSessions]: String(config.maxSessionsPerTenant),
+    [v.maxSessionsTotal]: String(config.maxSessionsTotal),
     [v.acquireWait]: String(config.acquireWaitMilliseconds),
     [v.resultMaxBytes]: String(config.resultInlineMaxBytes),
     [v.submitWait]: String(config.submitWaitSeconds),

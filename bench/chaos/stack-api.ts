@@ -12,7 +12,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
-import type { SessionRecord } from '../../functions/common/session-store.ts';
+import { isInternalItem, type SessionRecord } from '../../functions/common/session-store.ts';
 import { StackClient } from '../stack-client.ts';
 
 /**
@@ -152,15 +152,24 @@ export class StackApi extends StackClient {
     return rows;
   }
 
-  /** The sessions table as stored (strongly consistent). */
+  /** The pools' session records as stored (strongly consistent), without Spectra's own items. */
   async sessionRecords(): Promise<SessionRecord[]> {
-    const records: SessionRecord[] = [];
+    return (await this.tableItems()).filter(
+      (item) => !isInternalItem(item),
+    ) as unknown as SessionRecord[];
+  }
+
+  /** Every item of the sessions table: the pools' sessions and Spectra's own items. */
+  async tableItems(): Promise<
+    ({ pool_id: string; session_id: string } & Record<string, unknown>)[]
+  > {
+    const items: ({ pool_id: string; session_id: string } & Record<string, unknown>)[] = [];
     for await (const page of paginateScan(
       { client: this.documents },
       { TableName: this.sessionsTableName, ConsistentRead: true },
     )) {
-      records.push(...((page.Items ?? []) as SessionRecord[]));
+      items.push(...((page.Items ?? []) as typeof items));
     }
-    return records;
+    return items;
   }
 }

@@ -16,7 +16,15 @@ export interface Config {
   /** The deployment's own administrator users, refused as a tenant's user like the system names. */
   deniedDbUsers: string[];
   maxSessionsPerTenant: number;
-  /** How long AcquireSession waits for a leased session of the tenant before opening a new one. */
+  /**
+   * The cap on the sessions the pools of every tenant hold together on the cluster or workgroup,
+   * kept below the Data API's 500 so that one tenant's burst cannot take every session.
+   */
+  maxSessionsTotal: number;
+  /**
+   * How long AcquireSession waits for a leased session of a tenant whose pool is at its cap,
+   * before it fails with SessionPoolExhaustedError.
+   */
   acquireWaitMilliseconds: number;
   resultInlineMaxBytes: number;
   /** How long SubmitQuery holds ExecuteStatement on the server (`WaitTimeSeconds`); 0 returns at once. */
@@ -44,6 +52,7 @@ export const CONFIG_VARIABLES = {
   dbUserTemplate: 'SPECTRA_DB_USER_TEMPLATE',
   deniedDbUsers: 'SPECTRA_DENIED_DB_USERS',
   maxSessions: 'SPECTRA_MAX_SESSIONS_PER_TENANT',
+  maxSessionsTotal: 'SPECTRA_MAX_SESSIONS_TOTAL',
   acquireWait: 'SPECTRA_ACQUIRE_WAIT_MILLISECONDS',
   resultMaxBytes: 'SPECTRA_RESULT_INLINE_MAX_BYTES',
   submitWait: 'SPECTRA_SUBMIT_WAIT_SECONDS',
@@ -130,6 +139,9 @@ export function loadConfig(env: Env = process.env): Config {
   const sessionKeepAliveSeconds = readInteger(env, v.keepAlive, 3600, 1, 86_400);
   const sessionIdleTimeoutSeconds = readInteger(env, v.idleTimeout, 300, 1, 86_400);
   const maxSessionsPerTenant = readInteger(env, v.maxSessions, 4, 1, 500);
+  // The Data API's limit is 500 per cluster or workgroup; the rest of the default leaves room for
+  // sessions dropped from the pools (they stay open until their keep-alive ends) and other clients.
+  const maxSessionsTotal = readInteger(env, v.maxSessionsTotal, 400, 1, 500);
   // Well inside AcquireSession's 30-second Lambda timeout.
   const acquireWaitMilliseconds = readInteger(env, v.acquireWait, 1000, 0, 10_000);
   const resultInlineMaxBytes = readInteger(
@@ -206,6 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbUserTemplate,
     deniedDbUsers,
     maxSessionsPerTenant,
+    maxSessionsTotal,
     acquireWaitMilliseconds,
     resultInlineMaxBytes,
     submitWaitSeconds,

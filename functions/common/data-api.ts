@@ -10,6 +10,7 @@ import {
   type ExecuteStatementInput,
   type Field,
   GetStatementResultCommand,
+  ListSessionsCommand,
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import type { ComputeTarget } from './config.ts';
@@ -49,12 +50,24 @@ export function isStaleSessionError(error: unknown): boolean {
 
 /**
  * A ClientToken that is the same every time the same submission is retried (a Lambda retry sends
- * the same execution and attempt) and different for a deliberate resubmission. The SDK would
- * otherwise make a new token per call and a retried Lambda would run the statement twice.
+ * the same execution, run and attempt) and different for a deliberate resubmission or a new run
+ * (a redrive that starts over). The SDK would otherwise make a new token per call and a retried
+ * Lambda would run the statement twice. `purpose` tells apart the statements of one submission:
+ * the query's own (`submit`) and the `select 1` that opens a session beside a wait (`open`).
  * 64 hex characters: the Data API's maximum token length.
  */
-export function clientTokenFor(executionArn: string, submitAttempt: number): string {
-  return createHash('sha256').update(`${executionArn}\nsubmit\n${submitAttempt}`).digest('hex');
+export function clientTokenFor(
+  executionArn: string,
+  submitAttempt: number,
+  options: { run?: number; purpose?: 'submit' | 'open' } = {},
+): string {
+  const { run = 0, purpose = 'submit' } = options;
+  // The first run's query keeps the token it always had, so that a redrive of a submission made
+  // before runs were counted still finds its statement.
+  const runPart = run === 0 ? '' : `\nrun\n${run}`;
+  return createHash('sha256')
+    .update(`${executionArn}\n${purpose}\n${submitAttempt}${runPart}`)
+    .digest('hex');
 }
 
 export interface Connection {
@@ -151,17 +164,42 @@ export class DataApi {
     }
   }
 
-  /** DescribeStatement, long-polling up to `waitSeconds` when above 0. */
-  async describe(statementId: string, waitSeconds: number): Promise<DescribeStatementResponse> {
+  /**
+   * DescribeStatement, long-polling up to `waitSeconds` when above 0. `signal` abandons the
+   * long-poll (the request is only a read).
+   */
+  async describe(
+    statementId: string,
+    waitSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<DescribeStatementResponse> {
     try {
       return await this.client.send(
         new DescribeStatementCommand({
           Id: statementId,
           WaitTimeSeconds: waitSeconds > 0 ? waitSeconds : undefined,
         }),
+        { abortSignal: signal },
       );
     } catch (error) {
       return rethrowTransient(error, 'Redshift Data DescribeStatement');
+    }
+  }
+
+  /**
+   * Whether a session is open and running no statement (`AVAILABLE`), running one (`BUSY`) or
+   * closed (`CLOSED`, or one the Data API no longer knows).
+   */
+  async sessionStatus(sessionId: string): Promise<'AVAILABLE' | 'BUSY' | 'CLOSED'> {
+    try {
+      const { Sessions = [] } = await this.client.send(
+        new ListSessionsCommand({ SessionId: sessionId }),
+      );
+      const status = Sessions[0]?.Status;
+      return status === 'AVAILABLE' || status === 'BUSY' ? status : 'CLOSED';
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ResourceNotFoundException') return 'CLOSED';
+      return rethrowTransient(error, 'Redshift Data ListSessions');
     }
   }
 

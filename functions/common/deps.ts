@@ -2,6 +2,7 @@ import { dynamoDbDocumentClient, redshiftDataClient } from './clients.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DataApi } from './data-api.ts';
 import { type Telemetry, telemetry } from './observability.ts';
+import { totalSlotsKeyOf } from './session-slots.ts';
 import { type SessionPolicy, SessionStore } from './session-store.ts';
 
 /** What every core function works with; tests pass their own, the handlers the module's. */
@@ -11,16 +12,22 @@ export interface StepDeps {
   dataApi: DataApi;
   telemetry: Telemetry;
   clock: () => Date;
+  /** How the steps pause while they wait (for a session to come back, a cancel to take). */
+  sleep: (ms: number) => Promise<void>;
 }
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createDeps(
   config: Config,
   overrides: Partial<Omit<StepDeps, 'config'>> = {},
 ): StepDeps {
   const clock = overrides.clock ?? (() => new Date());
+  const sleep = overrides.sleep ?? realSleep;
   return {
     config,
     clock,
+    sleep,
     telemetry: overrides.telemetry ?? telemetry,
     dataApi: overrides.dataApi ?? new DataApi(redshiftDataClient),
     store:
@@ -30,16 +37,19 @@ export function createDeps(
         config.sessionsTableName,
         sessionPolicyOf(config),
         clock,
+        sleep,
       ),
   };
 }
 
-/** What the store needs to know of the configuration: a session's life and the tenant's cap. */
+/** What the store needs to know of the configuration: a session's life and the caps. */
 export function sessionPolicyOf(config: Config): SessionPolicy {
   return {
     keepAliveSeconds: config.sessionKeepAliveSeconds,
     idleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
     maxSessionsPerTenant: config.maxSessionsPerTenant,
+    maxSessionsTotal: config.maxSessionsTotal,
+    target: totalSlotsKeyOf(config.target),
     acquireWaitMs: config.acquireWaitMilliseconds,
   };
 }

@@ -32,6 +32,7 @@ describe('Parameters', () => {
           sessionKeepAliveSeconds: 3600,
           sessionIdleTimeoutSeconds: 300,
           maxSessionsPerTenant: 4,
+          maxSessionsTotal: 400,
           dbUserTemplate: 'tenant_{tenant}',
           deniedDbUsers: [],
           logSql: false,
@@ -55,6 +56,7 @@ describe('Parameters', () => {
         keepAliveSeconds: '7200',
         idleTimeoutSeconds: '600',
         maxSessionsPerTenant: '8',
+        maxSessionsTotal: '120',
         acquireWaitMilliseconds: '250',
         logLevel: 'debug',
         logRetentionDays: '90',
@@ -69,6 +71,7 @@ describe('Parameters', () => {
           SPECTRA_REDSHIFT_SESSION_KEEP_ALIVE_SECONDS: '7200',
           SPECTRA_REDSHIFT_SESSION_IDLE_TIMEOUT_SECONDS: '600',
           SPECTRA_MAX_SESSIONS_PER_TENANT: '8',
+          SPECTRA_MAX_SESSIONS_TOTAL: '120',
           SPECTRA_ACQUIRE_WAIT_MILLISECONDS: '250',
         }),
       );

@@ -35,7 +35,8 @@ const SCRIPTS: Record<string, ScriptedStatement> = {
   'select 1': { columns: [column('?column?', 'int4')], records: [[{ longValue: 1 }]] },
   'select * from nope': { error: 'ERROR: relation "nope" does not exist' },
   'select slowly': {
-    pollsUntilDone: 5,
+    // Submit Query's long-poll, then five of Poll Status
+    pollsUntilDone: 6,
     columns: [column('id', 'int4'), column('name', 'varchar')],
     records: [1, 2, 3, 4, 5].map((id) => [{ longValue: id }, { stringValue: `row ${id}` }]),
   },

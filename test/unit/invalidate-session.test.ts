@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { invalidateSession, MAX_RESUBMITS } from '../../functions/invalidate-session.ts';
 import { runningState } from '../support/query-state.ts';
-import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const stale = runningState(
@@ -15,7 +15,7 @@ const stale = runningState(
 describe('Function: invalidateSession', () => {
   beforeEach(() => {
     ddb.reset();
-    ddb.on(DeleteCommand).resolves({});
+    ddb.on(DeleteCommand).callsFake(deletedItem);
   });
 
   it('deletes the refused session and sends the query back without one, with a new attempt number', async () => {

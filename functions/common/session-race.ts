@@ -1,0 +1,170 @@
+import type { Connection } from './data-api.ts';
+import type { StepDeps } from './deps.ts';
+import { TERMINAL_STATUSES } from './polling.ts';
+import type { StatementStatus } from './schemas.ts';
+import type { SlotReservation } from './session-slots.ts';
+import { poolPollPauseMs, type SessionRecord } from './session-store.ts';
+
+/**
+ * A query whose tenant has every session leased, and room below the cap, should wait no longer
+ * than opening a session costs: so a session is opened at once, beside the wait, and the query
+ * takes whichever comes first, a session given back or the new one (as a connection pool adds a
+ * connection for a waiting request and hands it whatever is free first). The new session is
+ * opened by a `select 1`, which needs no tenant data; it joins the pool either way, leased to the
+ * waiting execution while it opens, and released to the pool if a session given back won.
+ *
+ * The wait is bounded by the opening itself: it ends when the `select 1` ends (DescribeStatement
+ * long-polls on it, so its end is seen at once), or when the step runs out of time.
+ */
+
+/** The SQL that opens a session beside a wait: it reads nothing and writes nothing. */
+export const OPENING_SQL = 'select 1';
+
+export type RaceOutcome =
+  /** A session of the pool was given back first, and is leased now (a hit). */
+  | { kind: 'pooled'; session: SessionRecord; waitedMs: number }
+  /** The new session was ready first. */
+  | { kind: 'opened'; session: SessionRecord; waitedMs: number }
+  /** Neither: the new session could not be opened, or the step ran out of time. */
+  | { kind: 'none'; waitedMs: number; reason: 'session-limit' | 'open-failed' | 'deadline' }
+  /** The execution's run was stopped before a session was opened: nothing is held. */
+  | { kind: 'stopped'; waitedMs: number };
+
+export interface RaceRequest {
+  tenantId: string;
+  dbUser: string;
+  owner: string;
+  /** The execution's run (see ExecutionRecords). */
+  run: number;
+  reservation: SlotReservation;
+  connection: Connection;
+  /** The ClientToken of the opening `select 1`, so that a retried step reopens the same session. */
+  clientToken: string;
+  /** How long the step may wait at most (its Lambda's remaining time, less what it needs after). */
+  budgetMs: number;
+}
+
+type Deps = Pick<StepDeps, 'store' | 'dataApi' | 'config' | 'sleep' | 'clock'>;
+
+/** The most recently used idle session of the pool, leased to `owner`; or undefined. */
+async function leaseGivenBack(
+  deps: Deps,
+  request: RaceRequest,
+  except?: string,
+): Promise<SessionRecord | undefined> {
+  const { store } = deps;
+  const now = deps.clock();
+  const pool = await store.listPool(request.tenantId, request.dbUser);
+  // A retried invocation leased one already.
+  const mine = pool.find(
+    (r) => r.session_id !== except && r.state === 'LEASED' && r.lease_owner === request.owner,
+  );
+  if (mine) return mine;
+  const idle = pool
+    .filter(
+      (r) => r.session_id !== except && !store.isLeaseLive(r, now) && !store.isExpired(r, now),
+    )
+    .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
+  for (const candidate of idle) {
+    const leased = await store.tryLease(candidate, request.owner, now);
+    if (leased) return leased;
+  }
+  return undefined;
+}
+
+/**
+ * Takes a session given back or a new one, whichever is first (see the module comment). The
+ * reservation is used by the new session, or given back when none was opened.
+ */
+export async function raceForSession(deps: Deps, request: RaceRequest): Promise<RaceOutcome> {
+  const { store, dataApi } = deps;
+  const started = deps.clock().getTime();
+  const waited = () => deps.clock().getTime() - started;
+  const { tenantId, dbUser, owner, reservation } = request;
+
+  // A session may have come back since AcquireSession looked.
+  const early = await leaseGivenBack(deps, request);
+  if (early) {
+    await store.slots.giveBack(tenantId, dbUser, reservation);
+    return { kind: 'pooled', session: early, waitedMs: waited() };
+  }
+
+  // Said before the open, so that a stop's clean-up leaves these slots to this step.
+  if (!(await store.executions.beginOpening(owner, request.run, reservation.claim))) {
+    await store.slots.giveBack(tenantId, dbUser, reservation);
+    return { kind: 'stopped', waitedMs: waited() };
+  }
+  let opening: { statementId: string; sessionId: string | undefined };
+  try {
+    opening = await dataApi.execute({
+      sql: OPENING_SQL,
+      clientToken: request.clientToken,
+      waitSeconds: 0,
+      session: { open: { keepAliveSeconds: deps.config.sessionKeepAliveSeconds } },
+      connection: request.connection,
+    });
+  } catch (error) {
+    if (!(error instanceof Error) || error.name !== 'ActiveSessionsExceededException') throw error;
+    await store.slots.giveBack(tenantId, dbUser, reservation);
+    return { kind: 'none', waitedMs: waited(), reason: 'session-limit' };
+  }
+  if (opening.sessionId === undefined) {
+    await store.slots.giveBack(tenantId, dbUser, reservation);
+    return { kind: 'none', waitedMs: waited(), reason: 'open-failed' };
+  }
+  const spare = await store.recordNewSession(
+    tenantId,
+    dbUser,
+    opening.sessionId,
+    owner,
+    reservation,
+    opening.statementId,
+  );
+
+  // The opening's end, seen as soon as it comes: DescribeStatement long-polls on it.
+  const abandon = new AbortController();
+  const openingEnded = (async (): Promise<StatementStatus | 'abandoned'> => {
+    for (;;) {
+      const left = request.budgetMs - waited();
+      if (left <= 0 || abandon.signal.aborted) return 'abandoned';
+      const described = await dataApi
+        .describe(
+          opening.statementId,
+          Math.max(1, Math.min(5, Math.floor(left / 1000))),
+          abandon.signal,
+        )
+        .catch((error: unknown) => {
+          if (abandon.signal.aborted) return undefined;
+          throw error;
+        });
+      const status = described?.Status as StatementStatus | undefined;
+      if (status !== undefined && TERMINAL_STATUSES.has(status)) return status;
+    }
+  })();
+  try {
+    for (let reads = 1; ; reads++) {
+      const pause = Math.min(poolPollPauseMs(reads), Math.max(0, request.budgetMs - waited()));
+      const tick = deps.sleep(pause).then(() => 'tick' as const);
+      const first = await Promise.race([openingEnded, tick]);
+      if (first === 'FINISHED') return { kind: 'opened', session: spare, waitedMs: waited() };
+      if (first === 'FAILED' || first === 'ABORTED') {
+        // Its connection could not be opened (an unknown user, ...): the session is of no use.
+        await store.invalidate(tenantId, dbUser, spare.session_id, owner);
+        return { kind: 'none', waitedMs: waited(), reason: 'open-failed' };
+      }
+      const given = await leaseGivenBack(deps, request, spare.session_id);
+      if (given) {
+        // The new session joins the pool; whoever leases it waits for its `select 1` first.
+        await store.unlease(spare, owner);
+        return { kind: 'pooled', session: given, waitedMs: waited() };
+      }
+      if (first === 'abandoned' || waited() >= request.budgetMs) {
+        await store.unlease(spare, owner);
+        return { kind: 'none', waitedMs: waited(), reason: 'deadline' };
+      }
+    }
+  } finally {
+    abandon.abort();
+    await openingEnded.catch(() => undefined);
+  }
+}
