@@ -36,12 +36,20 @@ export async function invalidateSession(
 
   const { store } = deps;
   const tenant = { tenantId: query.tenantId, dbUser: query.dbUser };
-  let reservation: SlotReservation | undefined;
-  if (session.sessionId !== null) {
+  let reservation: SlotReservation | undefined = session.reservation;
+  // A state without a session: SubmitQuery took one of the pool (or opened one) while it waited
+  // for a session, and the Data API refused it; the error path carries SubmitQuery's input, so
+  // the session is found by its lease, the only one this execution holds.
+  const refusedId =
+    session.sessionId ??
+    (await store.listPool(query.tenantId, query.dbUser)).find(
+      (record) => record.state === 'LEASED' && record.lease_owner === state.executionArn,
+    )?.session_id;
+  if (refusedId !== undefined) {
     reservation = await store.replaceRefusedSession(
       query.tenantId,
       query.dbUser,
-      session.sessionId,
+      refusedId,
       state.executionArn,
     );
     countSession(deps.telemetry, 'SessionInvalidated');
@@ -63,7 +71,7 @@ export async function invalidateSession(
         reservation,
       )) === false)
   ) {
-    await store.slots.giveBack(query.tenantId, query.dbUser, reservation);
+    await store.giveBackUnlessHeld(query.tenantId, query.dbUser, reservation);
     reservation = undefined;
   }
   if (giveUp) {

@@ -119,7 +119,7 @@ export async function submitQuery(
     // Stopped: what this step took since the stop is given back; the clean-up has what it had.
     if (target.takenHere) await store.unlease(target.takenHere, owner);
     if (target.reservation)
-      await store.slots.giveBack(tenant.tenantId, tenant.dbUser, target.reservation);
+      await store.giveBackUnlessHeld(tenant.tenantId, tenant.dbUser, target.reservation);
     throw new QueryAbortedError('The execution was stopped before its statement was submitted');
   }
   // A retried invocation of this submission chose its session already: the statement (by its
@@ -228,9 +228,10 @@ async function chooseSession(
   }
   if (session.reservation === undefined || leavesSessionState(query))
     return { ref: SESSIONLESS, mode: 'none' };
+  if (session.sessionsLeased) return raceWhileOpening(state, deps, connection, remainingMs);
   // Renewed before every open: the slots must hold for as long as this step can run, and a retried
-  // invocation may carry a reservation that an earlier one gave back (its race took a session
-  // given back, or the Data API was at its session limit); a lost reservation opens nothing.
+  // invocation may carry a reservation that an earlier one gave back (the Data API was at its
+  // session limit, and the statement then failed); a lost reservation opens nothing.
   const reservation = await store.slots.renew(query.tenantId, query.dbUser, session.reservation);
   if (reservation === undefined) {
     telemetry.logger.warn(
@@ -238,13 +239,23 @@ async function chooseSession(
     );
     return { ref: SESSIONLESS, mode: 'none' };
   }
-  if (!session.sessionsLeased)
-    return {
-      ref: { sessionId: null, reused: false },
-      mode: { open: { keepAliveSeconds: deps.config.sessionKeepAliveSeconds } },
-      reservation,
-    };
+  return {
+    ref: { sessionId: null, reused: false },
+    mode: { open: { keepAliveSeconds: deps.config.sessionKeepAliveSeconds } },
+    reservation,
+  };
+}
 
+/** Every session of the pool was leased: a new one is opened, and the first session ready taken. */
+async function raceWhileOpening(
+  state: QueryState,
+  deps: StepDeps,
+  connection: Connection,
+  remainingMs: number | undefined,
+): Promise<SessionTarget> {
+  const { query, session } = state;
+  const { telemetry } = deps;
+  const reservation = session.reservation as SlotReservation;
   const raced = await raceForSession(deps, {
     tenantId: query.tenantId,
     dbUser: query.dbUser,
@@ -327,7 +338,7 @@ async function execute(
     // Kept on any other error: a retry of this step sends the same ClientToken and may get the
     // session the failed call opened; the failure path gives the slots back otherwise.
     if (!(error instanceof Error) || error.name !== 'ActiveSessionsExceededException') throw error;
-    await store.slots.giveBack(tenantId, dbUser, reservation);
+    await store.giveBackUnlessHeld(tenantId, dbUser, reservation);
     countSession(telemetry, 'SessionLimitReached');
     telemetry.logger.warn(
       'The Data API is at its session limit; running this query without a session',
@@ -336,7 +347,7 @@ async function execute(
     return { outcome: await dataApi.execute(request('none')), ref: SESSIONLESS };
   }
   if (outcome.sessionId === undefined) {
-    await store.slots.giveBack(tenantId, dbUser, reservation);
+    await store.giveBackUnlessHeld(tenantId, dbUser, reservation);
     return { outcome, ref: SESSIONLESS };
   }
   const record = await store.recordNewSession(

@@ -26,7 +26,11 @@ export type RaceOutcome =
   /** The new session was ready first. */
   | { kind: 'opened'; session: SessionRecord; waitedMs: number }
   /** Neither: the new session could not be opened, or the step ran out of time. */
-  | { kind: 'none'; waitedMs: number; reason: 'session-limit' | 'open-failed' | 'deadline' }
+  | {
+      kind: 'none';
+      waitedMs: number;
+      reason: 'session-limit' | 'open-failed' | 'deadline' | 'slots-lost';
+    }
   /** The execution's run was stopped before a session was opened: nothing is held. */
   | { kind: 'stopped'; waitedMs: number };
 
@@ -46,27 +50,22 @@ export interface RaceRequest {
 
 type Deps = Pick<StepDeps, 'store' | 'dataApi' | 'config' | 'sleep' | 'clock'>;
 
-/** The most recently used idle session of the pool, leased to `owner`; or undefined. */
-async function leaseGivenBack(
+/** The most recently used idle session of `pool`, leased to `owner`; or undefined. */
+async function leaseIdle(
   deps: Deps,
-  request: RaceRequest,
+  pool: readonly SessionRecord[],
+  owner: string,
   except?: string,
 ): Promise<SessionRecord | undefined> {
   const { store } = deps;
   const now = deps.clock();
-  const pool = await store.listPool(request.tenantId, request.dbUser);
-  // A retried invocation leased one already.
-  const mine = pool.find(
-    (r) => r.session_id !== except && r.state === 'LEASED' && r.lease_owner === request.owner,
-  );
-  if (mine) return mine;
   const idle = pool
     .filter(
       (r) => r.session_id !== except && !store.isLeaseLive(r, now) && !store.isExpired(r, now),
     )
     .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
   for (const candidate of idle) {
-    const leased = await store.tryLease(candidate, request.owner, now);
+    const leased = await store.tryLease(candidate, owner, now);
     if (leased) return leased;
   }
   return undefined;
@@ -74,24 +73,36 @@ async function leaseGivenBack(
 
 /**
  * Takes a session given back or a new one, whichever is first (see the module comment). The
- * reservation is used by the new session, or given back when none was opened.
+ * reservation is used by the new session, or given back when none was opened on it.
+ *
+ * Retry-safe: a session an earlier invocation of the step leased is taken again, and a
+ * reservation is given back only while no session of the pool holds it (an earlier invocation
+ * may have opened one on it that lost the race and joined the pool).
  */
 export async function raceForSession(deps: Deps, request: RaceRequest): Promise<RaceOutcome> {
   const { store, dataApi } = deps;
   const started = deps.clock().getTime();
   const waited = () => deps.clock().getTime() - started;
-  const { tenantId, dbUser, owner, reservation } = request;
+  const { tenantId, dbUser, owner } = request;
+  const giveBackUnused = (reservation: SlotReservation, pool: readonly SessionRecord[]) =>
+    store.giveBackUnlessHeld(tenantId, dbUser, reservation, pool);
 
+  const pool = await store.listPool(tenantId, dbUser);
+  const mine = pool.find((r) => r.state === 'LEASED' && r.lease_owner === owner);
+  if (mine) return { kind: 'pooled', session: mine, waitedMs: waited() };
   // A session may have come back since AcquireSession looked.
-  const early = await leaseGivenBack(deps, request);
+  const early = await leaseIdle(deps, pool, owner);
   if (early) {
-    await store.slots.giveBack(tenantId, dbUser, reservation);
+    await giveBackUnused(request.reservation, pool);
     return { kind: 'pooled', session: early, waitedMs: waited() };
   }
 
+  // Renewed before the open: the slots must hold for as long as this step can run.
+  const reservation = await store.slots.renew(tenantId, dbUser, request.reservation);
+  if (reservation === undefined) return { kind: 'none', waitedMs: waited(), reason: 'slots-lost' };
   // Said before the open, so that a stop's clean-up leaves these slots to this step.
   if (!(await store.executions.beginOpening(owner, request.run, reservation.claim))) {
-    await store.slots.giveBack(tenantId, dbUser, reservation);
+    await giveBackUnused(reservation, pool);
     return { kind: 'stopped', waitedMs: waited() };
   }
   let opening: { statementId: string; sessionId: string | undefined };
@@ -104,12 +115,13 @@ export async function raceForSession(deps: Deps, request: RaceRequest): Promise<
       connection: request.connection,
     });
   } catch (error) {
+    // Kept on any other error: a retry sends the same ClientToken and may get the session.
     if (!(error instanceof Error) || error.name !== 'ActiveSessionsExceededException') throw error;
-    await store.slots.giveBack(tenantId, dbUser, reservation);
+    await giveBackUnused(reservation, pool);
     return { kind: 'none', waitedMs: waited(), reason: 'session-limit' };
   }
   if (opening.sessionId === undefined) {
-    await store.slots.giveBack(tenantId, dbUser, reservation);
+    await giveBackUnused(reservation, pool);
     return { kind: 'none', waitedMs: waited(), reason: 'open-failed' };
   }
   const spare = await store.recordNewSession(
@@ -152,7 +164,8 @@ export async function raceForSession(deps: Deps, request: RaceRequest): Promise<
         await store.invalidate(tenantId, dbUser, spare.session_id, owner);
         return { kind: 'none', waitedMs: waited(), reason: 'open-failed' };
       }
-      const given = await leaseGivenBack(deps, request, spare.session_id);
+      const now = await store.listPool(tenantId, dbUser);
+      const given = await leaseIdle(deps, now, owner, spare.session_id);
       if (given) {
         // The new session joins the pool; whoever leases it waits for its `select 1` first.
         await store.unlease(spare, owner);

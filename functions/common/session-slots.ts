@@ -230,22 +230,27 @@ export class SessionSlots {
     now: Date,
   ): Promise<number | undefined> {
     const partition = totalSlotsPartition(this.caps.target);
-    // A few rounds: another opener may take the slot picked between the read and the write.
-    for (let round = 0; round < 3; round++) {
+    // Every put that fails means another opener took that slot since the read, so each round
+    // either reserves one or sees fewer free; it ends when a read finds none free.
+    for (;;) {
       const taken = new Set((await this.readSlots(partition)).map((item) => item.session_id));
       const free: number[] = [];
       for (let slot = 0; slot < this.caps.total; slot++)
         if (!taken.has(String(slot))) free.push(slot);
       if (free.length === 0) return undefined;
-      // A random free slot, so that openers racing for the last few rarely pick the same one.
-      const slot = free[Math.floor(this.random() * free.length)] as number;
-      const item = {
-        ...this.slotItem(partition, slot, claim, owner, tenantId, dbUser, now),
-        slot: tenantSlot,
-      };
-      if (await this.putSlot(item)) return slot;
+      // In a random order, so that openers racing for the last few rarely try the same one.
+      for (let i = free.length - 1; i > 0; i--) {
+        const j = Math.floor(this.random() * (i + 1));
+        [free[i], free[j]] = [free[j] as number, free[i] as number];
+      }
+      for (const slot of free) {
+        const item = {
+          ...this.slotItem(partition, slot, claim, owner, tenantId, dbUser, now),
+          slot: tenantSlot,
+        };
+        if (await this.putSlot(item)) return slot;
+      }
     }
-    return undefined;
   }
 
   private slotItem(

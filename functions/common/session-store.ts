@@ -587,6 +587,22 @@ export class SessionStore {
     }
   }
 
+  /**
+   * Gives back a reservation's slots unless a session of the pool holds them: a step that gives
+   * back what it reserved may be a retry of an invocation that opened a session on it, which is
+   * in the pool now. `pool`: the pool as the caller just read it, if it has.
+   */
+  async giveBackUnlessHeld(
+    tenantId: string,
+    dbUser: string,
+    reservation: SlotReservation,
+    pool?: readonly SessionRecord[],
+  ): Promise<void> {
+    const records = pool ?? (await this.listPool(tenantId, dbUser));
+    if (!records.some((record) => record.slot_claim === reservation.claim))
+      await this.slots.giveBack(tenantId, dbUser, reservation);
+  }
+
   /** Gives back the slots a session record held, once the record is gone. */
   protected async giveBackSlotsOf(record: SessionRecord): Promise<void> {
     const reservation = reservationOf(record);

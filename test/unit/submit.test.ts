@@ -13,6 +13,7 @@ import {
   DeleteCommand,
   DynamoDBDocumentClient,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -64,6 +65,8 @@ describe('Function: submitQuery', () => {
     ddb.on(PutCommand).resolves({});
     ddb.on(UpdateCommand).resolves({});
     ddb.on(DeleteCommand).callsFake(deletedItem);
+    // The tenant's pool holds no session on this submission's slots.
+    ddb.on(QueryCommand).resolves({ Items: [] });
   });
 
   /** ExecuteStatement answers at once with `submitted`; the long-poll after it finds `polled`. */
