@@ -1,5 +1,5 @@
 import { createTenantUser, type TenantUser } from './demo-data.ts';
-import type { Statement, Store } from './model.ts';
+import { type Statement, type Store, TERMINAL } from './model.ts';
 import type { SqlEngine } from './sql-engine.ts';
 
 /**
@@ -83,8 +83,9 @@ export class RunControls {
     const hold = this.holds.get(sqlContains);
     if (!hold) return 0;
     this.holds.delete(sqlContains);
-    for (const resume of hold.waiting) resume();
-    return hold.waiting.size;
+    const released = [...hold.waiting];
+    for (const resume of released) resume();
+    return released.length;
   }
 
   releaseAll(): void {
@@ -107,9 +108,15 @@ export class RunControls {
         each.status === status && statement.parts.some((part) => part.sql.includes(sqlContains)),
     )?.[1];
     if (!hold) return undefined;
-    return new Promise<void>((resume) => hold.waiting.add(resume)).then(() =>
-      this.pass(statement, status),
-    );
+    return new Promise<void>((resume) => {
+      const go = () => {
+        hold.waiting.delete(go);
+        statement.resumeHeld = undefined;
+        resume();
+      };
+      hold.waiting.add(go);
+      statement.resumeHeld = go;
+    }).then(() => (TERMINAL.has(statement.status) ? undefined : this.pass(statement, status)));
   }
 }
 
