@@ -31,12 +31,24 @@ export interface FaultRequest {
   afterInvoke?: boolean;
 }
 
+/**
+ * Where a hold keeps a call: before the service sees it (`request`, the default), or after the
+ * service did what it asks, before its answer goes back (`response`): a write is then done and its
+ * caller does not know yet.
+ */
+export type HoldPhase = 'request' | 'response';
+
 export interface HoldRequest {
   /** Calls let through before the hold starts (default 0). */
   after?: number;
   /** How many calls it holds (default 1). */
   count?: number;
+  phase?: HoldPhase;
 }
+
+/** The key a hold is known by: the target, and for a response hold `<target>:response`. */
+export const holdKey = (target: string, phase: HoldPhase = 'request') =>
+  phase === 'response' ? `${target}:response` : target;
 
 /** What the plan has seen, per target. */
 export interface FaultCounts {
@@ -46,7 +58,7 @@ export interface FaultCounts {
   lambdaInvocations: Record<string, number>;
   /** Faults met, per `target:error`. */
   faultsInjected: Record<string, number>;
-  /** Calls waiting now on a hold, per target. */
+  /** Calls waiting now on a hold, per hold key (see {@link holdKey}). */
   held: Record<string, number>;
 }
 
@@ -104,8 +116,9 @@ export class FaultPlan {
    * the same target first lets the calls the old one keeps go on.
    */
   hold(target: string, request: HoldRequest = {}): void {
-    this.release(target);
-    this.holds.set(target, {
+    const key = holdKey(target, request.phase);
+    this.release(target, request.phase);
+    this.holds.set(key, {
       passing: request.after ?? 0,
       remaining: request.count ?? 1,
       waiting: new Set(),
@@ -113,10 +126,11 @@ export class FaultPlan {
   }
 
   /** Lets the calls a hold keeps go on and ends the hold; returns how many it kept. */
-  release(target: string): number {
-    const hold = this.holds.get(target);
+  release(target: string, phase: HoldPhase = 'request'): number {
+    const key = holdKey(target, phase);
+    const hold = this.holds.get(key);
     if (!hold) return 0;
-    this.holds.delete(target);
+    this.holds.delete(key);
     for (const resume of hold.waiting) resume();
     return hold.waiting.size;
   }
@@ -143,6 +157,11 @@ export class FaultPlan {
     return this.take(target);
   }
 
+  /** A call of `target` has been answered by its service: it waits for any response hold. */
+  async leave(target: string): Promise<void> {
+    await this.waitForHold(holdKey(target, 'response'));
+  }
+
   counts(): FaultCounts {
     const calls: Record<string, number> = {};
     const lambdaInvocations: Record<string, number> = {};
@@ -163,7 +182,11 @@ export class FaultPlan {
     this.faults.length = 0;
     this.latencyMs.clear();
     this.injected.clear();
-    for (const target of [...this.holds.keys()]) this.release(target);
+    for (const key of [...this.holds.keys()]) {
+      const hold = this.holds.get(key);
+      this.holds.delete(key);
+      for (const resume of hold?.waiting ?? []) resume();
+    }
   }
 
   private async waitForHold(target: string): Promise<void> {
