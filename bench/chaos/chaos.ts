@@ -1,6 +1,4 @@
-import { DescribeStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { dbUserFor, loadConfig } from '../../functions/common/config.ts';
-import { LOCAL_CLUSTER_IDENTIFIER } from '../../local/identity.ts';
 import type { CountersResponse as Counters } from '../../local/test-controls.ts';
 import { STATES } from '../../statemachine/definition.ts';
 import { BAD_INPUTS, type BadInputResult, runBadInput } from './bad-inputs.ts';
@@ -142,26 +140,12 @@ function configureFunctions(): void {
 async function readAuditTables(api: StackApi, tenants: string[]) {
   const rows = new Map<string, string[]>();
   for (const tenantId of tenants) {
-    const submitted = await api.redshiftData.send(
-      new ExecuteStatementCommand({
-        ClusterIdentifier: LOCAL_CLUSTER_IDENTIFIER,
-        Database: 'dev',
-        DbUser: dbUserOf(tenantId),
-        Sql: `select id from ${auditTableOf(tenantId)}`,
-        WaitTimeSeconds: 30,
-      }),
-    );
-    const id = submitted.Id as string;
-    const described = await api.redshiftData.send(
-      new DescribeStatementCommand({ Id: id, WaitTimeSeconds: 30 }),
-    );
-    if (described.Status !== 'FINISHED')
-      throw new Error(
-        `Reading ${auditTableOf(tenantId)} ended ${described.Status}: ${described.Error}`,
-      );
+    const read = await api.queryAs(dbUserOf(tenantId), `select id from ${auditTableOf(tenantId)}`);
+    if (read.status !== 'FINISHED')
+      throw new Error(`Reading ${auditTableOf(tenantId)} ended ${read.status}: ${read.error}`);
     rows.set(
       tenantId,
-      (await api.resultRows(id)).map((row) => String(row[0])),
+      read.rows.map((row) => String(row[0])),
     );
   }
   return rows;

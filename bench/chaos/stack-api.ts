@@ -1,4 +1,6 @@
 import {
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
   type Field,
   GetStatementResultCommand,
   ListSessionsCommand,
@@ -13,6 +15,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { isInternalItem, type SessionRecord } from '../../functions/common/session-store.ts';
+import { LOCAL_CLUSTER_IDENTIFIER } from '../../local/identity.ts';
 import { StackClient } from '../stack-client.ts';
 
 /**
@@ -136,6 +139,34 @@ export class StackApi extends StackClient {
       nextToken = page.NextToken;
     } while (nextToken);
     return [...all.values()];
+  }
+
+  /**
+   * Runs `sql` on the Data API as `dbUser`, outside Spectra, without a session, and waits for its
+   * end: how a check reads what the tenant's queries left in the data.
+   */
+  async queryAs(
+    dbUser: string,
+    sql: string,
+  ): Promise<{ status: string; error?: string; rows: unknown[][] }> {
+    const { Id } = await this.redshiftData.send(
+      new ExecuteStatementCommand({
+        ClusterIdentifier: LOCAL_CLUSTER_IDENTIFIER,
+        Database: 'dev',
+        DbUser: dbUser,
+        Sql: sql,
+      }),
+    );
+    for (;;) {
+      const described = await this.redshiftData.send(
+        new DescribeStatementCommand({ Id, WaitTimeSeconds: 30 }),
+      );
+      const status = described.Status ?? 'UNKNOWN';
+      if (status === 'FAILED' || status === 'ABORTED')
+        return { status, error: described.Error, rows: [] };
+      if (status === 'FINISHED')
+        return { status, rows: described.HasResultSet ? await this.resultRows(Id as string) : [] };
+    }
   }
 
   /** Every row of a finished statement's result, page by page. */
