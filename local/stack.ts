@@ -12,6 +12,7 @@ import {
   LOCAL_CLUSTER_IDENTIFIER,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
+  LOCAL_RESULTS_BUCKET_NAME,
   LOCAL_SESSIONS_TABLE_NAME,
   LOCAL_STATE_MACHINE_NAME,
 } from './identity.ts';
@@ -19,6 +20,7 @@ import { createRedshiftDataEmulator } from './redshift-data/emulator.ts';
 import { createPgliteEngine } from './redshift-data/pglite-engine.ts';
 import { createPostgresEngine } from './redshift-data/postgres-engine.ts';
 import type { SqlEngine } from './redshift-data/sql-engine.ts';
+import { type LocalS3, startLocalS3 } from './s3/s3-service.ts';
 import {
   invokeLocally,
   LambdaInvocationError,
@@ -32,8 +34,8 @@ import { type ControlState, controlRoutes } from './test-controls.ts';
 /**
  * Spectra with no AWS account: one HTTP endpoint that answers the Redshift Data API (emulated on
  * PGlite or PostgreSQL), Step Functions (aws-local-stepfunctions running the real definition, each
- * Task calling the real handler in process) and DynamoDB (dynalite), with the sessions table and
- * the `spectra-query` state machine ready.
+ * Task calling the real handler in process), DynamoDB (dynalite) and S3 (s3rver), with the
+ * sessions table, the results bucket and the `spectra-query` state machine ready.
  */
 
 /**
@@ -67,6 +69,8 @@ export interface LocalStack {
   endpoint: Endpoint;
   stepFunctions: LocalStepFunctions;
   controls: ControlState;
+  /** The results bucket's S3. */
+  s3: LocalS3;
   stop(): Promise<void>;
 }
 
@@ -91,6 +95,7 @@ function configureEnvironment(url: string): void {
     'AWS_ENDPOINT_URL_DYNAMODB',
     'AWS_ENDPOINT_URL_REDSHIFT_DATA',
     'AWS_ENDPOINT_URL_SFN',
+    'AWS_ENDPOINT_URL_S3',
   ])
     delete process.env[name];
   process.env.AWS_REGION = LOCAL_REGION;
@@ -104,12 +109,14 @@ function configureEnvironment(url: string): void {
     process.env.SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER = LOCAL_CLUSTER_IDENTIFIER;
   }
   process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME ??= LOCAL_SESSIONS_TABLE_NAME;
+  process.env.SPECTRA_RESULTS_BUCKET_NAME ??= LOCAL_RESULTS_BUCKET_NAME;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const port = options.port ?? readPort(process.env.SPECTRA_LOCAL_PORT);
   const faults = new FaultPlan();
   const endpoint = await startEndpoint({ port, faults });
+  let s3: LocalS3 | undefined;
   try {
     configureEnvironment(endpoint.url);
     // The functions' own configuration, checked before anything starts (they read it again when
@@ -129,6 +136,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME as string,
     );
     dynamoClient.destroy();
+
+    s3 = await startLocalS3({
+      endpoint: endpoint.url,
+      buckets: [config.resultsBucketName],
+      retentionDays: config.resultRetentionDays,
+    });
+    endpoint.s3(s3);
+    const localS3 = s3;
 
     const databaseUrl = options.databaseUrl ?? process.env.SPECTRA_LOCAL_DATABASE_URL;
     const engine = databaseUrl
@@ -151,6 +166,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambdaInFlight: () => lambdaInFlight,
       emulator: emulator.controls,
       dbUserOf: (tenantId) => tenantDbUser(tenantId, config),
+      expireResults: (now) => localS3.expireResults(now),
     };
 
     const stepFunctions = new LocalStepFunctions({
@@ -210,15 +226,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoint,
       stepFunctions,
       controls,
+      s3: localS3,
       async stop() {
         consoleApi.destroy();
         await endpoint.close();
+        await localS3.close();
         await engine.close();
         await new Promise<void>((done) => dynamo.close(() => done()));
       },
     };
   } catch (error) {
     await endpoint.close();
+    await s3?.close();
     throw error;
   }
 }
