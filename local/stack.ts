@@ -53,6 +53,8 @@ export interface LocalStackOptions {
   loadDemoData?: boolean;
   /** The Data API's cap on open sessions (default 500, as on AWS). */
   maxDataApiSessions?: number;
+  /** The Data API's limit on a result's size (default 100 MB, see DATA_API_RESULT_LIMIT_BYTES). */
+  maxDataApiResultBytes?: number;
   /** Milliseconds per Wait state name. */
   waitTimeOverrides?: Record<string, number>;
   /** Milliseconds before each retry, per state name (tests retry at once). */
@@ -152,6 +154,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const emulator = await createRedshiftDataEmulator({
       engine,
       maxSessions: options.maxDataApiSessions,
+      maxResultBytes: options.maxDataApiResultBytes,
       loadDemoData: options.loadDemoData ?? true,
       dbUserTemplate: config.dbUserTemplate,
     });

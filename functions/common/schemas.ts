@@ -10,9 +10,18 @@ export const INPUT_LIMITS = {
   maxParameters: 100,
   parameterValueMaxBytes: 64 * 1024,
   statementNameMaxLength: 500,
+  /** rowLimit and byteLimit: whole numbers from 1 to 2^53 - 1 (any size a JSON number holds exactly). */
+  limitMax: Number.MAX_SAFE_INTEGER,
 } as const;
 
-const EXECUTION_INPUT_FIELDS = ['tenantId', 'sql', 'parameters', 'statementName'];
+const EXECUTION_INPUT_FIELDS = [
+  'tenantId',
+  'sql',
+  'parameters',
+  'statementName',
+  'rowLimit',
+  'byteLimit',
+];
 
 const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
@@ -40,6 +49,10 @@ export const INPUT_RULES = {
   parameterName: '1-128 letters, digits or "_" (the SQL refers to it as :name)',
   parameterValue: `a non-empty string of at most ${INPUT_LIMITS.parameterValueMaxBytes} bytes (the Data API passes every value as text)`,
   statementName: `1-${INPUT_LIMITS.statementNameMaxLength} characters`,
+  rowLimit:
+    'a whole number of rows, at least 1: the result stops after that many (truncated: true when rows were left out)',
+  byteLimit:
+    'a whole number of bytes, at least 1: the result stops before the row that would take its JSON Lines past that size (truncated: true when rows were left out)',
 } as const;
 
 /**
@@ -87,6 +100,24 @@ const sqlParameter = z.strictObject(
   },
 );
 
+/** rowLimit / byteLimit: optional whole numbers from 1 up. */
+const resultLimit = (field: 'rowLimit' | 'byteLimit') =>
+  z
+    .number({
+      error: (issue) =>
+        `${field} must be ${INPUT_RULES[field]}; got ${issue.input === undefined ? 'nothing' : describe(issue.input)}`,
+    })
+    .int({
+      error: (issue) => `${field} must be ${INPUT_RULES[field]}; got ${describe(issue.input)}`,
+    })
+    .min(1, {
+      error: (issue) => `${field} must be ${INPUT_RULES[field]}; got ${describe(issue.input)}`,
+    })
+    .max(INPUT_LIMITS.limitMax, {
+      error: (issue) => `${field} must be ${INPUT_RULES[field]}; got ${describe(issue.input)}`,
+    })
+    .optional();
+
 /** What a caller passes to StartExecution. Unknown keys are refused. */
 export const executionInputSchema = z.strictObject(
   {
@@ -128,6 +159,8 @@ export const executionInputSchema = z.strictObject(
           `statementName must be ${INPUT_RULES.statementName}; got ${describe(issue.input)}`,
       })
       .optional(),
+    rowLimit: resultLimit('rowLimit'),
+    byteLimit: resultLimit('byteLimit'),
   },
   {
     error: (issue) =>
@@ -191,6 +224,8 @@ export const querySchema = z.object({
   sql: z.string(),
   parameters: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
   statementName: z.string().optional(),
+  rowLimit: z.number().int().min(1).optional(),
+  byteLimit: z.number().int().min(1).optional(),
 });
 
 export const sessionRefSchema = z.object({
