@@ -220,9 +220,13 @@ export function formatStatus(query: Query): string {
   }
   const result = query.result;
   if (result) {
+    const rowTotal = result.result?.rows ?? result.rowCount;
+    const where = result.result
+      ? ` in the results bucket until ${formatDateTime(new Date(result.result.expiresAt))}`
+      : '';
     const rowsText = result.truncated
-      ? `${result.rowCount} of ${plural(result.totalRows, 'row')} (truncated)`
-      : plural(result.rowCount, 'row');
+      ? `${rowTotal} of ${plural(result.totalRows, 'row')} (rowLimit/byteLimit)${where}`
+      : `${plural(rowTotal, 'row')}${where}`;
     const session = result.sessionReused ? 'reused session' : 'new session';
     rows.push(['Result', `${rowsText}, ${session} ${result.sessionId ?? '(none)'}`]);
   }
