@@ -38,6 +38,8 @@ const FAST = [
   'test/local/lambda-invoker.test.ts',
   'test/local/redrive-service.test.ts',
   'test/local/console-model.test.ts',
+  'test/local/aws-chunked.test.ts',
+  'test/client/result-rows.test.ts',
 ];
 
 export default defineConfig({

@@ -183,7 +183,9 @@ class ResultReader {
         return true;
       }
       const row = record.map(toResultValue);
-      const rowBytes = jsonBytes(row);
+      // Written once: its size decides where it goes, and the same text is its line in S3.
+      const json = JSON.stringify(row);
+      const rowBytes = Buffer.byteLength(json, 'utf8');
       // The row's line in the written result: its JSON and a line break.
       if (limits.bytes !== undefined && this.deliveredBytes + rowBytes + 1 > limits.bytes) {
         result.truncated = true;
@@ -196,14 +198,14 @@ class ResultReader {
         result.truncated = true;
       }
       if (this.spill !== undefined) {
-        await this.spill.write(row);
+        await this.spill.writeJson(json, rowBytes);
       } else if (this.used + rowBytes + 1 <= this.budget) {
         result.rows.push(row); // and the comma before it
         this.used += rowBytes + 1;
       } else {
         this.spill = this.startSpill();
         for (const shown of result.rows) await this.spill.write(shown);
-        await this.spill.write(row);
+        await this.spill.writeJson(json, rowBytes);
         // The preview gives up rows until the output has room for `result` too.
         while (this.used + WRITTEN_RESULT_BYTES > this.budget && result.rows.length > 0) {
           this.used -= jsonBytes(result.rows.pop()) + 1;

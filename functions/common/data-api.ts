@@ -228,9 +228,11 @@ export interface ResultPage {
 }
 
 /**
- * A middleware that hands `keep` the response body's bytes and gives the SDK the same bytes to
- * parse (it reads a Uint8Array body as it reads a stream). Each attempt of a retried call
- * replaces what the previous one kept.
+ * A middleware that hands `keep` the body of a successful response. The page is parsed once, from
+ * that body (see {@link parseResultPage}); the SDK is handed an empty JSON object in its place, so
+ * that it does not parse several megabytes a second time into values that are not used. An error
+ * response is left to the SDK as it is: it reads the error's name and message from it. Each
+ * attempt of a retried call replaces what the previous one kept.
  */
 function keepResponseBody<Input extends object, Output extends object>(
   keep: (body: Uint8Array) => void,
@@ -242,9 +244,8 @@ function keepResponseBody<Input extends object, Output extends object>(
       const chunks: Buffer[] = [];
       for await (const chunk of response.body as AsyncIterable<Uint8Array>)
         chunks.push(Buffer.from(chunk));
-      const body = new Uint8Array(Buffer.concat(chunks));
-      keep(body);
-      response.body = body;
+      keep(new Uint8Array(Buffer.concat(chunks)));
+      response.body = new TextEncoder().encode('{}');
     }
     return result;
   };

@@ -88,13 +88,18 @@ export class ResultSpill {
   }
 
   /** Adds a row; resolves once there is room for the next one. */
-  async write(row: ResultRow): Promise<void> {
+  write(row: ResultRow): Promise<void> {
+    const json = JSON.stringify(row);
+    return this.writeJson(json, Buffer.byteLength(json, 'utf8'));
+  }
+
+  /** Adds a row already written as JSON (`bytes` of UTF-8), as {@link write} does. */
+  async writeJson(json: string, bytes: number): Promise<void> {
     if (this.uploadError !== undefined) throw this.uploadError;
-    const line = `${JSON.stringify(row)}\n`;
-    const bytes = Buffer.byteLength(line, 'utf8');
+    const line = `${json}\n`;
     this.batch += line;
-    this.partUncompressed += bytes;
-    this.uncompressedBytes += bytes;
+    this.partUncompressed += bytes + 1;
+    this.uncompressedBytes += bytes + 1;
     this.partRows++;
     this.rows++;
     if (this.partUncompressed >= this.options.partBytes) await this.endPart();
