@@ -36,6 +36,8 @@ const FAST = [
   'test/local/sql-text.test.ts',
   'test/local/faults.test.ts',
   'test/local/lambda-invoker.test.ts',
+  'test/local/dialect.test.ts',
+  'test/local/service-model.test.ts',
   'test/local/redrive-service.test.ts',
   'test/local/console-model.test.ts',
   'test/local/aws-chunked.test.ts',

@@ -5,7 +5,7 @@ import pg from 'pg';
 
 /**
  * The PostgreSQL server behind the Data API emulator when the benchmark runs on PostgreSQL: the
- * throwaway cluster of test/support/postgres-server.ts, with room for as many connections as the
+ * throwaway cluster of local/postgres-cluster.ts, with room for as many connections as the
  * Data API allows sessions.
  *
  * Each Data API session is a connection, and a design that orphans sessions (the single cached
@@ -66,7 +66,7 @@ export interface BenchPostgres {
 export async function startBenchPostgres(): Promise<BenchPostgres> {
   const found = newestPostgresBin();
   if (!found) throw new Error(`No PostgreSQL server binaries under ${POSTGRES_LIB}`);
-  const { startPostgres } = await import('../test/support/postgres-server.ts');
+  const { startPostgres } = await import('../local/postgres-cluster.ts');
   const server = await startPostgres();
   try {
     await query(server.url, `ALTER SYSTEM SET max_connections = ${BENCH_MAX_CONNECTIONS}`);

@@ -109,7 +109,7 @@ try {
     say(
       indent(
         '(Embedded PGlite runs one statement at a time, so even on two sessions one query waited\n' +
-          'for the other; on Redshift, or on PostgreSQL with SPECTRA_LOCAL_DATABASE_URL, they run\n' +
+          'for the other; on Redshift, or on PostgreSQL (SPECTRA_LOCAL_ENGINE=postgres), they run\n' +
           'side by side.)\n',
       ),
     );

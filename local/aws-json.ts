@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import type { RequestRules, ServiceModel } from './service-model.ts';
 
 /**
  * The AWS JSON protocol (awsJson1_0 / awsJson1_1) as the local services speak it: `POST /` with an
@@ -73,4 +74,11 @@ export interface AwsJsonService {
   contentType: string;
   handle(operation: string, input: Record<string, unknown>): Promise<unknown>;
   close?(): Promise<void>;
+  /**
+   * The service's model and the rules the SDK's schemas leave out: the endpoint checks each
+   * request against them (operation, types, required members, constraints) before `handle`.
+   */
+  model?: { model: ServiceModel; rules: RequestRules };
+  /** Largest request body the service takes, in bytes; a larger one is answered 413 unread. */
+  maxRequestBytes?: number;
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type AwsJsonService, AwsServiceError, writeAwsError, writeJson } from './aws-json.ts';
 import { type Fault, FaultPlan } from './faults.ts';
+import { checkRequest } from './service-model.ts';
 
 /**
  * The local stack's one HTTP endpoint. Every request is routed by its `X-Amz-Target` header
@@ -68,10 +69,54 @@ export interface Endpoint {
   close(): Promise<void>;
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * Request bodies are capped as AWS caps them (Step Functions takes 1 MB; the Data API's largest
+ * request, 40 statements of 100 KB, needs 4 MB; DynamoDB takes 16 MB): a body over the cap is
+ * refused with 413 before it is buffered, by its Content-Length, or, sent chunked, as soon as the
+ * bytes read pass the cap.
+ */
+export const DEFAULT_MAX_REQUEST_BYTES = 5 * 1024 * 1024;
+const DYNAMODB_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+const CONTROL_MAX_REQUEST_BYTES = 1024 * 1024;
+
+class RequestTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`The request body is larger than the ${limit} bytes this service accepts`);
+    this.name = 'RequestTooLargeError';
+  }
+}
+
+function declaredTooLarge(req: IncomingMessage, limit: number): boolean {
+  const declared = Number(req.headers['content-length']);
+  return Number.isFinite(declared) && declared > limit;
+}
+
+async function readBody(req: IncomingMessage, limit = CONTROL_MAX_REQUEST_BYTES): Promise<Buffer> {
+  if (declaredTooLarge(req, limit)) throw new RequestTooLargeError(limit);
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let bytes = 0;
+  for await (const chunk of req) {
+    bytes += (chunk as Buffer).length;
+    if (bytes > limit) throw new RequestTooLargeError(limit);
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
+}
+
+/** 413, and the connection closed: the rest of the body is not read. */
+function writeRequestTooLarge(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: RequestTooLargeError,
+  contentType: string,
+): void {
+  res.setHeader('connection', 'close');
+  writeAwsError(
+    res,
+    new AwsServiceError('RequestEntityTooLargeException', error.message, 413),
+    contentType,
+  );
+  res.once('finish', () => req.destroy());
 }
 
 const awsErrorOf = (fault: Fault) =>
@@ -109,6 +154,16 @@ function refusal(req: IncomingMessage, port: number, localOnly: boolean): string
 
 const LOCAL_ONLY = /^\/(_spectra\/|console(\/|$))/;
 
+/** A request the service's model refuses never reaches the service (see service-model.ts). */
+function checkAgainstModel(
+  service: AwsJsonService,
+  operation: string,
+  input: Record<string, unknown>,
+): void {
+  if (service.model)
+    checkRequest(service.model.model, service.model.rules, service.targetPrefix, operation, input);
+}
+
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
   const faults = options.faults ?? new FaultPlan();
   const services = new Map((options.services ?? []).map((s) => [s.targetPrefix, s]));
@@ -120,6 +175,10 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      if (error instanceof RequestTooLargeError && !res.headersSent) {
+        writeRequestTooLarge(req, res, error, 'application/x-amz-json-1.1');
+        return;
+      }
       if (!res.headersSent) {
         writeAwsError(
           res,
@@ -134,7 +193,8 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const refused = refusal(req, port, LOCAL_ONLY.test(path));
     if (refused !== undefined) {
-      await readBody(req);
+      // Not read: whatever its size, the answer is the same.
+      req.resume();
       writeJson(res, 403, { message: refused }, 'application/json');
       return;
     }
@@ -159,9 +219,12 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
 
     const rawService = raw.get(prefix);
     if (rawService) {
+      // The raw service reads the body itself; only a declared length can be refused up front.
+      if (declaredTooLarge(req, DYNAMODB_MAX_REQUEST_BYTES))
+        throw new RequestTooLargeError(DYNAMODB_MAX_REQUEST_BYTES);
       const fault = await faults.enter(target);
       if (fault) {
-        await readBody(req);
+        await readBody(req, DYNAMODB_MAX_REQUEST_BYTES);
         writeAwsError(res, awsErrorOf(fault), rawService.contentType);
         return;
       }
@@ -170,7 +233,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     }
 
     const service = services.get(prefix);
-    const body = await readBody(req);
+    const body = await readBody(req, service?.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
     if (!service || req.method !== 'POST' || operation === '') {
       writeAwsError(
         res,
@@ -202,6 +265,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       return;
     }
     try {
+      checkAgainstModel(service, operation, input);
       const output = await service.handle(operation, input);
       writeJson(res, 200, output, service.contentType);
     } catch (error) {

@@ -13,7 +13,11 @@ const stack = await startLocalStack().catch((error: unknown) => {
 });
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 const engine =
-  stack.engineKind === 'postgres' ? 'PostgreSQL (SPECTRA_LOCAL_DATABASE_URL)' : 'PGlite, embedded';
+  stack.engineKind === 'pglite'
+    ? 'PGlite, embedded'
+    : stack.ownCluster
+      ? 'PostgreSQL, a throwaway cluster (SPECTRA_LOCAL_ENGINE=postgres)'
+      : 'PostgreSQL (SPECTRA_LOCAL_DATABASE_URL)';
 const input = JSON.stringify({ tenantId: 'acme', sql: 'select count(*) as sales from sales' });
 
 console.log(`Spectra local stack is ready in ${seconds} s (SQL engine: ${engine})

@@ -16,6 +16,7 @@ import {
   LOCAL_SESSIONS_TABLE_NAME,
   LOCAL_STATE_MACHINE_NAME,
 } from './identity.ts';
+import { startPostgres } from './postgres-cluster.ts';
 import { createRedshiftDataEmulator } from './redshift-data/emulator.ts';
 import { createPgliteEngine } from './redshift-data/pglite-engine.ts';
 import { createPostgresEngine } from './redshift-data/postgres-engine.ts';
@@ -47,8 +48,13 @@ const CLEANUP_RETRY_DELAYS_MS = [250, 500, 1000, 2000];
 export interface LocalStackOptions {
   /** 0 picks a free port. Default: `SPECTRA_LOCAL_PORT` or 4599. */
   port?: number;
-  /** A PostgreSQL URL; default `SPECTRA_LOCAL_DATABASE_URL`, else embedded PGlite. */
+  /** A PostgreSQL URL; default `SPECTRA_LOCAL_DATABASE_URL`, else the engine below. */
   databaseUrl?: string;
+  /**
+   * Without a URL: `pglite` (embedded, the default) or `postgres`, a throwaway PostgreSQL cluster
+   * the stack starts from the Debian binaries and removes on stop. Default `SPECTRA_LOCAL_ENGINE`.
+   */
+  engine?: LocalEngineChoice;
   /** Load the TICKIT demo schema and data (default true). */
   loadDemoData?: boolean;
   /** The Data API's cap on open sessions (default 500, as on AWS). */
@@ -61,6 +67,50 @@ export interface LocalStackOptions {
   retryIntervalOverrides?: Record<string, number>;
 }
 
+export type LocalEngineChoice = 'pglite' | 'postgres';
+
+/** `SPECTRA_LOCAL_ENGINE`, checked: unset is PGlite. */
+export function readEngineChoice(value: string | undefined): LocalEngineChoice {
+  if (value === undefined || value === '' || value === 'pglite') return 'pglite';
+  if (value === 'postgres') return 'postgres';
+  throw new Error(
+    `SPECTRA_LOCAL_ENGINE must be "pglite" (embedded, the default) or "postgres" (a throwaway PostgreSQL cluster); got "${value}"`,
+  );
+}
+
+/**
+ * The SQL engine the Data API emulator runs on: a given server, a throwaway cluster of the
+ * stack's own, or PGlite. `stop` also removes the cluster.
+ */
+async function startEngine(
+  options: LocalStackOptions,
+): Promise<{ engine: SqlEngine; stop(): Promise<void>; ownCluster: boolean }> {
+  const databaseUrl = options.databaseUrl ?? process.env.SPECTRA_LOCAL_DATABASE_URL;
+  if (databaseUrl) {
+    const engine = await createPostgresEngine(databaseUrl);
+    return { engine, stop: () => engine.close(), ownCluster: false };
+  }
+  if ((options.engine ?? readEngineChoice(process.env.SPECTRA_LOCAL_ENGINE)) === 'postgres') {
+    const cluster = await startPostgres();
+    try {
+      const engine = await createPostgresEngine(cluster.url);
+      return {
+        engine,
+        ownCluster: true,
+        async stop() {
+          await engine.close();
+          await cluster.stop();
+        },
+      };
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+  }
+  const engine = await createPgliteEngine();
+  return { engine, stop: () => engine.close(), ownCluster: false };
+}
+
 export interface LocalStack {
   url: string;
   port: number;
@@ -68,6 +118,8 @@ export interface LocalStack {
   /** The console's address: `<url>/console`. */
   consoleUrl: string;
   engineKind: SqlEngine['kind'];
+  /** True when the engine is a PostgreSQL cluster the stack started itself. */
+  ownCluster: boolean;
   endpoint: Endpoint;
   stepFunctions: LocalStepFunctions;
   controls: ControlState;
@@ -119,6 +171,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const faults = new FaultPlan();
   const endpoint = await startEndpoint({ port, faults });
   let s3: LocalS3 | undefined;
+  let stopEngine: (() => Promise<void>) | undefined;
   try {
     configureEnvironment(endpoint.url);
     // The functions' own configuration, checked before anything starts (they read it again when
@@ -147,10 +200,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     endpoint.s3(s3);
     const localS3 = s3;
 
-    const databaseUrl = options.databaseUrl ?? process.env.SPECTRA_LOCAL_DATABASE_URL;
-    const engine = databaseUrl
-      ? await createPostgresEngine(databaseUrl)
-      : await createPgliteEngine();
+    const started = await startEngine(options);
+    stopEngine = started.stop;
+    const { engine } = started;
     const emulator = await createRedshiftDataEmulator({
       engine,
       maxSessions: options.maxDataApiSessions,
@@ -226,6 +278,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stateMachineArn,
       consoleUrl: consoleUrl(endpoint.url),
       engineKind: engine.kind,
+      ownCluster: started.ownCluster,
       endpoint,
       stepFunctions,
       controls,
@@ -234,13 +287,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         consoleApi.destroy();
         await endpoint.close();
         await localS3.close();
-        await engine.close();
+        await started.stop();
         await new Promise<void>((done) => dynamo.close(() => done()));
       },
     };
   } catch (error) {
     await endpoint.close();
     await s3?.close();
+    await stopEngine?.().catch(() => undefined);
     throw error;
   }
 }

@@ -71,8 +71,20 @@ function parseBody(body: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/**
+ * The largest delay a Node timer keeps: a longer one is silently shortened to 1 ms, so a latency
+ * or count above it is refused rather than turned into almost nothing.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const isCount = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isInteger(value) && value >= 1;
+  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_TIMER_MS;
+const isMilliseconds = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TIMER_MS;
+/** The statuses an AWS service error can have. */
+const isErrorStatus = (value: unknown) =>
+  value === undefined ||
+  (typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 599);
 const isTarget = (value: unknown): value is string =>
   typeof value === 'string' && value.includes('.');
 
@@ -113,10 +125,14 @@ export function controlRoutes(state: ControlState) {
       }
       case 'POST /_spectra/faults': {
         const { target, error, count = 1 } = input;
-        if (!isTarget(target) || typeof error !== 'string' || !isCount(count)) {
+        if (
+          !isTarget(target) ||
+          typeof error !== 'string' ||
+          !isCount(count) ||
+          !isErrorStatus(input.statusCode)
+        ) {
           return reply(400, {
-            message:
-              'Expected {"target": "Service.Operation" or "Lambda.<Function>", "error": "<ErrorName>", "count"?: n >= 1}',
+            message: `Expected {"target": "Service.Operation" or "Lambda.<Function>", "error": "<ErrorName>", "count"?: 1 to ${MAX_TIMER_MS}, "statusCode"?: 400 to 599}`,
           });
         }
         state.faults.arm(target, {
@@ -130,8 +146,10 @@ export function controlRoutes(state: ControlState) {
       }
       case 'POST /_spectra/latency': {
         const { target, ms } = input;
-        if (typeof target !== 'string' || typeof ms !== 'number' || ms < 0) {
-          return reply(400, { message: 'Expected {"target": "Service.Operation", "ms": n >= 0}' });
+        if (typeof target !== 'string' || !isMilliseconds(ms)) {
+          return reply(400, {
+            message: `Expected {"target": "Service.Operation", "ms": a whole number from 0 to ${MAX_TIMER_MS}}; got ${JSON.stringify(ms ?? null)}`,
+          });
         }
         if (target === SESSION_OPEN_TARGET) state.emulator.setSessionOpenLatency(ms);
         else state.faults.setLatency(target, ms);

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type PostgresServer, startPostgres } from '../../test/support/postgres-server.ts';
+import { type PostgresServer, startPostgres } from '../../local/postgres-cluster.ts';
 import { type ChaosOptions, runChaos } from './chaos.ts';
 import { formatReport } from './report.ts';
 

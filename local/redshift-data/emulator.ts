@@ -1,6 +1,9 @@
+import * as redshiftDataModel from '@aws-sdk/client-redshift-data';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
+import { serviceModelOf } from '../service-model.ts';
 import { createEmulatorControls, type EmulatorControls, RunControls } from './controls.ts';
 import { demoTenantUsers, loadDemoData, loadRedshiftShims } from './demo-data.ts';
+import { loadRedshiftDialect } from './dialect/run.ts';
 import { Store } from './model.ts';
 import { catalogOperations } from './operations/catalog.ts';
 import type { OperationContext, Operations } from './operations/context.ts';
@@ -91,6 +94,7 @@ export async function createRedshiftDataEmulator(
   options: RedshiftDataEmulatorOptions,
 ): Promise<RedshiftDataEmulator> {
   const { engine } = options;
+  await loadRedshiftDialect();
   await loadRedshiftShims(engine);
   if (options.loadDemoData ?? true)
     await loadDemoData(engine, demoTenantUsers(options.dbUserTemplate));
@@ -115,8 +119,11 @@ export async function createRedshiftDataEmulator(
     targetPrefix: 'RedshiftData',
     contentType: 'application/x-amz-json-1.1',
 
+    model: { model: serviceModelOf(redshiftDataModel), rules: {} },
+
     async handle(operation, input) {
-      const answer = operations[operation];
+      // Own members only: `constructor` or `toString` name no operation.
+      const answer = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
       if (!answer)
         throw new AwsServiceError(
           'UnknownOperationException',

@@ -149,9 +149,11 @@ export function finish(
 /**
  * Stops a statement that is cancelled or whose session closes, reporting it as it really ends:
  * ABORTED (or FAILED) now when it has not started, or when the engine can still keep it from
- * committing (the engine then undoes it: see RunOptions.commitIf); otherwise it is left to end
- * on its own, FINISHED if it commits, so that no status contradicts the data. Its session stays
- * BUSY until the engine is done with it. True when it was stopped.
+ * committing and stops it at once (a server's cancel); when the engine runs it and cannot be
+ * interrupted (PGlite), it stays STARTED until the engine is done and then ends as the stop says,
+ * undone (see RunOptions.commitIf); otherwise it is left to end on its own, FINISHED if it
+ * commits, so that no status contradicts the data. Its session stays BUSY until the engine is
+ * done with it. True when the stop was accepted.
  */
 export function stopStatement(
   statement: Statement,
@@ -161,6 +163,9 @@ export function stopStatement(
 ): boolean {
   statement.stopRequested ??= { status, error };
   if (statement.committing || (statement.running && !statement.running.canStop())) return false;
+  // Accepted, but the engine cannot interrupt it (PGlite): it stays STARTED, as it is, until the
+  // engine is done with it, and then ends as the stop says, undone.
+  if (statement.running && !statement.running.stopsAtOnce()) return true;
   finish(statement, status, now, error);
   return true;
 }

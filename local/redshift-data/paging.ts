@@ -1,37 +1,18 @@
+import { decodePageToken, encodePageToken } from '../page-token.ts';
 import { validationError } from './requests.ts';
 
-/**
- * The emulator's page tokens: opaque to the caller, they name the list they page (`scope`) and the
- * offset of the next page, so that a token from one list or statement is refused by another, as
- * the service refuses a foreign `NextToken`.
- */
+/** Paging of the Data API's lists and results, with the local stack's page tokens (page-token.ts). */
 
 /** Page sizes when the request sets no `MaxResults`: the service's defaults. */
 export const DEFAULT_PAGE_SIZE = { statements: 100, others: 1000 } as const;
 
-export function encodeToken(scope: string, offset: number): string {
-  return Buffer.from(JSON.stringify({ scope, offset })).toString('base64url');
-}
+export const encodeToken = encodePageToken;
 
 /** The offset a token stands for (0 without one); a token of another scope is refused. */
 export function decodeToken(scope: string, token: string | undefined): number {
-  if (token === undefined || token === '') return 0;
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (
-      typeof decoded === 'object' &&
-      decoded !== null &&
-      'scope' in decoded &&
-      'offset' in decoded &&
-      decoded.scope === scope &&
-      Number.isInteger(decoded.offset) &&
-      (decoded.offset as number) >= 0
-    )
-      return decoded.offset as number;
-  } catch {
-    // Falls through to the refusal below.
-  }
-  throw validationError('The NextToken is not valid for this request.');
+  const offset = decodePageToken(scope, token);
+  if (offset === undefined) throw validationError('The NextToken is not valid for this request.');
+  return offset;
 }
 
 /** What a list request says about paging. */

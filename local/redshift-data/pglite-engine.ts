@@ -29,7 +29,7 @@ import { isTransactionControl } from './sql-text.ts';
  *   TRANSACTION mode relies on this; a session that leaves a transaction open holds everyone
  *   else until it ends it or the session closes.
  * - Temporary tables and `SET` are shared by every connection.
- * - No cancel of a running statement: {@link EngineConnection.cancel} answers false. Instead, a
+ * - No cancel of a running statement (see {@link EngineConnection.stopsAtOnce}): a
  *   statement run with `commitIf` runs in a transaction of its own (or, inside the caller's
  *   transaction, as part of it) and commits only if `commitIf()` still says so once it has run;
  *   otherwise it is rolled back (or the caller's transaction is failed, as a cancel does on a
@@ -213,6 +213,10 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
           } finally {
             current = undefined;
           }
+        },
+        stopsAtOnce() {
+          // Queued or held, it is taken out at once; in the worker, it runs to its end.
+          return inFlight?.connectionId !== connectionId;
         },
         canStop() {
           return current === undefined || current.undoable || queued();

@@ -264,6 +264,7 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
             current = undefined;
           }
         },
+        stopsAtOnce: () => true,
         canStop() {
           // An unguarded statement can still be cancelled on a server, but may have committed.
           return current === undefined || current.undoable;

@@ -1,5 +1,6 @@
 import { type ZodType, z } from 'zod';
 import { AwsServiceError } from '../aws-json.ts';
+import { validationMessage, violation } from '../service-model.ts';
 
 /**
  * The request shapes of the Redshift Data API with the constraints of its service model (the
@@ -190,12 +191,6 @@ function memberPath(path: PropertyKey[]): string {
     .join('.');
 }
 
-function shown(value: unknown): string {
-  if (value === undefined || value === null) return 'null';
-  const rendered = typeof value === 'string' ? value : JSON.stringify(value);
-  return `'${rendered.length > 100 ? `${rendered.slice(0, 100)}...` : rendered}'`;
-}
-
 /**
  * Checks a request against its schema.
  *
@@ -205,10 +200,8 @@ export function parseRequest<T>(schema: ZodType<T>, input: Record<string, unknow
   const parsed = schema.safeParse(input, { reportInput: true });
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues;
-  const details = issues.map((issue) => {
-    const value = 'input' in issue ? issue.input : undefined;
-    return `Value ${shown(value)} at '${memberPath(issue.path)}' failed to satisfy constraint: ${issue.message}`;
-  });
-  const count = `${issues.length} validation error${issues.length === 1 ? '' : 's'} detected`;
-  throw validationError(`${count}: ${details.join('; ')}`);
+  const details = issues.map((issue) =>
+    violation('input' in issue ? issue.input : undefined, memberPath(issue.path), issue.message),
+  );
+  throw validationError(validationMessage(details));
 }

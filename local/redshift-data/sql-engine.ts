@@ -84,6 +84,13 @@ export interface EngineConnection {
    * emulator decides in the same step whether a stopped statement is ABORTED or still ends.
    */
   canStop(): boolean;
+  /**
+   * Whether a stop asked now ends the statement at once: true on a server, whose cancel
+   * interrupts the backend; false while PGlite runs the statement, since its WASM runs on one
+   * thread and nothing can reach in to interrupt it (PostgreSQL's `QueryCancelPending` flag is in
+   * memory no other thread can write). The statement then ends, undone, when PGlite is done.
+   */
+  stopsAtOnce(): boolean;
   /** Asks the engine to stop the running statement; false if it cannot (PGlite). */
   cancel(): Promise<boolean>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SERVERLESS_IAM_DB_USER } from './connection-target.ts';
 import type { RunControls } from './controls.ts';
+import { runRedshiftStatement } from './dialect/run.ts';
 import {
   type ConnectionTarget,
   finish,
@@ -106,9 +107,10 @@ async function runPart(
   });
   try {
     // The engine commits the statement only if it has not been stopped meanwhile.
-    const result = await connection.run(part.bound.text, part.bound.values, {
+    const result = await runRedshiftStatement(connection, part.bound, {
       commitIf: () => {
-        if (TERMINAL.has(statement.status)) return false;
+        // Stopped while the engine ran it, when the engine could not be interrupted.
+        if (TERMINAL.has(statement.status) || stopRequestOf(statement)) return false;
         // A batch's parts commit with the batch, whose own COMMIT the engine cannot undo.
         if (!statement.isBatch) statement.committing = true;
         return true;

@@ -1,3 +1,4 @@
+import * as sfnModel from '@aws-sdk/client-sfn';
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
 import {
@@ -7,6 +8,8 @@ import {
   localFunctionArn,
   stateMachineArnOf,
 } from '../identity.ts';
+import { decodePageToken, encodePageToken } from '../page-token.ts';
+import { serviceModelOf } from '../service-model.ts';
 import {
   type AttemptLog,
   type AttemptStop,
@@ -29,6 +32,7 @@ import {
   rememberRedriveToken,
   unfinishedState,
 } from './redrive.ts';
+import { STEP_FUNCTIONS_RULES } from './request-rules.ts';
 import { type ExecutionStatusChangeEvent, statusChangeEvent } from './status-change-event.ts';
 
 /**
@@ -110,25 +114,37 @@ function requireString(input: Record<string, unknown>, field: string): string {
   return value;
 }
 
+/**
+ * A page of a list; `scope` names the list (the operation and what it lists), so a token issued
+ * for another list, or none the service issued, is an InvalidToken. maxResults 0 means the default.
+ */
 function pageOf<T>(
   items: T[],
   input: Record<string, unknown>,
+  scope: string,
   defaultSize = 100,
 ): { page: T[]; nextToken?: string } {
   const size =
     typeof input.maxResults === 'number' && input.maxResults > 0
       ? Math.min(input.maxResults, MAX_PAGE)
       : defaultSize;
-  const start = typeof input.nextToken === 'string' ? Number.parseInt(input.nextToken, 10) : 0;
-  if (Number.isNaN(start) || start < 0)
-    throw new AwsServiceError('InvalidToken', `Invalid Token: '${String(input.nextToken)}'`);
+  const token = typeof input.nextToken === 'string' ? input.nextToken : undefined;
+  const start = decodePageToken(scope, token);
+  if (start === undefined) throw new AwsServiceError('InvalidToken', `Invalid Token: '${token}'`);
   const page = items.slice(start, start + size);
-  return { page, nextToken: start + size < items.length ? String(start + size) : undefined };
+  return {
+    page,
+    nextToken: start + size < items.length ? encodePageToken(scope, start + size) : undefined,
+  };
 }
 
 export class LocalStepFunctions implements AwsJsonService {
   readonly targetPrefix = 'AWSStepFunctions';
   readonly contentType = 'application/x-amz-json-1.0';
+  /** Requests are checked against the SDK's model and the API reference's constraints. */
+  readonly model = { model: serviceModelOf(sfnModel), rules: STEP_FUNCTIONS_RULES };
+  /** Step Functions' quota: 1 MB per request. */
+  readonly maxRequestBytes = 1024 * 1024;
   private readonly stateMachines = new Map<string, RegisteredStateMachine>();
   private readonly executions = new Map<string, ExecutionRecord>();
 
@@ -513,7 +529,7 @@ export class LocalStepFunctions implements AwsJsonService {
           (redriveFilter === undefined || e.redriveCount > 0 === (redriveFilter === 'REDRIVEN')),
       )
       .sort((a, b) => b.startedAt - a.startedAt);
-    const { page, nextToken } = pageOf(matching, input);
+    const { page, nextToken } = pageOf(matching, input, `ListExecutions:${stateMachine.arn}`);
     return {
       executions: page.map((e) => ({
         executionArn: e.arn,
@@ -536,7 +552,12 @@ export class LocalStepFunctions implements AwsJsonService {
     const record = this.findExecution(input);
     let events = this.history(record);
     if (input.reverseOrder === true) events = events.reverse();
-    const { page, nextToken } = pageOf(events, input, MAX_PAGE);
+    const { page, nextToken } = pageOf(
+      events,
+      input,
+      `GetExecutionHistory:${record.arn}:${input.reverseOrder === true}`,
+      MAX_PAGE,
+    );
     return { events: page, nextToken };
   }
 
@@ -578,7 +599,11 @@ export class LocalStepFunctions implements AwsJsonService {
   }
 
   private listStateMachines(input: Record<string, unknown>) {
-    const { page, nextToken } = pageOf([...this.stateMachines.values()], input);
+    const { page, nextToken } = pageOf(
+      [...this.stateMachines.values()],
+      input,
+      'ListStateMachines',
+    );
     return {
       stateMachines: page.map((s) => ({
         stateMachineArn: s.arn,

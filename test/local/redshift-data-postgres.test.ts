@@ -10,13 +10,13 @@ import {
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PostgresServer, startPostgres } from '../../local/postgres-cluster.ts';
 import { createPostgresEngine } from '../../local/redshift-data/postgres-engine.ts';
 import {
   type EngineConnection,
   EngineError,
   type SqlEngine,
 } from '../../local/redshift-data/sql-engine.ts';
-import { type PostgresServer, startPostgres } from '../support/postgres-server.ts';
 import {
   CONNECTION,
   type DataApiStack,

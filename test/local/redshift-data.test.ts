@@ -292,15 +292,23 @@ describe('Redshift Data API emulator: what only PGlite does', () => {
     expect(result.Records).toEqual([[{ longValue: 1 }]]);
   });
 
-  it('aborts a cancelled statement at once but keeps its session BUSY until PGlite finishes it', async () => {
+  it('accepts the cancel of a statement PGlite runs, reports it STARTED until PGlite is done, then ABORTED and undone', async () => {
     // Prepare
     const session = await execute({
       ...CONNECTION,
       SessionKeepAliveSeconds: 60,
       WaitTimeSeconds: 20,
     });
+    await execute({
+      Sql: 'create table cancelled_insert (n int)',
+      SessionId: session.SessionId,
+      WaitTimeSeconds: 20,
+    });
     // PGlite cannot be held inside a statement: the sleep is what the checks below must fit in.
-    const sleeper = await execute({ Sql: 'select pg_sleep(2)', SessionId: session.SessionId });
+    const sleeper = await execute({
+      Sql: 'insert into cancelled_insert select 1 from pg_sleep(2)',
+      SessionId: session.SessionId,
+    });
     for (;;) {
       const described = await stack.client.send(new DescribeStatementCommand({ Id: sleeper.Id }));
       if (described.Status === 'STARTED') break;
@@ -311,16 +319,25 @@ describe('Redshift Data API emulator: what only PGlite does', () => {
     const described = await stack.client.send(new DescribeStatementCommand({ Id: sleeper.Id }));
     const busy = await sessionStatus(session.SessionId);
     const refused = await rejectionOf(execute({ SessionId: session.SessionId }));
+    const ended = await stack.client.send(
+      new DescribeStatementCommand({ Id: sleeper.Id, WaitTimeSeconds: 20 }),
+    );
     while ((await sessionStatus(session.SessionId)) === 'BUSY')
       await new Promise((resolve) => setTimeout(resolve, 50));
-    const afterwards = await execute({ SessionId: session.SessionId, WaitTimeSeconds: 20 });
+    const count = await execute({
+      Sql: 'select count(*) from cancelled_insert',
+      SessionId: session.SessionId,
+      WaitTimeSeconds: 20,
+    });
+    const rows = await stack.client.send(new GetStatementResultCommand({ Id: count.Id }));
 
     // Assess
     expect(cancelled.Status).toBe(true);
-    expect(described.Status).toBe('ABORTED');
+    expect(described.Status).toBe('STARTED');
     expect(busy).toBe('BUSY');
     expect(refused).toBeInstanceOf(ValidationException);
     expect(refused.message).toBe('Session is not available');
-    expect(afterwards.Status).toBe('FINISHED');
+    expect(ended.Status).toBe('ABORTED');
+    expect(rows.Records).toEqual([[{ longValue: 0 }]]);
   });
 });

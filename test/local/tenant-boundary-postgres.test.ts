@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { type PostgresServer, startPostgres } from '../support/postgres-server.ts';
+import { type PostgresServer, startPostgres } from '../../local/postgres-cluster.ts';
 import { describeTenantBoundarySuite } from './tenant-boundary-suite.ts';
 
 let server: PostgresServer;

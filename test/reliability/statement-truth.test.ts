@@ -9,11 +9,11 @@ import {
   ListSessionsCommand,
 } from '@aws-sdk/client-redshift-data';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type PostgresServer, startPostgres } from '../../local/postgres-cluster.ts';
 import { createPgliteEngine } from '../../local/redshift-data/pglite-engine.ts';
 import { createPostgresEngine } from '../../local/redshift-data/postgres-engine.ts';
 import type { SqlEngine } from '../../local/redshift-data/sql-engine.ts';
 import { CONNECTION, type DataApiStack, startDataApiStack } from '../local/data-api-suite.ts';
-import { type PostgresServer, startPostgres } from '../support/postgres-server.ts';
 
 /**
  * What the Data API emulator reports about a statement must match what it left in the data: a

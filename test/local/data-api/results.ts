@@ -174,6 +174,33 @@ export function describeResults(suite: DataApiSuite): void {
       ]);
     });
 
+    it("runs Redshift's SQL with named parameters, and gives Redshift's types and column names", async () => {
+      // Act
+      const rows = await suite.query(
+        `select top 1 dateadd(day, :days, caldate), extract(ms from timestamp '2009-09-09 12:08:43.101'),
+           decode(catname, :short, 'National Hockey League', 'other')
+         from date cross join category where catname = :short order by caldate`,
+        {
+          Parameters: [
+            { name: 'days', value: '30' },
+            { name: 'short', value: 'NHL' },
+          ],
+        },
+      );
+      const id = await submit({
+        Sql: `select extract(ms from timestamp '2009-09-09 12:08:43.101')`,
+      });
+      await ended(id);
+      const result = await suite.client.send(new GetStatementResultCommand({ Id: id }));
+
+      // Assess
+      expect(rows).toEqual([['2008-01-31 00:00:00', 101, 'National Hockey League']]);
+      expect(result.Records).toEqual([[{ longValue: 101 }]]);
+      expect(result.ColumnMetadata?.map((column) => [column.name, column.typeName])).toEqual([
+        ['date_part', 'int4'],
+      ]);
+    });
+
     it('pages the rows by NextToken, with the total on every page', async () => {
       // Prepare
       const id = await submit({ Sql: 'select userid from users order by userid' });

@@ -9,9 +9,11 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 
 /**
- * A PostgreSQL server for tests that need real sessions (the Data API emulator's PostgreSQL
- * engine). With `SPECTRA_TEST_DATABASE_URL` set, each call gets a fresh database on that server;
- * otherwise each call starts a throwaway cluster from Debian's PostgreSQL binaries.
+ * A PostgreSQL server of the local stack's own, for real sessions (the Data API emulator's
+ * PostgreSQL engine): `SPECTRA_LOCAL_ENGINE=postgres` runs `npm start` and the demo on one, and the
+ * tests and benchmarks that need real sessions use it too. With `SPECTRA_TEST_DATABASE_URL` set,
+ * each call gets a fresh database on that server; otherwise each call starts a throwaway cluster
+ * from Debian's PostgreSQL binaries, removed again by stop() (or when the process exits).
  *
  * The cluster trusts every local connection (`initdb -A trust`), which the engine's per-role
  * logins need: they carry no password.
