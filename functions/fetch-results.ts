@@ -151,11 +151,11 @@ class ResultReader {
         page.nextToken !== undefined && this.spill !== undefined && !this.limitWithin(page)
           ? deps.dataApi.resultPage(result.statementId, page.nextToken)
           : undefined;
+      // Observed now, so that a failed read is not an unhandled rejection while this page is
+      // written (which would end the process); it is thrown when the page is awaited below.
+      next?.catch(() => undefined);
       const stopped = (await this.take(page)) || result.truncated;
-      if (stopped || page.nextToken === undefined) {
-        await next?.catch(() => undefined);
-        break;
-      }
+      if (stopped || page.nextToken === undefined) break;
       page = await (next ?? deps.dataApi.resultPage(result.statementId, page.nextToken));
     }
     result.rowCount = result.rows.length;
