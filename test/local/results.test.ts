@@ -164,6 +164,18 @@ describe('Results through the local stack', () => {
       ]);
     });
 
+    it('print as one JSON document with every row with --json', async () => {
+      const json = await spectra(['results', large.executionArn, '--json']);
+      const document = JSON.parse(json.stdout) as typeof large.result;
+      expect(document.rows).toHaveLength(100_000);
+      expect(document.rowCount).toBe(100_000);
+      expect(document.rows[99_999]).toEqual([
+        100_000,
+        createHash('md5').update('100000').digest('hex'),
+      ]);
+      expect(document.result).toEqual(large.result.result);
+    });
+
     it('print as a table, and to a file with --output', async () => {
       const file = join(scratch, 'rows.jsonl');
       const [table, written] = await Promise.all([
