@@ -29,6 +29,7 @@ const FAST = [
   'test/statemachine/**/*.test.ts',
   'test/client/client.test.ts',
   'test/client/cli-usage.test.ts',
+  'test/client/cli-input.test.ts',
   'test/client/connection.test.ts',
   'test/client/format.test.ts',
   'test/client/history.test.ts',

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
+import { splitStatements } from '#common/sql-statements';
 import type { CliOutput } from './cli-output.ts';
 import type { SqlParameter, SubmitQueryRequest } from './types.ts';
 
@@ -16,6 +17,8 @@ export interface QueryOptions {
   statementName?: string;
   rowLimit?: number;
   byteLimit?: number;
+  batch?: boolean;
+  autoCommit?: boolean;
 }
 
 /** A usage problem found after parsing; reported like commander's own, with exit code 2. */
@@ -85,10 +88,16 @@ export async function requestOf(
   options: QueryOptions,
   output: CliOutput,
 ): Promise<SubmitQueryRequest> {
-  const request: SubmitQueryRequest = {
-    tenantId: options.tenant,
-    sql: await sqlOf(options, output),
-  };
+  const sql = await sqlOf(options, output);
+  const request: SubmitQueryRequest = { tenantId: options.tenant };
+  if (options.autoCommit && !options.batch)
+    throw new UsageError('--auto-commit applies only to --batch');
+  if (options.batch) {
+    // Split as Redshift reads the script: at `;` outside strings, comments and dollar quotes.
+    request.statements = splitStatements(sql).map((statement) => statement.text);
+    if (request.statements.length === 0) throw new UsageError('the SQL holds no statement');
+    if (options.autoCommit) request.transaction = false;
+  } else request.sql = sql;
   if (options.param !== undefined) request.parameters = options.param;
   if (options.name !== undefined) request.name = options.name;
   if (options.statementName !== undefined) request.statementName = options.statementName;
@@ -114,5 +123,10 @@ export function addQueryOptions(command: Command): Command {
       '--byte-limit <bytes>',
       'stop the result before the row that takes its JSON Lines past this size',
       positiveInteger,
-    );
+    )
+    .option(
+      '--batch',
+      'split the SQL into its statements and run them in order on one session, in one transaction',
+    )
+    .option('--auto-commit', 'with --batch: commit each statement on its own');
 }

@@ -66,11 +66,17 @@ export function queryOf(
     status: execution.status ?? 'RUNNING',
     startedAt,
     tenantId: typeof input.tenantId === 'string' ? input.tenantId : '',
-    sql: typeof input.sql === 'string' ? input.sql : '',
+    sql:
+      typeof input.sql === 'string'
+        ? input.sql
+        : Array.isArray(input.statements)
+          ? input.statements.join(';\n')
+          : '',
     redriveCount: execution.redriveCount ?? 0,
   };
   if (execution.redriveDate) query.redrivenAt = execution.redriveDate;
   if (Array.isArray(input.parameters)) query.parameters = input.parameters as SqlParameter[];
+  if (Array.isArray(input.statements)) query.statements = input.statements as string[];
   if (typeof input.statementName === 'string') query.statementName = input.statementName;
   if (execution.stopDate) {
     query.stoppedAt = execution.stopDate;

@@ -12,7 +12,13 @@ import type { ReadableResult } from './result-rows.ts';
  * progress and pooled sessions it reads back.
  */
 
-export type { ReadableResult, ReadOptions, ResultProgress } from './result-rows.ts';
+export type {
+  ReadableBatchStatement,
+  ReadableResult,
+  ReadOptions,
+  ResultProgress,
+  RowAccess,
+} from './result-rows.ts';
 export type { QueryResult, SqlParameter };
 
 export interface SpectraClientOptions {
@@ -42,7 +48,15 @@ export interface SpectraClientOptions {
 
 export interface SubmitQueryRequest {
   tenantId: string;
-  sql: string;
+  /** One statement; or give `statements` instead. */
+  sql?: string;
+  /**
+   * 1-40 statements run in order on one session, as one BatchExecuteStatement: one transaction
+   * (`transaction` true, the default) or each committed on its own (`transaction: false`).
+   * `parameters` are shared by them.
+   */
+  statements?: string[];
+  transaction?: boolean;
   parameters?: SqlParameter[];
   /** The Data API's `StatementName`, shown in Redshift's system tables. */
   statementName?: string;
@@ -82,7 +96,10 @@ export interface Query {
   result?: ReadableResult;
   /** From the execution input; empty when the execution was not started with Spectra's input. */
   tenantId: string;
+  /** The `sql` of the input, or its `statements` joined by `;` and a line break. */
   sql: string;
+  /** The input's `statements`, for a batch. */
+  statements?: string[];
   parameters?: SqlParameter[];
   statementName?: string;
   /** How many times the execution was redriven, and when last; 0 when never. */

@@ -43,7 +43,7 @@ export interface CancelStoppedExecutionOutcome {
   cancelledStatementId?: string;
   /** The execution's session went back to the tenant's pool. */
   sessionReleased: boolean;
-  /** The session was dropped instead, because its statement may still be running on it. */
+  /** The session was dropped instead: its statement may still be running on it, or its SQL left state in it. */
   sessionInvalidated: boolean;
 }
 
@@ -155,8 +155,8 @@ async function settleStatement(
  * (a) finds the statement it submitted in its history and, for a stopped one, cancels it if it is
  * still running;
  * (b) finds the session leased to it in the tenant's pool (the record whose `lease_owner` is the
- * execution) and releases it, or invalidates it when a statement may still be running on it,
- * since a busy session must not be handed to another execution.
+ * execution) and releases it, or drops it when a statement may still be running on it (a busy
+ * session must not be handed to another execution) or when its SQL left state in it.
  *
  * Safe to run twice: an ended statement is not cancelled again, and release and invalidate are
  * conditional on the lease still being the execution's.
@@ -196,6 +196,8 @@ export async function cancelStoppedExecution(
   // that the history never recorded, so the session is treated as busy.
   const sessionMayBeBusy =
     statement.kind === 'may-still-run' || (statement.kind === 'none' && history.taskInFlight);
+  // A session whose SQL left state in it is dropped, as ReleaseSession would have dropped it.
+  const dropSession = sessionMayBeBusy || history.leavesSessionState === true;
 
   const outcome: CancelStoppedExecutionOutcome = {
     cancelledStatementId:
@@ -214,7 +216,7 @@ export async function cancelStoppedExecution(
     (record) => record.state === 'LEASED' && record.lease_owner === stopped.executionArn,
   );
   for (const record of leased) {
-    if (sessionMayBeBusy) {
+    if (dropSession) {
       const dropped = await deps.store.invalidate(
         tenantId,
         dbUser,

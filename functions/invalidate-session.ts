@@ -13,9 +13,10 @@ import { parseStepInput, type QueryState, queryStateSchema } from '#common/schem
 export const MAX_RESUBMITS = 2;
 
 /**
- * Runs when SubmitQuery reported a stale session: deletes the session's record so that no other
- * execution leases it, and sends the query back to SubmitQuery without a session, which opens a
- * new one. The `submitAttempt` moves on, so the resubmission gets a new ClientToken.
+ * Runs when SubmitQuery or PollStatus reported a stale session (the Data API refused it, or a
+ * reused session answered that it is inside a failed transaction): drops the session from the pool
+ * so that no other execution leases it, and sends the query back to SubmitQuery without a session,
+ * which opens a new one. The `submitAttempt` moves on, so the resubmission gets a new ClientToken.
  *
  * @throws {SessionUnavailableError} after {@link MAX_RESUBMITS} resubmissions.
  */
@@ -39,7 +40,7 @@ export async function invalidateSession(
       state.executionArn,
     );
     countSession(deps.telemetry, 'SessionInvalidated');
-    deps.telemetry.logger.warn('Dropped a session the Data API refused', {
+    deps.telemetry.logger.warn('Dropped a stale session', {
       error: state.error?.Error,
       recordDeleted: deleted,
       ...tenantData(deps.config, { cause: state.error?.Cause }),
@@ -47,7 +48,7 @@ export async function invalidateSession(
   }
   if (state.resubmits >= MAX_RESUBMITS) {
     throw new SessionUnavailableError(
-      `The Data API refused ${state.resubmits + 1} sessions in a row for tenant ${query.tenantId}; gave up after ${MAX_RESUBMITS} resubmissions`,
+      `${state.resubmits + 1} sessions in a row were stale for tenant ${query.tenantId} (refused by the Data API, or inside a failed transaction); gave up after ${MAX_RESUBMITS} resubmissions`,
     );
   }
   return {

@@ -2,7 +2,13 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { powertoolsMiddlewares, tagInvocation, tenantData } from '#common/observability';
-import { longPollSeconds, nextWaitSeconds, TERMINAL_STATUSES } from '#common/polling';
+import {
+  endedStatementOf,
+  longPollSeconds,
+  nextWaitSeconds,
+  refuseFailedTransaction,
+  TERMINAL_STATUSES,
+} from '#common/polling';
 import {
   parseStepInput,
   type QueryState,
@@ -18,6 +24,8 @@ import {
  * Returns the status; it never throws because the statement is still running or failed: the
  * state machine's Choice routes on the status.
  *
+ * @throws {StaleSessionError} when the reused session answered that it is inside a failed
+ * transaction: the statement did not run, and the state machine resubmits it on a new session.
  * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
  */
 export async function pollStatus(
@@ -60,6 +68,8 @@ export async function pollStatus(
     durationNs: described.Duration,
     ...tenantData(deps.config, { redshiftError: described.Error }),
   });
+  const endedFields = ended ? endedStatementOf(described) : undefined;
+  refuseFailedTransaction(session, status, endedFields?.error);
   return {
     ...state,
     statement: {
@@ -72,8 +82,10 @@ export async function pollStatus(
         described.ResultRows !== undefined && described.ResultRows >= 0
           ? described.ResultRows
           : undefined,
-      finishedAt: ended ? described.UpdatedAt?.toISOString() : undefined,
+      finishedAt: endedFields?.finishedAt,
       error: described.Error || undefined,
+      failedIndex: endedFields?.failedIndex,
+      subStatuses: endedFields?.subStatuses,
     },
   };
 }

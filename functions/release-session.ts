@@ -10,11 +10,17 @@ import {
   resultTooLargeMessage,
   TransientServiceError,
 } from '#common/errors';
-import { powertoolsMiddlewares, tagInvocation, tenantData } from '#common/observability';
+import {
+  countSession,
+  powertoolsMiddlewares,
+  tagInvocation,
+  tenantData,
+} from '#common/observability';
 import { clipText, STATEMENT_ERROR_MAX_BYTES, STEP_FUNCTIONS_LIMITS } from '#common/payload-limits';
 import {
   caughtErrorSchema,
   executionInputSchema,
+  leavesSessionState,
   parseStepInput,
   type Query,
   querySchema,
@@ -51,6 +57,8 @@ export interface Failure {
 
 export interface ReleaseOutcome {
   released: boolean;
+  /** The session was dropped from the pool instead: the SQL left state in it. */
+  dropped?: boolean;
   /** Leases of this execution the state did not name, given back (failure path only). */
   strayLeases?: number;
   failure?: Failure;
@@ -60,6 +68,15 @@ export interface ReleaseOutcome {
  * Returns the execution's session to the pool: on success, after a SQL failure or abort, and
  * after any other failure. The keep-alive restarts at the statement's end. Releasing a session
  * that is no longer leased to this execution does nothing, so a retry is harmless.
+ *
+ * A session whose SQL left state in it (a setting, a temporary table, another identity, ...; see
+ * {@link leavesSessionState}) is dropped from the pool instead, whatever the outcome: no reset
+ * restores every kind of state on Redshift (no DISCARD ALL; temporary tables and prepared
+ * statements have no blanket reset), so it is "unknown dirt, discard", as PgBouncer closes a
+ * server connection it cannot reset. It is left to its keep-alive: the Data API has no call that
+ * closes a session, and whether `SessionKeepAliveSeconds` sent with a `SessionId` shortens it is
+ * not documented. Until then it counts against the Data API's 500 sessions; SQL of this kind that
+ * finds no idle session runs without one (see submitQuery), so only pooled hits leave one behind.
  *
  * On a failure path it also writes the failure down for the Fail state: the error name, and a
  * Cause holding the message, the statement id and Redshift's own error text.
@@ -84,7 +101,22 @@ export async function releaseSession(
   }
 
   let released = false;
-  if (query && session?.sessionId) {
+  let dropped: boolean | undefined;
+  if (query && session?.sessionId && leavesSessionState(query)) {
+    dropped = await deps.store.invalidate(
+      query.tenantId,
+      query.dbUser,
+      session.sessionId,
+      executionArn,
+    );
+    if (dropped) countSession(deps.telemetry, 'SessionDiscarded');
+    deps.telemetry.logger.info(
+      dropped
+        ? 'Dropped the session from the pool: the SQL left state in it'
+        : 'The session was not leased to this execution',
+      { outcome },
+    );
+  } else if (query && session?.sessionId) {
     released = await deps.store.release(
       {
         tenantId: query.tenantId,
@@ -102,7 +134,8 @@ export async function releaseSession(
       },
     );
   }
-  if (outcome === 'SUCCEEDED') return { released };
+  const kept = dropped === undefined ? { released } : { released, dropped };
+  if (outcome === 'SUCCEEDED') return kept;
 
   const strayLeases = await releaseStrayLeases(executionArn, query, session, input, deps);
   const failure = describeFailure(state, query?.tenantId);
@@ -111,7 +144,7 @@ export async function releaseSession(
     error: failure.error,
     ...tenantData(deps.config, { cause: failure.cause }),
   });
-  return strayLeases > 0 ? { released, strayLeases, failure } : { released, failure };
+  return strayLeases > 0 ? { ...kept, strayLeases, failure } : { ...kept, failure };
 }
 
 /**
@@ -192,17 +225,31 @@ function describeFailure(
     };
   }
   const redshiftError = statement?.error;
+  // A batch names the statement that failed by its index in `statements`, and how each ended
+  // (with auto-commit, the ones before it committed).
+  const failedIndex = statement?.failedIndex;
+  const which =
+    failedIndex === undefined
+      ? 'The statement'
+      : `statements[${failedIndex}] (statement ${failedIndex + 1} of ${statement?.subStatuses?.length ?? '?'})`;
   const error =
     statement?.status === 'ABORTED'
-      ? new QueryAbortedError('The statement was cancelled before it finished')
+      ? new QueryAbortedError(`${which} was cancelled before it finished`)
       : isResultSizeRefusal(redshiftError ?? '')
         ? new ResultTooLargeError(resultTooLargeMessage())
         : new QueryFailedError(
-            redshiftError ? `The statement failed: ${redshiftError}` : 'The statement failed',
+            redshiftError ? `${which} failed: ${redshiftError}` : `${which} failed`,
           );
+  const batch =
+    statement?.subStatuses === undefined
+      ? {}
+      : {
+          statementIndex: failedIndex,
+          statements: statement.subStatuses.map((status, index) => ({ index, status })),
+        };
   return {
     error: error.name,
-    cause: causeOf({ message: error.message, ...context, redshiftError }),
+    cause: causeOf({ message: error.message, ...context, redshiftError, ...batch }),
   };
 }
 

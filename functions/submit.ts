@@ -13,12 +13,20 @@ import {
   tagInvocation,
   tenantData,
 } from '#common/observability';
-import { longPollSeconds, nextWaitSeconds, TERMINAL_STATUSES } from '#common/polling';
 import {
+  endedStatementOf,
+  longPollSeconds,
+  nextWaitSeconds,
+  refuseFailedTransaction,
+  TERMINAL_STATUSES,
+} from '#common/polling';
+import {
+  leavesSessionState,
   parseStepInput,
   type QueryState,
   queryStateSchema,
   type SessionRef,
+  sqlTextsOf,
 } from '#common/schemas';
 
 /**
@@ -26,11 +34,14 @@ import {
  * (only `Sql` and `SessionId` are sent), otherwise on a new session that is recorded in the pool,
  * leased to this execution. Long-polls briefly so that a short query ends inside this step.
  *
- * When the Data API is at its session limit (`ActiveSessionsExceededException`) the query runs
- * without a session instead of failing.
+ * `statements` go as one BatchExecuteStatement on the same session, in one transaction or
+ * auto-commit. When the Data API is at its session limit (`ActiveSessionsExceededException`) the
+ * query runs without a session instead of failing; so does SQL that leaves state in its session
+ * when no pooled session was free (see {@link leavesSessionState}).
  *
  * @returns the state with `statement` (id, status, how long to wait) and the session used.
- * @throws {StaleSessionError} when the Data API refuses the reused session.
+ * @throws {StaleSessionError} when the Data API refuses the reused session, or the reused
+ * session answers that it is inside a failed transaction.
  * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
  */
 export async function submitQuery(
@@ -59,7 +70,12 @@ export async function submitQuery(
   // call (opening a session again) gets the statement that already ran instead of a second one.
   const clientToken = clientTokenFor(state.executionArn, state.submitAttempt);
   const request = (mode: ExecuteRequest['session']): ExecuteRequest => ({
-    sql: query.sql,
+    sql: query.statements ?? (query.sql as string),
+    executionMode: query.statements
+      ? query.transaction === false
+        ? 'AUTO_COMMIT'
+        : 'TRANSACTION'
+      : undefined,
     parameters: query.parameters,
     statementName: query.statementName,
     clientToken,
@@ -74,6 +90,15 @@ export async function submitQuery(
   if (session.sessionId !== null) {
     outcome = await dataApi.execute(request({ reuse: session.sessionId }));
     nextSession = session;
+  } else if (leavesSessionState(query)) {
+    // Its session would be dropped as soon as the statement ends: opening one only adds a
+    // session that counts against the Data API's limit until its keep-alive runs out.
+    try {
+      outcome = await dataApi.execute(request('none'));
+    } finally {
+      await deps.store.dropOpeningClaim(query.tenantId, query.dbUser, state.executionArn);
+    }
+    nextSession = { sessionId: null, reused: false, sessionless: true };
   } else {
     try {
       outcome = await executeOnNewSession(request, deps);
@@ -92,15 +117,16 @@ export async function submitQuery(
     sessionId: nextSession.sessionId,
     sessionReused: nextSession.reused,
     status,
-    sqlBytes: Buffer.byteLength(query.sql, 'utf8'),
+    sqlBytes: sqlTextsOf(query).reduce((sum, text) => sum + Buffer.byteLength(text, 'utf8'), 0),
+    statements: query.statements?.length ?? 1,
     parameterCount: query.parameters?.length ?? 0,
-    ...tenantData(config, { sql: query.sql, parameters: query.parameters }),
+    ...tenantData(config, { sql: query.statements ?? query.sql, parameters: query.parameters }),
   });
-  let failure: { error?: string; finishedAt?: string } = {};
+  let failure: ReturnType<typeof endedStatementOf> | undefined;
   if (status === 'FAILED' || status === 'ABORTED') {
     // ExecuteStatement does not say why; DescribeStatement does.
-    const described = await dataApi.describe(outcome.statementId, 0);
-    failure = { error: described.Error, finishedAt: described.UpdatedAt?.toISOString() };
+    failure = endedStatementOf(await dataApi.describe(outcome.statementId, 0));
+    refuseFailedTransaction(nextSession, status, failure.error);
   }
   return {
     ...state,

@@ -188,6 +188,11 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       }
     });
   });
+  // Idle keep-alive connections stay open until their client closes them (or close() below).
+  // Node closes them after 5 s by default, and the SDK's agent never retires an idle socket
+  // itself, so a request sent as the server closes its socket meets ECONNRESET: a fault of the
+  // transport, not of any service, which a caller with one attempt sees as a failed call.
+  server.keepAliveTimeout = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';

@@ -34,6 +34,8 @@ import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-dat
  * - `POST /_spectra/statements/release` `{"sqlContains"}`: lets them go on, and holds no more
  * - `POST /_spectra/results/expire` `{"now"}`: applies the results bucket's lifecycle rule as at
  *   `now` (ISO 8601): deletes every result whose expiry has come by then; answers `{"expired": [keys]}`
+ * - `POST /_spectra/sessions/fail-transaction` `{"sessionId"}`: the session answers every
+ *   statement as one inside a failed transaction (SQLSTATE 25P02) until a ROLLBACK
  * - `POST /_spectra/db-users` `{"tenantId"}`: creates the tenant's database user (named as the
  *   functions name it) with the demo grants, seeing the tenant's rows; answers
  *   `{"tenantId", "dbUser", "created"}` (`created` false when it existed).
@@ -197,6 +199,14 @@ export function controlRoutes(state: ControlState) {
             message: `Expected {"now": "<ISO 8601 time>"}; got ${JSON.stringify(input.now ?? null)}`,
           });
         return reply(200, { expired: await state.expireResults(now) });
+      }
+      case 'POST /_spectra/sessions/fail-transaction': {
+        if (typeof input.sessionId !== 'string')
+          return reply(400, { message: 'sessionId (string) is required' });
+        const failed = state.emulator.failSessionTransaction(input.sessionId);
+        return failed
+          ? reply(200, { failed: input.sessionId })
+          : reply(404, { message: `No open session ${input.sessionId}` });
       }
       case 'POST /_spectra/db-users': {
         const { tenantId } = input;

@@ -21,7 +21,7 @@ const NAME_RULE = '1-128 letters, digits or "_"';
 const VALUE_RULE = 'a non-empty string of at most 65536 bytes';
 const STATEMENT_NAME_RULE = '1-500 characters';
 const INPUT_RULE = 'a JSON object with tenantId and sql';
-const FIELDS_RULE = 'allowed: tenantId, sql, parameters, statementName';
+const FIELDS_RULE = 'allowed: tenantId, sql, statements, transaction, parameters, statementName';
 
 const ok = { tenantId: 'acme', sql: 'select 1' };
 

@@ -28,6 +28,8 @@ export interface ChaosOptions {
   faultIntervalMs: [number, number];
   /** Share of INSERTs that sleep first, so that sessions are busy long enough to be hit. */
   slowInsertShare: number;
+  /** Share of jobs that first run an execution that dirties its session (see DIRT). */
+  dirtyShare?: number;
   /** An execution still RUNNING this long after it started has hung. */
   executionTimeoutMs: number;
   /** Run the bad-input catalogue first and include it in the report. */
@@ -50,6 +52,7 @@ export interface ChaosReport {
     engine: string;
     faultIntervalMs: [number, number];
     slowInsertShare: number;
+    dirtyShare: number;
     executionTimeoutSeconds: number;
   };
   outcomes: {
@@ -59,7 +62,7 @@ export interface ChaosReport {
     TIMED_OUT: number;
     hung: number;
     failedBy: Record<string, number>;
-    byKind: Record<'insert' | 'select', Record<string, number>>;
+    byKind: Record<ExecutionRecord['kind'], Record<string, number>>;
   };
   faults: Record<FaultKind, FaultCount>;
   /** What the run saw that is expected under chaos, for reading the invariants' counts. */
@@ -83,7 +86,24 @@ interface Job {
   tenantId: string;
   id: string;
   slow: boolean;
+  /** A key of DIRT: what the job runs on its tenant's sessions before its INSERT. */
+  dirt?: keyof typeof DIRT;
 }
+
+/**
+ * What a tenant may do to a session that the next query must not inherit, and what must become
+ * of it: settings and temporary tables run (their sessions leave the pool), transaction control
+ * is refused, a failing statement fails.
+ */
+const DIRT = {
+  'search-path': 'set search_path to pg_catalog',
+  marker: "set chaos.marker = 'dirty'",
+  'temp-table': 'create temp table chaos_dirt as select 1 as n',
+  batch: ['create temp table chaos_dirt as select 1 as n', "set chaos.marker = 'dirty'"],
+  begin: 'begin',
+  fail: 'select 1/0',
+} as const;
+const DIRT_KINDS = Object.keys(DIRT) as (keyof typeof DIRT)[];
 
 /** The plan: which tenant, id and speed each job has. Depends on the seed only. */
 function planJobs(options: ChaosOptions, prng: Prng, tenants: string[]): Job[] {
@@ -93,6 +113,7 @@ function planJobs(options: ChaosOptions, prng: Prng, tenants: string[]): Job[] {
     tenantId: prng.pick(tenants),
     id: `s${options.seed}-${String(index).padStart(6, '0')}`,
     slow: prng.next() < options.slowInsertShare,
+    dirt: prng.next() < (options.dirtyShare ?? 0) ? prng.pick(DIRT_KINDS) : undefined,
   }));
 }
 
@@ -202,22 +223,31 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       running: () => [...running],
     });
 
-    async function execute(job: Job, kind: 'insert' | 'select'): Promise<ExecutionRecord> {
+    async function execute(job: Job, kind: 'insert' | 'select' | 'dirt'): Promise<ExecutionRecord> {
       const table = auditTableOf(job.tenantId);
-      const name = `${kind === 'insert' ? 'ins' : 'sel'}-${job.id}`;
+      const name = `${kind === 'insert' ? 'ins' : kind === 'select' ? 'sel' : 'dirt'}-${job.id}`;
+      const dirt = job.dirt ? DIRT[job.dirt] : undefined;
+      // The SELECT probes its session for what any dirt leaves (the schema is named, so that a
+      // dirty search_path shows in the probe rather than failing the query).
+      const probe = `select count(*) as copies, current_setting('search_path') as search_path, to_regclass('chaos_dirt') is not null as temp_table, current_setting('chaos.marker', true) as marker from public.${table} where id = :id`;
+      const sqlOf =
+        kind === 'dirt'
+          ? Array.isArray(dirt)
+            ? { statements: [...dirt] }
+            : { sql: dirt as string }
+          : { sql: kind === 'insert' ? insertSql(table, job.slow) : probe };
       const input = {
         tenantId: job.tenantId,
-        sql:
-          kind === 'insert'
-            ? insertSql(table, job.slow)
-            : `select count(*) as copies from ${table} where id = :id`,
+        ...sqlOf,
         parameters:
-          kind === 'insert'
-            ? [
-                { name: 'id', value: job.id },
-                { name: 'tenant', value: job.tenantId },
-              ]
-            : [{ name: 'id', value: job.id }],
+          kind === 'dirt'
+            ? undefined
+            : kind === 'insert'
+              ? [
+                  { name: 'id', value: job.id },
+                  { name: 'tenant', value: job.tenantId },
+                ]
+              : [{ name: 'id', value: job.id }],
         // The statement carries the execution's name, so that the Data API's own records of
         // statements and sessions can be matched to executions.
         statementName: name,
@@ -236,6 +266,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       return {
         name,
         kind,
+        dirt: kind === 'dirt' ? job.dirt : undefined,
         jobIndex: job.index,
         tenantId: job.tenantId,
         id: job.id,
@@ -259,6 +290,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         for (;;) {
           const job = jobs[next++];
           if (!job) return;
+          if (job.dirt) records.push(await execute(job, 'dirt'));
           records.push(await execute(job, 'insert'));
           records.push(await execute(job, 'select'));
           done++;
@@ -286,6 +318,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await sleep(200);
     }
 
+    // Every session closes before the audit tables are read, as keep-alives running out would: a
+    // write that an open transaction on a session held would be gone now.
+    const stillOpen = [
+      ...(await api.sessionsWithStatus('AVAILABLE')),
+      ...(await api.sessionsWithStatus('BUSY')),
+    ];
+    for (const session of stillOpen)
+      await api.control('sessions/expire', { sessionId: session.SessionId });
+
     log('checking invariants');
     // Statements are listed before the audit tables are read: reading runs statements, and a list
     // paged while it grows can show one statement twice.
@@ -307,6 +348,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       busyRejections: end.redshiftData.busyRejections - before.redshiftData.busyRejections,
       expiredByChaos: injector.expiredSessions,
       lambdasStillRunning,
+      sessionsClosedBeforeRead: stillOpen.length,
       badInputs,
     });
 
@@ -326,7 +368,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     faults['session-limit'] = { armed: 0, injected: limited };
 
     const count = (filter: (r: ExecutionRecord) => boolean) => records.filter(filter).length;
-    const byKind = (kind: 'insert' | 'select') => {
+    const byKind = (kind: ExecutionRecord['kind']) => {
       const tally: Record<string, number> = {};
       for (const r of records.filter((r) => r.kind === kind))
         tally[r.status] = (tally[r.status] ?? 0) + 1;
@@ -348,6 +390,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         engine: ownStack.engineKind,
         faultIntervalMs: options.faultIntervalMs,
         slowInsertShare: options.slowInsertShare,
+        dirtyShare: options.dirtyShare ?? 0,
         executionTimeoutSeconds: options.executionTimeoutMs / 1000,
       },
       outcomes: {
@@ -357,7 +400,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         TIMED_OUT: count((r) => r.status === 'TIMED_OUT'),
         hung: count((r) => r.hung),
         failedBy,
-        byKind: { insert: byKind('insert'), select: byKind('select') },
+        byKind: { insert: byKind('insert'), select: byKind('select'), dirt: byKind('dirt') },
       },
       faults,
       observed: {

@@ -11,7 +11,10 @@ import type { BadInputResult } from './bad-inputs.ts';
 
 export interface ExecutionRecord {
   name: string;
-  kind: 'insert' | 'select';
+  /** `dirt`: an execution that leaves state in its session (or is refused for trying). */
+  kind: 'insert' | 'select' | 'dirt';
+  /** For `dirt`: what it does (see DIRT in chaos.ts). */
+  dirt?: string;
   jobIndex: number;
   tenantId: string;
   /** The audit id the job inserts and selects. */
@@ -48,6 +51,8 @@ export interface InvariantInputs {
   /** Sessions the chaos closed: refusals of these are expected, and are not busy rejections. */
   expiredByChaos: Set<string>;
   lambdasStillRunning: number;
+  /** Sessions still open when the run ended, closed before the audit tables were read. */
+  sessionsClosedBeforeRead: number;
   badInputs?: { cases: number; refused: number; failures: BadInputResult[] };
 }
 
@@ -291,6 +296,45 @@ export function checkInvariants(inputs: InvariantInputs): Invariants {
     examples: examples(unseen),
   };
 
+  // 11. No execution observes session state it did not create: every SELECT also probes its
+  // session for what the dirt executions leave (search_path, a temporary table, a custom setting).
+  const observed = selects.filter((r) => {
+    const [, searchPath, tempTable, marker] = ((r.output?.rows as unknown[][]) ?? [])[0] ?? [];
+    return searchPath === 'pg_catalog' || tempTable === true || (marker !== null && marker !== '');
+  });
+  const noStateObserved: Invariant = {
+    holds: observed.length === 0,
+    probedSelects: selects.length,
+    observedDirt: observed.length,
+    examples: examples(observed).map((r) => ({ name: r.name, rows: r.output?.rows })),
+  };
+
+  // 12. Dirt is refused (transaction control) or runs and fails as SQL would (a failing
+  // statement); settings and temporary tables run, and their sessions leave the pool.
+  const dirt = records.filter((r) => r.kind === 'dirt' && !r.stoppedByChaos);
+  const pooled = new Set(sessionRecords.map((record) => record.session_id));
+  const wrongDirt = dirt.filter((r) => {
+    if (r.dirt === 'begin') return r.status !== 'FAILED' || r.error !== 'InvalidInputError';
+    if (r.dirt === 'fail') return r.status === 'SUCCEEDED';
+    const sessionId = r.output?.sessionId;
+    return r.status === 'SUCCEEDED' && typeof sessionId === 'string' && pooled.has(sessionId);
+  });
+  const dirtHandled: Invariant = {
+    holds: wrongDirt.length === 0,
+    dirtExecutions: dirt.length,
+    byKind: dirt.reduce<Record<string, number>>((tally, r) => {
+      tally[r.dirt ?? '?'] = (tally[r.dirt ?? '?'] ?? 0) + 1;
+      return tally;
+    }, {}),
+    mishandled: wrongDirt.length,
+    examples: examples(wrongDirt).map((r) => ({
+      name: r.name,
+      dirt: r.dirt,
+      status: r.status,
+      error: r.error,
+    })),
+  };
+
   const invariants: Invariants = {
     'every-execution-ends': everyExecutionEnds,
     'insert-exactly-once': insertExactlyOnce,
@@ -302,6 +346,16 @@ export function checkInvariants(inputs: InvariantInputs): Invariants {
     'no-concurrent-session-use': noConcurrentSessionUse,
     'no-busy-session-statement': noBusySessionStatement,
     'selects-see-inserts': selectsSeeInserts,
+    'no-session-state-observed': noStateObserved,
+    'dirt-refused-or-dropped': dirtHandled,
+    // Insert-exactly-once reads the audit tables after every session closed: a write that only an
+    // open transaction held would be gone.
+    'writes-survive-session-close': {
+      holds: insertExactlyOnce.holds,
+      sessionsClosedBeforeRead: inputs.sessionsClosedBeforeRead,
+      succeededInserts: insertExactlyOnce.succeededInserts,
+      missing: insertExactlyOnce.missing,
+    },
   };
   if (inputs.badInputs) {
     invariants['bad-input-refused'] = {

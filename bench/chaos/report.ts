@@ -1,6 +1,18 @@
 import type { ChaosReport } from './chaos.ts';
 import { FAULT_LABELS, type FaultKind } from './faults.ts';
 
+/** Counts by name, as `a 1, b 2`. */
+const tally = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
+
+const isTally = (value: unknown): value is Record<string, number> =>
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.values(value).every((n) => typeof n === 'number');
+
 /** The run as a table: faults by kind, executions by outcome, each invariant with its counts. */
 export function formatReport(report: ChaosReport): string {
   const lines: string[] = [];
@@ -36,11 +48,11 @@ export function formatReport(report: ChaosReport): string {
   lines.push(`  ABORTED    ${String(outcomes.ABORTED).padStart(5)}`);
   if (outcomes.TIMED_OUT > 0) lines.push(`  TIMED_OUT  ${String(outcomes.TIMED_OUT).padStart(5)}`);
   lines.push(`  hung       ${String(outcomes.hung).padStart(5)}`);
-  const kindLine = (kind: 'insert' | 'select') =>
-    Object.entries(outcomes.byKind[kind])
-      .map(([status, n]) => `${status} ${n}`)
-      .join(', ');
-  lines.push(`  INSERTs: ${kindLine('insert')}; SELECTs: ${kindLine('select')}`);
+  const { insert, select, dirt } = outcomes.byKind;
+  lines.push(
+    `  INSERTs: ${tally(insert)}; SELECTs: ${tally(select)}` +
+      (Object.keys(dirt).length > 0 ? `; dirtying: ${tally(dirt)}` : ''),
+  );
   lines.push(
     `  observed: ${report.observed.staleSessionRecoveries} stale-session recoveries, ` +
       `${report.observed.sessionsOpened} sessions opened, ${report.observed.statementsSubmitted} statements`,
@@ -56,7 +68,7 @@ export function formatReport(report: ChaosReport): string {
       examples?: unknown;
     } & Record<string, unknown>;
     const text = Object.entries(counts)
-      .map(([key, value]) => `${key} ${String(value)}`)
+      .map(([key, value]) => `${key} ${isTally(value) ? `(${tally(value)})` : String(value)}`)
       .join(', ');
     lines.push(`  ${holds ? 'holds ' : 'BROKEN'}  ${name.padEnd(nameWidth)}  ${text}`);
     if (!holds && Array.isArray(examples))

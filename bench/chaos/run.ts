@@ -75,6 +75,7 @@ const options: ChaosOptions = quick
       maxDataApiSessions: 5,
       faultIntervalMs: [60, 180],
       slowInsertShare: 0.15,
+      dirtyShare: 0.1,
       executionTimeoutMs: 120_000,
       badInputs: true,
     }
@@ -86,6 +87,7 @@ const options: ChaosOptions = quick
       maxDataApiSessions: 10,
       faultIntervalMs: [80, 260],
       slowInsertShare: 0.1,
+      dirtyShare: 0.1,
       executionTimeoutMs: 180_000,
       badInputs: true,
     };

@@ -19,6 +19,8 @@ export const tenantIdOf = (index: number) => `bench-t${String(index + 1).padStar
 export interface Query {
   position: number;
   tenantId: string;
+  /** The query's own SQL; default: the plan's. */
+  sql?: string;
 }
 
 /** One repetition of one variant. */
@@ -94,7 +96,10 @@ export async function runVariant(
   let done = 0;
   const progressEvery = Math.max(1, Math.round(sequence.length / 5));
   await mapLimit(sequence, concurrency, async (query) => {
-    arns[query.position] = await harness.run(machine, { tenantId: query.tenantId, sql });
+    arns[query.position] = await harness.run(machine, {
+      tenantId: query.tenantId,
+      sql: query.sql ?? sql,
+    });
     done++;
     if (done % progressEvery === 0 && done < sequence.length)
       log(`    ${variant}: ${done}/${sequence.length} queries`);

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
+  BatchExecuteStatementCommand,
+  type BatchExecuteStatementInput,
   CancelStatementCommand,
   type ColumnMetadata,
   DescribeStatementCommand,
@@ -70,7 +72,10 @@ export interface Connection {
 }
 
 export interface ExecuteRequest {
-  sql: string;
+  /** One statement (ExecuteStatement), or several run in order (BatchExecuteStatement). */
+  sql: string | string[];
+  /** A batch's: one transaction (`TRANSACTION`, the Data API's default) or `AUTO_COMMIT`. */
+  executionMode?: 'TRANSACTION' | 'AUTO_COMMIT';
   parameters?: SqlParameter[];
   statementName?: string;
   clientToken: string;
@@ -92,7 +97,8 @@ export class DataApi {
   constructor(private readonly client: RedshiftDataClient) {}
 
   /**
-   * Submits one statement.
+   * Submits one statement, or a batch of them (`sql` a list) under one statement id whose
+   * sub-statements are `<id>:1`, `<id>:2`, ...
    *
    * @throws {StaleSessionError} when the reused session is refused.
    * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
@@ -100,7 +106,16 @@ export class DataApi {
    * message that does not repeat the service's text (it can quote the SQL or its parameters).
    */
   async execute(request: ExecuteRequest): Promise<ExecuteOutcome> {
-    const input: ExecuteStatementInput = { Sql: request.sql, ClientToken: request.clientToken };
+    const batch = Array.isArray(request.sql);
+    const operation = batch ? 'BatchExecuteStatement' : 'ExecuteStatement';
+    const input: Omit<ExecuteStatementInput, 'Sql'> &
+      Omit<BatchExecuteStatementInput, 'Sqls'> & { Sql?: string; Sqls?: string[] } = {
+      ClientToken: request.clientToken,
+    };
+    if (Array.isArray(request.sql)) {
+      input.Sqls = request.sql;
+      if (request.executionMode) input.ExecutionMode = request.executionMode;
+    } else input.Sql = request.sql;
     if (request.waitSeconds > 0) input.WaitTimeSeconds = request.waitSeconds;
     if (request.parameters?.length) input.Parameters = request.parameters;
     if (request.statementName) input.StatementName = request.statementName;
@@ -120,8 +135,11 @@ export class DataApi {
         input.SessionKeepAliveSeconds = request.session.open.keepAliveSeconds;
     }
     try {
-      const output = await this.client.send(new ExecuteStatementCommand(input));
-      if (!output.Id) throw new Error('ExecuteStatement returned no statement Id');
+      const output =
+        input.Sqls !== undefined
+          ? await this.client.send(new BatchExecuteStatementCommand({ ...input, Sqls: input.Sqls }))
+          : await this.client.send(new ExecuteStatementCommand({ ...input, Sql: input.Sql }));
+      if (!output.Id) throw new Error(`${operation} returned no statement Id`);
       return {
         statementId: output.Id,
         sessionId: output.SessionId,
@@ -135,8 +153,8 @@ export class DataApi {
           cause: error,
         });
       }
-      if (isTransientAwsError(error)) rethrowTransient(error, 'Redshift Data ExecuteStatement');
-      throw refusalWithoutServiceText(error, 'Redshift Data ExecuteStatement');
+      if (isTransientAwsError(error)) rethrowTransient(error, `Redshift Data ${operation}`);
+      throw refusalWithoutServiceText(error, `Redshift Data ${operation}`);
     }
   }
 

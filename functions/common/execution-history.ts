@@ -4,7 +4,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { rethrowTransient } from './errors.ts';
-import { INPUT_LIMITS } from './schemas.ts';
+import { INPUT_LIMITS, leavesSessionState } from './schemas.ts';
 
 /**
  * What a Step Functions execution's history says about a query that it no longer tells itself:
@@ -41,6 +41,15 @@ export function tenantIdOf(input: unknown): string | undefined {
     : undefined;
 }
 
+/** Whether a state's `query` holds SQL that leaves state in its session. */
+function sqlLeavesState(query: unknown): boolean | undefined {
+  if (query === null || typeof query !== 'object') return undefined;
+  const { sql, statements } = query as { sql?: unknown; statements?: unknown };
+  const texts = Array.isArray(statements) ? statements.filter((s) => typeof s === 'string') : [];
+  if (typeof sql === 'string') texts.push(sql);
+  return texts.length === 0 ? undefined : leavesSessionState({ statements: texts });
+}
+
 /**
  * The workflow state a Lambda task returned. The `lambda:invoke` integration records the whole
  * invocation result, `{"Payload": {...}, "StatusCode": 200, ...}`, as a JSON string.
@@ -70,6 +79,11 @@ const statementIdOf = (payload: Record<string, unknown> | undefined): string | u
 export interface HistoryFindings {
   statementId: string | undefined;
   tenantId: string | undefined;
+  /**
+   * The query's SQL leaves state in its session (see leavesSessionState), as the latest state a
+   * task returned says; undefined when no task returned one.
+   */
+  leavesSessionState: boolean | undefined;
   /** A Lambda task had started and not ended when the execution stopped. */
   taskInFlight: boolean;
   /**
@@ -94,6 +108,7 @@ export async function readHistory(
   const findings: HistoryFindings = {
     statementId: undefined,
     tenantId: knownTenantId,
+    leavesSessionState: undefined,
     taskInFlight: false,
     endedInFailState: false,
   };
@@ -115,6 +130,7 @@ export async function readHistory(
           const payload = taskPayload(event);
           findings.statementId ??= statementIdOf(payload);
           findings.tenantId ??= tenantIdOf(payload?.query);
+          findings.leavesSessionState ??= sqlLeavesState(payload?.query);
         } else if (type === 'ExecutionStarted') {
           findings.tenantId ??= tenantIdOf(event.executionStartedEventDetails?.input);
         }

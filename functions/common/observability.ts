@@ -44,6 +44,8 @@ export type SessionMetric =
   | 'SessionCreated'
   | 'SessionExpired'
   | 'SessionInvalidated'
+  /** Dropped after its SQL left state in it (a setting, a temporary table, ...). */
+  | 'SessionDiscarded'
   | 'SessionLimitReached';
 
 /** What a core function needs to report; the module's logger and metrics, or fakes in a test. */

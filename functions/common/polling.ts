@@ -1,4 +1,7 @@
-import type { StatementStatus } from './schemas.ts';
+import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
+import { StaleSessionError } from './errors.ts';
+import type { SessionRef, StatementState, StatementStatus } from './schemas.ts';
+import { isFailedTransactionError } from './sql-statements.ts';
 
 /**
  * How Spectra waits for a statement. The Data API can hold a request until the statement ends
@@ -40,4 +43,41 @@ export function nextWaitSeconds(
     requestedWaitSeconds > 0 && elapsedMs >= requestedWaitSeconds * 1000 - 500;
   if (serverHeldRequest) return 0;
   return Math.min(MAX_WAIT_STATE_SECONDS, 2 ** Math.min(polls, 4));
+}
+
+/**
+ * What the state keeps of a statement that ended, from DescribeStatement: when it ended, the
+ * engine's error, and for a batch each sub-statement's status and which one failed (its index in
+ * `statements`, from 0).
+ */
+export function endedStatementOf(
+  described: DescribeStatementResponse,
+): Pick<StatementState, 'error' | 'finishedAt' | 'failedIndex' | 'subStatuses'> {
+  const subStatements = described.SubStatements;
+  const failedIndex = subStatements?.findIndex((sub) => sub.Status === 'FAILED');
+  return {
+    error: described.Error || undefined,
+    finishedAt: described.UpdatedAt?.toISOString(),
+    failedIndex: failedIndex !== undefined && failedIndex >= 0 ? failedIndex : undefined,
+    subStatuses: subStatements?.map((sub) => (sub.Status ?? 'SUBMITTED') as StatementStatus),
+  };
+}
+
+/**
+ * A reused session that answers with the failed-transaction error (SQLSTATE 25P02) is stale for
+ * Spectra's purposes: the statement did not run, and the session would fail every statement until
+ * a ROLLBACK. On a session this execution opened, the error is the statement's own.
+ *
+ * @throws {StaleSessionError} for that answer on a reused session.
+ */
+export function refuseFailedTransaction(
+  session: SessionRef,
+  status: StatementStatus,
+  error: string | undefined,
+): void {
+  if (session.reused && status === 'FAILED' && isFailedTransactionError(error)) {
+    throw new StaleSessionError(
+      `Session ${session.sessionId} is inside a failed transaction (SQLSTATE 25P02): the statement did not run`,
+    );
+  }
 }

@@ -1,5 +1,6 @@
 import { type ZodType, z } from 'zod';
 import { InvalidInputError } from './errors.ts';
+import { classifySql, placeholderNames } from './sql-statements.ts';
 
 /** Limits of the execution input; the README's contract section lists the same. */
 export const INPUT_LIMITS = {
@@ -12,11 +13,15 @@ export const INPUT_LIMITS = {
   statementNameMaxLength: 500,
   /** rowLimit and byteLimit: whole numbers from 1 to 2^53 - 1 (any size a JSON number holds exactly). */
   limitMax: Number.MAX_SAFE_INTEGER,
+  /** BatchExecuteStatement takes 1 to 40 SQL texts. */
+  maxStatements: 40,
 } as const;
 
 const EXECUTION_INPUT_FIELDS = [
   'tenantId',
   'sql',
+  'statements',
+  'transaction',
   'parameters',
   'statementName',
   'rowLimit',
@@ -53,6 +58,9 @@ export const INPUT_RULES = {
     'a whole number of rows, at least 1: the result stops after that many (truncated: true when rows were left out)',
   byteLimit:
     'a whole number of bytes, at least 1: the result stops before the row that would take its JSON Lines past that size (truncated: true when rows were left out)',
+  statements: `a list of 1-${INPUT_LIMITS.maxStatements} SQL texts, each not blank and at most ${INPUT_LIMITS.sqlMaxBytes} bytes, run in order on one session (instead of sql)`,
+  transaction:
+    'true (the default: the statements run as one transaction) or false (each statement commits on its own); only with statements',
 } as const;
 
 /**
@@ -76,6 +84,16 @@ const requiredString = (field: string, rule: string, holds: 'name' | 'data' = 'n
         ? `${field} is required: ${rule}`
         : `${field} must be ${rule}; got ${holds === 'data' ? kindOf(issue.input) : describe(issue.input)}`,
   });
+
+/** One SQL text: not blank, within the Data API's size limit; its content is never quoted back. */
+const sqlText = (field: string, rule: string) =>
+  requiredString(field, rule, 'data')
+    .refine((sql) => sql.trim() !== '', {
+      error: `${field} must not be empty or only whitespace; allowed: ${rule}`,
+    })
+    .refine((sql) => utf8Bytes(sql) <= INPUT_LIMITS.sqlMaxBytes, {
+      error: (issue) => `${field} must be ${rule}; got ${utf8Bytes(String(issue.input))} bytes`,
+    });
 
 const sqlParameter = z.strictObject(
   {
@@ -119,56 +137,141 @@ const resultLimit = (field: 'rowLimit' | 'byteLimit') =>
     .optional();
 
 /** What a caller passes to StartExecution. Unknown keys are refused. */
-export const executionInputSchema = z.strictObject(
-  {
-    tenantId: requiredString('tenantId', INPUT_RULES.tenantId).regex(INPUT_LIMITS.tenantIdPattern, {
-      error: (issue) => `tenantId must be ${INPUT_RULES.tenantId}; got ${describe(issue.input)}`,
-    }),
-    sql: requiredString('sql', INPUT_RULES.sql, 'data')
-      .refine((sql) => sql.trim() !== '', {
-        error: `sql must not be empty or only whitespace; allowed: ${INPUT_RULES.sql}`,
-      })
-      .refine((sql) => utf8Bytes(sql) <= INPUT_LIMITS.sqlMaxBytes, {
-        error: (issue) =>
-          `sql must be ${INPUT_RULES.sql}; got ${utf8Bytes(String(issue.input))} bytes`,
-      }),
-    parameters: z
-      .array(sqlParameter, {
-        error: (issue) =>
-          `parameters must be ${INPUT_RULES.parameters}; got ${describe(issue.input)}`,
-      })
-      .max(INPUT_LIMITS.maxParameters, {
-        error: (issue) =>
-          `parameters must be ${INPUT_RULES.parameters}; got ${(issue.input as unknown[]).length} items`,
-      })
-      .refine((list) => new Set(list.map((p) => p.name)).size === list.length, {
-        error: (issue) => {
-          const names = (issue.input as { name: string }[]).map((p) => p.name);
-          const repeated = names.filter((name, i) => names.indexOf(name) !== i);
-          return `parameters must be ${INPUT_RULES.parameters}; repeated: ${[...new Set(repeated)].join(', ')}`;
+export const executionInputSchema = z
+  .strictObject(
+    {
+      tenantId: requiredString('tenantId', INPUT_RULES.tenantId).regex(
+        INPUT_LIMITS.tenantIdPattern,
+        {
+          error: (issue) =>
+            `tenantId must be ${INPUT_RULES.tenantId}; got ${describe(issue.input)}`,
         },
-      })
-      .optional(),
-    statementName: requiredString('statementName', INPUT_RULES.statementName)
-      .min(1, {
-        error: (issue) =>
-          `statementName must be ${INPUT_RULES.statementName}; got ${describe(issue.input)}`,
-      })
-      .max(INPUT_LIMITS.statementNameMaxLength, {
-        error: (issue) =>
-          `statementName must be ${INPUT_RULES.statementName}; got ${describe(issue.input)}`,
-      })
-      .optional(),
-    rowLimit: resultLimit('rowLimit'),
-    byteLimit: resultLimit('byteLimit'),
-  },
-  {
-    error: (issue) =>
-      `the input must be a JSON object with tenantId and sql; got ${describe(issue.input)}`,
-  },
-);
+      ),
+      sql: sqlText('sql', INPUT_RULES.sql).optional(),
+      statements: z
+        .array(sqlText('statements[]', INPUT_RULES.statements), {
+          error: (issue) =>
+            `statements must be ${INPUT_RULES.statements}; got ${describe(issue.input)}`,
+        })
+        .min(1, { error: `statements must not be empty; allowed: ${INPUT_RULES.statements}` })
+        .max(INPUT_LIMITS.maxStatements, {
+          error: (issue) =>
+            `statements must be ${INPUT_RULES.statements}; got ${(issue.input as unknown[]).length}`,
+        })
+        .optional(),
+      transaction: z
+        .boolean({
+          error: (issue) =>
+            `transaction must be ${INPUT_RULES.transaction}; got ${describe(issue.input)}`,
+        })
+        .optional(),
+      parameters: z
+        .array(sqlParameter, {
+          error: (issue) =>
+            `parameters must be ${INPUT_RULES.parameters}; got ${describe(issue.input)}`,
+        })
+        .max(INPUT_LIMITS.maxParameters, {
+          error: (issue) =>
+            `parameters must be ${INPUT_RULES.parameters}; got ${(issue.input as unknown[]).length} items`,
+        })
+        .refine((list) => new Set(list.map((p) => p.name)).size === list.length, {
+          error: (issue) => {
+            const names = (issue.input as { name: string }[]).map((p) => p.name);
+            const repeated = names.filter((name, i) => names.indexOf(name) !== i);
+            return `parameters must be ${INPUT_RULES.parameters}; repeated: ${[...new Set(repeated)].join(', ')}`;
+          },
+        })
+        .optional(),
+      statementName: requiredString('statementName', INPUT_RULES.statementName)
+        .min(1, {
+          error: (issue) =>
+            `statementName must be ${INPUT_RULES.statementName}; got ${describe(issue.input)}`,
+        })
+        .max(INPUT_LIMITS.statementNameMaxLength, {
+          error: (issue) =>
+            `statementName must be ${INPUT_RULES.statementName}; got ${describe(issue.input)}`,
+        })
+        .optional(),
+      rowLimit: resultLimit('rowLimit'),
+      byteLimit: resultLimit('byteLimit'),
+    },
+    {
+      error: (issue) =>
+        `the input must be a JSON object with tenantId and sql (or statements); got ${describe(issue.input)}`,
+    },
+  )
+  .superRefine((input, context) => {
+    if (input.sql === undefined && input.statements === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['sql'],
+        message: `sql is required: ${INPUT_RULES.sql}; or give statements instead: ${INPUT_RULES.statements}`,
+      });
+    if (input.sql !== undefined && input.statements !== undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['statements'],
+        message:
+          'sql and statements cannot both be given: sql runs one statement, statements several in order on one session',
+      });
+    if (input.transaction !== undefined && input.statements === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['transaction'],
+        message: `transaction applies only to statements: ${INPUT_RULES.transaction}`,
+      });
+  });
 
 export type ExecutionInput = z.infer<typeof executionInputSchema>;
+
+/** The SQL a query runs: its one `sql`, or each of its `statements`, in order. */
+export const sqlTextsOf = (query: { sql?: string; statements?: string[] }): string[] =>
+  query.statements ?? (query.sql === undefined ? [] : [query.sql]);
+
+const fieldOfText = (query: { statements?: string[] }, index: number) =>
+  query.statements ? `statements[${index}]` : 'sql';
+
+/**
+ * What the SQL itself breaks of the contract, found before any session is touched (the Data API
+ * would refuse some of it only once a session was leased): transaction control, which would leave
+ * a transaction open on a pooled session, and placeholders that do not match the parameters. The
+ * messages name keywords and parameter names, never the SQL's text.
+ */
+function sqlProblemsOf(input: ExecutionInput): string[] {
+  const problems: string[] = [];
+  const texts = sqlTextsOf(input);
+  texts.forEach((text, index) => {
+    const refused = classifySql(text).transactionControl;
+    if (refused.length === 0) return;
+    const where = refused
+      .map((statement) => `${statement.command} (statement ${statement.index + 1} of its text)`)
+      .join(', ');
+    problems.push(
+      `${fieldOfText(input, index)} holds transaction control, ${where}: a transaction left open would stay on the pooled session and lose its writes. Send the SQL as statements instead, which run as one transaction (transaction: true, the default) or each committed on its own (transaction: false), without BEGIN or COMMIT`,
+    );
+  });
+  const used = new Set(texts.flatMap((text) => [...placeholderNames(text)]));
+  const given = new Set((input.parameters ?? []).map((parameter) => parameter.name));
+  const missing = [...used].filter((name) => !given.has(name));
+  const unused = [...given].filter((name) => !used.has(name));
+  if (missing.length > 0)
+    problems.push(
+      `the SQL refers to ${missing.map((name) => `:${name}`).join(', ')}, but parameters has no ${missing.join(', ')}: add {name, value} for each, or remove the placeholder`,
+    );
+  if (unused.length > 0)
+    problems.push(
+      `parameters ${unused.join(', ')} ${unused.length > 1 ? 'are' : 'is'} not used in the SQL: refer to each as :name${texts.length > 1 ? ' in one of the statements' : ''}, or remove it`,
+    );
+  return problems;
+}
+
+/**
+ * Whether a query leaves state in its session that the next query must not meet: a setting, a
+ * temporary table, another identity, ... (see StatementKind). Its session is then dropped from the
+ * pool instead of being given back.
+ */
+export const leavesSessionState = (query: { sql?: string; statements?: string[] }): boolean =>
+  sqlTextsOf(query).some((text) => classifySql(text).sessionState.length > 0);
 export type SqlParameter = z.infer<typeof sqlParameter>;
 
 function fieldOf(path: readonly PropertyKey[]): string {
@@ -187,17 +290,21 @@ function fieldOf(path: readonly PropertyKey[]): string {
  */
 export function parseExecutionInput(input: unknown): ExecutionInput {
   const result = executionInputSchema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) {
+    const problems = sqlProblemsOf(result.data);
+    if (problems.length > 0) throw new InvalidInputError(`Invalid input: ${problems.join('; ')}`);
+    return result.data;
+  }
   const problems = result.error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const where = issue.path.length === 0 ? 'the input' : fieldOf(issue.path);
       const allowed = issue.path.length === 0 ? EXECUTION_INPUT_FIELDS : ['name', 'value'];
       return `${where} has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: ${allowed.join(', ')}`;
     }
-    // Messages of array items say "parameters[]"; put the index in.
+    // Messages of array items say "parameters[]" or "statements[]"; put the index in.
     const field = fieldOf(issue.path);
-    return field.startsWith('parameters[')
-      ? issue.message.replace(/^parameters\[\](\.\w+)?/, field)
+    return /^(parameters|statements)\[/.test(field)
+      ? issue.message.replace(/^(parameters|statements)\[\](\.\w+)?/, field)
       : issue.message;
   });
   throw new InvalidInputError(`Invalid input: ${problems.join('; ')}`);
@@ -221,7 +328,11 @@ export type StatementStatus = z.infer<typeof statementStatusSchema>;
 export const querySchema = z.object({
   tenantId: z.string(),
   dbUser: z.string(),
-  sql: z.string(),
+  /** One statement (ExecuteStatement), or `statements` (BatchExecuteStatement). */
+  sql: z.string().optional(),
+  statements: z.array(z.string()).optional(),
+  /** For `statements`: one transaction (true, the default) or auto-commit. */
+  transaction: z.boolean().optional(),
   parameters: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
   statementName: z.string().optional(),
   rowLimit: z.number().int().min(1).optional(),
@@ -234,7 +345,11 @@ export const sessionRefSchema = z.object({
   reused: z.boolean(),
   /** When the Data API opened the session; its life is capped at 24 hours from then. */
   createdAt: z.string().optional(),
-  /** true when the Data API's session limit forced this query to run without a session. */
+  /**
+   * true when the query ran without a session: the Data API was at its session limit, or the SQL
+   * leaves state in its session and no pooled session was free (a session opened for it would be
+   * dropped at once, and count against the Data API's session limit until its keep-alive ran out).
+   */
   sessionless: z.boolean().optional(),
 });
 
@@ -249,6 +364,10 @@ export const statementSchema = z.object({
   /** When the statement ended, on the Data API's clock (ISO 8601). */
   finishedAt: z.string().optional(),
   error: z.string().optional(),
+  /** A batch's: the index in `statements` (from 0) of the statement that failed. */
+  failedIndex: z.number().int().min(0).optional(),
+  /** A batch's: each statement's status, in order (at most 40). */
+  subStatuses: z.array(statementStatusSchema).optional(),
 });
 
 /** A Catch puts the caught error here: `{Error, Cause}` as Step Functions reports it. */

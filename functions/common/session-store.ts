@@ -224,12 +224,18 @@ export class SessionStore {
    *
    * Retry-safe: if `owner` already holds a lease in the pool (a retried invocation), that session
    * is returned again instead of leasing a second one; a claim it holds is its own again.
+   * `options.waitMs` overrides the policy's wait (0: take an idle session or miss at once).
    *
    * @throws {SessionPoolExhaustedError} when every session is still leased after the wait and the
    * pool is at its cap.
    */
-  async acquire(tenantId: string, dbUser: string, owner: string): Promise<AcquireResult> {
-    const waitMs = this.policy.acquireWaitMs ?? 0;
+  async acquire(
+    tenantId: string,
+    dbUser: string,
+    owner: string,
+    options: { waitMs?: number } = {},
+  ): Promise<AcquireResult> {
+    const waitMs = options.waitMs ?? this.policy.acquireWaitMs ?? 0;
     let waitedMs = 0;
     let expiredRemoved = 0;
     let claimTried = false;
@@ -586,7 +592,14 @@ export class SessionStore {
     );
   }
 
-  /** Drops a session the Data API refused. False when the record was already gone. */
+  /**
+   * Drops a session from the pool: one the Data API refused, one inside a failed transaction, one
+   * whose SQL left state in it, or one a statement may still be running on. This is the one way a
+   * session leaves the pool other than by expiry (so that whatever the pool counts per session has
+   * one place to be given back). The Data API has no call that closes a session: it stays open
+   * until its keep-alive runs out, counting against the Data API's session limit until then.
+   * False when the record was already gone, or is leased to another execution.
+   */
   async invalidate(
     tenantId: string,
     dbUser: string,

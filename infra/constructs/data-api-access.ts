@@ -32,8 +32,8 @@ export function computeTargetArn(stack: Stack, props: DataApiAccessProps): strin
 /**
  * Grants `role` what the Data API needs to run Spectra's statements and nothing more:
  *
- * - `ExecuteStatement` on the cluster or workgroup only. (BatchExecuteStatement and ListSessions
- *   are not granted: no function calls them.)
+ * - `ExecuteStatement` and `BatchExecuteStatement` (a query's `statements`) on the cluster or
+ *   workgroup only. (ListSessions is not granted: no function calls it.)
  * - `DescribeStatement`, `GetStatementResult` and `CancelStatement` name a statement id, which IAM
  *   cannot scope by resource; AWS documents the `redshift-data:statement-owner-iam-userid`
  *   condition for them. Its documented value `${aws:userid}` would be wrong here: for a Lambda
@@ -52,7 +52,7 @@ export function grantDataApiAccess(stack: Stack, role: Role, props: DataApiAcces
   role.addToPrincipalPolicy(
     new PolicyStatement({
       sid: 'RunStatementsOnTheWarehouse',
-      actions: ['redshift-data:ExecuteStatement'],
+      actions: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
       resources: [targetArn],
     }),
   );

@@ -175,6 +175,7 @@ export class SessionCacheMonitoring extends Construct {
       'SessionCreated',
       'SessionExpired',
       'SessionInvalidated',
+      'SessionDiscarded',
       'SessionLimitReached',
     ];
     this.dashboard.addWidgets(

@@ -33,6 +33,14 @@ export interface EmulatorControls {
    * the session was closed already.
    */
   expireSession(sessionId: string): boolean;
+  /**
+   * Puts a session in the state of one whose transaction failed: every statement on it ends FAILED
+   * with Redshift's `current transaction is aborted, ...` (SQLSTATE 25P02) until a ROLLBACK (or
+   * ABORT, END, COMMIT), which ends FINISHED and clears it. On PGlite, where no transaction may
+   * stay open between statements, this is the only way to the state. False for an unknown or
+   * closed session.
+   */
+  failSessionTransaction(sessionId: string): boolean;
   /** Delay added when a statement opens a new session (default 0). */
   setSessionOpenLatency(milliseconds: number): void;
   /**
@@ -115,6 +123,13 @@ export function createEmulatorControls(
       const session = store.sessions.get(sessionId);
       if (!session || session.status === 'CLOSED') return false;
       store.closeSession(session, 'it was expired by the test controls');
+      return true;
+    },
+
+    failSessionTransaction(sessionId) {
+      const session = store.sessions.get(sessionId);
+      if (!session || session.status === 'CLOSED') return false;
+      session.transactionFailed = true;
       return true;
     },
 

@@ -110,6 +110,8 @@ export interface Session {
   closedAt?: number;
   /** Opened by the first statement; every later statement runs on the same connection. */
   connection?: Promise<EngineConnection>;
+  /** Set by the test controls: answers as a session whose transaction failed, until a ROLLBACK. */
+  transactionFailed?: boolean;
 }
 
 export interface Counters {

@@ -19,16 +19,17 @@ import { isTransactionControl } from './sql-text.ts';
  * does not stop the endpoint from answering.
  *
  * PGlite is one backend, so what a server gives per session is emulated here:
- * - Statements run one at a time. Each runs `SET ROLE <db user>` first, so grants and row-level
- *   security apply per user (a separation for testing, not a security boundary: the backend's
- *   session user is a superuser). A statement as a role that does not exist fails with SQLSTATE
- *   28000, as a login would.
- * - A connection that leaves a transaction open owns the backend until it commits, rolls back or
- *   closes: other connections' statements (and the superuser's catalog queries) wait, as they
- *   would on a lock, instead of running inside someone else's transaction. A batch in
- *   TRANSACTION mode relies on this; a session that leaves a transaction open holds everyone
- *   else until it ends it or the session closes.
- * - Temporary tables and `SET` are shared by every connection.
+ * - Statements run one at a time. Each runs as its db user (`SET SESSION AUTHORIZATION`, see
+ *   pglite-worker.ts), so grants and row-level security apply per user (a separation for testing,
+ *   not a security boundary: the backend's login is a superuser). A statement as a role that does
+ *   not exist fails with SQLSTATE 28000, as a login would.
+ * - A batch in TRANSACTION mode owns the backend until it commits or rolls back: other
+ *   connections' statements (and the superuser's catalog queries) wait, as they would on a lock,
+ *   instead of running inside its transaction. A user's statement that would leave a transaction
+ *   open fails instead ({@link OPEN_TRANSACTION_REFUSED}).
+ * - Each connection keeps its own settings and temporary tables: the worker switches the
+ *   backend's state between connections (pglite-sessions.ts; what a switch costs is in the
+ *   emulator's module comment).
  * - No cancel of a running statement (see {@link EngineConnection.stopsAtOnce}): a
  *   statement run with `commitIf` runs in a transaction of its own (or, inside the caller's
  *   transaction, as part of it) and commits only if `commitIf()` still says so once it has run;
@@ -46,7 +47,14 @@ const ADMIN_CONNECTION = 0;
 
 // Distributes Omit over the union's members (a plain Omit would merge them).
 // biome-ignore lint/suspicious/noExplicitAny: `any` is how a conditional type distributes
-type WithoutId<T> = T extends any ? Omit<T, 'id'> : never;
+type WithoutId<T> = T extends any ? Omit<T, 'id' | 'connectionId'> : never;
+
+/**
+ * Why a statement that would leave a transaction open fails here: one backend serves every
+ * session, so an open transaction would hold all of them until it ends.
+ */
+export const OPEN_TRANSACTION_REFUSED =
+  'ERROR: the embedded engine (PGlite) cannot keep a transaction open between statements: one backend serves every session, and an open transaction would hold them all. Send the statements in one BatchExecuteStatement, or run the local stack on PostgreSQL (SPECTRA_LOCAL_DATABASE_URL)';
 
 interface QueuedRequest {
   connectionId: number;
@@ -89,7 +97,11 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
     const [next] = waiting.splice(index, 1);
     if (!next) return;
     inFlight = { ...next, id: nextRequestId++ };
-    worker.postMessage({ ...next.request, id: inFlight.id } as WorkerRequest);
+    worker.postMessage({
+      ...next.request,
+      id: inFlight.id,
+      connectionId: next.connectionId,
+    } as WorkerRequest);
   }
 
   worker.on('message', (response: WorkerResponse) => {
@@ -159,6 +171,18 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
       const endTransaction = (sql: 'COMMIT' | 'ROLLBACK') =>
         send(connectionId, { op: 'run', dbUser, sql, parameters: [] });
 
+      /**
+       * A user's statement that left a transaction open (BEGIN, START TRANSACTION) is undone and
+       * fails: see {@link OPEN_TRANSACTION_REFUSED}. A batch's own BEGIN is not a user's.
+       */
+      async function refuseOpenTransaction(): Promise<void> {
+        if (transactionOwner !== connectionId) return;
+        await send(connectionId, { op: 'admin', sql: 'ROLLBACK', parameters: [] }).catch(
+          () => undefined,
+        );
+        throw new EngineError(OPEN_TRANSACTION_REFUSED, '0A000');
+      }
+
       /** Runs a statement under `commitIf` (see the module comment). */
       async function runGuarded(
         sql: string,
@@ -205,11 +229,13 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
           ensureOpen();
           const { commitIf } = options;
           const guarded = commitIf !== undefined && !isTransactionControl(sql);
+          const wasInTransaction = transactionOwner === connectionId;
           current = { undoable: guarded };
           try {
-            return guarded
-              ? await runGuarded(sql, parameters, commitIf)
-              : await send(connectionId, { op: 'run', dbUser, sql, parameters });
+            if (guarded) return await runGuarded(sql, parameters, commitIf);
+            const result = await send(connectionId, { op: 'run', dbUser, sql, parameters });
+            if (!options.batchControl && !wasInTransaction) await refuseOpenTransaction();
+            return result;
           } finally {
             current = undefined;
           }
@@ -242,6 +268,8 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
             await send(connectionId, { op: 'admin', sql: 'ROLLBACK', parameters: [] }).catch(
               () => undefined,
             );
+          // Its temporary tables go, as at the end of a server's session.
+          await send(connectionId, { op: 'end-session' }).catch(() => undefined);
         },
       };
     },

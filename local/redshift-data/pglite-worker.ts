@@ -1,11 +1,13 @@
 import { parentPort } from 'node:worker_threads';
 import { PGlite, protocol } from '@electric-sql/pglite';
+import { PgliteSessionStates } from './pglite-sessions.ts';
 import {
   type EngineColumn,
   type EngineResult,
   quoteIdentifier,
   unknownUserError,
 } from './sql-engine.ts';
+import { isTransactionControl } from './sql-text.ts';
 
 /**
  * The thread that owns the PGlite instance. PGlite runs PostgreSQL's WASM synchronously, so a
@@ -24,12 +26,19 @@ export type WorkerRequest =
    * One statement, extended protocol, `$1..$n` bound as untyped text, as the db user. With
    * `begin`, a transaction is opened first and left open: the engine then commits or rolls back.
    */
-  | { id: number; op: 'run'; dbUser: string; sql: string; parameters: string[]; begin?: boolean }
-  /** A script of several statements (simple protocol) as the db user. */
-  | { id: number; op: 'script'; dbUser: string; sql: string }
-  /** As the superuser: a script without parameters, or one statement with them. */
-  | { id: number; op: 'admin'; sql: string; parameters: string[] }
-  | { id: number; op: 'close' };
+  (
+    | { id: number; op: 'run'; dbUser: string; sql: string; parameters: string[]; begin?: boolean }
+    /** A script of several statements (simple protocol) as the db user. */
+    | { id: number; op: 'script'; dbUser: string; sql: string }
+    /** As the superuser: a script without parameters, or one statement with them. */
+    | { id: number; op: 'admin'; sql: string; parameters: string[] }
+    /** The connection closed: its temporary tables are dropped and its settings forgotten. */
+    | { id: number; op: 'end-session' }
+    | { id: number; op: 'close' }
+  ) & {
+    /** Whose session state the request runs in (see pglite-sessions.ts); 0 for the engine's own. */
+    connectionId: number;
+  };
 
 /**
  * The backend's transaction status after the request, from ReadyForQuery: idle, inside a
@@ -46,6 +55,15 @@ export type WorkerResponse =
       sqlState: string | undefined;
       transactionStatus: TransactionStatus;
     };
+
+/** PGlite's one login, a superuser; statements run as their db user by SET SESSION AUTHORIZATION. */
+const SUPERUSER = 'postgres';
+
+/**
+ * What a statement that made itself another user fails with, in Redshift's words for a user who
+ * may not: PGlite's login is a superuser, so the backend itself would let it.
+ */
+const SESSION_AUTHORIZATION_DENIED = 'ERROR: permission denied to set session authorization';
 
 /** The first message the worker sends, once PGlite is up (or could not start). */
 export type WorkerReady = { ready: true } | { ready: false; message: string };
@@ -178,7 +196,6 @@ async function start(): Promise<void> {
    */
   async function requireRole(dbUser: string): Promise<void> {
     if (rolesSeen.has(dbUser)) return;
-    await executeOrThrow('RESET ROLE');
     const existing = await execute('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [
       dbUser,
     ]);
@@ -190,24 +207,73 @@ async function start(): Promise<void> {
     rolesSeen.add(dbUser);
   }
 
+  const sessions = new PgliteSessionStates(async (sql, parameters) => {
+    const { result } = await execute(sql, parameters);
+    if (result instanceof StatementError) throw result;
+    return result;
+  });
+
+  /**
+   * Back to the superuser after a tenant's statement, in the same round trip as reading who the
+   * statement left as the session user. Inside a failed transaction both fail; the ROLLBACK that
+   * must follow restores the identity from before the transaction.
+   */
+  async function restoreSuperuser(): Promise<{
+    sessionUser: string | undefined;
+    transactionStatus: TransactionStatus;
+  }> {
+    const { messages } = await db.execProtocol(
+      serialize.query(`SELECT session_user; SET SESSION AUTHORIZATION ${SUPERUSER}`),
+      { throwOnError: false },
+    );
+    const row = (messages as WireMessage[]).find((message) => message.name === 'dataRow');
+    const ready = (messages as WireMessage[]).findLast((m) => m.name === 'readyForQuery');
+    return {
+      sessionUser: (row?.fields as (string | null)[] | undefined)?.[0] ?? undefined,
+      transactionStatus: (ready?.status ?? 'I') as TransactionStatus,
+    };
+  }
+
+  /**
+   * Runs a tenant's statement as its db user: as the session user (SET SESSION AUTHORIZATION), so
+   * that SET ROLE to another user is refused and RESET ROLE leads nowhere, as on a server where the
+   * user logged in. PGlite's login is a superuser, so a statement could still make itself another
+   * user (`set session authorization x`, `set_config('session_authorization', ...)`): one that ends
+   * as anyone but its user fails, and its transaction is undone by the engine.
+   */
   async function runAs(
     dbUser: string,
     sql: string,
     parameters: string[] | 'script',
     begin = false,
-  ) {
+  ): Promise<Outcome> {
     await requireRole(dbUser);
     if (begin) await executeOrThrow('BEGIN');
-    const setRole = await execute(`SET ROLE ${quoteIdentifier(dbUser)}`, 'script');
-    // Inside a failed transaction SET ROLE is refused too, but the role set before the failure
-    // still holds (only this connection runs while its transaction is open), and the user's
-    // ROLLBACK must get through; any other statement fails there as on every server.
-    if (setRole.result instanceof StatementError && setRole.transactionStatus !== 'E')
-      return setRole;
+    const setUser = await execute(`SET SESSION AUTHORIZATION ${quoteIdentifier(dbUser)}`, 'script');
+    // Inside a failed transaction SET is refused too, but the user set before the failure still
+    // holds (only this connection runs while its transaction is open), and the user's ROLLBACK must
+    // get through; any other statement fails there as on every server.
+    if (setUser.result instanceof StatementError && setUser.transactionStatus !== 'E')
+      return setUser;
     const outcome = await execute(sql, parameters);
-    // Fails inside a failed transaction; the next statement sets its own role anyway.
-    const reset = await execute('RESET ROLE', 'script');
-    return { result: outcome.result, transactionStatus: reset.transactionStatus };
+    const after = await restoreSuperuser();
+    // A transaction's end restores the identity from before it: no statement of the user's to judge.
+    const changedUser =
+      !isTransactionControl(sql) &&
+      after.sessionUser !== undefined &&
+      after.sessionUser !== dbUser &&
+      !(outcome.result instanceof StatementError);
+    return {
+      result: changedUser
+        ? new StatementError(SESSION_AUTHORIZATION_DENIED, '42501')
+        : outcome.result,
+      transactionStatus: after.transactionStatus,
+    };
+  }
+
+  /** Loads the request's connection state first, unless a transaction is open (then it is its). */
+  async function enterSession(connectionId: number): Promise<void> {
+    if (!db.isInTransaction()) await sessions.switchTo(connectionId);
   }
 
   async function answer(request: WorkerRequest): Promise<WorkerResponse | undefined> {
@@ -215,17 +281,25 @@ async function start(): Promise<void> {
     try {
       switch (request.op) {
         case 'run':
+          await enterSession(request.connectionId);
+          sessions.noteSql(request.connectionId, request.sql);
           outcome = await runAs(request.dbUser, request.sql, request.parameters, request.begin);
           break;
         case 'script':
+          await enterSession(request.connectionId);
+          sessions.noteSql(request.connectionId, request.sql);
           outcome = await runAs(request.dbUser, request.sql, 'script');
           break;
         case 'admin': {
-          await execute('RESET ROLE', 'script');
+          await enterSession(request.connectionId);
           const parameters = request.parameters.length > 0 ? request.parameters : 'script';
           outcome = await execute(request.sql, parameters);
           break;
         }
+        case 'end-session':
+          await sessions.end(request.connectionId);
+          outcome = { result: emptyResult(), transactionStatus: 'I' };
+          break;
         case 'close':
           await db.close();
           port.postMessage({

@@ -61,6 +61,11 @@ export interface RunOptions {
    * the engine cannot undo (see {@link EngineConnection.canStop}).
    */
   commitIf?: () => boolean;
+  /**
+   * The emulator's own transaction control (a batch's BEGIN, COMMIT and ROLLBACK), not a user's:
+   * an engine that refuses a user's open transaction (PGlite) lets this one through.
+   */
+  batchControl?: boolean;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { FAILED_TRANSACTION_MESSAGE } from '../../functions/common/sql-statements.ts';
 import { SERVERLESS_IAM_DB_USER } from './connection-target.ts';
 import type { RunControls } from './controls.ts';
 import { runRedshiftStatement } from './dialect/run.ts';
@@ -21,6 +22,7 @@ import {
   type SqlEngine,
   UNKNOWN_USER_SQLSTATE,
 } from './sql-engine.ts';
+import { isTransactionControl } from './sql-text.ts';
 
 /**
  * Runs a submitted statement on the engine: SUBMITTED → PICKED (its connection opens) → STARTED
@@ -165,7 +167,7 @@ async function runBatch(
 ): Promise<void> {
   const { store } = context;
   const inTransaction = statement.executionMode !== 'AUTO_COMMIT';
-  if (inTransaction) await connection.run('BEGIN', []);
+  if (inTransaction) await connection.run('BEGIN', [], { batchControl: true });
   let failed: Part | undefined;
   for (const part of statement.parts) {
     if (!(await runPart(context, statement, part, connection))) {
@@ -175,10 +177,10 @@ async function runBatch(
   }
   if (inTransaction) {
     if (failed || TERMINAL.has(statement.status)) {
-      await connection.run('ROLLBACK', []).catch(() => undefined);
+      await connection.run('ROLLBACK', [], { batchControl: true }).catch(() => undefined);
     } else {
       try {
-        await connection.run('COMMIT', []);
+        await connection.run('COMMIT', [], { batchControl: true });
       } catch (error) {
         end(store, statement, 'FAILED', engineMessage(error));
         return;
@@ -187,6 +189,24 @@ async function runBatch(
   }
   if (failed?.status === 'FAILED') end(store, statement, 'FAILED', failed.error);
   else end(store, statement, 'FINISHED');
+}
+
+/**
+ * A session the test controls put in a failed transaction: what a server answers there, without
+ * the engine (see EmulatorControls.failSessionTransaction). A transaction's end clears it.
+ */
+function answerFailedTransaction(store: Store, statement: Statement, session: Session): void {
+  const ending =
+    statement.parts.length === 1 && isTransactionControl(statement.parts[0]?.sql ?? '');
+  const keyword = (statement.parts[0]?.sql ?? '').trim().split(/\s+/)[0]?.toUpperCase() ?? '';
+  if (!statement.isBatch && ending && ['ROLLBACK', 'ABORT', 'END', 'COMMIT'].includes(keyword)) {
+    session.transactionFailed = false;
+    const [part] = statement.parts;
+    if (part) Object.assign(part, { status: 'FINISHED', endedAt: store.clock() });
+    end(store, statement, 'FINISHED');
+    return;
+  }
+  end(store, statement, 'FAILED', `ERROR: ${FAILED_TRANSACTION_MESSAGE}`);
 }
 
 /** Whether the warehouse has this user: a login role that is not the engine's superuser. */
@@ -268,7 +288,9 @@ export async function execute(
     const heldStarted = controls.pass(statement, 'STARTED');
     if (heldStarted) await heldStarted;
     if (TERMINAL.has(statement.status)) return;
-    if (statement.isBatch) {
+    if (session?.transactionFailed) {
+      answerFailedTransaction(store, statement, session);
+    } else if (statement.isBatch) {
       await runBatch(context, statement, connection);
     } else {
       const [part] = statement.parts;

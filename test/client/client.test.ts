@@ -97,6 +97,7 @@ describe('Class: SpectraClient', () => {
       // Act
       const submitted = await newClient().submitQuery({
         ...INPUT,
+        sql: 'select count(*) as sales from sales where region = :region',
         parameters: [{ name: 'region', value: 'eu' }],
         name: 'run-1',
       });
@@ -106,7 +107,11 @@ describe('Class: SpectraClient', () => {
       expect(sfn).toReceiveCommandWith(StartExecutionCommand, {
         stateMachineArn: STATE_MACHINE_ARN,
         name: 'run-1',
-        input: JSON.stringify({ ...INPUT, parameters: [{ name: 'region', value: 'eu' }] }),
+        input: JSON.stringify({
+          ...INPUT,
+          sql: 'select count(*) as sales from sales where region = :region',
+          parameters: [{ name: 'region', value: 'eu' }],
+        }),
       });
     });
 

@@ -170,8 +170,9 @@ describe('Stack: SpectraStack on each compute target', () => {
         .flatMap((entry) => entry.actions)
         .filter((action) => action.startsWith('redshift-data:')),
     );
-    // THEN only the four the functions use are there
+    // THEN only the five the functions use are there
     expect([...actions].sort()).toEqual([
+      'redshift-data:BatchExecuteStatement',
       'redshift-data:CancelStatement',
       'redshift-data:DescribeStatement',
       'redshift-data:ExecuteStatement',

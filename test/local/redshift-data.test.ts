@@ -11,6 +11,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteEngine } from '../../local/redshift-data/pglite-engine.ts';
 import { EngineError, type SqlEngine } from '../../local/redshift-data/sql-engine.ts';
+import { demoUserOf } from './data-api/context.ts';
 import {
   CONNECTION,
   type DataApiStack,
@@ -253,43 +254,128 @@ describe('Redshift Data API emulator: what only PGlite does', () => {
     return listed.Sessions?.[0]?.Status;
   }
 
-  it('holds other statements while a session has a transaction open, so they see only its commit', async () => {
+  /** Runs SQL on a session (or opens one) and waits for its end; the result's rows as text. */
+  async function onSession(sessionId: string | undefined, sql: string, user = CONNECTION.DbUser) {
+    const submitted = await execute(
+      sessionId
+        ? { Sql: sql, SessionId: sessionId }
+        : { ...CONNECTION, DbUser: user, Sql: sql, SessionKeepAliveSeconds: 60 },
+    );
+    const described = await ended(submitted.Id);
+    const rows =
+      described.Status === 'FINISHED' && described.HasResultSet
+        ? ((await stack.client.send(new GetStatementResultCommand({ Id: submitted.Id }))).Records ??
+          [])
+        : [];
+    return {
+      sessionId: submitted.SessionId as string,
+      status: described.Status,
+      error: described.Error,
+      rows: rows.map((row) => row.map((field) => field.stringValue ?? field.longValue ?? null)),
+    };
+  }
+
+  it('refuses a statement that would leave a transaction open, and holds no other session', async () => {
     // Prepare
-    await ended((await execute({ ...CONNECTION, Sql: 'create table held_rows (x int)' })).Id);
-    const session = await execute({
-      ...CONNECTION,
-      Sql: 'begin',
-      SessionKeepAliveSeconds: 60,
-      WaitTimeSeconds: 20,
-    });
-    await execute({
-      Sql: 'insert into held_rows values (1)',
-      SessionId: session.SessionId,
-      WaitTimeSeconds: 20,
-    });
+    const first = await onSession(undefined, 'select 1');
 
     // Act
-    const reader = await execute({ ...CONNECTION, Sql: 'select count(*) from held_rows' });
-    // Read once the reader has reached PGlite, however long its connection takes to open.
-    let whileHeld: DescribeStatementResponse;
-    do {
-      whileHeld = await stack.client.send(
-        new DescribeStatementCommand({ Id: reader.Id, WaitTimeSeconds: 1 }),
-      );
-    } while (whileHeld.Status === 'SUBMITTED' || whileHeld.Status === 'PICKED');
-    const committed = await execute({
-      Sql: 'commit',
-      SessionId: session.SessionId,
-      WaitTimeSeconds: 20,
-    });
-    const read = await ended(reader.Id);
-    const result = await stack.client.send(new GetStatementResultCommand({ Id: reader.Id }));
+    const begun = await onSession(first.sessionId, 'begin');
+    const other = await onSession(undefined, 'select 2');
+    const after = await onSession(first.sessionId, 'select 3');
 
     // Assess
-    expect(whileHeld.Status).toBe('STARTED');
-    expect(committed.Status).toBe('FINISHED');
-    expect(read.Status).toBe('FINISHED');
-    expect(result.Records).toEqual([[{ longValue: 1 }]]);
+    expect(begun.status).toBe('FAILED');
+    expect(begun.error).toContain('cannot keep a transaction open between statements');
+    expect(other.rows).toEqual([[2]]);
+    expect(after.rows).toEqual([[3]]);
+  });
+
+  it("keeps one session's temporary tables from every other session, its own user's included", async () => {
+    // Prepare: a permanent table and, in one session, a temporary one of the same name.
+    await onSession(undefined, 'create table if not exists shadowed (x int)');
+    await onSession(undefined, 'truncate shadowed');
+    await onSession(undefined, 'grant select on shadowed to public');
+    const planter = await onSession(
+      undefined,
+      'create temp table shadowed (x int primary key, y serial)',
+    );
+    await onSession(planter.sessionId, 'insert into shadowed (x) values (42)');
+
+    // Act
+    const sameUser = await onSession(undefined, 'select count(*)::text from shadowed');
+    const otherUser = await onSession(
+      undefined,
+      'select count(*)::text from shadowed',
+      demoUserOf('globex'),
+    );
+    const samePlan = await onSession(undefined, 'create temp table shadowed (x int primary key)');
+    const itself = await onSession(planter.sessionId, 'select x::text from shadowed');
+
+    // Assess
+    expect(sameUser.rows).toEqual([['0']]);
+    expect(otherUser.rows).toEqual([['0']]);
+    expect(samePlan.status).toBe('FINISHED');
+    expect(itself.rows).toEqual([['42']]);
+  });
+
+  it("keeps one session's settings from every other session, and its own for itself", async () => {
+    // Prepare
+    const setter = await onSession(undefined, 'set search_path to pg_catalog');
+    await onSession(setter.sessionId, "set spectra_test.marker = 'planted'");
+
+    // Act
+    const other = await onSession(
+      undefined,
+      "select current_setting('search_path'), coalesce(current_setting('spectra_test.marker', true), '')",
+      demoUserOf('globex'),
+    );
+    const itself = await onSession(
+      setter.sessionId,
+      "select current_setting('search_path'), current_setting('spectra_test.marker', true)",
+    );
+
+    // Assess
+    expect(other.rows).toEqual([['public', '']]);
+    expect(itself.rows).toEqual([['pg_catalog', 'planted']]);
+  });
+
+  it.each([
+    ['set session authorization', `set session authorization ${demoUserOf('globex')}`],
+    ['set_config', `select set_config('session_authorization', 'postgres', false)`],
+  ])(
+    'refuses a statement that makes its session another user (%s), as for a user who may not',
+    async (_case, sql) => {
+      // Prepare
+      const session = await onSession(undefined, 'select 1');
+
+      // Act
+      const refused = await onSession(session.sessionId, sql);
+      const after = await onSession(
+        session.sessionId,
+        'select session_user::text, current_user::text',
+      );
+
+      // Assess
+      expect(refused.status).toBe('FAILED');
+      expect(refused.error).toBe('ERROR: permission denied to set session authorization');
+      expect(after.rows).toEqual([[CONNECTION.DbUser, CONNECTION.DbUser]]);
+    },
+  );
+
+  it('refuses SET ROLE to another user, and RESET ROLE leaves the user as it was', async () => {
+    // Prepare
+    const session = await onSession(undefined, 'select 1');
+
+    // Act
+    const refused = await onSession(session.sessionId, `set role ${demoUserOf('globex')}`);
+    const reset = await onSession(session.sessionId, 'reset role');
+    const after = await onSession(session.sessionId, 'select current_user::text');
+
+    // Assess
+    expect(refused.error).toBe(`ERROR: permission denied to set role "${demoUserOf('globex')}"`);
+    expect(reset.status).toBe('FINISHED');
+    expect(after.rows).toEqual([[CONNECTION.DbUser]]);
   });
 
   it('accepts the cancel of a statement PGlite runs, reports it STARTED until PGlite is done, then ABORTED and undone', async () => {

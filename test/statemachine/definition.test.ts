@@ -101,10 +101,14 @@ describe('Definition: statemachine/query.asl.json', () => {
         [...TERMINAL_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS].sort(),
       );
     }
-    const caughtStale = definition.States[STATES.submit]?.Catch?.find((rule) =>
-      rule.ErrorEquals.includes('StaleSessionError'),
-    );
-    expect(caughtStale?.Next).toBe(STATES.invalidate);
+    // A stale session (refused, or inside a failed transaction) is answered at Submit Query or
+    // at Poll Status; both go to Invalidate Session, whose own failures release the session.
+    for (const step of [STATES.submit, STATES.poll]) {
+      const caughtStale = definition.States[step]?.Catch?.find((rule) =>
+        rule.ErrorEquals.includes('StaleSessionError'),
+      );
+      expect(caughtStale?.Next, step).toBe(STATES.invalidate);
+    }
   });
 
   it('lets a transient error that outlasts its retries fail its own step, so that a redrive runs the step again', () => {

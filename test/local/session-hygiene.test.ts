@@ -1,0 +1,3 @@
+import { describeSessionHygieneSuite } from './session-hygiene-suite.ts';
+
+describeSessionHygieneSuite('PGlite', () => undefined);
