@@ -289,7 +289,8 @@ describe('Results through the local stack', () => {
               9007199254740991::int8 as c, 9223372036854775807::int8 as d,
               (-9223372036854775807 - 1)::int8 as e, -9007199254740993::int8 as f,
               1234567890123456789012345678.0123456789::numeric(38,10) as g,
-              -0.0000000001::numeric(38,10) as h`,
+              -0.0000000001::numeric(38,10) as h, 9007199254740992::int8 as i,
+              -9007199254740991::int8 as j, 9999999999999999999999999999.9999999999::numeric(38,10) as k`,
     });
     expect(result.rows).toEqual([
       [
@@ -301,6 +302,10 @@ describe('Results through the local stack', () => {
         '-9007199254740993',
         '1234567890123456789012345678.0123456789',
         '-0.0000000001',
+        // 2^53 is the first integer a double cannot tell from its neighbour: a string.
+        '9007199254740992',
+        -9007199254740991,
+        '9999999999999999999999999999.9999999999',
       ],
     ]);
   });
@@ -321,6 +326,20 @@ describe('Results through the local stack', () => {
       /^ERROR: invalid input syntax for type integer: "a+/,
     );
     expect(query.cause?.redshiftError).toMatch(/\[cut: \d+ bytes in all\]$/);
+    const sizes = await payloadSizes(executionArn);
+    expect(Math.max(...sizes)).toBeGreaterThan(100 * 1024);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(262_144);
+  });
+
+  it('keeps every state under 256 KiB with a 100 KB SQL and a written result', async () => {
+    const comment = `/* ${'c'.repeat(100 * 1024 - HUNDRED_THOUSAND.length - 10)} */`;
+    const sql = `${HUNDRED_THOUSAND} ${comment}`;
+    expect(Buffer.byteLength(sql)).toBeGreaterThan(100 * 1024 - 20);
+    expect(Buffer.byteLength(sql)).toBeLessThanOrEqual(100 * 1024);
+
+    const { executionArn, result } = await client.runQuery({ tenantId: 'acme', sql });
+
+    expect(result.result?.rows).toBe(100_000);
     const sizes = await payloadSizes(executionArn);
     expect(Math.max(...sizes)).toBeGreaterThan(100 * 1024);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(262_144);
