@@ -512,6 +512,34 @@ describe('Function: fetchResults', () => {
     });
   });
 
+  it('fails with the error of a page read ahead while the one before it is written, and aborts the upload', async () => {
+    // Prepare: a result written from its first page; the third page's read fails while the
+    // second page goes through gzip.
+    const { deps } = unitDeps({ SPECTRA_RESULT_INLINE_MAX_BYTES: '2048' });
+    servePages(2000, 1000, incompressible);
+    redshift
+      .on(GetStatementResultCommand, { Id: 'st-1', NextToken: 'p1' })
+      .resolves({
+        ColumnMetadata: columns,
+        TotalNumRows: 3000,
+        Records: Array.from({ length: 1000 }, (_, i) => [
+          { longValue: 1000 + i },
+          { stringValue: incompressible(1000 + i) },
+        ]),
+        NextToken: 'p2',
+      })
+      .on(GetStatementResultCommand, { Id: 'st-1', NextToken: 'p2' })
+      .rejects(new ValidationException({ message: 'Statement expired', $metadata: {} }));
+    s3.on(AbortMultipartUploadCommand).resolves({});
+
+    // Act
+    const failure = fetchResults(finished, deps);
+
+    // Assess
+    await expect(failure).rejects.toMatchObject({ name: 'ValidationException' });
+    expect(s3).not.toReceiveCommandWith(PutObjectCommand, { Key: `${PREFIX}manifest.json` });
+  });
+
   it('reports the rows affected for a statement without a result set', async () => {
     const { deps } = unitDeps();
     redshift
