@@ -1,4 +1,5 @@
-import { dynamoDbDocumentClient, redshiftDataClient } from './clients.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { dynamoDbDocumentClient, redshiftDataClient, s3Client } from './clients.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DataApi } from './data-api.ts';
 import { type Telemetry, telemetry } from './observability.ts';
@@ -10,6 +11,8 @@ export interface StepDeps {
   config: Config;
   store: SessionStore;
   dataApi: DataApi;
+  /** The results bucket's client (FetchResults). */
+  s3: S3Client;
   telemetry: Telemetry;
   clock: () => Date;
   /** How the steps pause while they wait (for a session to come back, a cancel to take). */
@@ -30,6 +33,7 @@ export function createDeps(
     sleep,
     telemetry: overrides.telemetry ?? telemetry,
     dataApi: overrides.dataApi ?? new DataApi(redshiftDataClient),
+    s3: overrides.s3 ?? s3Client,
     store:
       overrides.store ??
       new SessionStore(
