@@ -9,7 +9,7 @@ import type { LocalStack } from '../local/stack.ts';
 import { Harness } from './harness.ts';
 import type { BenchPlan, BenchResults } from './model.ts';
 import { runBundles } from './phases/bundles.ts';
-import { runConcurrent } from './phases/concurrent.ts';
+import { runConcurrent, runWorkload } from './phases/concurrent.ts';
 import type { PhaseContext } from './phases/context.ts';
 import { runPolling } from './phases/polling.ts';
 import { runResults } from './phases/results.ts';
@@ -39,6 +39,8 @@ const FUNCTION_ENVIRONMENT: Record<string, string> = {
   [CONFIG_VARIABLES.keepAlive]: '3600',
   [CONFIG_VARIABLES.idleTimeout]: '300',
   [CONFIG_VARIABLES.maxSessions]: '4',
+  // Set from the plan (see configureEnvironment).
+  [CONFIG_VARIABLES.maxSessionsTotal]: '',
   [CONFIG_VARIABLES.acquireWait]: '1000',
   [CONFIG_VARIABLES.resultMaxBytes]: '200000',
   [CONFIG_VARIABLES.resultsBucket]: LOCAL_RESULTS_BUCKET_NAME,
@@ -50,9 +52,10 @@ const FUNCTION_ENVIRONMENT: Record<string, string> = {
   POWERTOOLS_METRICS_DISABLED: 'true',
 };
 
-function configureEnvironment(): void {
+function configureEnvironment(plan: BenchPlan): void {
   delete process.env[CONFIG_VARIABLES.workgroup];
   delete process.env[CONFIG_VARIABLES.secretArn];
+  FUNCTION_ENVIRONMENT[CONFIG_VARIABLES.maxSessionsTotal] = String(plan.pressure.maxSessionsTotal);
   Object.assign(process.env, FUNCTION_ENVIRONMENT);
 }
 
@@ -96,7 +99,7 @@ export async function startBenchStack(
   plan: BenchPlan,
   log: (line: string) => void,
 ): Promise<BenchStack> {
-  configureEnvironment();
+  configureEnvironment(plan);
   const engine = await startEngine(plan.engine);
   let stack: LocalStack | undefined;
   let harness: Harness | undefined;
@@ -202,6 +205,15 @@ export async function runBenchmark(
     );
     const variantsResult = await runConcurrent(context);
 
+    const { burst, manyTenants, maxSessionsTotal } = plan.pressure;
+    log(
+      `Under pressure: a burst of ${burst.queries} queries of one tenant at once ×${burst.repetitions}; ${manyTenants.queries} queries of ${manyTenants.tenants} tenants (Zipf s=${manyTenants.zipfExponent}), ${manyTenants.concurrency} at once, SPECTRA_MAX_SESSIONS_TOTAL ${maxSessionsTotal}, ×${manyTenants.repetitions}`,
+    );
+    const pressure = {
+      burst: await runWorkload(context, burst, 'burst'),
+      manyTenants: await runWorkload(context, manyTenants, 'manyTenants'),
+    };
+
     log(
       `Large results: ${plan.results.rows.map((rows) => rows.toLocaleString('en-US')).join(', ')} rows; FetchResults streaming and the read-everything baseline, each in a process of its own`,
     );
@@ -240,6 +252,7 @@ export async function runBenchmark(
       polling,
       sequential,
       variants: variantsResult,
+      pressure,
       results: largeResults,
       bundles,
       targets: [],
