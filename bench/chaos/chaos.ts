@@ -131,9 +131,45 @@ function configureFunctions(): void {
   // long a step holds its request, not what happens.
   process.env.SPECTRA_SUBMIT_WAIT_SECONDS ??= '1';
   process.env.SPECTRA_POLL_WAIT_SECONDS ??= '1';
+  // Caps low enough that the run meets them: a few tenants, a few jobs each.
+  process.env.SPECTRA_MAX_SESSIONS_PER_TENANT ??= '2';
+  process.env.SPECTRA_MAX_SESSIONS_TOTAL ??= '4';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
+/**
+ * Reads the sessions table over and over until stopped, and keeps the largest pool and the most
+ * sessions of every pool together that any read found: the caps must hold at every instant, not
+ * only once the run is over.
+ */
+function samplePools(api: StackApi) {
+  const seen = { samples: 0, largestPool: 0, largestPoolId: '', largestTotal: 0 };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const records = await api.sessionRecords().catch(() => undefined);
+      if (records) {
+        seen.samples++;
+        const sizes = new Map<string, number>();
+        for (const record of records)
+          sizes.set(record.pool_id, (sizes.get(record.pool_id) ?? 0) + 1);
+        for (const [poolId, size] of sizes)
+          if (size > seen.largestPool)
+            Object.assign(seen, { largestPool: size, largestPoolId: poolId });
+        seen.largestTotal = Math.max(seen.largestTotal, records.length);
+      }
+      await sleep(50);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return seen;
+    },
+  };
 }
 
 /** Reads every id of each tenant's audit table, as the tenant. */
@@ -265,6 +301,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
 
     log(`chaos: ${jobs.length * 2} executions, ${options.concurrency} jobs at a time`);
+    const sampler = samplePools(api);
     injector.start();
     let next = 0;
     let done = 0;
@@ -284,6 +321,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     );
     await injector.stop();
     for (const record of records) record.stoppedByChaos = injector.stopped.has(record.executionArn);
+    const poolSamples = await sampler.stop();
 
     // Faults still armed would hit the checks' own calls; the counts are read first.
     const afterRun = await api.counters();
@@ -333,6 +371,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       expiredByChaos: injector.expiredSessions,
       lambdasStillRunning,
       sessionsClosedBeforeRead: stillOpen.length,
+      openAtEnd: stillOpen.map((session) => session.SessionId as string),
+      poolSamples,
+      caps: {
+        perTenant: Number(process.env.SPECTRA_MAX_SESSIONS_PER_TENANT),
+        total: Number(process.env.SPECTRA_MAX_SESSIONS_TOTAL),
+      },
       badInputs,
     });
 

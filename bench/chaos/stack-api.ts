@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import {
   DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -97,6 +98,18 @@ export class StackApi extends StackClient {
       if (described.status !== 'RUNNING' || Date.now() >= deadline) return described;
       await sleep(pollMs);
     }
+  }
+
+  /** The Task state the execution is in now (entered, not left), if any. */
+  async taskInFlight(executionArn: string): Promise<string | undefined> {
+    const { events = [] } = await this.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 }),
+    );
+    for (const event of events) {
+      if (event.type === 'TaskStateExited' || event.type?.startsWith('Execution')) return undefined;
+      if (event.type === 'TaskStateEntered') return event.stateEnteredEventDetails?.name;
+    }
+    return undefined;
   }
 
   async stop(executionArn: string, cause: string): Promise<void> {
