@@ -162,8 +162,20 @@ export async function cancelStoppedExecution(
 
   // The statement: the last submission's, which the record names even while SubmitQuery waits for
   // it (the history only once SubmitQuery returned).
+  // Submit Query records no submission on a session Acquire leased: then, while no task has
+  // returned a statement, the input of the task in flight names the submission.
   const recorded = submissionOf(record);
-  const submission = recorded && recorded.run <= stopped.run ? recorded : undefined;
+  const inFlight = history.inFlight;
+  const submitting =
+    history.statementId === undefined && inFlight?.submitAttempt !== undefined
+      ? { run: inFlight.run ?? 0, attempt: inFlight.submitAttempt }
+      : undefined;
+  const submission =
+    recorded && recorded.run <= stopped.run
+      ? recorded
+      : submitting && submitting.run <= stopped.run
+        ? { ...submitting, statementId: undefined }
+        : undefined;
   let statementId = submission ? submission.statementId : history.statementId;
   if (statementId === undefined && submission && !failed && tenantId !== undefined)
     statementId = await statementOfToken(deps, stopped.executionArn, tenantId, submission);

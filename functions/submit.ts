@@ -107,14 +107,19 @@ export async function submitQuery(
   // 1. The session to run on: the leased one, one given back or a new one, or none.
   const target = await chooseSession(state, deps, connection, remainingMs);
 
-  // 2. Written before anything is sent: a stop from now on finds the submission.
+  // 2. Written before anything is sent: a stop from now on finds the submission. Not for the
+  // session Acquire leased: there the step takes nothing a clean-up could miss, and the clean-up
+  // finds the submission by this step's input in the history.
   const submission = { run, attempt: state.submitAttempt, sessionId: target.ref.sessionId };
-  const begun = await store.executions.beginSubmission(
-    owner,
-    tenant,
-    submission,
-    target.reservation?.claim,
-  );
+  const begun =
+    session.sessionId !== null
+      ? { previous: undefined }
+      : await store.executions.beginSubmission(
+          owner,
+          tenant,
+          submission,
+          target.reservation?.claim,
+        );
   if (begun === false) {
     // Stopped: what this step took since the stop is given back; the clean-up has what it had.
     if (target.takenHere) await store.unlease(target.takenHere, owner);

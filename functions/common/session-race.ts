@@ -17,6 +17,12 @@ import { poolPollPauseMs, type SessionRecord } from './session-store.ts';
  * long-polls on it, so its end is seen at once), or when the step runs out of time.
  */
 
+/**
+ * The longest pause between two reads of the pool while the new session opens: the open takes a
+ * few hundred milliseconds, and a session given back late in it is still worth taking.
+ */
+const RACE_MAX_PAUSE_MS = 60;
+
 /** The SQL that opens a session beside a wait: it reads nothing and writes nothing. */
 export const OPENING_SQL = 'select 1';
 
@@ -155,7 +161,10 @@ export async function raceForSession(deps: Deps, request: RaceRequest): Promise<
   })();
   try {
     for (let reads = 1; ; reads++) {
-      const pause = Math.min(poolPollPauseMs(reads), Math.max(0, request.budgetMs - waited()));
+      const pause = Math.min(
+        poolPollPauseMs(reads, RACE_MAX_PAUSE_MS),
+        Math.max(0, request.budgetMs - waited()),
+      );
       const tick = deps.sleep(pause).then(() => 'tick' as const);
       const first = await Promise.race([openingEnded, tick]);
       if (first === 'FINISHED') return { kind: 'opened', session: spare, waitedMs: waited() };

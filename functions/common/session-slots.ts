@@ -230,6 +230,14 @@ export class SessionSlots {
     now: Date,
   ): Promise<number | undefined> {
     const partition = totalSlotsPartition(this.caps.target);
+    const item = (slot: number) => ({
+      ...this.slotItem(partition, slot, claim, owner, tenantId, dbUser, now),
+      slot: tenantSlot,
+    });
+    // A random slot first, without reading: below the cap most are free, and the read of every
+    // slot costs more than a put that fails.
+    const guess = Math.floor(this.random() * this.caps.total);
+    if (await this.putSlot(item(guess))) return guess;
     // Every put that fails means another opener took that slot since the read, so each round
     // either reserves one or sees fewer free; it ends when a read finds none free.
     for (;;) {
@@ -243,13 +251,7 @@ export class SessionSlots {
         const j = Math.floor(this.random() * (i + 1));
         [free[i], free[j]] = [free[j] as number, free[i] as number];
       }
-      for (const slot of free) {
-        const item = {
-          ...this.slotItem(partition, slot, claim, owner, tenantId, dbUser, now),
-          slot: tenantSlot,
-        };
-        if (await this.putSlot(item)) return slot;
-      }
+      for (const slot of free) if (await this.putSlot(item(slot))) return slot;
     }
   }
 

@@ -92,12 +92,12 @@ export const LEASE_SECONDS = 300;
 
 /**
  * The pause before the pool is read again while waiting for a session to be given back, after
- * `reads` reads: 20 ms, growing by half each time, at most 200 ms. A short query gives its session
- * back within tens of milliseconds, so the first reads come soon; a longer wait costs a few reads
- * a second, not one every few milliseconds.
+ * `reads` reads: 20 ms, growing by half each time, at most `maxMs` (200 ms by default, so a few
+ * reads a second). A short query gives its session back within tens of milliseconds, so the first
+ * reads come soon; a longer wait costs a few reads a second, not one every few milliseconds.
  */
-export function poolPollPauseMs(reads: number): number {
-  return Math.min(200, Math.round(20 * 1.5 ** Math.max(0, reads - 1)));
+export function poolPollPauseMs(reads: number, maxMs = 200): number {
+  return Math.min(maxMs, Math.round(20 * 1.5 ** Math.max(0, reads - 1)));
 }
 
 /** `waitedMs`: how long acquire waited for a leased session to be given back. */

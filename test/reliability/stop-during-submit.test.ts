@@ -49,11 +49,13 @@ const OPENING_A_SESSION: Call[] = [
   { step: 'records the statement', target: UPDATE_ITEM, after: 3 },
   { step: 'long-polls', target: DESCRIBE, after: 0 },
 ];
-/** And when it reuses the session Acquire leased. */
+/**
+ * And when it reuses the session Acquire leased: it records no submission first, and a stop's
+ * clean-up finds the submission by Submit Query's input in the history.
+ */
 const ON_A_POOLED_SESSION: Call[] = [
-  { step: 'records its submission', target: UPDATE_ITEM, after: 0 },
   { step: 'submits the statement on the session', target: BATCH_EXECUTE, after: 0 },
-  { step: 'records the statement', target: UPDATE_ITEM, after: 1 },
+  { step: 'records the statement', target: UPDATE_ITEM, after: 0 },
   { step: 'long-polls', target: DESCRIBE, after: 0 },
 ];
 

@@ -511,6 +511,52 @@ describe('Function: cancelStoppedExecution', () => {
     expect(outcome.cancelledStatementId).toBe('st-5');
   });
 
+  it('asks for the statement by the ClientToken of the Submit Query in flight when the record names no submission', async () => {
+    // Prepare: stopped while Submit Query ran on the session Acquire leased (it records no
+    // submission); the history has the task's input
+    const { deps } = cancelDeps();
+    const submitting = { ...runningState(), submitAttempt: 1, statement: undefined };
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        event(8, 'ExecutionAborted'),
+        event(7, 'TaskStarted'),
+        {
+          id: 6,
+          type: 'TaskScheduled',
+          timestamp: new Date('2026-11-28T11:59:54.000Z'),
+          taskScheduledEventDetails: {
+            resourceType: 'lambda',
+            resource: 'invoke',
+            region: 'us-east-1',
+            parameters: JSON.stringify({ FunctionName: 'SubmitQuery', Payload: submitting }),
+          },
+        },
+        taskSucceeded(3, submitting),
+        executionStarted,
+      ],
+    });
+    redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-6' });
+    redshift
+      .on(DescribeStatementCommand)
+      .resolvesOnce({ Id: 'st-6', Status: 'STARTED' })
+      .resolves({ Id: 'st-6', Status: 'ABORTED', UpdatedAt: ENDED_AT });
+    redshift.on(CancelStatementCommand).resolves({ Status: true });
+
+    // Act
+    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+
+    // Assess
+    expect(redshift).toReceiveCommandWith(ExecuteStatementCommand, {
+      Sql: 'select 1',
+      ClientToken: clientTokenFor(EXECUTION_ARN, 1),
+    });
+    expect(outcome).toEqual({
+      cancelledStatementId: 'st-6',
+      sessionReleased: true,
+      sessionInvalidated: false,
+    });
+  });
+
   it.each([
     ['gives back the slots of a session no step opened', {}, true],
     [

@@ -259,6 +259,13 @@ describe('Function: submitQuery', () => {
 
     const input = redshift.commandCalls(ExecuteStatementCommand)[0]?.args[0].input ?? {};
     expect(Object.keys(input).sort()).toEqual(['ClientToken', 'Parameters', 'SessionId', 'Sql']);
+    // The statement is the one write to the execution's record: nothing else is taken here.
+    const recordWrites = ddb
+      .commandCalls(UpdateCommand)
+      .filter((call) => call.args[0].input.Key?.pool_id === recordKey.pool_id);
+    expect(recordWrites.map((call) => call.args[0].input.ExpressionAttributeValues)).toEqual([
+      expect.objectContaining({ ':statement': 'st-1' }),
+    ]);
     expect(ddb).not.toReceiveCommand(PutCommand);
     expect(ddb).not.toReceiveCommand(DeleteCommand);
     expect(count('SessionCreated')).toBe(0);
