@@ -10,9 +10,9 @@ import {
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PostgresServer, startPostgres } from '../../local/postgres-cluster.ts';
 import { createPostgresEngine } from '../../local/redshift-data/postgres-engine.ts';
 import type { EngineConnection, SqlEngine } from '../../local/redshift-data/sql-engine.ts';
+import { useThrowawayPostgres } from '../support/postgres.ts';
 import {
   CONNECTION,
   type DataApiStack,
@@ -28,15 +28,7 @@ import { describeEngineContract, engineError } from './sql-engine-suite.ts';
  * PostgreSQL server the file starts, which takes seconds.
  */
 
-let server: PostgresServer;
-
-beforeAll(async () => {
-  server = await startPostgres();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const serverUrl = useThrowawayPostgres();
 
 /** Polls until `check` holds; the statement it waits for runs on another connection. */
 async function until(check: () => Promise<boolean>): Promise<void> {
@@ -78,7 +70,7 @@ describe('Engine: PostgreSQL', () => {
   }
 
   beforeAll(async () => {
-    engine = await createPostgresEngine(server.url);
+    engine = await createPostgresEngine(serverUrl());
   });
 
   afterAll(async () => {
@@ -163,7 +155,7 @@ describe('Engine: PostgreSQL', () => {
       // Prepare: separate engines have separate admin connections, so their CREATE ROLE and
       // GRANT statements really run at the same time.
       const engines = await Promise.all(
-        Array.from({ length: 4 }, () => createPostgresEngine(server.url)),
+        Array.from({ length: 4 }, () => createPostgresEngine(serverUrl())),
       );
 
       try {
@@ -486,7 +478,7 @@ describe('Engine: PostgreSQL', () => {
   describe('Method: close', () => {
     it('ends every connection the engine opened', async () => {
       // Prepare
-      const own = await createPostgresEngine(server.url);
+      const own = await createPostgresEngine(serverUrl());
       await own.createUser('erin');
       const connection = await own.connect('erin');
       const pid = String(connection.backendPid);
@@ -505,7 +497,7 @@ describe('Engine: PostgreSQL', () => {
 
     it('throws EngineError for a connect after close', async () => {
       // Prepare
-      const own = await createPostgresEngine(server.url);
+      const own = await createPostgresEngine(serverUrl());
       await own.close();
 
       // Act
@@ -517,7 +509,7 @@ describe('Engine: PostgreSQL', () => {
   });
 });
 
-describeDataApiSuite('PostgreSQL', () => createPostgresEngine(server.url));
+describeDataApiSuite('PostgreSQL', () => createPostgresEngine(serverUrl()));
 
 /**
  * What the Data API gives only when each session is a connection of its own, as on Redshift
@@ -529,7 +521,7 @@ describe('Redshift Data API emulator on PostgreSQL: real sessions', () => {
   let client: RedshiftDataClient;
 
   beforeAll(async () => {
-    engine = await createPostgresEngine(server.url);
+    engine = await createPostgresEngine(serverUrl());
     stack = await startDataApiStack(engine, { loadDemoData: false });
     client = stack.client;
   });
