@@ -28,12 +28,8 @@ import {
 } from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import type { CountersResponse } from '../../local/test-controls.ts';
-import {
-  QUERY_DEFINITION_FILE,
-  SHORT_QUERY_PATH,
-  STATES,
-  TASK_STATES,
-} from '../../statemachine/definition.ts';
+import { QUERY_DEFINITION_FILE, SHORT_QUERY_PATH, STATES } from '../../statemachine/definition.ts';
+import { IMMEDIATE_RETRIES, startTestStack } from '../support/local-stack.ts';
 
 /**
  * The whole local stack over HTTP, with the real SDK clients: the workflow's scenarios through
@@ -53,12 +49,7 @@ let sfn: SFNClient;
 let ddb: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({
-    port: 0,
-    waitTimeOverrides: { [STATES.waitForQuery]: 0 },
-    retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((state) => [state, 0])),
-  });
+  stack = await startTestStack({ retryIntervalOverrides: IMMEDIATE_RETRIES });
   const config = { endpoint: stack.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   sfn = new SFNClient(config);
   ddb = DynamoDBDocumentClient.from(new DynamoDBClient(config));
