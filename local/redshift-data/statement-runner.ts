@@ -78,6 +78,11 @@ export async function waitForEnd(
   });
 }
 
+/** Ends a part the engine ran, at `now`, with what its run gave. */
+function endPart(part: Part, now: number, outcome: Partial<Part> & Pick<Part, 'status'>): void {
+  Object.assign(part, outcome, { updatedAt: now, endedAt: now });
+}
+
 /** Runs one part; true when it finished, false when it failed or the statement ended. */
 async function runPart(
   { store }: RunnerContext,
@@ -116,11 +121,8 @@ async function runPart(
         : undefined;
     // Cancelled or its session closed meanwhile: the result is discarded.
     if (TERMINAL.has(statement.status)) return false;
-    const endedAt = store.clock();
-    Object.assign(part, {
+    endPart(part, store.clock(), {
       status: 'FINISHED',
-      updatedAt: endedAt,
-      endedAt,
       hasResultSet: result.hasResultSet,
       resultRows: result.rowCount,
       resultSize: result.hasResultSet ? resultSizeOf(result.rows) : -1,
@@ -135,13 +137,7 @@ async function runPart(
     return true;
   } catch (error) {
     if (TERMINAL.has(statement.status)) return false;
-    const endedAt = store.clock();
-    Object.assign(part, {
-      status: 'FAILED',
-      updatedAt: endedAt,
-      endedAt,
-      error: engineMessage(error),
-    });
+    endPart(part, store.clock(), { status: 'FAILED', error: engineMessage(error) });
     // Stopped when it could not be undone, and then it failed after all (a server's cancel
     // reached it): nothing of it committed, so it ends as the stop said.
     const stop = stopRequestOf(statement);
