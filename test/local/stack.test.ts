@@ -17,10 +17,8 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DB_USER_TEMPLATE, dbUserFor } from '../../functions/common/config.ts';
-import { poolIdOf } from '../../functions/common/session-store.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -29,6 +27,7 @@ import {
 import type { LocalStack } from '../../local/stack.ts';
 import type { CountersResponse } from '../../local/test-controls.ts';
 import { QUERY_DEFINITION_FILE, SHORT_QUERY_PATH, STATES } from '../../statemachine/definition.ts';
+import { poolItemsOf } from '../support/dynamodb.ts';
 import { IMMEDIATE_RETRIES, startTestStack } from '../support/local-stack.ts';
 
 /**
@@ -140,19 +139,7 @@ async function control(path: string, body: unknown) {
   expect(response.status).toBe(200);
 }
 
-async function pool(tenantId: string) {
-  const result = await ddb.send(
-    new QueryCommand({
-      TableName: LOCAL_SESSIONS_TABLE_NAME,
-      KeyConditionExpression: 'pool_id = :p',
-      ExpressionAttributeValues: {
-        ':p': poolIdOf(tenantId, dbUserFor(tenantId, DEFAULT_DB_USER_TEMPLATE)),
-      },
-      ConsistentRead: true,
-    }),
-  );
-  return (result.Items ?? []) as { session_id: string; state: string }[];
-}
+const pool = (tenantId: string) => poolItemsOf(ddb, LOCAL_SESSIONS_TABLE_NAME, tenantId);
 
 describe('Local stack: the workflow over HTTP', () => {
   it('runs a query, then reuses its session for the next one of the tenant', async () => {
