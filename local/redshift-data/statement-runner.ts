@@ -35,7 +35,15 @@ export interface RunnerContext {
   store: Store;
   engine: SqlEngine;
   controls: RunControls;
+  /** The Data API's limit on a statement's result (ResultSize); a larger one fails the statement. */
+  maxResultBytes: number;
 }
+
+/**
+ * The Data API's words for a result over its limit, from its troubleshooting page; how the service
+ * reports it is not documented, and the emulator ends the statement FAILED with them.
+ */
+export const RESULT_SIZE_LIMIT_MESSAGE = 'Database response exceeded size limit';
 
 /** The text of an engine failure, worded as Redshift words it (`ERROR: ...`). */
 export function engineMessage(error: unknown): string {
@@ -78,14 +86,9 @@ export async function waitForEnd(
   });
 }
 
-/** Ends a part the engine ran, at `now`, with what its run gave. */
-function endPart(part: Part, now: number, outcome: Partial<Part> & Pick<Part, 'status'>): void {
-  Object.assign(part, outcome, { updatedAt: now, endedAt: now });
-}
-
 /** Runs one part; true when it finished, false when it failed or the statement ended. */
 async function runPart(
-  { store }: RunnerContext,
+  { store, maxResultBytes }: RunnerContext,
   statement: Statement,
   part: Part,
   connection: EngineConnection,
@@ -121,11 +124,16 @@ async function runPart(
         : undefined;
     // Cancelled or its session closed meanwhile: the result is discarded.
     if (TERMINAL.has(statement.status)) return false;
-    endPart(part, store.clock(), {
+    const resultSize = result.hasResultSet ? resultSizeOf(result.rows) : -1;
+    if (resultSize > maxResultBytes) throw new Error(RESULT_SIZE_LIMIT_MESSAGE);
+    const endedAt = store.clock();
+    Object.assign(part, {
       status: 'FINISHED',
+      updatedAt: endedAt,
+      endedAt,
       hasResultSet: result.hasResultSet,
       resultRows: result.rowCount,
-      resultSize: result.hasResultSet ? resultSizeOf(result.rows) : -1,
+      resultSize,
       result: result.hasResultSet
         ? {
             columns: result.columns,
@@ -137,7 +145,13 @@ async function runPart(
     return true;
   } catch (error) {
     if (TERMINAL.has(statement.status)) return false;
-    endPart(part, store.clock(), { status: 'FAILED', error: engineMessage(error) });
+    const endedAt = store.clock();
+    Object.assign(part, {
+      status: 'FAILED',
+      updatedAt: endedAt,
+      endedAt,
+      error: engineMessage(error),
+    });
     // Stopped when it could not be undone, and then it failed after all (a server's cancel
     // reached it): nothing of it committed, so it ends as the stop said.
     const stop = stopRequestOf(statement);
