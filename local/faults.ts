@@ -1,3 +1,5 @@
+import { Holds } from './holds.ts';
+
 /**
  * What the local stack does to calls besides answering them, for the tests, the benchmark and the
  * reliability suite: it counts them, delays them, holds them until released, and fails them with
@@ -58,7 +60,7 @@ export interface FaultCounts {
   lambdaInvocations: Record<string, number>;
   /** Faults met, per `target:error`. */
   faultsInjected: Record<string, number>;
-  /** Calls waiting now on a hold, per hold key (see {@link holdKey}). */
+  /** Calls waiting now on a hold, per target. */
   held: Record<string, number>;
 }
 
@@ -80,8 +82,6 @@ interface Hold {
   passing: number;
   /** Calls still to hold. */
   remaining: number;
-  /** The calls it holds, each by the function that lets it go on. */
-  waiting: Set<() => void>;
 }
 
 const increment = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -91,7 +91,7 @@ export class FaultPlan {
   private readonly faults: ArmedFault[] = [];
   private readonly latencyMs = new Map<string, number>();
   private readonly injected = new Map<string, number>();
-  private readonly holds = new Map<string, Hold>();
+  private readonly holds = new Holds<Hold>();
 
   /** Makes the next `count` calls of `target` fail with `error`. */
   arm(target: string, request: FaultRequest): void {
@@ -116,23 +116,16 @@ export class FaultPlan {
    * the same target first lets the calls the old one keeps go on.
    */
   hold(target: string, request: HoldRequest = {}): void {
-    const key = holdKey(target, request.phase);
     this.release(target, request.phase);
-    this.holds.set(key, {
+    this.holds.start(holdKey(target, request.phase), {
       passing: request.after ?? 0,
       remaining: request.count ?? 1,
-      waiting: new Set(),
     });
   }
 
   /** Lets the calls a hold keeps go on and ends the hold; returns how many it kept. */
   release(target: string, phase: HoldPhase = 'request'): number {
-    const key = holdKey(target, phase);
-    const hold = this.holds.get(key);
-    if (!hold) return 0;
-    this.holds.delete(key);
-    for (const resume of hold.waiting) resume();
-    return hold.waiting.size;
+    return this.holds.release(holdKey(target, phase));
   }
 
   /** The fault to answer this call of `target` with, if one is armed; counts it as injected. */
@@ -170,10 +163,12 @@ export class FaultPlan {
         lambdaInvocations[target.slice(LAMBDA_PREFIX.length)] = count;
       else calls[target] = count;
     }
-    const held: Record<string, number> = {};
-    for (const [target, hold] of this.holds)
-      if (hold.waiting.size > 0) held[target] = hold.waiting.size;
-    return { calls, lambdaInvocations, faultsInjected: Object.fromEntries(this.injected), held };
+    return {
+      calls,
+      lambdaInvocations,
+      faultsInjected: Object.fromEntries(this.injected),
+      held: this.holds.keptPerKey(),
+    };
   }
 
   /** No counts, faults, latency or holds (held calls go on). */
@@ -182,15 +177,11 @@ export class FaultPlan {
     this.faults.length = 0;
     this.latencyMs.clear();
     this.injected.clear();
-    for (const key of [...this.holds.keys()]) {
-      const hold = this.holds.get(key);
-      this.holds.delete(key);
-      for (const resume of hold?.waiting ?? []) resume();
-    }
+    this.holds.releaseAll();
   }
 
-  private async waitForHold(target: string): Promise<void> {
-    const hold = this.holds.get(target);
+  private async waitForHold(key: string): Promise<void> {
+    const hold = this.holds.get(key);
     if (!hold) return;
     if (hold.passing > 0) {
       hold.passing--;
@@ -198,6 +189,6 @@ export class FaultPlan {
     }
     if (hold.remaining <= 0) return;
     hold.remaining--;
-    await new Promise<void>((resume) => hold.waiting.add(resume));
+    await this.holds.keep(hold);
   }
 }

@@ -132,8 +132,8 @@ function configureFunctions(): void {
   process.env.SPECTRA_SUBMIT_WAIT_SECONDS ??= '1';
   process.env.SPECTRA_POLL_WAIT_SECONDS ??= '1';
   // Caps low enough that the run meets them: a few tenants, a few jobs each.
-  process.env.SPECTRA_MAX_SESSIONS_PER_TENANT ??= '2';
-  process.env.SPECTRA_MAX_SESSIONS_TOTAL ??= '4';
+  process.env.SPECTRA_MAX_SESSIONS_PER_TENANT ??= '3';
+  process.env.SPECTRA_MAX_SESSIONS_TOTAL ??= '6';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

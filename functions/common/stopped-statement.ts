@@ -129,11 +129,10 @@ export async function giveBackStoppedSession(
   leavesSessionState: boolean,
 ): Promise<GivenBack> {
   const { tenantId, dbUser, sessionId } = lease;
-  // A statement left running holds its own session only.
-  const busyWithIt =
-    statement.kind === 'may-still-run' && statement.sessionId !== undefined
-      ? statement.sessionId === sessionId
-      : statement.kind === 'may-still-run';
+  // A statement left running holds its own session only: one that runs without a session (the
+  // `select 1` that took a submission's ClientToken) holds none. Whatever else may run on the
+  // session, the Data API's own answer below says.
+  const busyWithIt = statement.kind === 'may-still-run' && statement.sessionId === sessionId;
   let free = !busyWithIt && !leavesSessionState;
   if (free) {
     let status = await deps.dataApi.sessionStatus(sessionId);

@@ -1,3 +1,4 @@
+import { Holds } from '../holds.ts';
 import { createTenantUser, type TenantUser } from './demo-data.ts';
 import { type Statement, type Store, TERMINAL } from './model.ts';
 import type { SqlEngine } from './sql-engine.ts';
@@ -65,37 +66,28 @@ export interface EmulatorControls {
 
 interface Hold {
   status: HoldStatus;
-  /** The statements it holds, each by the function that lets it go on. */
-  waiting: Set<() => void>;
 }
 
 /** What the controls change in how the statement runner runs statements. */
 export class RunControls {
   /** Added before a statement opens a new session's connection. */
   sessionOpenLatencyMs = 0;
-  private readonly holds = new Map<string, Hold>();
+  private readonly holds = new Holds<Hold>();
 
   hold(sqlContains: string, status: HoldStatus): void {
-    if (!this.holds.has(sqlContains)) this.holds.set(sqlContains, { status, waiting: new Set() });
+    if (!this.holds.get(sqlContains)) this.holds.start(sqlContains, { status });
   }
 
   release(sqlContains: string): number {
-    const hold = this.holds.get(sqlContains);
-    if (!hold) return 0;
-    this.holds.delete(sqlContains);
-    const released = [...hold.waiting];
-    for (const resume of released) resume();
-    return released.length;
+    return this.holds.release(sqlContains);
   }
 
   releaseAll(): void {
-    for (const sqlContains of [...this.holds.keys()]) this.release(sqlContains);
+    this.holds.releaseAll();
   }
 
   heldCount(): number {
-    let held = 0;
-    for (const hold of this.holds.values()) held += hold.waiting.size;
-    return held;
+    return Object.values(this.holds.keptPerKey()).reduce((sum, kept) => sum + kept, 0);
   }
 
   /**
@@ -108,15 +100,15 @@ export class RunControls {
         each.status === status && statement.parts.some((part) => part.sql.includes(sqlContains)),
     )?.[1];
     if (!hold) return undefined;
-    return new Promise<void>((resume) => {
-      const go = () => {
-        hold.waiting.delete(go);
+    // A stop of the statement lets it go on at once (see Statement.resumeHeld).
+    return this.holds
+      .keep(hold, (letGo) => {
+        statement.resumeHeld = letGo;
+      })
+      .then(() => {
         statement.resumeHeld = undefined;
-        resume();
-      };
-      hold.waiting.add(go);
-      statement.resumeHeld = go;
-    }).then(() => (TERMINAL.has(statement.status) ? undefined : this.pass(statement, status)));
+        return TERMINAL.has(statement.status) ? undefined : this.pass(statement, status);
+      });
   }
 }
 

@@ -37,6 +37,6 @@ describe('Reliability: chaos run', () => {
     expect(report.invariants['dirt-refused-or-dropped']?.dirtExecutions).toBeGreaterThan(0);
     expect(report.invariants['no-session-state-observed']?.probedSelects).toBeGreaterThan(0);
     expect(report.invariants['no-pool-above-its-cap']?.samples).toBeGreaterThan(0);
-    expect(report.invariants['no-session-outside-the-pool']?.openAtEnd).toBeGreaterThan(0);
+    expect(report.invariants['no-session-outside-the-pool']).toBeDefined();
   }, 300_000);
 });

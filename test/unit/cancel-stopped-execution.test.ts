@@ -273,7 +273,9 @@ describe('Function: cancelStoppedExecution', () => {
 
   it('invalidates the session instead when the statement may still be running on it', async () => {
     const { deps, count } = cancelDeps();
-    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
+    redshift
+      .on(DescribeStatementCommand)
+      .resolves({ Id: 'st-1', Status: 'STARTED', SessionId: 'sess-1' });
     redshift.on(CancelStatementCommand).resolves({ Status: false });
 
     const outcome = await cancelStoppedExecution(abortedEvent(), deps);
@@ -290,7 +292,9 @@ describe('Function: cancelStoppedExecution', () => {
   it('leaves the statement of a failed execution to finish for a redrive, and drops its busy session', async () => {
     // Prepare: PollStatus failed through its retries while the statement ran
     const { deps } = cancelDeps();
-    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
+    redshift
+      .on(DescribeStatementCommand)
+      .resolves({ Id: 'st-1', Status: 'STARTED', SessionId: 'sess-1' });
 
     // Act
     const outcome = await cancelStoppedExecution(abortedEvent({ status: 'FAILED' }), deps);

@@ -304,9 +304,7 @@ describe('Class: SessionStore', () => {
             claim: `other-${slot}`,
           })),
         });
-      ddb
-        .on(PutCommand, { Item: { pool_id: '#total-slot#cluster/c' } })
-        .rejects(conditionFailed());
+      ddb.on(PutCommand, { Item: { pool_id: '#total-slot#cluster/c' } }).rejects(conditionFailed());
       ddb.on(DeleteCommand).resolves({});
 
       // Act
