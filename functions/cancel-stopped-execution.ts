@@ -9,6 +9,7 @@ import { readHistory, tenantIdOf } from '#common/execution-history';
 import { type ExecutionRecord, submissionOf, unusedReservationOf } from '#common/execution-record';
 import { powertoolsMiddlewares, tagInvocation } from '#common/observability';
 import { OPENING_SQL } from '#common/session-race';
+import type { SessionRecord } from '#common/session-store';
 import {
   CANCEL_WAIT_SECONDS,
   giveBackStoppedSession,
@@ -203,6 +204,12 @@ export async function cancelStoppedExecution(
   const leased = pool.filter(
     (lease) => lease.state === 'LEASED' && lease.lease_owner === stopped.executionArn,
   );
+  const adopted = await adoptOpenedSession(deps, record, statement, pool, {
+    tenantId,
+    dbUser,
+    owner: stopped.executionArn,
+  });
+  if (adopted) leased.push(adopted);
   for (const lease of leased) {
     const given = await giveBackStoppedSession(
       deps,
@@ -219,13 +226,44 @@ export async function cancelStoppedExecution(
   // opens one on them may still be running: it gives them back itself, with the session or alone.
   // A failed execution runs no step any more, so a session it opened would be in the pool by now.
   const reservation = failed ? record?.reservation : unusedReservationOf(record, stopped.run);
-  if (reservation && !pool.some((held) => held.slot_claim === reservation.claim))
+  const held = (claim: string) =>
+    adopted?.slot_claim === claim || pool.some((record) => record.slot_claim === claim);
+  if (reservation && !held(reservation.claim))
     await deps.store.slots.giveBack(tenantId, dbUser, reservation);
   logger.info('Cleaned up after the stopped execution', {
     sessionId: leased[0]?.session_id,
     ...outcome,
   });
   return outcome;
+}
+
+/**
+ * The session the execution's submission opened, when no record of the pool holds it: the step
+ * that opened it failed (or has not yet written it) after ExecuteStatement answered. It is written
+ * to the pool on the slots the step opened it on, leased to the execution, so that it is given
+ * back like any other lease instead of staying open outside the pool; not when those slots are
+ * no longer held (then the cap has no room for it). The step, should it still write the record,
+ * writes the same one: the write is idempotent for the execution.
+ */
+async function adoptOpenedSession(
+  deps: CancelStoppedExecutionDeps,
+  record: ExecutionRecord | undefined,
+  statement: StatementOutcome,
+  pool: readonly SessionRecord[],
+  owner: { tenantId: string; dbUser: string; owner: string },
+): Promise<SessionRecord | undefined> {
+  const sessionId = statement.kind === 'none' ? undefined : statement.sessionId;
+  const reservation = record?.reservation;
+  if (sessionId === undefined || reservation === undefined) return undefined;
+  if (record?.opening_claim !== reservation.claim) return undefined;
+  if (pool.some((held) => held.session_id === sessionId)) return undefined;
+  if (pool.some((held) => held.slot_claim === reservation.claim)) return undefined;
+  const renewed = await deps.store.slots.renew(owner.tenantId, owner.dbUser, reservation);
+  if (renewed === undefined) return undefined;
+  deps.telemetry.logger.warn('Adopted the session the stopped submission opened into the pool', {
+    sessionId,
+  });
+  return deps.store.recordNewSession(owner.tenantId, owner.dbUser, sessionId, owner.owner, renewed);
 }
 
 export const handler = middy<unknown, CancelStoppedExecutionOutcome>()

@@ -561,6 +561,45 @@ describe('Function: cancelStoppedExecution', () => {
     });
   });
 
+  it('writes the session a stopped submission opened, and no record holds, to the pool, and gives it back there', async () => {
+    // Prepare: Submit Query opened a session on its slots and failed before it wrote the session
+    const { deps } = cancelDeps();
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
+    recordSays({
+      tenant_id: 'acme',
+      submit_run: 0,
+      submit_attempt: 0,
+      submit_session: 'none',
+      statement_id: 'st-7',
+      statement_run: 0,
+      statement_attempt: 0,
+      reservation: RESERVATION,
+      reservation_run: 0,
+      opening_claim: RESERVATION.claim,
+      opening_run: 0,
+    });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    redshift
+      .on(DescribeStatementCommand)
+      .resolves({ Id: 'st-7', Status: 'FINISHED', SessionId: 'sess-1', UpdatedAt: ENDED_AT });
+
+    // Act
+    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+
+    // Assess: written leased, on the slots, then released; the slots stay the session's
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        session_id: 'sess-1',
+        lease_owner: EXECUTION_ARN,
+        slot_claim: RESERVATION.claim,
+      }),
+    });
+    expect(outcome.sessionReleased).toBe(true);
+    expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: '#slot#acme#tenant_acme', session_id: '3' },
+    });
+  });
+
   it.each([
     ['gives back the slots of a session no step opened', {}, true],
     [
