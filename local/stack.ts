@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { loadConfig, tenantDbUser } from '../functions/common/config.ts';
+import { CONFIG_VARIABLES, loadConfig, tenantDbUser } from '../functions/common/config.ts';
 import { ConsoleApi } from './console/api.ts';
 import { acquireHit, SessionHitRate } from './console/hit-rate.ts';
 import { consoleRoutes } from './console/server.ts';
@@ -156,14 +156,12 @@ function configureEnvironment(url: string): void {
   process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  if (
-    !process.env.SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER &&
-    !process.env.SPECTRA_REDSHIFT_WORKGROUP_NAME
-  ) {
-    process.env.SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER = LOCAL_CLUSTER_IDENTIFIER;
+  const v = CONFIG_VARIABLES;
+  if (!process.env[v.cluster] && !process.env[v.workgroup]) {
+    process.env[v.cluster] = LOCAL_CLUSTER_IDENTIFIER;
   }
-  process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME ??= LOCAL_SESSIONS_TABLE_NAME;
-  process.env.SPECTRA_RESULTS_BUCKET_NAME ??= LOCAL_RESULTS_BUCKET_NAME;
+  process.env[v.table] ??= LOCAL_SESSIONS_TABLE_NAME;
+  process.env[v.resultsBucket] ??= LOCAL_RESULTS_BUCKET_NAME;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -186,10 +184,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       listener: (req, res) => dynamo.emit('request', req, res),
     });
     const dynamoClient = new DynamoDBClient({ endpoint: endpoint.url });
-    await createSessionsTable(
-      dynamoClient,
-      process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME as string,
-    );
+    await createSessionsTable(dynamoClient, config.sessionsTableName);
     dynamoClient.destroy();
 
     s3 = await startLocalS3({
@@ -267,7 +262,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const consoleApi = new ConsoleApi({
       endpoint: endpoint.url,
       stateMachineArn,
-      sessionsTableName: process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME as string,
+      sessionsTableName: config.sessionsTableName,
       hitRate,
     });
     endpoint.consoleRoutes(consoleRoutes(consoleApi));
