@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
+import { CONFIG_SETTINGS, type IntegerSetting } from '../../functions/common/config-table.ts';
 import {
   resolveSettings,
   SpectraParameterError,
@@ -77,6 +78,19 @@ describe('Parameters', () => {
       expect(settings.removalPolicy).toBe(RemovalPolicy.DESTROY);
       expect(settings.stateMachineLogLevel).toBe(LogLevel.ERROR);
       expect(settings.includeExecutionData).toBe(true);
+    });
+    it.each(
+      CONFIG_SETTINGS.filter(
+        (setting): setting is IntegerSetting =>
+          setting.kind === 'integer' && setting.parameter !== undefined,
+      ),
+    )('passes $parameter on to the functions as $variable', (setting) => {
+      // GIVEN the parameter the README's configuration table names, at the top of its range
+      const input = { clusterIdentifier: 'analytics', [setting.parameter as string]: setting.max };
+      // WHEN the settings are resolved
+      const settings = resolveSettings(input);
+      // THEN the functions get that value in the setting's variable
+      expect(settings.environment[setting.variable]).toBe(String(setting.max));
     });
   });
 
