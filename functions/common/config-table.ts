@@ -202,7 +202,7 @@ export const CONFIG_TABLE = {
     max: 365,
     helpShowsRange: true,
     help: 'how many days a result written to the results bucket is kept',
-    note: "which `expiresAt` counts (the stack's lifecycle rule uses the same)",
+    note: "a result's `expiresAt` says when, and the stack's lifecycle rule deletes it then",
   },
   resultPartBytes: {
     variable: 'SPECTRA_RESULT_PART_BYTES',
@@ -224,7 +224,7 @@ export const CONFIG_TABLE = {
     // The Data API accepts WaitTimeSeconds up to 30.
     max: 30,
     help: 'how long SubmitQuery waits on the server',
-    note: 'for the statement; 0 returns at once',
+    note: '0 returns at once',
   },
   pollWait: {
     variable: 'SPECTRA_POLL_WAIT_SECONDS',
@@ -234,7 +234,7 @@ export const CONFIG_TABLE = {
     min: 0,
     max: 30,
     help: 'how long PollStatus waits on the server',
-    note: 'on each poll; 0 polls without waiting',
+    note: '0 polls without waiting',
   },
   logSql: {
     variable: 'SPECTRA_LOG_SQL',
