@@ -22,8 +22,9 @@ import { ms } from './context.ts';
 async function deploymentEnvironment(functionName: string): Promise<Record<string, string>> {
   // Loaded here, not at the top: infra/ pulls in aws-cdk-lib, which only this phase needs.
   const { resolveSettings } = await import('../../infra/parameters.ts');
+  // The functions' logger and metrics are built on import, with the environment of that moment.
   const { METRICS_NAMESPACE, SERVICE_NAME } = await import(
-    '../../infra/constructs/spectra-function.ts'
+    '../../functions/common/observability.ts'
   );
   const settings = resolveSettings({ clusterIdentifier: 'spectra-bench' });
   return {
