@@ -219,6 +219,7 @@ export const CONFIG_TABLE = {
     variable: 'SPECTRA_SUBMIT_WAIT_SECONDS',
     parameter: 'submitWaitSeconds',
     kind: 'integer',
+    // A typical dashboard query ends inside SubmitQuery.
     default: 5,
     min: 0,
     // The Data API accepts WaitTimeSeconds up to 30.
@@ -230,6 +231,7 @@ export const CONFIG_TABLE = {
     variable: 'SPECTRA_POLL_WAIT_SECONDS',
     parameter: 'pollWaitSeconds',
     kind: 'integer',
+    // The functions get 60 s, which leaves ample margin.
     default: 20,
     min: 0,
     max: 30,

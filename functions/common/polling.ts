@@ -10,8 +10,7 @@ import { isFailedTransactionError } from './sql-statements.ts';
  */
 
 // How long SubmitQuery and PollStatus hold their requests on the server is configuration
-// (SPECTRA_SUBMIT_WAIT_SECONDS, default 5: a typical dashboard query ends inside SubmitQuery;
-// SPECTRA_POLL_WAIT_SECONDS, default 20: the functions get 60 s, which leaves ample margin).
+// (SPECTRA_SUBMIT_WAIT_SECONDS and SPECTRA_POLL_WAIT_SECONDS, in config-table.ts).
 /** When the server does not hold requests, the Wait state backs off up to this. */
 export const MAX_WAIT_STATE_SECONDS = 10;
 /** Time kept back from a Lambda's deadline for the work after the long-poll. */
