@@ -41,6 +41,8 @@ const FAST = [
   'test/local/service-model.test.ts',
   'test/local/redrive-service.test.ts',
   'test/local/console-model.test.ts',
+  'test/local/aws-chunked.test.ts',
+  'test/client/result-rows.test.ts',
 ];
 
 export default defineConfig({

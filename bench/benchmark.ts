@@ -1,6 +1,10 @@
 import { cpus, totalmem } from 'node:os';
 import { CONFIG_VARIABLES, DEFAULT_DB_USER_TEMPLATE } from '../functions/common/config.ts';
-import { LOCAL_CLUSTER_IDENTIFIER, LOCAL_SESSIONS_TABLE_NAME } from '../local/identity.ts';
+import {
+  LOCAL_CLUSTER_IDENTIFIER,
+  LOCAL_RESULTS_BUCKET_NAME,
+  LOCAL_SESSIONS_TABLE_NAME,
+} from '../local/identity.ts';
 import type { LocalStack } from '../local/stack.ts';
 import { Harness } from './harness.ts';
 import type { BenchPlan, BenchResults } from './model.ts';
@@ -8,6 +12,7 @@ import { runBundles } from './phases/bundles.ts';
 import { runConcurrent } from './phases/concurrent.ts';
 import type { PhaseContext } from './phases/context.ts';
 import { runPolling } from './phases/polling.ts';
+import { runResults } from './phases/results.ts';
 import { runSequential } from './phases/sequential.ts';
 import { externalPostgres, newestPostgresBin, startBenchPostgres } from './postgres.ts';
 import { checkTargets } from './targets.ts';
@@ -36,6 +41,9 @@ const FUNCTION_ENVIRONMENT: Record<string, string> = {
   [CONFIG_VARIABLES.maxSessions]: '4',
   [CONFIG_VARIABLES.acquireWait]: '1000',
   [CONFIG_VARIABLES.resultMaxBytes]: '200000',
+  [CONFIG_VARIABLES.resultsBucket]: LOCAL_RESULTS_BUCKET_NAME,
+  [CONFIG_VARIABLES.resultRetention]: '7',
+  [CONFIG_VARIABLES.resultPartBytes]: String(16 * 1024 * 1024),
   [CONFIG_VARIABLES.submitWait]: '5',
   [CONFIG_VARIABLES.pollWait]: '20',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -194,6 +202,11 @@ export async function runBenchmark(
     );
     const variantsResult = await runConcurrent(context);
 
+    log(
+      `Large results: ${plan.results.rows.map((rows) => rows.toLocaleString('en-US')).join(', ')} rows; FetchResults streaming and the read-everything baseline, each in a process of its own`,
+    );
+    const largeResults = await runResults(context);
+
     const shortest = perExecution.reduce<(typeof perExecution)[number] | undefined>(
       (best, row) => (best === undefined || row.durationS < best.durationS ? row : best),
       undefined,
@@ -227,11 +240,46 @@ export async function runBenchmark(
       polling,
       sequential,
       variants: variantsResult,
+      results: largeResults,
       bundles,
       targets: [],
     };
     results.targets = checkTargets(results);
     results.meta.durationMs = Math.round(performance.now() - started);
+    return results;
+  } finally {
+    await bench.stop();
+  }
+}
+
+/**
+ * Runs the large-results phase alone and puts its figures into `previous` (a full run's results),
+ * for a change to FetchResults that needs no other phase measured again.
+ */
+export async function rerunResults(
+  plan: BenchPlan,
+  previous: BenchResults,
+  options: RunOptions = {},
+): Promise<BenchResults> {
+  const log = options.log ?? (() => {});
+  const bench = await startBenchStack(plan, log);
+  try {
+    log(
+      `Large results: ${plan.results.rows.map((rows) => rows.toLocaleString('en-US')).join(', ')} rows`,
+    );
+    const results: BenchResults = {
+      ...previous,
+      meta: {
+        ...previous.meta,
+        plan: { ...previous.meta.plan, results: plan.results },
+        configuration: Object.fromEntries(
+          Object.entries(FUNCTION_ENVIRONMENT).filter(([name]) => name.startsWith('SPECTRA_')),
+        ),
+        resultsRerunAt: new Date().toISOString(),
+      },
+      results: await runResults(bench.context),
+    };
+    results.targets = checkTargets(results);
     return results;
   } finally {
     await bench.stop();

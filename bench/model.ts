@@ -42,6 +42,8 @@ export interface BenchPlan {
     repetitions: number;
     sql: string;
   };
+  /** Large results: the sizes, in rows, and how many times each variant reads each one. */
+  results: { rows: number[]; repetitions: number };
   bundles: {
     /** Function names from functions/catalog.ts; empty: every function. */
     functions: string[];
@@ -144,6 +146,62 @@ export interface BundleRow {
   processMs: number;
 }
 
+/** One FetchResults of one result, in a process of its own (bench/fetch-results-child.ts). */
+export interface ResultsMeasurement {
+  /** `spectra-capped`: Spectra's FetchResults with V8's old space capped (see CAPPED_OLD_SPACE_MB). */
+  variant: 'spectra' | 'baseline' | 'spectra-capped';
+  rows: number;
+  /** The object written (gzip). */
+  bytes: number;
+  /** The JSON Lines before gzip. */
+  uncompressedBytes: number;
+  /** From the first page request to the result being in the bucket. */
+  seconds: number;
+  idleRssBytes: number;
+  peakRssBytes: number;
+  idleHeldBytes: number;
+  peakHeldBytes: number;
+  peakRssAboveIdleMB: number;
+  /** V8's heap plus the memory outside it (Buffers), sampled: what the program holds. */
+  peakHeldAboveIdleMB: number;
+  /** Uncompressed MB (10^6 bytes) per second. */
+  megabytesPerSecond: number;
+}
+
+export interface ResultsVariantSummary {
+  /** Medians over the repetitions. */
+  seconds: number;
+  megabytesPerSecond: number;
+  /** Largest over the repetitions. */
+  peakRssAboveIdleMB: number;
+  peakHeldAboveIdleMB: number;
+}
+
+export interface ResultsCase {
+  rows: number;
+  uncompressedMB: number;
+  objectMB: number;
+  /** The query through Spectra's state machine, StartExecution to SUCCEEDED, the write included. */
+  endToEndMs: number;
+  spectra: ResultsVariantSummary;
+  baseline: ResultsVariantSummary;
+  /** Spectra's FetchResults again, with V8's old space capped: it completes only if what it holds is bounded. */
+  capped: {
+    oldSpaceMB: number;
+    seconds: number;
+    /** Rows it wrote: all of them, or the run would have failed. */
+    rows: number;
+    peakRssAboveIdleMB: number;
+    peakHeldAboveIdleMB: number;
+  };
+  runs: ResultsMeasurement[];
+}
+
+export interface ResultsResult {
+  sql: string;
+  cases: ResultsCase[];
+}
+
 export interface TargetCheck {
   id: string;
   description: string;
@@ -165,6 +223,8 @@ export interface BenchResults {
     latency: { openSessionMs: number; note: string };
     configuration: Record<string, string>;
     plan: BenchPlan;
+    /** Set when the large-results phase was run again alone (`--only results`), later than the rest. */
+    resultsRerunAt?: string;
   };
   perExecution: { shortQuery: PerExecutionRow; byDuration: PerExecutionRow[] };
   polling: PollingRow[];
@@ -174,6 +234,7 @@ export interface BenchResults {
     singleSession: ConcurrentVariantResult;
     noReuse: ConcurrentVariantResult;
   };
+  results: ResultsResult;
   bundles: BundleRow[];
   targets: TargetCheck[];
 }

@@ -34,6 +34,9 @@ export const FULL_PLAN: BenchPlan = {
     repetitions: 3,
     sql: SHORT_SQL,
   },
+  // 10^4 to 10^6 rows, and 2.5 million (about 97 MB of values, near the emulator's 100 MB Data
+  // API limit).
+  results: { rows: [10_000, 100_000, 1_000_000, 2_500_000], repetitions: 1 },
   bundles: { functions: [], initRuns: 5 },
 };
 
@@ -51,6 +54,7 @@ export const QUICK_PLAN: BenchPlan = {
   concurrent: { ...FULL_PLAN.concurrent, tenants: 8, queries: 60, concurrency: 8, repetitions: 1 },
   // Three cold starts per bundle instead of five: a quick run checks the benchmark, it is not
   // where the figures come from.
+  results: { rows: [10_000, 100_000], repetitions: 1 },
   bundles: { functions: [], initRuns: 3 },
 };
 
@@ -68,6 +72,8 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: npx tsx bench/run
   --zipf <s>               concurrent workload: Zipf exponent (default 1)
   --seed <n>               concurrent workload: seed of the tenant sequence
   --out <dir>              where the results go (default bench/results)
+  --only results           runs only the large-results phase and puts its figures into the
+                           mode's earlier results file (latest.json, or quick.json)
   --render <file.json>     runs nothing: writes the Markdown and the charts of earlier results
   --help`;
 
@@ -77,6 +83,8 @@ export interface CommandLine {
   help: boolean;
   /** A results file to render again instead of running. */
   render?: string;
+  /** `results`: run that phase alone, into the earlier results. */
+  only?: 'results';
 }
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {
@@ -101,6 +109,7 @@ export function parseCommandLine(argv: string[], defaultOutDir: string): Command
       seed: { type: 'string' },
       out: { type: 'string' },
       render: { type: 'string' },
+      only: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -133,10 +142,13 @@ export function parseCommandLine(argv: string[], defaultOutDir: string): Command
   };
   if (plan.concurrent.tenants > 99)
     throw new Error('--tenants must be at most 99 (tenant ids are bench-t01 to bench-t99)');
+  if (values.only !== undefined && values.only !== 'results')
+    throw new Error(`--only takes one phase, results; got "${values.only}"`);
   return {
     plan,
     outDir: values.out ?? defaultOutDir,
     help: values.help ?? false,
     render: values.render,
+    only: values.only,
   };
 }

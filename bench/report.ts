@@ -281,6 +281,44 @@ function bundlesSection(results: BenchResults): string {
   );
 }
 
+function resultsSection(results: BenchResults): string {
+  const cases = results.results?.cases ?? [];
+  if (cases.length === 0) return 'Not run.';
+  const mb = (value: number) => `${num(value, 1)} MB`;
+  return table(
+    [
+      'rows',
+      'JSON Lines / gzip',
+      'end to end (Spectra)',
+      'FetchResults: Spectra',
+      'baseline',
+      'time ratio',
+      'MB/s: Spectra',
+      'baseline',
+      'peak RSS above idle: Spectra',
+      'baseline',
+      'peak heap + buffers above idle: Spectra',
+      'baseline',
+      `Spectra, heap capped at ${cases[0]?.capped.oldSpaceMB ?? 0} MB: rows written, peak RSS above idle`,
+    ],
+    cases.map((row) => [
+      int(row.rows),
+      `${mb(row.uncompressedMB)} / ${mb(row.objectMB)}`,
+      `${num(row.endToEndMs / 1000, 2)} s`,
+      `${num(row.spectra.seconds, 2)} s`,
+      `${num(row.baseline.seconds, 2)} s`,
+      times(ratio(row.spectra.seconds, row.baseline.seconds)),
+      num(row.spectra.megabytesPerSecond, 1),
+      num(row.baseline.megabytesPerSecond, 1),
+      mb(row.spectra.peakRssAboveIdleMB),
+      mb(row.baseline.peakRssAboveIdleMB),
+      mb(row.spectra.peakHeldAboveIdleMB),
+      mb(row.baseline.peakHeldAboveIdleMB),
+      `${int(row.capped.rows)}, ${mb(row.capped.peakRssAboveIdleMB)}`,
+    ]),
+  );
+}
+
 export function renderMarkdown(results: BenchResults, chartPrefix = ''): string {
   const { meta } = results;
   const plan = meta.plan;
@@ -336,7 +374,13 @@ ${concurrentNotes(results)}
 
 ${chart('concurrent-latency.svg', 'p50 and p95 latency per session design')}
 
-## 5. Packaging
+## 5. Large results
+
+\`${results.results?.sql ?? ''}\` for each size. End to end: the query through Spectra's state machine, StartExecution to SUCCEEDED, with the rows written to the results bucket. Then FetchResults reads the same statement's result again, in a process of its own (bench/fetch-results-child.ts), so that its memory is its own: Spectra's, which streams the pages through gzip into a multipart upload, and the baseline, which reads every page into memory, builds the whole gzip JSON Lines and writes it with one PutObject (same format, same gzip level). Time: first page request to the object in the bucket; MB/s: JSON Lines MB over that time. Memory: the child's peak resident set (the kernel's \`maxRSS\`) and its peak of V8's heap plus Buffers (sampled every 5 ms), each above the same process idle (modules loaded, one call made, garbage collected). Both count garbage V8 has not yet collected, which grows with the work done in a heap V8 is free to grow: so Spectra's FetchResults runs once more with V8's old space capped (\`--max-old-space-size\`), where it can finish only if what it holds is bounded; that run is not timed against the baseline, since GC works harder in a small heap.${results.meta.resultsRerunAt ? ` This phase was run again alone (\`npm run bench -- --only results\`) at ${results.meta.resultsRerunAt}.` : ''}
+
+${resultsSection(results)}
+
+## 6. Packaging
 
 Each function bundled as the CDK app bundles it (infra/bundling.ts through scripts/bundle-functions.ts); cold initialisation is the time a fresh Node ${meta.node} process takes to import the bundle, with the environment the deployment sets (\`NODE_OPTIONS=--enable-source-maps\`, Powertools, the \`SPECTRA_*\` variables), median of ${plan.bundles.initRuns}. Measured on this machine, not on Lambda: a 256 MB Lambda has a fraction of a core.
 

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runBenchmark } from './benchmark.ts';
+import { rerunResults, runBenchmark } from './benchmark.ts';
 import { renderCharts } from './charts.ts';
 import type { BenchResults } from './model.ts';
 import { parseCommandLine, USAGE } from './plan.ts';
@@ -61,9 +61,11 @@ async function main(): Promise<void> {
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s`;
   console.log(`Spectra benchmark, ${plan.mode} mode`);
-  const results = await runBenchmark(plan, {
-    log: (line) => console.log(`[${elapsed()}] ${line}`),
-  });
+  const log = (line: string) => console.log(`[${elapsed()}] ${line}`);
+  const earlier = join(outDir, `${plan.mode === 'full' ? 'latest' : plan.mode}.json`);
+  const results = commandLine.only
+    ? await rerunResults(plan, JSON.parse(await readFile(earlier, 'utf8')) as BenchResults, { log })
+    : await runBenchmark(plan, { log });
   const written = await writeResults(results, outDir);
 
   console.log(`\nTargets:`);

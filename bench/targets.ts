@@ -78,6 +78,8 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
         ),
   );
 
+  checks.push(...resultsTargets(results));
+
   const largest = results.bundles.reduce((max, row) => Math.max(max, row.bytes), 0);
   const slowest = results.bundles.reduce((max, row) => Math.max(max, row.initMs), 0);
   const over = results.bundles
@@ -100,6 +102,62 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
     },
   );
   return checks;
+}
+
+/** The most FetchResults may hold above its idle footprint, whatever the result's size. */
+export const FETCH_RESULTS_BUFFER_MB = 64;
+export const MILLION = 1_000_000;
+
+function resultsTargets(results: Omit<BenchResults, 'targets'>): TargetCheck[] {
+  const cases = results.results?.cases ?? [];
+  const memory = 'FetchResults memory: flat in the result size, a fixed buffer above idle';
+  const memoryTarget = `every size written with V8's heap capped at ${FETCH_RESULTS_BUFFER_MB} MB, peak RSS above idle within ${FETCH_RESULTS_BUFFER_MB} MB of the smallest size's`;
+  const smallest = cases[0]?.capped.peakRssAboveIdleMB ?? 0;
+  const million = cases.find((row) => row.rows === MILLION);
+  const speed = `FetchResults of ${MILLION.toLocaleString('en-US')} rows: no slower than the read-everything baseline`;
+  return [
+    cases.length > 0
+      ? {
+          id: 'results-memory-flat',
+          description: memory,
+          target: memoryTarget,
+          actual: cases
+            .map(
+              (row) =>
+                `${row.rows.toLocaleString('en-US')} rows: ${row.capped.rows === row.rows ? 'written' : 'NOT written'}, +${round(row.capped.peakRssAboveIdleMB, 1)} MB RSS (uncapped +${round(row.spectra.peakRssAboveIdleMB, 1)} MB; baseline +${round(row.baseline.peakRssAboveIdleMB, 1)} MB)`,
+            )
+            .join('; '),
+          met: cases.every(
+            (row) =>
+              row.capped.oldSpaceMB <= FETCH_RESULTS_BUFFER_MB &&
+              row.capped.rows === row.rows &&
+              row.capped.peakRssAboveIdleMB - smallest <= FETCH_RESULTS_BUFFER_MB,
+          ),
+        }
+      : {
+          id: 'results-memory-flat',
+          description: memory,
+          target: memoryTarget,
+          actual: 'not measured',
+          met: null,
+        },
+    million
+      ? {
+          id: 'results-million-speed',
+          description: speed,
+          target: 'time ≤ the baseline',
+          actual: `${round(million.spectra.seconds, 2)} s vs ${round(million.baseline.seconds, 2)} s (${round(million.spectra.seconds / million.baseline.seconds, 2)}×)`,
+          met: million.spectra.seconds <= million.baseline.seconds,
+        }
+      : {
+          id: 'results-million-speed',
+          description: speed,
+          target: 'time ≤ the baseline',
+          actual: 'not measured',
+          met: null,
+          note: 'no 1,000,000-row case in this run (full mode only)',
+        },
+  ];
 }
 
 function notMeasured(id: string, description: string, target: string): TargetCheck {

@@ -17,6 +17,8 @@ export interface QueryOptions {
   statementName?: string;
   batch?: boolean;
   autoCommit?: boolean;
+  rowLimit?: number;
+  byteLimit?: number;
 }
 
 /** A usage problem found after parsing; reported like commander's own, with exit code 2. */
@@ -35,6 +37,14 @@ function parseParam(text: string, previous: SqlParameter[] | undefined): SqlPara
     );
   }
   return [...(previous ?? []), { name: text.slice(0, at), value: text.slice(at + 1) }];
+}
+
+/** Commander's parser for a whole number of at least 1 (`--row-limit`, `--expires-in`, ...). */
+export function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError(`expected a whole number of at least 1, got "${value}"`);
+  }
+  return Number(value);
 }
 
 /** Commander's argument parser for an option whose value `problemOf` checks. */
@@ -91,6 +101,8 @@ export async function requestOf(
   if (options.param !== undefined) request.parameters = options.param;
   if (options.name !== undefined) request.name = options.name;
   if (options.statementName !== undefined) request.statementName = options.statementName;
+  if (options.rowLimit !== undefined) request.rowLimit = options.rowLimit;
+  if (options.byteLimit !== undefined) request.byteLimit = options.byteLimit;
   return request;
 }
 
@@ -110,5 +122,11 @@ export function addQueryOptions(command: Command): Command {
       '--batch',
       'split the SQL into its statements and run them in order on one session, in one transaction',
     )
-    .option('--auto-commit', 'with --batch: commit each statement on its own');
+    .option('--auto-commit', 'with --batch: commit each statement on its own')
+    .option('--row-limit <rows>', 'stop the result after this many rows', positiveInteger)
+    .option(
+      '--byte-limit <bytes>',
+      'stop the result before the row that takes its JSON Lines past this size',
+      positiveInteger,
+    );
 }

@@ -3,11 +3,13 @@ import { Command, CommanderError } from 'commander';
 import {
   addQueryOptions,
   checkedBy,
+  positiveInteger,
   type QueryOptions,
   requestOf,
   UsageError,
 } from './cli-input.ts';
 import { CliOutput, type CliStreams, ProgressLine, processStreams } from './cli-output.ts';
+import { openSink, progressReporter, type RowFormat, writeResult } from './cli-results.ts';
 import { endpointProblem, regionProblem } from './connection.ts';
 import {
   ClientConfigurationError,
@@ -21,12 +23,10 @@ import {
   formatDateTime,
   formatHistory,
   formatRelative,
-  formatResultTable,
   formatStatus,
   formatTable,
-  toCsv,
 } from './format.ts';
-import { failureOf, type Query, type QueryResult, SpectraClient } from './index.ts';
+import { failureOf, type Query, type ReadableResult, SpectraClient } from './index.ts';
 import { escapeMessage } from './terminal-text.ts';
 
 /**
@@ -61,6 +61,10 @@ interface GlobalOptions {
 
 interface OutputOptions {
   csv?: boolean;
+  jsonl?: boolean;
+  output?: string;
+  url?: boolean;
+  expiresIn?: number;
 }
 
 /** Ctrl+C while waiting for a query: the run ends, the query goes on. */
@@ -99,19 +103,53 @@ function reportFailedQuery(
   output.exitCode = EXIT_FAILED;
 }
 
-function printResult(
-  result: QueryResult,
+/** Prints every row, in the format the options ask for, or the result's presigned URL. */
+async function printResult(
+  result: ReadableResult,
   globals: GlobalOptions,
   options: OutputOptions,
   output: CliOutput,
-): void {
-  if (globals.json) output.json(result);
-  else if (options.csv) output.raw(toCsv(result));
-  else output.line(formatResultTable(result));
+): Promise<void> {
+  if (options.url) {
+    output.line(await result.presignedUrl({ expiresInSeconds: options.expiresIn }));
+    return;
+  }
+  const format: RowFormat = globals.json
+    ? 'json'
+    : options.csv
+      ? 'csv'
+      : options.jsonl
+        ? 'jsonl'
+        : 'table';
+  const { sink, done } = await openSink(output, format, options.output);
+  const rows = await writeResult(result, format, sink, progressReporter(output));
+  await done;
+  if (options.output !== undefined) output.note(`Wrote ${rows} rows to ${options.output}`);
 }
 
 function checkOutputOptions(globals: GlobalOptions, output: OutputOptions): void {
-  if (globals.json && output.csv) throw new UsageError('choose one of --json and --csv');
+  const formats = [globals.json && '--json', output.csv && '--csv', output.jsonl && '--jsonl'];
+  const chosen = formats.filter((format): format is string => typeof format === 'string');
+  if (chosen.length > 1)
+    throw new UsageError(`choose one of --json, --csv and --jsonl; got ${chosen.join(' and ')}`);
+  if (output.url && (chosen.length > 0 || output.output !== undefined))
+    throw new UsageError('--url prints a URL: it takes no --json, --csv, --jsonl or --output');
+  if (output.expiresIn !== undefined && !output.url)
+    throw new UsageError('--expires-in is the expiry of the --url; give --url too');
+}
+
+/** The options of the commands that print a result. */
+function addOutputOptions(command: Command): Command {
+  return command
+    .option('--csv', 'print CSV (RFC 4180) instead of a table')
+    .option('--jsonl', 'print JSON Lines: one JSON array of values per row')
+    .option('--output <file>', 'write the rows to a file instead of stdout')
+    .option('--url', 'print a presigned URL of the rows (gzip JSON Lines) in the results bucket')
+    .option(
+      '--expires-in <seconds>',
+      'with --url: how long the URL works, default 3600',
+      positiveInteger,
+    );
 }
 
 /** Waits for the query with the progress line; Ctrl+C stops waiting and leaves the query running. */
@@ -150,7 +188,7 @@ async function waitAndPrint(
 ): Promise<void> {
   const query = await waitWithProgress(client, executionArn, output);
   if (query.status === 'SUCCEEDED' && query.result)
-    printResult(query.result, globals, options, output);
+    await printResult(query.result, globals, options, output);
   else reportFailedQuery(client, query, globals, output);
 }
 
@@ -232,11 +270,14 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
       }),
     );
 
-  program
-    .command('results')
-    .description('print the rows of a finished query (exit 1 if it did not succeed)')
-    .argument('<executionArn>', 'the execution ARN that submit printed')
-    .option('--csv', 'print CSV (RFC 4180) instead of a table')
+  addOutputOptions(
+    program
+      .command('results')
+      .description(
+        'print every row of a finished query, from the output or the results bucket (exit 1 if it did not succeed)',
+      )
+      .argument('<executionArn>', 'the execution ARN that submit printed'),
+  )
     .option('--wait', 'wait for the query to end instead of failing while it runs')
     .action((executionArn: string, options: OutputOptions & { wait?: boolean }, command: Command) =>
       withClient(command, async (client, globals) => {
@@ -247,30 +288,32 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
           query = await waitWithProgress(client, executionArn, output);
         }
         if (query.status === 'SUCCEEDED' && query.result)
-          printResult(query.result, globals, options, output);
+          await printResult(query.result, globals, options, output);
         else reportFailedQuery(client, query, globals, output);
       }),
     );
 
-  addQueryOptions(
-    program
-      .command('run')
-      .description('submit a query, wait for it, and print its rows (exit 1 if it did not succeed)')
-      .addHelpText(
-        'after',
-        '\nThe execution ARN goes to stderr; on a terminal a progress line shows the current state.\n' +
-          'Example:\n  spectra run --tenant acme --sql "select count(*) from sales" --csv',
-      ),
-  )
-    .option('--csv', 'print CSV (RFC 4180) instead of a table')
-    .action((options: QueryOptions & OutputOptions, command: Command) =>
-      withClient(command, async (client, globals) => {
-        checkOutputOptions(globals, options);
-        const { executionArn } = await client.submitQuery(await requestOf(options, output));
-        output.note(`Execution ${executionArn}`);
-        await waitAndPrint(client, executionArn, globals, options, output);
-      }),
-    );
+  addOutputOptions(
+    addQueryOptions(
+      program
+        .command('run')
+        .description(
+          'submit a query, wait for it, and print its rows (exit 1 if it did not succeed)',
+        )
+        .addHelpText(
+          'after',
+          '\nThe execution ARN goes to stderr; on a terminal a progress line shows the current state.\n' +
+            'Example:\n  spectra run --tenant acme --sql "select count(*) from sales" --csv',
+        ),
+    ),
+  ).action((options: QueryOptions & OutputOptions, command: Command) =>
+    withClient(command, async (client, globals) => {
+      checkOutputOptions(globals, options);
+      const { executionArn } = await client.submitQuery(await requestOf(options, output));
+      output.note(`Execution ${executionArn}`);
+      await waitAndPrint(client, executionArn, globals, options, output);
+    }),
+  );
 
   program
     .command('redrive')

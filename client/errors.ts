@@ -91,6 +91,53 @@ export class QueryNotFinishedError extends SpectraClientError {
   }
 }
 
+/**
+ * A written result is past its `expiresAt`: the results bucket's lifecycle has deleted it (or is
+ * about to), `resultRetentionDays` after the query. The query must run again.
+ */
+export class ResultExpiredError extends SpectraClientError {
+  readonly executionArn: string;
+  readonly expiresAt: string;
+
+  constructor(executionArn: string, expiresAt: string, options?: ErrorOptions) {
+    super(
+      `The result of ${executionArn} expired at ${expiresAt}: the results bucket keeps a result for the deployment's resultRetentionDays, then deletes it. Run the query again to get its rows.`,
+      options,
+    );
+    this.name = 'ResultExpiredError';
+    this.executionArn = executionArn;
+    this.expiresAt = expiresAt;
+  }
+}
+
+/** A URL was asked for a result that is in the execution output only (it fitted inline). */
+export class ResultNotWrittenError extends SpectraClientError {
+  readonly executionArn: string;
+
+  constructor(executionArn: string, rowCount: number, options?: ErrorOptions) {
+    super(
+      `The result of ${executionArn} (${rowCount} rows) fitted in the execution output and was not written to the results bucket, so it has no URL; read its rows from the output`,
+      options,
+    );
+    this.name = 'ResultNotWrittenError';
+    this.executionArn = executionArn;
+  }
+}
+
+/**
+ * The names a query can end with (the execution's `error`), as the README lists them: Spectra's
+ * own, and what Step Functions or the Lambda service report for an execution that failed at a step.
+ */
+export type QueryErrorName =
+  | 'InvalidInputError'
+  | 'QueryFailedError'
+  | 'QueryAbortedError'
+  | 'ResultTooLargeError'
+  | 'SessionUnavailableError'
+  | 'SessionPoolExhaustedError'
+  | 'TransientServiceError'
+  | (string & {});
+
 /** Why a query failed: the JSON `cause` of the execution, as the state machine writes it. */
 export interface QueryFailureCause {
   message?: string;
@@ -108,13 +155,13 @@ export interface QueryFailureCause {
 export class QueryExecutionError extends SpectraClientError {
   readonly executionArn: string;
   readonly status: string;
-  readonly errorName: string;
+  readonly errorName: QueryErrorName;
   readonly details: QueryFailureCause;
 
   constructor(
     executionArn: string,
     status: string,
-    errorName: string,
+    errorName: QueryErrorName,
     details: QueryFailureCause,
     options?: ErrorOptions,
   ) {

@@ -44,12 +44,27 @@ export function formatTable(
   rows: readonly (readonly string[])[],
   alignments: readonly Alignment[] = [],
 ): string {
+  const layout = tableLayout(headers, rows, alignments);
+  return [...layout.head, ...rows.map(layout.line)].join('\n');
+}
+
+/**
+ * A table's layout, from its header and the rows it has seen: `head` is the header and the rule,
+ * `line` aligns any row to the same columns (a later, wider value widens only its own line), so a
+ * long result is printed as it streams, laid out by its first rows.
+ */
+export function tableLayout(
+  headers: readonly string[],
+  sample: readonly (readonly string[])[],
+  alignments: readonly Alignment[] = [],
+): { head: string[]; line: (row: readonly string[]) => string } {
   const header = headers.map(escapeControls);
-  const body = rows.map((row) => headers.map((_, i) => escapeControls(row[i] ?? '')));
+  const escaped = (row: readonly string[]) => headers.map((_, i) => escapeControls(row[i] ?? ''));
+  const body = sample.map(escaped);
   const widths = header.map((title, i) =>
     Math.max(displayWidth(title), ...body.map((row) => displayWidth(row[i] ?? ''))),
   );
-  const line = (cells: readonly string[]) =>
+  const align = (cells: readonly string[]) =>
     cells
       .map((cell, i) => {
         const width = widths[i] ?? 0;
@@ -57,27 +72,41 @@ export function formatTable(
       })
       .join('  ')
       .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+  return {
+    head: [align(header), align(widths.map((w) => '-'.repeat(w)))],
+    line: (row) => align(escaped(row)),
+  };
 }
 
 export function cellText(value: Cell): string {
   return value === null ? 'NULL' : String(value);
 }
 
+/** How each column of a result reads best: numbers right-aligned, as psql shows them. */
+export function alignmentsOf(result: Pick<QueryResult, 'columns'>): Alignment[] {
+  return result.columns.map((c) => (NUMERIC_TYPES.has(c.type) ? 'right' : 'left'));
+}
+
+/** What a result table says under its rows: how many, and whether the caller's limit cut it. */
+export function resultFooter(result: QueryResult, rowCount: number): string {
+  return result.truncated
+    ? `(${plural(rowCount, 'row')}: rowLimit or byteLimit left out the rest of ${plural(result.totalRows, 'row')})`
+    : `(${plural(rowCount, 'row')})`;
+}
+
+/** A result without a result set says what it changed instead. */
+export const noResultSetText = (result: QueryResult) =>
+  `(no result set; ${plural(result.totalRows, 'row')} affected)`;
+
 /** A query result as an aligned table, with a footer giving the row count (and truncation). */
 export function formatResultTable(result: QueryResult): string {
-  if (result.columns.length === 0) {
-    return `(no result set; ${plural(result.totalRows, 'row')} affected)`;
-  }
+  if (result.columns.length === 0) return noResultSetText(result);
   const table = formatTable(
     result.columns.map((c) => c.name),
     result.rows.map((row) => row.map(cellText)),
-    result.columns.map((c) => (NUMERIC_TYPES.has(c.type) ? 'right' : 'left')),
+    alignmentsOf(result),
   );
-  const footer = result.truncated
-    ? `(${result.rowCount} of ${plural(result.totalRows, 'row')}: the rest did not fit in the execution output)`
-    : `(${plural(result.rowCount, 'row')})`;
-  return `${table}\n${footer}`;
+  return `${table}\n${resultFooter(result, result.rowCount)}`;
 }
 
 function csvField(value: Cell): string {
@@ -89,17 +118,31 @@ function csvField(value: Cell): string {
     : text;
 }
 
+/** One RFC 4180 record, with its CRLF. */
+export function csvRecord(values: readonly Cell[]): string {
+  return `${values.map(csvField).join(',')}\r\n`;
+}
+
 /** RFC 4180 CSV: a header row of the column names, CRLF line ends, fields quoted as needed. */
 export function toCsv(result: QueryResult): string {
-  const lines = [
-    result.columns.map((c) => csvField(c.name)).join(','),
-    ...result.rows.map((row) => row.map(csvField).join(',')),
-  ];
-  return `${lines.join('\r\n')}\r\n`;
+  return [result.columns.map((c) => c.name), ...result.rows].map(csvRecord).join('');
 }
 
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** `512 B`, `4.2 MB`, `1.3 GB` (decimal units, as S3 and the AWS console show sizes). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 /** `850 ms`, `1.25 s`, `12.5 s`, `2 min 5 s`. */
@@ -177,9 +220,13 @@ export function formatStatus(query: Query): string {
   }
   const result = query.result;
   if (result) {
+    const rowTotal = result.result?.rows ?? result.rowCount;
+    const where = result.result
+      ? ` in the results bucket until ${formatDateTime(new Date(result.result.expiresAt))}`
+      : '';
     const rowsText = result.truncated
-      ? `${result.rowCount} of ${plural(result.totalRows, 'row')} (truncated)`
-      : plural(result.rowCount, 'row');
+      ? `${rowTotal} of ${plural(result.totalRows, 'row')} (rowLimit/byteLimit)${where}`
+      : `${plural(rowTotal, 'row')}${where}`;
     const session = result.sessionReused ? 'reused session' : 'new session';
     rows.push(['Result', `${rowsText}, ${session} ${result.sessionId ?? '(none)'}`]);
   }

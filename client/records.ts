@@ -2,6 +2,7 @@ import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import type { SqlParameter } from '#common/schemas';
 import type { QueryResult } from '../functions/fetch-results.ts';
 import type { QueryFailureCause } from './errors.ts';
+import type { ReadableResult } from './result-rows.ts';
 import type { PooledSession, Query, QueryFailure } from './types.ts';
 
 /**
@@ -48,8 +49,15 @@ function parseCause(text: string | undefined): QueryFailureCause | undefined {
   return parsed;
 }
 
-/** The query as the execution `executionArn` describes it. */
-export function queryOf(executionArn: string, execution: DescribeExecutionCommandOutput): Query {
+/**
+ * The query as the execution `executionArn` describes it; `readable` makes its result's rows
+ * readable wherever they are (see client/result-rows.ts).
+ */
+export function queryOf(
+  executionArn: string,
+  execution: DescribeExecutionCommandOutput,
+  readable: (result: QueryResult) => ReadableResult,
+): Query {
   const input = parseJsonObject(execution.input) ?? {};
   const startedAt = execution.startDate ?? new Date(0);
   const query: Query = {
@@ -78,7 +86,7 @@ export function queryOf(executionArn: string, execution: DescribeExecutionComman
   const cause = parseCause(execution.cause);
   if (cause !== undefined) query.cause = cause;
   if (execution.status === 'SUCCEEDED' && execution.output !== undefined) {
-    query.result = JSON.parse(execution.output) as QueryResult;
+    query.result = readable(JSON.parse(execution.output) as QueryResult);
   }
   return query;
 }

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
@@ -13,7 +14,6 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dbUserFor } from '#common/config';
 import { INPUT_LIMITS, parseExecutionInput } from '#common/schemas';
 import { poolIdOf } from '#common/session-store';
-import type { QueryResult } from '../functions/fetch-results.ts';
 import { consoleUrl } from '../local/identity.ts';
 import { resolveSettings } from './connection.ts';
 import {
@@ -38,6 +38,7 @@ import {
   queryOf,
   toPooledSession,
 } from './records.ts';
+import { type ReadableResult, ResultRows } from './result-rows.ts';
 import type {
   CancelledQuery,
   PooledSession,
@@ -94,6 +95,8 @@ export class SpectraClient {
   readonly endpoint: string | undefined;
   private readonly sfn: SFNClient;
   private readonly dynamoDb: DynamoDBDocumentClient;
+  private readonly s3: S3Client;
+  private readonly results: ResultRows;
 
   constructor(options: SpectraClientOptions = {}) {
     const settings = resolveSettings(options);
@@ -104,12 +107,22 @@ export class SpectraClient {
     this.sfn = options.sfnClient ?? new SFNClient(settings.sdk);
     this.dynamoDb =
       options.dynamoDbClient ?? DynamoDBDocumentClient.from(new DynamoDBClient(settings.sdk));
+    // The local stack serves S3 by path; a loopback name such as localhost would otherwise be
+    // addressed as <bucket>.localhost.
+    this.s3 =
+      options.s3Client ??
+      new S3Client({
+        ...settings.sdk,
+        forcePathStyle: settings.endpoint !== undefined && isLoopbackUrl(settings.endpoint),
+      });
+    this.results = new ResultRows(this.s3, options.clock ?? (() => new Date()));
   }
 
   /** Releases the clients' sockets, so a short-lived process can exit at once. */
   destroy(): void {
     this.sfn.destroy();
     this.dynamoDb.destroy();
+    this.s3.destroy();
   }
 
   /**
@@ -166,7 +179,9 @@ export class SpectraClient {
    * @throws {QueryNotFoundError} when the ARN is malformed or no such execution exists.
    */
   async getQuery(executionArn: string, signal?: AbortSignal): Promise<Query> {
-    return queryOf(executionArn, await this.describe(executionArn, signal));
+    return queryOf(executionArn, await this.describe(executionArn, signal), (result) =>
+      this.results.readable(executionArn, result),
+    );
   }
 
   /**
@@ -215,7 +230,7 @@ export class SpectraClient {
    * @throws {QueryNotFinishedError} while it runs.
    * @throws {QueryExecutionError} when it did not succeed.
    */
-  async getResult(executionArn: string): Promise<QueryResult> {
+  async getResult(executionArn: string): Promise<ReadableResult> {
     const query = await this.getQuery(executionArn);
     if (!FINAL_STATUSES.has(query.status)) throw new QueryNotFinishedError(executionArn);
     return this.succeededOrThrow(query).result;

@@ -1,15 +1,18 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { SqlParameter } from '#common/schemas';
 import type { QueryResult } from '../functions/fetch-results.ts';
-import type { QueryFailureCause } from './errors.ts';
+import type { QueryErrorName, QueryFailureCause } from './errors.ts';
+import type { ReadableResult } from './result-rows.ts';
 
 /**
  * What the Spectra client takes and returns: its options, the query it submits, and the query,
  * progress and pooled sessions it reads back.
  */
 
+export type { ReadableResult, ReadOptions, ResultProgress } from './result-rows.ts';
 export type { QueryResult, SqlParameter };
 
 export interface SpectraClientOptions {
@@ -31,6 +34,10 @@ export interface SpectraClientOptions {
   /** Clients to use instead of building them (tests, or to share connections). */
   sfnClient?: SFNClient;
   dynamoDbClient?: DynamoDBDocumentClient;
+  /** Reads results written to the results bucket. */
+  s3Client?: S3Client;
+  /** What "now" is when the client decides whether a written result has expired. */
+  clock?: () => Date;
 }
 
 export interface SubmitQueryRequest {
@@ -47,6 +54,10 @@ export interface SubmitQueryRequest {
   parameters?: SqlParameter[];
   /** The Data API's `StatementName`, shown in Redshift's system tables. */
   statementName?: string;
+  /** The result stops after this many rows (`truncated` says whether rows were left out). */
+  rowLimit?: number;
+  /** The result stops before the row that would take its JSON Lines past this many bytes. */
+  byteLimit?: number;
   /**
    * The execution name (1-80 characters). It makes the submission idempotent: submitting the same
    * input under the same name again returns the first execution instead of running the SQL twice.
@@ -69,11 +80,14 @@ export interface Query {
   stoppedAt?: Date;
   durationMs?: number;
   /** The error name of a failed query: `QueryFailedError`, `InvalidInputError`, ... */
-  error?: string;
+  error?: QueryErrorName;
   /** Why it failed: the execution's JSON cause (plain text becomes `{message}`). */
   cause?: QueryFailureCause;
-  /** The columns and rows, once SUCCEEDED. */
-  result?: QueryResult;
+  /**
+   * The columns and rows, once SUCCEEDED: `for await (const row of result)` reads every row,
+   * whether the result is in the output or was written to the results bucket.
+   */
+  result?: ReadableResult;
   /** From the execution input; empty when the execution was not started with Spectra's input. */
   tenantId: string;
   /** The `sql` of the input, or its `statements` joined by `;` and a line break. */
@@ -87,7 +101,7 @@ export interface Query {
   redrivenAt?: Date;
 }
 
-export type SucceededQuery = Query & { status: 'SUCCEEDED'; result: QueryResult };
+export type SucceededQuery = Query & { status: 'SUCCEEDED'; result: ReadableResult };
 
 export interface QueryProgress {
   status: QueryStatus;

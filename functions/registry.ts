@@ -29,6 +29,8 @@ export interface FunctionSpec {
   trigger: FunctionTrigger;
   role: FunctionRole;
   timeoutSeconds: number;
+  /** Lambda memory, which sets its CPU too. @default 256 */
+  memoryMB?: number;
   description: string;
 }
 
@@ -59,13 +61,18 @@ export const FUNCTIONS = [
     timeoutSeconds: 60,
     description: "Spectra: long-polls the statement's status and renews the lease",
   },
+  // FetchResults reads a result of up to the Data API's limit (hundreds of MB) and gzips it into
+  // the results bucket: CPU-bound work, which Lambda scales with memory (1,024 MB is about 0.6 of
+  // a vCPU), in at most Lambda's 15 minutes. Its memory use stays at a few fixed buffers.
   {
     name: 'FetchResults',
     entry: 'functions/fetch-results.ts',
     trigger: 'workflow',
     role: 'dataApi',
-    timeoutSeconds: 60,
-    description: 'Spectra: reads the result pages up to the inline byte budget',
+    timeoutSeconds: 900,
+    memoryMB: 1024,
+    description:
+      'Spectra: reads the result; one over the inline budget is streamed to the results bucket',
   },
   {
     name: 'InvalidateSession',

@@ -2,13 +2,21 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { dbUserFor, reservedDbUserReason } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
-import { QueryAbortedError, QueryFailedError, TransientServiceError } from '#common/errors';
+import {
+  isResultSizeRefusal,
+  QueryAbortedError,
+  QueryFailedError,
+  ResultTooLargeError,
+  resultTooLargeMessage,
+  TransientServiceError,
+} from '#common/errors';
 import {
   countSession,
   powertoolsMiddlewares,
   tagInvocation,
   tenantData,
 } from '#common/observability';
+import { clipText, STATEMENT_ERROR_MAX_BYTES, STEP_FUNCTIONS_LIMITS } from '#common/payload-limits';
 import {
   caughtErrorSchema,
   executionInputSchema,
@@ -209,11 +217,11 @@ function describeFailure(
       const error = new TransientServiceError(
         `${caught.Error} through every retry: ${messageOf(caught.Cause)}`,
       );
-      return { error: error.name, cause: JSON.stringify({ message: error.message, ...context }) };
+      return { error: error.name, cause: causeOf({ message: error.message, ...context }) };
     }
     return {
       error: caught.Error,
-      cause: JSON.stringify({ message: messageOf(caught.Cause), ...context }),
+      cause: causeOf({ message: messageOf(caught.Cause), ...context }),
     };
   }
   const redshiftError = statement?.error;
@@ -227,9 +235,11 @@ function describeFailure(
   const error =
     statement?.status === 'ABORTED'
       ? new QueryAbortedError(`${which} was cancelled before it finished`)
-      : new QueryFailedError(
-          redshiftError ? `${which} failed: ${redshiftError}` : `${which} failed`,
-        );
+      : isResultSizeRefusal(redshiftError ?? '')
+        ? new ResultTooLargeError(resultTooLargeMessage())
+        : new QueryFailedError(
+            redshiftError ? `${which} failed: ${redshiftError}` : `${which} failed`,
+          );
   const batch =
     statement?.subStatuses === undefined
       ? {}
@@ -239,8 +249,32 @@ function describeFailure(
         };
   return {
     error: error.name,
-    cause: JSON.stringify({ message: error.message, ...context, redshiftError, ...batch }),
+    cause: causeOf({ message: error.message, ...context, redshiftError, ...batch }),
   };
+}
+
+/**
+ * The Fail state's JSON cause, within Step Functions' 32,768 characters: the message and
+ * Redshift's text are cut to what the state carries of an error (the state keeps the SQL too,
+ * and the failure is written into it).
+ */
+function causeOf(fields: { message: string; redshiftError?: string; [key: string]: unknown }) {
+  const bounded = {
+    ...fields,
+    message: clipText(fields.message, STATEMENT_ERROR_MAX_BYTES),
+    redshiftError:
+      fields.redshiftError === undefined
+        ? undefined
+        : clipText(fields.redshiftError, STATEMENT_ERROR_MAX_BYTES),
+  };
+  const cause = JSON.stringify(bounded);
+  return cause.length <= STEP_FUNCTIONS_LIMITS.causeCharacters
+    ? cause
+    : JSON.stringify({
+        ...bounded,
+        message: clipText(bounded.message, 1024),
+        redshiftError: undefined,
+      });
 }
 
 export const handler = middy<unknown, ReleaseOutcome>()

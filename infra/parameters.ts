@@ -8,6 +8,8 @@ import {
   type Config,
   DEFAULT_DB_USER_TEMPLATE,
   loadConfig,
+  RESULT_PART_BYTES,
+  RESULT_RETENTION_DAYS,
 } from '../functions/common/config.ts';
 import { ConfigurationError } from '../functions/common/errors.ts';
 
@@ -64,6 +66,18 @@ export const PARAMETERS = {
   resultInlineMaxBytes: {
     variable: CONFIG_VARIABLES.resultMaxBytes,
     help: 'the largest result returned inline, default 200000',
+  },
+  resultRetentionDays: {
+    variable: CONFIG_VARIABLES.resultRetention,
+    help: `how many days a result written to the results bucket is kept (${RESULT_RETENTION_DAYS.min}-${RESULT_RETENTION_DAYS.max}), default ${RESULT_RETENTION_DAYS.default}`,
+  },
+  resultPartBytes: {
+    variable: CONFIG_VARIABLES.resultPartBytes,
+    help: `uncompressed bytes per part of a written result, default ${RESULT_PART_BYTES.default}`,
+  },
+  resultsKeyArn: {
+    variable: undefined,
+    help: 'a KMS key to encrypt the results bucket with, default S3-managed keys (SSE-S3)',
   },
   submitWaitSeconds: {
     variable: CONFIG_VARIABLES.submitWait,
@@ -125,6 +139,8 @@ export interface SpectraSettings {
   stateMachineLogLevel: StateMachineLogLevel;
   includeExecutionData: boolean;
   alarmTopicArn: string | undefined;
+  /** Encrypts the results bucket; undefined: S3-managed keys. */
+  resultsKeyArn: string | undefined;
 }
 
 /** A parameter is missing, malformed or contradicts another; the message names it and says why. */
@@ -284,6 +300,9 @@ function environmentOf(config: Config): Record<string, string> {
     [v.maxSessions]: String(config.maxSessionsPerTenant),
     [v.acquireWait]: String(config.acquireWaitMilliseconds),
     [v.resultMaxBytes]: String(config.resultInlineMaxBytes),
+    [v.resultsBucket]: config.resultsBucketName,
+    [v.resultRetention]: String(config.resultRetentionDays),
+    [v.resultPartBytes]: String(config.resultPartBytes),
     [v.submitWait]: String(config.submitWaitSeconds),
     [v.pollWait]: String(config.pollWaitSeconds),
     [v.logSql]: String(config.logSql),
@@ -323,6 +342,16 @@ export function resolveSettings(input: SpectraParameterInput): SpectraSettings {
   ) {
     throw invalid('alarmTopicArn', `must be an SNS topic ARN; got "${alarmTopicArn}"`);
   }
+  const resultsKeyArn = text(input, 'resultsKeyArn');
+  if (
+    resultsKeyArn !== undefined &&
+    !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/.test(resultsKeyArn)
+  ) {
+    throw invalid(
+      'resultsKeyArn',
+      `must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>); got "${resultsKeyArn}"`,
+    );
+  }
   const removal = oneOf(input, 'removalPolicy', ['retain', 'destroy'], 'retain');
   const stateMachineLogLevel = oneOf(
     input,
@@ -340,5 +369,6 @@ export function resolveSettings(input: SpectraParameterInput): SpectraSettings {
     stateMachineLogLevel: STATE_MACHINE_LOG_LEVELS[stateMachineLogLevel],
     includeExecutionData: flag(input, 'includeExecutionData', false),
     alarmTopicArn,
+    resultsKeyArn,
   };
 }

@@ -12,7 +12,9 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import {
   DefinitionBody,
   LogLevel,
@@ -21,6 +23,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct, IConstruct } from 'constructs';
 import { CONFIG_VARIABLES } from '../functions/common/config.ts';
+import { RESULTS_PREFIX } from '../functions/common/result-store.ts';
 import { FUNCTIONS, type FunctionName, WORKFLOW_FUNCTIONS } from '../functions/registry.ts';
 import { loadDefinition } from '../statemachine/definition.ts';
 import { grantDataApiAccess } from './constructs/data-api-access.ts';
@@ -63,6 +66,7 @@ export interface SpectraStackProps extends StackProps {
 export class SpectraStack extends Stack {
   readonly settings: SpectraSettings;
   readonly table: Table;
+  readonly resultsBucket: Bucket;
   readonly stateMachine: StateMachine;
   readonly functions: Record<FunctionName, SpectraFunction>;
   readonly dataApiRole: Role;
@@ -109,9 +113,12 @@ export class SpectraStack extends Stack {
       workgroupId: settings.workgroupId,
     });
 
+    this.resultsBucket = this.createResultsBucket(settings);
+
     const environment = {
       ...settings.environment,
       [CONFIG_VARIABLES.table]: this.table.tableName,
+      [CONFIG_VARIABLES.resultsBucket]: this.resultsBucket.bucketName,
     };
     const functions: Partial<Record<FunctionName, SpectraFunction>> = {};
     for (const fn of FUNCTIONS) {
@@ -121,6 +128,7 @@ export class SpectraStack extends Stack {
         description: fn.description,
         role: roles[fn.role],
         timeout: Duration.seconds(fn.timeoutSeconds),
+        memorySize: 'memoryMB' in fn ? fn.memoryMB : undefined,
         environment,
         logLevel: settings.logLevel,
         logRetention: settings.logRetention,
@@ -154,12 +162,73 @@ export class SpectraStack extends Stack {
       description: 'The pooled Data API sessions, one item per session',
       value: this.table.tableName,
     });
+    new CfnOutput(this, 'ResultsBucketName', {
+      description: `Results larger than the inline budget, under ${RESULTS_PREFIX}, kept ${settings.config.resultRetentionDays} days`,
+      value: this.resultsBucket.bucketName,
+    });
     new CfnOutput(this, 'DashboardUrl', {
       description: 'The "Session Cache Performance" dashboard',
       value: this.monitoring.dashboardUrl,
     });
 
     this.acknowledgeFindings();
+  }
+
+  /**
+   * Where FetchResults writes a result larger than the inline budget: private (Block Public
+   * Access, objects owned by the bucket, no ACLs), TLS only, encrypted with S3-managed keys or
+   * the given KMS key, and emptied by a lifecycle rule after `resultRetentionDays`, the same days
+   * the results' `expiresAt` counts. The Data API role may write there, under `results/` only,
+   * and read nothing: callers read results with their own permission (see the README).
+   */
+  private createResultsBucket(settings: SpectraSettings): Bucket {
+    const key =
+      settings.resultsKeyArn === undefined
+        ? undefined
+        : Key.fromKeyArn(this, 'ResultsKey', settings.resultsKeyArn);
+    const bucket = new Bucket(this, 'ResultsBucket', {
+      encryption: key === undefined ? BucketEncryption.S3_MANAGED : BucketEncryption.KMS,
+      encryptionKey: key,
+      // One data key per object rather than a KMS request per part: cheaper and faster uploads.
+      bucketKeyEnabled: key === undefined ? undefined : true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      lifecycleRules: [
+        {
+          id: 'ExpireResults',
+          prefix: RESULTS_PREFIX,
+          expiration: Duration.days(settings.config.resultRetentionDays),
+          // A FetchResults that died mid-upload leaves parts no one completes.
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      // Results are copies of warehouse rows that expire within days: nothing to keep.
+      removalPolicy: settings.removalPolicy,
+    });
+    this.dataApiRole.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'WriteResultsUnderTheResultsPrefix',
+        // PutObject covers CreateMultipartUpload, UploadPart and CompleteMultipartUpload.
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [bucket.arnForObjects(`${RESULTS_PREFIX}*`)],
+      }),
+    );
+    if (key !== undefined) {
+      this.dataApiRole.addToPrincipalPolicy(
+        new PolicyStatement({
+          sid: 'EncryptResultsWithTheResultsKey',
+          // A multipart upload under SSE-KMS needs Decrypt too, to put the parts together.
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [key.keyArn],
+        }),
+      );
+    }
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: `The results bucket ${bucket.node.path} keeps no server access logs: it holds short-lived copies of query results, written by one role under results/ and read by the callers that ran the queries; CloudTrail data events, where the account enables them, record who read what, without a second bucket to secure and expire.`,
+    });
+    return bucket;
   }
 
   /**
@@ -251,6 +320,10 @@ export class SpectraStack extends Stack {
       this.getLogicalId(construct.node.defaultChild as CfnElement);
     const stateMachineRole = this.stateMachine.role;
 
+    Validations.of(this.dataApiRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId(this.resultsBucket)}.Arn>/${RESULTS_PREFIX}*]`,
+      reason: `The role ${this.dataApiRole.node.path} writes results under ${RESULTS_PREFIX} of the results bucket: each result's key holds its execution and statement, which are known only at run time, so the key is a wildcard under that prefix.`,
+    });
     Validations.of(this.dataApiRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `The role ${this.dataApiRole.node.path} has two statements on "*": X-Ray's PutTraceSegments and PutTelemetryRecords, which have no resource to name; and DescribeStatement, GetStatementResult and CancelStatement, which name a statement id that IAM cannot scope, so they are limited by the condition redshift-data:statement-owner-iam-userid to statements this role ran.`,

@@ -25,13 +25,21 @@ export class AwsServiceError extends Error {
   }
 }
 
+/**
+ * A response body already written as JSON text, for the responses JSON.stringify cannot write
+ * (integers beyond 2^53, which must reach the wire with every digit).
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export function writeJson(
   res: ServerResponse,
   statusCode: number,
   body: unknown,
   contentType: string,
 ): void {
-  const text = JSON.stringify(body ?? {});
+  const text = body instanceof JsonText ? body.text : JSON.stringify(body ?? {});
   res.writeHead(statusCode, {
     'content-type': contentType,
     'content-length': Buffer.byteLength(text),

@@ -7,8 +7,10 @@ import { checkRequest } from './service-model.ts';
 /**
  * The local stack's one HTTP endpoint. Every request is routed by its `X-Amz-Target` header
  * (`RedshiftData.*`, `AWSStepFunctions.*`, `DynamoDB_20120810.*`), which is how the AWS SDKs and
- * the AWS CLI address JSON-protocol services, so one `AWS_ENDPOINT_URL` serves them all.
- * Signatures are not checked: any credentials work.
+ * the AWS CLI address JSON-protocol services, so one `AWS_ENDPOINT_URL` serves them all. S3, a
+ * REST protocol with no such header, is routed by path: requests for a bucket it hosts
+ * (`/<bucket>/...`, path style) and the bucket list (`GET /`). Signatures are not checked: any
+ * credentials work.
  *
  * It only routes: every call passes the {@link FaultPlan} first, which counts it and may delay,
  * hold or fail it, for any of the services.
@@ -31,6 +33,12 @@ export interface EndpointOptions {
   faults?: FaultPlan;
   /** Requests under `/_spectra/`; loopback callers only. */
   controlRoutes?: ControlRoutes;
+}
+
+/** S3 on the endpoint (local/s3/s3-service.ts): which requests are its, and their listener. */
+export interface PathRoutedService {
+  handles(req: IncomingMessage, path: string): boolean;
+  listener(req: IncomingMessage, res: ServerResponse): void;
 }
 
 /** The handler of the console's requests (paths under `/console`). */
@@ -56,6 +64,8 @@ export interface Endpoint {
   controlRoutes(handler: ControlRoutes): void;
   /** Installs the handler of the console (`/console`). */
   consoleRoutes(handler: PageRoutes): void;
+  /** Installs S3, which answers the requests it {@link PathRoutedService.handles}. */
+  s3(service: PathRoutedService): void;
   close(): Promise<void>;
 }
 
@@ -160,6 +170,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
   const raw = new Map((options.rawServices ?? []).map((s) => [s.targetPrefix, s]));
   let controlHandler = options.controlRoutes;
   let consoleHandler: PageRoutes | undefined;
+  let s3: PathRoutedService | undefined;
   let port = 0;
 
   const server = createServer((req, res) => {
@@ -202,6 +213,10 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       if (controlHandler) await controlHandler(req, res, body);
       else
         writeJson(res, 404, { message: 'No test controls on this endpoint' }, 'application/json');
+      return;
+    }
+    if (s3?.handles(req, path)) {
+      s3.listener(req, res);
       return;
     }
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -290,6 +305,9 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     },
     consoleRoutes(handler) {
       consoleHandler = handler;
+    },
+    s3(service) {
+      s3 = service;
     },
     async close() {
       server.closeAllConnections();

@@ -18,6 +18,8 @@ export const LOCAL_ENDPOINT = `http://127.0.0.1:${DEFAULT_LOCAL_PORT}`;
 export const LOCAL_STATE_MACHINE_NAME = 'spectra-query';
 /** The functions' default sessions table (`SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME`). */
 export const LOCAL_SESSIONS_TABLE_NAME = 'spectra-sessions';
+/** The results bucket of the local stack (`SPECTRA_RESULTS_BUCKET_NAME`), created at start. */
+export const LOCAL_RESULTS_BUCKET_NAME = 'spectra-results';
 /** The cluster the local functions name; the emulator takes any name for its one warehouse. */
 export const LOCAL_CLUSTER_IDENTIFIER = 'spectra-local';
 

@@ -12,6 +12,7 @@ import {
   LOCAL_CLUSTER_IDENTIFIER,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
+  LOCAL_RESULTS_BUCKET_NAME,
   LOCAL_SESSIONS_TABLE_NAME,
   LOCAL_STATE_MACHINE_NAME,
 } from './identity.ts';
@@ -20,6 +21,7 @@ import { createRedshiftDataEmulator } from './redshift-data/emulator.ts';
 import { createPgliteEngine } from './redshift-data/pglite-engine.ts';
 import { createPostgresEngine } from './redshift-data/postgres-engine.ts';
 import type { SqlEngine } from './redshift-data/sql-engine.ts';
+import { type LocalS3, startLocalS3 } from './s3/s3-service.ts';
 import {
   invokeLocally,
   LambdaInvocationError,
@@ -33,8 +35,8 @@ import { type ControlState, controlRoutes } from './test-controls.ts';
 /**
  * Spectra with no AWS account: one HTTP endpoint that answers the Redshift Data API (emulated on
  * PGlite or PostgreSQL), Step Functions (aws-local-stepfunctions running the real definition, each
- * Task calling the real handler in process) and DynamoDB (dynalite), with the sessions table and
- * the `spectra-query` state machine ready.
+ * Task calling the real handler in process), DynamoDB (dynalite) and S3 (s3rver), with the
+ * sessions table, the results bucket and the `spectra-query` state machine ready.
  */
 
 /**
@@ -57,6 +59,8 @@ export interface LocalStackOptions {
   loadDemoData?: boolean;
   /** The Data API's cap on open sessions (default 500, as on AWS). */
   maxDataApiSessions?: number;
+  /** The Data API's limit on a result's size (default 100 MB, see DATA_API_RESULT_LIMIT_BYTES). */
+  maxDataApiResultBytes?: number;
   /** Milliseconds per Wait state name. */
   waitTimeOverrides?: Record<string, number>;
   /** Milliseconds before each retry, per state name (tests retry at once). */
@@ -119,6 +123,8 @@ export interface LocalStack {
   endpoint: Endpoint;
   stepFunctions: LocalStepFunctions;
   controls: ControlState;
+  /** The results bucket's S3. */
+  s3: LocalS3;
   stop(): Promise<void>;
 }
 
@@ -143,6 +149,7 @@ function configureEnvironment(url: string): void {
     'AWS_ENDPOINT_URL_DYNAMODB',
     'AWS_ENDPOINT_URL_REDSHIFT_DATA',
     'AWS_ENDPOINT_URL_SFN',
+    'AWS_ENDPOINT_URL_S3',
   ])
     delete process.env[name];
   process.env.AWS_REGION = LOCAL_REGION;
@@ -156,12 +163,14 @@ function configureEnvironment(url: string): void {
     process.env.SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER = LOCAL_CLUSTER_IDENTIFIER;
   }
   process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME ??= LOCAL_SESSIONS_TABLE_NAME;
+  process.env.SPECTRA_RESULTS_BUCKET_NAME ??= LOCAL_RESULTS_BUCKET_NAME;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const port = options.port ?? readPort(process.env.SPECTRA_LOCAL_PORT);
   const faults = new FaultPlan();
   const endpoint = await startEndpoint({ port, faults });
+  let s3: LocalS3 | undefined;
   let stopEngine: (() => Promise<void>) | undefined;
   try {
     configureEnvironment(endpoint.url);
@@ -183,12 +192,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     dynamoClient.destroy();
 
+    s3 = await startLocalS3({
+      endpoint: endpoint.url,
+      buckets: [config.resultsBucketName],
+      retentionDays: config.resultRetentionDays,
+    });
+    endpoint.s3(s3);
+    const localS3 = s3;
+
     const started = await startEngine(options);
     stopEngine = started.stop;
     const { engine } = started;
     const emulator = await createRedshiftDataEmulator({
       engine,
       maxSessions: options.maxDataApiSessions,
+      maxResultBytes: options.maxDataApiResultBytes,
       loadDemoData: options.loadDemoData ?? true,
       dbUserTemplate: config.dbUserTemplate,
     });
@@ -203,6 +221,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambdaInFlight: () => lambdaInFlight,
       emulator: emulator.controls,
       dbUserOf: (tenantId) => tenantDbUser(tenantId, config),
+      expireResults: (now) => localS3.expireResults(now),
     };
 
     const stepFunctions = new LocalStepFunctions({
@@ -263,15 +282,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoint,
       stepFunctions,
       controls,
+      s3: localS3,
       async stop() {
         consoleApi.destroy();
         await endpoint.close();
+        await localS3.close();
         await started.stop();
         await new Promise<void>((done) => dynamo.close(() => done()));
       },
     };
   } catch (error) {
     await endpoint.close();
+    await s3?.close();
     await stopEngine?.().catch(() => undefined);
     throw error;
   }

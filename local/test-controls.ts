@@ -34,6 +34,8 @@ import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-dat
  * - `POST /_spectra/statements/release` `{"sqlContains"}`: lets them go on, and holds no more
  * - `POST /_spectra/sessions/fail-transaction` `{"sessionId"}`: the session answers every
  *   statement as one inside a failed transaction (SQLSTATE 25P02) until a ROLLBACK
+ * - `POST /_spectra/results/expire` `{"now"}`: applies the results bucket's lifecycle rule as at
+ *   `now` (ISO 8601): deletes every result whose expiry has come by then; answers `{"expired": [keys]}`
  * - `POST /_spectra/db-users` `{"tenantId"}`: creates the tenant's database user (named as the
  *   functions name it) with the demo grants, seeing the tenant's rows; answers
  *   `{"tenantId", "dbUser", "created"}` (`created` false when it existed).
@@ -56,6 +58,8 @@ export interface ControlState {
   emulator: EmulatorControls;
   /** The tenant's database user as the functions derive it; throws for one no tenant may be. */
   dbUserOf(tenantId: string): string;
+  /** The results bucket's lifecycle, applied as at `now`; the keys it deleted. */
+  expireResults(now: Date): Promise<string[]>;
 }
 
 /** The latency target that the emulator, not the endpoint, adds: only to a session's opening. */
@@ -195,6 +199,14 @@ export function controlRoutes(state: ControlState) {
         return failed
           ? reply(200, { failed: input.sessionId })
           : reply(404, { message: `No open session ${input.sessionId}` });
+      }
+      case 'POST /_spectra/results/expire': {
+        const now = typeof input.now === 'string' ? new Date(input.now) : undefined;
+        if (now === undefined || Number.isNaN(now.getTime()))
+          return reply(400, {
+            message: `Expected {"now": "<ISO 8601 time>"}; got ${JSON.stringify(input.now ?? null)}`,
+          });
+        return reply(200, { expired: await state.expireResults(now) });
       }
       case 'POST /_spectra/db-users': {
         const { tenantId } = input;

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -27,3 +28,10 @@ export const dynamoDbDocumentClient = DynamoDBDocumentClient.from(
  * the bundles of the functions that never use it leave the client out.
  */
 export const sfnClient = /* @__PURE__ */ new SFNClient({ maxAttempts: MAX_SDK_ATTEMPTS });
+
+/**
+ * S3, where FetchResults writes a result larger than the inline budget. Marked pure so that the
+ * bundles of the functions that never use it leave the client out. The SDK's default settings:
+ * against the local stack, whose endpoint is an IP address, the SDK addresses buckets by path.
+ */
+export const s3Client = /* @__PURE__ */ new S3Client({ maxAttempts: MAX_SDK_ATTEMPTS });

@@ -19,6 +19,15 @@ export interface Config {
   /** How long AcquireSession waits for a leased session of the tenant before opening a new one. */
   acquireWaitMilliseconds: number;
   resultInlineMaxBytes: number;
+  /** The bucket a result larger than the inline budget is written to, under {@link RESULTS_PREFIX}. */
+  resultsBucketName: string;
+  /**
+   * Days a written result is kept: the results bucket's lifecycle deletes it then, and its
+   * `expiresAt` says when (see functions/common/result-store.ts).
+   */
+  resultRetentionDays: number;
+  /** Uncompressed bytes of rows per part of a written result (each part a gzip member). */
+  resultPartBytes: number;
   /** How long SubmitQuery holds ExecuteStatement on the server (`WaitTimeSeconds`); 0 returns at once. */
   submitWaitSeconds: number;
   /** How long PollStatus holds DescribeStatement on the server; 0 polls without waiting. */
@@ -46,6 +55,9 @@ export const CONFIG_VARIABLES = {
   maxSessions: 'SPECTRA_MAX_SESSIONS_PER_TENANT',
   acquireWait: 'SPECTRA_ACQUIRE_WAIT_MILLISECONDS',
   resultMaxBytes: 'SPECTRA_RESULT_INLINE_MAX_BYTES',
+  resultsBucket: 'SPECTRA_RESULTS_BUCKET_NAME',
+  resultRetention: 'SPECTRA_RESULT_RETENTION_DAYS',
+  resultPartBytes: 'SPECTRA_RESULT_PART_BYTES',
   submitWait: 'SPECTRA_SUBMIT_WAIT_SECONDS',
   pollWait: 'SPECTRA_POLL_WAIT_SECONDS',
   logSql: 'SPECTRA_LOG_SQL',
@@ -56,6 +68,19 @@ export const CONFIG_VARIABLES = {
  * of the output (ids, column list) needs room too.
  */
 export const RESULT_INLINE_MAX_BYTES_LIMIT = 250_000;
+
+/** The range of {@link Config.resultRetentionDays}, in the words of its messages and the README. */
+export const RESULT_RETENTION_DAYS = { default: 7, min: 1, max: 365 } as const;
+
+/**
+ * The range of {@link Config.resultPartBytes}: 64 KiB to 1 GiB of JSON Lines. 16 MiB is about 2 to
+ * 5 MB of gzip, the size of range requests S3 serves best in parallel.
+ */
+export const RESULT_PART_BYTES = {
+  default: 16 * 1024 * 1024,
+  min: 64 * 1024,
+  max: 1024 ** 3,
+} as const;
 
 function readString(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -139,6 +164,28 @@ export function loadConfig(env: Env = process.env): Config {
     1024,
     RESULT_INLINE_MAX_BYTES_LIMIT,
   );
+  const resultRetentionDays = readInteger(
+    env,
+    v.resultRetention,
+    RESULT_RETENTION_DAYS.default,
+    RESULT_RETENTION_DAYS.min,
+    RESULT_RETENTION_DAYS.max,
+  );
+  const resultPartBytes = readInteger(
+    env,
+    v.resultPartBytes,
+    RESULT_PART_BYTES.default,
+    RESULT_PART_BYTES.min,
+    RESULT_PART_BYTES.max,
+  );
+  const resultsBucketName =
+    readName(
+      env,
+      v.resultsBucket,
+      'spectra-results',
+      /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      'an S3 bucket name (3-63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit)',
+    ) ?? 'spectra-results';
   // The Data API accepts WaitTimeSeconds up to 30.
   const submitWaitSeconds = readInteger(env, v.submitWait, 5, 0, 30);
   const pollWaitSeconds = readInteger(env, v.pollWait, 20, 0, 30);
@@ -208,6 +255,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxSessionsPerTenant,
     acquireWaitMilliseconds,
     resultInlineMaxBytes,
+    resultsBucketName,
+    resultRetentionDays,
+    resultPartBytes,
     submitWaitSeconds,
     pollWaitSeconds,
     logSql,

@@ -10,15 +10,22 @@ import {
   type ExecuteStatementInput,
   type Field,
   GetStatementResultCommand,
+  type GetStatementResultCommandOutput,
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
+import type { DeserializeMiddleware } from '@smithy/types';
 import type { ComputeTarget } from './config.ts';
 import {
+  isResultSizeRefusal,
   isTransientAwsError,
+  ResultTooLargeError,
   refusalWithoutServiceText,
+  resultTooLargeMessage,
   rethrowTransient,
   StaleSessionError,
 } from './errors.ts';
+import { clipText, STATEMENT_ERROR_MAX_BYTES } from './payload-limits.ts';
+import { parseResultPage, type WireField, type WireResultPage } from './results.ts';
 import type { SqlParameter, StatementStatus } from './schemas.ts';
 
 /**
@@ -151,15 +158,21 @@ export class DataApi {
     }
   }
 
-  /** DescribeStatement, long-polling up to `waitSeconds` when above 0. */
+  /**
+   * DescribeStatement, long-polling up to `waitSeconds` when above 0. The statement's `Error` is
+   * cut to {@link STATEMENT_ERROR_MAX_BYTES}: it travels in the workflow's state.
+   */
   async describe(statementId: string, waitSeconds: number): Promise<DescribeStatementResponse> {
     try {
-      return await this.client.send(
+      const described = await this.client.send(
         new DescribeStatementCommand({
           Id: statementId,
           WaitTimeSeconds: waitSeconds > 0 ? waitSeconds : undefined,
         }),
       );
+      if (described.Error !== undefined)
+        described.Error = clipText(described.Error, STATEMENT_ERROR_MAX_BYTES);
+      return described;
     } catch (error) {
       return rethrowTransient(error, 'Redshift Data DescribeStatement');
     }
@@ -182,20 +195,34 @@ export class DataApi {
     }
   }
 
-  /** One page of a statement's result. */
-  async resultPage(
-    statementId: string,
-    nextToken: string | undefined,
-  ): Promise<{
-    columns: ColumnMetadata[];
-    records: Field[][];
-    totalRows: number | undefined;
-    nextToken: string | undefined;
-  }> {
+  /**
+   * One page of a statement's result, with every number as the service wrote it (see
+   * {@link parseResultPage}): the page is read from the response body, which a middleware on
+   * this one command keeps, rather than from the SDK's output, in which int8 values are already
+   * rounded.
+   *
+   * @throws {ResultTooLargeError} when the Data API refuses the result for its size.
+   * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
+   */
+  async resultPage(statementId: string, nextToken: string | undefined): Promise<ResultPage> {
+    const command = new GetStatementResultCommand({ Id: statementId, NextToken: nextToken });
+    let body: Uint8Array | undefined;
+    command.middlewareStack.add(
+      keepResponseBody((bytes) => (body = bytes)),
+      {
+        step: 'deserialize',
+        // Inside the SDK's deserializer: it sees the HTTP response before the body is parsed.
+        priority: 'low',
+        name: 'keepResultPageBody',
+      },
+    );
     try {
-      const page = await this.client.send(
-        new GetStatementResultCommand({ Id: statementId, NextToken: nextToken }),
-      );
+      const output = await this.client.send(command);
+      // A client without a wire (aws-sdk-client-mock in the unit tests) answers without a body.
+      const page: WireResultPage =
+        body === undefined
+          ? wirePageOf(output)
+          : parseResultPage(Buffer.from(body).toString('utf8'));
       return {
         columns: page.ColumnMetadata ?? [],
         records: page.Records ?? [],
@@ -203,7 +230,58 @@ export class DataApi {
         nextToken: page.NextToken || undefined,
       };
     } catch (error) {
+      if (isResultSizeRefusal(error)) {
+        throw new ResultTooLargeError(resultTooLargeMessage(), { statementId }, { cause: error });
+      }
       return rethrowTransient(error, 'Redshift Data GetStatementResult');
     }
   }
+}
+
+export interface ResultPage {
+  columns: ColumnMetadata[];
+  records: WireField[][];
+  totalRows: number | undefined;
+  nextToken: string | undefined;
+}
+
+/**
+ * A middleware that hands `keep` the body of a successful response. The page is parsed once, from
+ * that body (see {@link parseResultPage}); the SDK is handed an empty JSON object in its place, so
+ * that it does not parse several megabytes a second time into values that are not used. An error
+ * response is left to the SDK as it is: it reads the error's name and message from it. Each
+ * attempt of a retried call replaces what the previous one kept.
+ */
+function keepResponseBody<Input extends object, Output extends object>(
+  keep: (body: Uint8Array) => void,
+): DeserializeMiddleware<Input, Output> {
+  return (next) => async (args) => {
+    const result = await next(args);
+    const response = result.response as { statusCode?: number; body?: unknown };
+    if (response.statusCode === 200 && response.body !== undefined) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>)
+        chunks.push(Buffer.from(chunk));
+      keep(new Uint8Array(Buffer.concat(chunks)));
+      response.body = new TextEncoder().encode('{}');
+    }
+    return result;
+  };
+}
+
+/** The SDK's output in the wire's terms, for a client that answered without an HTTP body. */
+function wirePageOf(output: GetStatementResultCommandOutput): WireResultPage {
+  const fieldOf = (field: Field): WireField => {
+    if (field.longValue !== undefined) return { longValue: BigInt(field.longValue).toString() };
+    if (field.doubleValue !== undefined) return { doubleValue: String(field.doubleValue) };
+    if (field.blobValue !== undefined)
+      return { blobValue: Buffer.from(field.blobValue).toString('base64') };
+    return field as WireField;
+  };
+  return {
+    ColumnMetadata: output.ColumnMetadata,
+    Records: output.Records?.map((record) => record.map(fieldOf)),
+    TotalNumRows: output.TotalNumRows,
+    NextToken: output.NextToken,
+  };
 }

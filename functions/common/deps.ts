@@ -1,4 +1,5 @@
-import { dynamoDbDocumentClient, redshiftDataClient } from './clients.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { dynamoDbDocumentClient, redshiftDataClient, s3Client } from './clients.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DataApi } from './data-api.ts';
 import { type Telemetry, telemetry } from './observability.ts';
@@ -9,6 +10,8 @@ export interface StepDeps {
   config: Config;
   store: SessionStore;
   dataApi: DataApi;
+  /** The results bucket's client (FetchResults). */
+  s3: S3Client;
   telemetry: Telemetry;
   clock: () => Date;
 }
@@ -23,6 +26,7 @@ export function createDeps(
     clock,
     telemetry: overrides.telemetry ?? telemetry,
     dataApi: overrides.dataApi ?? new DataApi(redshiftDataClient),
+    s3: overrides.s3 ?? s3Client,
     store:
       overrides.store ??
       new SessionStore(

@@ -89,11 +89,51 @@ export class TransientServiceError extends SpectraError {
   }
 }
 
+/**
+ * The statement's result is larger than the Redshift Data API hands out (its documented cap is
+ * 100 MB per result in the 2023 guide and 500 MB on the current troubleshooting page): neither
+ * GetStatementResult nor Spectra can read it. A query that must move more rows writes them to S3
+ * itself, with Redshift's UNLOAD.
+ */
+export class ResultTooLargeError extends SpectraError {
+  constructor(message: string, details: ErrorDetails = {}, options?: ErrorOptions) {
+    super(message, details, options);
+    this.name = 'ResultTooLargeError';
+  }
+}
+
+/** What a {@link ResultTooLargeError} says, wherever it is raised. */
+export function resultTooLargeMessage(): string {
+  return (
+    'The result is larger than the Redshift Data API returns for one statement (its result size limit): no rows can be read. ' +
+    "Narrow the query (a WHERE, an aggregate, rowLimit/byteLimit or a LIMIT), or write the rows to S3 with Redshift's UNLOAD: " +
+    "UNLOAD ('select ...') TO 's3://<bucket>/<prefix>' IAM_ROLE default FORMAT PARQUET"
+  );
+}
+
+/**
+ * The Data API's words for a result over its size limit: "Database response exceeded size limit"
+ * on its troubleshooting page. Whether the service reports it as the statement's error or as a
+ * refusal of GetStatementResult is not documented, so both are recognised.
+ */
+const RESULT_SIZE_REFUSAL = /exceeded size limit/i;
+
+/** Whether a statement's error text or a refused GetStatementResult is the result size limit. */
+export function isResultSizeRefusal(errorOrText: unknown): boolean {
+  if (typeof errorOrText === 'string') return RESULT_SIZE_REFUSAL.test(errorOrText);
+  return (
+    errorOrText instanceof Error &&
+    errorOrText.name === 'ValidationException' &&
+    RESULT_SIZE_REFUSAL.test(errorOrText.message)
+  );
+}
+
 /** The names the state machine may match on, one per class above. */
 export const ERROR_NAMES = [
   'InvalidInputError',
   'QueryFailedError',
   'QueryAbortedError',
+  'ResultTooLargeError',
   'StaleSessionError',
   'SessionUnavailableError',
   'SessionPoolExhaustedError',
@@ -110,6 +150,7 @@ export const TERMINAL_ERROR_NAMES = [
   'InvalidInputError',
   'QueryFailedError',
   'QueryAbortedError',
+  'ResultTooLargeError',
   'SessionUnavailableError',
 ] as const satisfies readonly SpectraErrorName[];
 

@@ -1,7 +1,12 @@
-import type { ColumnMetadata, Field } from '@aws-sdk/client-redshift-data';
+import type { ColumnMetadata } from '@aws-sdk/client-redshift-data';
+import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 
-/** A result value as JSON: numbers only where a JS number holds the value exactly. */
+/**
+ * A result's values as Spectra hands them on: JSON numbers only where a JS number holds the
+ * value exactly; `numeric` values, and `int8` values beyond 2^53, are strings with every digit.
+ */
 export type ResultValue = string | number | boolean | null;
+export type ResultRow = ResultValue[];
 
 export interface ResultColumn {
   name: string;
@@ -9,10 +14,7 @@ export interface ResultColumn {
   type: string;
 }
 
-/** Column types whose values are returned as strings, since a JS number would round them. */
-const EXACT_AS_STRING_TYPES = new Set(['numeric', 'decimal', 'int8', 'bigint']);
-
-export function toResultColumns(metadata: ColumnMetadata[]): ResultColumn[] {
+export function toResultColumns(metadata: readonly ColumnMetadata[]): ResultColumn[] {
   return metadata.map((column, index) => ({
     name: column.name ?? column.label ?? `column${index + 1}`,
     type: column.typeName ?? 'unknown',
@@ -20,24 +22,65 @@ export function toResultColumns(metadata: ColumnMetadata[]): ResultColumn[] {
 }
 
 /**
- * Converts one Data API `Field` to a JSON value.
- *
- * int8 values arrive as JSON numbers; above 2^53 the SDK's JSON parser has already rounded them, so
- * they are returned as strings, keeping the digits the SDK still has and telling the caller that a
- * number would not be exact. Decimals arrive as strings and stay strings.
+ * One value of a GetStatementResult page as it was on the wire: the Data API's `Field` union,
+ * with the numbers still in their JSON text (see {@link parseResultPage}).
  */
-export function toResultValue(field: Field, column: ResultColumn | undefined): ResultValue {
+export interface WireField {
+  isNull?: boolean;
+  booleanValue?: boolean;
+  /** The integer's digits exactly as the service sent them. */
+  longValue?: string;
+  doubleValue?: string;
+  stringValue?: string;
+  /** Base64, as the wire carries it. */
+  blobValue?: string;
+}
+
+export interface WireResultPage {
+  Records?: WireField[][];
+  ColumnMetadata?: ColumnMetadata[];
+  TotalNumRows?: number;
+  NextToken?: string;
+}
+
+/** The members whose number text is kept as it came; every other number is a plain number. */
+const EXACT_MEMBERS = new Set(['longValue', 'doubleValue']);
+
+/**
+ * Parses a GetStatementResult response body keeping every number's digits. The SDK reads
+ * `longValue` into a JS number, which rounds int8 values beyond 2^53 (9007199254740993 becomes
+ * ...992), and what it rounded cannot be recovered afterwards; so the page is read from the
+ * response text itself. lossless-json does the parsing: JSON.parse has no way to see a number's
+ * text on Node 20 (the reviver's `context.source` arrived with Node 22), and a hand-written JSON
+ * reader is exactly what the library already is. A value's number stays the text it was here;
+ * {@link toResultValue} decides, value by value, whether a JS number holds it.
+ */
+export function parseResultPage(text: string): WireResultPage {
+  return parseLossless(text, (key, value) =>
+    isLosslessNumber(value) ? (EXACT_MEMBERS.has(key) ? value.value : value.valueOf()) : value,
+  ) as WireResultPage;
+}
+
+const isExactInteger = (digits: string) => {
+  const value = Number(digits);
+  return Number.isSafeInteger(value) && String(value) === digits.replace(/^(-?)0+(?=\d)/, '$1');
+};
+
+/**
+ * Converts one value. Integers (`int2`, `int4`, `int8`) are JSON numbers when a JS number holds
+ * them exactly, and strings of their digits when it does not; decimals arrive as strings and stay
+ * strings; doubles are doubles on both sides; blobs stay base64.
+ */
+export function toResultValue(field: WireField): ResultValue {
   if (field.isNull) return null;
   if (field.stringValue !== undefined) return field.stringValue;
   if (field.booleanValue !== undefined) return field.booleanValue;
-  if (field.doubleValue !== undefined) return field.doubleValue;
   if (field.longValue !== undefined) {
-    const exact = Number.isSafeInteger(field.longValue);
-    const wantsString = column !== undefined && EXACT_AS_STRING_TYPES.has(column.type) && !exact;
-    // BigInt prints the double's exact integer; String() would print a rounded shortest form.
-    return wantsString ? BigInt(field.longValue).toString() : field.longValue;
+    const digits = String(field.longValue);
+    return isExactInteger(digits) ? Number(digits) : digits;
   }
-  if (field.blobValue !== undefined) return Buffer.from(field.blobValue).toString('base64');
+  if (field.doubleValue !== undefined) return Number(field.doubleValue);
+  if (field.blobValue !== undefined) return field.blobValue;
   return null;
 }
 

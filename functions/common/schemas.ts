@@ -13,6 +13,8 @@ export const INPUT_LIMITS = {
   statementNameMaxLength: 500,
   /** BatchExecuteStatement takes 1 to 40 SQL texts. */
   maxStatements: 40,
+  /** rowLimit and byteLimit: whole numbers from 1 to 2^53 - 1 (any size a JSON number holds exactly). */
+  limitMax: Number.MAX_SAFE_INTEGER,
 } as const;
 
 const EXECUTION_INPUT_FIELDS = [
@@ -22,6 +24,8 @@ const EXECUTION_INPUT_FIELDS = [
   'transaction',
   'parameters',
   'statementName',
+  'rowLimit',
+  'byteLimit',
 ];
 
 const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
@@ -53,6 +57,10 @@ export const INPUT_RULES = {
   statements: `a list of 1-${INPUT_LIMITS.maxStatements} SQL texts, each not blank and at most ${INPUT_LIMITS.sqlMaxBytes} bytes, run in order on one session (instead of sql)`,
   transaction:
     'true (the default: the statements run as one transaction) or false (each statement commits on its own); only with statements',
+  rowLimit:
+    'a whole number of rows, at least 1: the result stops after that many (truncated: true when rows were left out)',
+  byteLimit:
+    'a whole number of bytes, at least 1: the result stops before the row that would take its JSON Lines past that size (truncated: true when rows were left out)',
 } as const;
 
 /**
@@ -110,6 +118,24 @@ const sqlParameter = z.strictObject(
   },
 );
 
+/** rowLimit / byteLimit: optional whole numbers from 1 up. */
+const resultLimit = (field: 'rowLimit' | 'byteLimit') =>
+  z
+    .number({
+      error: (issue) =>
+        `${field} must be ${INPUT_RULES[field]}; got ${issue.input === undefined ? 'nothing' : describe(issue.input)}`,
+    })
+    .int({
+      error: (issue) => `${field} must be ${INPUT_RULES[field]}; got ${describe(issue.input)}`,
+    })
+    .min(1, {
+      error: (issue) => `${field} must be ${INPUT_RULES[field]}; got ${describe(issue.input)}`,
+    })
+    .max(INPUT_LIMITS.limitMax, {
+      error: (issue) => `${field} must be ${INPUT_RULES[field]}; got ${describe(issue.input)}`,
+    })
+    .optional();
+
 /** What a caller passes to StartExecution. Unknown keys are refused. */
 export const executionInputSchema = z
   .strictObject(
@@ -166,6 +192,8 @@ export const executionInputSchema = z
             `statementName must be ${INPUT_RULES.statementName}; got ${describe(issue.input)}`,
         })
         .optional(),
+      rowLimit: resultLimit('rowLimit'),
+      byteLimit: resultLimit('byteLimit'),
     },
     {
       error: (issue) =>
@@ -307,6 +335,8 @@ export const querySchema = z.object({
   transaction: z.boolean().optional(),
   parameters: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
   statementName: z.string().optional(),
+  rowLimit: z.number().int().min(1).optional(),
+  byteLimit: z.number().int().min(1).optional(),
 });
 
 export const sessionRefSchema = z.object({

@@ -12,7 +12,7 @@ import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { taskPayload } from '#common/execution-history';
 import { isInternalItem } from '#common/session-store';
 import { buildTimeline } from '../../client/history.ts';
-import { type PooledSession, SpectraClient } from '../../client/index.ts';
+import { type PooledSession, type Query, SpectraClient } from '../../client/index.ts';
 import { toPooledSession } from '../../client/records.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../identity.ts';
 import { stateGraph } from './graph.ts';
@@ -24,7 +24,8 @@ import type { SessionHitRate } from './hit-rate.ts';
  * that a query's states, outcomes and failure read here exactly as `spectra` reports them.
  *
  * - `/executions?status=&tenant=&nextToken=`: a page of executions, newest first
- * - `/executions/<execution ARN>`: one execution: its query, states, events, statement and result
+ * - `/executions/<execution ARN>`: one execution: its query, states, events, statement and result,
+ *   and for a result in the results bucket a presigned URL that downloads its rows
  * - `/definition`: the state machine's states and transitions, for the graph
  * - `/sessions`: every tenant's pool, and the hit rate over time
  */
@@ -45,6 +46,8 @@ interface Answer {
 class BadConsoleRequest extends Error {}
 
 const PAGE_SIZE = 25;
+/** How long the console's download link of a written result works. */
+const DOWNLOAD_URL_SECONDS = 3600;
 const STATUSES = new Set(['RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']);
 const notFound = (message: string): Answer => ({ status: 404, body: { message } });
 
@@ -144,6 +147,7 @@ export class ConsoleApi {
       status: 200,
       body: {
         query,
+        download: await this.download(query),
         redrive: {
           count: described.redriveCount ?? 0,
           date: described.redriveDate,
@@ -155,6 +159,21 @@ export class ConsoleApi {
         events,
       },
     };
+  }
+
+  /**
+   * A result written to the results bucket is downloaded through a presigned URL of its rows
+   * object, served by the stack's S3 on the same port; an expired one says so instead.
+   */
+  private async download(query: Query) {
+    const written = query.result?.result;
+    if (query.result === undefined || written === undefined) return undefined;
+    try {
+      const url = await query.result.presignedUrl({ expiresInSeconds: DOWNLOAD_URL_SECONDS });
+      return { url, rows: written.rows, bytes: written.bytes, expiresAt: written.expiresAt };
+    } catch (error) {
+      return { error: (error as Error).message, expiresAt: written.expiresAt };
+    }
   }
 
   private async history(executionArn: string): Promise<HistoryEvent[]> {

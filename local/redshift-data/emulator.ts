@@ -46,6 +46,8 @@ import type { SqlEngine } from './sql-engine.ts';
  *   sub-statement (`<id>:<n>`) has its result.
  * - CSV results (GetStatementResultV2) hold one CSV text per page, starting with a header row on
  *   the first page; NULL is an empty field, an empty string `""`.
+ * - A result over `maxResultBytes` (ResultSize, the UTF-8 text of its values) ends the statement
+ *   FAILED with `ERROR: Database response exceeded size limit`, the troubleshooting page's words.
  * - Error texts AWS does not publish (SQL too long, parameter mistakes, SessionId with
  *   connection fields, the session limit) are the emulator's own wording.
  * - ListStatements lists FINISHED statements unless `Status` says otherwise, as documented.
@@ -78,12 +80,21 @@ import type { SqlEngine } from './sql-engine.ts';
  * (`WaitTimeSeconds`) waits in real time.
  */
 
+/** 100 MB: the Data API's result size limit in its 2023 guide. */
+export const DATA_API_RESULT_LIMIT_BYTES = 100 * 1024 * 1024;
+
 export interface RedshiftDataEmulatorOptions {
   engine: SqlEngine;
   /** Open sessions allowed before ActiveSessionsExceededException; the service's limit is 500. */
   maxSessions?: number;
   /** Rows per GetStatementResult(V2) page. */
   resultPageRows?: number;
+  /**
+   * A statement's largest result in bytes (its ResultSize); a larger one ends the statement FAILED
+   * with the Data API's "Database response exceeded size limit". Default 100 MB, the limit of the
+   * 2023 guide (the current troubleshooting page says 500 MB).
+   */
+  maxResultBytes?: number;
   /** Milliseconds since the epoch; tests move it to expire sessions and tokens. */
   clock?: () => number;
   /** Loads the TICKIT-style demo tables at start (they replace earlier ones). Default true. */
@@ -118,6 +129,7 @@ export async function createRedshiftDataEmulator(
     controls: run,
     maxSessions: options.maxSessions ?? 500,
     resultPageRows: options.resultPageRows ?? 1000,
+    maxResultBytes: options.maxResultBytes ?? DATA_API_RESULT_LIMIT_BYTES,
   };
   const operations: Operations = {
     ...submitOperations(context),

@@ -1,3 +1,5 @@
+import { LosslessNumber } from 'lossless-json';
+
 /**
  * The Data API's wire values: how PostgreSQL's text values and type OIDs become `Field`s,
  * `ColumnMetadata` and CSV records (both engines return the same text, so both produce the same
@@ -14,11 +16,16 @@ export function compact<T extends Record<string, unknown>>(object: T): Partial<T
   ) as Partial<T>;
 }
 
-/** The Data API's `Field` union: exactly one member is set. */
+/**
+ * The Data API's `Field` union: exactly one member is set. `longValue` keeps the engine's digits:
+ * the service writes an int8 as a JSON integer with every digit, and a JS number would round one
+ * beyond 2^53 before it reached the wire (the response is written by lossless-json, see
+ * GetStatementResult).
+ */
 export type Field =
   | { isNull: true }
   | { booleanValue: boolean }
-  | { longValue: number }
+  | { longValue: LosslessNumber }
   | { doubleValue: number }
   | { stringValue: string };
 
@@ -129,7 +136,7 @@ export function redshiftTypeName(typeOid: number): string {
 export function fieldOf(value: string | null, typeOid: number): Field {
   if (value === null) return { isNull: true };
   if (typeOid === OID.bool) return { booleanValue: value === 't' };
-  if (INTEGER_TYPES.has(typeOid)) return { longValue: Number(value) };
+  if (INTEGER_TYPES.has(typeOid)) return { longValue: new LosslessNumber(value) };
   if (FLOAT_TYPES.has(typeOid)) {
     const number = Number(value);
     // JSON has no NaN or Infinity; the text keeps them.

@@ -35,7 +35,15 @@ export interface RunnerContext {
   store: Store;
   engine: SqlEngine;
   controls: RunControls;
+  /** The Data API's limit on a statement's result (ResultSize); a larger one fails the statement. */
+  maxResultBytes: number;
 }
+
+/**
+ * The Data API's words for a result over its limit, from its troubleshooting page; how the service
+ * reports it is not documented, and the emulator ends the statement FAILED with them.
+ */
+export const RESULT_SIZE_LIMIT_MESSAGE = 'Database response exceeded size limit';
 
 /** The text of an engine failure, worded as Redshift words it (`ERROR: ...`). */
 export function engineMessage(error: unknown): string {
@@ -80,7 +88,7 @@ export async function waitForEnd(
 
 /** Runs one part; true when it finished, false when it failed or the statement ended. */
 async function runPart(
-  { store }: RunnerContext,
+  { store, maxResultBytes }: RunnerContext,
   statement: Statement,
   part: Part,
   connection: EngineConnection,
@@ -116,6 +124,8 @@ async function runPart(
         : undefined;
     // Cancelled or its session closed meanwhile: the result is discarded.
     if (TERMINAL.has(statement.status)) return false;
+    const resultSize = result.hasResultSet ? resultSizeOf(result.rows) : -1;
+    if (resultSize > maxResultBytes) throw new Error(RESULT_SIZE_LIMIT_MESSAGE);
     const endedAt = store.clock();
     Object.assign(part, {
       status: 'FINISHED',
@@ -123,7 +133,7 @@ async function runPart(
       endedAt,
       hasResultSet: result.hasResultSet,
       resultRows: result.rowCount,
-      resultSize: result.hasResultSet ? resultSizeOf(result.rows) : -1,
+      resultSize,
       result: result.hasResultSet
         ? {
             columns: result.columns,

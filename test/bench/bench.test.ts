@@ -301,6 +301,7 @@ describe('Function: parseCommandLine', () => {
     expect(quick.plan.concurrent.queries).toBe(QUICK_PLAN.concurrent.queries);
     expect(quick.plan.openSessionLatencyMs).toBe(0);
     expect(quick.outDir).toBe('out');
+    expect(parseCommandLine(['--only', 'results'], 'out').only).toBe('results');
   });
 
   it.each([
@@ -308,6 +309,7 @@ describe('Function: parseCommandLine', () => {
     [['--tenants', '0']],
     [['--tenants', '100']],
     [['--zipf', '-1']],
+    [['--only', 'polling']],
     [['--nonsense']],
   ])('throws for %j', (argv) => {
     expect(() => parseCommandLine(argv, 'out')).toThrow();

@@ -26,6 +26,7 @@ const TINY_PLAN: BenchPlan = {
     repetitions: 1,
     sql: 'select 1',
   },
+  results: { rows: [3000], repetitions: 1 },
   bundles: { functions: ['InvalidateSession'], initRuns: 1 },
 };
 
@@ -98,6 +99,26 @@ describe('Function: runBenchmark', () => {
       expect(saved.sequential.withoutReuse).toHaveLength(2);
       expect(saved.sequential.openSessionLatencyMs).toBe(50);
 
+      expect(saved.results.cases).toHaveLength(1);
+      const [largeResult] = saved.results.cases;
+      expect(largeResult?.rows).toBe(3000);
+      for (const variant of ['spectra', 'baseline'] as const) {
+        expect(largeResult?.[variant]).toEqual({
+          seconds: expect.any(Number),
+          megabytesPerSecond: expect.any(Number),
+          peakRssAboveIdleMB: expect.any(Number),
+          peakHeldAboveIdleMB: expect.any(Number),
+        });
+      }
+      // Both variants wrote every row of the same result, and so did the run with a capped heap.
+      expect(largeResult?.runs.map((run) => [run.variant, run.rows]).sort()).toEqual([
+        ['baseline', 3000],
+        ['spectra', 3000],
+        ['spectra-capped', 3000],
+      ]);
+      expect(largeResult?.capped).toMatchObject({ oldSpaceMB: 64, rows: 3000 });
+      expect(markdown).toContain('## 5. Large results');
+
       expect(saved.bundles).toHaveLength(1);
       expect(saved.bundles[0]).toMatchObject({
         function: 'InvalidateSession',
@@ -119,6 +140,8 @@ describe('Function: runBenchmark', () => {
         'short-query-data-api',
         'long-query-transitions',
         'long-query-detection',
+        'results-memory-flat',
+        'results-million-speed',
         'bundle-size',
         'bundle-cold-init',
       ]);

@@ -151,7 +151,7 @@ describe('Function: formatTable, with wide characters', () => {
 });
 
 describe('Function: formatResultTable', () => {
-  it('shows NULL and says when rows were cut to fit the output', () => {
+  it("shows NULL and says when the caller's rowLimit or byteLimit cut the result", () => {
     const table = formatResultTable(
       result({
         columns: [{ name: 'v', type: 'varchar' }],
@@ -163,7 +163,7 @@ describe('Function: formatResultTable', () => {
     );
 
     expect(table).toBe(
-      'v\n----\nNULL\n(1 of 5000 rows: the rest did not fit in the execution output)',
+      'v\n----\nNULL\n(1 row: rowLimit or byteLimit left out the rest of 5000 rows)',
     );
   });
 

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StackApi } from '../../bench/chaos/stack-api.ts';
@@ -35,6 +38,13 @@ let api: StackApi;
 let client: SpectraClient;
 let browser: Browser;
 let page: Page;
+let scratch: string | undefined;
+
+/** A folder of this file's own for downloaded files, removed at the end. */
+const scratchDir = () => {
+  scratch ??= mkdtempSync(join(tmpdir(), 'spectra-console-'));
+  return scratch;
+};
 
 beforeAll(async () => {
   ({ stack, api } = await startStackWithApi({
@@ -47,6 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
   client?.destroy();
   api?.destroy();
   await stack?.stop();
@@ -136,6 +147,39 @@ describe('Console: in a browser', () => {
       );
     expect(cells).toEqual(query.result.rows.map((r) => r.map(String)));
     expect(await page.getByRole('button', { name: 'Redrive' }).isDisabled()).toBe(true);
+  });
+
+  it('links a result written to the results bucket, and the link downloads its rows', async () => {
+    // Prepare: more rows than the inline budget holds
+    const query = await client.runQuery({
+      tenantId: 'acme',
+      sql: 'select g, md5(g::text) as hash from generate_series(1, 20000) g order by g',
+    });
+    expect(query.result.result?.rows).toBe(20_000);
+    const stored = join(scratchDir(), 'stored.jsonl.gz');
+    await query.result.download(stored);
+
+    // Act
+    await openExecution(query.executionArn);
+    const link = page.locator('.result a.download-link');
+    await link.waitFor();
+    await screenshot('execution-written-result');
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const saved = join(scratchDir(), 'downloaded.jsonl.gz');
+    await download.saveAs(saved);
+
+    // Assess: the page says where the rows are, and the file is the rows object, byte for byte
+    expect(await page.locator('.result p').first().textContent()).toBe(
+      `The first ${query.result.rowCount} of 20000 rows`,
+    );
+    expect(await page.locator('.result .download').textContent()).toContain(
+      'All 20000 rows are in the results bucket',
+    );
+    const [a, b] = await Promise.all([readFile(saved), readFile(stored)]);
+    expect(a.equals(b)).toBe(true);
+    const lines = gunzipSync(a).toString('utf8').trimEnd().split('\n');
+    expect(lines.length).toBe(20_000);
+    expect(lines[0]).toBe('[1,"c4ca4238a0b923820dcc509a6f75849b"]');
   });
 
   it('marks the Fail state of a query whose SQL failed, and opens its events to the cause', async () => {

@@ -34,6 +34,7 @@ describe('App: infra/app.ts', () => {
     const template = JSON.parse(readFileSync(join(outdir, 'Spectra.template.json'), 'utf8'));
     expect(Object.keys(template.Outputs).sort()).toEqual([
       'DashboardUrl',
+      'ResultsBucketName',
       'SessionsTableName',
       'StateMachineArn',
     ]);

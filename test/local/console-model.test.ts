@@ -29,7 +29,7 @@ describe('Function: stateGraph', () => {
     const catches = graph.edges.filter((e) => e.from === STATES.submit && e.kind === 'catch');
     expect(catches.map((e) => [e.to, e.label])).toEqual([
       [STATES.invalidate, 'StaleSessionError'],
-      [STATES.releaseAfterFailure, '9 errors'],
+      [STATES.releaseAfterFailure, '10 errors'],
     ]);
     expect(catches[1]?.title).toContain('QueryFailedError');
   });

@@ -27,6 +27,9 @@ describe('Function: loadConfig', () => {
       maxSessionsPerTenant: 4,
       acquireWaitMilliseconds: 1000,
       resultInlineMaxBytes: 200_000,
+      resultsBucketName: 'spectra-results',
+      resultRetentionDays: 7,
+      resultPartBytes: 16 * 1024 * 1024,
       submitWaitSeconds: 5,
       pollWaitSeconds: 20,
       logSql: false,
@@ -102,6 +105,22 @@ describe('Function: loadConfig', () => {
       /SPECTRA_DENIED_DB_USERS must be a comma-separated list of database user names .*; got "ops-admin"/,
     ],
     [{ SPECTRA_LOG_SQL: 'yes' }, /SPECTRA_LOG_SQL must be true or false; got "yes"/],
+    [
+      { SPECTRA_RESULT_RETENTION_DAYS: '0' },
+      /SPECTRA_RESULT_RETENTION_DAYS must be from 1 to 365; got 0/,
+    ],
+    [
+      { SPECTRA_RESULT_RETENTION_DAYS: 'a week' },
+      /SPECTRA_RESULT_RETENTION_DAYS must be a whole number from 1 to 365; got "a week"/,
+    ],
+    [
+      { SPECTRA_RESULT_PART_BYTES: '1000' },
+      /SPECTRA_RESULT_PART_BYTES must be from 65536 to 1073741824; got 1000/,
+    ],
+    [
+      { SPECTRA_RESULTS_BUCKET_NAME: 'Results_Bucket' },
+      /SPECTRA_RESULTS_BUCKET_NAME must be an S3 bucket name/,
+    ],
     [
       { SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'Analytics!' },
       /SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER must be a cluster identifier/,

@@ -77,6 +77,46 @@ describe('Function: releaseSession', () => {
     });
   });
 
+  it('names a statement that failed for its result size ResultTooLargeError, pointing to UNLOAD', async () => {
+    const { deps } = unitDeps();
+    const state = runningState({
+      status: 'FAILED',
+      error: 'ERROR: Database response exceeded size limit',
+    });
+
+    const outcome = await releaseSession(
+      { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
+      deps,
+    );
+
+    expect(outcome.failure?.error).toBe('ResultTooLargeError');
+    const cause = JSON.parse(outcome.failure?.cause ?? '');
+    expect(cause.message).toMatch(/larger than the Redshift Data API returns.*UNLOAD/);
+    expect(cause.redshiftError).toBe('ERROR: Database response exceeded size limit');
+  });
+
+  it("keeps the Cause within Step Functions' 32,768 characters whatever Redshift's text", async () => {
+    const { deps } = unitDeps();
+    const huge = `ERROR: invalid input syntax for type integer: "${'9'.repeat(100 * 1024)}"`;
+    const state = runningState(
+      { status: 'FAILED', error: huge },
+      {
+        query: { tenantId: 'acme', dbUser: 'tenant_acme', sql: `select '${'x'.repeat(100_000)}'` },
+      },
+    );
+
+    const outcome = await releaseSession(
+      { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
+      deps,
+    );
+
+    const cause = outcome.failure?.cause ?? '';
+    expect(cause.length).toBeLessThanOrEqual(32_768);
+    const parsed = JSON.parse(cause);
+    expect(parsed.redshiftError).toMatch(/^ERROR: invalid input syntax for type integer: "9{100}/);
+    expect(parsed.redshiftError).toMatch(/\[cut: 102448 bytes in all\]$/);
+  });
+
   it('describes an aborted statement as QueryAbortedError', async () => {
     const { deps } = unitDeps();
 

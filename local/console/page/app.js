@@ -292,11 +292,25 @@ function QueryPanel({ detail }) {
   </section>`;
 }
 
-function Result({ result }) {
+function Download({ download }) {
+  if (!download) return null;
+  if (download.error) return html`<p class="download error">${download.error}</p>`;
+  return html`<p class="download">
+    All ${download.rows} rows are in the results bucket until ${new Date(download.expiresAt).toLocaleString()}:${' '}
+    <a class="download-link" href=${download.url} download="rows.jsonl.gz">Download rows.jsonl.gz</a>
+    ${' '}<small>(gzip JSON Lines, ${(download.bytes / 1e6).toFixed(1)} MB)</small>
+  </p>`;
+}
+
+function Result({ result, download }) {
   if (!result) return null;
+  const shown = result.result
+    ? `The first ${result.rowCount} of ${result.result.rows} rows`
+    : `${result.rowCount} of ${result.totalRows} rows`;
   return html`<section class="result">
     <h2>Result</h2>
-    <p>${result.rowCount} of ${result.totalRows} rows${result.truncated ? ' (truncated to the inline budget)' : ''}</p>
+    <p>${shown}${result.truncated ? ' (rowLimit or byteLimit left out the rest)' : ''}</p>
+    <${Download} download=${download} />
     <table class="rows">
       <thead><tr>${result.columns.map((c) => html`<th title=${c.type}>${c.name}</th>`)}</tr></thead>
       <tbody>${result.rows.map((row) => html`<tr>${row.map((v) => html`<td>${v === null ? 'NULL' : String(v)}</td>`)}</tr>`)}</tbody>
@@ -327,7 +341,7 @@ function Execution({ arn }) {
       <${StateGraph} laidOut=${laidOut} timeline=${data.timeline} selected=${selected} onSelect=${select} />
       <div>
         <${QueryPanel} detail=${data} />
-        <${Result} result=${data.query.result} />
+        <${Result} result=${data.query.result} download=${data.download} />
       </div>
     </div>
     <h2>States</h2>

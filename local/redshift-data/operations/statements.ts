@@ -1,4 +1,5 @@
-import { AwsServiceError } from '../../aws-json.ts';
+import { stringify } from 'lossless-json';
+import { AwsServiceError, JsonText } from '../../aws-json.ts';
 import {
   type ConnectionTarget,
   type Part,
@@ -137,6 +138,8 @@ function resultPage(part: Part, nextToken: string | undefined, pageRows: number)
   };
 }
 
+const jsonText = (body: Record<string, unknown>) => new JsonText(stringify(compact(body)) ?? '{}');
+
 function statementData(statement: Statement) {
   return compact({
     Id: statement.id,
@@ -219,7 +222,8 @@ export function statementOperations(context: OperationContext): Operations {
 
     async GetStatementResult(input) {
       const result = await readResult(input, 'JSON');
-      return compact({
+      // lossless-json writes each longValue's digits as they are (JSON.stringify cannot).
+      return jsonText({
         Records: result.rows.map((row) =>
           row.map((value, index) => fieldOf(value, result.columns[index]?.typeOid ?? 25)),
         ),

@@ -4,6 +4,7 @@ import {
   GetStatementResultV2Command,
 } from '@aws-sdk/client-redshift-data';
 import { describe, expect, it } from 'vitest';
+import { DataApi } from '../../../functions/common/data-api.ts';
 import { type DataApiSuite, fieldValue } from './context.ts';
 
 /** Results: the JSON and CSV result operations, their types, metadata and pages. */
@@ -65,6 +66,29 @@ export function describeResults(suite: DataApiSuite): void {
       ]);
       expect(result.TotalNumRows).toBe(1);
       expect(result.NextToken).toBeUndefined();
+    });
+
+    it('writes every int8 digit on the wire, as the service does, and Spectra reads them all', async () => {
+      // Act
+      const id = await submit({
+        Sql: `select 9007199254740993::int8 as above, 12345678901234567::int8 as big,
+                9223372036854775807::int8 as max, (-9223372036854775807 - 1)::int8 as min,
+                9007199254740991::int8 as safe, 1234567890123456789012345678.0123456789::numeric(38,10) as num`,
+      });
+      await ended(id);
+      const page = await new DataApi(suite.client).resultPage(id, undefined);
+
+      // Assess: the digits as the engine computed them, not the nearest double
+      expect(page.records).toEqual([
+        [
+          { longValue: '9007199254740993' },
+          { longValue: '12345678901234567' },
+          { longValue: '9223372036854775807' },
+          { longValue: '-9223372036854775808' },
+          { longValue: '9007199254740991' },
+          { stringValue: '1234567890123456789012345678.0123456789' },
+        ],
+      ]);
     });
 
     it('describes table columns with their schema, table, nullability, precision and scale', async () => {

@@ -1,0 +1,336 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  QueryExecutionError,
+  ResultExpiredError,
+  ResultNotWrittenError,
+  SpectraClient,
+  type SucceededQuery,
+} from '../../client/index.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/identity.ts';
+import type { LocalStack } from '../../local/stack.ts';
+import { STATES, TASK_STATES } from '../../statemachine/definition.ts';
+import { parseCsv, runCli as spectra } from '../support/cli.ts';
+
+/**
+ * Results of any size through the whole local stack: the functions, the Data API emulator on
+ * PGlite, S3. What a user reads (the client's rows, the CLI's output, a presigned URL's bytes) is
+ * every row, in order, with every digit; the execution and each of its states stay within Step
+ * Functions' limits whatever the SQL, the result or the error.
+ */
+
+const HUNDRED_THOUSAND =
+  'select g, md5(g::text) as hash from generate_series(1, 100000) g order by g';
+/** The rows that query returns, as `spectra results --csv` prints them after its header. */
+const expectedCsvLines = () => {
+  const lines = ['g,hash'];
+  for (let g = 1; g <= 100_000; g++)
+    lines.push(`${g},${createHash('md5').update(String(g)).digest('hex')}`);
+  return lines;
+};
+const sha256 = (text: string | Uint8Array) => createHash('sha256').update(text).digest('hex');
+
+let stack: LocalStack;
+let client: SpectraClient;
+let sfn: SFNClient;
+let scratch: string;
+let large: SucceededQuery;
+
+beforeAll(async () => {
+  const { startLocalStack } = await import('../../local/stack.ts');
+  stack = await startLocalStack({
+    port: 0,
+    waitTimeOverrides: { [STATES.waitForQuery]: 0 },
+    retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((state) => [state, 0])),
+    // A small Data API limit, so that a result over it is quick to make.
+    maxDataApiResultBytes: 20 * 1024 * 1024,
+  });
+  process.env.SPECTRA_STATE_MACHINE_ARN = stack.stateMachineArn;
+  client = new SpectraClient({ endpoint: stack.url, stateMachineArn: stack.stateMachineArn });
+  sfn = new SFNClient({
+    endpoint: stack.url,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  scratch = await mkdtemp(join(tmpdir(), 'spectra-results-'));
+  large = await client.runQuery(
+    { tenantId: 'acme', sql: HUNDRED_THOUSAND },
+    { pollIntervalMs: 50 },
+  );
+}, 180_000);
+
+afterAll(async () => {
+  client?.destroy();
+  sfn?.destroy();
+  await stack?.stop();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+async function history(executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken }));
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** Every state's input and output, and the execution's, in UTF-8 bytes. */
+async function payloadSizes(executionArn: string): Promise<number[]> {
+  const events = await history(executionArn);
+  const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  const texts = [
+    described.input,
+    described.output,
+    ...events.flatMap((event) => [
+      event.stateEnteredEventDetails?.input,
+      event.stateExitedEventDetails?.output,
+      event.taskSucceededEventDetails?.output,
+    ]),
+  ];
+  return texts
+    .filter((text) => text !== undefined)
+    .map((text) => Buffer.byteLength(text as string));
+}
+
+describe('Results through the local stack', () => {
+  describe('100,000 rows', () => {
+    it('are written to the results bucket; the output has their location and a preview', async () => {
+      const { result } = large;
+      expect(result.result).toEqual({
+        location: expect.stringMatching(
+          /^s3:\/\/spectra-results\/results\/spectra-query\/.+\/manifest\.json$/,
+        ),
+        format: 'JSONL_GZIP',
+        parts: 1,
+        rows: 100_000,
+        bytes: expect.any(Number),
+        expiresAt: expect.stringMatching(/T00:00:00\.000Z$/),
+      });
+      expect(result.totalRows).toBe(100_000);
+      expect(result.truncated).toBe(false);
+      expect(result.rows.length).toBe(result.rowCount);
+      expect(result.rows[0]).toEqual([1, 'c4ca4238a0b923820dcc509a6f75849b']);
+      const sizes = await payloadSizes(large.executionArn);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(262_144);
+    });
+
+    it('arrive complete and in order through the client iterator', async () => {
+      let expected = 1;
+      let inOrder = true;
+      for await (const row of large.result) {
+        if (
+          row[0] !== expected ||
+          row[1] !== createHash('md5').update(String(expected)).digest('hex')
+        )
+          inOrder = false;
+        expected++;
+      }
+      expect(inOrder).toBe(true);
+      expect(expected - 1).toBe(100_000);
+    });
+
+    it('print complete with spectra results --csv (line count and checksum) and --jsonl', async () => {
+      const [csv, jsonl] = await Promise.all([
+        spectra(['results', large.executionArn, '--csv']),
+        spectra(['results', large.executionArn, '--jsonl']),
+      ]);
+      expect([csv.code, jsonl.code]).toEqual([0, 0]);
+      const csvLines = csv.stdout.split('\r\n');
+      expect(csvLines.pop()).toBe('');
+      expect(csvLines.length).toBe(100_001);
+      expect(sha256(csvLines.join('\n'))).toBe(sha256(expectedCsvLines().join('\n')));
+      const jsonLines = jsonl.stdout.trimEnd().split('\n');
+      expect(jsonLines.length).toBe(100_000);
+      expect(jsonLines[99_999]).toBe(
+        `[100000,"${createHash('md5').update('100000').digest('hex')}"]`,
+      );
+      expect(parseCsv(`${csvLines.slice(0, 3).join('\r\n')}\r\n`)).toEqual([
+        ['g', 'hash'],
+        ['1', 'c4ca4238a0b923820dcc509a6f75849b'],
+        ['2', 'c81e728d9d4c2f636f067f89cc14862c'],
+      ]);
+    });
+
+    it('print as a table, and to a file with --output', async () => {
+      const file = join(scratch, 'rows.jsonl');
+      const [table, written] = await Promise.all([
+        spectra(['results', large.executionArn]),
+        spectra(['results', large.executionArn, '--jsonl', '--output', file]),
+      ]);
+      const lines = table.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^\s+g {2}hash$/);
+      expect(lines.at(-1)).toBe('(100000 rows)');
+      expect(lines.length).toBe(100_003);
+      expect(written.stderr).toBe(`Wrote 100000 rows to ${file}\n`);
+      expect((await readFile(file, 'utf8')).trimEnd().split('\n').length).toBe(100_000);
+    });
+
+    it('download through a presigned URL as the same bytes as the download helper writes', async () => {
+      const url = await large.result.presignedUrl({ expiresInSeconds: 300 });
+      const fromUrl = new Uint8Array(await (await fetch(url)).arrayBuffer());
+      const file = join(scratch, 'rows.jsonl.gz');
+      const downloaded = await large.result.download(file);
+      const fromHelper = await readFile(file);
+      expect(downloaded.bytes).toBe(large.result.result?.bytes);
+      expect(sha256(fromUrl)).toBe(sha256(fromHelper));
+      expect(gunzipSync(fromUrl).toString('utf8').split('\n').length - 1).toBe(100_000);
+      const cli = await spectra(['results', large.executionArn, '--url', '--expires-in', '60']);
+      expect(cli.stdout).toMatch(
+        /^http:\/\/127\.0\.0\.1:\d+\/spectra-results\/results\/.+rows\.jsonl\.gz\?X-Amz-/,
+      );
+    });
+  });
+
+  it('keeps a small result inline: no URL, the rows are in the output', async () => {
+    const small = await client.runQuery({ tenantId: 'acme', sql: 'select 1 as one' });
+    expect(small.result.result).toBeUndefined();
+    const rows = [];
+    for await (const row of small.result) rows.push(row);
+    expect(rows).toEqual([[1]]);
+    await expect(small.result.presignedUrl()).rejects.toBeInstanceOf(ResultNotWrittenError);
+  });
+
+  it('reaches the caller with every digit of int8 and numeric, at the edges', async () => {
+    const { result } = await client.runQuery({
+      tenantId: 'acme',
+      sql: `select 12345678901234567::int8 as a, 9007199254740993::int8 as b,
+              9007199254740991::int8 as c, 9223372036854775807::int8 as d,
+              (-9223372036854775807 - 1)::int8 as e, -9007199254740993::int8 as f,
+              1234567890123456789012345678.0123456789::numeric(38,10) as g,
+              -0.0000000001::numeric(38,10) as h`,
+    });
+    expect(result.rows).toEqual([
+      [
+        '12345678901234567',
+        '9007199254740993',
+        9007199254740991,
+        '9223372036854775807',
+        '-9223372036854775808',
+        '-9007199254740993',
+        '1234567890123456789012345678.0123456789',
+        '-0.0000000001',
+      ],
+    ]);
+  });
+
+  it('keeps every state under 256 KiB and the cause under 32 KiB with a 100 KB SQL and a 100 KB error', async () => {
+    // The SQL is 100 KB; PostgreSQL quotes the bad value back whole in its error text.
+    const value = 'a'.repeat(100 * 1024 - 40);
+    const sql = `select '${value}'::int as n`;
+    expect(Buffer.byteLength(sql)).toBeLessThanOrEqual(100 * 1024);
+    const { executionArn } = await client.submitQuery({ tenantId: 'acme', sql });
+    const query = await client.waitForQuery(executionArn, { pollIntervalMs: 50 });
+
+    expect(query.status).toBe('FAILED');
+    expect(query.error).toBe('QueryFailedError');
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    expect((described.cause ?? '').length).toBeLessThanOrEqual(32_768);
+    expect(query.cause?.redshiftError).toMatch(
+      /^ERROR: invalid input syntax for type integer: "a+/,
+    );
+    expect(query.cause?.redshiftError).toMatch(/\[cut: \d+ bytes in all\]$/);
+    const sizes = await payloadSizes(executionArn);
+    expect(Math.max(...sizes)).toBeGreaterThan(100 * 1024);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(262_144);
+  });
+
+  it('stops at rowLimit and byteLimit, and says truncated only when they cut the result', async () => {
+    const sql = 'select g from generate_series(1, 50) g order by g';
+    const [byRows, byBytes, whole] = await Promise.all([
+      client.runQuery({ tenantId: 'acme', sql, rowLimit: 10 }),
+      client.runQuery({ tenantId: 'acme', sql, byteLimit: 20 }),
+      client.runQuery({ tenantId: 'acme', sql, rowLimit: 50 }),
+    ]);
+    expect(byRows.result.rows).toEqual(Array.from({ length: 10 }, (_, i) => [i + 1]));
+    expect(byRows.result.truncated).toBe(true);
+    expect(byRows.result.totalRows).toBe(50);
+    // [1]\n [2]\n ... four bytes a line: five lines
+    expect(byBytes.result.rows).toEqual([[1], [2], [3], [4], [5]]);
+    expect(byBytes.result.truncated).toBe(true);
+    expect(whole.result.rowCount).toBe(50);
+    expect(whole.result.truncated).toBe(false);
+    const cli = await spectra(['run', '--tenant', 'acme', '--sql', sql, '--row-limit', '3']);
+    expect(cli.stdout.trimEnd().split('\n').at(-1)).toBe(
+      '(3 rows: rowLimit or byteLimit left out the rest of 50 rows)',
+    );
+  });
+
+  it('refuses a bad rowLimit before anything runs, saying what is allowed', async () => {
+    await expect(
+      client.submitQuery({ tenantId: 'acme', sql: 'select 1', rowLimit: 0 }),
+    ).rejects.toThrow(/rowLimit must be a whole number of rows, at least 1.*got number 0/);
+  });
+
+  it('fails a result over the Data API limit with ResultTooLargeError, which points to UNLOAD', async () => {
+    const error = await client
+      .runQuery({
+        tenantId: 'acme',
+        sql: "select g, repeat('x', 1000) as pad from generate_series(1, 30000) g",
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(QueryExecutionError);
+    expect((error as QueryExecutionError).errorName).toBe('ResultTooLargeError');
+    expect((error as QueryExecutionError).message).toMatch(/UNLOAD \('select \.\.\.'\) TO 's3:/);
+  });
+
+  it('gives a clear error for an expired result, once the bucket has deleted it', async () => {
+    const query = await client.runQuery({
+      tenantId: 'acme',
+      sql: HUNDRED_THOUSAND.replace('100000', '20000'),
+    });
+    const expiresAt = query.result.result?.expiresAt as string;
+    // The lifecycle rule, applied as at a second past the result's expiry.
+    const response = await fetch(`${stack.url}/_spectra/results/expire`, {
+      method: 'POST',
+      body: JSON.stringify({ now: new Date(Date.parse(expiresAt) + 1000).toISOString() }),
+    });
+    expect(((await response.json()) as { expired: string[] }).expired).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/manifest\.json$/),
+        expect.stringMatching(/rows\.jsonl\.gz$/),
+      ]),
+    );
+
+    const read = async () => {
+      for await (const _row of query.result) {
+        // reading
+      }
+    };
+    await expect(read()).rejects.toBeInstanceOf(ResultExpiredError);
+    await expect(read()).rejects.toThrow(
+      new RegExp(
+        `The result of .+ expired at ${expiresAt.replaceAll('.', '\\.')}.+Run the query again`,
+      ),
+    );
+    const cli = await spectra(['results', query.executionArn, '--csv']);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/^ResultExpiredError: The result of .+ expired at /);
+
+    // The client's own clock says so too, past expiresAt, before asking S3 for anything.
+    const largeExpiresAt = large.result.result?.expiresAt as string;
+    const later = new SpectraClient({
+      endpoint: stack.url,
+      stateMachineArn: stack.stateMachineArn,
+      clock: () => new Date(Date.parse(largeExpiresAt) + 1),
+    });
+    try {
+      const again = await later.getQuery(large.executionArn);
+      await expect(again.result?.presignedUrl()).rejects.toBeInstanceOf(ResultExpiredError);
+    } finally {
+      later.destroy();
+    }
+  });
+});
