@@ -86,6 +86,12 @@ export class PgliteSessionStates {
   /** The connection whose state is in the backend now; 0: nobody's. */
   private loaded = 0;
   private nextHidden = 1;
+  /**
+   * The settings the engine itself set at session level before any connection ran (the shims'
+   * `search_path` of `"$user", public`). PGlite's boot default is `public`, so `RESET ALL` alone
+   * would leave every later connection on a search path Redshift does not have.
+   */
+  private baseline: Map<string, string> | undefined;
 
   constructor(private readonly execute: Execute) {}
 
@@ -109,6 +115,7 @@ export class PgliteSessionStates {
   /** Puts `connectionId`'s state in the backend; run as the superuser, outside any transaction. */
   async switchTo(connectionId: number): Promise<void> {
     if (connectionId === this.loaded) return;
+    if (this.baseline === undefined) await this.captureBaseline();
     await this.saveLoaded();
     this.loaded = connectionId;
     const state = this.saved.get(connectionId);
@@ -131,7 +138,7 @@ export class PgliteSessionStates {
       for (const [kind, name, relkind] of rows)
         if (kind === 'r' && !this.hiddenNames.has(name as string))
           await this.drop(relkind as string, name as string);
-      await this.execute('RESET ALL', 'script');
+      await this.resetAll();
       this.loaded = 0;
     } else {
       for (const relation of state?.hidden ?? []) {
@@ -150,6 +157,7 @@ export class PgliteSessionStates {
     let changed = false;
     for (const [kind, name, value] of rows as [string, string, string][]) {
       if (kind === 's') {
+        if (this.baseline?.get(name) === value) continue;
         state.settings.push([name, value]);
         changed = true;
       } else if (!this.hiddenNames.has(name)) {
@@ -168,7 +176,23 @@ export class PgliteSessionStates {
         changed = true;
       }
     }
-    if (changed || state.customNames.size > 0) await this.execute('RESET ALL', 'script');
+    if (changed || state.customNames.size > 0) await this.resetAll();
+  }
+
+  private async captureBaseline(): Promise<void> {
+    const { rows } = await this.execute(STATE_SQL, 'script');
+    this.baseline = new Map(
+      (rows as [string, string, string][])
+        .filter(([kind]) => kind === 's')
+        .map(([, name, value]) => [name, value]),
+    );
+  }
+
+  /** `RESET ALL`, then the engine's own settings again: what a fresh connection starts with. */
+  private async resetAll(): Promise<void> {
+    await this.execute('RESET ALL', 'script');
+    for (const [name, value] of this.baseline ?? [])
+      await this.execute('SELECT pg_catalog.set_config($1, $2, false)', [name, value]);
   }
 
   private async rename(relkind: string, from: string, to: string): Promise<void> {
