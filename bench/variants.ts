@@ -12,7 +12,7 @@ import { dynamoDbDocumentClient } from '../functions/common/clients.ts';
 import { CONFIG_VARIABLES, type Config, loadConfig } from '../functions/common/config.ts';
 import { createDeps, type StepDeps } from '../functions/common/deps.ts';
 import { rethrowTransient } from '../functions/common/errors.ts';
-import { powertoolsMiddlewares } from '../functions/common/observability.ts';
+import { handlerMiddlewares } from '../functions/common/middlewares.ts';
 import {
   type AcquireResult,
   poolIdOf,
@@ -108,7 +108,7 @@ type Core = (event: unknown, context: Context) => Promise<unknown>;
 /** A core function wrapped as the real handlers wrap theirs (Middy with the Powertools middlewares). */
 function wrap(core: Core): LambdaHandler {
   return middy<unknown, unknown, Error, Context>()
-    .use(powertoolsMiddlewares)
+    .use(handlerMiddlewares)
     .handler((event, context) => core(event, context));
 }
 

@@ -2,7 +2,8 @@ import middy from '@middy/core';
 import type { ResultPage } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { rethrowTransient } from '#common/errors';
-import { powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import { handlerMiddlewares } from '#common/middlewares';
+import { tagInvocation } from '#common/observability';
 import { ResultSpill } from '#common/result-spill';
 import { resultExpiresAt, resultKeyPrefix, type WrittenResult } from '#common/result-store';
 import {
@@ -185,7 +186,7 @@ export async function fetchResults(
     sessionReused: session.reused,
     ...emptyResultSet(),
   };
-  if (query.statements !== undefined)
+  if (query.batchSize !== undefined)
     return fetchBatchResults(deps, result, deps.config.resultInlineMaxBytes);
 
   if (statement.hasResultSet !== true) {
@@ -335,5 +336,5 @@ class ResultReader {
 }
 
 export const handler = middy<unknown, QueryResult>()
-  .use(powertoolsMiddlewares)
+  .use(handlerMiddlewares)
   .handler((event) => fetchResults(event));

@@ -8,6 +8,7 @@ import {
   type Config,
   DEFAULT_DB_USER_TEMPLATE,
   loadConfig,
+  QUERY_TIMEOUT_SECONDS,
   RESULT_PART_BYTES,
   RESULT_RETENTION_DAYS,
 } from '../functions/common/config.ts';
@@ -86,6 +87,10 @@ export const PARAMETERS = {
   pollWaitSeconds: {
     variable: CONFIG_VARIABLES.pollWait,
     help: 'how long PollStatus waits on the server, default 20',
+  },
+  queryTimeoutSeconds: {
+    variable: CONFIG_VARIABLES.queryTimeout,
+    help: `how long a query may run when its input sets no timeoutSeconds (${QUERY_TIMEOUT_SECONDS.min}-${QUERY_TIMEOUT_SECONDS.max}), default ${QUERY_TIMEOUT_SECONDS.default}`,
   },
   logSql: {
     variable: CONFIG_VARIABLES.logSql,
@@ -305,6 +310,7 @@ function environmentOf(config: Config): Record<string, string> {
     [v.resultPartBytes]: String(config.resultPartBytes),
     [v.submitWait]: String(config.submitWaitSeconds),
     [v.pollWait]: String(config.pollWaitSeconds),
+    [v.queryTimeout]: String(config.queryTimeoutSeconds),
     [v.logSql]: String(config.logSql),
   };
 }

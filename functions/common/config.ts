@@ -33,6 +33,11 @@ export interface Config {
   /** How long PollStatus holds DescribeStatement on the server; 0 polls without waiting. */
   pollWaitSeconds: number;
   /**
+   * How long a query may take when its input sets no `timeoutSeconds`, from the start of its
+   * execution: then its statement is cancelled and the execution fails with QueryTimeoutError.
+   */
+  queryTimeoutSeconds: number;
+  /**
    * Puts SQL text, parameter values and Redshift's error text in the function logs. Off by
    * default: it exposes tenants' data to whoever reads the logs. For debugging only.
    */
@@ -60,6 +65,7 @@ export const CONFIG_VARIABLES = {
   resultPartBytes: 'SPECTRA_RESULT_PART_BYTES',
   submitWait: 'SPECTRA_SUBMIT_WAIT_SECONDS',
   pollWait: 'SPECTRA_POLL_WAIT_SECONDS',
+  queryTimeout: 'SPECTRA_QUERY_TIMEOUT_SECONDS',
   logSql: 'SPECTRA_LOG_SQL',
 } as const;
 
@@ -68,6 +74,12 @@ export const CONFIG_VARIABLES = {
  * of the output (ids, column list) needs room too.
  */
 export const RESULT_INLINE_MAX_BYTES_LIMIT = 250_000;
+
+/**
+ * The range of a query's timeout, in seconds ({@link Config.queryTimeoutSeconds} and the input's
+ * `timeoutSeconds`): up to 24 hours, the longest the Data API runs a statement.
+ */
+export const QUERY_TIMEOUT_SECONDS = { default: 3600, min: 1, max: 86_400 } as const;
 
 /** The range of {@link Config.resultRetentionDays}, in the words of its messages and the README. */
 export const RESULT_RETENTION_DAYS = { default: 7, min: 1, max: 365 } as const;
@@ -189,6 +201,13 @@ export function loadConfig(env: Env = process.env): Config {
   // The Data API accepts WaitTimeSeconds up to 30.
   const submitWaitSeconds = readInteger(env, v.submitWait, 5, 0, 30);
   const pollWaitSeconds = readInteger(env, v.pollWait, 20, 0, 30);
+  const queryTimeoutSeconds = readInteger(
+    env,
+    v.queryTimeout,
+    QUERY_TIMEOUT_SECONDS.default,
+    QUERY_TIMEOUT_SECONDS.min,
+    QUERY_TIMEOUT_SECONDS.max,
+  );
   const sessionsTableName =
     readName(
       env,
@@ -260,6 +279,7 @@ export function loadConfig(env: Env = process.env): Config {
     resultPartBytes,
     submitWaitSeconds,
     pollWaitSeconds,
+    queryTimeoutSeconds,
     logSql,
   };
 }

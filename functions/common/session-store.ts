@@ -55,8 +55,9 @@ export const REUSE_MARGIN_SECONDS = 30;
 /** The Data API force-closes a session 24 hours after it was opened. */
 export const MAX_SESSION_AGE_SECONDS = 24 * 60 * 60;
 /**
- * How long a lease holds without renewal. PollStatus renews it on every poll (at most ~30 s
- * apart), so only a lease whose execution vanished runs out, and then the session returns to the
+ * How long a lease holds without renewal. PollStatus renews it on every poll, for this long after
+ * the next one is due (polls are ~20 s apart at first, up to 15 minutes apart for a query of
+ * hours), so only a lease whose execution vanished runs out, and then the session returns to the
  * pool on its own.
  */
 export const LEASE_SECONDS = 300;
@@ -471,14 +472,19 @@ export class SessionStore {
     return record;
   }
 
-  /** Extends `owner`'s lease; false when the lease is no longer `owner`'s. */
+  /**
+   * Extends `owner`'s lease by `holdSeconds` from now (default {@link LEASE_SECONDS}; PollStatus
+   * asks for more when it waits longer before the next poll); false when the lease is no longer
+   * `owner`'s.
+   */
   async renewLease(
     tenantId: string,
     dbUser: string,
     sessionId: string,
     owner: string,
+    holdSeconds = LEASE_SECONDS,
   ): Promise<boolean> {
-    const leaseExpiresAt = iso(plusSeconds(this.clock(), LEASE_SECONDS));
+    const leaseExpiresAt = iso(plusSeconds(this.clock(), holdSeconds));
     return this.conditionalUpdate(
       {
         Key: { pool_id: poolIdOf(tenantId, dbUser), session_id: sessionId },
