@@ -55,11 +55,13 @@ export async function acquireSession(
   }
 
   const dirties = leavesSessionState(input);
+  // A session the Data API closes before the deadline would end the statement with it.
+  const lifeNeededSeconds = Math.ceil(secondsUntil(deadline, deps.clock()));
   const result = await deps.store.acquire(
     input.tenantId,
     dbUser,
     event.executionArn,
-    dirties ? { waitMs: 0 } : {},
+    dirties ? { waitMs: 0, lifeNeededSeconds } : { lifeNeededSeconds },
   );
   countSession(telemetry, 'SessionExpired', result.expiredRemoved);
   const base = {

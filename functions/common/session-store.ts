@@ -191,6 +191,15 @@ export class SessionStore {
     return this.usableUntil(record) <= now;
   }
 
+  /**
+   * Whether the Data API would close the session before `lifeNeededSeconds` from now: it closes a
+   * session 24 hours after opening it, and ends the statement running on it then.
+   */
+  closesWithin(record: SessionRecord, now: Date, lifeNeededSeconds: number): boolean {
+    const closesAt = plusSeconds(record.created_at, MAX_SESSION_AGE_SECONDS - REUSE_MARGIN_SECONDS);
+    return closesAt < plusSeconds(now, lifeNeededSeconds);
+  }
+
   /** Every session of one tenant and db user, strongly consistent. */
   async listPool(tenantId: string, dbUser: string): Promise<SessionRecord[]> {
     const records: SessionRecord[] = [];
@@ -226,6 +235,9 @@ export class SessionStore {
    * Retry-safe: if `owner` already holds a lease in the pool (a retried invocation), that session
    * is returned again instead of leasing a second one; a claim it holds is its own again.
    * `options.waitMs` overrides the policy's wait (0: take an idle session or miss at once).
+   * `options.lifeNeededSeconds` passes over the sessions the Data API would close sooner (it closes
+   * every session 24 hours after opening it): a query that may run for hours gets a session that
+   * lasts as long, or a new one.
    *
    * @throws {SessionPoolExhaustedError} when every session is still leased after the wait and the
    * pool is at its cap.
@@ -234,7 +246,7 @@ export class SessionStore {
     tenantId: string,
     dbUser: string,
     owner: string,
-    options: { waitMs?: number } = {},
+    options: { waitMs?: number; lifeNeededSeconds?: number } = {},
   ): Promise<AcquireResult> {
     const waitMs = options.waitMs ?? this.policy.acquireWaitMs ?? 0;
     let waitedMs = 0;
@@ -252,8 +264,14 @@ export class SessionStore {
         if (await this.deleteIfUnchanged(record, now)) expiredRemoved++;
       }
 
+      const lifeNeeded = options.lifeNeededSeconds ?? 0;
       const candidates = pool
-        .filter((r) => !this.isLeaseLive(r, now) && !this.isExpired(r, now))
+        .filter(
+          (r) =>
+            !this.isLeaseLive(r, now) &&
+            !this.isExpired(r, now) &&
+            !this.closesWithin(r, now, lifeNeeded),
+        )
         .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
       for (const candidate of candidates) {
         const leased = await this.tryLease(candidate, owner, now);

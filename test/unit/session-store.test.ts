@@ -87,6 +87,36 @@ describe('Class: SessionStore', () => {
       });
     });
 
+    it('passes over a session the Data API closes, at its 24 hours, before the query may end', async () => {
+      // Prepare: opened 20 hours ago, it has 4 hours left; the query may take 6.
+      ddb.on(QueryCommand).resolves({
+        Items: [
+          session('old', { created_at: ago(20 * 3600) }),
+          session('young', { last_used_at: ago(200) }),
+        ],
+      });
+      ddb.on(UpdateCommand).callsFake((input) => ({
+        Attributes: { ...session(input.Key.session_id), state: 'LEASED' },
+      }));
+
+      // Act
+      const long = await store.acquire('acme', 'acme', EXECUTION_ARN, {
+        lifeNeededSeconds: 6 * 3600,
+      });
+
+      // Assess: the young one, though the old one was used last; a short query may have the old one
+      expect(long).toEqual(
+        expect.objectContaining({
+          kind: 'hit',
+          session: expect.objectContaining({ session_id: 'young' }),
+        }),
+      );
+      const short = await store.acquire('acme', 'acme', EXECUTION_ARN, { lifeNeededSeconds: 60 });
+      expect(short).toEqual(
+        expect.objectContaining({ session: expect.objectContaining({ session_id: 'old' }) }),
+      );
+    });
+
     it('reports a miss when the pool is empty', async () => {
       ddb.on(QueryCommand).resolves({ Items: [] });
 
