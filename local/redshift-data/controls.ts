@@ -1,5 +1,6 @@
+import type { LocalClock } from '../clock.ts';
 import { createTenantUser, type TenantUser } from './demo-data.ts';
-import type { Statement, Store } from './model.ts';
+import { endOf, type Statement, type Store } from './model.ts';
 import type { SqlEngine } from './sql-engine.ts';
 
 /**
@@ -45,10 +46,12 @@ export interface EmulatorControls {
   setSessionOpenLatency(milliseconds: number): void;
   /**
    * Holds every statement submitted from now on whose SQL contains `sqlContains`: it stops at
-   * `status` (default STARTED) until {@link releaseStatements}. A held statement can be described,
-   * cancelled or have its session closed as a running one can.
+   * `status` (default STARTED) until {@link releaseStatements}, or, with `forSeconds`, for that
+   * long on the stack's clock (then it runs: a statement that takes so long, which on a simulated
+   * clock takes no real time). A held statement can be described, cancelled or have its session
+   * closed as a running one can.
    */
-  holdStatements(sqlContains: string, status?: HoldStatus): void;
+  holdStatements(sqlContains: string, status?: HoldStatus, forSeconds?: number): void;
   /** Lets the statements `sqlContains` holds go on and holds no more; returns how many it held. */
   releaseStatements(sqlContains: string): number;
   stats(): RedshiftDataEmulatorStats;
@@ -65,6 +68,8 @@ export interface EmulatorControls {
 
 interface Hold {
   status: HoldStatus;
+  /** Set: each statement is held this long on the clock, then goes on. Unset: until released. */
+  forSeconds?: number;
   /** The statements it holds, each by the function that lets it go on. */
   waiting: Set<() => void>;
 }
@@ -75,8 +80,36 @@ export class RunControls {
   sessionOpenLatencyMs = 0;
   private readonly holds = new Map<string, Hold>();
 
-  hold(sqlContains: string, status: HoldStatus): void {
-    if (!this.holds.has(sqlContains)) this.holds.set(sqlContains, { status, waiting: new Set() });
+  /** A timed hold's end for each statement it holds, fixed when the statement was submitted. */
+  private readonly timed = new WeakMap<Statement, { status: HoldStatus; ended: Promise<void> }>();
+
+  constructor(private readonly clock: LocalClock) {}
+
+  /**
+   * Called as a statement is submitted: a timed hold that matches it fixes, there and then, when
+   * it lets the statement go on (its submission plus the hold's seconds), so that the statement's
+   * time on the clock does not depend on how soon the runner reaches the hold.
+   */
+  admit(statement: Statement): void {
+    const hold = this.matching(statement, undefined, true);
+    if (hold?.forSeconds === undefined) return;
+    let resume = () => {};
+    const ended = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    hold.waiting.add(resume);
+    this.clock.schedule(statement.createdAt + hold.forSeconds * 1000, () => {
+      hold.waiting.delete(resume);
+      resume();
+      // A simulated clock moves on past this moment only once the statement has ended.
+      return endOf(statement);
+    });
+    this.timed.set(statement, { status: hold.status, ended });
+  }
+
+  hold(sqlContains: string, status: HoldStatus, forSeconds?: number): void {
+    if (!this.holds.has(sqlContains))
+      this.holds.set(sqlContains, { status, forSeconds, waiting: new Set() });
   }
 
   release(sqlContains: string): number {
@@ -102,14 +135,27 @@ export class RunControls {
    * matches it any more, or undefined when none does (the common case costs no wait).
    */
   pass(statement: Statement, status: HoldStatus): Promise<void> | undefined {
-    const hold = [...this.holds.entries()].find(
-      ([sqlContains, each]) =>
-        each.status === status && statement.parts.some((part) => part.sql.includes(sqlContains)),
-    )?.[1];
+    const timed = this.timed.get(statement);
+    if (timed !== undefined) return timed.status === status ? timed.ended : undefined;
+    const hold = this.matching(statement, status, false);
     if (!hold) return undefined;
     return new Promise<void>((resume) => hold.waiting.add(resume)).then(() =>
       this.pass(statement, status),
     );
+  }
+
+  /** The hold that applies to the statement: at `status` (any when undefined), timed or not. */
+  private matching(
+    statement: Statement,
+    status: HoldStatus | undefined,
+    timed: boolean,
+  ): Hold | undefined {
+    return [...this.holds.entries()].find(
+      ([sqlContains, each]) =>
+        (status === undefined || each.status === status) &&
+        (each.forSeconds !== undefined) === timed &&
+        statement.parts.some((part) => part.sql.includes(sqlContains)),
+    )?.[1];
   }
 }
 
@@ -137,8 +183,8 @@ export function createEmulatorControls(
       run.sessionOpenLatencyMs = Math.max(0, milliseconds);
     },
 
-    holdStatements(sqlContains, status = 'STARTED') {
-      run.hold(sqlContains, status);
+    holdStatements(sqlContains, status = 'STARTED', forSeconds) {
+      run.hold(sqlContains, status, forSeconds);
     },
 
     releaseStatements(sqlContains) {
