@@ -15,10 +15,10 @@ export interface QueryOptions {
   param?: SqlParameter[];
   name?: string;
   statementName?: string;
-  batch?: boolean;
-  autoCommit?: boolean;
   rowLimit?: number;
   byteLimit?: number;
+  batch?: boolean;
+  autoCommit?: boolean;
 }
 
 /** A usage problem found after parsing; reported like commander's own, with exit code 2. */
@@ -118,15 +118,15 @@ export function addQueryOptions(command: Command): Command {
     )
     .option('--name <name>', 'an execution name: submitting the same query again returns it')
     .option('--statement-name <name>', "the Data API's StatementName, shown in Redshift's logs")
-    .option(
-      '--batch',
-      'split the SQL into its statements and run them in order on one session, in one transaction',
-    )
-    .option('--auto-commit', 'with --batch: commit each statement on its own')
     .option('--row-limit <rows>', 'stop the result after this many rows', positiveInteger)
     .option(
       '--byte-limit <bytes>',
       'stop the result before the row that takes its JSON Lines past this size',
       positiveInteger,
-    );
+    )
+    .option(
+      '--batch',
+      'split the SQL into its statements and run them in order on one session, in one transaction',
+    )
+    .option('--auto-commit', 'with --batch: commit each statement on its own');
 }

@@ -6,8 +6,8 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { parseS3Uri, type ResultManifest } from '#common/result-store';
-import type { ResultRow } from '#common/results';
-import type { QueryResult } from '../functions/fetch-results.ts';
+import type { ResultRow, ResultSet } from '#common/results';
+import type { BatchStatementResult, QueryResult } from '../functions/fetch-results.ts';
 import { ResultExpiredError, ResultNotWrittenError, SpectraClientError } from './errors.ts';
 
 /**
@@ -35,8 +35,8 @@ export interface ReadOptions {
 /** A presigned URL lives at most 7 days (SigV4's limit). */
 export const PRESIGNED_URL_MAX_SECONDS = 7 * 24 * 3600;
 
-/** A query's result, with its rows readable wherever they are. */
-export interface ReadableResult extends QueryResult {
+/** How a result set's rows are read, wherever they are. */
+export interface RowAccess {
   /** `for await (const row of result)`: every row, in order, inline or written alike. */
   [Symbol.asyncIterator](): AsyncIterator<ResultRow>;
   /** Every row, in order, with progress and cancellation. */
@@ -54,32 +54,55 @@ export interface ReadableResult extends QueryResult {
   presignedUrl(options?: { expiresInSeconds?: number }): Promise<string>;
 }
 
+/** One statement of a batch, its result set readable as the query's is. */
+export interface ReadableBatchStatement extends BatchStatementResult {
+  result?: ResultSet & RowAccess;
+}
+
+/**
+ * A query's result, with its rows readable wherever they are; for a batch, each statement's
+ * result set too (the top level is its last one that returns rows).
+ */
+export interface ReadableResult extends QueryResult, RowAccess {
+  statements?: ReadableBatchStatement[];
+}
+
 export class ResultRows {
   constructor(
     private readonly s3: S3Client,
     private readonly clock: () => Date,
   ) {}
 
-  /** `result` with its rows made readable (the methods are not enumerable: JSON is unchanged). */
+  /**
+   * `result` with its rows made readable, and those of each statement of a batch (the methods are
+   * not enumerable: the JSON is unchanged).
+   */
   readable(executionArn: string, result: QueryResult): ReadableResult {
-    const methods: Omit<ReadableResult, keyof QueryResult> = {
-      [Symbol.asyncIterator]: () => this.rows(executionArn, result)[Symbol.asyncIterator](),
-      allRows: (options) => this.rows(executionArn, result, options),
-      download: (destination, options) => this.download(executionArn, result, destination, options),
-      presignedUrl: (options) => this.presignedUrl(executionArn, result, options),
+    for (const statement of result.statements ?? []) {
+      if (statement.result !== undefined) this.withRowAccess(executionArn, statement.result);
+    }
+    return this.withRowAccess(executionArn, result) as ReadableResult;
+  }
+
+  private withRowAccess<T extends ResultSet>(executionArn: string, set: T): T & RowAccess {
+    const methods: RowAccess = {
+      [Symbol.asyncIterator]: () => this.rows(executionArn, set)[Symbol.asyncIterator](),
+      allRows: (options) => this.rows(executionArn, set, options),
+      download: (destination, options) => this.download(executionArn, set, destination, options),
+      presignedUrl: (options) => this.presignedUrl(executionArn, set, options),
     };
     for (const [key, value] of [
       ...Object.entries(methods),
       [Symbol.asyncIterator, methods[Symbol.asyncIterator]] as const,
     ]) {
-      Object.defineProperty(result, key, { value, enumerable: false, configurable: true });
+      Object.defineProperty(set, key, { value, enumerable: false, configurable: true });
     }
-    return result as ReadableResult;
+    return set as T & RowAccess;
   }
 
   async *rows(
     executionArn: string,
-    result: QueryResult,
+    result: ResultSet,
     options: ReadOptions = {},
   ): AsyncGenerator<ResultRow> {
     if (result.result === undefined) {
@@ -126,7 +149,7 @@ export class ResultRows {
   }
 
   /** The manifest of a written result. */
-  async manifest(executionArn: string, result: QueryResult): Promise<ResultManifest> {
+  async manifest(executionArn: string, result: ResultSet): Promise<ResultManifest> {
     const written = this.writtenOrThrow(executionArn, result);
     const body = await this.get(executionArn, written.location, written.expiresAt);
     const chunks: Buffer[] = [];
@@ -136,7 +159,7 @@ export class ResultRows {
 
   async download(
     executionArn: string,
-    result: QueryResult,
+    result: ResultSet,
     destination: string | Writable,
     options: ReadOptions = {},
   ): Promise<{ bytes: number }> {
@@ -168,7 +191,7 @@ export class ResultRows {
 
   async presignedUrl(
     executionArn: string,
-    result: QueryResult,
+    result: ResultSet,
     options: { expiresInSeconds?: number } = {},
   ): Promise<string> {
     const written = this.writtenOrThrow(executionArn, result);
@@ -188,14 +211,14 @@ export class ResultRows {
     });
   }
 
-  private writtenOrThrow(executionArn: string, result: QueryResult) {
+  private writtenOrThrow(executionArn: string, result: ResultSet) {
     if (result.result === undefined) throw new ResultNotWrittenError(executionArn, result.rowCount);
     return result.result;
   }
 
   private async rowsObject(
     executionArn: string,
-    result: QueryResult,
+    result: ResultSet,
     manifest: ResultManifest,
     signal: AbortSignal | undefined,
   ): Promise<Readable> {

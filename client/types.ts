@@ -12,7 +12,13 @@ import type { ReadableResult } from './result-rows.ts';
  * progress and pooled sessions it reads back.
  */
 
-export type { ReadableResult, ReadOptions, ResultProgress } from './result-rows.ts';
+export type {
+  ReadableBatchStatement,
+  ReadableResult,
+  ReadOptions,
+  ResultProgress,
+  RowAccess,
+} from './result-rows.ts';
 export type { QueryResult, SqlParameter };
 
 export interface SpectraClientOptions {

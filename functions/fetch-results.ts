@@ -5,7 +5,7 @@ import { rethrowTransient } from '#common/errors';
 import { handlerMiddlewares } from '#common/middlewares';
 import { tagInvocation } from '#common/observability';
 import { ResultSpill } from '#common/result-spill';
-import { resultExpiresAt, resultKeyPrefix, type WrittenResult } from '#common/result-store';
+import { resultExpiresAt, resultKeyPrefix } from '#common/result-store';
 import {
   emptyResultSet,
   jsonBytes,
@@ -45,97 +45,10 @@ export interface QueryResult extends ResultSet {
   sessionReused: boolean;
   /** A batch's statements, in order. */
   statements?: BatchStatementResult[];
-  /** Set when the result was larger than the inline budget: where all its rows are. */
-  result?: WrittenResult;
 }
 
 /** Room for `rowCount`, `totalRows` and `truncated` to change length after the envelope is measured. */
 const ENVELOPE_SLACK_BYTES = 64;
-
-/**
- * Reads a statement's result page by page (`NextToken`) until the rows run out or the next row
- * would take it past `budget` bytes; pages after that are not read. `copies`: how many times the
- * rows appear in the output (the last result set of a batch appears at the top level too).
- */
-async function readResultSet(
-  deps: StepDeps,
-  statementId: string,
-  budget: number,
-  copies: number,
-): Promise<{ set: ResultSet; bytes: number }> {
-  const set = emptyResultSet();
-  let used = 0;
-  let nextToken: string | undefined;
-  let firstPage = true;
-  do {
-    const page = await deps.dataApi.resultPage(statementId, nextToken);
-    if (firstPage) {
-      set.columns = toResultColumns(page.columns);
-      set.totalRows = page.totalRows ?? 0;
-      used = (jsonBytes(set) + ENVELOPE_SLACK_BYTES) * copies;
-      firstPage = false;
-    }
-    for (const record of page.records) {
-      const row = record.map(toResultValue);
-      const rowBytes = (jsonBytes(row) + 1) * copies; // and the comma before it
-      if (used + rowBytes > budget) {
-        set.truncated = true;
-        break;
-      }
-      set.rows.push(row);
-      used += rowBytes;
-    }
-    nextToken = set.truncated ? undefined : page.nextToken;
-  } while (nextToken !== undefined);
-  set.rowCount = set.rows.length;
-  set.totalRows = Math.max(set.totalRows, set.rowCount);
-  return { set, bytes: used };
-}
-
-/**
- * Reads a batch's statements (DescribeStatement's SubStatements) and the result of each that
- * returns rows, all within the one budget: the last such result first, since it is also the
- * output's top-level result (and counts twice), then the others in order.
- */
-async function fetchBatchResults(
-  deps: StepDeps,
-  result: QueryResult,
-  budget: number,
-): Promise<QueryResult> {
-  const described = await deps.dataApi.describe(result.statementId, 0);
-  const statements: BatchStatementResult[] = (described.SubStatements ?? []).map((sub, index) => {
-    const hasResultSet = sub.HasResultSet === true;
-    const entry: BatchStatementResult = {
-      index,
-      statementId: sub.Id ?? `${result.statementId}:${index + 1}`,
-      status: (sub.Status ?? 'FINISHED') as StatementStatus,
-      hasResultSet,
-    };
-    if (!hasResultSet) entry.rowsAffected = Math.max(sub.ResultRows ?? 0, 0);
-    return entry;
-  });
-  result.statements = statements;
-  const withRows = statements.filter((entry) => entry.hasResultSet);
-  const last = withRows.at(-1);
-  let remaining = budget - jsonBytes(result) - ENVELOPE_SLACK_BYTES;
-  for (const entry of last ? [last, ...withRows.slice(0, -1)] : []) {
-    const { set, bytes } = await readResultSet(
-      deps,
-      entry.statementId,
-      remaining,
-      entry === last ? 2 : 1,
-    );
-    entry.result = set;
-    remaining -= bytes;
-  }
-  if (last?.result) Object.assign(result, last.result);
-  deps.telemetry.logger.info('Fetched batch results', {
-    statements: statements.length,
-    resultSets: withRows.length,
-    bytes: budget - remaining,
-  });
-  return result;
-}
 
 /**
  * Room for `result` (the location and counts of a written result) in the output: its URI holds
@@ -143,10 +56,30 @@ async function fetchBatchResults(
  */
 const WRITTEN_RESULT_BYTES = 1024;
 
+/**
+ * What a batch keeps back, while it reads one result set, for each result set it has still to
+ * read: room for a set's columns and the location of a written result, so that every set of the
+ * batch can at least be written to the bucket within the one budget.
+ */
+const UNREAD_SET_RESERVE_BYTES = 2 * WRITTEN_RESULT_BYTES;
+
 /** Where the caller's limits stop the result: `undefined` for no limit. */
 interface Limits {
   rows: number | undefined;
   bytes: number | undefined;
+}
+
+/** What one result set is read with. */
+interface SetReading {
+  statementId: string;
+  executionArn: string;
+  limits: Limits;
+  /** Bytes of the output this set may take, its columns and counts included. */
+  budget: number;
+  /** How many times the set appears in the output (a batch's last one is the top level too). */
+  copies: number;
+  /** The name a browser saves the written rows under. */
+  downloadName: string;
 }
 
 /**
@@ -159,8 +92,8 @@ interface Limits {
  * (`result`) and the rows that fit in the budget. Memory stays the same whatever the size: a
  * page being read, a page being written, and the upload's buffers.
  *
- * A batch's statements, and the result of each that returns rows, share the inline budget
- * instead: the rows that do not fit are left out (`truncated`).
+ * For a batch, every statement's outcome and the result set of each that returns rows share that
+ * one budget, and each set is kept inline or written to the bucket by the same rule.
  *
  * @returns the execution's output.
  * @throws {ResultTooLargeError} when the Data API refuses the result for its size.
@@ -187,7 +120,7 @@ export async function fetchResults(
     ...emptyResultSet(),
   };
   if (query.batchSize !== undefined)
-    return fetchBatchResults(deps, result, deps.config.resultInlineMaxBytes);
+    return fetchBatchResults(deps, result, state.executionArn, query);
 
   if (statement.hasResultSet !== true) {
     // A statement without a result set (INSERT, CREATE, ...) reports the rows it affected.
@@ -201,14 +134,16 @@ export async function fetchResults(
     }
   }
 
-  const reader = new ResultReader(result, state.executionArn, limitsOf(query), deps);
-  try {
-    await reader.readAll();
-  } catch (error) {
-    await reader.abort();
-    // The Data API's errors are Spectra's already; S3's throttling and 5xx become transient too.
-    rethrowTransient(error, 'Writing the result to S3');
-  }
+  const envelope = jsonBytes({ ...result, columns: undefined, rows: undefined });
+  const { set } = await readResultSet(deps, {
+    statementId: statement.statementId,
+    executionArn: state.executionArn,
+    limits: limitsOf(query),
+    budget: deps.config.resultInlineMaxBytes - envelope,
+    copies: 1,
+    downloadName: `${executionNameOf(state.executionArn)}.jsonl.gz`,
+  });
+  Object.assign(result, set);
   deps.telemetry.logger.info('Fetched results', {
     rowCount: result.rowCount,
     totalRows: result.totalRows,
@@ -220,49 +155,126 @@ export async function fetchResults(
   return result;
 }
 
+/**
+ * Reads a batch's statements (DescribeStatement's SubStatements) and the result of each that
+ * returns rows, all within the one budget: the last such result first, since it is also the
+ * output's top-level result (and counts twice), then the others in order. Each set may take what
+ * the others have left, less a reserve for each set still to read; one that does not fit is
+ * written to the bucket, as a single statement's result is.
+ */
+async function fetchBatchResults(
+  deps: StepDeps,
+  result: QueryResult,
+  executionArn: string,
+  query: Query,
+): Promise<QueryResult> {
+  const described = await deps.dataApi.describe(result.statementId, 0);
+  const statements: BatchStatementResult[] = (described.SubStatements ?? []).map((sub, index) => {
+    const hasResultSet = sub.HasResultSet === true;
+    const entry: BatchStatementResult = {
+      index,
+      statementId: sub.Id ?? `${result.statementId}:${index + 1}`,
+      status: (sub.Status ?? 'FINISHED') as StatementStatus,
+      hasResultSet,
+    };
+    if (!hasResultSet) entry.rowsAffected = Math.max(sub.ResultRows ?? 0, 0);
+    return entry;
+  });
+  result.statements = statements;
+  const withRows = statements.filter((entry) => entry.hasResultSet);
+  const last = withRows.at(-1);
+  const budget = deps.config.resultInlineMaxBytes;
+  let remaining = budget - jsonBytes(result) - ENVELOPE_SLACK_BYTES;
+  const order = last ? [last, ...withRows.slice(0, -1)] : [];
+  const execution = executionNameOf(executionArn);
+  for (const [position, entry] of order.entries()) {
+    const unread = order.length - position - 1;
+    const { set, bytes } = await readResultSet(deps, {
+      statementId: entry.statementId,
+      executionArn,
+      limits: limitsOf(query),
+      budget: remaining - unread * UNREAD_SET_RESERVE_BYTES,
+      copies: entry === last ? 2 : 1,
+      downloadName: `${execution}-statement-${entry.index + 1}.jsonl.gz`,
+    });
+    entry.result = set;
+    remaining -= bytes;
+  }
+  if (last?.result) Object.assign(result, last.result);
+  deps.telemetry.logger.info('Fetched batch results', {
+    statements: statements.length,
+    resultSets: withRows.length,
+    writtenResultSets: withRows.filter((entry) => entry.result?.result !== undefined).length,
+    bytes: budget - remaining,
+  });
+  return result;
+}
+
 const limitsOf = (query: Query): Limits => ({ rows: query.rowLimit, bytes: query.byteLimit });
 
-/** One FetchResults' reading of a result: the inline rows, and the written result once it spills. */
-class ResultReader {
-  /** Bytes the output takes so far, counted as Step Functions counts them. */
+/** The execution's name, the last field of its ARN. */
+const executionNameOf = (executionArn: string) => executionArn.split(':').at(7) ?? 'result';
+
+/**
+ * Reads one statement's result set, inline or written to the bucket.
+ *
+ * @returns the set, and the bytes of the output it takes (counted `copies` times).
+ */
+async function readResultSet(
+  deps: StepDeps,
+  reading: SetReading,
+): Promise<{ set: ResultSet; bytes: number }> {
+  const reader = new ResultSetReader(reading, deps);
+  try {
+    return await reader.readAll();
+  } catch (error) {
+    await reader.abort();
+    // The Data API's errors are Spectra's already; S3's throttling and 5xx become transient too.
+    return rethrowTransient(error, 'Writing the result to S3');
+  }
+}
+
+/** One reading of a result set: the inline rows, and the written result once it spills. */
+class ResultSetReader {
+  private readonly set = emptyResultSet();
+  /** Bytes the set takes of the output so far (every copy), counted as Step Functions counts them. */
   private used = 0;
   private delivered = 0;
   private deliveredBytes = 0;
   private spill: ResultSpill | undefined;
-  private readonly budget: number;
 
   constructor(
-    private readonly result: QueryResult,
-    private readonly executionArn: string,
-    private readonly limits: Limits,
+    private readonly reading: SetReading,
     private readonly deps: StepDeps,
-  ) {
-    this.budget = deps.config.resultInlineMaxBytes;
-  }
+  ) {}
 
-  async readAll(): Promise<void> {
-    const { result, deps } = this;
-    let page = await deps.dataApi.resultPage(result.statementId, undefined);
-    result.columns = toResultColumns(page.columns);
-    result.totalRows = page.totalRows ?? 0;
-    this.used = jsonBytes(result) + ENVELOPE_SLACK_BYTES;
+  async readAll(): Promise<{ set: ResultSet; bytes: number }> {
+    const { set, deps, reading } = this;
+    let page = await deps.dataApi.resultPage(reading.statementId, undefined);
+    set.columns = toResultColumns(page.columns);
+    set.totalRows = page.totalRows ?? 0;
+    this.used = (jsonBytes(set) + ENVELOPE_SLACK_BYTES) * reading.copies;
     for (;;) {
       // While a result is being written, the next page is read as this one is: the Data API's
       // latency and the upload overlap. Not before: an inline result reads no page it won't use.
       const next =
         page.nextToken !== undefined && this.spill !== undefined && !this.limitWithin(page)
-          ? deps.dataApi.resultPage(result.statementId, page.nextToken)
+          ? deps.dataApi.resultPage(reading.statementId, page.nextToken)
           : undefined;
-      const stopped = (await this.take(page)) || result.truncated;
-      if (stopped || page.nextToken === undefined) {
-        await next?.catch(() => undefined);
-        break;
-      }
-      page = await (next ?? deps.dataApi.resultPage(result.statementId, page.nextToken));
+      // Observed now, so that a failed read is not an unhandled rejection while this page is
+      // written (which would end the process); it is thrown when the page is awaited below.
+      next?.catch(() => undefined);
+      const stopped = (await this.take(page)) || set.truncated;
+      if (stopped || page.nextToken === undefined) break;
+      page = await (next ?? deps.dataApi.resultPage(reading.statementId, page.nextToken));
     }
-    result.rowCount = result.rows.length;
-    result.totalRows = Math.max(result.totalRows, this.delivered);
-    if (this.spill !== undefined) result.result = await this.spill.finish();
+    set.rowCount = set.rows.length;
+    set.totalRows = Math.max(set.totalRows, this.delivered);
+    if (this.spill !== undefined) {
+      set.result = await this.spill.finish();
+      this.used += WRITTEN_RESULT_BYTES * reading.copies;
+    }
+    return { set, bytes: this.used };
   }
 
   async abort(): Promise<void> {
@@ -271,17 +283,17 @@ class ResultReader {
 
   /** Whether the row limit ends the result within this page (so no further page is needed). */
   private limitWithin(page: ResultPage): boolean {
-    return (
-      this.limits.rows !== undefined && this.delivered + page.records.length >= this.limits.rows
-    );
+    const { rows } = this.reading.limits;
+    return rows !== undefined && this.delivered + page.records.length >= rows;
   }
 
   /** Takes a page's rows; true when a limit stopped the result. */
   private async take(page: ResultPage): Promise<boolean> {
-    const { result, limits } = this;
+    const { set } = this;
+    const { limits, budget, copies } = this.reading;
     for (const record of page.records) {
       if (limits.rows !== undefined && this.delivered >= limits.rows) {
-        result.truncated = true;
+        set.truncated = true;
         return true;
       }
       const row = record.map(toResultValue);
@@ -290,27 +302,29 @@ class ResultReader {
       const rowBytes = Buffer.byteLength(json, 'utf8');
       // The row's line in the written result: its JSON and a line break.
       if (limits.bytes !== undefined && this.deliveredBytes + rowBytes + 1 > limits.bytes) {
-        result.truncated = true;
+        set.truncated = true;
         return true;
       }
       this.delivered++;
       this.deliveredBytes += rowBytes + 1;
       // The last row the limit allows, and a page after this one: rows are left out.
       if (this.delivered === limits.rows && record === page.records.at(-1) && page.nextToken) {
-        result.truncated = true;
+        set.truncated = true;
       }
+      // The row in the output, and the comma before it, in every copy of the set.
+      const inlineBytes = (rowBytes + 1) * copies;
       if (this.spill !== undefined) {
         await this.spill.writeJson(json, rowBytes);
-      } else if (this.used + rowBytes + 1 <= this.budget) {
-        result.rows.push(row); // and the comma before it
-        this.used += rowBytes + 1;
+      } else if (this.used + inlineBytes <= budget) {
+        set.rows.push(row);
+        this.used += inlineBytes;
       } else {
         this.spill = this.startSpill();
-        for (const shown of result.rows) await this.spill.write(shown);
+        for (const shown of set.rows) await this.spill.write(shown);
         await this.spill.writeJson(json, rowBytes);
         // The preview gives up rows until the output has room for `result` too.
-        while (this.used + WRITTEN_RESULT_BYTES > this.budget && result.rows.length > 0) {
-          this.used -= jsonBytes(result.rows.pop()) + 1;
+        while (this.used + WRITTEN_RESULT_BYTES * copies > budget && set.rows.length > 0) {
+          this.used -= (jsonBytes(set.rows.pop()) + 1) * copies;
         }
       }
     }
@@ -318,19 +332,18 @@ class ResultReader {
   }
 
   private startSpill(): ResultSpill {
-    const { deps, result, executionArn } = this;
+    const { deps, set, reading } = this;
     const createdAt = deps.clock();
-    const execution = executionArn.split(':').at(7) ?? 'result';
     return new ResultSpill({
       s3: deps.s3,
       bucket: deps.config.resultsBucketName,
-      keyPrefix: resultKeyPrefix(executionArn, result.statementId),
-      statementId: result.statementId,
-      columns: result.columns,
+      keyPrefix: resultKeyPrefix(reading.executionArn, reading.statementId),
+      statementId: reading.statementId,
+      columns: set.columns,
       partBytes: deps.config.resultPartBytes,
       createdAt,
       expiresAt: resultExpiresAt(createdAt, deps.config.resultRetentionDays),
-      downloadName: `${execution}.jsonl.gz`,
+      downloadName: reading.downloadName,
     });
   }
 }

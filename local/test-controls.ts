@@ -33,10 +33,10 @@ import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-dat
  *   `seconds` for that long on the stack's clock; the counters' `redshiftData.statementsHeld` says
  *   how many wait
  * - `POST /_spectra/statements/release` `{"sqlContains"}`: lets them go on, and holds no more
- * - `POST /_spectra/sessions/fail-transaction` `{"sessionId"}`: the session answers every
- *   statement as one inside a failed transaction (SQLSTATE 25P02) until a ROLLBACK
  * - `POST /_spectra/results/expire` `{"now"}`: applies the results bucket's lifecycle rule as at
  *   `now` (ISO 8601): deletes every result whose expiry has come by then; answers `{"expired": [keys]}`
+ * - `POST /_spectra/sessions/fail-transaction` `{"sessionId"}`: the session answers every
+ *   statement as one inside a failed transaction (SQLSTATE 25P02) until a ROLLBACK
  * - `POST /_spectra/db-users` `{"tenantId"}`: creates the tenant's database user (named as the
  *   functions name it) with the demo grants, seeing the tenant's rows; answers
  *   `{"tenantId", "dbUser", "created"}` (`created` false when it existed).
@@ -196,14 +196,6 @@ export function controlRoutes(state: ControlState) {
           return reply(400, { message: 'sqlContains (string) is required' });
         return reply(200, { released: state.emulator.releaseStatements(input.sqlContains) });
       }
-      case 'POST /_spectra/sessions/fail-transaction': {
-        if (typeof input.sessionId !== 'string')
-          return reply(400, { message: 'sessionId (string) is required' });
-        const failed = state.emulator.failSessionTransaction(input.sessionId);
-        return failed
-          ? reply(200, { failed: input.sessionId })
-          : reply(404, { message: `No open session ${input.sessionId}` });
-      }
       case 'POST /_spectra/results/expire': {
         const now = typeof input.now === 'string' ? new Date(input.now) : undefined;
         if (now === undefined || Number.isNaN(now.getTime()))
@@ -211,6 +203,14 @@ export function controlRoutes(state: ControlState) {
             message: `Expected {"now": "<ISO 8601 time>"}; got ${JSON.stringify(input.now ?? null)}`,
           });
         return reply(200, { expired: await state.expireResults(now) });
+      }
+      case 'POST /_spectra/sessions/fail-transaction': {
+        if (typeof input.sessionId !== 'string')
+          return reply(400, { message: 'sessionId (string) is required' });
+        const failed = state.emulator.failSessionTransaction(input.sessionId);
+        return failed
+          ? reply(200, { failed: input.sessionId })
+          : reply(404, { message: `No open session ${input.sessionId}` });
       }
       case 'POST /_spectra/db-users': {
         const { tenantId } = input;

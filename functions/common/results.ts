@@ -1,5 +1,6 @@
 import type { ColumnMetadata } from '@aws-sdk/client-redshift-data';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
+import type { WrittenResult } from './result-store.ts';
 
 /**
  * A result's values as Spectra hands them on: JSON numbers only where a JS number holds the
@@ -90,19 +91,22 @@ export function jsonBytes(value: unknown): number {
 }
 
 /**
- * The rows one statement returned, as far as the inline budget allows: the top level of a query's
- * output, and each row-returning statement of a batch. One type, so that a result too large to
- * keep inline can be stored elsewhere the same way wherever it appears.
+ * The rows one statement returned: the top level of a query's output, and each row-returning
+ * statement of a batch. One type, so that a result too large to keep inline is written to the
+ * results bucket, and read back, the same way wherever it appears.
  */
 export interface ResultSet {
   columns: ResultColumn[];
-  rows: ResultValue[][];
+  /** Every row; when the result was written to the results bucket, the first rows (a preview). */
+  rows: ResultRow[];
   /** Rows in `rows`. */
   rowCount: number;
   /** Rows the statement returned (rows affected, for a statement without a result set). */
   totalRows: number;
-  /** true when `rows` stops short of `totalRows` to keep the output inside the byte budget. */
+  /** true when the caller's `rowLimit` or `byteLimit` left rows out. */
   truncated: boolean;
+  /** Set when the result was larger than the inline budget: where all its rows are. */
+  result?: WrittenResult;
 }
 
 export const emptyResultSet = (): ResultSet => ({

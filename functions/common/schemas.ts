@@ -13,10 +13,10 @@ export const INPUT_LIMITS = {
   maxParameters: 100,
   parameterValueMaxBytes: 64 * 1024,
   statementNameMaxLength: 500,
-  /** BatchExecuteStatement takes 1 to 40 SQL texts. */
-  maxStatements: 40,
   /** rowLimit and byteLimit: whole numbers from 1 to 2^53 - 1 (any size a JSON number holds exactly). */
   limitMax: Number.MAX_SAFE_INTEGER,
+  /** BatchExecuteStatement takes 1 to 40 SQL texts. */
+  maxStatements: 40,
 } as const;
 
 const EXECUTION_INPUT_FIELDS = [
@@ -57,13 +57,13 @@ export const INPUT_RULES = {
   parameterName: '1-128 letters, digits or "_" (the SQL refers to it as :name)',
   parameterValue: `a non-empty string of at most ${INPUT_LIMITS.parameterValueMaxBytes} bytes (the Data API passes every value as text)`,
   statementName: `1-${INPUT_LIMITS.statementNameMaxLength} characters`,
-  statements: `a list of 1-${INPUT_LIMITS.maxStatements} SQL texts, each not blank and at most ${INPUT_LIMITS.sqlMaxBytes} bytes, run in order on one session (instead of sql)`,
-  transaction:
-    'true (the default: the statements run as one transaction) or false (each statement commits on its own); only with statements',
   rowLimit:
     'a whole number of rows, at least 1: the result stops after that many (truncated: true when rows were left out)',
   byteLimit:
     'a whole number of bytes, at least 1: the result stops before the row that would take its JSON Lines past that size (truncated: true when rows were left out)',
+  statements: `a list of 1-${INPUT_LIMITS.maxStatements} SQL texts, each not blank and at most ${INPUT_LIMITS.sqlMaxBytes} bytes, run in order on one session (instead of sql)`,
+  transaction:
+    'true (the default: the statements run as one transaction) or false (each statement commits on its own); only with statements',
   timeoutSeconds: `a whole number of seconds from ${QUERY_TIMEOUT_SECONDS.min} to ${QUERY_TIMEOUT_SECONDS.max} (24 hours): how long the query may take from the start of its execution, after which its statement is cancelled (default SPECTRA_QUERY_TIMEOUT_SECONDS)`,
   input: `a JSON object of at most ${EXECUTION_INPUT_MAX_BYTES} bytes`,
 } as const;

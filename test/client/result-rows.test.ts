@@ -116,6 +116,49 @@ describe('Class: ResultRows', () => {
     });
   });
 
+  it('reads each statement of a batch: one inline, one written, and the top level as the last', async () => {
+    const reader = new ResultRows(new S3Client({}), before);
+    const inlineSet = {
+      ...written,
+      rows: [[7, 'x']],
+      rowCount: 1,
+      totalRows: 1,
+      result: undefined,
+    };
+    const batch = reader.readable(ARN, {
+      ...structuredClone(written),
+      statements: [
+        {
+          index: 0,
+          statementId: 'st-1:1',
+          status: 'FINISHED',
+          hasResultSet: true,
+          result: inlineSet,
+        },
+        {
+          index: 1,
+          statementId: 'st-1:2',
+          status: 'FINISHED',
+          hasResultSet: false,
+          rowsAffected: 2,
+        },
+        {
+          index: 2,
+          statementId: 'st-1:3',
+          status: 'FINISHED',
+          hasResultSet: true,
+          result: structuredClone(written),
+        },
+      ],
+    });
+    const [first, , last] = batch.statements ?? [];
+    if (first?.result === undefined || last?.result === undefined)
+      throw new Error('expected two result sets');
+    expect(await all(first.result)).toEqual([[7, 'x']]);
+    expect(await all(last.result)).toEqual(rows);
+    expect(await all(batch)).toEqual(rows);
+  });
+
   it("presigns the rows object for as long as asked, within SigV4's 7 days", async () => {
     const reader = new ResultRows(
       new S3Client({

@@ -164,6 +164,18 @@ describe('Results through the local stack', () => {
       ]);
     });
 
+    it('print as one JSON document with every row with --json', async () => {
+      const json = await spectra(['results', large.executionArn, '--json']);
+      const document = JSON.parse(json.stdout) as typeof large.result;
+      expect(document.rows).toHaveLength(100_000);
+      expect(document.rowCount).toBe(100_000);
+      expect(document.rows[99_999]).toEqual([
+        100_000,
+        createHash('md5').update('100000').digest('hex'),
+      ]);
+      expect(document.result).toEqual(large.result.result);
+    });
+
     it('print as a table, and to a file with --output', async () => {
       const file = join(scratch, 'rows.jsonl');
       const [table, written] = await Promise.all([
@@ -194,6 +206,73 @@ describe('Results through the local stack', () => {
     });
   });
 
+  it('keeps a result just under the inline budget in the output, and writes one just over it', async () => {
+    // Rows of a known size: [g,"x…x"] and the comma between them. The default budget is 200,000
+    // bytes; the rest of the output (ids, columns, counts) takes a few hundred.
+    const budget = 200_000;
+    const rowBytes = (g: number) => JSON.stringify([g, 'x'.repeat(100)]).length + 1;
+    const bytesOf = (rows: number) => {
+      let bytes = 0;
+      for (let g = 1; g <= rows; g++) bytes += rowBytes(g);
+      return bytes;
+    };
+    let under = 0;
+    while (bytesOf(under + 1) <= budget - 1000) under++;
+    let over = under;
+    while (bytesOf(over) <= budget) over++;
+    const sql = (rows: number) =>
+      `select g, repeat('x', 100) as pad from generate_series(1, ${rows}) g order by g`;
+
+    const [inline, written] = await Promise.all([
+      client.runQuery({ tenantId: 'acme', sql: sql(under) }),
+      client.runQuery({ tenantId: 'acme', sql: sql(over) }),
+    ]);
+
+    expect(inline.result.result).toBeUndefined();
+    expect(inline.result.rowCount).toBe(under);
+    expect(Buffer.byteLength(JSON.stringify(inline.result))).toBeGreaterThan(budget - 1000);
+    expect(Buffer.byteLength(JSON.stringify(inline.result))).toBeLessThanOrEqual(budget);
+    expect(written.result.result?.rows).toBe(over);
+    expect(written.result.rowCount).toBeLessThan(over);
+    expect(Buffer.byteLength(JSON.stringify(written.result))).toBeLessThanOrEqual(budget);
+    const rows = [];
+    for await (const row of written.result) rows.push(row);
+    expect(rows).toEqual(Array.from({ length: over }, (_, i) => [i + 1, 'x'.repeat(100)]));
+  });
+
+  it('writes each result set of a batch that does not fit, and reads every row of each', async () => {
+    const { executionArn, result } = await client.runQuery({
+      tenantId: 'acme',
+      statements: [
+        'select g from generate_series(1, 3) g order by g',
+        'create temporary table t (n int)',
+        HUNDRED_THOUSAND.replace('100000', '20000'),
+      ],
+    });
+
+    const [small, created, rowsOf20000] = result.statements ?? [];
+    expect(small?.result?.rows).toEqual([[1], [2], [3]]);
+    expect(small?.result?.result).toBeUndefined();
+    expect(created).toMatchObject({ hasResultSet: false, rowsAffected: 0 });
+    expect(rowsOf20000?.result?.result).toMatchObject({ format: 'JSONL_GZIP', rows: 20_000 });
+    expect(result.result).toEqual(rowsOf20000?.result?.result);
+    const read = async (rows: AsyncIterable<unknown[]>) => {
+      let count = 0;
+      let inOrder = true;
+      for await (const row of rows) {
+        count++;
+        if (row[0] !== count || row[1] !== createHash('md5').update(String(count)).digest('hex'))
+          inOrder = false;
+      }
+      return { count, inOrder };
+    };
+    if (rowsOf20000?.result === undefined) throw new Error('expected a result set');
+    expect(await read(rowsOf20000.result)).toEqual({ count: 20_000, inOrder: true });
+    expect(await read(result)).toEqual({ count: 20_000, inOrder: true });
+    const sizes = await payloadSizes(executionArn);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(262_144);
+  });
+
   it('keeps a small result inline: no URL, the rows are in the output', async () => {
     const small = await client.runQuery({ tenantId: 'acme', sql: 'select 1 as one' });
     expect(small.result.result).toBeUndefined();
@@ -210,7 +289,8 @@ describe('Results through the local stack', () => {
               9007199254740991::int8 as c, 9223372036854775807::int8 as d,
               (-9223372036854775807 - 1)::int8 as e, -9007199254740993::int8 as f,
               1234567890123456789012345678.0123456789::numeric(38,10) as g,
-              -0.0000000001::numeric(38,10) as h`,
+              -0.0000000001::numeric(38,10) as h, 9007199254740992::int8 as i,
+              -9007199254740991::int8 as j, 9999999999999999999999999999.9999999999::numeric(38,10) as k`,
     });
     expect(result.rows).toEqual([
       [
@@ -222,6 +302,10 @@ describe('Results through the local stack', () => {
         '-9007199254740993',
         '1234567890123456789012345678.0123456789',
         '-0.0000000001',
+        // 2^53 is the first integer a double cannot tell from its neighbour: a string.
+        '9007199254740992',
+        -9007199254740991,
+        '9999999999999999999999999999.9999999999',
       ],
     ]);
   });
@@ -242,6 +326,20 @@ describe('Results through the local stack', () => {
       /^ERROR: invalid input syntax for type integer: "a+/,
     );
     expect(query.cause?.redshiftError).toMatch(/\[cut: \d+ bytes in all\]$/);
+    const sizes = await payloadSizes(executionArn);
+    expect(Math.max(...sizes)).toBeGreaterThan(100 * 1024);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(262_144);
+  });
+
+  it('keeps every state under 256 KiB with a 100 KB SQL and a written result', async () => {
+    const comment = `/* ${'c'.repeat(100 * 1024 - HUNDRED_THOUSAND.length - 10)} */`;
+    const sql = `${HUNDRED_THOUSAND} ${comment}`;
+    expect(Buffer.byteLength(sql)).toBeGreaterThan(100 * 1024 - 20);
+    expect(Buffer.byteLength(sql)).toBeLessThanOrEqual(100 * 1024);
+
+    const { executionArn, result } = await client.runQuery({ tenantId: 'acme', sql });
+
+    expect(result.result?.rows).toBe(100_000);
     const sizes = await payloadSizes(executionArn);
     expect(Math.max(...sizes)).toBeGreaterThan(100 * 1024);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(262_144);

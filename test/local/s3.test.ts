@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -15,6 +16,8 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ResultSpill } from '../../functions/common/result-spill.ts';
+import type { ResultManifest } from '../../functions/common/result-store.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -118,6 +121,72 @@ describe('Local S3: the results bucket on the endpoint', () => {
     expect(sha256(back)).toBe(sha256(bytes));
   });
 
+  it('stores a lib-storage upload of a stream smaller than a part (one PutObject) byte for byte', async () => {
+    const bytes = randomBytes(70_000);
+    const upload = new Upload({
+      client: s3,
+      params: {
+        Bucket: BUCKET,
+        Key: 'paths/one-part',
+        Body: Readable.from([bytes.subarray(0, 30_000), bytes.subarray(30_000)]),
+      },
+    });
+    await upload.done();
+    expect(sha256(await readBack('paths/one-part'))).toBe(sha256(bytes));
+  });
+
+  it('stores a PutObject with a string body (as the manifest is written) byte for byte', async () => {
+    const text = JSON.stringify({ columns: ['é', '✓'], rows: 3 });
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'paths/string', Body: text }));
+    expect((await readBack('paths/string')).toString('utf8')).toBe(text);
+  });
+
+  it.each([
+    ['one upload part', 2_000, false],
+    ['a multipart upload', 90_000, true],
+  ])(
+    'stores a written result (%s) as the writer made it: every part gunzips to its rows',
+    async (_, count, multipart) => {
+      // Rows of 150 characters that gzip barely shrinks: 90,000 of them pass an 8 MiB upload part.
+      const row = (i: number) => [i, randomBytes(108).toString('base64')];
+      const rows = Array.from({ length: count }, (_, i) => row(i));
+      const keyPrefix = `results/spectra-query/paths-${count}/st-1/`;
+      const spill = new ResultSpill({
+        s3,
+        bucket: BUCKET,
+        keyPrefix,
+        statementId: 'st-1',
+        columns: [
+          { name: 'i', type: 'int4' },
+          { name: 'text', type: 'varchar' },
+        ],
+        partBytes: 4 * 1024 * 1024,
+        createdAt: new Date(),
+        expiresAt: new Date(Date.now() + 86_400_000),
+        downloadName: 'rows.jsonl.gz',
+      });
+      for (const each of rows) await spill.write(each);
+      const written = await spill.finish();
+
+      const manifest = JSON.parse(
+        (await readBack(`${keyPrefix}manifest.json`)).toString('utf8'),
+      ) as ResultManifest;
+      const data = await readBack(`${keyPrefix}rows.jsonl.gz`);
+      expect(data.length).toBe(written.bytes);
+      // The writer's upload parts are 8 MiB: a larger object went up in parts.
+      expect(data.length > 8 * 1024 * 1024).toBe(multipart);
+      expect(data.length).toBe(manifest.parts.reduce((sum, part) => sum + part.bytes, 0));
+      const lines = rows.map((each) => `${JSON.stringify(each)}\n`);
+      expect(sha256(gunzipSync(data))).toBe(sha256(Buffer.from(lines.join(''))));
+      for (const part of manifest.parts) {
+        const range = data.subarray(part.offset, part.offset + part.bytes);
+        expect(gunzipSync(range).toString('utf8')).toBe(
+          lines.slice(part.rowOffset, part.rowOffset + part.rows).join(''),
+        );
+      }
+    },
+  );
+
   it('serves a presigned GET URL (path style) with the same bytes, and refuses it once expired', async () => {
     const bytes = randomBytes(4096);
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'paths/presigned', Body: bytes }));
@@ -144,6 +213,11 @@ describe('Local S3: the results bucket on the endpoint', () => {
     await aws(['s3', 'cp', source, `s3://${BUCKET}/cli/upload.bin`]);
     await aws(['s3', 'cp', `s3://${BUCKET}/cli/upload.bin`, target]);
     expect(sha256(await readFile(target))).toBe(sha256(bytes));
+    // Past the CLI's 8 MB threshold, s3 cp uploads in parts.
+    const large = randomBytes(9 * 1024 * 1024);
+    await writeFile(source, large);
+    await aws(['s3', 'cp', source, `s3://${BUCKET}/cli/large.bin`]);
+    expect(sha256(await readBack('cli/large.bin'))).toBe(sha256(large));
     const { stdout } = await aws(['s3', 'ls', `s3://${BUCKET}/cli/`]);
     expect(stdout).toMatch(/\s300000 upload\.bin/);
     const buckets = await aws(['s3', 'ls']);

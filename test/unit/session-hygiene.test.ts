@@ -435,35 +435,4 @@ describe('Function: fetchResults', () => {
       ],
     });
   });
-
-  it('keeps the whole output of a batch within the inline budget', async () => {
-    // Prepare: two result sets of 2,000 rows each, against a 20,000-byte budget.
-    const { deps } = unitDeps({ SPECTRA_RESULT_INLINE_MAX_BYTES: '20000' });
-    redshift.on(DescribeStatementCommand).resolves({
-      Id: 'b-1',
-      Status: 'FINISHED',
-      SubStatements: [
-        { Id: 'b-1:1', Status: 'FINISHED', HasResultSet: true },
-        { Id: 'b-1:2', Status: 'FINISHED', HasResultSet: true },
-      ],
-    });
-    const rows = Array.from({ length: 2000 }, (_, i) => [{ longValue: 100_000 + i }]);
-    redshift
-      .on(GetStatementResultCommand)
-      .resolves({ ColumnMetadata: [column('n')], Records: rows, TotalNumRows: 2000 });
-    const state = runningState(
-      { statementId: 'b-1', status: 'FINISHED' },
-      { query: queryOf({ batchSize: 2 }) },
-    );
-
-    // Act
-    const result = await fetchResults(state, deps);
-
-    // Assess
-    expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(20_000);
-    expect(result.truncated).toBe(true);
-    expect(result.statements?.[1]?.result?.rowCount).toBe(result.rowCount);
-    expect(result.rowCount).toBeGreaterThan(0);
-    expect(result.statements?.[0]?.result?.truncated).toBe(true);
-  });
 });
