@@ -100,6 +100,13 @@ export async function acquireSession(
   }
   if (result.ownerStopped) {
     telemetry.logger.warn('The execution was stopped while leasing; gave the session back');
+  } else if (result.sessionless) {
+    countSession(telemetry, 'SessionMiss');
+    telemetry.logger.info(
+      "The pool is full of sessions the Data API closes before this query's deadline; it runs without a session",
+      { lifeNeededSeconds, waitedMs: result.waitedMs },
+    );
+    return { ...base, session: { sessionId: null, reused: false, sessionless: true } };
   } else {
     countSession(telemetry, 'SessionMiss');
     telemetry.logger.info('No idle session in the pool; SubmitQuery opens a new one', {

@@ -121,9 +121,10 @@ export async function submitQuery(
   if (session.sessionId !== null) {
     outcome = await dataApi.execute(request({ reuse: session.sessionId }));
     nextSession = session;
-  } else if (query.leavesSessionState) {
+  } else if (query.leavesSessionState || session.sessionless) {
     // Its session would be dropped as soon as the statement ends: opening one only adds a
-    // session that counts against the Data API's limit until its keep-alive runs out.
+    // session that counts against the Data API's limit until its keep-alive runs out. Or the
+    // pool is full of sessions that would close before the query may end (see AcquireSession).
     try {
       outcome = await dataApi.execute(request('none'));
     } finally {

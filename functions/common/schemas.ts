@@ -387,7 +387,8 @@ export const sessionRefSchema = z.object({
   /**
    * true when the query ran without a session: the Data API was at its session limit, or the SQL
    * leaves state in its session and no pooled session was free (a session opened for it would be
-   * dropped at once, and count against the Data API's session limit until its keep-alive ran out).
+   * dropped at once, and count against the Data API's session limit until its keep-alive ran out),
+   * or the pool was full of sessions the Data API closes before the query's deadline.
    */
   sessionless: z.boolean().optional(),
 });

@@ -147,8 +147,18 @@ export function acquirePollDelayMs(waitedMs: number, waitMs: number): number {
 /** `waitedMs`: how long acquire waited for a session to be released or opened. */
 export type AcquireResult =
   | { kind: 'hit'; session: SessionRecord; expiredRemoved: number; waitedMs: number }
-  /** `ownerStopped`: a session was leased, but the execution had been stopped; it was given back. */
-  | { kind: 'miss'; expiredRemoved: number; waitedMs: number; ownerStopped?: boolean };
+  /**
+   * `ownerStopped`: a session was leased, but the execution had been stopped; it was given back.
+   * `sessionless`: the pool is full, and its idle sessions would be closed by the Data API before
+   * the query may end (see `lifeNeededSeconds`): the query runs without a session.
+   */
+  | {
+      kind: 'miss';
+      expiredRemoved: number;
+      waitedMs: number;
+      ownerStopped?: boolean;
+      sessionless?: boolean;
+    };
 
 const iso = (date: Date) => date.toISOString();
 const plusSeconds = (date: Date | string, seconds: number) =>
@@ -237,7 +247,8 @@ export class SessionStore {
    * `options.waitMs` overrides the policy's wait (0: take an idle session or miss at once).
    * `options.lifeNeededSeconds` passes over the sessions the Data API would close sooner (it closes
    * every session 24 hours after opening it): a query that may run for hours gets a session that
-   * lasts as long, or a new one.
+   * lasts as long, or a new one, or, when the pool is full and such sessions are idle in it, none
+   * (a miss with `sessionless`) rather than failing.
    *
    * @throws {SessionPoolExhaustedError} when every session is still leased after the wait and the
    * pool is at its cap.
@@ -300,6 +311,13 @@ export class SessionStore {
       }
 
       if (held >= this.policy.maxSessionsPerTenant) {
+        const tooShortLived = pool.some(
+          (r) =>
+            !this.isLeaseLive(r, now) &&
+            !this.isExpired(r, now) &&
+            this.closesWithin(r, now, lifeNeeded),
+        );
+        if (tooShortLived) return { kind: 'miss', expiredRemoved, waitedMs, sessionless: true };
         throw new SessionPoolExhaustedError(
           `Tenant ${tenantId} holds ${held} sessions, all leased${waitMs > 0 ? ` for the ${waitMs} ms it waited` : ''}; the cap is ${this.policy.maxSessionsPerTenant} (SPECTRA_MAX_SESSIONS_PER_TENANT)`,
         );

@@ -117,6 +117,26 @@ describe('Class: SessionStore', () => {
       );
     });
 
+    it('reports a sessionless miss, not an exhausted pool, when the full pool holds only sessions that close too soon', async () => {
+      // Prepare: the cap is 2; both sessions are idle but 20 hours old
+      ddb.on(QueryCommand).resolves({
+        Items: [
+          session('a', { created_at: ago(20 * 3600) }),
+          session('b', { created_at: ago(20 * 3600) }),
+        ],
+      });
+
+      // Act
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN, {
+        waitMs: 0,
+        lifeNeededSeconds: 6 * 3600,
+      });
+
+      // Assess
+      expect(result).toEqual(expect.objectContaining({ kind: 'miss', sessionless: true }));
+      expect(ddb).not.toReceiveCommand(UpdateCommand);
+    });
+
     it('reports a miss when the pool is empty', async () => {
       ddb.on(QueryCommand).resolves({ Items: [] });
 

@@ -279,6 +279,22 @@ describe('Function: submitQuery', () => {
     expect(ddb).not.toReceiveCommand(PutCommand);
   });
 
+  it('runs without a session when AcquireSession found only sessions closing before the deadline', async () => {
+    const { deps } = unitDeps();
+    redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-7', Status: 'STARTED' });
+
+    const next = await submitQuery(
+      state({ session: { sessionId: null, reused: false, sessionless: true } }),
+      deps,
+    );
+
+    const input = redshift.commandCalls(ExecuteStatementCommand)[0]?.args[0].input;
+    expect(input?.SessionKeepAliveSeconds).toBeUndefined();
+    expect(input?.SessionId).toBeUndefined();
+    expect(next.session).toEqual({ sessionId: null, reused: false, sessionless: true });
+    expect(ddb).not.toReceiveCommand(PutCommand);
+  });
+
   it('reads the error text when the statement failed inside the long-poll', async () => {
     const { deps } = unitDeps();
     redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-4', SessionId: 's', Status: 'FAILED' });
