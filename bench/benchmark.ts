@@ -31,7 +31,7 @@ const CLUSTER = LOCAL_CLUSTER_IDENTIFIER;
  * functions would print a line per invocation, thousands of them, and their cost is not what the
  * benchmark compares (it is the same in every variant).
  */
-const FUNCTION_ENVIRONMENT: Record<string, string> = {
+export const FUNCTION_ENVIRONMENT: Record<string, string> = {
   [CONFIG_VARIABLES.cluster]: CLUSTER,
   [CONFIG_VARIABLES.database]: 'dev',
   [CONFIG_VARIABLES.table]: LOCAL_SESSIONS_TABLE_NAME,
@@ -50,7 +50,8 @@ const FUNCTION_ENVIRONMENT: Record<string, string> = {
   POWERTOOLS_METRICS_DISABLED: 'true',
 };
 
-function configureEnvironment(): void {
+/** Sets the functions' configuration in this process, before the stack or a function loads. */
+export function configureBenchEnvironment(): void {
   delete process.env[CONFIG_VARIABLES.workgroup];
   delete process.env[CONFIG_VARIABLES.secretArn];
   Object.assign(process.env, FUNCTION_ENVIRONMENT);
@@ -96,7 +97,7 @@ export async function startBenchStack(
   plan: BenchPlan,
   log: (line: string) => void,
 ): Promise<BenchStack> {
-  configureEnvironment();
+  configureBenchEnvironment();
   const engine = await startEngine(plan.engine);
   let stack: LocalStack | undefined;
   let harness: Harness | undefined;

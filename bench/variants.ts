@@ -307,7 +307,17 @@ export function sessionVariantHandlers(): Record<
   };
 }
 
-/** The handlers of the fixed-wait polling baselines: Spectra's pool, no long-polling. */
-export function fixedWaitHandlers(): Record<WorkflowFunctionName, LambdaHandler> {
-  return handlersFor(createDeps(configWith(NO_LONG_POLL)));
+/**
+ * The handlers of the fixed-wait polling baselines: Spectra's pool, no long-polling, on `clock`
+ * (the functions' default: the machine's). Their Poll Status is handed a state that counts no
+ * history events: the public samples' loop has no guard against the history limit, and meets it.
+ */
+export function fixedWaitHandlers(clock?: () => Date): Record<WorkflowFunctionName, LambdaHandler> {
+  const handlers = handlersFor(createDeps(configWith(NO_LONG_POLL), clock ? { clock } : {}));
+  const poll = handlers.PollStatus;
+  return {
+    ...handlers,
+    PollStatus: (event, context) =>
+      poll({ ...(event as Record<string, unknown>), historyEventsBound: 0 }, context),
+  };
 }

@@ -301,8 +301,11 @@ export class SessionStore {
         }
       }
       // Something to wait for: a leased session, or the first session that another execution
-      // claimed to open.
-      const worthWaiting = held > 0 || claimTried;
+      // claimed to open; not one that would close before this query may end.
+      const tooShortLived = pool.filter(
+        (r) => !this.isExpired(r, now) && this.closesWithin(r, now, lifeNeeded),
+      );
+      const worthWaiting = held > tooShortLived.length || claimTried;
       if (worthWaiting && waitedMs < waitMs) {
         const pause = Math.min(acquirePollDelayMs(waitedMs, waitMs), waitMs - waitedMs);
         await this.sleep(pause);
@@ -311,13 +314,8 @@ export class SessionStore {
       }
 
       if (held >= this.policy.maxSessionsPerTenant) {
-        const tooShortLived = pool.some(
-          (r) =>
-            !this.isLeaseLive(r, now) &&
-            !this.isExpired(r, now) &&
-            this.closesWithin(r, now, lifeNeeded),
-        );
-        if (tooShortLived) return { kind: 'miss', expiredRemoved, waitedMs, sessionless: true };
+        const idleButShortLived = tooShortLived.some((r) => !this.isLeaseLive(r, now));
+        if (idleButShortLived) return { kind: 'miss', expiredRemoved, waitedMs, sessionless: true };
         throw new SessionPoolExhaustedError(
           `Tenant ${tenantId} holds ${held} sessions, all leased${waitMs > 0 ? ` for the ${waitMs} ms it waited` : ''}; the cap is ${this.policy.maxSessionsPerTenant} (SPECTRA_MAX_SESSIONS_PER_TENANT)`,
         );
