@@ -1,3 +1,5 @@
+import { Holds } from './holds.ts';
+
 /**
  * What the local stack does to calls besides answering them, for the tests, the benchmark and the
  * reliability suite: it counts them, delays them, holds them until released, and fails them with
@@ -68,8 +70,6 @@ interface Hold {
   passing: number;
   /** Calls still to hold. */
   remaining: number;
-  /** The calls it holds, each by the function that lets it go on. */
-  waiting: Set<() => void>;
 }
 
 const increment = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -79,7 +79,7 @@ export class FaultPlan {
   private readonly faults: ArmedFault[] = [];
   private readonly latencyMs = new Map<string, number>();
   private readonly injected = new Map<string, number>();
-  private readonly holds = new Map<string, Hold>();
+  private readonly holds = new Holds<Hold>();
 
   /** Makes the next `count` calls of `target` fail with `error`. */
   arm(target: string, request: FaultRequest): void {
@@ -105,20 +105,12 @@ export class FaultPlan {
    */
   hold(target: string, request: HoldRequest = {}): void {
     this.release(target);
-    this.holds.set(target, {
-      passing: request.after ?? 0,
-      remaining: request.count ?? 1,
-      waiting: new Set(),
-    });
+    this.holds.start(target, { passing: request.after ?? 0, remaining: request.count ?? 1 });
   }
 
   /** Lets the calls a hold keeps go on and ends the hold; returns how many it kept. */
   release(target: string): number {
-    const hold = this.holds.get(target);
-    if (!hold) return 0;
-    this.holds.delete(target);
-    for (const resume of hold.waiting) resume();
-    return hold.waiting.size;
+    return this.holds.release(target);
   }
 
   /** The fault to answer this call of `target` with, if one is armed; counts it as injected. */
@@ -151,10 +143,12 @@ export class FaultPlan {
         lambdaInvocations[target.slice(LAMBDA_PREFIX.length)] = count;
       else calls[target] = count;
     }
-    const held: Record<string, number> = {};
-    for (const [target, hold] of this.holds)
-      if (hold.waiting.size > 0) held[target] = hold.waiting.size;
-    return { calls, lambdaInvocations, faultsInjected: Object.fromEntries(this.injected), held };
+    return {
+      calls,
+      lambdaInvocations,
+      faultsInjected: Object.fromEntries(this.injected),
+      held: this.holds.keptPerKey(),
+    };
   }
 
   /** No counts, faults, latency or holds (held calls go on). */
@@ -163,7 +157,7 @@ export class FaultPlan {
     this.faults.length = 0;
     this.latencyMs.clear();
     this.injected.clear();
-    for (const target of [...this.holds.keys()]) this.release(target);
+    this.holds.releaseAll();
   }
 
   private async waitForHold(target: string): Promise<void> {
@@ -175,6 +169,6 @@ export class FaultPlan {
     }
     if (hold.remaining <= 0) return;
     hold.remaining--;
-    await new Promise<void>((resume) => hold.waiting.add(resume));
+    await this.holds.keep(hold);
   }
 }

@@ -1,4 +1,5 @@
 import type { LocalClock } from '../clock.ts';
+import { Holds } from '../holds.ts';
 import { createTenantUser, type TenantUser } from './demo-data.ts';
 import { endOf, type Statement, type Store } from './model.ts';
 import type { SqlEngine } from './sql-engine.ts';
@@ -47,9 +48,9 @@ export interface EmulatorControls {
   /**
    * Holds every statement submitted from now on whose SQL contains `sqlContains`: it stops at
    * `status` (default STARTED) until {@link releaseStatements}, or, with `forSeconds`, for that
-   * long on the stack's clock (then it runs: a statement that takes so long, which on a simulated
-   * clock takes no real time). A held statement can be described, cancelled or have its session
-   * closed as a running one can.
+   * long after its submission on the stack's clock (then it runs: a statement that takes so long,
+   * which on a simulated clock takes no real time). A held statement can be described, cancelled
+   * or have its session closed as a running one can.
    */
   holdStatements(sqlContains: string, status?: HoldStatus, forSeconds?: number): void;
   /** Lets the statements `sqlContains` holds go on and holds no more; returns how many it held. */
@@ -70,64 +71,54 @@ interface Hold {
   status: HoldStatus;
   /** Set: each statement is held this long on the clock, then goes on. Unset: until released. */
   forSeconds?: number;
-  /** The statements it holds, each by the function that lets it go on. */
-  waiting: Set<() => void>;
 }
 
 /** What the controls change in how the statement runner runs statements. */
 export class RunControls {
   /** Added before a statement opens a new session's connection. */
   sessionOpenLatencyMs = 0;
-  private readonly holds = new Map<string, Hold>();
-
+  private readonly holds = new Holds<Hold>();
   /** A timed hold's end for each statement it holds, fixed when the statement was submitted. */
   private readonly timed = new WeakMap<Statement, { status: HoldStatus; ended: Promise<void> }>();
 
   constructor(private readonly clock: LocalClock) {}
 
+  hold(sqlContains: string, status: HoldStatus, forSeconds?: number): void {
+    if (!this.holds.get(sqlContains)) this.holds.start(sqlContains, { status, forSeconds });
+  }
+
   /**
    * Called as a statement is submitted: a timed hold that matches it fixes, there and then, when
    * it lets the statement go on (its submission plus the hold's seconds), so that the statement's
-   * time on the clock does not depend on how soon the runner reaches the hold.
+   * time on the clock does not depend on how soon the runner reaches the hold. A release lets it
+   * go on sooner.
    */
   admit(statement: Statement): void {
     const hold = this.matching(statement, undefined, true);
-    if (hold?.forSeconds === undefined) return;
-    let resume = () => {};
-    const ended = new Promise<void>((resolve) => {
-      resume = resolve;
-    });
-    hold.waiting.add(resume);
-    this.clock.schedule(statement.createdAt + hold.forSeconds * 1000, () => {
-      hold.waiting.delete(resume);
-      resume();
-      // A simulated clock moves on past this moment only once the statement has ended.
-      return endOf(statement);
+    const forSeconds = hold?.forSeconds;
+    if (hold === undefined || forSeconds === undefined) return;
+    const ended = new Promise<void>((resume) => {
+      hold.waiting.add(resume);
+      this.clock.schedule(statement.createdAt + forSeconds * 1000, () => {
+        hold.waiting.delete(resume);
+        resume();
+        // A simulated clock moves on past this moment only once the statement has ended.
+        return endOf(statement);
+      });
     });
     this.timed.set(statement, { status: hold.status, ended });
   }
 
-  hold(sqlContains: string, status: HoldStatus, forSeconds?: number): void {
-    if (!this.holds.has(sqlContains))
-      this.holds.set(sqlContains, { status, forSeconds, waiting: new Set() });
-  }
-
   release(sqlContains: string): number {
-    const hold = this.holds.get(sqlContains);
-    if (!hold) return 0;
-    this.holds.delete(sqlContains);
-    for (const resume of hold.waiting) resume();
-    return hold.waiting.size;
+    return this.holds.release(sqlContains);
   }
 
   releaseAll(): void {
-    for (const sqlContains of [...this.holds.keys()]) this.release(sqlContains);
+    this.holds.releaseAll();
   }
 
   heldCount(): number {
-    let held = 0;
-    for (const hold of this.holds.values()) held += hold.waiting.size;
-    return held;
+    return Object.values(this.holds.keptPerKey()).reduce((sum, kept) => sum + kept, 0);
   }
 
   /**
@@ -139,17 +130,11 @@ export class RunControls {
     if (timed !== undefined) return timed.status === status ? timed.ended : undefined;
     const hold = this.matching(statement, status, false);
     if (!hold) return undefined;
-    return new Promise<void>((resume) => hold.waiting.add(resume)).then(() =>
-      this.pass(statement, status),
-    );
+    return this.holds.keep(hold).then(() => this.pass(statement, status));
   }
 
   /** The hold that applies to the statement: at `status` (any when undefined), timed or not. */
-  private matching(
-    statement: Statement,
-    status: HoldStatus | undefined,
-    timed: boolean,
-  ): Hold | undefined {
+  private matching(statement: Statement, status: HoldStatus | undefined, timed: boolean) {
     return [...this.holds.entries()].find(
       ([sqlContains, each]) =>
         (status === undefined || each.status === status) &&

@@ -1,8 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { WorkerReady, WorkerRequest, WorkerResponse } from './pglite-worker.ts';
 import {
-  ACTIVE_SQL_TRANSACTION,
-  cancelledError,
   checkDbUser,
   createUserScript,
   type EngineConnection,
@@ -10,6 +8,7 @@ import {
   type EngineResult,
   FAIL_TRANSACTION_SQL,
   type RunOptions,
+  runGuarded,
   type SqlEngine,
 } from './sql-engine.ts';
 import { isTransactionControl } from './sql-text.ts';
@@ -183,46 +182,6 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
         throw new EngineError(OPEN_TRANSACTION_REFUSED, '0A000');
       }
 
-      /** Runs a statement under `commitIf` (see the module comment). */
-      async function runGuarded(
-        sql: string,
-        parameters: string[],
-        commitIf: () => boolean,
-      ): Promise<EngineResult> {
-        const inTransaction = transactionOwner === connectionId;
-        if (inTransaction) {
-          // Part of the caller's transaction: a failure already fails it; a cancel fails it too.
-          const result = await send(connectionId, { op: 'run', dbUser, sql, parameters });
-          if (commitIf()) return result;
-          await send(connectionId, {
-            op: 'run',
-            dbUser,
-            sql: FAIL_TRANSACTION_SQL,
-            parameters: [],
-          }).catch(() => undefined);
-          throw cancelledError();
-        }
-        let result: EngineResult;
-        try {
-          result = await send(connectionId, { op: 'run', dbUser, sql, parameters, begin: true });
-        } catch (error) {
-          await endTransaction('ROLLBACK').catch(() => undefined);
-          if (error instanceof EngineError && error.sqlState === ACTIVE_SQL_TRANSACTION) {
-            // VACUUM and the like cannot run inside a transaction: run it as it is.
-            if (current) current.undoable = false;
-            return send(connectionId, { op: 'run', dbUser, sql, parameters });
-          }
-          throw error;
-        }
-        if (commitIf()) {
-          if (current) current.undoable = false;
-          await endTransaction('COMMIT');
-          return result;
-        }
-        await endTransaction('ROLLBACK');
-        throw cancelledError();
-      }
-
       return {
         backendPid: nextPid++,
         async run(sql, parameters, options: RunOptions = {}) {
@@ -230,10 +189,28 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
           const { commitIf } = options;
           const guarded = commitIf !== undefined && !isTransactionControl(sql);
           const wasInTransaction = transactionOwner === connectionId;
-          current = { undoable: guarded };
+          const statement = { undoable: guarded };
+          current = statement;
+          const runAsItIs = (text: string, values: string[]) =>
+            send(connectionId, { op: 'run', dbUser, sql: text, parameters: values });
           try {
-            if (guarded) return await runGuarded(sql, parameters, commitIf);
-            const result = await send(connectionId, { op: 'run', dbUser, sql, parameters });
+            if (guarded) {
+              return await runGuarded(
+                {
+                  inCallerTransaction: wasInTransaction,
+                  run: () => runAsItIs(sql, parameters),
+                  runInOwnTransaction: () =>
+                    send(connectionId, { op: 'run', dbUser, sql, parameters, begin: true }),
+                  end: endTransaction,
+                  failCallerTransaction: () => runAsItIs(FAIL_TRANSACTION_SQL, []),
+                  committing: () => {
+                    statement.undoable = false;
+                  },
+                },
+                commitIf,
+              );
+            }
+            const result = await runAsItIs(sql, parameters);
             if (!options.batchControl && !wasInTransaction) await refuseOpenTransaction();
             return result;
           } finally {

@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import {
-  ACTIVE_SQL_TRANSACTION,
-  cancelledError,
   checkDbUser,
   createUserScript,
   type EngineColumn,
@@ -11,6 +9,7 @@ import {
   type EngineResult,
   FAIL_TRANSACTION_SQL,
   type RunOptions,
+  runGuarded,
   type SqlEngine,
 } from './sql-engine.ts';
 import { isTransactionControl } from './sql-text.ts';
@@ -216,50 +215,32 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
       /** The statement this connection runs now: can it still be undone? */
       let current: { undoable: boolean } | undefined;
 
-      /**
-       * Runs a statement under `commitIf`: in a transaction of its own, committed only if
-       * `commitIf()` still says so once the statement has run, so that a cancel that reaches the
-       * server just after the statement finished cannot leave it committed yet reported ABORTED.
-       * Inside the caller's transaction, a stop fails that transaction, as a server's cancel does.
-       */
-      async function runGuarded(sql: string, parameters: string[], commitIf: () => boolean) {
-        if (transactionStatus !== 'I') {
-          const result = await query(client, sql, parameters, 'extended');
-          if (commitIf()) return result;
-          await query(client, FAIL_TRANSACTION_SQL, [], 'simple').catch(() => undefined);
-          throw cancelledError();
-        }
-        await query(client, 'BEGIN', [], 'simple');
-        let result: EngineResult;
-        try {
-          result = await query(client, sql, parameters, 'extended');
-        } catch (error) {
-          await query(client, 'ROLLBACK', [], 'simple').catch(() => undefined);
-          if (error instanceof EngineError && error.sqlState === ACTIVE_SQL_TRANSACTION) {
-            if (current) current.undoable = false;
-            return query(client, sql, parameters, 'extended');
-          }
-          throw error;
-        }
-        if (commitIf()) {
-          if (current) current.undoable = false;
-          await query(client, 'COMMIT', [], 'simple');
-          return result;
-        }
-        await query(client, 'ROLLBACK', [], 'simple');
-        throw cancelledError();
-      }
-
       return {
         backendPid,
         async run(sql, parameters, options: RunOptions = {}) {
           const { commitIf } = options;
           const guarded = commitIf !== undefined && !isTransactionControl(sql);
-          current = { undoable: guarded };
+          const statement = { undoable: guarded };
+          current = statement;
+          const runAsItIs = () => query(client, sql, parameters, 'extended');
           try {
-            return guarded
-              ? await runGuarded(sql, parameters, commitIf)
-              : await query(client, sql, parameters, 'extended');
+            if (!guarded) return await runAsItIs();
+            return await runGuarded(
+              {
+                inCallerTransaction: transactionStatus !== 'I',
+                run: runAsItIs,
+                runInOwnTransaction: async () => {
+                  await query(client, 'BEGIN', [], 'simple');
+                  return runAsItIs();
+                },
+                end: (end) => query(client, end, [], 'simple'),
+                failCallerTransaction: () => query(client, FAIL_TRANSACTION_SQL, [], 'simple'),
+                committing: () => {
+                  statement.undoable = false;
+                },
+              },
+              commitIf,
+            );
           } finally {
             current = undefined;
           }

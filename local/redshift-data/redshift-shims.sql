@@ -36,40 +36,29 @@ CREATE OR REPLACE FUNCTION len(text) RETURNS integer
   LANGUAGE sql IMMUTABLE STRICT
   AS $$ SELECT length($1) $$;
 
--- The canonical name of a Redshift date part (`yr`, `mons`, `d`, ...).
+-- The canonical name of a Redshift date part (`yr`, `mons`, `d`, ...): each part with the names
+-- Redshift takes for it.
 CREATE OR REPLACE FUNCTION spectra_date_part(part text) RETURNS text
   LANGUAGE sql IMMUTABLE STRICT
   AS $$
-    SELECT CASE lower(part)
-      WHEN 'millennium' THEN 'millennium' WHEN 'millennia' THEN 'millennium'
-      WHEN 'mil' THEN 'millennium' WHEN 'mils' THEN 'millennium'
-      WHEN 'century' THEN 'century' WHEN 'centuries' THEN 'century'
-      WHEN 'c' THEN 'century' WHEN 'cent' THEN 'century' WHEN 'cents' THEN 'century'
-      WHEN 'decade' THEN 'decade' WHEN 'decades' THEN 'decade'
-      WHEN 'dec' THEN 'decade' WHEN 'decs' THEN 'decade'
-      WHEN 'year' THEN 'year' WHEN 'years' THEN 'year' WHEN 'y' THEN 'year'
-      WHEN 'yr' THEN 'year' WHEN 'yrs' THEN 'year'
-      WHEN 'quarter' THEN 'quarter' WHEN 'quarters' THEN 'quarter'
-      WHEN 'qtr' THEN 'quarter' WHEN 'qtrs' THEN 'quarter'
-      WHEN 'month' THEN 'month' WHEN 'months' THEN 'month'
-      WHEN 'mon' THEN 'month' WHEN 'mons' THEN 'month'
-      WHEN 'week' THEN 'week' WHEN 'weeks' THEN 'week' WHEN 'w' THEN 'week'
-      WHEN 'day' THEN 'day' WHEN 'days' THEN 'day' WHEN 'd' THEN 'day'
-      WHEN 'hour' THEN 'hour' WHEN 'hours' THEN 'hour' WHEN 'h' THEN 'hour'
-      WHEN 'hr' THEN 'hour' WHEN 'hrs' THEN 'hour'
-      WHEN 'minute' THEN 'minute' WHEN 'minutes' THEN 'minute' WHEN 'm' THEN 'minute'
-      WHEN 'min' THEN 'minute' WHEN 'mins' THEN 'minute'
-      WHEN 'second' THEN 'second' WHEN 'seconds' THEN 'second' WHEN 's' THEN 'second'
-      WHEN 'sec' THEN 'second' WHEN 'secs' THEN 'second'
-      WHEN 'millisecond' THEN 'millisecond' WHEN 'milliseconds' THEN 'millisecond'
-      WHEN 'ms' THEN 'millisecond' WHEN 'msec' THEN 'millisecond' WHEN 'msecs' THEN 'millisecond'
-      WHEN 'msecond' THEN 'millisecond' WHEN 'mseconds' THEN 'millisecond'
-      WHEN 'millisec' THEN 'millisecond' WHEN 'millisecs' THEN 'millisecond'
-      WHEN 'microsecond' THEN 'microsecond' WHEN 'microseconds' THEN 'microsecond'
-      WHEN 'us' THEN 'microsecond' WHEN 'usec' THEN 'microsecond' WHEN 'usecs' THEN 'microsecond'
-      WHEN 'microsec' THEN 'microsecond' WHEN 'microsecs' THEN 'microsecond'
-      WHEN 'usecond' THEN 'microsecond' WHEN 'useconds' THEN 'microsecond'
-    END
+    SELECT canonical FROM (VALUES
+      ('millennium', ARRAY['millennium', 'millennia', 'mil', 'mils']),
+      ('century', ARRAY['century', 'centuries', 'c', 'cent', 'cents']),
+      ('decade', ARRAY['decade', 'decades', 'dec', 'decs']),
+      ('year', ARRAY['year', 'years', 'y', 'yr', 'yrs']),
+      ('quarter', ARRAY['quarter', 'quarters', 'qtr', 'qtrs']),
+      ('month', ARRAY['month', 'months', 'mon', 'mons']),
+      ('week', ARRAY['week', 'weeks', 'w']),
+      ('day', ARRAY['day', 'days', 'd']),
+      ('hour', ARRAY['hour', 'hours', 'h', 'hr', 'hrs']),
+      ('minute', ARRAY['minute', 'minutes', 'm', 'min', 'mins']),
+      ('second', ARRAY['second', 'seconds', 's', 'sec', 'secs']),
+      ('millisecond', ARRAY['millisecond', 'milliseconds', 'ms', 'msec', 'msecs', 'msecond',
+                            'mseconds', 'millisec', 'millisecs']),
+      ('microsecond', ARRAY['microsecond', 'microseconds', 'us', 'usec', 'usecs', 'microsec',
+                            'microsecs', 'usecond', 'useconds'])
+    ) AS parts (canonical, names)
+    WHERE lower(part) = ANY (names)
   $$;
 
 -- DATEADD(part, n, t): t moved by n parts.
@@ -153,21 +142,7 @@ CREATE OR REPLACE FUNCTION spectra_listagg_step(joined text, value text, delimit
     END
   $$;
 
-CREATE OR REPLACE FUNCTION spectra_listagg_step(joined text, value text) RETURNS text
-  LANGUAGE sql IMMUTABLE
-  AS $$ SELECT spectra_listagg_step(joined, value, '') $$;
-
-CREATE OR REPLACE AGGREGATE listagg(text, text) (
-  SFUNC = spectra_listagg_step,
-  STYPE = text
-);
-
-CREATE OR REPLACE AGGREGATE listagg(text) (
-  SFUNC = spectra_listagg_step,
-  STYPE = text
-);
-
--- LISTAGG of any other type joins the values' text, as Redshift's implicit cast does.
+-- The aggregates take any type and join the values' text, as Redshift's implicit cast does.
 CREATE OR REPLACE FUNCTION spectra_listagg_any_step(joined text, value anynonarray, delimiter text)
   RETURNS text
   LANGUAGE sql IMMUTABLE
@@ -197,6 +172,23 @@ CREATE OR REPLACE AGGREGATE listagg(anynonarray) (
 
 CREATE SCHEMA IF NOT EXISTS spectra;
 GRANT USAGE ON SCHEMA spectra TO PUBLIC;
+
+-- Runs `template` once for each row of `overloads`, its values in the template's %1$s, %2$s, ...:
+-- one home for the body of a function that is the same for several types, where SQL cannot
+-- write it once for all of them (PostgreSQL's own functions are overloaded per type).
+CREATE OR REPLACE PROCEDURE spectra.create_overloads(template text, overloads text[])
+  LANGUAGE plpgsql
+  AS $$
+  DECLARE
+    overload text[];
+  BEGIN
+    FOREACH overload SLICE 1 IN ARRAY overloads LOOP
+      EXECUTE format(template, VARIADIC overload);
+    END LOOP;
+  END
+  $$;
+-- A tool of this script's, not a function for tenants.
+REVOKE EXECUTE ON PROCEDURE spectra.create_overloads(text, text[]) FROM PUBLIC;
 
 -- A Redshift date part as PostgreSQL's EXTRACT field (`yrs` -> year, `dow` -> dow, ...).
 CREATE OR REPLACE FUNCTION spectra.date_part_field(part text) RETURNS text
@@ -241,39 +233,21 @@ CREATE OR REPLACE FUNCTION spectra.extract_part(field text, whole double precisi
     END
   $$;
 
-CREATE OR REPLACE FUNCTION spectra.date_part(part text, source timestamp) RETURNS integer
-  LANGUAGE sql IMMUTABLE STRICT
-  AS $$
-    SELECT spectra.extract_part(f,
-      CASE WHEN f IN ('millisecond', 'microsecond') THEN 0
-           ELSE pg_catalog.date_part(f, source) END,
-      pg_catalog.date_part('microseconds', source))
-    FROM (SELECT spectra.require_date_part(part, 'EXTRACT') AS f) AS p
-  $$;
+CALL spectra.create_overloads($template$
+  CREATE OR REPLACE FUNCTION spectra.date_part(part text, source %1$s) RETURNS integer
+    LANGUAGE sql IMMUTABLE STRICT
+    AS $$
+      SELECT spectra.extract_part(f,
+        CASE WHEN f IN ('millisecond', 'microsecond') THEN 0
+             ELSE pg_catalog.date_part(f, source) END,
+        pg_catalog.date_part('microseconds', source))
+      FROM (SELECT spectra.require_date_part(part, 'EXTRACT') AS f) AS p
+    $$
+$template$, ARRAY[['timestamp'], ['time'], ['timetz']]);
 
 CREATE OR REPLACE FUNCTION spectra.date_part(part text, source date) RETURNS integer
   LANGUAGE sql IMMUTABLE STRICT
   AS $$ SELECT spectra.date_part(part, source::timestamp) $$;
-
-CREATE OR REPLACE FUNCTION spectra.date_part(part text, source time) RETURNS integer
-  LANGUAGE sql IMMUTABLE STRICT
-  AS $$
-    SELECT spectra.extract_part(f,
-      CASE WHEN f IN ('millisecond', 'microsecond') THEN 0
-           ELSE pg_catalog.date_part(f, source) END,
-      pg_catalog.date_part('microseconds', source))
-    FROM (SELECT spectra.require_date_part(part, 'EXTRACT') AS f) AS p
-  $$;
-
-CREATE OR REPLACE FUNCTION spectra.date_part(part text, source timetz) RETURNS integer
-  LANGUAGE sql IMMUTABLE STRICT
-  AS $$
-    SELECT spectra.extract_part(f,
-      CASE WHEN f IN ('millisecond', 'microsecond') THEN 0
-           ELSE pg_catalog.date_part(f, source) END,
-      pg_catalog.date_part('microseconds', source))
-    FROM (SELECT spectra.require_date_part(part, 'EXTRACT') AS f) AS p
-  $$;
 
 -- On TIMESTAMPTZ Redshift's EXTRACT is a DOUBLE PRECISION.
 CREATE OR REPLACE FUNCTION spectra.date_part(part text, source timestamptz)
@@ -299,19 +273,12 @@ CREATE OR REPLACE FUNCTION spectra.pgdate_part(part text, source date) RETURNS d
   LANGUAGE sql IMMUTABLE STRICT
   AS $$ SELECT spectra.pgdate_part(part, source::timestamp) $$;
 
-CREATE OR REPLACE FUNCTION spectra.pgdate_part(part text, source timestamptz)
-  RETURNS double precision
-  LANGUAGE sql STABLE STRICT
-  AS $$ SELECT pg_catalog.date_part(spectra.require_date_part(part, 'DATE_PART'), source) $$;
-
-CREATE OR REPLACE FUNCTION spectra.pgdate_part(part text, source time) RETURNS double precision
-  LANGUAGE sql IMMUTABLE STRICT
-  AS $$ SELECT pg_catalog.date_part(spectra.require_date_part(part, 'DATE_PART'), source) $$;
-
-CREATE OR REPLACE FUNCTION spectra.pgdate_part(part text, source interval)
-  RETURNS double precision
-  LANGUAGE sql IMMUTABLE STRICT
-  AS $$ SELECT pg_catalog.date_part(spectra.require_date_part(part, 'DATE_PART'), source) $$;
+-- The type, and its volatility: a TIMESTAMPTZ's parts depend on the session's time zone.
+CALL spectra.create_overloads($template$
+  CREATE OR REPLACE FUNCTION spectra.pgdate_part(part text, source %1$s) RETURNS double precision
+    LANGUAGE sql %2$s STRICT
+    AS $$ SELECT pg_catalog.date_part(spectra.require_date_part(part, 'DATE_PART'), source) $$
+$template$, ARRAY[['timestamptz', 'STABLE'], ['time', 'IMMUTABLE'], ['interval', 'IMMUTABLE']]);
 
 -- The interval of `amount` date parts; years and longer are counted in months.
 CREATE OR REPLACE FUNCTION spectra.date_part_interval(field text, amount bigint) RETURNS interval
@@ -363,18 +330,11 @@ CREATE OR REPLACE FUNCTION spectra.date_add(part text, amount bigint, moment dat
   LANGUAGE sql IMMUTABLE STRICT
   AS $$ SELECT spectra.date_add(part, amount, moment::timestamp) $$;
 
-CREATE OR REPLACE FUNCTION spectra.date_add(part text, amount bigint, moment timestamptz)
-  RETURNS timestamptz
-  LANGUAGE sql STABLE STRICT
-  AS $$ SELECT moment + spectra.date_part_interval(spectra.require_date_part(part, 'DATEADD'), amount) $$;
-
-CREATE OR REPLACE FUNCTION spectra.date_add(part text, amount bigint, moment time) RETURNS time
-  LANGUAGE sql IMMUTABLE STRICT
-  AS $$ SELECT moment + spectra.date_part_interval(spectra.require_date_part(part, 'DATEADD'), amount) $$;
-
-CREATE OR REPLACE FUNCTION spectra.date_add(part text, amount bigint, moment timetz) RETURNS timetz
-  LANGUAGE sql IMMUTABLE STRICT
-  AS $$ SELECT moment + spectra.date_part_interval(spectra.require_date_part(part, 'DATEADD'), amount) $$;
+CALL spectra.create_overloads($template$
+  CREATE OR REPLACE FUNCTION spectra.date_add(part text, amount bigint, moment %1$s) RETURNS %1$s
+    LANGUAGE sql %2$s STRICT
+    AS $$ SELECT moment + spectra.date_part_interval(spectra.require_date_part(part, 'DATEADD'), amount) $$
+$template$, ARRAY[['timestamptz', 'STABLE'], ['time', 'IMMUTABLE'], ['timetz', 'IMMUTABLE']]);
 
 -- DATEDIFF: how many part boundaries lie between the two values (see datediff above).
 CREATE OR REPLACE FUNCTION spectra.date_diff(part text, start_at timestamp, end_at timestamp)
@@ -398,21 +358,15 @@ CREATE OR REPLACE FUNCTION spectra.date_diff(part text, start_at time, end_at ti
   AS $$ SELECT datediff(part, date '2000-01-01' + start_at, date '2000-01-01' + end_at) $$;
 
 -- DATE_TRUNC with Redshift's date part names; on a DATE it gives a TIMESTAMP.
-CREATE OR REPLACE FUNCTION spectra.date_trunc(part text, moment timestamp) RETURNS timestamp
-  LANGUAGE sql IMMUTABLE STRICT
-  AS $$ SELECT pg_catalog.date_trunc(spectra.require_date_part(part, 'DATE_TRUNC'), moment) $$;
+CALL spectra.create_overloads($template$
+  CREATE OR REPLACE FUNCTION spectra.date_trunc(part text, moment %1$s) RETURNS %1$s
+    LANGUAGE sql %2$s STRICT
+    AS $$ SELECT pg_catalog.date_trunc(spectra.require_date_part(part, 'DATE_TRUNC'), moment) $$
+$template$, ARRAY[['timestamp', 'IMMUTABLE'], ['timestamptz', 'STABLE'], ['interval', 'IMMUTABLE']]);
 
 CREATE OR REPLACE FUNCTION spectra.date_trunc(part text, moment date) RETURNS timestamp
   LANGUAGE sql IMMUTABLE STRICT
   AS $$ SELECT spectra.date_trunc(part, moment::timestamp) $$;
-
-CREATE OR REPLACE FUNCTION spectra.date_trunc(part text, moment timestamptz) RETURNS timestamptz
-  LANGUAGE sql STABLE STRICT
-  AS $$ SELECT pg_catalog.date_trunc(spectra.require_date_part(part, 'DATE_TRUNC'), moment) $$;
-
-CREATE OR REPLACE FUNCTION spectra.date_trunc(part text, moment interval) RETURNS interval
-  LANGUAGE sql IMMUTABLE STRICT
-  AS $$ SELECT pg_catalog.date_trunc(spectra.require_date_part(part, 'DATE_TRUNC'), moment) $$;
 
 -- SYSDATE: the start of the current transaction; Redshift names its column `timestamp`.
 CREATE OR REPLACE FUNCTION spectra."timestamp"() RETURNS timestamp

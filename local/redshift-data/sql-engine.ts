@@ -68,6 +68,61 @@ export interface RunOptions {
   batchControl?: boolean;
 }
 
+/** What {@link runGuarded} asks of an engine's connection. */
+export interface GuardedRunSteps {
+  /** Whether the caller's own transaction is open on the connection. */
+  inCallerTransaction: boolean;
+  /** Runs the statement as it is: in the caller's transaction, or on its own. */
+  run(): Promise<EngineResult>;
+  /** Opens a transaction of the engine's own and runs the statement in it. */
+  runInOwnTransaction(): Promise<EngineResult>;
+  /** Ends the engine's own transaction. */
+  end(sql: 'COMMIT' | 'ROLLBACK'): Promise<unknown>;
+  /** Runs {@link FAIL_TRANSACTION_SQL} in the caller's transaction. */
+  failCallerTransaction(): Promise<unknown>;
+  /** Called when the statement can no longer be undone: it commits, or runs as it is. */
+  committing(): void;
+}
+
+/**
+ * Runs a statement under `commitIf` (see {@link RunOptions.commitIf}): in a transaction of its
+ * own, committed only if `commitIf()` still says so once the statement has run, so that a cancel
+ * that comes just after the statement finished cannot leave it committed yet reported ABORTED.
+ * Inside the caller's transaction, a stop fails that transaction, as a server's cancel does. A
+ * statement that cannot run inside a transaction block (VACUUM, ...) runs as it is. Both engines
+ * run statements this way; only how they reach their backend differs.
+ */
+export async function runGuarded(
+  steps: GuardedRunSteps,
+  commitIf: () => boolean,
+): Promise<EngineResult> {
+  if (steps.inCallerTransaction) {
+    // Part of the caller's transaction: a failure already fails it; a stop fails it too.
+    const result = await steps.run();
+    if (commitIf()) return result;
+    await steps.failCallerTransaction().catch(() => undefined);
+    throw cancelledError();
+  }
+  let result: EngineResult;
+  try {
+    result = await steps.runInOwnTransaction();
+  } catch (error) {
+    await steps.end('ROLLBACK').catch(() => undefined);
+    if (error instanceof EngineError && error.sqlState === ACTIVE_SQL_TRANSACTION) {
+      steps.committing();
+      return steps.run();
+    }
+    throw error;
+  }
+  if (commitIf()) {
+    steps.committing();
+    await steps.end('COMMIT');
+    return result;
+  }
+  await steps.end('ROLLBACK');
+  throw cancelledError();
+}
+
 /**
  * One database session. A Data API session maps to one connection: temporary tables and `SET`
  * stay in it. Statements on one connection never overlap (the emulator runs one at a time).

@@ -3,8 +3,9 @@ import { type PooledSession, type Query, SpectraClient } from '../../client/inde
 import type { QueryResult } from '../../functions/fetch-results.ts';
 import { consoleUrl } from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { SHORT_QUERY_PATH, STATES, TASK_STATES } from '../../statemachine/definition.ts';
+import { SHORT_QUERY_PATH, STATES } from '../../statemachine/definition.ts';
 import { parseCsv, parseTable, runCli as spectra } from '../support/cli.ts';
+import { IMMEDIATE_RETRIES, startTestStack } from '../support/local-stack.ts';
 import { type ProcessRun, runNode } from '../support/spawn.ts';
 import { cellColumns, TERMINAL_CONTROLS } from '../support/terminal.ts';
 
@@ -42,12 +43,7 @@ function spectraProcess(args: string[], options: { stdin?: string } = {}): Promi
 const executionArnIn = (stderr: string) => /Execution (arn:\S+)/.exec(stderr)?.[1] ?? '';
 
 beforeAll(async () => {
-  const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({
-    port: 0,
-    waitTimeOverrides: { [STATES.waitForQuery]: 0 },
-    retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((state) => [state, 0])),
-  });
+  stack = await startTestStack({ retryIntervalOverrides: IMMEDIATE_RETRIES });
   // What the CLI in this process finds in its environment: the stack (AWS_ENDPOINT_URL is set by
   // the stack itself) and its state machine.
   process.env.SPECTRA_STATE_MACHINE_ARN = stack.stateMachineArn;

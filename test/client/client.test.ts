@@ -56,6 +56,16 @@ const OUTPUT = {
   truncated: false,
 };
 
+/** What DescribeExecution answers for INPUT's query when it failed with QueryFailedError. */
+const failedExecution = (cause: Record<string, unknown>) => ({
+  status: 'FAILED' as const,
+  startDate: STARTED,
+  stopDate: STOPPED,
+  input: JSON.stringify(INPUT),
+  error: 'QueryFailedError',
+  cause: JSON.stringify(cause),
+});
+
 const newClient = () =>
   new SpectraClient({
     stateMachineArn: STATE_MACHINE_ARN,
@@ -269,14 +279,7 @@ describe('Class: SpectraClient', () => {
         statementId: 'st-1',
         redshiftError: 'ERROR: relation "nope" does not exist',
       };
-      sfn.on(DescribeExecutionCommand).resolves({
-        status: 'FAILED',
-        startDate: STARTED,
-        stopDate: STOPPED,
-        input: JSON.stringify(INPUT),
-        error: 'QueryFailedError',
-        cause: JSON.stringify(cause),
-      });
+      sfn.on(DescribeExecutionCommand).resolves(failedExecution(cause));
 
       // Act
       const query = await newClient().getQuery(EXECUTION_ARN);
@@ -388,14 +391,9 @@ describe('Class: SpectraClient', () => {
     it('throws QueryExecutionError with the execution error name and cause', async () => {
       // Prepare
       sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN });
-      sfn.on(DescribeExecutionCommand).resolves({
-        status: 'FAILED',
-        startDate: STARTED,
-        stopDate: STOPPED,
-        input: JSON.stringify(INPUT),
-        error: 'QueryFailedError',
-        cause: JSON.stringify({ message: 'The statement failed: boom', statementId: 'st-9' }),
-      });
+      sfn
+        .on(DescribeExecutionCommand)
+        .resolves(failedExecution({ message: 'The statement failed: boom', statementId: 'st-9' }));
 
       // Act
       const running = newClient().runQuery(INPUT, { pollIntervalMs: 1 });

@@ -10,9 +10,9 @@ import type { StackApi } from '../../bench/chaos/stack-api.ts';
 import { SpectraClient } from '../../client/index.ts';
 import { consoleUrl } from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { SHORT_QUERY_PATH, STATES, TASK_STATES } from '../../statemachine/definition.ts';
+import { SHORT_QUERY_PATH, STATES } from '../../statemachine/definition.ts';
 import { launchChromium } from '../support/browser.ts';
-import { startStackWithApi } from '../support/local-stack.ts';
+import { IMMEDIATE_RETRIES, startStackWithApi } from '../support/local-stack.ts';
 
 /**
  * The console in Debian's Chromium, against a local stack of its own: what a person checks when
@@ -47,9 +47,7 @@ const scratchDir = () => {
 };
 
 beforeAll(async () => {
-  ({ stack, api } = await startStackWithApi({
-    retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((state) => [state, 0])),
-  }));
+  ({ stack, api } = await startStackWithApi({ retryIntervalOverrides: IMMEDIATE_RETRIES }));
   client = new SpectraClient({ endpoint: stack.url, stateMachineArn: stack.stateMachineArn });
   browser = await launchChromium();
   if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });

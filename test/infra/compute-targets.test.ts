@@ -27,56 +27,44 @@ const dbUserArn = (pattern: string) =>
   `${ARN}:redshift:<AWS::Region>:<AWS::AccountId>:dbuser:analytics/${pattern}`;
 const DB_NAME_ARN = `${ARN}:redshift:<AWS::Region>:<AWS::AccountId>:dbname:analytics/dev`;
 
+/**
+ * The cluster `analytics`, whose database users get temporary credentials: those the user
+ * template can name (`dbUserPattern`), in the database dev.
+ */
+const clusterWithTemporaryCredentials = (
+  parameters: SpectraParameterInput,
+  dbUserPattern: string,
+  environment: Record<string, string> = {},
+): Case => ({
+  parameters: { clusterIdentifier: 'analytics', ...parameters },
+  executeOn: CLUSTER_ARN,
+  credentials: {
+    action: 'redshift:GetClusterCredentials',
+    resources: [dbUserArn(dbUserPattern), DB_NAME_ARN],
+  },
+  environment: { SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics', ...environment },
+});
+
 const cases: Record<string, Case> = {
-  'a provisioned cluster with the default user template': {
-    parameters: { clusterIdentifier: 'analytics' },
-    executeOn: CLUSTER_ARN,
-    credentials: {
-      action: 'redshift:GetClusterCredentials',
-      resources: [dbUserArn('tenant_*'), DB_NAME_ARN],
-    },
-    environment: {
-      SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics',
-      SPECTRA_DB_USER_TEMPLATE: 'tenant_{tenant}',
-    },
-  },
-  'a provisioned cluster with a user template that has a suffix': {
-    parameters: { clusterIdentifier: 'analytics', dbUserTemplate: '{tenant}_ro' },
-    executeOn: CLUSTER_ARN,
-    credentials: {
-      action: 'redshift:GetClusterCredentials',
-      resources: [dbUserArn('*_ro'), DB_NAME_ARN],
-    },
-    environment: { SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics' },
-  },
-  'a provisioned cluster with a user template that has a prefix and a suffix': {
-    parameters: {
-      clusterIdentifier: 'analytics',
-      dbUserTemplate: 'app_{tenant}_ro',
-      deniedDbUsers: 'app_ops_ro',
-    },
-    executeOn: CLUSTER_ARN,
-    credentials: {
-      action: 'redshift:GetClusterCredentials',
-      resources: [dbUserArn('app_*_ro'), DB_NAME_ARN],
-    },
-    environment: {
-      SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics',
-      SPECTRA_DENIED_DB_USERS: 'app_ops_ro',
-    },
-  },
-  'a provisioned cluster with per-tenant database users': {
-    parameters: { clusterIdentifier: 'analytics', dbUserTemplate: 't_{tenant}' },
-    executeOn: CLUSTER_ARN,
-    credentials: {
-      action: 'redshift:GetClusterCredentials',
-      resources: [
-        `${ARN}:redshift:<AWS::Region>:<AWS::AccountId>:dbuser:analytics/t_*`,
-        `${ARN}:redshift:<AWS::Region>:<AWS::AccountId>:dbname:analytics/dev`,
-      ],
-    },
-    environment: { SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'analytics' },
-  },
+  'a provisioned cluster with the default user template': clusterWithTemporaryCredentials(
+    {},
+    'tenant_*',
+    { SPECTRA_DB_USER_TEMPLATE: 'tenant_{tenant}' },
+  ),
+  'a provisioned cluster with a user template that has a suffix': clusterWithTemporaryCredentials(
+    { dbUserTemplate: '{tenant}_ro' },
+    '*_ro',
+  ),
+  'a provisioned cluster with a user template that has a prefix and a suffix':
+    clusterWithTemporaryCredentials(
+      { dbUserTemplate: 'app_{tenant}_ro', deniedDbUsers: 'app_ops_ro' },
+      'app_*_ro',
+      { SPECTRA_DENIED_DB_USERS: 'app_ops_ro' },
+    ),
+  'a provisioned cluster with per-tenant database users': clusterWithTemporaryCredentials(
+    { dbUserTemplate: 't_{tenant}' },
+    't_*',
+  ),
   'a provisioned cluster with a secret': {
     parameters: { clusterIdentifier: 'analytics', secretArn: SECRET_ARN, database: 'sales' },
     executeOn: CLUSTER_ARN,

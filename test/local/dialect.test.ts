@@ -27,40 +27,68 @@ function refusal(sql: string): TranslationError {
   throw new Error(`translated: ${sql}`);
 }
 
+/** SQL PostgreSQL takes as Redshift does, with comments and literals that name Redshift's words. */
+const POSTGRES_SQL = "select /* keep */ a, 'dateadd(day, 1, x)' from t -- sysdate\nwhere b = $1";
+
 describe('Function: translateStatement', () => {
-  it('leaves PostgreSQL-compatible SQL exactly as written, comments and literals included', () => {
-    // Prepare
-    const sql = "select /* keep */ a, 'dateadd(day, 1, x)' from t -- sysdate\nwhere b = $1";
-
-    // Act & Assess
-    expect(sqlOf(sql)).toBe(sql);
-  });
-
-  it('keeps the positional parameters the Data API placeholders became', () => {
-    // Act & Assess
-    expect(sqlOf('select dateadd(day, $1, $2)')).toBe("select spectra.date_add('day', $1, $2)");
-  });
-
-  it('translates across nested calls: DECODE of a DATEADD', () => {
-    // Act & Assess
-    expect(sqlOf("select decode(dateadd(d, 1, x), '2020-01-02', 'yes')")).toBe(
+  it.each([
+    [
+      'leaves PostgreSQL-compatible SQL exactly as written, comments and literals included',
+      POSTGRES_SQL,
+      POSTGRES_SQL,
+    ],
+    [
+      'keeps the positional parameters the Data API placeholders became',
+      'select dateadd(day, $1, $2)',
+      "select spectra.date_add('day', $1, $2)",
+    ],
+    [
+      'translates across nested calls: DECODE of a DATEADD',
+      "select decode(dateadd(d, 1, x), '2020-01-02', 'yes')",
       "select CASE WHEN (spectra.date_add('d', 1, x)) IS NOT DISTINCT FROM ('2020-01-02') THEN 'yes' END",
-    );
-  });
-
-  it('turns TOP n into a LIMIT of the same query level', () => {
-    // Act & Assess
-    expect(sqlOf('select top 10 * from (select top 5 a from t order by a) s order by 1')).toBe(
+    ],
+    [
+      'turns TOP n into a LIMIT of the same query level',
+      'select top 10 * from (select top 5 a from t order by a) s order by 1',
       'select * from (select a from t order by a LIMIT 5) s order by 1 LIMIT 10',
-    );
+    ],
+    [
+      'reads words inside strings and quoted identifiers as text',
+      `select "sysdate", 'sysdate', sysdate from t`,
+      `select "sysdate", 'sysdate', spectra."timestamp"() from t`,
+    ],
+    [
+      'navigates into a SUPER value after a subscript with jsonb subscripts',
+      'select c.orders[0].O_OrderKey from t c',
+      "select c.orders[0]['o_orderkey'] from t c",
+    ],
+    [
+      'keeps the text after non-ASCII characters in place',
+      "select 'français', nvl(a, b) from t",
+      "select 'français', coalesce(a, b) from t",
+    ],
+  ])('%s', (_behaviour, sql, translated) => {
+    // Act & Assess
+    expect(sqlOf(sql)).toBe(translated);
   });
 
-  it('refuses TOP together with LIMIT, as Redshift does', () => {
+  it.each([
+    [
+      'refuses TOP together with LIMIT, as Redshift does',
+      'select top 2 a from t limit 3',
+      'ERROR: syntax error at or near "limit"',
+    ],
+    [
+      'refuses a derived table without an alias, which PostgreSQL 16+ would take',
+      'select * from (select 1)',
+      'ERROR: subquery in FROM must have an alias',
+    ],
+  ])('%s', (_behaviour, sql, message) => {
     // Act
-    const error = refusal('select top 2 a from t limit 3');
+    const error = refusal(sql);
 
     // Assess
-    expect(error.message).toBe('ERROR: syntax error at or near "limit"');
+    expect(error.message).toBe(message);
   });
 
   it('takes the table attributes out of CREATE TABLE and records them in a follow-up', () => {
@@ -105,33 +133,5 @@ describe('Function: translateStatement', () => {
     // Assess
     expect(error.sqlState).toBe('0A000');
     expect(error.message).toContain('is not emulated locally');
-  });
-
-  it('refuses a derived table without an alias, which PostgreSQL 16+ would take', () => {
-    // Act & Assess
-    expect(refusal('select * from (select 1)').message).toBe(
-      'ERROR: subquery in FROM must have an alias',
-    );
-  });
-
-  it('reads words inside strings and quoted identifiers as text', () => {
-    // Act & Assess
-    expect(sqlOf(`select "sysdate", 'sysdate', sysdate from t`)).toBe(
-      `select "sysdate", 'sysdate', spectra."timestamp"() from t`,
-    );
-  });
-
-  it('navigates into a SUPER value after a subscript with jsonb subscripts', () => {
-    // Act & Assess
-    expect(sqlOf('select c.orders[0].O_OrderKey from t c')).toBe(
-      "select c.orders[0]['o_orderkey'] from t c",
-    );
-  });
-
-  it('keeps the text after non-ASCII characters in place', () => {
-    // Act & Assess
-    expect(sqlOf("select 'français', nvl(a, b) from t")).toBe(
-      "select 'français', coalesce(a, b) from t",
-    );
   });
 });

@@ -7,8 +7,8 @@ import { STEP_FUNCTIONS_LIMITS } from '../../functions/common/payload-limits.ts'
 import { SimulatedClock } from '../../local/clock.ts';
 import { LOCAL_SESSIONS_TABLE_NAME } from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { STATES, TASK_STATES } from '../../statemachine/definition.ts';
-import { startStackWithApi } from '../support/local-stack.ts';
+import { STATES } from '../../statemachine/definition.ts';
+import { IMMEDIATE_RETRIES, startStackWithApi } from '../support/local-stack.ts';
 
 /**
  * Long and runaway queries on the whole local stack, on a simulated clock: the Data API's
@@ -30,7 +30,7 @@ beforeAll(async () => {
     clock,
     // The Wait states wait as the schedule says, on the simulated clock.
     waitTimeOverrides: {},
-    retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((state) => [state, 0])),
+    retryIntervalOverrides: IMMEDIATE_RETRIES,
   }));
   await api.control('db-users', { tenantId: TENANT });
 }, 120_000);

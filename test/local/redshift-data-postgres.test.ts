@@ -10,13 +10,9 @@ import {
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PostgresServer, startPostgres } from '../../local/postgres-cluster.ts';
 import { createPostgresEngine } from '../../local/redshift-data/postgres-engine.ts';
-import {
-  type EngineConnection,
-  EngineError,
-  type SqlEngine,
-} from '../../local/redshift-data/sql-engine.ts';
+import type { EngineConnection, SqlEngine } from '../../local/redshift-data/sql-engine.ts';
+import { useThrowawayPostgres } from '../support/postgres.ts';
 import {
   CONNECTION,
   type DataApiStack,
@@ -24,6 +20,7 @@ import {
   fieldValue,
   startDataApiStack,
 } from './data-api-suite.ts';
+import { describeEngineContract, engineError } from './sql-engine-suite.ts';
 
 /**
  * The PostgreSQL engine, the shared Data API suite on it, and what only real per-session
@@ -31,27 +28,7 @@ import {
  * PostgreSQL server the file starts, which takes seconds.
  */
 
-let server: PostgresServer;
-
-beforeAll(async () => {
-  server = await startPostgres();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-/** Resolves with what `promise` rejected with; fails the test if it resolved. */
-async function rejectionOf(promise: Promise<unknown>): Promise<EngineError> {
-  const outcome = await promise.then(
-    (value) => ({ resolved: value }),
-    (error: unknown) => ({ rejected: error }),
-  );
-  if (!('rejected' in outcome))
-    throw new Error(`expected a rejection, got ${JSON.stringify(outcome)}`);
-  expect(outcome.rejected).toBeInstanceOf(EngineError);
-  return outcome.rejected as EngineError;
-}
+const serverUrl = useThrowawayPostgres();
 
 /** Polls until `check` holds; the statement it waits for runs on another connection. */
 async function until(check: () => Promise<boolean>): Promise<void> {
@@ -93,13 +70,18 @@ describe('Engine: PostgreSQL', () => {
   }
 
   beforeAll(async () => {
-    engine = await createPostgresEngine(server.url);
+    engine = await createPostgresEngine(serverUrl());
   });
 
   afterAll(async () => {
     await Promise.all(connections.map((connection) => connection.close()));
     await engine?.close();
   });
+
+  describeEngineContract(
+    () => engine,
+    () => connect('alice'),
+  );
 
   describe('Method: connect', () => {
     it('logs in as the user itself, so the session user is the tenant', async () => {
@@ -128,7 +110,7 @@ describe('Engine: PostgreSQL', () => {
       // Act
       const carol = await connect('carol');
       const shared = await carol.run('SELECT venuename FROM demo_venue', []);
-      const refused = await rejectionOf(carol.run('SELECT secret FROM demo_private', []));
+      const refused = await engineError(carol.run('SELECT secret FROM demo_private', []));
 
       // Assess
       expect(shared.rows).toEqual([['Hall']]);
@@ -137,7 +119,7 @@ describe('Engine: PostgreSQL', () => {
 
     it('refuses to log in as a user that does not exist, and never creates one', async () => {
       // Act
-      const error = await rejectionOf(engine.connect('frank'));
+      const error = await engineError(engine.connect('frank'));
       const role = await engine.admin('SELECT 1 FROM pg_roles WHERE rolname = $1', ['frank']);
 
       // Assess
@@ -173,7 +155,7 @@ describe('Engine: PostgreSQL', () => {
       // Prepare: separate engines have separate admin connections, so their CREATE ROLE and
       // GRANT statements really run at the same time.
       const engines = await Promise.all(
-        Array.from({ length: 4 }, () => createPostgresEngine(server.url)),
+        Array.from({ length: 4 }, () => createPostgresEngine(serverUrl())),
       );
 
       try {
@@ -201,8 +183,8 @@ describe('Engine: PostgreSQL', () => {
       ['128 characters', 'a'.repeat(128)],
     ])('throws EngineError for a user name with %s', async (_case, dbUser) => {
       // Act
-      const error = await rejectionOf(engine.connect(dbUser));
-      const creating = await rejectionOf(engine.createUser(dbUser));
+      const error = await engineError(engine.connect(dbUser));
+      const creating = await engineError(engine.createUser(dbUser));
 
       // Assess
       expect(error.message).toMatch(/^ERROR: invalid user name/);
@@ -254,7 +236,7 @@ describe('Engine: PostgreSQL', () => {
 
       // Act
       const own = await first.run('SELECT x FROM scratch', []);
-      const error = await rejectionOf(second.run('SELECT x FROM scratch', []));
+      const error = await engineError(second.run('SELECT x FROM scratch', []));
 
       // Assess
       expect(own.rows).toEqual([['1']]);
@@ -284,7 +266,7 @@ describe('Engine: PostgreSQL', () => {
       const alice = await connect('alice');
       const running = alice.run('SELECT pg_sleep(30)', []);
       // Attach the handler now; the rejection arrives only after the cancel below.
-      const rejected = rejectionOf(running);
+      const rejected = engineError(running);
       await until(async () => {
         const activity = await engine.admin(
           "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND query LIKE '%pg_sleep%'",
@@ -357,7 +339,7 @@ describe('Engine: PostgreSQL', () => {
       const alice = await connect('alice');
 
       // Act
-      const error = await rejectionOf(alice.run('SELECT salary FROM payroll', []));
+      const error = await engineError(alice.run('SELECT salary FROM payroll', []));
 
       // Assess
       expect(error.sqlState).toBe('42501');
@@ -371,7 +353,7 @@ describe('Engine: PostgreSQL', () => {
       // Act
       await alice.run('RESET ROLE', []);
       const who = await alice.run('SELECT current_user, session_user', []);
-      const error = await rejectionOf(alice.run('SELECT salary FROM payroll', []));
+      const error = await engineError(alice.run('SELECT salary FROM payroll', []));
 
       // Assess
       expect(who.rows).toEqual([['alice', 'alice']]);
@@ -385,7 +367,7 @@ describe('Engine: PostgreSQL', () => {
         const alice = await connect('alice');
 
         // Act
-        const error = await rejectionOf(alice.run(escapeAttempt, []));
+        const error = await engineError(alice.run(escapeAttempt, []));
         const who = await alice.run('SELECT current_user, session_user', []);
 
         // Assess
@@ -396,68 +378,6 @@ describe('Engine: PostgreSQL', () => {
   });
 
   describe('Method: run', () => {
-    it('returns PostgreSQL text values with their type OIDs', async () => {
-      // Prepare
-      const alice = await connect('alice');
-
-      // Act
-      const result = await alice.run(
-        `SELECT 42::int4 AS i4, 9007199254740993::int8 AS i8,
-           12345678901234567890.125::numeric AS num, true AS flag,
-           TIMESTAMP '2024-01-02 03:04:05.678' AS ts, 'naïve'::text AS label,
-           NULL::text AS missing`,
-        [],
-      );
-
-      // Assess: int8 beyond 2^53 and numeric keep every digit.
-      expect(result.columns).toEqual([
-        { name: 'i4', typeOid: 23, tableOid: 0 },
-        { name: 'i8', typeOid: 20, tableOid: 0 },
-        { name: 'num', typeOid: 1700, tableOid: 0 },
-        { name: 'flag', typeOid: 16, tableOid: 0 },
-        { name: 'ts', typeOid: 1114, tableOid: 0 },
-        { name: 'label', typeOid: 25, tableOid: 0 },
-        { name: 'missing', typeOid: 25, tableOid: 0 },
-      ]);
-      expect(result.rows).toEqual([
-        [
-          '42',
-          '9007199254740993',
-          '12345678901234567890.125',
-          't',
-          '2024-01-02 03:04:05.678',
-          'naïve',
-          null,
-        ],
-      ]);
-    });
-
-    it('reports the OID of the table a column comes from', async () => {
-      // Prepare
-      const carol = await connect('carol');
-      const table = await engine.admin("SELECT 'demo_venue'::regclass::oid");
-
-      // Act
-      const result = await carol.run('SELECT venueid, venueid + 1 AS next FROM demo_venue', []);
-
-      // Assess
-      expect(result.columns).toEqual([
-        { name: 'venueid', typeOid: 23, tableOid: Number(table.rows[0]?.[0]) },
-        { name: 'next', typeOid: 23, tableOid: 0 },
-      ]);
-    });
-
-    it('binds parameters as untyped text that PostgreSQL casts', async () => {
-      // Prepare
-      const alice = await connect('alice');
-
-      // Act
-      const result = await alice.run('SELECT $1::int + 1 AS next, $2 AS label', ['41', 'x']);
-
-      // Assess
-      expect(result.rows).toEqual([['42', 'x']]);
-    });
-
     it('reports a result set with zero rows', async () => {
       // Prepare
       const alice = await connect('alice');
@@ -495,29 +415,6 @@ describe('Engine: PostgreSQL', () => {
       expect(inserted).toMatchObject({ rowCount: 3, command: 'INSERT', hasResultSet: false });
       expect(updated).toMatchObject({ rowCount: 2, command: 'UPDATE', hasResultSet: false });
     });
-
-    it('throws EngineError worded like Redshift, with the SQLSTATE', async () => {
-      // Prepare
-      const alice = await connect('alice');
-
-      // Act
-      const error = await rejectionOf(alice.run('SELECT * FROM no_such_table', []));
-
-      // Assess
-      expect(error.message).toBe('ERROR: relation "no_such_table" does not exist');
-      expect(error.sqlState).toBe('42P01');
-    });
-
-    it('throws for several statements at once: a statement is one statement', async () => {
-      // Prepare
-      const alice = await connect('alice');
-
-      // Act
-      const error = await rejectionOf(alice.run('SELECT 1; SELECT 2', []));
-
-      // Assess
-      expect(error.sqlState).toBe('42601');
-    });
   });
 
   describe('Method: runScript', () => {
@@ -540,26 +437,12 @@ describe('Engine: PostgreSQL', () => {
       const alice = await connect('alice');
 
       // Act
-      const error = await rejectionOf(
+      const error = await engineError(
         alice.runScript?.('SELECT 1; SELECT * FROM no_such_table') ?? Promise.resolve(),
       );
 
       // Assess
       expect(error.sqlState).toBe('42P01');
-    });
-  });
-
-  describe('Method: admin', () => {
-    it('runs as the superuser, with or without parameters', async () => {
-      // Act
-      const plain = await engine.admin(
-        'SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user',
-      );
-      const bound = await engine.admin('SELECT $1::int * 2', ['21']);
-
-      // Assess
-      expect(plain.rows).toEqual([['postgres', 't']]);
-      expect(bound.rows).toEqual([['42']]);
     });
   });
 
@@ -585,7 +468,7 @@ describe('Engine: PostgreSQL', () => {
       const unreachable = 'postgres://postgres@127.0.0.1:1/postgres';
 
       // Act
-      const error = await rejectionOf(createPostgresEngine(unreachable));
+      const error = await engineError(createPostgresEngine(unreachable));
 
       // Assess
       expect(error.message).toMatch(/^ERROR: connect ECONNREFUSED/);
@@ -595,7 +478,7 @@ describe('Engine: PostgreSQL', () => {
   describe('Method: close', () => {
     it('ends every connection the engine opened', async () => {
       // Prepare
-      const own = await createPostgresEngine(server.url);
+      const own = await createPostgresEngine(serverUrl());
       await own.createUser('erin');
       const connection = await own.connect('erin');
       const pid = String(connection.backendPid);
@@ -604,7 +487,7 @@ describe('Engine: PostgreSQL', () => {
       await own.close();
 
       // Assess
-      await rejectionOf(connection.run('SELECT 1', []));
+      await engineError(connection.run('SELECT 1', []));
       // The backend exits shortly after the client says goodbye.
       await until(async () => {
         const left = await engine.admin('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
@@ -614,11 +497,11 @@ describe('Engine: PostgreSQL', () => {
 
     it('throws EngineError for a connect after close', async () => {
       // Prepare
-      const own = await createPostgresEngine(server.url);
+      const own = await createPostgresEngine(serverUrl());
       await own.close();
 
       // Act
-      const error = await rejectionOf(own.connect('erin'));
+      const error = await engineError(own.connect('erin'));
 
       // Assess
       expect(error.message).toBe('ERROR: the engine is closed');
@@ -626,7 +509,7 @@ describe('Engine: PostgreSQL', () => {
   });
 });
 
-describeDataApiSuite('PostgreSQL', () => createPostgresEngine(server.url));
+describeDataApiSuite('PostgreSQL', () => createPostgresEngine(serverUrl()));
 
 /**
  * What the Data API gives only when each session is a connection of its own, as on Redshift
@@ -638,7 +521,7 @@ describe('Redshift Data API emulator on PostgreSQL: real sessions', () => {
   let client: RedshiftDataClient;
 
   beforeAll(async () => {
-    engine = await createPostgresEngine(server.url);
+    engine = await createPostgresEngine(serverUrl());
     stack = await startDataApiStack(engine, { loadDemoData: false });
     client = stack.client;
   });

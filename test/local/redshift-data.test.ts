@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteEngine } from '../../local/redshift-data/pglite-engine.ts';
-import { EngineError, type SqlEngine } from '../../local/redshift-data/sql-engine.ts';
+import type { SqlEngine } from '../../local/redshift-data/sql-engine.ts';
 import { demoUserOf } from './data-api/context.ts';
 import {
   CONNECTION,
@@ -19,6 +19,7 @@ import {
   rejectionOf,
   startDataApiStack,
 } from './data-api-suite.ts';
+import { describeEngineContract, engineError } from './sql-engine-suite.ts';
 
 /**
  * The Data API emulator on its default engine, PGlite in a worker thread: the shared suite, then
@@ -56,90 +57,12 @@ describe('Engine: PGlite', () => {
     for (const user of ['acme', 'globex', 'initech']) await engine.createUser(user);
   });
 
-  async function engineError(promise: Promise<unknown>): Promise<EngineError> {
-    const error = await rejectionOf(promise);
-    expect(error).toBeInstanceOf(EngineError);
-    return error as EngineError;
-  }
+  describeEngineContract(
+    () => engine,
+    () => engine.connect('acme'),
+  );
 
   describe('Method: run', () => {
-    it('returns PostgreSQL text values with their type OIDs', async () => {
-      // Prepare
-      const connection = await engine.connect('acme');
-
-      // Act
-      const result = await connection.run(
-        `SELECT 42::int4 AS i4, 9007199254740993::int8 AS i8, 1.50::numeric(4,2) AS num,
-           true AS flag, TIMESTAMP '2024-01-02 03:04:05.678' AS ts, NULL::text AS missing`,
-        [],
-      );
-
-      // Assess
-      expect(result).toEqual({
-        columns: [
-          { name: 'i4', typeOid: 23, tableOid: 0 },
-          { name: 'i8', typeOid: 20, tableOid: 0 },
-          { name: 'num', typeOid: 1700, tableOid: 0 },
-          { name: 'flag', typeOid: 16, tableOid: 0 },
-          { name: 'ts', typeOid: 1114, tableOid: 0 },
-          { name: 'missing', typeOid: 25, tableOid: 0 },
-        ],
-        rows: [['42', '9007199254740993', '1.50', 't', '2024-01-02 03:04:05.678', null]],
-        rowCount: 1,
-        command: 'SELECT',
-        hasResultSet: true,
-      });
-    });
-
-    it('reports the OID of the table a column comes from', async () => {
-      // Prepare
-      const connection = await engine.connect('acme');
-      const table = await engine.admin("SELECT 'public.category'::regclass::oid");
-
-      // Act
-      const result = await connection.run('SELECT catid, catid + 1 AS next FROM category', []);
-
-      // Assess
-      expect(result.columns).toEqual([
-        { name: 'catid', typeOid: 21, tableOid: Number(table.rows[0]?.[0]) },
-        { name: 'next', typeOid: 23, tableOid: 0 },
-      ]);
-    });
-
-    it('binds parameters as untyped text that PostgreSQL casts', async () => {
-      // Prepare
-      const connection = await engine.connect('acme');
-
-      // Act
-      const result = await connection.run('SELECT $1::int + 1 AS next, $2 AS label', ['41', 'x']);
-
-      // Assess
-      expect(result.rows).toEqual([['42', 'x']]);
-    });
-
-    it('throws EngineError worded like Redshift, with the SQLSTATE', async () => {
-      // Prepare
-      const connection = await engine.connect('acme');
-
-      // Act
-      const error = await engineError(connection.run('SELECT * FROM no_such_table', []));
-
-      // Assess
-      expect(error.message).toBe('ERROR: relation "no_such_table" does not exist');
-      expect(error.sqlState).toBe('42P01');
-    });
-
-    it('throws for several statements at once: a statement is one statement', async () => {
-      // Prepare
-      const connection = await engine.connect('acme');
-
-      // Act
-      const error = await engineError(connection.run('SELECT 1; SELECT 2', []));
-
-      // Assess
-      expect(error.sqlState).toBe('42601');
-    });
-
     it('runs as the db user, not as the superuser', async () => {
       // Prepare
       const connection = await engine.connect('globex');
@@ -206,20 +129,6 @@ describe('Engine: PGlite', () => {
       // Assess
       expect(result.rows).toEqual([['3']]);
       expect(owner.rows).toEqual([['initech']]);
-    });
-  });
-
-  describe('Method: admin', () => {
-    it('runs as the superuser, with or without parameters', async () => {
-      // Act
-      const plain = await engine.admin(
-        'SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user',
-      );
-      const bound = await engine.admin('SELECT $1::int * 2', ['21']);
-
-      // Assess
-      expect(plain.rows).toEqual([['postgres', 't']]);
-      expect(bound.rows).toEqual([['42']]);
     });
   });
 });

@@ -61,6 +61,18 @@ export function describeSessionHygieneSuite(
       return { tenantId, table };
     }
 
+    /** What `select count(*)` on the table answers the tenant. */
+    async function rowsCounted(tenantId: string, table: string): Promise<unknown[][]> {
+      return rowsOf(await succeeded({ tenantId, sql: `select count(*) from ${table}` }));
+    }
+
+    /** A batch of three statements into `table` whose second fails. */
+    const insertsAroundAFailure = (table: string) => [
+      `insert into ${table} values (1)`,
+      'select 1/0',
+      `insert into ${table} values (2)`,
+    ];
+
     /** The states an execution has entered so far, in order. */
     async function statesEntered(executionArn: string): Promise<string[]> {
       const { events } = await api.sfn.send(new GetExecutionHistoryCommand({ executionArn }));
@@ -139,7 +151,7 @@ export function describeSessionHygieneSuite(
       const afterBegin = (await api.counters()).calls;
       const inserted = await succeeded({ tenantId, sql: `insert into ${table} values (1)` });
       await closeEverySession();
-      const count = await succeeded({ tenantId, sql: `select count(*) from ${table}` });
+      const count = await rowsCounted(tenantId, table);
 
       // Assess
       expect(begun.status).toBe('FAILED');
@@ -153,7 +165,7 @@ export function describeSessionHygieneSuite(
       );
       expect(touched).toEqual([]);
       expect(inserted.totalRows).toBe(1);
-      expect(rowsOf(count)).toEqual([[1]]);
+      expect(count).toEqual([[1]]);
     });
 
     it('refuses begin and an insert sent together as sql, and writes nothing', async () => {
@@ -163,10 +175,10 @@ export function describeSessionHygieneSuite(
         tenantId,
         sql: `begin; insert into ${table} values (1)`,
       });
-      const count = await succeeded({ tenantId, sql: `select count(*) from ${table}` });
+      const count = await rowsCounted(tenantId, table);
 
       expect(refused.error).toBe('InvalidInputError');
-      expect(rowsOf(count)).toEqual([[0]]);
+      expect(count).toEqual([[0]]);
     });
 
     it('keeps a SET and a temporary table from every later query of the tenant and of others', async () => {
@@ -334,13 +346,9 @@ export function describeSessionHygieneSuite(
         // Act
         const failed = await query({
           tenantId,
-          statements: [
-            `insert into ${table} values (1)`,
-            'select 1/0',
-            `insert into ${table} values (2)`,
-          ],
+          statements: insertsAroundAFailure(table),
         });
-        const count = await succeeded({ tenantId, sql: `select count(*) from ${table}` });
+        const count = await rowsCounted(tenantId, table);
 
         // Assess
         expect(failed.error).toBe('QueryFailedError');
@@ -348,7 +356,7 @@ export function describeSessionHygieneSuite(
           /^statements\[1\] \(statement 2 of 3\) failed: ERROR: division by zero/,
         );
         expect(failed.cause?.statementIndex).toBe(1);
-        expect(rowsOf(count)).toEqual([[0]]);
+        expect(count).toEqual([[0]]);
       });
 
       it('commits each statement on its own with transaction: false', async () => {
@@ -359,13 +367,9 @@ export function describeSessionHygieneSuite(
         const failed = await query({
           tenantId,
           transaction: false,
-          statements: [
-            `insert into ${table} values (1)`,
-            'select 1/0',
-            `insert into ${table} values (2)`,
-          ],
+          statements: insertsAroundAFailure(table),
         });
-        const count = await succeeded({ tenantId, sql: `select count(*) from ${table}` });
+        const count = await rowsCounted(tenantId, table);
 
         // Assess
         expect(failed.error).toBe('QueryFailedError');
@@ -374,7 +378,7 @@ export function describeSessionHygieneSuite(
           { index: 1, status: 'FAILED' },
           { index: 2, status: 'ABORTED' },
         ]);
-        expect(rowsOf(count)).toEqual([[1]]);
+        expect(count).toEqual([[1]]);
       });
 
       it("shows a batch's temporary table to its own later statements only", async () => {

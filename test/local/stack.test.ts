@@ -17,10 +17,8 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DB_USER_TEMPLATE, dbUserFor } from '../../functions/common/config.ts';
-import { poolIdOf } from '../../functions/common/session-store.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -28,12 +26,9 @@ import {
 } from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import type { CountersResponse } from '../../local/test-controls.ts';
-import {
-  QUERY_DEFINITION_FILE,
-  SHORT_QUERY_PATH,
-  STATES,
-  TASK_STATES,
-} from '../../statemachine/definition.ts';
+import { QUERY_DEFINITION_FILE, SHORT_QUERY_PATH, STATES } from '../../statemachine/definition.ts';
+import { poolItemsOf } from '../support/dynamodb.ts';
+import { IMMEDIATE_RETRIES, startTestStack } from '../support/local-stack.ts';
 
 /**
  * The whole local stack over HTTP, with the real SDK clients: the workflow's scenarios through
@@ -53,12 +48,7 @@ let sfn: SFNClient;
 let ddb: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({
-    port: 0,
-    waitTimeOverrides: { [STATES.waitForQuery]: 0 },
-    retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((state) => [state, 0])),
-  });
+  stack = await startTestStack({ retryIntervalOverrides: IMMEDIATE_RETRIES });
   const config = { endpoint: stack.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   sfn = new SFNClient(config);
   ddb = DynamoDBDocumentClient.from(new DynamoDBClient(config));
@@ -149,19 +139,7 @@ async function control(path: string, body: unknown) {
   expect(response.status).toBe(200);
 }
 
-async function pool(tenantId: string) {
-  const result = await ddb.send(
-    new QueryCommand({
-      TableName: LOCAL_SESSIONS_TABLE_NAME,
-      KeyConditionExpression: 'pool_id = :p',
-      ExpressionAttributeValues: {
-        ':p': poolIdOf(tenantId, dbUserFor(tenantId, DEFAULT_DB_USER_TEMPLATE)),
-      },
-      ConsistentRead: true,
-    }),
-  );
-  return (result.Items ?? []) as { session_id: string; state: string }[];
-}
+const pool = (tenantId: string) => poolItemsOf(ddb, LOCAL_SESSIONS_TABLE_NAME, tenantId);
 
 describe('Local stack: the workflow over HTTP', () => {
   it('runs a query, then reuses its session for the next one of the tenant', async () => {

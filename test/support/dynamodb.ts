@@ -1,5 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_DB_USER_TEMPLATE, dbUserFor } from '../../functions/common/config.ts';
+import { poolIdOf } from '../../functions/common/session-store.ts';
 import {
   createInMemoryDynamoDb,
   createSessionsTable,
@@ -28,4 +31,23 @@ export async function startDynamoDb(tableName: string) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The items of a tenant's pool (default user template), read consistently. */
+export async function poolItemsOf(
+  ddb: DynamoDBDocumentClient,
+  tableName: string,
+  tenantId: string,
+): Promise<{ session_id: string; state: string }[]> {
+  const result = await ddb.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pool_id = :p',
+      ExpressionAttributeValues: {
+        ':p': poolIdOf(tenantId, dbUserFor(tenantId, DEFAULT_DB_USER_TEMPLATE)),
+      },
+      ConsistentRead: true,
+    }),
+  );
+  return (result.Items ?? []) as { session_id: string; state: string }[];
 }

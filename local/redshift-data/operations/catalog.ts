@@ -1,6 +1,7 @@
+import type { ZodType } from 'zod';
 import { checkDatabase, resolveTarget } from '../connection-target.ts';
 import { LOCAL_DATABASE } from '../model.ts';
-import { DEFAULT_PAGE_SIZE, page } from '../paging.ts';
+import { DEFAULT_PAGE_SIZE, type PageRequest, page } from '../paging.ts';
 import {
   type ConnectionRequest,
   describeTableRequest,
@@ -86,37 +87,43 @@ function tableType(schema: string, relkind: string): string {
   }
 }
 
-/** The catalog operations check the connection fields as a statement's would. */
-function checkCatalogTarget(request: ConnectionRequest & { ConnectedDatabase?: string }): void {
+/** A catalog operation's request, its connection fields checked as a statement's would be. */
+function catalogRequest<T extends ConnectionRequest & { ConnectedDatabase?: string }>(
+  schema: ZodType<T>,
+  input: Record<string, unknown>,
+): T {
+  const request = parseRequest(schema, input);
   resolveTarget(request);
   if (request.ConnectedDatabase !== undefined) checkDatabase(request.ConnectedDatabase);
+  return request;
+}
+
+/** The page of a catalog list the request asks for, as the response's `member` and NextToken. */
+function listPage<T>(member: string, items: T[], scope: string, request: PageRequest) {
+  const listed = page(items, scope, request, DEFAULT_PAGE_SIZE.others);
+  return compact({ [member]: listed.items, NextToken: listed.NextToken });
 }
 
 export function catalogOperations(engine: SqlEngine): Operations {
   return {
     async ListDatabases(input) {
-      const request = parseRequest(listDatabasesRequest, input);
-      checkCatalogTarget(request);
-      const listed = page([LOCAL_DATABASE], 'databases', request, DEFAULT_PAGE_SIZE.others);
-      return compact({ Databases: listed.items, NextToken: listed.NextToken });
+      const request = catalogRequest(listDatabasesRequest, input);
+      return listPage('Databases', [LOCAL_DATABASE], 'databases', request);
     },
 
     async ListSchemas(input) {
-      const request = parseRequest(listSchemasRequest, input);
-      checkCatalogTarget(request);
+      const request = catalogRequest(listSchemasRequest, input);
       const result = await engine.admin(
         `SELECT n.nspname FROM pg_catalog.pg_namespace AS n
          WHERE n.nspname LIKE $1 AND ${HIDDEN_SCHEMAS} ORDER BY 1`,
         [request.SchemaPattern ?? '%'],
       );
       const schemas = result.rows.map(([schema]) => schema ?? '');
-      const listed = page(schemas, 'schemas', request, DEFAULT_PAGE_SIZE.others);
-      return compact({ Schemas: listed.items, NextToken: listed.NextToken });
+      return listPage('Schemas', schemas, 'schemas', request);
     },
 
     async ListTables(input) {
-      const request = parseRequest(listTablesRequest, input);
-      checkCatalogTarget(request);
+      const request = catalogRequest(listTablesRequest, input);
       const result = await engine.admin(
         `SELECT n.nspname, c.relname, c.relkind::text
          FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
@@ -130,13 +137,11 @@ export function catalogOperations(engine: SqlEngine): Operations {
         type: tableType(schema ?? '', relkind ?? 'r'),
         schema: schema ?? '',
       }));
-      const listed = page(tables, 'tables', request, DEFAULT_PAGE_SIZE.others);
-      return compact({ Tables: listed.items, NextToken: listed.NextToken });
+      return listPage('Tables', tables, 'tables', request);
     },
 
     async DescribeTable(input) {
-      const request = parseRequest(describeTableRequest, input);
-      checkCatalogTarget(request);
+      const request = catalogRequest(describeTableRequest, input);
       // '' stands for "any": names are never empty.
       const result = await engine.admin(
         `SELECT n.nspname, c.relname, a.attname, a.atttypid::text, a.atttypmod::text,
@@ -163,12 +168,10 @@ export function catalogOperations(engine: SqlEngine): Operations {
             },
           ),
       );
-      const listed = page(columns, 'columns', request, DEFAULT_PAGE_SIZE.others);
       const tableNames = new Set(columns.map((column) => column.tableName));
       return compact({
         TableName: request.Table ?? (tableNames.size === 1 ? [...tableNames][0] : undefined),
-        ColumnList: listed.items,
-        NextToken: listed.NextToken,
+        ...listPage('ColumnList', columns, 'columns', request),
       });
     },
   };

@@ -25,6 +25,13 @@ export function describeBatch(suite: DataApiSuite): void {
       return ended(response.Id as string);
     }
 
+    /** Three statements into `table` whose second fails (no such relation). */
+    const insertsAroundAFailure = (table: string) => [
+      `insert into ${table} values (1)`,
+      'select * from nope',
+      `insert into ${table} values (2)`,
+    ];
+
     it('runs the statements in order as one transaction, each with its own id and result', async () => {
       // Act
       const described = await batch({
@@ -65,11 +72,7 @@ export function describeBatch(suite: DataApiSuite): void {
 
       // Act
       const described = await batch({
-        Sqls: [
-          `insert into ${run}_tx values (1)`,
-          'select * from nope',
-          `insert into ${run}_tx values (2)`,
-        ],
+        Sqls: insertsAroundAFailure(`${run}_tx`),
       });
 
       // Assess
@@ -90,11 +93,7 @@ export function describeBatch(suite: DataApiSuite): void {
 
       // Act
       const described = await batch({
-        Sqls: [
-          `insert into ${run}_auto values (1)`,
-          'select * from nope',
-          `insert into ${run}_auto values (2)`,
-        ],
+        Sqls: insertsAroundAFailure(`${run}_auto`),
         ExecutionMode: 'AUTO_COMMIT',
       });
 

@@ -29,6 +29,16 @@ export function describeSessions(suite: DataApiSuite): void {
       return response;
     }
 
+    /** A session of its own, running a statement held until `held.release()`. */
+    async function sessionRunningAHeldStatement() {
+      const sessionId = (await openSession()).SessionId as string;
+      const held = suite.holdStatements();
+      const running = await suite.client.send(
+        new ExecuteStatementCommand({ Sql: held.sql(), SessionId: sessionId }),
+      );
+      return { sessionId, held, statementId: running.Id as string };
+    }
+
     it('opens a session with SessionKeepAliveSeconds and runs later statements on it', async () => {
       // Act
       const opened = await openSession({
@@ -83,12 +93,7 @@ export function describeSessions(suite: DataApiSuite): void {
 
     it('refuses a second statement while the session runs one, and lists it BUSY', async () => {
       // Prepare
-      const opened = await openSession();
-      const sessionId = opened.SessionId as string;
-      const held = suite.holdStatements();
-      const sleeper = await suite.client.send(
-        new ExecuteStatementCommand({ Sql: held.sql(), SessionId: sessionId }),
-      );
+      const { sessionId, held, statementId } = await sessionRunningAHeldStatement();
       const rejectedBefore = suite.stack.emulator.controls.stats().busyRejections;
 
       // Act
@@ -97,7 +102,7 @@ export function describeSessions(suite: DataApiSuite): void {
       );
       const whileBusy = await suite.client.send(new ListSessionsCommand({ SessionId: sessionId }));
       held.release();
-      await ended(sleeper.Id as string);
+      await ended(statementId);
       const afterwards = await suite.client.send(
         new ExecuteStatementCommand({
           Sql: 'select 3',
@@ -111,7 +116,7 @@ export function describeSessions(suite: DataApiSuite): void {
       expect(suite.stack.emulator.controls.stats().busyRejections).toBe(rejectedBefore + 1);
       expect(whileBusy.Sessions?.[0]).toMatchObject({
         Status: 'BUSY',
-        CurrentStatementId: sleeper.Id,
+        CurrentStatementId: statementId,
       });
       expect(afterwards.Status).toBe('FINISHED');
     });
@@ -142,17 +147,12 @@ export function describeSessions(suite: DataApiSuite): void {
 
     it('fails the running statement when its session is expired', async () => {
       // Prepare
-      const opened = await openSession();
-      const sessionId = opened.SessionId as string;
-      const held = suite.holdStatements();
-      const sleeper = await suite.client.send(
-        new ExecuteStatementCommand({ Sql: held.sql(), SessionId: sessionId }),
-      );
-      await untilStatus(sleeper.Id as string, ['STARTED']);
+      const { sessionId, held, statementId } = await sessionRunningAHeldStatement();
+      await untilStatus(statementId, ['STARTED']);
 
       // Act
       suite.stack.emulator.controls.expireSession(sessionId);
-      const described = await ended(sleeper.Id as string);
+      const described = await ended(statementId);
       held.release();
 
       // Assess
