@@ -31,10 +31,13 @@ export function contractErrorOf(error: unknown): Error {
   if (error instanceof SpectraError) return error;
   const original = error instanceof Error ? error : new Error(String(error));
   // Middy's guard just before the Lambda's deadline: the step may be retried.
-  if (original.name === 'TimeoutError' || isTransientAwsError(original)) {
-    return new TransientServiceError(`${original.name}: ${original.message}`, { cause: original });
-  }
-  return new UnexpectedError(`${original.name}: ${original.message}`, { cause: original });
+  const named =
+    original.name === 'TimeoutError' || isTransientAwsError(original)
+      ? new TransientServiceError(`${original.name}: ${original.message}`, { cause: original })
+      : new UnexpectedError(`${original.name}: ${original.message}`, { cause: original });
+  // Where the original was thrown, not where it was named.
+  named.stack = original.stack;
+  return named;
 }
 
 /** The error with its message cut to size and a stack of frames only. */
