@@ -4,6 +4,7 @@ import {
   DescribeStatementCommand,
   ExecuteStatementCommand,
   ExecuteStatementException,
+  QueryTimeoutException,
   RedshiftDataClient,
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
@@ -233,6 +234,24 @@ describe('Function: submitQuery', () => {
         "Redshift Data ExecuteStatement refused the statement as invalid: ValidationException (HTTP 400); the service's message is not repeated, as it can quote the SQL or its parameters",
     });
     expect(String((error as Error).stack)).not.toContain('SSN-078-05-1120');
+  });
+
+  it.each([
+    ['ActiveStatementsExceededException', 'TransientServiceError'],
+    ['QueryTimeoutException', 'QueryTimeoutError'],
+  ])('names the Data API refusing with %s %s, the contract name', async (refusal, name) => {
+    const { deps } = unitDeps();
+    const error =
+      refusal === 'QueryTimeoutException'
+        ? new QueryTimeoutException({ message: 'timed out', $metadata: { httpStatusCode: 400 } })
+        : Object.assign(new Error('too many'), {
+            name: refusal,
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+          });
+    redshift.on(ExecuteStatementCommand).rejects(error);
+
+    await expect(submitQuery(state(), deps)).rejects.toThrow(expect.objectContaining({ name }));
   });
 
   it("words a transient failure by the error's name and status, without the service's text", async () => {
