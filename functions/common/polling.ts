@@ -15,9 +15,9 @@ import { isFailedTransactionError } from './sql-statements.ts';
  * (7 history events) per 20 seconds: a 24-hour query would need 30,000 events, more than the
  * 25,000 a Standard execution may hold. So after that phase a Wait state comes before each poll,
  * for {@link WAIT_FRACTION_OF_ELAPSED} of the time since submission (at most
- * {@link MAX_SCHEDULED_WAIT_SECONDS}): the polls thin out as the query ages, the events grow with
- * the logarithm of its duration, and an end is seen at most 2 % of the elapsed time late (a
- * statement that ends during the long-poll that follows each Wait is seen at once).
+ * {@link MAX_SCHEDULED_WAIT_SECONDS}): the polls thin out as the query ages (about 80 for an
+ * hour, 240 for a day), and an end is seen at most 2 % of the elapsed time late (a statement that
+ * ends during the long-poll that follows each Wait is seen at once).
  *
  * Nothing waits past the query's deadline: the Wait and the long-polls are cut to it, and the step
  * that reaches it cancels the statement.
