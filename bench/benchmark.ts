@@ -36,7 +36,7 @@ const CLUSTER = LOCAL_CLUSTER_IDENTIFIER;
  * would print a line per invocation, thousands of them, and their cost is not what the benchmark
  * compares (it is the same in every variant).
  */
-const FUNCTION_ENVIRONMENT: Record<string, string> = {
+export const FUNCTION_ENVIRONMENT: Record<string, string> = {
   ...configDefaults(),
   [CONFIG_VARIABLES.cluster]: CLUSTER,
   [CONFIG_VARIABLES.table]: LOCAL_SESSIONS_TABLE_NAME,
@@ -45,7 +45,8 @@ const FUNCTION_ENVIRONMENT: Record<string, string> = {
   POWERTOOLS_METRICS_DISABLED: 'true',
 };
 
-function configureEnvironment(): void {
+/** Sets the functions' configuration in this process, before the stack or a function loads. */
+export function configureBenchEnvironment(): void {
   // The settings with no default (a workgroup, a secret, denied users) stay unset.
   for (const { variable } of CONFIG_SETTINGS) delete process.env[variable];
   Object.assign(process.env, FUNCTION_ENVIRONMENT);
@@ -91,7 +92,7 @@ export async function startBenchStack(
   plan: BenchPlan,
   log: (line: string) => void,
 ): Promise<BenchStack> {
-  configureEnvironment();
+  configureBenchEnvironment();
   const engine = await startEngine(plan.engine);
   let stack: LocalStack | undefined;
   let harness: Harness | undefined;

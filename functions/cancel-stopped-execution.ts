@@ -6,12 +6,8 @@ import { sfnClient } from '#common/clients';
 import { dbUserFor } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { readHistory, tenantIdOf } from '#common/execution-history';
-import {
-  countSession,
-  powertoolsMiddlewares,
-  tagInvocation,
-  tenantData,
-} from '#common/observability';
+import { handlerMiddlewares } from '#common/middlewares';
+import { countSession, tagInvocation, tenantData } from '#common/observability';
 import { TERMINAL_STATUSES } from '#common/polling';
 import type { StatementStatus } from '#common/schemas';
 
@@ -245,5 +241,5 @@ export async function cancelStoppedExecution(
 }
 
 export const handler = middy<unknown, CancelStoppedExecutionOutcome>()
-  .use(powertoolsMiddlewares)
+  .use(handlerMiddlewares)
   .handler((event) => cancelStoppedExecution(event));

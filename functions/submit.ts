@@ -1,5 +1,7 @@
+import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { z } from 'zod';
 import {
   type Connection,
   clientTokenFor,
@@ -7,39 +9,56 @@ import {
   type ExecuteRequest,
 } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
+import { QueryTimeoutError } from '#common/errors';
+import { handlerMiddlewares } from '#common/middlewares';
+import { countSession, tagInvocation, tenantData } from '#common/observability';
 import {
-  countSession,
-  powertoolsMiddlewares,
-  tagInvocation,
-  tenantData,
-} from '#common/observability';
-import {
+  cancelPastLimit,
   endedStatementOf,
+  HISTORY_EVENTS_AT_MOST,
   longPollSeconds,
   nextWaitSeconds,
   refuseFailedTransaction,
+  secondsSince,
+  secondsUntil,
   TERMINAL_STATUSES,
 } from '#common/polling';
 import {
-  leavesSessionState,
+  type leavesSessionState,
+  parseExecutionInput,
   parseStepInput,
   type QueryState,
   queryStateSchema,
   type SessionRef,
+  type StatementState,
+  type StatementStatus,
   sqlTextsOf,
 } from '#common/schemas';
 
 /**
+ * What the state machine passes: the execution input, which holds the SQL and its parameters (the
+ * workflow's state does not carry them, so that it stays small whatever the SQL), and the state.
+ */
+const submitEventSchema = z.object({ request: z.unknown(), state: queryStateSchema });
+export type SubmitQueryEvent = z.input<typeof submitEventSchema>;
+
+/**
  * Submits the tenant's SQL to the Data API: on the leased session when AcquireSession found one
  * (only `Sql` and `SessionId` are sent), otherwise on a new session that is recorded in the pool,
- * leased to this execution. Long-polls briefly so that a short query ends inside this step.
+ * leased to this execution. Long-polls briefly (never past the query's deadline) so that a short
+ * query ends inside this step.
  *
  * `statements` go as one BatchExecuteStatement on the same session, in one transaction or
  * auto-commit. When the Data API is at its session limit (`ActiveSessionsExceededException`) the
  * query runs without a session instead of failing; so does SQL that leaves state in its session
  * when no pooled session was free (see {@link leavesSessionState}).
  *
+ * A statement still running when the long-poll reaches the deadline is cancelled: the state says
+ * so (`cancelledFor`), and the state machine ends the execution with QueryTimeoutError.
+ *
  * @returns the state with `statement` (id, status, how long to wait) and the session used.
+ * @throws {QueryTimeoutError} when the deadline passed before the statement was sent (a resubmission
+ * after stale sessions, or a redrive); nothing runs.
  * @throws {StaleSessionError} when the Data API refuses the reused session, or the reused
  * session answers that it is inside a failed transaction.
  * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
@@ -49,7 +68,11 @@ export async function submitQuery(
   deps: StepDeps = defaultDeps,
   remainingMs?: number,
 ): Promise<QueryState> {
-  const state = parseStepInput(queryStateSchema, event, 'SubmitQuery');
+  const { request: executionInput, state } = parseStepInput(
+    submitEventSchema,
+    event,
+    'SubmitQuery',
+  );
   const { query, session } = state;
   const { config, dataApi, telemetry } = deps;
   tagInvocation(telemetry, {
@@ -57,42 +80,51 @@ export async function submitQuery(
     executionArn: state.executionArn,
     sessionId: session.sessionId,
   });
+  // Validated by AcquireSession already; read again here, where the SQL is needed.
+  const input = parseExecutionInput(executionInput);
 
+  const started = deps.clock();
+  const secondsLeft = secondsUntil(query.deadline, started);
+  if (secondsLeft <= 0) {
+    throw new QueryTimeoutError(
+      `The query's timeout (timeoutSeconds ${query.timeoutSeconds}) passed before its statement was sent; nothing ran`,
+    );
+  }
   const connection: Connection = {
     target: config.target,
     database: config.database,
     dbUser: query.dbUser,
     secretArn: config.secretArn,
   };
-  const waitSeconds = longPollSeconds(config.submitWaitSeconds, remainingMs);
+  const waitSeconds = longPollSeconds(config.submitWaitSeconds, remainingMs, secondsLeft);
   // One token for every call of this submission, whichever session mode it ends up using: if the
   // session-limit fallback ran the statement and the Lambda is then retried, the retry's first
   // call (opening a session again) gets the statement that already ran instead of a second one.
   const clientToken = clientTokenFor(state.executionArn, state.submitAttempt);
   const request = (mode: ExecuteRequest['session']): ExecuteRequest => ({
-    sql: query.statements ?? (query.sql as string),
-    executionMode: query.statements
-      ? query.transaction === false
+    sql: input.statements ?? (input.sql as string),
+    executionMode: input.statements
+      ? input.transaction === false
         ? 'AUTO_COMMIT'
         : 'TRANSACTION'
       : undefined,
-    parameters: query.parameters,
-    statementName: query.statementName,
+    parameters: input.parameters,
+    statementName: input.statementName,
     clientToken,
     waitSeconds,
     session: mode,
     connection,
   });
 
-  const started = Date.now();
   let outcome: ExecuteOutcome;
   let nextSession: SessionRef;
   if (session.sessionId !== null) {
     outcome = await dataApi.execute(request({ reuse: session.sessionId }));
     nextSession = session;
-  } else if (leavesSessionState(query)) {
+  } else if (query.leavesSessionState || session.sessionless) {
     // Its session would be dropped as soon as the statement ends: opening one only adds a
-    // session that counts against the Data API's limit until its keep-alive runs out.
+    // session that counts against the Data API's limit until its keep-alive runs out. Or the
+    // pool is full of sessions that would close before the query may end (see AcquireSession).
     try {
       outcome = await dataApi.execute(request('none'));
     } finally {
@@ -109,36 +141,55 @@ export async function submitQuery(
       await deps.store.dropOpeningClaim(query.tenantId, query.dbUser, state.executionArn);
     }
   }
-  const elapsedMs = Date.now() - started;
+  const now = deps.clock();
 
-  const status = outcome.status ?? 'SUBMITTED';
+  let status = outcome.status ?? 'SUBMITTED';
   telemetry.logger.info('Submitted statement', {
     statementId: outcome.statementId,
     sessionId: nextSession.sessionId,
     sessionReused: nextSession.reused,
     status,
-    sqlBytes: sqlTextsOf(query).reduce((sum, text) => sum + Buffer.byteLength(text, 'utf8'), 0),
-    statements: query.statements?.length ?? 1,
-    parameterCount: query.parameters?.length ?? 0,
-    ...tenantData(config, { sql: query.statements ?? query.sql, parameters: query.parameters }),
+    sqlBytes: sqlTextsOf(input).reduce((sum, text) => sum + Buffer.byteLength(text, 'utf8'), 0),
+    statements: input.statements?.length ?? 1,
+    parameterCount: input.parameters?.length ?? 0,
+    ...tenantData(config, { sql: input.statements ?? input.sql, parameters: input.parameters }),
   });
-  let failure: ReturnType<typeof endedStatementOf> | undefined;
+  let described: DescribeStatementResponse | undefined;
+  let cancelledFor: StatementState['cancelledFor'];
   if (status === 'FAILED' || status === 'ABORTED') {
     // ExecuteStatement does not say why; DescribeStatement does.
-    failure = endedStatementOf(await dataApi.describe(outcome.statementId, 0));
-    refuseFailedTransaction(nextSession, status, failure.error);
+    described = await dataApi.describe(outcome.statementId, 0);
+  } else if (!TERMINAL_STATUSES.has(status) && secondsUntil(query.deadline, now) <= 0) {
+    ({ described, cancelledFor } = await cancelPastLimit(deps, outcome.statementId, 'timeout'));
+    status = (described.Status ?? status) as StatementStatus;
   }
+  const ended = described !== undefined && TERMINAL_STATUSES.has(status);
+  const failure = ended ? endedStatementOf(described as DescribeStatementResponse) : undefined;
+  if (status === 'FAILED') refuseFailedTransaction(nextSession, status, failure?.error);
   return {
     ...state,
     session: nextSession,
     error: undefined,
+    historyEventsBound:
+      state.historyEventsBound + HISTORY_EVENTS_AT_MOST.task + HISTORY_EVENTS_AT_MOST.choice,
     statement: {
       statementId: outcome.statementId,
       status,
-      waitSeconds: TERMINAL_STATUSES.has(status) ? 0 : nextWaitSeconds(waitSeconds, elapsedMs, 0),
+      waitSeconds:
+        TERMINAL_STATUSES.has(status) || cancelledFor !== undefined
+          ? 0
+          : nextWaitSeconds({
+              requestedWaitSeconds: waitSeconds,
+              elapsedMs: now.getTime() - started.getTime(),
+              polls: 0,
+              sinceSubmitSeconds: secondsSince(started.toISOString(), now),
+              secondsLeft: secondsUntil(query.deadline, now),
+            }),
       polls: 0,
-      hasResultSet: outcome.hasResultSet,
+      hasResultSet: described?.HasResultSet ?? outcome.hasResultSet,
+      submittedAt: started.toISOString(),
       ...failure,
+      cancelledFor,
     },
   };
 }
@@ -206,7 +257,7 @@ async function recordOpenedSession(
 }
 
 export const handler = middy<unknown, QueryState, Error, Context>()
-  .use(powertoolsMiddlewares)
+  .use(handlerMiddlewares)
   .handler((event, context) =>
     submitQuery(event, defaultDeps, context.getRemainingTimeInMillis?.()),
   );

@@ -281,6 +281,7 @@ function environmentOf(config: Config): Record<string, string> {
     [v.resultPartBytes]: String(config.resultPartBytes),
     [v.submitWait]: String(config.submitWaitSeconds),
     [v.pollWait]: String(config.pollWaitSeconds),
+    [v.queryTimeout]: String(config.queryTimeoutSeconds),
     [v.logSql]: String(config.logSql),
   };
 }

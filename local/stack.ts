@@ -1,5 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CONFIG_VARIABLES, loadConfig, tenantDbUser } from '../functions/common/config.ts';
+import {
+  CONFIG_VARIABLES,
+  type Config,
+  loadConfig,
+  tenantDbUser,
+} from '../functions/common/config.ts';
+import { type LocalClock, realClock } from './clock.ts';
 import { ConsoleApi } from './console/api.ts';
 import { acquireHit, SessionHitRate } from './console/hit-rate.ts';
 import { consoleRoutes } from './console/server.ts';
@@ -65,6 +71,12 @@ export interface LocalStackOptions {
   waitTimeOverrides?: Record<string, number>;
   /** Milliseconds before each retry, per state name (tests retry at once). */
   retryIntervalOverrides?: Record<string, number>;
+  /**
+   * The stack's clock (local/clock.ts; default the machine's). A SimulatedClock runs the Data
+   * API's long-polls and held statements, the Wait states and the workflow's functions on
+   * simulated time: a query of hours takes seconds.
+   */
+  clock?: LocalClock;
 }
 
 export type LocalEngineChoice = 'pglite' | 'postgres';
@@ -126,6 +138,14 @@ export interface LocalStack {
   /** The results bucket's S3. */
   s3: LocalS3;
   stop(): Promise<void>;
+}
+
+/** The workflow's handlers with the functions' clock reading `clock`. */
+async function handlersOnClock(config: Config, clock: LocalClock) {
+  // Imported once the environment is set: the functions' modules read it on load.
+  const { createDeps } = await import('../functions/common/deps.ts');
+  const { handlersFor } = await import('./stepfunctions/workflow-handlers.ts');
+  return handlersFor(createDeps(config, { clock: () => new Date(clock.now()) }));
 }
 
 function readPort(value: string | undefined): number {
@@ -198,8 +218,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const started = await startEngine(options);
     stopEngine = started.stop;
     const { engine } = started;
+    const clock = options.clock ?? realClock;
     const emulator = await createRedshiftDataEmulator({
       engine,
+      clock,
       maxSessions: options.maxDataApiSessions,
       maxResultBytes: options.maxDataApiResultBytes,
       loadDemoData: options.loadDemoData ?? true,
@@ -207,7 +229,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     endpoint.mount(emulator);
 
-    const handlers = await loadHandlers();
+    // The functions' modules read the machine's clock; on another clock the stack binds the
+    // same core functions to deps of its own.
+    const handlers =
+      options.clock === undefined
+        ? await loadHandlers()
+        : await handlersOnClock(config, options.clock);
     const cancelStopped = await loadHandler('CancelStoppedExecution');
     let lambdaInFlight = 0;
     const hitRate = new SessionHitRate();
@@ -221,6 +248,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const stepFunctions = new LocalStepFunctions({
       handlers,
+      clock,
       waitTimeOverrides: options.waitTimeOverrides,
       retryIntervalOverrides: options.retryIntervalOverrides,
       onInvoke: async (call) => {

@@ -44,7 +44,8 @@ try {
   // Imported once the stack has set the environment, as the benchmark's variants are.
   const { CONFIG_VARIABLES } = await import('../../functions/common/config.ts');
   const { createDeps } = await import('../../functions/common/deps.ts');
-  const { configWith, handlersFor } = await import('../variants.ts');
+  const { configWith } = await import('../variants.ts');
+  const { handlersFor } = await import('../../local/stepfunctions/workflow-handlers.ts');
 
   const settings = waits.map((wait) => ({
     wait,

@@ -238,6 +238,18 @@ export const CONFIG_TABLE = {
     help: 'how long PollStatus waits on the server',
     note: '0 polls without waiting',
   },
+  queryTimeout: {
+    variable: 'SPECTRA_QUERY_TIMEOUT_SECONDS',
+    parameter: 'queryTimeoutSeconds',
+    kind: 'integer',
+    default: 3600,
+    min: 1,
+    // 24 hours, the longest the Data API runs a statement.
+    max: 86_400,
+    helpShowsRange: true,
+    help: 'how long a query may run when its input sets no timeoutSeconds',
+    note: 'from the start of its execution; then its statement is cancelled and the execution fails with `QueryTimeoutError`',
+  },
   logSql: {
     variable: 'SPECTRA_LOG_SQL',
     parameter: 'logSql',

@@ -41,6 +41,11 @@ export interface Config {
   /** How long PollStatus holds DescribeStatement on the server; 0 polls without waiting. */
   pollWaitSeconds: number;
   /**
+   * How long a query may take when its input sets no `timeoutSeconds`, from the start of its
+   * execution: then its statement is cancelled and the execution fails with QueryTimeoutError.
+   */
+  queryTimeoutSeconds: number;
+  /**
    * Puts SQL text, parameter values and Redshift's error text in the function logs. Off by
    * default: it exposes tenants' data to whoever reads the logs. For debugging only.
    */
@@ -50,6 +55,12 @@ export interface Config {
 type Env = Record<string, string | undefined>;
 
 export { CONFIG_VARIABLES };
+
+/**
+ * The range of a query's timeout, in seconds ({@link Config.queryTimeoutSeconds} and the input's
+ * `timeoutSeconds`).
+ */
+export const QUERY_TIMEOUT_SECONDS = CONFIG_TABLE.queryTimeout;
 
 function readString(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -134,6 +145,7 @@ export function loadConfig(env: Env = process.env): Config {
   const pollWaitSeconds = readInteger(env, t.pollWait);
   const sessionsTableName = readName(env, t.table);
   const database = readName(env, t.database);
+  const queryTimeoutSeconds = readInteger(env, t.queryTimeout);
 
   const cluster = readName(env, t.cluster);
   const workgroup = readName(env, t.workgroup);
@@ -172,6 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
     resultPartBytes,
     submitWaitSeconds,
     pollWaitSeconds,
+    queryTimeoutSeconds,
     logSql,
   };
 }

@@ -16,10 +16,11 @@ import {
 import type { DeserializeMiddleware } from '@smithy/types';
 import type { ComputeTarget } from './config.ts';
 import {
+  dataApiRefusal,
   isResultSizeRefusal,
   isTransientAwsError,
+  QueryTimeoutError,
   ResultTooLargeError,
-  refusalWithoutServiceText,
   resultTooLargeMessage,
   rethrowTransient,
   StaleSessionError,
@@ -101,9 +102,12 @@ export class DataApi {
    * sub-statements are `<id>:1`, `<id>:2`, ...
    *
    * @throws {StaleSessionError} when the reused session is refused.
-   * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
+   * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's
+   * retries, and when the warehouse runs as many statements as it allows.
+   * @throws {QueryFailedError} for a ValidationException the input checks did not foresee.
    * Other refusals (such as `ActiveSessionsExceededException`) keep the SDK's names, with a
-   * message that does not repeat the service's text (it can quote the SQL or its parameters).
+   * message that does not repeat the service's text (it can quote the SQL or its parameters); see
+   * {@link dataApiRefusal}.
    */
   async execute(request: ExecuteRequest): Promise<ExecuteOutcome> {
     const batch = Array.isArray(request.sql);
@@ -154,7 +158,7 @@ export class DataApi {
         });
       }
       if (isTransientAwsError(error)) rethrowTransient(error, `Redshift Data ${operation}`);
-      throw refusalWithoutServiceText(error, `Redshift Data ${operation}`);
+      throw dataApiRefusal(error, `Redshift Data ${operation}`);
     }
   }
 
@@ -174,7 +178,8 @@ export class DataApi {
         described.Error = clipText(described.Error, STATEMENT_ERROR_MAX_BYTES);
       return described;
     } catch (error) {
-      return rethrowTransient(error, 'Redshift Data DescribeStatement');
+      if (isTransientAwsError(error)) rethrowTransient(error, 'Redshift Data DescribeStatement');
+      throw dataApiRefusal(error, 'Redshift Data DescribeStatement');
     }
   }
 
@@ -191,7 +196,43 @@ export class DataApi {
       const result = await this.client.send(new CancelStatementCommand({ Id: statementId }));
       return result.Status === true;
     } catch (error) {
-      return rethrowTransient(error, 'Redshift Data CancelStatement');
+      if (isTransientAwsError(error)) rethrowTransient(error, 'Redshift Data CancelStatement');
+      throw dataApiRefusal(error, 'Redshift Data CancelStatement');
+    }
+  }
+
+  /**
+   * Cancels a statement unless it has ended, then waits on the server, up to `waitSeconds`, for it
+   * to end (cancelling is asynchronous).
+   *
+   * @returns the statement as DescribeStatement then reports it (FINISHED or FAILED when it ended
+   * just before the cancel, ABORTED once cancelled, still running when the cancel has not taken
+   * yet); undefined when the Data API no longer knows it (it forgets statements after 24 hours).
+   * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
+   */
+  async cancelAndSettle(
+    statementId: string,
+    waitSeconds: number,
+  ): Promise<DescribeStatementResponse | undefined> {
+    let cancelled = false;
+    try {
+      cancelled = await this.cancel(statementId);
+    } catch (error) {
+      const name = error instanceof Error ? error.name : '';
+      // Refused for a statement that is not running (a ValidationException) or forgotten; a
+      // QueryTimeoutException leaves its fate to DescribeStatement.
+      if (
+        name !== 'ValidationException' &&
+        name !== 'ResourceNotFoundException' &&
+        !(error instanceof QueryTimeoutError)
+      )
+        throw error;
+    }
+    try {
+      return await this.describe(statementId, cancelled ? waitSeconds : 0);
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
+      throw error;
     }
   }
 
@@ -233,7 +274,8 @@ export class DataApi {
       if (isResultSizeRefusal(error)) {
         throw new ResultTooLargeError(resultTooLargeMessage(), { statementId }, { cause: error });
       }
-      return rethrowTransient(error, 'Redshift Data GetStatementResult');
+      if (isTransientAwsError(error)) rethrowTransient(error, 'Redshift Data GetStatementResult');
+      throw dataApiRefusal(error, 'Redshift Data GetStatementResult');
     }
   }
 }

@@ -41,9 +41,14 @@ export function tenantIdOf(input: unknown): string | undefined {
     : undefined;
 }
 
-/** Whether a state's `query` holds SQL that leaves state in its session. */
+/**
+ * Whether a state's `query` says its SQL leaves state in its session: its `leavesSessionState`, or
+ * for a state written before the query kept that (and still carried its SQL), the SQL itself.
+ */
 function sqlLeavesState(query: unknown): boolean | undefined {
   if (query === null || typeof query !== 'object') return undefined;
+  const { leavesSessionState: flag } = query as { leavesSessionState?: unknown };
+  if (typeof flag === 'boolean') return flag;
   const { sql, statements } = query as { sql?: unknown; statements?: unknown };
   const texts = Array.isArray(statements) ? statements.filter((s) => typeof s === 'string') : [];
   if (typeof sql === 'string') texts.push(sql);

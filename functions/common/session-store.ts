@@ -55,8 +55,9 @@ export const REUSE_MARGIN_SECONDS = 30;
 /** The Data API force-closes a session 24 hours after it was opened. */
 export const MAX_SESSION_AGE_SECONDS = 24 * 60 * 60;
 /**
- * How long a lease holds without renewal. PollStatus renews it on every poll (at most ~30 s
- * apart), so only a lease whose execution vanished runs out, and then the session returns to the
+ * How long a lease holds without renewal. PollStatus renews it on every poll, for this long after
+ * the next one is due (polls are ~20 s apart at first, up to 15 minutes apart for a query of
+ * hours), so only a lease whose execution vanished runs out, and then the session returns to the
  * pool on its own.
  */
 export const LEASE_SECONDS = 300;
@@ -146,8 +147,18 @@ export function acquirePollDelayMs(waitedMs: number, waitMs: number): number {
 /** `waitedMs`: how long acquire waited for a session to be released or opened. */
 export type AcquireResult =
   | { kind: 'hit'; session: SessionRecord; expiredRemoved: number; waitedMs: number }
-  /** `ownerStopped`: a session was leased, but the execution had been stopped; it was given back. */
-  | { kind: 'miss'; expiredRemoved: number; waitedMs: number; ownerStopped?: boolean };
+  /**
+   * `ownerStopped`: a session was leased, but the execution had been stopped; it was given back.
+   * `sessionless`: the pool is full, and its idle sessions would be closed by the Data API before
+   * the query may end (see `lifeNeededSeconds`): the query runs without a session.
+   */
+  | {
+      kind: 'miss';
+      expiredRemoved: number;
+      waitedMs: number;
+      ownerStopped?: boolean;
+      sessionless?: boolean;
+    };
 
 const iso = (date: Date) => date.toISOString();
 const plusSeconds = (date: Date | string, seconds: number) =>
@@ -190,6 +201,15 @@ export class SessionStore {
     return this.usableUntil(record) <= now;
   }
 
+  /**
+   * Whether the Data API would close the session before `lifeNeededSeconds` from now: it closes a
+   * session 24 hours after opening it, and ends the statement running on it then.
+   */
+  closesWithin(record: SessionRecord, now: Date, lifeNeededSeconds: number): boolean {
+    const closesAt = plusSeconds(record.created_at, MAX_SESSION_AGE_SECONDS - REUSE_MARGIN_SECONDS);
+    return closesAt < plusSeconds(now, lifeNeededSeconds);
+  }
+
   /** Every session of one tenant and db user, strongly consistent. */
   async listPool(tenantId: string, dbUser: string): Promise<SessionRecord[]> {
     const records: SessionRecord[] = [];
@@ -225,6 +245,10 @@ export class SessionStore {
    * Retry-safe: if `owner` already holds a lease in the pool (a retried invocation), that session
    * is returned again instead of leasing a second one; a claim it holds is its own again.
    * `options.waitMs` overrides the policy's wait (0: take an idle session or miss at once).
+   * `options.lifeNeededSeconds` passes over the sessions the Data API would close sooner (it closes
+   * every session 24 hours after opening it): a query that may run for hours gets a session that
+   * lasts as long, or a new one, or, when the pool is full and such sessions are idle in it, none
+   * (a miss with `sessionless`) rather than failing.
    *
    * @throws {SessionPoolExhaustedError} when every session is still leased after the wait and the
    * pool is at its cap.
@@ -233,7 +257,7 @@ export class SessionStore {
     tenantId: string,
     dbUser: string,
     owner: string,
-    options: { waitMs?: number } = {},
+    options: { waitMs?: number; lifeNeededSeconds?: number } = {},
   ): Promise<AcquireResult> {
     const waitMs = options.waitMs ?? this.policy.acquireWaitMs ?? 0;
     let waitedMs = 0;
@@ -251,8 +275,14 @@ export class SessionStore {
         if (await this.deleteIfUnchanged(record, now)) expiredRemoved++;
       }
 
+      const lifeNeeded = options.lifeNeededSeconds ?? 0;
       const candidates = pool
-        .filter((r) => !this.isLeaseLive(r, now) && !this.isExpired(r, now))
+        .filter(
+          (r) =>
+            !this.isLeaseLive(r, now) &&
+            !this.isExpired(r, now) &&
+            !this.closesWithin(r, now, lifeNeeded),
+        )
         .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
       for (const candidate of candidates) {
         const leased = await this.tryLease(candidate, owner, now);
@@ -271,8 +301,11 @@ export class SessionStore {
         }
       }
       // Something to wait for: a leased session, or the first session that another execution
-      // claimed to open.
-      const worthWaiting = held > 0 || claimTried;
+      // claimed to open; not one that would close before this query may end.
+      const tooShortLived = pool.filter(
+        (r) => !this.isExpired(r, now) && this.closesWithin(r, now, lifeNeeded),
+      );
+      const worthWaiting = held > tooShortLived.length || claimTried;
       if (worthWaiting && waitedMs < waitMs) {
         const pause = Math.min(acquirePollDelayMs(waitedMs, waitMs), waitMs - waitedMs);
         await this.sleep(pause);
@@ -281,6 +314,8 @@ export class SessionStore {
       }
 
       if (held >= this.policy.maxSessionsPerTenant) {
+        const idleButShortLived = tooShortLived.some((r) => !this.isLeaseLive(r, now));
+        if (idleButShortLived) return { kind: 'miss', expiredRemoved, waitedMs, sessionless: true };
         throw new SessionPoolExhaustedError(
           `Tenant ${tenantId} holds ${held} sessions, all leased${waitMs > 0 ? ` for the ${waitMs} ms it waited` : ''}; the cap is ${this.policy.maxSessionsPerTenant} (SPECTRA_MAX_SESSIONS_PER_TENANT)`,
         );
@@ -471,14 +506,19 @@ export class SessionStore {
     return record;
   }
 
-  /** Extends `owner`'s lease; false when the lease is no longer `owner`'s. */
+  /**
+   * Extends `owner`'s lease by `holdSeconds` from now (default {@link LEASE_SECONDS}; PollStatus
+   * asks for more when it waits longer before the next poll); false when the lease is no longer
+   * `owner`'s.
+   */
   async renewLease(
     tenantId: string,
     dbUser: string,
     sessionId: string,
     owner: string,
+    holdSeconds = LEASE_SECONDS,
   ): Promise<boolean> {
-    const leaseExpiresAt = iso(plusSeconds(this.clock(), LEASE_SECONDS));
+    const leaseExpiresAt = iso(plusSeconds(this.clock(), holdSeconds));
     return this.conditionalUpdate(
       {
         Key: { pool_id: poolIdOf(tenantId, dbUser), session_id: sessionId },

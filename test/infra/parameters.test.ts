@@ -35,6 +35,7 @@ describe('Parameters', () => {
           maxSessionsPerTenant: 4,
           dbUserTemplate: 'tenant_{tenant}',
           deniedDbUsers: [],
+          queryTimeoutSeconds: 3600,
           logSql: false,
         }),
       );
@@ -57,6 +58,7 @@ describe('Parameters', () => {
         idleTimeoutSeconds: '600',
         maxSessionsPerTenant: '8',
         acquireWaitMilliseconds: '250',
+        queryTimeoutSeconds: '21600',
         logLevel: 'debug',
         logRetentionDays: '90',
         removalPolicy: 'DESTROY',
@@ -71,6 +73,7 @@ describe('Parameters', () => {
           SPECTRA_REDSHIFT_SESSION_IDLE_TIMEOUT_SECONDS: '600',
           SPECTRA_MAX_SESSIONS_PER_TENANT: '8',
           SPECTRA_ACQUIRE_WAIT_MILLISECONDS: '250',
+          SPECTRA_QUERY_TIMEOUT_SECONDS: '21600',
         }),
       );
       expect(settings.logLevel).toBe('DEBUG');
@@ -175,6 +178,11 @@ describe('Parameters', () => {
         'a poll wait over the Data API maximum',
         { clusterIdentifier: 'analytics', pollWaitSeconds: '45' },
         /Invalid Spectra parameter "pollWaitSeconds".*SPECTRA_POLL_WAIT_SECONDS must be from 0 to 30; got 45/,
+      ],
+      [
+        'a query timeout past the 24 hours the Data API runs a statement',
+        { clusterIdentifier: 'analytics', queryTimeoutSeconds: '90000' },
+        /Invalid Spectra parameter "queryTimeoutSeconds".*SPECTRA_QUERY_TIMEOUT_SECONDS must be from 1 to 86400; got 90000/,
       ],
       [
         'an acquire wait longer than AcquireSession can afford',

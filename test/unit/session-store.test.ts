@@ -87,6 +87,56 @@ describe('Class: SessionStore', () => {
       });
     });
 
+    it('passes over a session the Data API closes, at its 24 hours, before the query may end', async () => {
+      // Prepare: opened 20 hours ago, it has 4 hours left; the query may take 6.
+      ddb.on(QueryCommand).resolves({
+        Items: [
+          session('old', { created_at: ago(20 * 3600) }),
+          session('young', { last_used_at: ago(200) }),
+        ],
+      });
+      ddb.on(UpdateCommand).callsFake((input) => ({
+        Attributes: { ...session(input.Key.session_id), state: 'LEASED' },
+      }));
+
+      // Act
+      const long = await store.acquire('acme', 'acme', EXECUTION_ARN, {
+        lifeNeededSeconds: 6 * 3600,
+      });
+
+      // Assess: the young one, though the old one was used last; a short query may have the old one
+      expect(long).toEqual(
+        expect.objectContaining({
+          kind: 'hit',
+          session: expect.objectContaining({ session_id: 'young' }),
+        }),
+      );
+      const short = await store.acquire('acme', 'acme', EXECUTION_ARN, { lifeNeededSeconds: 60 });
+      expect(short).toEqual(
+        expect.objectContaining({ session: expect.objectContaining({ session_id: 'old' }) }),
+      );
+    });
+
+    it('reports a sessionless miss, not an exhausted pool, when the full pool holds only sessions that close too soon', async () => {
+      // Prepare: the cap is 2; both sessions are idle but 20 hours old
+      ddb.on(QueryCommand).resolves({
+        Items: [
+          session('a', { created_at: ago(20 * 3600) }),
+          session('b', { created_at: ago(20 * 3600) }),
+        ],
+      });
+
+      // Act
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN, {
+        waitMs: 0,
+        lifeNeededSeconds: 6 * 3600,
+      });
+
+      // Assess
+      expect(result).toEqual(expect.objectContaining({ kind: 'miss', sessionless: true }));
+      expect(ddb).not.toReceiveCommand(UpdateCommand);
+    });
+
     it('reports a miss when the pool is empty', async () => {
       ddb.on(QueryCommand).resolves({ Items: [] });
 
