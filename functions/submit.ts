@@ -317,6 +317,7 @@ async function raceWhileOpening(
   const { query, session } = state;
   const { telemetry } = deps;
   const reservation = session.reservation as SlotReservation;
+  const secondsLeft = secondsUntil(query.deadline, deps.clock());
   const raced = await raceForSession(deps, {
     tenantId: query.tenantId,
     dbUser: query.dbUser,
@@ -328,10 +329,16 @@ async function raceWhileOpening(
       run: state.run ?? 0,
       purpose: 'open',
     }),
-    budgetMs:
-      remainingMs === undefined
-        ? RACE_MAX_WAIT_MS
-        : Math.min(RACE_MAX_WAIT_MS, Math.max(0, remainingMs - RACE_DEADLINE_MARGIN_MS)),
+    // Never past the query's deadline either: the statement is sent after the wait.
+    budgetMs: Math.max(
+      0,
+      Math.min(
+        RACE_MAX_WAIT_MS,
+        remainingMs === undefined ? RACE_MAX_WAIT_MS : remainingMs - RACE_DEADLINE_MARGIN_MS,
+        secondsLeft * 1000,
+      ),
+    ),
+    lifeNeededSeconds: Math.ceil(secondsLeft),
   });
   telemetry.logger.info('Waited for a session while opening one', {
     outcome: raced.kind,

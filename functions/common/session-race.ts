@@ -52,6 +52,11 @@ export interface RaceRequest {
   clientToken: string;
   /** How long the step may wait at most (its Lambda's remaining time, less what it needs after). */
   budgetMs: number;
+  /**
+   * How long a session given back must stay open (until the query's deadline): one the Data API
+   * closes sooner is not taken (see SessionStore.isLeasableFor).
+   */
+  lifeNeededSeconds: number;
 }
 
 type Deps = Pick<StepDeps, 'store' | 'dataApi' | 'config' | 'sleep' | 'clock'>;
@@ -61,14 +66,13 @@ async function leaseIdle(
   deps: Deps,
   pool: readonly SessionRecord[],
   owner: string,
+  lifeNeededSeconds: number,
   except?: string,
 ): Promise<SessionRecord | undefined> {
   const { store } = deps;
   const now = deps.clock();
   const idle = pool
-    .filter(
-      (r) => r.session_id !== except && !store.isLeaseLive(r, now) && !store.isExpired(r, now),
-    )
+    .filter((r) => r.session_id !== except && store.isLeasableFor(r, now, lifeNeededSeconds))
     .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
   for (const candidate of idle) {
     const leased = await store.tryLease(candidate, owner, now);
@@ -97,7 +101,7 @@ export async function raceForSession(deps: Deps, request: RaceRequest): Promise<
   const mine = pool.find((r) => r.state === 'LEASED' && r.lease_owner === owner);
   if (mine) return { kind: 'pooled', session: mine, waitedMs: waited() };
   // A session may have come back since AcquireSession looked.
-  const early = await leaseIdle(deps, pool, owner);
+  const early = await leaseIdle(deps, pool, owner, request.lifeNeededSeconds);
   if (early) {
     await giveBackUnused(request.reservation, pool);
     return { kind: 'pooled', session: early, waitedMs: waited() };
@@ -174,7 +178,7 @@ export async function raceForSession(deps: Deps, request: RaceRequest): Promise<
         return { kind: 'none', waitedMs: waited(), reason: 'open-failed' };
       }
       const now = await store.listPool(tenantId, dbUser);
-      const given = await leaseIdle(deps, now, owner, spare.session_id);
+      const given = await leaseIdle(deps, now, owner, request.lifeNeededSeconds, spare.session_id);
       if (given) {
         // The new session joins the pool; whoever leases it waits for its `select 1` first.
         await store.unlease(spare, owner);

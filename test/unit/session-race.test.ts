@@ -107,6 +107,7 @@ async function race(budgetMs: number) {
     },
     clientToken: 'a'.repeat(64),
     budgetMs,
+    lifeNeededSeconds: 3600,
   };
   const racing = raceForSession(deps, request);
   await vi.advanceTimersByTimeAsync(budgetMs + 10_000);
@@ -176,6 +177,30 @@ describe('Function: raceForSession', () => {
     expect(result.waitedMs).toBeGreaterThanOrEqual(100);
     expect(result.waitedMs).toBeLessThan(OPEN_MS);
     expect(unleasedSpare()).toBe(true);
+  });
+
+  it('passes over a session given back that the Data API closes before the query may end', async () => {
+    // Prepare: the session given back was opened 23.5 hours ago; the query may take an hour
+    scenario({ openMs: OPEN_MS });
+    ddb.on(QueryCommand).callsFake(() => ({
+      Items: [
+        session('busy', {
+          created_at: '2026-11-27T12:30:00.000Z',
+          ...(elapsed() >= 100 ? {} : leasedElsewhere),
+        }),
+      ],
+    }));
+
+    // Act
+    const result = await race(30_000);
+
+    // Assess
+    expect(result).toEqual(
+      expect.objectContaining({
+        kind: 'opened',
+        session: expect.objectContaining({ session_id: 'spare' }),
+      }),
+    );
   });
 
   it('never waits past its budget, and reads the pool less than half as often as fifty times a second', async () => {
