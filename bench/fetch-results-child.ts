@@ -9,7 +9,7 @@ import {
   resultKeyPrefix,
 } from '../functions/common/result-store.ts';
 import { type ResultRow, toResultValue } from '../functions/common/results.ts';
-import type { QueryState } from '../functions/common/schemas.ts';
+import type { QueryState } from '../functions/common/workflow-state.ts';
 import { fetchResults } from '../functions/fetch-results.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
-import type { SqlParameter } from '#common/schemas';
+import type { SqlParameter } from '#common/execution-input';
 import type { QueryResult } from '../functions/fetch-results.ts';
 import type { QueryFailureCause } from './errors.ts';
 import type { ReadableResult } from './result-rows.ts';

@@ -2,10 +2,11 @@ import middy from '@middy/core';
 import { tenantDbUser } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { QueryTimeoutError } from '#common/errors';
+import { leavesSessionState, parseExecutionInput } from '#common/execution-input';
 import { handlerMiddlewares } from '#common/middlewares';
 import { countSession, tagInvocation } from '#common/observability';
 import { HISTORY_EVENTS_AT_MOST, secondsUntil } from '#common/polling';
-import { leavesSessionState, parseExecutionInput, type QueryState } from '#common/schemas';
+import type { QueryState } from '#common/workflow-state';
 
 /**
  * What the state machine passes: the execution input untouched, the execution's ARN, its start

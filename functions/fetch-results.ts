@@ -18,7 +18,7 @@ import {
   type Query,
   queryStateSchema,
   type StatementStatus,
-} from '#common/schemas';
+} from '#common/workflow-state';
 
 /** One statement of a batch, in the output of a succeeded execution. */
 export interface BatchStatementResult {

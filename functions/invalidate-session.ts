@@ -4,8 +4,8 @@ import { SessionUnavailableError } from '#common/errors';
 import { handlerMiddlewares } from '#common/middlewares';
 import { countSession, tagInvocation, tenantData } from '#common/observability';
 import { HISTORY_EVENTS_AT_MOST } from '#common/polling';
-import { parseStepInput, type QueryState, queryStateSchema } from '#common/schemas';
 import type { SlotReservation } from '#common/session-slots';
+import { parseStepInput, type QueryState, queryStateSchema } from '#common/workflow-state';
 
 /** How many times one execution resubmits after a stale session before it gives up. */
 export const MAX_RESUBMITS = 2;

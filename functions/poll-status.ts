@@ -16,15 +16,15 @@ import {
   secondsUntil,
   TERMINAL_STATUSES,
 } from '#common/polling';
+import { LEASE_SECONDS } from '#common/session-store';
+import { cancelPastLimit } from '#common/stopped-statement';
 import {
   parseStepInput,
   type QueryState,
   queryStateSchema,
   type StatementState,
   type StatementStatus,
-} from '#common/schemas';
-import { LEASE_SECONDS } from '#common/session-store';
-import { cancelPastLimit } from '#common/stopped-statement';
+} from '#common/workflow-state';
 
 /**
  * Asks the Data API how the statement is doing, holding the request on the server until it ends

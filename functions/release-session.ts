@@ -12,13 +12,13 @@ import {
   resultTooLargeMessage,
   TransientServiceError,
 } from '#common/errors';
+import { executionInputSchema } from '#common/execution-input';
 import { handlerMiddlewares } from '#common/middlewares';
 import { countSession, tagInvocation, tenantData } from '#common/observability';
 import { CAUSE_MAX_BYTES, clipText, STATEMENT_ERROR_MAX_BYTES } from '#common/payload-limits';
 import { TERMINAL_STATUSES } from '#common/polling';
 import {
   caughtErrorSchema,
-  executionInputSchema,
   parseStepInput,
   type Query,
   querySchema,
@@ -26,7 +26,7 @@ import {
   type StatementState,
   sessionRefSchema,
   statementSchema,
-} from '#common/schemas';
+} from '#common/workflow-state';
 
 /**
  * What the state machine passes. On a failure path the state may be partial: a failure in

@@ -10,6 +10,7 @@ import {
 } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { QueryAbortedError, QueryTimeoutError, StaleSessionError } from '#common/errors';
+import { type leavesSessionState, parseExecutionInput, sqlTextsOf } from '#common/execution-input';
 import { handlerMiddlewares } from '#common/middlewares';
 import { countSession, tagInvocation, tenantData } from '#common/observability';
 import {
@@ -22,17 +23,6 @@ import {
   secondsUntil,
   TERMINAL_STATUSES,
 } from '#common/polling';
-import {
-  type leavesSessionState,
-  parseExecutionInput,
-  parseStepInput,
-  type QueryState,
-  queryStateSchema,
-  type SessionRef,
-  type StatementState,
-  type StatementStatus,
-  sqlTextsOf,
-} from '#common/schemas';
 import { raceForSession } from '#common/session-race';
 import type { SlotReservation } from '#common/session-slots';
 import {
@@ -40,6 +30,14 @@ import {
   giveBackStoppedSession,
   settleStatement,
 } from '#common/stopped-statement';
+import {
+  parseStepInput,
+  type QueryState,
+  queryStateSchema,
+  type SessionRef,
+  type StatementState,
+  type StatementStatus,
+} from '#common/workflow-state';
 
 /**
  * What the state machine passes: the execution input, which holds the SQL and its parameters (the

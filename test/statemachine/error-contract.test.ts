@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_NAMES, RECOVERED_ERROR_NAMES } from '../../functions/common/errors.ts';
-import type { StatementState } from '../../functions/common/schemas.ts';
+import type { StatementState } from '../../functions/common/workflow-state.ts';
 import { releaseSession } from '../../functions/release-session.ts';
 import { DATA_LIMIT_EXCEEDED, HISTORY_LIMIT_ERROR } from '../../local/stepfunctions/limits.ts';
 import {

@@ -1,5 +1,5 @@
 import { HISTORY_EVENTS_AT_MOST } from '../../functions/common/polling.ts';
-import type { Query, QueryState, StatementState } from '../../functions/common/schemas.ts';
+import type { Query, QueryState, StatementState } from '../../functions/common/workflow-state.ts';
 import type { SubmitQueryEvent } from '../../functions/submit.ts';
 import { EXECUTION_ARN, NOW } from './unit-deps.ts';
 

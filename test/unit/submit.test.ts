@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { QueryState } from '../../functions/common/schemas.ts';
+import type { QueryState } from '../../functions/common/workflow-state.ts';
 import { submitQuery } from '../../functions/submit.ts';
 import { queryOf, submitEvent } from '../support/query-state.ts';
 import {
