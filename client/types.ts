@@ -3,7 +3,7 @@ import type { ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { SqlParameter } from '#common/execution-input';
-import type { QueryResult } from '../functions/fetch-results.ts';
+import type { QueryResult } from '#common/execution-output';
 import type { QueryErrorName, QueryFailureCause } from './errors.ts';
 import type { ReadableResult } from './result-rows.ts';
 

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { ResultPage } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { rethrowTransient } from '#common/errors';
+import type { BatchStatementResult, QueryResult } from '#common/execution-output';
 import { handlerMiddlewares } from '#common/middlewares';
 import { tagInvocation } from '#common/observability';
 import { ResultSpill } from '#common/result-spill';
@@ -19,33 +20,6 @@ import {
   queryStateSchema,
   type StatementStatus,
 } from '#common/workflow-state';
-
-/** One statement of a batch, in the output of a succeeded execution. */
-export interface BatchStatementResult {
-  /** Its position in `statements`, from 0. */
-  index: number;
-  /** The sub-statement's id, `<batch id>:<index + 1>`. */
-  statementId: string;
-  status: StatementStatus;
-  hasResultSet: boolean;
-  /** Rows inserted, updated or deleted, for a statement without a result set. */
-  rowsAffected?: number;
-  /** The rows it returned, for a statement with a result set. */
-  result?: ResultSet;
-}
-
-/**
- * The output of a succeeded execution. Its result set is the statement's; for a batch, that of
- * its last statement that returns rows, and `statements` has each statement.
- */
-export interface QueryResult extends ResultSet {
-  tenantId: string;
-  statementId: string;
-  sessionId: string | null;
-  sessionReused: boolean;
-  /** A batch's statements, in order. */
-  statements?: BatchStatementResult[];
-}
 
 /** Room for `rowCount`, `totalRows` and `truncated` to change length after the envelope is measured. */
 const ENVELOPE_SLACK_BYTES = 64;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PooledSession, type Query, SpectraClient } from '../../client/index.ts';
-import type { QueryResult } from '../../functions/fetch-results.ts';
+import type { QueryResult } from '../../functions/common/execution-output.ts';
 import { consoleUrl } from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { SHORT_QUERY_PATH, STATES } from '../../statemachine/definition.ts';

@@ -17,9 +17,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { QueryResult } from '../../functions/common/execution-output.ts';
 import type { ResultManifest } from '../../functions/common/result-store.ts';
 import type { QueryState } from '../../functions/common/workflow-state.ts';
-import { fetchResults, type QueryResult } from '../../functions/fetch-results.ts';
+import { fetchResults } from '../../functions/fetch-results.ts';
 import { runningState } from '../support/query-state.ts';
 import { NOW, unitDeps } from '../support/unit-deps.ts';
 
