@@ -1,10 +1,8 @@
-import middy from '@middy/core';
 import type { ResultPage } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { rethrowTransient } from '#common/errors';
 import type { BatchStatementResult, QueryResult } from '#common/execution-output';
-import { handlerMiddlewares } from '#common/middlewares';
-import { tagInvocation } from '#common/observability';
+import { stepHandler } from '#common/handler';
 import { ResultSpill } from '#common/result-spill';
 import { resultExpiresAt, resultKeyPrefix } from '#common/result-store';
 import {
@@ -15,10 +13,10 @@ import {
   toResultValue,
 } from '#common/results';
 import {
-  parseStepInput,
   type Query,
-  queryStateSchema,
   type StatementStatus,
+  type SubmittedState,
+  submittedStateSchema,
 } from '#common/workflow-state';
 
 /** Room for `rowCount`, `totalRows` and `truncated` to change length after the envelope is measured. */
@@ -73,19 +71,8 @@ interface SetReading {
  * @throws {ResultTooLargeError} when the Data API refuses the result for its size.
  * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
  */
-export async function fetchResults(
-  event: unknown,
-  deps: StepDeps = defaultDeps,
-): Promise<QueryResult> {
-  const state = parseStepInput(queryStateSchema, event, 'FetchResults');
+export async function fetchResults(state: SubmittedState, deps: StepDeps): Promise<QueryResult> {
   const { statement, query, session } = state;
-  if (statement === undefined)
-    throw new Error('FetchResults needs $.statement, set by SubmitQuery');
-  tagInvocation(deps.telemetry, {
-    tenantId: query.tenantId,
-    executionArn: state.executionArn,
-    statementId: statement.statementId,
-  });
   const result: QueryResult = {
     tenantId: query.tenantId,
     statementId: statement.statementId,
@@ -322,6 +309,13 @@ class ResultSetReader {
   }
 }
 
-export const handler = middy<unknown, QueryResult>()
-  .use(handlerMiddlewares)
-  .handler((event) => fetchResults(event));
+export const handler = stepHandler(fetchResults, {
+  step: 'FetchResults',
+  state: submittedStateSchema,
+  deps: defaultDeps,
+  tags: ({ query, executionArn, statement }) => ({
+    tenantId: query.tenantId,
+    executionArn,
+    statementId: statement.statementId,
+  }),
+});

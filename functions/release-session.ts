@@ -1,15 +1,13 @@
-import middy from '@middy/core';
 import { z } from 'zod';
 import { dbUserFor, reservedDbUserReason } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { executionInputSchema } from '#common/execution-input';
 import { describeFailure, type Failure } from '#common/execution-output';
-import { handlerMiddlewares } from '#common/middlewares';
-import { countSession, tagInvocation, tenantData } from '#common/observability';
+import { stepHandler } from '#common/handler';
+import { countSession, tenantData } from '#common/observability';
 import { TERMINAL_STATUSES } from '#common/polling';
 import {
   caughtErrorSchema,
-  parseStepInput,
   type Query,
   querySchema,
   type SessionRef,
@@ -35,7 +33,7 @@ const releaseEventSchema = z.object({
     Cause: z.string().optional(),
   }),
 });
-export type ReleaseSessionEvent = z.input<typeof releaseEventSchema>;
+export type ReleaseSessionEvent = z.infer<typeof releaseEventSchema>;
 
 export interface ReleaseOutcome {
   released: boolean;
@@ -64,23 +62,11 @@ export interface ReleaseOutcome {
  * Cause holding the message, the statement id and Redshift's own error text.
  */
 export async function releaseSession(
-  event: unknown,
-  deps: StepDeps = defaultDeps,
+  event: ReleaseSessionEvent,
+  deps: StepDeps,
 ): Promise<ReleaseOutcome> {
-  const { outcome, executionArn, input, state } = parseStepInput(
-    releaseEventSchema,
-    event,
-    'ReleaseSession',
-  );
+  const { outcome, executionArn, input, state } = event;
   const { query, session, statement } = state;
-  if (query) {
-    tagInvocation(deps.telemetry, {
-      tenantId: query.tenantId,
-      executionArn,
-      statementId: statement?.statementId,
-      sessionId: session?.sessionId,
-    });
-  }
 
   let released = false;
   let dropped: boolean | undefined;
@@ -184,6 +170,15 @@ async function releaseStrayLeases(
   return given;
 }
 
-export const handler = middy<unknown, ReleaseOutcome>()
-  .use(handlerMiddlewares)
-  .handler((event) => releaseSession(event));
+export const handler = stepHandler(releaseSession, {
+  step: 'ReleaseSession',
+  state: releaseEventSchema,
+  deps: defaultDeps,
+  tags: ({ executionArn, state: { query, statement, session } }) =>
+    query && {
+      tenantId: query.tenantId,
+      executionArn,
+      statementId: statement?.statementId,
+      sessionId: session?.sessionId,
+    },
+});

@@ -1,6 +1,4 @@
 import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
   type Connection,
@@ -11,8 +9,8 @@ import {
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { QueryAbortedError, QueryTimeoutError, StaleSessionError } from '#common/errors';
 import { type leavesSessionState, parseExecutionInput, sqlTextsOf } from '#common/execution-input';
-import { handlerMiddlewares } from '#common/middlewares';
-import { countSession, tagInvocation, tenantData } from '#common/observability';
+import { type Invocation, stepHandler } from '#common/handler';
+import { countSession, tenantData } from '#common/observability';
 import {
   endedStatementOf,
   HISTORY_EVENTS_AT_MOST,
@@ -31,7 +29,6 @@ import {
   settleStatement,
 } from '#common/stopped-statement';
 import {
-  parseStepInput,
   type QueryState,
   queryStateSchema,
   type SessionRef,
@@ -44,7 +41,7 @@ import {
  * workflow's state does not carry them, so that it stays small whatever the SQL), and the state.
  */
 const submitEventSchema = z.object({ request: z.unknown(), state: queryStateSchema });
-export type SubmitQueryEvent = z.input<typeof submitEventSchema>;
+export type SubmitQueryEvent = z.infer<typeof submitEventSchema>;
 
 /**
  * Submits the tenant's SQL to the Data API: on the leased session when AcquireSession found one
@@ -79,25 +76,16 @@ export type SubmitQueryEvent = z.input<typeof submitEventSchema>;
  * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
  */
 export async function submitQuery(
-  event: unknown,
-  deps: StepDeps = defaultDeps,
-  remainingMs?: number,
+  event: SubmitQueryEvent,
+  deps: StepDeps,
+  { remainingMs }: Invocation = {},
 ): Promise<QueryState> {
-  const { request: executionInput, state } = parseStepInput(
-    submitEventSchema,
-    event,
-    'SubmitQuery',
-  );
+  const { request: executionInput, state } = event;
   const { query, session } = state;
   const { config, dataApi, store, telemetry } = deps;
   const run = state.run ?? 0;
   const owner = state.executionArn;
   const tenant = { tenantId: query.tenantId, dbUser: query.dbUser };
-  tagInvocation(telemetry, {
-    tenantId: query.tenantId,
-    executionArn: owner,
-    sessionId: session.sessionId,
-  });
   // Validated by AcquireSession already; read again here, where the SQL is needed.
   const input = parseExecutionInput(executionInput);
 
@@ -466,8 +454,13 @@ async function stopSubmitted(
   );
 }
 
-export const handler = middy<unknown, QueryState, Error, Context>()
-  .use(handlerMiddlewares)
-  .handler((event, context) =>
-    submitQuery(event, defaultDeps, context.getRemainingTimeInMillis?.()),
-  );
+export const handler = stepHandler(submitQuery, {
+  step: 'SubmitQuery',
+  state: submitEventSchema,
+  deps: defaultDeps,
+  tags: ({ state: { query, executionArn, session } }) => ({
+    tenantId: query.tenantId,
+    executionArn,
+    sessionId: session.sessionId,
+  }),
+});

@@ -1,5 +1,4 @@
-import { type ZodType, z } from 'zod';
-import { fieldOf } from './execution-input.ts';
+import { z } from 'zod';
 
 /**
  * The state the workflow carries from step to step: internal to Spectra, written by one step and
@@ -119,26 +118,12 @@ export const queryStateSchema = z.object({
   error: caughtErrorSchema.optional(),
 });
 
+/** The state of the steps after SubmitQuery, which read its statement. */
+export const submittedStateSchema = queryStateSchema.extend({ statement: statementSchema });
+
 export type Query = z.infer<typeof querySchema>;
 export type SessionRef = z.infer<typeof sessionRefSchema>;
 export type StatementState = z.infer<typeof statementSchema>;
 export type QueryState = z.infer<typeof queryStateSchema>;
+export type SubmittedState = z.infer<typeof submittedStateSchema>;
 export type CaughtError = z.infer<typeof caughtErrorSchema>;
-
-/**
- * Parses what the state machine handed a step. A mismatch here is a defect in the definition, not
- * bad user input, so it throws a plain `Error` (no retry, no catch by name).
- */
-
-/**
- * Parses what the state machine handed a step. A mismatch here is a defect in the definition, not
- * bad user input, so it throws a plain `Error` (no retry, no catch by name).
- */
-export function parseStepInput<T>(schema: ZodType<T>, input: unknown, step: string): T {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map(
-    (issue) => `${fieldOf(issue.path) || '(root)'}: ${issue.message}`,
-  );
-  throw new Error(`${step} received a state it cannot read: ${problems.join('; ')}`);
-}

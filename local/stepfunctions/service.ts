@@ -1,4 +1,5 @@
 import * as sfnModel from '@aws-sdk/client-sfn';
+import type { LambdaHandler } from '../../functions/common/handler.ts';
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
 import { clockReading, type LocalClock, realClock } from '../clock.ts';
@@ -18,7 +19,7 @@ import {
   type InvocationRecord,
   toAwsHistory,
 } from './history.ts';
-import { type LambdaHandler, LambdaInvocationError } from './lambda-invoker.ts';
+import { LambdaInvocationError } from './lambda-invoker.ts';
 import {
   type ExecutionOutcome,
   type InvocationHook,

@@ -20,8 +20,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { QueryResult } from '../../functions/common/execution-output.ts';
 import type { ResultManifest } from '../../functions/common/result-store.ts';
 import type { QueryState } from '../../functions/common/workflow-state.ts';
-import { fetchResults } from '../../functions/fetch-results.ts';
-import { runningState } from '../support/query-state.ts';
+import { fetchResults, handler } from '../../functions/fetch-results.ts';
+import { lambdaContext } from '../support/lambda-context.ts';
+import { acquiredState, runningState } from '../support/query-state.ts';
 import { NOW, unitDeps } from '../support/unit-deps.ts';
 
 const redshift = mockClient(RedshiftDataClient);
@@ -559,5 +560,14 @@ describe('Function: fetchResults', () => {
       }),
     );
     expect(redshift).not.toReceiveCommand(GetStatementResultCommand);
+  });
+
+  it('refuses, through its handler, a state it cannot read, naming the step and the field', async () => {
+    await expect(handler(acquiredState(), lambdaContext)).rejects.toMatchObject({
+      name: 'UnexpectedError',
+      message: expect.stringMatching(/FetchResults received a state it cannot read: statement\b/),
+    });
+    expect(redshift.calls()).toHaveLength(0);
+    expect(s3.calls()).toHaveLength(0);
   });
 });

@@ -271,7 +271,7 @@ describe('Function: pollStatus', () => {
       .on(DescribeStatementCommand)
       .resolves({ Id: 'st-1', Status: 'FAILED', Error: FAILED_TRANSACTION });
 
-    const error = await refusal(pollStatus(runningState(), deps, 60_000));
+    const error = await refusal(pollStatus(runningState(), deps, { remainingMs: 60_000 }));
 
     expect(error).toBeInstanceOf(StaleSessionError);
   });
@@ -289,7 +289,9 @@ describe('Function: pollStatus', () => {
       ],
     });
 
-    const next = await pollStatus(runningState({ statementId: 'b-1' }), deps, 60_000);
+    const next = await pollStatus(runningState({ statementId: 'b-1' }), deps, {
+      remainingMs: 60_000,
+    });
 
     expect(next.statement).toEqual(
       expect.objectContaining({ failedIndex: 1, subStatuses: ['FINISHED', 'FAILED', 'ABORTED'] }),
