@@ -1,5 +1,5 @@
-import type { Rewriter } from './translate.ts';
-import { notEmulated, syntaxError } from './translate.ts';
+import { notEmulated, syntaxError } from './errors.ts';
+import type { Rewriter } from './rewriter.ts';
 
 /**
  * Rewrites of function calls and bare words whose Redshift spelling, meaning or default column
