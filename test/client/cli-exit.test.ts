@@ -3,7 +3,8 @@ import { parseCsv, runCli as spectra } from '../support/cli.ts';
 import { spectraProcess, useCliStack } from './cli-stack.ts';
 
 /**
- * How a run of the `spectra` CLI ends: the errors the stack reports and their exit codes, and the launcher, bin/spectra.mjs, in a process of its own.
+ * How a run of the `spectra` CLI ends: the errors the stack reports and their exit codes, and the
+ * launcher, bin/spectra.mjs, in a process of its own.
  */
 
 useCliStack();

@@ -4,7 +4,8 @@ import { cellColumns, TERMINAL_CONTROLS } from '../support/terminal.ts';
 import { client, useCliStack } from './cli-stack.ts';
 
 /**
- * What the `spectra` CLI prints of values a terminal would act on or align wrongly: control characters escaped in tables and messages, CJK and emoji aligned by their columns.
+ * What the `spectra` CLI prints of values a terminal would act on or align wrongly: control
+ * characters escaped in tables and messages, CJK and emoji aligned by their columns.
  */
 
 useCliStack();

@@ -7,7 +7,9 @@ import { parseCsv, parseTable, runCli as spectra } from '../support/cli.ts';
 import { client, executionArnIn, stack, useCliStack } from './cli-stack.ts';
 
 /**
- * The `spectra` CLI's commands against a local stack: a query submitted and read back (its status, its rows in each format, the states it passed), run, cancel and redrive, and what each leaves in the session pool. The stack, and the launcher in a child process, are in cli-stack.ts.
+ * The `spectra` CLI's commands against a local stack: a query submitted and read back (its status,
+ * its rows in each format, the states it passed), run, cancel and redrive, and what each leaves in
+ * the session pool. The stack, and the launcher in a child process, are in cli-stack.ts.
  */
 
 useCliStack();

@@ -2,7 +2,10 @@ import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-
 import { describe, expect, it } from 'vitest';
 import { EXECUTION_ARN, newClient, STOPPED, sfn, useMockedClients } from './fixtures.ts';
 
-/** SpectraClient.cancelQuery against mocked Step Functions: stopping a running query, and a query that already ended. */
+/**
+ * SpectraClient.cancelQuery against mocked Step Functions: stopping a running query, and a query
+ * that already ended.
+ */
 
 useMockedClients();
 

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../client/index.ts';
 import { ddb, EXECUTION_ARN, newClient, useMockedClients } from './fixtures.ts';
 
-/** SpectraClient.listSessions against a mocked DynamoDB: a tenant's session pool as the sessions table holds it. */
+/**
+ * SpectraClient.listSessions against a mocked DynamoDB: a tenant's session pool as the sessions
+ * table holds it.
+ */
 
 useMockedClients();
 

@@ -29,7 +29,10 @@ import {
   useMockedClients,
 } from './fixtures.ts';
 
-/** Reading a query back with SpectraClient against mocked Step Functions: its status and result, waiting for its end, its failure and its history. */
+/**
+ * Reading a query back with SpectraClient against mocked Step Functions: its status and result,
+ * waiting for its end, its failure and its history.
+ */
 
 useMockedClients();
 

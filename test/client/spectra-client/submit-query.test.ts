@@ -22,7 +22,10 @@ import {
   useMockedClients,
 } from './fixtures.ts';
 
-/** SpectraClient.submitQuery against mocked Step Functions: the input checked before it is sent, names, and a name that is already taken. */
+/**
+ * SpectraClient.submitQuery against mocked Step Functions: the input checked before it is sent,
+ * names, and a name that is already taken.
+ */
 
 useMockedClients();
 
