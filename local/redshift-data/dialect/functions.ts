@@ -17,7 +17,7 @@ interface Rewritten {
   next: number;
 }
 
-/** Redshift's catalog views, defined by `redshift-catalog.sql` in the `spectra` schema. */
+/** Redshift's catalog views, defined in the `spectra` schema by `redshift-shims.sql`. */
 export const CATALOG_VIEWS = new Set([
   'pg_table_def',
   'svv_table_info',

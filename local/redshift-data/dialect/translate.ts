@@ -6,8 +6,8 @@ import { checkDerivedTableAliases } from './tree-checks.ts';
 
 /**
  * Redshift's SQL, translated statement by statement into PostgreSQL's for the local engines
- * (PGlite, PostgreSQL 15+), with the functions PostgreSQL lacks in `redshift-shims.sql` and the
- * catalog views in `redshift-catalog.sql`.
+ * (PGlite, PostgreSQL 15+), with the functions PostgreSQL lacks and the catalog views in
+ * `redshift-shims.sql`.
  *
  * Why it is built this way. The candidates were measured on the 1,394 SQL examples of the
  * Amazon Redshift Database Developer Guide's reference pages and on the Redshift-only constructs
