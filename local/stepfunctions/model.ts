@@ -62,17 +62,22 @@ export function createStore(): StepFunctionsStore {
   return { stateMachines: new Map(), executions: new Map() };
 }
 
-export function findStateMachine(
-  store: StepFunctionsStore,
-  arnValue: unknown,
-): RegisteredStateMachine {
-  const arn = String(arnValue ?? '');
-  if (!arn.startsWith('arn:aws:states:') || !arn.includes(':stateMachine:')) {
+/** An ARN of the resource type the operation takes (`stateMachine` or `execution`), or InvalidArn. */
+function checkArn(arn: string, resourceType: 'stateMachine' | 'execution'): void {
+  if (!arn.startsWith('arn:aws:states:') || !arn.includes(`:${resourceType}:`)) {
     throw new AwsServiceError(
       'InvalidArn',
       `Invalid Arn: 'Resource type not valid in this context: ${arn}'`,
     );
   }
+}
+
+export function findStateMachine(
+  store: StepFunctionsStore,
+  arnValue: unknown,
+): RegisteredStateMachine {
+  const arn = String(arnValue ?? '');
+  checkArn(arn, 'stateMachine');
   const stateMachine = store.stateMachines.get(arn);
   if (!stateMachine)
     throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
@@ -80,12 +85,7 @@ export function findStateMachine(
 }
 
 export function findExecution(store: StepFunctionsStore, arn: string): ExecutionRecord {
-  if (!arn.startsWith('arn:aws:states:') || !arn.includes(':execution:')) {
-    throw new AwsServiceError(
-      'InvalidArn',
-      `Invalid Arn: 'Resource type not valid in this context: ${arn}'`,
-    );
-  }
+  checkArn(arn, 'execution');
   const execution = store.executions.get(arn);
   if (!execution)
     throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);

@@ -12,7 +12,8 @@ export interface Redrivability {
   reason?: string;
 }
 
-export function describeExecution(record: ExecutionRecord, redrivability: Redrivability) {
+/** What every answer about an execution starts with. */
+function executionOf(record: ExecutionRecord) {
   return {
     executionArn: record.arn,
     stateMachineArn: record.stateMachine.arn,
@@ -20,6 +21,12 @@ export function describeExecution(record: ExecutionRecord, redrivability: Redriv
     status: record.status,
     startDate: seconds(record.startedAt),
     stopDate: secondsIfSet(record.stoppedAt),
+  };
+}
+
+export function describeExecution(record: ExecutionRecord, redrivability: Redrivability) {
+  return {
+    ...executionOf(record),
     input: record.input,
     inputDetails: { included: true },
     output: record.output,
@@ -35,12 +42,7 @@ export function describeExecution(record: ExecutionRecord, redrivability: Redriv
 
 export function executionSummary(record: ExecutionRecord) {
   return {
-    executionArn: record.arn,
-    stateMachineArn: record.stateMachine.arn,
-    name: record.name,
-    status: record.status,
-    startDate: seconds(record.startedAt),
-    stopDate: secondsIfSet(record.stoppedAt),
+    ...executionOf(record),
     redriveCount: record.redriveCount,
     redriveDate: secondsIfSet(record.redriveDate),
   };

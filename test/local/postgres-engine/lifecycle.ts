@@ -1,6 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPostgresEngine } from '../../../local/redshift-data/postgres-engine.ts';
-import type { SqlEngine } from '../../../local/redshift-data/sql-engine.ts';
 import { engineError } from '../sql-engine-suite.ts';
 import { type PostgresEngineSuite, until } from './context.ts';
 
@@ -9,16 +8,7 @@ import { type PostgresEngineSuite, until } from './context.ts';
  * loaded, an unreachable server) and closing it.
  */
 
-export function describeLifecycle({
-  engine: engineOf,
-  connect,
-  serverUrl,
-}: PostgresEngineSuite): void {
-  let engine: SqlEngine;
-  beforeAll(() => {
-    engine = engineOf();
-  });
-
+export function describeLifecycle({ engine, connect, serverUrl }: PostgresEngineSuite): void {
   describe('Function: createPostgresEngine', () => {
     it('loads the Redshift shims, so Redshift functions work for tenants', async () => {
       // Prepare
@@ -63,7 +53,7 @@ export function describeLifecycle({
       await engineError(connection.run('SELECT 1', []));
       // The backend exits shortly after the client says goodbye.
       await until(async () => {
-        const left = await engine.admin('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+        const left = await engine().admin('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
         return left.rows.length === 0;
       });
     });

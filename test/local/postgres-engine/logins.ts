@@ -1,6 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPostgresEngine } from '../../../local/redshift-data/postgres-engine.ts';
-import type { SqlEngine } from '../../../local/redshift-data/sql-engine.ts';
 import { engineError } from '../sql-engine-suite.ts';
 import type { PostgresEngineSuite } from './context.ts';
 
@@ -9,16 +8,7 @@ import type { PostgresEngineSuite } from './context.ts';
  * user, and creating users.
  */
 
-export function describeLogins({
-  engine: engineOf,
-  connect,
-  serverUrl,
-}: PostgresEngineSuite): void {
-  let engine: SqlEngine;
-  beforeAll(() => {
-    engine = engineOf();
-  });
-
+export function describeLogins({ engine, connect, serverUrl }: PostgresEngineSuite): void {
   describe('Method: connect', () => {
     it('logs in as the user itself, so the session user is the tenant', async () => {
       // Act
@@ -27,7 +17,7 @@ export function describeLogins({
         'SELECT session_user, current_user, rolsuper FROM pg_roles WHERE rolname = session_user',
         [],
       );
-      const backend = await engine.admin('SELECT usename FROM pg_stat_activity WHERE pid = $1', [
+      const backend = await engine().admin('SELECT usename FROM pg_stat_activity WHERE pid = $1', [
         String(alice.backendPid),
       ]);
 
@@ -38,10 +28,10 @@ export function describeLogins({
 
     it('grants a new user only what PUBLIC has: no table of another user', async () => {
       // Prepare
-      await engine.admin('CREATE TABLE demo_venue (venueid int, venuename text)');
-      await engine.admin("INSERT INTO demo_venue VALUES (1, 'Hall')");
-      await engine.admin('CREATE TABLE demo_private (secret text)');
-      await engine.admin('GRANT SELECT ON demo_venue TO PUBLIC');
+      await engine().admin('CREATE TABLE demo_venue (venueid int, venuename text)');
+      await engine().admin("INSERT INTO demo_venue VALUES (1, 'Hall')");
+      await engine().admin('CREATE TABLE demo_private (secret text)');
+      await engine().admin('GRANT SELECT ON demo_venue TO PUBLIC');
 
       // Act
       const carol = await connect('carol');
@@ -55,8 +45,8 @@ export function describeLogins({
 
     it('refuses to log in as a user that does not exist, and never creates one', async () => {
       // Act
-      const error = await engineError(engine.connect('frank'));
-      const role = await engine.admin('SELECT 1 FROM pg_roles WHERE rolname = $1', ['frank']);
+      const error = await engineError(engine().connect('frank'));
+      const role = await engine().admin('SELECT 1 FROM pg_roles WHERE rolname = $1', ['frank']);
 
       // Assess
       expect(error.message).toBe('FATAL: role "frank" does not exist');
@@ -66,8 +56,8 @@ export function describeLogins({
 
     it('says whether createUser created the user', async () => {
       // Act
-      const first = await engine.createUser('grace');
-      const second = await engine.createUser('grace');
+      const first = await engine().createUser('grace');
+      const second = await engine().createUser('grace');
 
       // Assess
       expect([first, second]).toEqual([true, false]);
@@ -79,7 +69,7 @@ export function describeLogins({
 
       // Act
       await carol.run('CREATE TABLE carol_notes (note text)', []);
-      const owner = await engine.admin(
+      const owner = await engine().admin(
         "SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'carol_notes'",
       );
 
@@ -119,13 +109,13 @@ export function describeLogins({
       ['128 characters', 'a'.repeat(128)],
     ])('throws EngineError for a user name with %s', async (_case, dbUser) => {
       // Act
-      const error = await engineError(engine.connect(dbUser));
-      const creating = await engineError(engine.createUser(dbUser));
+      const error = await engineError(engine().connect(dbUser));
+      const creating = await engineError(engine().createUser(dbUser));
 
       // Assess
       expect(error.message).toMatch(/^ERROR: invalid user name/);
       expect(creating.message).toMatch(/^ERROR: invalid user name/);
-      const role = await engine.admin('SELECT 1 FROM pg_roles WHERE rolname = $1', [dbUser]);
+      const role = await engine().admin('SELECT 1 FROM pg_roles WHERE rolname = $1', [dbUser]);
       expect(role.rows).toEqual([]);
     });
 

@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { SqlEngine } from '../../../local/redshift-data/sql-engine.ts';
 import { engineError } from '../sql-engine-suite.ts';
 import type { PostgresEngineSuite } from './context.ts';
 
@@ -8,17 +7,12 @@ import type { PostgresEngineSuite } from './context.ts';
  * row-level security, tables not granted, and no way back to another role.
  */
 
-export function describeSecurity({ engine: engineOf, connect }: PostgresEngineSuite): void {
-  let engine: SqlEngine;
-  beforeAll(() => {
-    engine = engineOf();
-  });
-
+export function describeSecurity({ engine, connect }: PostgresEngineSuite): void {
   describe('Security', () => {
     beforeAll(async () => {
       // Roles first: the table is made after them, so the grant below is the only one it gets.
       await Promise.all([connect('alice'), connect('bob')]);
-      await engine.admin(`
+      await engine().admin(`
         CREATE TABLE tenant_orders (tenant text, amount int);
         INSERT INTO tenant_orders VALUES ('alice', 10), ('alice', 20), ('bob', 30);
         ALTER TABLE tenant_orders ENABLE ROW LEVEL SECURITY;
@@ -36,7 +30,7 @@ export function describeSecurity({ engine: engineOf, connect }: PostgresEngineSu
       // Act
       const aliceRows = await alice.run('SELECT tenant, amount FROM tenant_orders ORDER BY 2', []);
       const bobRows = await bob.run('SELECT tenant, amount FROM tenant_orders ORDER BY 2', []);
-      const allRows = await engine.admin('SELECT count(*) FROM tenant_orders');
+      const allRows = await engine().admin('SELECT count(*) FROM tenant_orders');
 
       // Assess: the superuser bypasses the policy and sees every row.
       expect(aliceRows.rows).toEqual([

@@ -1,5 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { SqlEngine } from '../../../local/redshift-data/sql-engine.ts';
+import { describe, expect, it } from 'vitest';
 import { engineError } from '../sql-engine-suite.ts';
 import { closeGate, type PostgresEngineSuite, until } from './context.ts';
 
@@ -9,19 +8,14 @@ import { closeGate, type PostgresEngineSuite, until } from './context.ts';
  * cancelling a running statement.
  */
 
-export function describeSessions({ engine: engineOf, connect }: PostgresEngineSuite): void {
-  let engine: SqlEngine;
-  beforeAll(() => {
-    engine = engineOf();
-  });
-
+export function describeSessions({ engine, connect }: PostgresEngineSuite): void {
   describe('Sessions', () => {
     it('runs two users’ statements at the same time', async () => {
       // Prepare: both wait for a lock the test holds, so both run until it lets them go on.
       // statement_timestamp() is when the statement began; clock_timestamp() is read after the
       // wait, which OFFSET 0 makes a subquery of its own that runs first.
       const [alice, bob] = await Promise.all([connect('alice'), connect('bob')]);
-      const gate = await closeGate(engine);
+      const gate = await closeGate(engine());
       const gated = `SELECT extract(epoch FROM statement_timestamp()) AS started,
           extract(epoch FROM clock_timestamp()) AS ended
         FROM (SELECT ${gate.waitSql} OFFSET 0) AS waited`;
@@ -80,7 +74,7 @@ export function describeSessions({ engine: engineOf, connect }: PostgresEngineSu
       // Attach the handler now; the rejection arrives only after the cancel below.
       const rejected = engineError(running);
       await until(async () => {
-        const activity = await engine.admin(
+        const activity = await engine().admin(
           "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND query LIKE '%pg_sleep%'",
           [String(alice.backendPid)],
         );
@@ -101,8 +95,8 @@ export function describeSessions({ engine: engineOf, connect }: PostgresEngineSu
 
     it('answers false for a closed connection, whose pid may be another session’s by now', async () => {
       // Prepare
-      await engine.createUser('alice');
-      const closing = await engine.connect('alice');
+      await engine().createUser('alice');
+      const closing = await engine().connect('alice');
       await closing.close();
 
       // Act
