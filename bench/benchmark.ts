@@ -1,6 +1,7 @@
 import { cpus, totalmem } from 'node:os';
 import {
   CONFIG_SETTINGS,
+  CONFIG_TABLE,
   CONFIG_VARIABLES,
   configDefaults,
 } from '../functions/common/config-table.ts';
@@ -13,7 +14,7 @@ import type { LocalStack } from '../local/stack.ts';
 import { Harness } from './harness.ts';
 import type { BenchPlan, BenchResults } from './model.ts';
 import { runBundles } from './phases/bundles.ts';
-import { runConcurrent } from './phases/concurrent.ts';
+import { runConcurrent, runWorkload } from './phases/concurrent.ts';
 import type { PhaseContext } from './phases/context.ts';
 import { runPolling } from './phases/polling.ts';
 import { runResults } from './phases/results.ts';
@@ -45,10 +46,16 @@ export const FUNCTION_ENVIRONMENT: Record<string, string> = {
   POWERTOOLS_METRICS_DISABLED: 'true',
 };
 
-/** Sets the functions' configuration in this process, before the stack or a function loads. */
-export function configureBenchEnvironment(): void {
+/**
+ * Sets the functions' configuration in this process, before the stack or a function loads:
+ * `maxSessionsTotal` is the plan's cap on the cluster's sessions (the default's when none is given).
+ */
+export function configureBenchEnvironment(maxSessionsTotal?: number): void {
   // The settings with no default (a workgroup, a secret, denied users) stay unset.
   for (const { variable } of CONFIG_SETTINGS) delete process.env[variable];
+  FUNCTION_ENVIRONMENT[CONFIG_VARIABLES.maxSessionsTotal] = String(
+    maxSessionsTotal ?? CONFIG_TABLE.maxSessionsTotal.default,
+  );
   Object.assign(process.env, FUNCTION_ENVIRONMENT);
 }
 
@@ -92,7 +99,7 @@ export async function startBenchStack(
   plan: BenchPlan,
   log: (line: string) => void,
 ): Promise<BenchStack> {
-  configureBenchEnvironment();
+  configureBenchEnvironment(plan.pressure.maxSessionsTotal);
   const engine = await startEngine(plan.engine);
   let stack: LocalStack | undefined;
   let harness: Harness | undefined;
@@ -198,6 +205,15 @@ export async function runBenchmark(
     );
     const variantsResult = await runConcurrent(context);
 
+    const { burst, manyTenants, maxSessionsTotal } = plan.pressure;
+    log(
+      `Under pressure: a burst of ${burst.queries} queries of one tenant at once ×${burst.repetitions}; ${manyTenants.queries} queries of ${manyTenants.tenants} tenants (Zipf s=${manyTenants.zipfExponent}), ${manyTenants.concurrency} at once, SPECTRA_MAX_SESSIONS_TOTAL ${maxSessionsTotal}, ×${manyTenants.repetitions}`,
+    );
+    const pressure = {
+      burst: await runWorkload(context, burst, 'burst'),
+      manyTenants: await runWorkload(context, manyTenants, 'manyTenants'),
+    };
+
     log(
       `Large results: ${plan.results.rows.map((rows) => rows.toLocaleString('en-US')).join(', ')} rows; FetchResults streaming and the read-everything baseline, each in a process of its own`,
     );
@@ -236,6 +252,7 @@ export async function runBenchmark(
       polling,
       sequential,
       variants: variantsResult,
+      pressure,
       results: largeResults,
       bundles,
       targets: [],

@@ -279,6 +279,33 @@ export class Harness extends StackClient {
    * Starts the next variant from nothing: the Data API closes every open session and the sessions
    * table is emptied, so no variant inherits another's warm sessions.
    */
+  /**
+   * Every Data API session opened at or after `sinceMs` (epoch ms), in every status, with when it
+   * opened and when it closed (now, for one still open).
+   */
+  async sessionsOpenedSince(
+    sinceMs: number,
+  ): Promise<{ dbUser: string; openedMs: number; closedMs: number }[]> {
+    const now = Date.now();
+    const sessions: { dbUser: string; openedMs: number; closedMs: number }[] = [];
+    for (const status of ['AVAILABLE', 'BUSY', 'CLOSED'] as const) {
+      let nextToken: string | undefined;
+      do {
+        const page = await this.redshiftData.send(
+          new ListSessionsCommand({ Status: status, NextToken: nextToken, MaxResults: 1000 }),
+        );
+        for (const session of page.Sessions ?? []) {
+          const openedMs = session.CreatedAt?.getTime() ?? 0;
+          if (openedMs < sinceMs) continue;
+          const closedMs = status === 'CLOSED' ? (session.SessionTtl?.getTime() ?? now) : now;
+          sessions.push({ dbUser: session.DbUser ?? '', openedMs, closedMs });
+        }
+        nextToken = page.NextToken;
+      } while (nextToken);
+    }
+    return sessions;
+  }
+
   async coldStart(): Promise<void> {
     let nextToken: string | undefined;
     const sessionIds: string[] = [];

@@ -55,7 +55,7 @@ try {
       tenantId: tenantIdOf(rank),
       sql: dirty[position] ? (variant === 'hygiene' ? SEEN_DIRT : UNSEEN_DIRT) : CLEAN_SQL,
     }));
-  const used = [...new Set(ranks.map(tenantIdOf))].sort();
+  const used = [...new Set(ranks.map((rank) => tenantIdOf(rank)))].sort();
   await context.harness.createTenantUsers(used);
   // The function that dirties a session unseen, in the schema every tenant reads.
   await mapLimit([used[0] as string], 1, (tenantId) =>

@@ -33,14 +33,14 @@ export interface BenchPlan {
     fixedWaitsS: number[];
   };
   sequential: { queries: number; repetitions: number; sql: string };
-  concurrent: {
-    tenants: number;
-    queries: number;
-    concurrency: number;
-    zipfExponent: number;
-    seed: number;
-    repetitions: number;
-    sql: string;
+  /** The multi-tenant workload of every day. */
+  concurrent: WorkloadPlan;
+  /** The pool under pressure: one tenant's burst, and many tenants against the cluster's cap. */
+  pressure: {
+    /** SPECTRA_MAX_SESSIONS_TOTAL for the whole run: below what `manyTenants` opens unchecked. */
+    maxSessionsTotal: number;
+    burst: WorkloadPlan;
+    manyTenants: WorkloadPlan;
   };
   /** Large results: the sizes, in rows, and how many times each variant reads each one. */
   results: { rows: number[]; repetitions: number };
@@ -49,6 +49,20 @@ export interface BenchPlan {
     functions: string[];
     initRuns: number;
   };
+}
+
+/**
+ * A workload: N queries of T tenants, the tenant of each drawn with Zipf-skewed frequencies from a
+ * fixed seed (the same sequence for every variant), C in flight at once.
+ */
+export interface WorkloadPlan {
+  tenants: number;
+  queries: number;
+  concurrency: number;
+  zipfExponent: number;
+  seed: number;
+  repetitions: number;
+  sql: string;
 }
 
 export interface PollingRow {
@@ -101,6 +115,14 @@ export interface ConcurrentVariantResult {
   sessionsOpened: number;
   p50Ms: number;
   p95Ms: number;
+  p99Ms: number;
+  /**
+   * The most sessions of one tenant open at once on the Data API, the largest over the runs
+   * (from each session's open and close times): what the tenant's cap bounds.
+   */
+  largestPool: number;
+  /** The most sessions of every tenant open at once, the largest over the runs. */
+  largestTotal: number;
   dataApiRequestsPerQuery: number;
   dynamodbRequestsPerQuery: number;
   lambdaInvocationsPerQuery: number;
@@ -120,6 +142,12 @@ export interface ConcurrentVariantResult {
     'hitRate' | 'busyRejections' | 'sessionsOpened' | 'p50Ms' | 'p95Ms' | 'queriesPerSecond',
     Spread
   >;
+}
+
+export interface VariantResults {
+  spectra: ConcurrentVariantResult;
+  singleSession: ConcurrentVariantResult;
+  noReuse: ConcurrentVariantResult;
 }
 
 export interface SequentialResult {
@@ -229,11 +257,8 @@ export interface BenchResults {
   perExecution: { shortQuery: PerExecutionRow; byDuration: PerExecutionRow[] };
   polling: PollingRow[];
   sequential: SequentialResult;
-  variants: {
-    spectra: ConcurrentVariantResult;
-    singleSession: ConcurrentVariantResult;
-    noReuse: ConcurrentVariantResult;
-  };
+  variants: VariantResults;
+  pressure: { burst: VariantResults; manyTenants: VariantResults };
   results: ResultsResult;
   bundles: BundleRow[];
   targets: TargetCheck[];

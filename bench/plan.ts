@@ -34,6 +34,29 @@ export const FULL_PLAN: BenchPlan = {
     repetitions: 3,
     sql: SHORT_SQL,
   },
+  pressure: {
+    // The many-tenant workload draws 163 of its 200 tenants, each of which opens at least one
+    // session unchecked; the cap of 100 is well below that. The 20 tenants above need at most 80.
+    maxSessionsTotal: 100,
+    burst: {
+      tenants: 1,
+      queries: 30,
+      concurrency: 30,
+      zipfExponent: 0,
+      seed: 1,
+      repetitions: 3,
+      sql: 'select pg_sleep(0.3)',
+    },
+    manyTenants: {
+      tenants: 200,
+      queries: 1000,
+      concurrency: 16,
+      zipfExponent: 1,
+      seed: 20_261_201,
+      repetitions: 2,
+      sql: SHORT_SQL,
+    },
+  },
   // 10^4 to 10^6 rows, and 2.5 million (about 97 MB of values, near the emulator's 100 MB Data
   // API limit).
   results: { rows: [10_000, 100_000, 1_000_000, 2_500_000], repetitions: 1 },
@@ -52,6 +75,17 @@ export const QUICK_PLAN: BenchPlan = {
   },
   sequential: { ...FULL_PLAN.sequential, repetitions: 1 },
   concurrent: { ...FULL_PLAN.concurrent, tenants: 8, queries: 60, concurrency: 8, repetitions: 1 },
+  pressure: {
+    maxSessionsTotal: 20,
+    burst: { ...FULL_PLAN.pressure.burst, queries: 12, concurrency: 12, repetitions: 1 },
+    manyTenants: {
+      ...FULL_PLAN.pressure.manyTenants,
+      tenants: 40,
+      queries: 80,
+      concurrency: 8,
+      repetitions: 1,
+    },
+  },
   // Three cold starts per bundle instead of five: a quick run checks the benchmark, it is not
   // where the figures come from.
   results: { rows: [10_000, 100_000], repetitions: 1 },

@@ -1,4 +1,4 @@
-import type { BenchResults, ConcurrentVariantResult, PollingRow } from './model.ts';
+import type { BenchResults, ConcurrentVariantResult, PollingRow, VariantResults } from './model.ts';
 import { ratio, round, type Spread } from './stats.ts';
 
 /** The results as Markdown: the headline, the targets, then one section per phase. */
@@ -29,6 +29,39 @@ const nameOf = (variant: string) => VARIANT_NAMES[variant] ?? variant;
 
 function pollingRow(results: BenchResults, durationS: number, variant: string) {
   return results.polling.find((row) => row.durationS === durationS && row.variant === variant);
+}
+
+/** The headline's rows of the pool under pressure (section 5). */
+function pressureHeadline(results: BenchResults): (string | number)[][] {
+  const { burst, manyTenants } = results.pressure;
+  const { queries } = results.meta.plan.pressure.burst;
+  const across = (pick: (v: ConcurrentVariantResult) => string, of: VariantResults) => [
+    pick(of.spectra),
+    pick(of.singleSession),
+    pick(of.noReuse),
+  ];
+  return [
+    [
+      `Burst of ${queries}: largest pool a tenant reached`,
+      ...across((v) => int(v.largestPool), burst),
+      '',
+    ],
+    [
+      `Burst of ${queries}: p95 latency`,
+      ...across((v) => msOf(v.p95Ms), burst),
+      `${times(ratio(burst.spectra.p95Ms, burst.singleSession.p95Ms))} / ${times(ratio(burst.spectra.p95Ms, burst.noReuse.p95Ms))}`,
+    ],
+    [
+      'Many tenants: most sessions open at once',
+      ...across((v) => int(v.largestTotal), manyTenants),
+      '',
+    ],
+    [
+      'Many tenants: p95 latency',
+      ...across((v) => msOf(v.p95Ms), manyTenants),
+      `${times(ratio(manyTenants.spectra.p95Ms, manyTenants.singleSession.p95Ms))} / ${times(ratio(manyTenants.spectra.p95Ms, manyTenants.noReuse.p95Ms))}`,
+    ],
+  ];
 }
 
 function headline(results: BenchResults): string {
@@ -69,6 +102,21 @@ function headline(results: BenchResults): string {
       msOf(noReuse.p95Ms),
       `${times(ratio(spectra.p95Ms, singleSession.p95Ms))} / ${times(ratio(spectra.p95Ms, noReuse.p95Ms))}`,
     ],
+    [
+      'Concurrent: p99 latency',
+      msOf(spectra.p99Ms),
+      msOf(singleSession.p99Ms),
+      msOf(noReuse.p99Ms),
+      `${times(ratio(spectra.p99Ms, singleSession.p99Ms))} / ${times(ratio(spectra.p99Ms, noReuse.p99Ms))}`,
+    ],
+    [
+      'Concurrent: largest pool a tenant reached',
+      int(spectra.largestPool),
+      int(singleSession.largestPool),
+      int(noReuse.largestPool),
+      '',
+    ],
+    ...pressureHeadline(results),
     [
       'Concurrent: Data API requests per query',
       num(spectra.dataApiRequestsPerQuery, 2),
@@ -194,8 +242,8 @@ function sequentialSection(results: BenchResults): string {
   );
 }
 
-function concurrentSection(results: BenchResults): string {
-  const entries = Object.entries(results.variants) as [string, ConcurrentVariantResult][];
+function concurrentSection(variants: VariantResults): string {
+  const entries = Object.entries(variants) as [string, ConcurrentVariantResult][];
   const row = (label: string, pick: (v: ConcurrentVariantResult) => string) => [
     label,
     ...entries.map(([, v]) => pick(v)),
@@ -216,9 +264,14 @@ function concurrentSection(results: BenchResults): string {
       ),
       row('Queries that had to invalidate their session', (v) => int(v.queriesRejected)),
       row('Sessions opened', (v) => `${int(v.sessionsOpened)} (${range(v.spread.sessionsOpened)})`),
+      row('Largest pool: most sessions of one tenant open at once (any run)', (v) =>
+        int(v.largestPool),
+      ),
+      row('Most sessions of every tenant open at once (any run)', (v) => int(v.largestTotal)),
       row('Acquire retried: pool at its cap', (v) => int(v.poolExhaustedRetries)),
       row('p50 latency', (v) => `${msOf(v.p50Ms)} (${range(v.spread.p50Ms)})`),
       row('p95 latency', (v) => `${msOf(v.p95Ms)} (${range(v.spread.p95Ms)})`),
+      row('p99 latency', (v) => msOf(v.p99Ms)),
       row('Throughput', (v) => `${num(v.queriesPerSecond)} queries/s`),
       row('CPU per query (this process: functions, Step Functions, DynamoDB, Data API)', (v) =>
         msOf(v.cpuMsPerQuery),
@@ -232,6 +285,25 @@ function concurrentSection(results: BenchResults): string {
   );
 }
 
+function pressureIntro(results: BenchResults): string {
+  const { burst, manyTenants, maxSessionsTotal } = results.meta.plan.pressure;
+  const config = results.meta.configuration;
+  return `The same three designs, each from cold, under two loads a real tenant produces. **A burst:** ${burst.queries} queries (\`${burst.sql}\`) of one tenant started at once, ×${burst.repetitions}: with SPECTRA_MAX_SESSIONS_PER_TENANT = ${config.SPECTRA_MAX_SESSIONS_PER_TENANT}, Spectra runs ${config.SPECTRA_MAX_SESSIONS_PER_TENANT} of them at a time, and the rest wait for a session to come back (Acquire waits up to SPECTRA_ACQUIRE_WAIT_MILLISECONDS = ${config.SPECTRA_ACQUIRE_WAIT_MILLISECONDS} ms, then fails with SessionPoolExhaustedError, which the state machine retries with backoff). **Many tenants:** ${manyTenants.queries} queries (\`${manyTenants.sql}\`) of ${manyTenants.tenants} tenants (Zipf s = ${manyTenants.zipfExponent}, seed ${manyTenants.seed}), ${manyTenants.concurrency} at once, ×${manyTenants.repetitions}, with SPECTRA_MAX_SESSIONS_TOTAL = ${maxSessionsTotal}, below the one session each tenant drawn would open unchecked: past it, a query runs without a session. The largest pool is measured on the Data API, from each session's open and close times: the sessions of one tenant open at the same time, whether the pool holds them or not.`;
+}
+
+function pressureNotes(results: BenchResults): string {
+  const { burst, manyTenants } = results.pressure;
+  const config = results.meta.configuration;
+  return [
+    `- **The caps hold:** in the burst, Spectra's largest pool was ${int(burst.spectra.largestPool)} (cap ${config.SPECTRA_MAX_SESSIONS_PER_TENANT}), against ${int(burst.noReuse.largestPool)} sessions of the tenant open at once without reuse and ${int(burst.singleSession.largestPool)} for the single cached session; with many tenants, at most ${int(manyTenants.spectra.largestTotal)} sessions were open at once over every tenant (SPECTRA_MAX_SESSIONS_TOTAL = ${config.SPECTRA_MAX_SESSIONS_TOTAL}), against ${int(manyTenants.noReuse.largestTotal)} without reuse.`,
+    `- **What a cap costs:** a burst larger than the cap queues behind it, so its tail is longer than opening ${int(burst.noReuse.largestPool)} sessions at once (p95 ${msOf(burst.spectra.p95Ms)} against ${msOf(burst.noReuse.p95Ms)}); ${int(burst.spectra.poolExhaustedRetries)} Acquire retries at the cap, ${int(burst.spectra.failed)} executions failed (${
+      Object.entries(burst.spectra.failuresByError)
+        .map(([error, count]) => `${count} ${error}`)
+        .join(', ') || 'none'
+    }).`,
+  ].join('\n');
+}
+
 /** How much of one core the benchmark's process used: near 100% means it was CPU-bound. */
 const coreShare = (v: ConcurrentVariantResult) => (v.cpuMsPerQuery * v.queriesPerSecond) / 1000;
 
@@ -242,7 +314,7 @@ function concurrentNotes(results: BenchResults): string {
   const misses = spectra.misses;
   const total = misses.cold + misses.concurrency + misses.rejected + misses.other;
   const notes = [
-    `- **Spectra's misses** (${int(total)} of ${int(spectra.queries)}): ${int(misses.cold)} cold (each tenant's first query; with ${c.tenants} tenants the best possible hit rate is ${rate(1 - misses.cold / spectra.queries)}), ${int(misses.concurrency)} concurrency (another query of the tenant was in flight and every session of its pool stayed leased through Acquire's wait of SPECTRA_ACQUIRE_WAIT_MILLISECONDS = ${results.meta.configuration.SPECTRA_ACQUIRE_WAIT_MILLISECONDS ?? 0} ms, so a new session was opened rather than share a busy one), ${int(misses.other)} other. Every miss opens a session that stays in the pool, so misses ≈ sessions opened (${int(spectra.sessionsOpened)}): a tenant's pool grows only when its queries wait longer than that for a session (at most to SPECTRA_MAX_SESSIONS_PER_TENANT = ${results.meta.configuration.SPECTRA_MAX_SESSIONS_PER_TENANT}; beyond it Acquire fails and the state machine retries, ${int(spectra.poolExhaustedRetries)} times here).`,
+    `- **Spectra's misses** (${int(total)} of ${int(spectra.queries)}): ${int(misses.cold)} cold (each tenant's first query; with ${c.tenants} tenants the best possible hit rate is ${rate(1 - misses.cold / spectra.queries)}), ${int(misses.concurrency)} concurrency (another query of the tenant was in flight and every session of its pool was leased: Submit Query opened a session while it waited for one to come back, and the new one was ready first), ${int(misses.other)} other. A query that finds every session leased below the cap opens one beside its wait even when a session then comes back first; the new one joins the pool, so sessions opened (${int(spectra.sessionsOpened)}) can exceed the misses: a tenant's pool grows to what its concurrency needs, at most SPECTRA_MAX_SESSIONS_PER_TENANT = ${results.meta.configuration.SPECTRA_MAX_SESSIONS_PER_TENANT} (at the cap Acquire waits up to SPECTRA_ACQUIRE_WAIT_MILLISECONDS = ${results.meta.configuration.SPECTRA_ACQUIRE_WAIT_MILLISECONDS ?? 0} ms for a session to come back, then fails and the state machine retries, ${int(spectra.poolExhaustedRetries)} times here).`,
     `- **The single cached session** hands a busy session to concurrent queries of a tenant: ${int(singleSession.busyRejections)} statements were refused with \`Session is not available\` and ${int(singleSession.queriesRejected)} executions had to invalidate the session and open another (${int(singleSession.sessionsOpened)} sessions opened in all; the ones it overwrote stay open on the Data API until their keep-alive ends).`,
   ];
   const saturated = Object.values(results.variants).some((v) => coreShare(v) > 0.8);
@@ -368,19 +440,33 @@ ${chart('sequential-latency.svg', 'Latency of each query in a row, with and with
 
 ${c.queries} queries (\`${c.sql}\`) of ${c.tenants} tenants drawn with Zipf-skewed frequencies (s = ${c.zipfExponent}, seed ${c.seed}; the same sequence for every variant), ${c.concurrency} in flight at once, ×${c.repetitions}; each variant starts with no session open. The single cached session hands out the tenant's one session whatever its state, and when the Data API refuses it (\`Session is not available\`) drops it and opens a new one; no reuse opens a session per query. Hit rate: executions whose output says \`sessionReused\`, over all queries.
 
-${concurrentSection(results)}
+${concurrentSection(results.variants)}
 
 ${concurrentNotes(results)}
 
 ${chart('concurrent-latency.svg', 'p50 and p95 latency per session design')}
 
-## 5. Large results
+## 5. The pool under pressure
+
+${pressureIntro(results)}
+
+### A burst: ${plan.pressure.burst.queries} queries of one tenant at once
+
+${concurrentSection(results.pressure.burst)}
+
+### Many tenants: ${plan.pressure.manyTenants.tenants} tenants against the cluster's cap
+
+${concurrentSection(results.pressure.manyTenants)}
+
+${pressureNotes(results)}
+
+## 6. Large results
 
 \`${results.results?.sql ?? ''}\` for each size. End to end: the query through Spectra's state machine, StartExecution to SUCCEEDED, with the rows written to the results bucket. Then FetchResults reads the same statement's result again, in a process of its own (bench/fetch-results-child.ts), so that its memory is its own: Spectra's, which streams the pages through gzip into a multipart upload, and the baseline, which reads every page into memory, builds the whole gzip JSON Lines and writes it with one PutObject (same format, same gzip level). Time: first page request to the object in the bucket; MB/s: JSON Lines MB over that time. Memory: the child's peak resident set (the kernel's high-water mark, \`VmHWM\`) and its peak of V8's heap plus Buffers (sampled every 5 ms), each above the same process idle (modules loaded, one call made, garbage collected). Both count garbage V8 has not yet collected, which grows with the work done in a heap V8 is free to grow: so Spectra's FetchResults runs once more with V8's old space capped (\`--max-old-space-size\`), where it can finish only if what it holds is bounded; that run is not timed against the baseline, since GC works harder in a small heap.${results.meta.resultsRerunAt ? ` This phase was run again alone (\`npm run bench -- --only results\`) at ${results.meta.resultsRerunAt}.` : ''}
 
 ${resultsSection(results)}
 
-## 6. Packaging
+## 7. Packaging
 
 Each function bundled as the CDK app bundles it (infra/bundling.ts through scripts/bundle-functions.ts); cold initialisation is the time a fresh Node ${meta.node} process takes to import the bundle, with the environment the deployment sets (\`NODE_OPTIONS=--enable-source-maps\`, Powertools, the \`SPECTRA_*\` variables), median of ${plan.bundles.initRuns}. Measured on this machine, not on Lambda: a 256 MB Lambda has a fraction of a core.
 

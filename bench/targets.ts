@@ -10,10 +10,62 @@ export const LONG_QUERY_S = 60;
 export const BUNDLE_MAX_BYTES = 1_000_000;
 export const INIT_MAX_MS = 300;
 
+/** The concurrent workload's DynamoDB requests per query before the pool's slots and race. */
+export const DYNAMODB_PER_QUERY_BEFORE = 7.39;
+
 export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetCheck[] {
-  const { spectra, singleSession } = results.variants;
+  const { spectra, singleSession, noReuse } = results.variants;
+  const { burst, manyTenants } = results.pressure;
   const short = results.perExecution.shortQuery;
+  const perTenant = Number(results.meta.configuration.SPECTRA_MAX_SESSIONS_PER_TENANT);
+  const total = Number(results.meta.configuration.SPECTRA_MAX_SESSIONS_TOTAL);
+  const workloads = [
+    ['concurrent', spectra],
+    ['burst', burst.spectra],
+    ['many tenants', manyTenants.spectra],
+  ] as const;
+  const p95Ratio = (of: { spectra: { p95Ms: number }; noReuse: { p95Ms: number } }) =>
+    round(of.spectra.p95Ms / of.noReuse.p95Ms, 2);
   const checks: TargetCheck[] = [
+    {
+      id: 'pressure-largest-pool',
+      description:
+        'Every workload: no tenant ever has more Data API sessions open at once than its cap (SPECTRA_MAX_SESSIONS_PER_TENANT)',
+      target: `largest pool ≤ ${perTenant} in every run`,
+      actual: workloads.map(([name, v]) => `${name} ${v.largestPool}`).join(', '),
+      met: workloads.every(([, v]) => v.largestPool <= perTenant),
+    },
+    {
+      id: 'pressure-total-cap',
+      description:
+        'Many tenants: the sessions of every tenant together never exceed SPECTRA_MAX_SESSIONS_TOTAL',
+      target: `at most ${total} open at once in every run`,
+      actual: `${manyTenants.spectra.largestTotal} (no reuse had ${manyTenants.noReuse.largestTotal} open at once)`,
+      met: manyTenants.spectra.largestTotal <= total,
+    },
+    {
+      id: 'concurrent-p95-vs-no-reuse',
+      description:
+        'Concurrent workload: Spectra is no slower at the tail than opening a session for every query',
+      target: 'p95 ≤ the no-reuse p95 of the same run',
+      actual: `${Math.round(spectra.p95Ms)} ms vs ${Math.round(noReuse.p95Ms)} ms (${p95Ratio(results.variants)}×)`,
+      met: spectra.p95Ms <= noReuse.p95Ms,
+    },
+    {
+      id: 'many-tenants-p95-vs-no-reuse',
+      description: 'Many tenants: the same, with the cluster at its cap',
+      target: 'p95 ≤ the no-reuse p95 of the same run',
+      actual: `${Math.round(manyTenants.spectra.p95Ms)} ms vs ${Math.round(manyTenants.noReuse.p95Ms)} ms (${p95Ratio(manyTenants)}×)`,
+      met: manyTenants.spectra.p95Ms <= manyTenants.noReuse.p95Ms,
+    },
+    {
+      id: 'concurrent-dynamodb-requests',
+      description:
+        'Concurrent workload: fewer DynamoDB requests per query than the pool that polled while it waited',
+      target: `< ${DYNAMODB_PER_QUERY_BEFORE}`,
+      actual: round(spectra.dynamodbRequestsPerQuery, 2).toString(),
+      met: spectra.dynamodbRequestsPerQuery < DYNAMODB_PER_QUERY_BEFORE,
+    },
     {
       id: 'concurrent-hit-rate',
       description: 'Concurrent workload: Spectra reuses a session for at least 95% of queries',

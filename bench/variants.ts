@@ -7,8 +7,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbDocumentClient } from '../functions/common/clients.ts';
 import { CONFIG_VARIABLES, type Config, loadConfig } from '../functions/common/config.ts';
-import { createDeps } from '../functions/common/deps.ts';
+import { createDeps, sessionPolicyOf } from '../functions/common/deps.ts';
 import { rethrowTransient } from '../functions/common/errors.ts';
+import { ExecutionRecords } from '../functions/common/execution-record.ts';
+import { SessionSlots, type SlotReservation } from '../functions/common/session-slots.ts';
 import {
   type AcquireResult,
   poolIdOf,
@@ -95,13 +97,6 @@ export function configWith(overrides: Record<string, string>): Config {
   return loadConfig({ ...process.env, ...overrides });
 }
 
-const policyOf = (config: Config): SessionPolicy => ({
-  keepAliveSeconds: config.sessionKeepAliveSeconds,
-  idleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
-  maxSessionsPerTenant: config.maxSessionsPerTenant,
-  acquireWaitMs: config.acquireWaitMilliseconds,
-});
-
 /** A session record for the core functions when the design keeps none (or keeps it elsewhere). */
 function recordOf(tenantId: string, dbUser: string, sessionId: string, createdAt: string) {
   return {
@@ -118,20 +113,89 @@ function recordOf(tenantId: string, dbUser: string, sessionId: string, createdAt
 }
 
 /**
+ * The designs below keep no pool, so there is nothing to cap and no lease for a stop to give
+ * back: their slots are never counted and their executions leave no record. Each opens a session
+ * whenever it has none, on this reservation.
+ */
+const UNCOUNTED: SlotReservation = { claim: 'uncounted', slot: 0, totalSlot: 0, reservedAt: '' };
+
+/** Slots that are always free and cost nothing. */
+class UncountedSlots extends SessionSlots {
+  override async renew(): Promise<SlotReservation> {
+    return { ...UNCOUNTED, reservedAt: new Date().toISOString() };
+  }
+
+  override async giveBack(): Promise<void> {}
+}
+
+/** Execution records that are never written: no run of these designs is stopped. */
+class UnrecordedExecutions extends ExecutionRecords {
+  override async holdReservation(): Promise<{ previous: undefined }> {
+    return { previous: undefined };
+  }
+
+  override async confirmRun(): Promise<boolean> {
+    return true;
+  }
+
+  override async beginOpening(): Promise<boolean> {
+    return true;
+  }
+
+  override async beginSubmission(): Promise<{ previous: undefined }> {
+    return { previous: undefined };
+  }
+
+  override async recordStatement(): Promise<boolean> {
+    return true;
+  }
+
+  override async read(): Promise<undefined> {
+    return undefined;
+  }
+}
+
+/** A store of one of the designs without a pool: no slots counted, no executions recorded. */
+abstract class PoollessStore extends SessionStore {
+  override readonly slots: SessionSlots;
+  override readonly executions: ExecutionRecords;
+
+  constructor(documents: DynamoDBDocumentClient, table: string, policy: SessionPolicy) {
+    super(documents, table, policy);
+    this.slots = new UncountedSlots(documents, table, { perTenant: 1, total: 1, target: '' });
+    this.executions = new UnrecordedExecutions(documents, table);
+  }
+
+  /** The refused session is dropped as the design drops it; its replacement is opened as always. */
+  override async replaceRefusedSession(
+    tenantId: string,
+    dbUser: string,
+    sessionId: string,
+    owner: string,
+  ): Promise<SlotReservation> {
+    await this.invalidate(tenantId, dbUser, sessionId, owner);
+    return { ...UNCOUNTED, reservedAt: new Date().toISOString() };
+  }
+}
+
+/** A miss that opens a session (on no counted slot). */
+const openingMiss = (): AcquireResult => ({
+  kind: 'miss',
+  expiredRemoved: 0,
+  waitedMs: 0,
+  reservation: { ...UNCOUNTED, reservedAt: new Date().toISOString() },
+});
+
+/**
  * No reuse: every query opens a session and nothing is kept. Acquire always reports a miss and
  * nothing is written to DynamoDB; the session is dropped when the query ends (its keep-alive,
  * set to 1 second for this variant, closes it on the Data API's side, since the Data API has no
  * call that closes a session). Making no DynamoDB requests at all is the cheapest form of this
  * design, so the comparison is in its favour.
  */
-export class NoReuseStore extends SessionStore {
+export class NoReuseStore extends PoollessStore {
   override async acquire(): Promise<AcquireResult> {
-    return { kind: 'miss', expiredRemoved: 0, waitedMs: 0 };
-  }
-
-  /** Nothing waits for a session, so nothing is claimed. */
-  override async dropOpeningClaim(): Promise<boolean> {
-    return false;
+    return openingMiss();
   }
 
   override async recordNewSession(
@@ -154,11 +218,6 @@ export class NoReuseStore extends SessionStore {
   override async invalidate(): Promise<boolean> {
     return false;
   }
-
-  /** No lease is ever held, so a stopped execution has nothing to give back. */
-  override async isStopped(): Promise<boolean> {
-    return false;
-  }
 }
 
 /**
@@ -172,7 +231,7 @@ export class NoReuseStore extends SessionStore {
  * The cache item lives in the sessions table under its own partition (`single#<pool>`), so it
  * never mixes with Spectra's pool.
  */
-export class SingleSessionStore extends SessionStore {
+export class SingleSessionStore extends PoollessStore {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly table: string,
@@ -199,19 +258,13 @@ export class SingleSessionStore extends SessionStore {
     } catch (error) {
       rethrowTransient(error, 'DynamoDB GetItem (cached session)');
     }
-    if (item === undefined || typeof item.cached_session_id !== 'string')
-      return { kind: 'miss', expiredRemoved: 0, waitedMs: 0 };
+    if (item === undefined || typeof item.cached_session_id !== 'string') return openingMiss();
     return {
       kind: 'hit',
       session: recordOf(tenantId, dbUser, item.cached_session_id, String(item.created_at)),
       expiredRemoved: 0,
       waitedMs: 0,
     };
-  }
-
-  /** Nothing waits for a session, so nothing is claimed. */
-  override async dropOpeningClaim(): Promise<boolean> {
-    return false;
   }
 
   override async recordNewSession(
@@ -243,11 +296,6 @@ export class SingleSessionStore extends SessionStore {
 
   override async release(): Promise<boolean> {
     return true;
-  }
-
-  /** No lease is held, so a stopped execution has nothing to give back (no GetItem). */
-  override async isStopped(): Promise<boolean> {
-    return false;
   }
 
   /** Drops the cached session if it is still the refused one (another query may have replaced it). */
@@ -291,7 +339,7 @@ export function sessionVariantHandlers(): Record<
         store: new SingleSessionStore(
           dynamoDbDocumentClient,
           single.sessionsTableName,
-          policyOf(single),
+          sessionPolicyOf(single),
         ),
       }),
     ),
@@ -300,7 +348,7 @@ export function sessionVariantHandlers(): Record<
         store: new NoReuseStore(
           dynamoDbDocumentClient,
           noReuse.sessionsTableName,
-          policyOf(noReuse),
+          sessionPolicyOf(noReuse),
         ),
       }),
     ),

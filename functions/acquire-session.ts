@@ -7,20 +7,25 @@ import { countSession, tagInvocation } from '#common/observability';
 import { HISTORY_EVENTS_AT_MOST, secondsUntil } from '#common/polling';
 import { leavesSessionState, parseExecutionInput, type QueryState } from '#common/schemas';
 
-/** What the state machine passes: the execution input untouched, the execution's ARN and start. */
+/**
+ * What the state machine passes: the execution input untouched, the execution's ARN, its start
+ * and its redrive count (the run; absent for a caller that does not redrive).
+ */
 export interface AcquireSessionEvent {
   request: unknown;
   executionArn: string;
   /** `$$.Execution.StartTime`: the query's timeout counts from it (default: now). */
   startTime?: string;
+  redriveCount?: number;
 }
 
 /**
  * First step: validates the execution input (its SQL included: no transaction control, and
- * placeholders that match the parameters), then leases one of the tenant's idle sessions (waiting
- * briefly for a leased one to come back), or reports a miss so that SubmitQuery opens a new one.
- * SQL that leaves state in its session does not wait: its session is dropped afterwards, so the
- * wait would save no connection, and on a miss it runs without a session.
+ * placeholders that match the parameters), then leases one of the tenant's idle sessions, or
+ * reserves the slots of a new one that SubmitQuery opens (see SessionStore.acquire): at the
+ * tenant's cap it waits for a leased session to come back; at the cluster's cap the query runs
+ * without a session. SQL that leaves state in its session reserves nothing and does not wait: its
+ * session is dropped afterwards, so on a miss it runs without a session.
  *
  * The query's deadline is fixed here: the execution's start plus its `timeoutSeconds` (default
  * `SPECTRA_QUERY_TIMEOUT_SECONDS`). The state keeps the query's settings, not its SQL, which
@@ -55,17 +60,18 @@ export async function acquireSession(
   }
 
   const dirties = leavesSessionState(input);
+  const run = event.redriveCount ?? 0;
   // A session the Data API closes before the deadline would end the statement with it.
   const lifeNeededSeconds = Math.ceil(secondsUntil(deadline, deps.clock()));
-  const result = await deps.store.acquire(
-    input.tenantId,
-    dbUser,
-    event.executionArn,
-    dirties ? { waitMs: 0, lifeNeededSeconds } : { lifeNeededSeconds },
-  );
+  const result = await deps.store.acquire(input.tenantId, dbUser, event.executionArn, {
+    run,
+    lifeNeededSeconds,
+    ...(dirties ? { waitMs: 0, mayOpen: false } : {}),
+  });
   countSession(telemetry, 'SessionExpired', result.expiredRemoved);
   const base = {
     executionArn: event.executionArn,
+    ...(run > 0 ? { run } : {}),
     query: {
       tenantId: input.tenantId,
       dbUser,
@@ -89,17 +95,19 @@ export async function acquireSession(
       waitedMs: result.waitedMs,
       leavesSessionState: dirties,
     });
+    const warmup = result.session.warmup_statement_id;
     return {
       ...base,
       session: {
         sessionId: result.session.session_id,
         reused: true,
         createdAt: result.session.created_at,
+        ...(warmup === undefined ? {} : { warmupStatementId: warmup }),
       },
     };
   }
   if (result.ownerStopped) {
-    telemetry.logger.warn('The execution was stopped while leasing; gave the session back');
+    telemetry.logger.warn('The execution was stopped while leasing; gave back what it took');
   } else if (result.sessionless) {
     countSession(telemetry, 'SessionMiss');
     telemetry.logger.info(
@@ -107,14 +115,32 @@ export async function acquireSession(
       { lifeNeededSeconds, waitedMs: result.waitedMs },
     );
     return { ...base, session: { sessionId: null, reused: false, sessionless: true } };
+  } else if (result.sessionsLeased) {
+    // Whether this is a hit is up to SubmitQuery: a session given back may still beat the new one.
+    telemetry.logger.info('Every session of the pool is leased; SubmitQuery opens one meanwhile', {
+      slot: result.reservation?.slot,
+    });
   } else {
     countSession(telemetry, 'SessionMiss');
-    telemetry.logger.info('No idle session in the pool; SubmitQuery opens a new one', {
-      expiredRemoved: result.expiredRemoved,
-      waitedMs: result.waitedMs,
-    });
+    if (result.atTotalCap) countSession(telemetry, 'SessionTotalCapReached');
+    telemetry.logger.info(
+      result.atTotalCap
+        ? 'Every slot of the cluster is held (SPECTRA_MAX_SESSIONS_TOTAL); the query runs without a session'
+        : result.reservation
+          ? 'No idle session in the pool; SubmitQuery opens a new one'
+          : 'No idle session in the pool; the query runs without a session',
+      { expiredRemoved: result.expiredRemoved, slot: result.reservation?.slot },
+    );
   }
-  return { ...base, session: { sessionId: null, reused: false } };
+  return {
+    ...base,
+    session: {
+      sessionId: null,
+      reused: false,
+      ...(result.reservation ? { reservation: result.reservation } : {}),
+      ...(result.sessionsLeased ? { sessionsLeased: true } : {}),
+    },
+  };
 }
 
 export const handler = middy<AcquireSessionEvent, QueryState>()

@@ -1,15 +1,22 @@
-import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { sfnClient } from '#common/clients';
 import { dbUserFor } from '#common/config';
+import { clientTokenFor } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { readHistory, tenantIdOf } from '#common/execution-history';
+import { type ExecutionRecord, submissionOf, unusedReservationOf } from '#common/execution-record';
 import { handlerMiddlewares } from '#common/middlewares';
-import { countSession, tagInvocation, tenantData } from '#common/observability';
-import { TERMINAL_STATUSES } from '#common/polling';
-import type { StatementStatus } from '#common/schemas';
+import { tagInvocation } from '#common/observability';
+import { OPENING_SQL } from '#common/session-race';
+import type { SessionRecord } from '#common/session-store';
+import {
+  CANCEL_WAIT_SECONDS,
+  giveBackStoppedSession,
+  type StatementOutcome,
+  settleStatement,
+} from '#common/stopped-statement';
 
 /**
  * An execution that is stopped (StopExecution, or its TimeoutSeconds ran out) runs no Catch and no
@@ -29,6 +36,8 @@ const statusChangeEventSchema = z.object({
     status: z.string().optional(),
     /** The execution input as a JSON string; null when it was too large to include. */
     input: z.string().nullable().optional(),
+    /** How many times the execution had been redriven: the run that ended. */
+    redriveCount: z.number().int().min(0).optional(),
   }),
 });
 
@@ -47,14 +56,17 @@ export interface CancelStoppedExecutionDeps extends StepDeps {
   sfn: SFNClient;
 }
 
-/** How long to wait, on the server, for a cancelled statement to reach ABORTED. */
-export const CANCEL_WAIT_SECONDS = 5;
+export { CANCEL_WAIT_SECONDS };
+
+/** The run a stop event names none for: every run so far. */
+const EVERY_RUN = Number.MAX_SAFE_INTEGER;
 
 interface StoppedExecution {
   executionArn: string;
   status: string | undefined;
   /** The execution input, if the event carried it. */
   input: unknown;
+  run: number;
 }
 
 function parseEvent(event: unknown): StoppedExecution {
@@ -65,94 +77,54 @@ function parseEvent(event: unknown): StoppedExecution {
     );
   }
   const { detail } = parsed.data;
-  return { executionArn: detail.executionArn, status: detail.status, input: detail.input };
-}
-
-type StatementOutcome =
-  /** Ended (now or before): the session is free. */
-  | { kind: 'ended'; cancelled: boolean; endedAt: string | undefined }
-  /** Cancel did not take (yet): the statement may still be running on the session. */
-  | { kind: 'may-still-run' }
-  | { kind: 'none' };
-
-const isTerminal = (described: DescribeStatementResponse | undefined) =>
-  described === undefined || TERMINAL_STATUSES.has(described.Status as StatementStatus);
-
-const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
-
-async function describeOrGone(
-  deps: CancelStoppedExecutionDeps,
-  statementId: string,
-  waitSeconds: number,
-): Promise<DescribeStatementResponse | undefined> {
-  try {
-    return await deps.dataApi.describe(statementId, waitSeconds);
-  } catch (error) {
-    // The Data API forgets statements after 24 hours; a forgotten statement runs no more.
-    if (errorName(error) === 'ResourceNotFoundException') return undefined;
-    throw error;
-  }
+  return {
+    executionArn: detail.executionArn,
+    status: detail.status,
+    input: detail.input,
+    run: detail.redriveCount ?? EVERY_RUN,
+  };
 }
 
 /**
- * Cancels the statement unless it has ended (or `cancel` is false); then reports whether it still
- * holds the session.
+ * The statement of the submission the record names, when ExecuteStatement may have run without
+ * its answer reaching the record (the step died, or the stop came first): asked of the Data API by
+ * the submission's ClientToken, with a statement that does nothing. If the submission's statement
+ * exists, the token returns it; if it does not (yet), the `select 1` takes the token, so that the
+ * submission, should it still arrive, gets that instead and its SQL never runs.
  */
-async function settleStatement(
+async function statementOfToken(
   deps: CancelStoppedExecutionDeps,
-  statementId: string,
-  cancel: boolean,
-): Promise<StatementOutcome> {
-  const { logger } = deps.telemetry;
-  const before = await describeOrGone(deps, statementId, 0);
-  if (isTerminal(before)) {
-    logger.info('The statement had already ended', { status: before?.Status });
-    return { kind: 'ended', cancelled: false, endedAt: before?.UpdatedAt?.toISOString() };
-  }
-  if (!cancel) {
-    logger.info('The statement still runs; it is left to finish for a redrive', {
-      status: before?.Status,
-    });
-    return { kind: 'may-still-run' };
-  }
-
-  let cancelled = false;
-  try {
-    cancelled = await deps.dataApi.cancel(statementId);
-  } catch (error) {
-    // Cancelling a statement that ended meanwhile is refused with a ValidationException.
-    if (
-      errorName(error) !== 'ValidationException' &&
-      errorName(error) !== 'ResourceNotFoundException'
-    )
-      throw error;
-    logger.info('CancelStatement refused: the statement is not running', {
-      error: errorName(error),
-      ...tenantData(deps.config, { message: (error as Error).message }),
-    });
-  }
-
-  // Cancelling is asynchronous: wait on the server for the statement to reach ABORTED.
-  const after = await describeOrGone(deps, statementId, cancelled ? CANCEL_WAIT_SECONDS : 0);
-  if (isTerminal(after)) {
-    logger.info(cancelled ? 'Cancelled the statement' : 'The statement has ended', {
-      status: after?.Status,
-    });
-    return { kind: 'ended', cancelled, endedAt: after?.UpdatedAt?.toISOString() };
-  }
-  logger.warn('The statement is still running after CancelStatement', { status: after?.Status });
-  return { kind: 'may-still-run' };
+  executionArn: string,
+  tenantId: string,
+  submission: { run: number; attempt: number },
+): Promise<string> {
+  const { config } = deps;
+  const outcome = await deps.dataApi.execute({
+    sql: OPENING_SQL,
+    clientToken: clientTokenFor(executionArn, submission.attempt, { run: submission.run }),
+    waitSeconds: 0,
+    session: 'none',
+    connection: {
+      target: config.target,
+      database: config.database,
+      dbUser: dbUserFor(tenantId, config.dbUserTemplate),
+      secretArn: config.secretArn,
+    },
+  });
+  return outcome.statementId;
 }
 
 /**
  * Cleans up after a stopped or failed execution:
- * (0) marks a stopped one stopped, so that a step of it still running gives back any lease it
- * takes later (no step of a failed execution runs on: its last step is what failed);
- * (a) finds the statement it submitted in its history and, for a stopped one, cancels it if it is
- * still running;
- * (b) finds the session leased to it in the tenant's pool (the record whose `lease_owner` is the
- * execution) and releases it, or drops it when a statement may still be running on it (a busy
- * session must not be handed to another execution) or when its SQL left state in it.
+ * (0) marks a stopped one's run stopped in the execution's record, which returns what its steps
+ * wrote there (no step of a failed execution runs on: its last step is what failed);
+ * (a) finds the statement it submitted (the record, or by the submission's ClientToken, or the
+ * history) and, for a stopped one, cancels it if it is still running;
+ * (b) finds the sessions leased to it in the tenant's pool (the records whose `lease_owner` is the
+ * execution) and releases each once the Data API says it is available, or drops it when a
+ * statement may still be running on it (a busy session must not be handed to another execution)
+ * or when its SQL left state in it;
+ * (c) gives back slots reserved for a session that was never opened.
  *
  * Safe to run twice: an ended statement is not cancelled again, and release and invalidate are
  * conditional on the lease still being the execution's.
@@ -165,35 +137,57 @@ export async function cancelStoppedExecution(
 ): Promise<CancelStoppedExecutionOutcome> {
   const stopped = parseEvent(event);
   const { logger } = deps.telemetry;
+  const { executions } = deps.store;
   logger.appendKeys({ executionArn: stopped.executionArn });
   const failed = stopped.status === 'FAILED';
-  // First, before the pool is read: a step of this execution may still be running and about to
-  // lease a session; the mark makes it give the lease back (see SessionStore.markStopped).
-  if (!failed) await deps.store.markStopped(stopped.executionArn);
+  // First, before anything is read: a step of this execution may still be running and about to
+  // take something; the mark makes it give that back (see ExecutionRecords).
+  const marked = failed
+    ? undefined
+    : await executions.markStopped(stopped.executionArn, stopped.run);
 
   const history = await readHistory(deps.sfn, stopped.executionArn, tenantIdOf(stopped.input));
-  const { statementId, tenantId } = history;
-  if (tenantId !== undefined) {
-    tagInvocation(deps.telemetry, { tenantId, executionArn: stopped.executionArn, statementId });
-  }
   if (failed && history.endedInFailState) {
     logger.info('The execution failed through its failure path, which gave its session back');
     return { sessionReleased: false, sessionInvalidated: false };
   }
+  const record: ExecutionRecord | undefined =
+    marked ?? (await executions.read(stopped.executionArn));
+  const tenantId = history.tenantId ?? record?.tenant_id;
+  if (tenantId !== undefined) {
+    tagInvocation(deps.telemetry, {
+      tenantId,
+      executionArn: stopped.executionArn,
+      statementId: history.statementId,
+    });
+  }
+
+  // The statement: the last submission's, which the record names even while SubmitQuery waits for
+  // it (the history only once SubmitQuery returned).
+  // Submit Query records no submission on a session Acquire leased: then, while no task has
+  // returned a statement, the input of the task in flight names the submission.
+  const recorded = submissionOf(record);
+  const inFlight = history.inFlight;
+  const submitting =
+    history.statementId === undefined && inFlight?.submitAttempt !== undefined
+      ? { run: inFlight.run ?? 0, attempt: inFlight.submitAttempt }
+      : undefined;
+  const submission =
+    recorded && recorded.run <= stopped.run
+      ? recorded
+      : submitting && submitting.run <= stopped.run
+        ? { ...submitting, statementId: undefined }
+        : undefined;
+  let statementId = submission ? submission.statementId : history.statementId;
+  if (statementId === undefined && submission && !failed && tenantId !== undefined)
+    statementId = await statementOfToken(deps, stopped.executionArn, tenantId, submission);
   logger.info('Cleaning up after a stopped or failed execution', {
     status: stopped.status,
     statementId,
     taskInFlight: history.taskInFlight,
   });
-
   let statement: StatementOutcome = { kind: 'none' };
   if (statementId !== undefined) statement = await settleStatement(deps, statementId, !failed);
-  // Stopped in the middle of a step with no statement known: SubmitQuery may have started one
-  // that the history never recorded, so the session is treated as busy.
-  const sessionMayBeBusy =
-    statement.kind === 'may-still-run' || (statement.kind === 'none' && history.taskInFlight);
-  // A session whose SQL left state in it is dropped, as ReleaseSession would have dropped it.
-  const dropSession = sessionMayBeBusy || history.leavesSessionState === true;
 
   const outcome: CancelStoppedExecutionOutcome = {
     cancelledStatementId:
@@ -209,35 +203,68 @@ export async function cancelStoppedExecution(
   const dbUser = dbUserFor(tenantId, deps.config.dbUserTemplate);
   const pool = await deps.store.listPool(tenantId, dbUser);
   const leased = pool.filter(
-    (record) => record.state === 'LEASED' && record.lease_owner === stopped.executionArn,
+    (lease) => lease.state === 'LEASED' && lease.lease_owner === stopped.executionArn,
   );
-  for (const record of leased) {
-    if (dropSession) {
-      const dropped = await deps.store.invalidate(
-        tenantId,
-        dbUser,
-        record.session_id,
-        stopped.executionArn,
-      );
-      if (dropped) countSession(deps.telemetry, 'SessionInvalidated');
-      outcome.sessionInvalidated ||= dropped;
-    } else {
-      const released = await deps.store.release(
-        { tenantId, dbUser, sessionId: record.session_id, createdAt: record.created_at },
-        stopped.executionArn,
-        statement.kind === 'ended' ? statement.endedAt : undefined,
-      );
-      outcome.sessionReleased ||= released;
-    }
+  const adopted = await adoptOpenedSession(deps, record, statement, pool, {
+    tenantId,
+    dbUser,
+    owner: stopped.executionArn,
+  });
+  if (adopted) leased.push(adopted);
+  for (const lease of leased) {
+    const given = await giveBackStoppedSession(
+      deps,
+      { tenantId, dbUser, sessionId: lease.session_id, createdAt: lease.created_at },
+      stopped.executionArn,
+      statement,
+      history.leavesSessionState === true,
+    );
+    outcome.sessionReleased ||= given === 'released';
+    outcome.sessionInvalidated ||= given === 'dropped';
   }
-  // Stopped between claiming the opening of the pool's first session and recording it: the claim
-  // would make the tenant's next queries wait for a session that may never come.
-  await deps.store.dropOpeningClaim(tenantId, dbUser, stopped.executionArn);
+
+  // Slots reserved for a session that was never opened. A step of a stopped run that said it
+  // opens one on them may still be running: it gives them back itself, with the session or alone.
+  // A failed execution runs no step any more, so a session it opened would be in the pool by now.
+  const reservation = failed ? record?.reservation : unusedReservationOf(record, stopped.run);
+  const held = (claim: string) =>
+    adopted?.slot_claim === claim || pool.some((record) => record.slot_claim === claim);
+  if (reservation && !held(reservation.claim))
+    await deps.store.slots.giveBack(tenantId, dbUser, reservation);
   logger.info('Cleaned up after the stopped execution', {
     sessionId: leased[0]?.session_id,
     ...outcome,
   });
   return outcome;
+}
+
+/**
+ * The session the execution's submission opened, when no record of the pool holds it: the step
+ * that opened it failed (or has not yet written it) after ExecuteStatement answered. It is written
+ * to the pool on the slots the step opened it on, leased to the execution, so that it is given
+ * back like any other lease instead of staying open outside the pool; not when those slots are
+ * no longer held (then the cap has no room for it). The step, should it still write the record,
+ * writes the same one: the write is idempotent for the execution.
+ */
+async function adoptOpenedSession(
+  deps: CancelStoppedExecutionDeps,
+  record: ExecutionRecord | undefined,
+  statement: StatementOutcome,
+  pool: readonly SessionRecord[],
+  owner: { tenantId: string; dbUser: string; owner: string },
+): Promise<SessionRecord | undefined> {
+  const sessionId = statement.kind === 'none' ? undefined : statement.sessionId;
+  const reservation = record?.reservation;
+  if (sessionId === undefined || reservation === undefined) return undefined;
+  if (record?.opening_claim !== reservation.claim) return undefined;
+  if (pool.some((held) => held.session_id === sessionId)) return undefined;
+  if (pool.some((held) => held.slot_claim === reservation.claim)) return undefined;
+  const renewed = await deps.store.slots.renew(owner.tenantId, owner.dbUser, reservation);
+  if (renewed === undefined) return undefined;
+  deps.telemetry.logger.warn('Adopted the session the stopped submission opened into the pool', {
+    sessionId,
+  });
+  return deps.store.recordNewSession(owner.tenantId, owner.dbUser, sessionId, owner.owner, renewed);
 }
 
 export const handler = middy<unknown, CancelStoppedExecutionOutcome>()

@@ -5,7 +5,6 @@ import { defaultDeps, type StepDeps } from '#common/deps';
 import { handlerMiddlewares } from '#common/middlewares';
 import { tagInvocation, tenantData } from '#common/observability';
 import {
-  cancelPastLimit,
   endedStatementOf,
   HISTORY_EVENTS_PER_POLL,
   historyWouldOverflow,
@@ -25,6 +24,7 @@ import {
   type StatementStatus,
 } from '#common/schemas';
 import { LEASE_SECONDS } from '#common/session-store';
+import { cancelPastLimit } from '#common/stopped-statement';
 
 /**
  * Asks the Data API how the statement is doing, holding the request on the server until it ends
@@ -82,7 +82,12 @@ export async function pollStatus(
           ? 'history'
           : undefined;
     if (limit !== undefined) {
-      ({ described, cancelledFor } = await cancelPastLimit(deps, statement.statementId, limit));
+      ({ described, cancelledFor } = await cancelPastLimit(
+        deps,
+        statement.statementId,
+        limit,
+        described,
+      ));
       status = (described.Status ?? status) as StatementStatus;
     }
   }

@@ -158,7 +158,8 @@ export async function releaseSession(
  * one and then kept failing. The state then names no session, and the lease would be held until
  * it runs out. Such leases are found in the tenant's pool by their owner and given back: unleased
  * when the failure came before any statement (AcquireSession), dropped otherwise, since a statement
- * may still be running on the session.
+ * may still be running on the session. Slots reserved for a session that was never opened (no
+ * record of the pool holds them) are given back too.
  */
 async function releaseStrayLeases(
   executionArn: string,
@@ -177,7 +178,8 @@ async function releaseStrayLeases(
   const dbUser = query?.dbUser ?? dbUserFor(tenantId, deps.config.dbUserTemplate);
   // AcquireSession refused such a tenant before touching anything: it has no pool to look in.
   if (reservedDbUserReason(dbUser, deps.config.deniedDbUsers) !== undefined) return 0;
-  const stray = (await deps.store.listPool(tenantId, dbUser)).filter(
+  const pool = await deps.store.listPool(tenantId, dbUser);
+  const stray = pool.filter(
     (record) => record.state === 'LEASED' && record.lease_owner === executionArn,
   );
   let given = 0;
@@ -187,8 +189,13 @@ async function releaseStrayLeases(
       : await deps.store.unlease(record, executionArn);
     if (done) given++;
   }
-  // A claim to open the pool's first session, left by a SubmitQuery that died before deleting it.
-  await deps.store.dropOpeningClaim(tenantId, dbUser, executionArn);
+  // The state's (a resubmission's), and the one AcquireSession wrote to the execution's record
+  // before a failure that left no state.
+  const record = await deps.store.executions.read(executionArn);
+  for (const reservation of [session?.reservation, record?.reservation]) {
+    if (reservation && !pool.some((held) => held.slot_claim === reservation.claim))
+      await deps.store.slots.giveBack(tenantId, dbUser, reservation);
+  }
   if (given > 0)
     deps.telemetry.logger.warn('Gave back leases the state did not name', { count: given });
   return given;

@@ -274,6 +274,7 @@ function environmentOf(config: Config): Record<string, string> {
     [v.keepAlive]: String(config.sessionKeepAliveSeconds),
     [v.idleTimeout]: String(config.sessionIdleTimeoutSeconds),
     [v.maxSessions]: String(config.maxSessionsPerTenant),
+    [v.maxSessionsTotal]: String(config.maxSessionsTotal),
     [v.acquireWait]: String(config.acquireWaitMilliseconds),
     [v.resultMaxBytes]: String(config.resultInlineMaxBytes),
     [v.resultsBucket]: config.resultsBucketName,

@@ -326,7 +326,7 @@ export class SpectraStack extends Stack {
     });
     Validations.of(this.dataApiRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `The role ${this.dataApiRole.node.path} has two statements on "*": X-Ray's PutTraceSegments and PutTelemetryRecords, which have no resource to name; and DescribeStatement, GetStatementResult and CancelStatement, which name a statement id that IAM cannot scope, so they are limited by the condition redshift-data:statement-owner-iam-userid to statements this role ran.`,
+      reason: `The role ${this.dataApiRole.node.path} has three statements on "*": X-Ray's PutTraceSegments and PutTelemetryRecords, which have no resource to name; ListSessions, which names none either and lists only the sessions the role opened; and DescribeStatement, GetStatementResult and CancelStatement, which name a statement id that IAM cannot scope, so they are limited by the condition redshift-data:statement-owner-iam-userid to statements this role ran.`,
     });
     Validations.of(this.sessionStoreRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -233,6 +233,12 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
         writeAwsError(res, awsErrorOf(fault), rawService.contentType);
         return;
       }
+      // A response hold keeps the answer of a call the service has carried out.
+      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+      res.end = ((...args: unknown[]) => {
+        void faults.leave(target).then(() => end(...args));
+        return res;
+      }) as ServerResponse['end'];
       rawService.listener(req, res);
       return;
     }
@@ -272,6 +278,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
     try {
       checkAgainstModel(service, operation, input);
       const output = await service.handle(operation, input);
+      await faults.leave(target);
       writeJson(res, 200, output, service.contentType);
     } catch (error) {
       const awsError =

@@ -33,12 +33,24 @@ export interface FaultRequest {
   afterInvoke?: boolean;
 }
 
+/**
+ * Where a hold keeps a call: before the service sees it (`request`, the default), or after the
+ * service did what it asks, before its answer goes back (`response`): a write is then done and its
+ * caller does not know yet.
+ */
+export type HoldPhase = 'request' | 'response';
+
 export interface HoldRequest {
   /** Calls let through before the hold starts (default 0). */
   after?: number;
   /** How many calls it holds (default 1). */
   count?: number;
+  phase?: HoldPhase;
 }
+
+/** The key a hold is known by: the target, and for a response hold `<target>:response`. */
+export const holdKey = (target: string, phase: HoldPhase = 'request') =>
+  phase === 'response' ? `${target}:response` : target;
 
 /** What the plan has seen, per target. */
 export interface FaultCounts {
@@ -104,13 +116,16 @@ export class FaultPlan {
    * the same target first lets the calls the old one keeps go on.
    */
   hold(target: string, request: HoldRequest = {}): void {
-    this.release(target);
-    this.holds.start(target, { passing: request.after ?? 0, remaining: request.count ?? 1 });
+    this.release(target, request.phase);
+    this.holds.start(holdKey(target, request.phase), {
+      passing: request.after ?? 0,
+      remaining: request.count ?? 1,
+    });
   }
 
   /** Lets the calls a hold keeps go on and ends the hold; returns how many it kept. */
-  release(target: string): number {
-    return this.holds.release(target);
+  release(target: string, phase: HoldPhase = 'request'): number {
+    return this.holds.release(holdKey(target, phase));
   }
 
   /** The fault to answer this call of `target` with, if one is armed; counts it as injected. */
@@ -133,6 +148,11 @@ export class FaultPlan {
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     await this.waitForHold(target);
     return this.take(target);
+  }
+
+  /** A call of `target` has been answered by its service: it waits for any response hold. */
+  async leave(target: string): Promise<void> {
+    await this.waitForHold(holdKey(target, 'response'));
   }
 
   counts(): FaultCounts {
@@ -160,8 +180,8 @@ export class FaultPlan {
     this.holds.releaseAll();
   }
 
-  private async waitForHold(target: string): Promise<void> {
-    const hold = this.holds.get(target);
+  private async waitForHold(key: string): Promise<void> {
+    const hold = this.holds.get(key);
     if (!hold) return;
     if (hold.passing > 0) {
       hold.passing--;

@@ -26,9 +26,19 @@ export class Holds<T extends object> {
     this.holds.set(key, { ...state, waiting: new Set() });
   }
 
-  /** Keeps a call on `hold` until the hold is released. */
-  keep(hold: Keeping): Promise<void> {
-    return new Promise<void>((resume) => hold.waiting.add(resume));
+  /**
+   * Keeps a call on `hold` until the hold is released. `early`, if given, receives the function
+   * that lets this one call go on before then (a statement stopped while it is held).
+   */
+  keep(hold: Keeping, early?: (letGo: () => void) => void): Promise<void> {
+    return new Promise<void>((resume) => {
+      const letGo = () => {
+        hold.waiting.delete(letGo);
+        resume();
+      };
+      hold.waiting.add(letGo);
+      early?.(letGo);
+    });
   }
 
   /** Lets the calls the hold of `key` keeps go on and ends the hold; returns how many it kept. */
@@ -36,8 +46,9 @@ export class Holds<T extends object> {
     const hold = this.holds.get(key);
     if (!hold) return 0;
     this.holds.delete(key);
-    for (const resume of hold.waiting) resume();
-    return hold.waiting.size;
+    const kept = [...hold.waiting];
+    for (const resume of kept) resume();
+    return kept.length;
   }
 
   releaseAll(): void {

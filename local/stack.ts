@@ -7,7 +7,7 @@ import {
 } from '../functions/common/config.ts';
 import { type LocalClock, realClock } from './clock.ts';
 import { ConsoleApi } from './console/api.ts';
-import { acquireHit, SessionHitRate } from './console/hit-rate.ts';
+import { SessionHitRate, sessionHitOf } from './console/hit-rate.ts';
 import { consoleRoutes } from './console/server.ts';
 import { createInMemoryDynamoDb, createSessionsTable } from './dynamodb/sessions-table.ts';
 import { type Endpoint, startEndpoint } from './endpoint.ts';
@@ -263,10 +263,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           lambdaInFlight--;
         }
         if (fault?.afterInvoke) throw new LambdaInvocationError(fault.error, fault.message);
-        if (call.functionName === 'AcquireSession') {
-          const hit = acquireHit(result);
-          if (hit !== undefined) hitRate.record(hit);
-        }
+        const hit = sessionHitOf(call.functionName, call.payload, result);
+        if (hit !== undefined) hitRate.record(hit);
         return result;
       },
       // On AWS an EventBridge rule runs this function when an execution ends FAILED, ABORTED or

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { INPUT_LIMITS, INPUT_RULES } from '../functions/common/schemas.ts';
 import { writeJson } from './aws-json.ts';
-import type { FaultCounts, FaultPlan } from './faults.ts';
+import type { FaultCounts, FaultPlan, HoldPhase } from './faults.ts';
 import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-data/emulator.ts';
 
 /**
@@ -23,10 +23,12 @@ import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-dat
  *   its response is lost, as when a Lambda dies before returning.
  * - `POST /_spectra/latency` `{"target", "ms"}`: adds latency to a target; the target
  *   `RedshiftData.OpenSession` delays only statements that open a new session.
- * - `POST /_spectra/holds` `{"target", "after"?, "count"?}`: the next `count` calls of `target`
- *   (default 1), after letting `after` through, wait until released; the counters' `held` says
- *   how many wait
- * - `POST /_spectra/holds/release` `{"target"}`: lets them go on, and holds no more
+ * - `POST /_spectra/holds` `{"target", "after"?, "count"?, "phase"?}`: the next `count` calls of
+ *   `target` (default 1), after letting `after` through, wait until released: before the service
+ *   sees them (`phase` `request`, the default), or, for a service, once it has carried them out
+ *   and before its answer goes back (`response`); the counters' `held` says how many wait, by
+ *   target (`<target>:response` for a response hold)
+ * - `POST /_spectra/holds/release` `{"target", "phase"?}`: lets them go on, and holds no more
  * - `POST /_spectra/statements/hold` `{"sqlContains", "status"?, "seconds"?}`: the Data API holds
  *   each statement submitted from now on whose SQL contains `sqlContains`, at `status` (`STARTED`,
  *   the default, or `PICKED`: before its connection opens), until it is released, or with
@@ -88,6 +90,8 @@ const isMilliseconds = (value: unknown): value is number =>
 const isErrorStatus = (value: unknown) =>
   value === undefined ||
   (typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 599);
+const isHoldPhase = (value: unknown): value is HoldPhase =>
+  value === 'request' || value === 'response';
 const isTarget = (value: unknown): value is string =>
   typeof value === 'string' && value.includes('.');
 
@@ -159,20 +163,28 @@ export function controlRoutes(state: ControlState) {
         return reply(200, { latency: { target, ms } });
       }
       case 'POST /_spectra/holds': {
-        const { target, after = 0, count = 1 } = input;
-        if (!isTarget(target) || !(after === 0 || isCount(after)) || !isCount(count)) {
+        const { target, after = 0, count = 1, phase = 'request' } = input;
+        if (
+          !isTarget(target) ||
+          !(after === 0 || isCount(after)) ||
+          !isCount(count) ||
+          !isHoldPhase(phase)
+        ) {
           return reply(400, {
             message:
-              'Expected {"target": "Service.Operation" or "Lambda.<Function>", "after"?: n >= 0, "count"?: n >= 1}',
+              'Expected {"target": "Service.Operation" or "Lambda.<Function>", "after"?: n >= 0, "count"?: n >= 1, "phase"?: "request" or "response" (services only)}',
           });
         }
-        state.faults.hold(target, { after, count });
-        return reply(200, { holding: { target, after, count } });
+        state.faults.hold(target, { after, count, phase });
+        return reply(200, { holding: { target, after, count, phase } });
       }
       case 'POST /_spectra/holds/release': {
-        if (!isTarget(input.target))
-          return reply(400, { message: 'target ("Service.Operation") is required' });
-        return reply(200, { released: state.faults.release(input.target) });
+        const { target, phase = 'request' } = input;
+        if (!isTarget(target) || !isHoldPhase(phase))
+          return reply(400, {
+            message: 'target ("Service.Operation") is required; phase is "request" or "response"',
+          });
+        return reply(200, { released: state.faults.release(target, phase) });
       }
       case 'POST /_spectra/statements/hold': {
         const { sqlContains, status = 'STARTED', seconds } = input;

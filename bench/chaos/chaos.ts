@@ -1,6 +1,4 @@
-import { DescribeStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { dbUserFor, loadConfig } from '../../functions/common/config.ts';
-import { LOCAL_CLUSTER_IDENTIFIER } from '../../local/identity.ts';
 import type { CountersResponse as Counters } from '../../local/test-controls.ts';
 import { STATES } from '../../statemachine/definition.ts';
 import { BAD_INPUTS, type BadInputResult, runBadInput } from './bad-inputs.ts';
@@ -133,35 +131,57 @@ function configureFunctions(): void {
   // long a step holds its request, not what happens.
   process.env.SPECTRA_SUBMIT_WAIT_SECONDS ??= '1';
   process.env.SPECTRA_POLL_WAIT_SECONDS ??= '1';
+  // Caps low enough that the run meets them: a few tenants, a few jobs each.
+  process.env.SPECTRA_MAX_SESSIONS_PER_TENANT ??= '3';
+  process.env.SPECTRA_MAX_SESSIONS_TOTAL ??= '6';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
+/**
+ * Reads the sessions table over and over until stopped, and keeps the largest pool and the most
+ * sessions of every pool together that any read found: the caps must hold at every instant, not
+ * only once the run is over.
+ */
+function samplePools(api: StackApi) {
+  const seen = { samples: 0, largestPool: 0, largestPoolId: '', largestTotal: 0 };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const records = await api.sessionRecords().catch(() => undefined);
+      if (records) {
+        seen.samples++;
+        const sizes = new Map<string, number>();
+        for (const record of records)
+          sizes.set(record.pool_id, (sizes.get(record.pool_id) ?? 0) + 1);
+        for (const [poolId, size] of sizes)
+          if (size > seen.largestPool)
+            Object.assign(seen, { largestPool: size, largestPoolId: poolId });
+        seen.largestTotal = Math.max(seen.largestTotal, records.length);
+      }
+      await sleep(50);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return seen;
+    },
+  };
 }
 
 /** Reads every id of each tenant's audit table, as the tenant. */
 async function readAuditTables(api: StackApi, tenants: string[]) {
   const rows = new Map<string, string[]>();
   for (const tenantId of tenants) {
-    const submitted = await api.redshiftData.send(
-      new ExecuteStatementCommand({
-        ClusterIdentifier: LOCAL_CLUSTER_IDENTIFIER,
-        Database: 'dev',
-        DbUser: dbUserOf(tenantId),
-        Sql: `select id from ${auditTableOf(tenantId)}`,
-        WaitTimeSeconds: 30,
-      }),
-    );
-    const id = submitted.Id as string;
-    const described = await api.redshiftData.send(
-      new DescribeStatementCommand({ Id: id, WaitTimeSeconds: 30 }),
-    );
-    if (described.Status !== 'FINISHED')
-      throw new Error(
-        `Reading ${auditTableOf(tenantId)} ended ${described.Status}: ${described.Error}`,
-      );
+    const read = await api.queryAs(dbUserOf(tenantId), `select id from ${auditTableOf(tenantId)}`);
+    if (read.status !== 'FINISHED')
+      throw new Error(`Reading ${auditTableOf(tenantId)} ended ${read.status}: ${read.error}`);
     rows.set(
       tenantId,
-      (await api.resultRows(id)).map((row) => String(row[0])),
+      read.rows.map((row) => String(row[0])),
     );
   }
   return rows;
@@ -281,6 +301,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
 
     log(`chaos: ${jobs.length * 2} executions, ${options.concurrency} jobs at a time`);
+    const sampler = samplePools(api);
     injector.start();
     let next = 0;
     let done = 0;
@@ -300,6 +321,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     );
     await injector.stop();
     for (const record of records) record.stoppedByChaos = injector.stopped.has(record.executionArn);
+    const poolSamples = await sampler.stop();
 
     // Faults still armed would hit the checks' own calls; the counts are read first.
     const afterRun = await api.counters();
@@ -349,6 +371,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       expiredByChaos: injector.expiredSessions,
       lambdasStillRunning,
       sessionsClosedBeforeRead: stillOpen.length,
+      openAtEnd: stillOpen.map((session) => session.SessionId as string),
+      poolSamples,
+      caps: {
+        perTenant: Number(process.env.SPECTRA_MAX_SESSIONS_PER_TENANT),
+        total: Number(process.env.SPECTRA_MAX_SESSIONS_TOTAL),
+      },
       badInputs,
     });
 

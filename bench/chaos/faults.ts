@@ -1,3 +1,4 @@
+import { STATES } from '../../statemachine/definition.ts';
 import type { Prng } from './prng.ts';
 import type { StackApi } from './stack-api.ts';
 
@@ -15,6 +16,7 @@ export const FAULT_KINDS = [
   'dynamodb-internal-error',
   'submit-response-lost',
   'stop-execution',
+  'stop-during-submit',
 ] as const;
 export type InjectedFaultKind = (typeof FAULT_KINDS)[number];
 /** Not injected: the Data API's session cap, reached because the run's cap is low. */
@@ -30,6 +32,7 @@ export const FAULT_LABELS: Record<FaultKind, string> = {
   'dynamodb-internal-error': 'DynamoDB InternalServerError',
   'submit-response-lost': 'SubmitQuery ran, its response lost (Lambda retried)',
   'stop-execution': 'StopExecution on a running execution',
+  'stop-during-submit': 'StopExecution while Submit Query runs',
   'session-limit': 'ActiveSessionsExceededException at the session cap',
 };
 
@@ -43,6 +46,7 @@ const DEFAULT_WEIGHTS: Record<InjectedFaultKind, number> = {
   'dynamodb-internal-error': 2,
   'submit-response-lost': 2,
   'stop-execution': 2,
+  'stop-during-submit': 2,
 };
 
 /** Kinds armed through /_spectra/faults, which hit a call later. */
@@ -268,20 +272,34 @@ export class FaultInjector {
       case 'stop-execution': {
         const candidates = this.options.running().filter((arn) => !this.stopped.has(arn));
         if (candidates.length === 0) return;
-        const executionArn = this.prng.pick(candidates);
-        this.counts[kind].armed++;
-        this.stopped.add(executionArn);
-        // Not awaited: the local StopExecution returns after the cleanup function, which may
-        // wait seconds for a cancelled statement; the next fault should not wait for it.
-        const stopping = this.api
-          .stop(executionArn, 'chaos')
-          .then(() => {
-            this.counts[kind].injected++;
-          })
-          .finally(() => this.pending.delete(stopping));
-        this.pending.add(stopping);
+        return this.stopExecution(kind, this.prng.pick(candidates));
+      }
+      case 'stop-during-submit': {
+        // Submit Query runs for a moment only: look a few times for an execution inside it.
+        for (let attempt = 0; attempt < 20 && this.running; attempt++) {
+          const candidates = this.options.running().filter((arn) => !this.stopped.has(arn));
+          for (const executionArn of candidates) {
+            if ((await this.api.taskInFlight(executionArn)) === STATES.submit)
+              return this.stopExecution(kind, executionArn);
+          }
+          await sleep(10);
+        }
         return;
       }
     }
+  }
+
+  private stopExecution(kind: 'stop-execution' | 'stop-during-submit', executionArn: string): void {
+    this.counts[kind].armed++;
+    this.stopped.add(executionArn);
+    // Not awaited: the local StopExecution returns after the cleanup function, which may wait
+    // seconds for a cancelled statement; the next fault should not wait for it.
+    const stopping = this.api
+      .stop(executionArn, 'chaos')
+      .then(() => {
+        this.counts[kind].injected++;
+      })
+      .finally(() => this.pending.delete(stopping));
+    this.pending.add(stopping);
   }
 }

@@ -53,6 +53,16 @@ export interface InvariantInputs {
   lambdasStillRunning: number;
   /** Sessions still open when the run ended, closed before the audit tables were read. */
   sessionsClosedBeforeRead: number;
+  /** The ids of those sessions: the pool must hold each, or have dropped it by a stated rule. */
+  openAtEnd: string[];
+  /** The pools' sizes sampled through the run, and the caps they must stay under. */
+  poolSamples: {
+    samples: number;
+    largestPool: number;
+    largestPoolId: string;
+    largestTotal: number;
+  };
+  caps: { perTenant: number; total: number };
   badInputs?: { cases: number; refused: number; failures: BadInputResult[] };
 }
 
@@ -335,6 +345,52 @@ export function checkInvariants(inputs: InvariantInputs): Invariants {
     })),
   };
 
+  // 14. No pool above its cap at any sampled instant, nor every pool together above the total.
+  const { poolSamples, caps } = inputs;
+  const noPoolAboveItsCap: Invariant = {
+    holds: poolSamples.largestPool <= caps.perTenant && poolSamples.largestTotal <= caps.total,
+    samples: poolSamples.samples,
+    largestPool: poolSamples.largestPool,
+    largestPoolId: poolSamples.largestPoolId,
+    capPerTenant: caps.perTenant,
+    largestTotal: poolSamples.largestTotal,
+    capTotal: caps.total,
+  };
+
+  // 15. Once the run ends, every Data API session still open is one the pool holds, or one it
+  // dropped by a rule it states: its SQL left state in it (a dirtying execution ran on it), or a
+  // failed execution's statement was left to finish on it for a redrive.
+  const held = new Set(sessionRecords.map((r) => r.session_id));
+  const executionsOn = new Map<string, ExecutionRecord[]>();
+  for (const [name, list] of statementsOf)
+    for (const statement of list)
+      if (statement.SessionId)
+        executionsOn.set(statement.SessionId, [
+          ...(executionsOn.get(statement.SessionId) ?? []),
+          byName.get(name) as ExecutionRecord,
+        ]);
+  const outside = inputs.openAtEnd.filter((id) => !held.has(id));
+  const dirtied = outside.filter((id) =>
+    (executionsOn.get(id) ?? []).some((r) => r.kind === 'dirt'),
+  );
+  const leftForRedrive = outside.filter(
+    (id) =>
+      !dirtied.includes(id) && (executionsOn.get(id) ?? []).some((r) => r.status === 'FAILED'),
+  );
+  const strays = outside.filter((id) => !dirtied.includes(id) && !leftForRedrive.includes(id));
+  const noSessionOutsideThePool: Invariant = {
+    holds: strays.length === 0,
+    openAtEnd: inputs.openAtEnd.length,
+    heldByThePool: inputs.openAtEnd.length - outside.length,
+    droppedAfterDirt: dirtied.length,
+    leftToAFailedExecutionsStatement: leftForRedrive.length,
+    strays: strays.length,
+    examples: examples(strays).map((id) => ({
+      sessionId: id,
+      executions: (executionsOn.get(id) ?? []).map((r) => `${r.name} ${r.status}`),
+    })),
+  };
+
   const invariants: Invariants = {
     'every-execution-ends': everyExecutionEnds,
     'insert-exactly-once': insertExactlyOnce,
@@ -348,6 +404,8 @@ export function checkInvariants(inputs: InvariantInputs): Invariants {
     'selects-see-inserts': selectsSeeInserts,
     'no-session-state-observed': noStateObserved,
     'dirt-refused-or-dropped': dirtHandled,
+    'no-pool-above-its-cap': noPoolAboveItsCap,
+    'no-session-outside-the-pool': noSessionOutsideThePool,
     // Insert-exactly-once reads the audit tables after every session closed: a write that only an
     // open transaction held would be gone.
     'writes-survive-session-close': {

@@ -1,4 +1,6 @@
 import {
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
   type Field,
   GetStatementResultCommand,
   ListSessionsCommand,
@@ -8,11 +10,13 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import {
   DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
-import type { SessionRecord } from '../../functions/common/session-store.ts';
+import { isInternalItem, type SessionRecord } from '../../functions/common/session-store.ts';
+import { LOCAL_CLUSTER_IDENTIFIER } from '../../local/identity.ts';
 import { StackClient } from '../stack-client.ts';
 
 /**
@@ -96,6 +100,18 @@ export class StackApi extends StackClient {
     }
   }
 
+  /** The Task state the execution is in now (entered, not left), if any. */
+  async taskInFlight(executionArn: string): Promise<string | undefined> {
+    const { events = [] } = await this.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 }),
+    );
+    for (const event of events) {
+      if (event.type === 'TaskStateExited' || event.type?.startsWith('Execution')) return undefined;
+      if (event.type === 'TaskStateEntered') return event.stateEnteredEventDetails?.name;
+    }
+    return undefined;
+  }
+
   async stop(executionArn: string, cause: string): Promise<void> {
     await this.sfn.send(new StopExecutionCommand({ executionArn, error: 'ChaosStop', cause }));
   }
@@ -138,6 +154,34 @@ export class StackApi extends StackClient {
     return [...all.values()];
   }
 
+  /**
+   * Runs `sql` on the Data API as `dbUser`, outside Spectra, without a session, and waits for its
+   * end: how a check reads what the tenant's queries left in the data.
+   */
+  async queryAs(
+    dbUser: string,
+    sql: string,
+  ): Promise<{ status: string; error?: string; rows: unknown[][] }> {
+    const { Id } = await this.redshiftData.send(
+      new ExecuteStatementCommand({
+        ClusterIdentifier: LOCAL_CLUSTER_IDENTIFIER,
+        Database: 'dev',
+        DbUser: dbUser,
+        Sql: sql,
+      }),
+    );
+    for (;;) {
+      const described = await this.redshiftData.send(
+        new DescribeStatementCommand({ Id, WaitTimeSeconds: 30 }),
+      );
+      const status = described.Status ?? 'UNKNOWN';
+      if (status === 'FAILED' || status === 'ABORTED')
+        return { status, error: described.Error, rows: [] };
+      if (status === 'FINISHED')
+        return { status, rows: described.HasResultSet ? await this.resultRows(Id as string) : [] };
+    }
+  }
+
   /** Every row of a finished statement's result, page by page. */
   async resultRows(statementId: string): Promise<unknown[][]> {
     const rows: unknown[][] = [];
@@ -152,15 +196,24 @@ export class StackApi extends StackClient {
     return rows;
   }
 
-  /** The sessions table as stored (strongly consistent). */
+  /** The pools' session records as stored (strongly consistent), without Spectra's own items. */
   async sessionRecords(): Promise<SessionRecord[]> {
-    const records: SessionRecord[] = [];
+    return (await this.tableItems()).filter(
+      (item) => !isInternalItem(item),
+    ) as unknown as SessionRecord[];
+  }
+
+  /** Every item of the sessions table: the pools' sessions and Spectra's own items. */
+  async tableItems(): Promise<
+    ({ pool_id: string; session_id: string } & Record<string, unknown>)[]
+  > {
+    const items: ({ pool_id: string; session_id: string } & Record<string, unknown>)[] = [];
     for await (const page of paginateScan(
       { client: this.documents },
       { TableName: this.sessionsTableName, ConsistentRead: true },
     )) {
-      records.push(...((page.Items ?? []) as SessionRecord[]));
+      items.push(...((page.Items ?? []) as typeof items));
     }
-    return records;
+    return items;
   }
 }

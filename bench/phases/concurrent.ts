@@ -1,20 +1,35 @@
 import { STATES } from '../../statemachine/definition.ts';
 import { counterDelta, type ExecutionRecord } from '../harness.ts';
-import type { ConcurrentVariantResult, MissBreakdown } from '../model.ts';
+import type {
+  ConcurrentVariantResult,
+  MissBreakdown,
+  VariantResults,
+  WorkloadPlan,
+} from '../model.ts';
 import { median, percentile, spreadOf, zipfSequence } from '../stats.ts';
 import { mapLimit, ms, type PhaseContext, rotate } from './context.ts';
 
 /**
- * Phase 4: the multi-tenant workload. N queries of T tenants, the tenant of each drawn with
- * Zipf-skewed frequencies from a fixed seed (every variant gets the same sequence), C in flight at
- * once (a closed loop: a query starts when one ends). Each variant starts cold: the Data API's
- * sessions are closed and the sessions table emptied before it runs.
+ * Phases 4 and 5: workloads of many queries. N queries of T tenants, the tenant of each drawn
+ * with Zipf-skewed frequencies from a fixed seed (every variant gets the same sequence), C in
+ * flight at once (a closed loop: a query starts when one ends): the multi-tenant workload of
+ * every day, one tenant's burst, and many tenants against the cluster's cap. Each variant starts
+ * cold: the Data API's sessions are closed and the sessions table emptied before it runs.
  */
 
 export type ConcurrentVariant = 'spectra' | 'singleSession' | 'noReuse';
 export const CONCURRENT_VARIANTS: ConcurrentVariant[] = ['spectra', 'singleSession', 'noReuse'];
 
-export const tenantIdOf = (index: number) => `bench-t${String(index + 1).padStart(2, '0')}`;
+export type WorkloadName = 'concurrent' | 'burst' | 'manyTenants';
+
+const TENANT_PREFIX: Record<WorkloadName, string> = {
+  concurrent: 'bench-t',
+  burst: 'bench-burst-t',
+  manyTenants: 'bench-many-t',
+};
+
+export const tenantIdOf = (index: number, workload: WorkloadName = 'concurrent') =>
+  `${TENANT_PREFIX[workload]}${String(index + 1).padStart(2, '0')}`;
 
 export interface Query {
   position: number;
@@ -33,6 +48,9 @@ export interface VariantRun {
   sessionsOpened: number;
   p50Ms: number;
   p95Ms: number;
+  p99Ms: number;
+  largestPool: number;
+  largestTotal: number;
   dataApiRequests: number;
   dynamodbRequests: number;
   lambdaInvocations: number;
@@ -79,16 +97,49 @@ export function classifyMisses(
   return misses;
 }
 
+/**
+ * The most sessions open at once: per database user (the largest of them), and in all. Each
+ * session is open from its creation to its close (or now, if it is still open).
+ */
+export function largestOpenAtOnce(
+  sessions: { dbUser: string; openedMs: number; closedMs: number }[],
+): { perUser: number; total: number } {
+  const most = (list: typeof sessions) => {
+    const events = list.flatMap((s) => [
+      { at: s.openedMs, change: 1 },
+      { at: s.closedMs, change: -1 },
+    ]);
+    // A close at the same instant as an open is counted first: the two were not open together.
+    events.sort((a, b) => a.at - b.at || a.change - b.change);
+    let open = 0;
+    let peak = 0;
+    for (const event of events) {
+      open += event.change;
+      peak = Math.max(peak, open);
+    }
+    return peak;
+  };
+  const byUser = new Map<string, typeof sessions>();
+  for (const session of sessions)
+    byUser.set(session.dbUser, [...(byUser.get(session.dbUser) ?? []), session]);
+  return {
+    perUser: Math.max(0, ...[...byUser.values()].map(most)),
+    total: most(sessions),
+  };
+}
+
 /** Runs the workload once on `machine`, from cold; `variant` says how to classify its misses. */
 export async function runVariant(
   context: PhaseContext,
   variant: ConcurrentVariant,
   machine: string,
   sequence: Query[],
+  workload: WorkloadPlan = context.plan.concurrent,
 ): Promise<VariantRun> {
-  const { harness, plan, log } = context;
-  const { concurrency, sql } = plan.concurrent;
+  const { harness, log } = context;
+  const { concurrency, sql } = workload;
   await harness.coldStart();
+  const runStartedAt = Date.now();
   const before = await harness.counters();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
@@ -107,6 +158,7 @@ export async function runVariant(
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const after = await harness.counters();
+  const opened = largestOpenAtOnce(await harness.sessionsOpenedSince(runStartedAt));
   const delta = counterDelta(before, after);
   // Read back after the run, so that the reading takes nothing from the executions measured.
   const records = await mapLimit(arns, 8, (arn) => harness.record(arn));
@@ -127,6 +179,9 @@ export async function runVariant(
     sessionsOpened: delta.sessionsOpened,
     p50Ms: percentile(latencies, 50),
     p95Ms: percentile(latencies, 95),
+    p99Ms: percentile(latencies, 99),
+    largestPool: opened.perUser,
+    largestTotal: opened.total,
     dataApiRequests: delta.dataApiRequests,
     dynamodbRequests: delta.dynamodbRequests,
     lambdaInvocations: delta.lambdaInvocations,
@@ -161,6 +216,9 @@ export function summarize(runs: VariantRun[]): ConcurrentVariantResult {
     sessionsOpened: med((run) => run.sessionsOpened),
     p50Ms: med((run) => run.p50Ms),
     p95Ms: med((run) => run.p95Ms),
+    p99Ms: med((run) => run.p99Ms),
+    largestPool: Math.max(...of((run) => run.largestPool)),
+    largestTotal: Math.max(...of((run) => run.largestTotal)),
     dataApiRequestsPerQuery: perQuery((run) => run.dataApiRequests),
     dynamodbRequestsPerQuery: perQuery((run) => run.dynamodbRequests),
     lambdaInvocationsPerQuery: perQuery((run) => run.lambdaInvocations),
@@ -195,30 +253,35 @@ export function summarize(runs: VariantRun[]): ConcurrentVariantResult {
  * The workload's tenant sequence (the same for every variant), logged, with the tenants' database
  * users created first so that no variant's figures include their creation.
  */
-export async function prepareWorkload(context: PhaseContext): Promise<Query[]> {
-  const { harness, plan, log } = context;
-  const { tenants, queries, zipfExponent, seed } = plan.concurrent;
+export async function prepareWorkload(
+  context: PhaseContext,
+  workload: WorkloadPlan = context.plan.concurrent,
+  name: WorkloadName = 'concurrent',
+): Promise<Query[]> {
+  const { harness, log } = context;
+  const { tenants, queries, zipfExponent, seed } = workload;
   const sequence: Query[] = zipfSequence(tenants, zipfExponent, queries, seed).map(
-    (rank, position) => ({ position, tenantId: tenantIdOf(rank) }),
+    (rank, position) => ({ position, tenantId: tenantIdOf(rank, name) }),
   );
   const used = [...new Set(sequence.map((query) => query.tenantId))].sort();
   const share =
     (used.length > 0 ? sequence.filter((q) => q.tenantId === used[0]).length : 0) / queries;
   log(
-    `  workload: ${queries} queries of ${used.length} tenants (of ${tenants}; the busiest has ${Math.round(share * 100)}%), ${plan.concurrent.concurrency} at once`,
+    `  workload: ${queries} queries of ${used.length} tenants (of ${tenants}; the busiest has ${Math.round(share * 100)}%), ${workload.concurrency} at once`,
   );
   await harness.createTenantUsers(used);
 
   return sequence;
 }
 
-export async function runConcurrent(
+/** Every variant under one workload, the repetitions rotating which runs first. */
+export async function runWorkload(
   context: PhaseContext,
-): Promise<Record<ConcurrentVariant, ConcurrentVariantResult>> {
-  const { plan, machines, log } = context;
-  const { repetitions } = plan.concurrent;
-  const sequence = await prepareWorkload(context);
-
+  workload: WorkloadPlan,
+  name: WorkloadName,
+): Promise<VariantResults> {
+  const { machines, log } = context;
+  const sequence = await prepareWorkload(context, workload, name);
   const machineOf: Record<ConcurrentVariant, string> = {
     spectra: machines.spectra,
     singleSession: machines.singleSession,
@@ -229,17 +292,20 @@ export async function runConcurrent(
     singleSession: [],
     noReuse: [],
   };
-  for (let repetition = 0; repetition < repetitions; repetition++) {
+  for (let repetition = 0; repetition < workload.repetitions; repetition++) {
     for (const variant of rotate(CONCURRENT_VARIANTS, repetition)) {
-      log(`  ${variant} · run ${repetition + 1}/${repetitions}…`);
-      const run = await runVariant(context, variant, machineOf[variant], sequence);
+      const label = `${name} · ${variant} · run ${repetition + 1}/${workload.repetitions}`;
+      log(`  ${label}…`);
+      const run = await runVariant(context, variant, machineOf[variant], sequence, workload);
       runs[variant].push(run);
       const m = run.misses;
       log(
-        `  ${variant} · run ${repetition + 1}/${repetitions}: hit rate ${(run.hits / run.queries).toFixed(3)} ` +
+        `  ${label}: hit rate ${(run.hits / run.queries).toFixed(3)} ` +
           `(misses: ${m.cold} cold, ${m.concurrency} concurrency, ${m.rejected} rejected, ${m.byDesign} by design, ${m.other} other), ` +
           `${run.busyRejections} busy rejections, ${run.failed} failed${run.failed > 0 ? ` ${JSON.stringify(run.failures)}` : ''}, ${run.sessionsOpened} sessions opened, ` +
-          `p50 ${ms(run.p50Ms)}, p95 ${ms(run.p95Ms)}, ${(run.queries / (run.wallMs / 1000)).toFixed(1)} queries/s, ` +
+          `largest pool ${run.largestPool}, ${run.largestTotal} open at once, ` +
+          `p50 ${ms(run.p50Ms)}, p95 ${ms(run.p95Ms)}, p99 ${ms(run.p99Ms)}, ${(run.queries / (run.wallMs / 1000)).toFixed(1)} queries/s, ` +
+          `${(run.dynamodbRequests / run.queries).toFixed(2)} DynamoDB requests per query, ` +
           `${ms(run.cpuMs / run.queries)} CPU per query, ${run.poolExhaustedRetries} acquire retries at the pool's cap`,
       );
     }
@@ -249,4 +315,8 @@ export async function runConcurrent(
     singleSession: summarize(runs.singleSession),
     noReuse: summarize(runs.noReuse),
   };
+}
+
+export function runConcurrent(context: PhaseContext): Promise<VariantResults> {
+  return runWorkload(context, context.plan.concurrent, 'concurrent');
 }

@@ -153,6 +153,17 @@ export const CONFIG_TABLE = {
     max: 500,
     help: "the cap on a tenant's pool",
   },
+  maxSessionsTotal: {
+    variable: 'SPECTRA_MAX_SESSIONS_TOTAL',
+    parameter: 'maxSessionsTotal',
+    kind: 'integer',
+    // The Data API's limit is 500 per cluster or workgroup; the rest of the default leaves room for
+    // sessions dropped from the pools (they stay open until their keep-alive ends) and other clients.
+    default: 400,
+    min: 1,
+    max: 500,
+    help: "the cap on the sessions of every tenant's pool together, on the cluster or workgroup (the Data API allows 500)",
+  },
   acquireWait: {
     variable: 'SPECTRA_ACQUIRE_WAIT_MILLISECONDS',
     parameter: 'acquireWaitMilliseconds',
@@ -161,7 +172,7 @@ export const CONFIG_TABLE = {
     min: 0,
     // Well inside AcquireSession's 30-second Lambda timeout.
     max: 10_000,
-    help: 'how long AcquireSession waits for a leased session before opening one',
+    help: "how long AcquireSession waits for a session to come back when the tenant's pool is at its cap",
     note: '0: never',
   },
   table: {

@@ -24,7 +24,15 @@ export interface Config {
   /** The deployment's own administrator users, refused as a tenant's user like the system names. */
   deniedDbUsers: string[];
   maxSessionsPerTenant: number;
-  /** How long AcquireSession waits for a leased session of the tenant before opening a new one. */
+  /**
+   * The cap on the sessions the pools of every tenant hold together on the cluster or workgroup,
+   * kept below the Data API's 500 so that one tenant's burst cannot take every session.
+   */
+  maxSessionsTotal: number;
+  /**
+   * How long AcquireSession waits for a leased session of a tenant whose pool is at its cap,
+   * before it fails with SessionPoolExhaustedError.
+   */
   acquireWaitMilliseconds: number;
   resultInlineMaxBytes: number;
   /** The bucket a result larger than the inline budget is written to, under {@link RESULTS_PREFIX}. */
@@ -136,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
   const sessionKeepAliveSeconds = readInteger(env, t.keepAlive);
   const sessionIdleTimeoutSeconds = readInteger(env, t.idleTimeout);
   const maxSessionsPerTenant = readInteger(env, t.maxSessions);
+  const maxSessionsTotal = readInteger(env, t.maxSessionsTotal);
   const acquireWaitMilliseconds = readInteger(env, t.acquireWait);
   const resultInlineMaxBytes = readInteger(env, t.resultMaxBytes);
   const resultRetentionDays = readInteger(env, t.resultRetention);
@@ -177,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbUserTemplate,
     deniedDbUsers,
     maxSessionsPerTenant,
+    maxSessionsTotal,
     acquireWaitMilliseconds,
     resultInlineMaxBytes,
     resultsBucketName,

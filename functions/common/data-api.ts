@@ -11,6 +11,7 @@ import {
   type Field,
   GetStatementResultCommand,
   type GetStatementResultCommandOutput,
+  ListSessionsCommand,
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import type { DeserializeMiddleware } from '@smithy/types';
@@ -19,7 +20,6 @@ import {
   dataApiRefusal,
   isResultSizeRefusal,
   isTransientAwsError,
-  QueryTimeoutError,
   ResultTooLargeError,
   resultTooLargeMessage,
   rethrowTransient,
@@ -57,12 +57,24 @@ export function isStaleSessionError(error: unknown): boolean {
 
 /**
  * A ClientToken that is the same every time the same submission is retried (a Lambda retry sends
- * the same execution and attempt) and different for a deliberate resubmission. The SDK would
- * otherwise make a new token per call and a retried Lambda would run the statement twice.
+ * the same execution, run and attempt) and different for a deliberate resubmission or a new run
+ * (a redrive that starts over). The SDK would otherwise make a new token per call and a retried
+ * Lambda would run the statement twice. `purpose` tells apart the statements of one submission:
+ * the query's own (`submit`) and the `select 1` that opens a session beside a wait (`open`).
  * 64 hex characters: the Data API's maximum token length.
  */
-export function clientTokenFor(executionArn: string, submitAttempt: number): string {
-  return createHash('sha256').update(`${executionArn}\nsubmit\n${submitAttempt}`).digest('hex');
+export function clientTokenFor(
+  executionArn: string,
+  submitAttempt: number,
+  options: { run?: number; purpose?: 'submit' | 'open' } = {},
+): string {
+  const { run = 0, purpose = 'submit' } = options;
+  // The first run's query keeps the token it always had, so that a redrive of a submission made
+  // before runs were counted still finds its statement.
+  const runPart = run === 0 ? '' : `\nrun\n${run}`;
+  return createHash('sha256')
+    .update(`${executionArn}\n${purpose}\n${submitAttempt}${runPart}`)
+    .digest('hex');
 }
 
 export interface Connection {
@@ -164,15 +176,21 @@ export class DataApi {
 
   /**
    * DescribeStatement, long-polling up to `waitSeconds` when above 0. The statement's `Error` is
-   * cut to {@link STATEMENT_ERROR_MAX_BYTES}: it travels in the workflow's state.
+   * cut to {@link STATEMENT_ERROR_MAX_BYTES}: it travels in the workflow's state. `signal`
+   * abandons the long-poll (the request is only a read).
    */
-  async describe(statementId: string, waitSeconds: number): Promise<DescribeStatementResponse> {
+  async describe(
+    statementId: string,
+    waitSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<DescribeStatementResponse> {
     try {
       const described = await this.client.send(
         new DescribeStatementCommand({
           Id: statementId,
           WaitTimeSeconds: waitSeconds > 0 ? waitSeconds : undefined,
         }),
+        { abortSignal: signal },
       );
       if (described.Error !== undefined)
         described.Error = clipText(described.Error, STATEMENT_ERROR_MAX_BYTES);
@@ -180,6 +198,23 @@ export class DataApi {
     } catch (error) {
       if (isTransientAwsError(error)) rethrowTransient(error, 'Redshift Data DescribeStatement');
       throw dataApiRefusal(error, 'Redshift Data DescribeStatement');
+    }
+  }
+
+  /**
+   * Whether a session is open and running no statement (`AVAILABLE`), running one (`BUSY`) or
+   * closed (`CLOSED`, or one the Data API no longer knows).
+   */
+  async sessionStatus(sessionId: string): Promise<'AVAILABLE' | 'BUSY' | 'CLOSED'> {
+    try {
+      const { Sessions = [] } = await this.client.send(
+        new ListSessionsCommand({ SessionId: sessionId }),
+      );
+      const status = Sessions[0]?.Status;
+      return status === 'AVAILABLE' || status === 'BUSY' ? status : 'CLOSED';
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ResourceNotFoundException') return 'CLOSED';
+      return rethrowTransient(error, 'Redshift Data ListSessions');
     }
   }
 
@@ -198,41 +233,6 @@ export class DataApi {
     } catch (error) {
       if (isTransientAwsError(error)) rethrowTransient(error, 'Redshift Data CancelStatement');
       throw dataApiRefusal(error, 'Redshift Data CancelStatement');
-    }
-  }
-
-  /**
-   * Cancels a statement unless it has ended, then waits on the server, up to `waitSeconds`, for it
-   * to end (cancelling is asynchronous).
-   *
-   * @returns the statement as DescribeStatement then reports it (FINISHED or FAILED when it ended
-   * just before the cancel, ABORTED once cancelled, still running when the cancel has not taken
-   * yet); undefined when the Data API no longer knows it (it forgets statements after 24 hours).
-   * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
-   */
-  async cancelAndSettle(
-    statementId: string,
-    waitSeconds: number,
-  ): Promise<DescribeStatementResponse | undefined> {
-    let cancelled = false;
-    try {
-      cancelled = await this.cancel(statementId);
-    } catch (error) {
-      const name = error instanceof Error ? error.name : '';
-      // Refused for a statement that is not running (a ValidationException) or forgotten; a
-      // QueryTimeoutException leaves its fate to DescribeStatement.
-      if (
-        name !== 'ValidationException' &&
-        name !== 'ResourceNotFoundException' &&
-        !(error instanceof QueryTimeoutError)
-      )
-        throw error;
-    }
-    try {
-      return await this.describe(statementId, cancelled ? waitSeconds : 0);
-    } catch (error) {
-      if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
-      throw error;
     }
   }
 

@@ -3,6 +3,7 @@ import { dynamoDbDocumentClient, redshiftDataClient, s3Client } from './clients.
 import { type Config, loadConfig } from './config.ts';
 import { DataApi } from './data-api.ts';
 import { type Telemetry, telemetry } from './observability.ts';
+import { totalSlotsKeyOf } from './session-slots.ts';
 import { type SessionPolicy, SessionStore } from './session-store.ts';
 
 /** What every core function works with; tests pass their own, the handlers the module's. */
@@ -14,16 +15,22 @@ export interface StepDeps {
   s3: S3Client;
   telemetry: Telemetry;
   clock: () => Date;
+  /** How the steps pause while they wait (for a session to come back, a cancel to take). */
+  sleep: (ms: number) => Promise<void>;
 }
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createDeps(
   config: Config,
   overrides: Partial<Omit<StepDeps, 'config'>> = {},
 ): StepDeps {
   const clock = overrides.clock ?? (() => new Date());
+  const sleep = overrides.sleep ?? realSleep;
   return {
     config,
     clock,
+    sleep,
     telemetry: overrides.telemetry ?? telemetry,
     dataApi: overrides.dataApi ?? new DataApi(redshiftDataClient),
     s3: overrides.s3 ?? s3Client,
@@ -34,16 +41,19 @@ export function createDeps(
         config.sessionsTableName,
         sessionPolicyOf(config),
         clock,
+        sleep,
       ),
   };
 }
 
-/** What the store needs to know of the configuration: a session's life and the tenant's cap. */
+/** What the store needs to know of the configuration: a session's life and the caps. */
 export function sessionPolicyOf(config: Config): SessionPolicy {
   return {
     keepAliveSeconds: config.sessionKeepAliveSeconds,
     idleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
     maxSessionsPerTenant: config.maxSessionsPerTenant,
+    maxSessionsTotal: config.maxSessionsTotal,
+    target: totalSlotsKeyOf(config.target),
     acquireWaitMs: config.acquireWaitMilliseconds,
   };
 }

@@ -81,6 +81,23 @@ const statementIdOf = (payload: Record<string, unknown> | undefined): string | u
   return typeof statement.statementId === 'string' ? statement.statementId : undefined;
 };
 
+/** The submit attempt and run of the workflow state a scheduled Lambda task was handed. */
+function submissionOf(event: HistoryEvent): { submitAttempt?: number; run?: number } {
+  try {
+    type Submission = { submitAttempt?: unknown; run?: unknown };
+    const parameters: unknown = JSON.parse(event.taskScheduledEventDetails?.parameters ?? '');
+    const payload = (parameters as { Payload?: Submission & { state?: Submission } })?.Payload;
+    // Submit Query is handed the state beside the execution input; the other steps the state.
+    const state = payload?.state ?? payload;
+    return {
+      ...(typeof state?.submitAttempt === 'number' ? { submitAttempt: state.submitAttempt } : {}),
+      ...(typeof state?.run === 'number' ? { run: state.run } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
 export interface HistoryFindings {
   statementId: string | undefined;
   tenantId: string | undefined;
@@ -91,6 +108,11 @@ export interface HistoryFindings {
   leavesSessionState: boolean | undefined;
   /** A Lambda task had started and not ended when the execution stopped. */
   taskInFlight: boolean;
+  /**
+   * The task in flight, when one was: the submission its input names (the submit attempt and run
+   * of the workflow state it was handed), if its input is a workflow state.
+   */
+  inFlight?: { submitAttempt?: number; run?: number };
   /**
    * The execution ended in a Fail state, which only the failure path leads to: Release Session
    * After Failure ran before it and gave back what the execution held.
@@ -118,6 +140,7 @@ export async function readHistory(
     endedInFailState: false,
   };
   let sawTaskEvent = false;
+  let inFlightRead = false;
   let pages = 0;
   try {
     for await (const page of paginateGetExecutionHistory(
@@ -130,6 +153,11 @@ export async function readHistory(
         if (!sawTaskEvent && (TASK_IN_FLIGHT.has(type) || TASK_ENDED.has(type))) {
           sawTaskEvent = true;
           findings.taskInFlight = TASK_IN_FLIGHT.has(type);
+          if (findings.taskInFlight) findings.inFlight = {};
+        }
+        if (type === 'TaskScheduled' && findings.inFlight && !inFlightRead) {
+          inFlightRead = true;
+          Object.assign(findings.inFlight, submissionOf(event));
         }
         if (type === 'TaskSucceeded') {
           const payload = taskPayload(event);
@@ -139,7 +167,9 @@ export async function readHistory(
         } else if (type === 'ExecutionStarted') {
           findings.tenantId ??= tenantIdOf(event.executionStartedEventDetails?.input);
         }
-        if (findings.statementId !== undefined && findings.tenantId !== undefined) return findings;
+        const knowsInFlight = !findings.inFlight || inFlightRead;
+        if (findings.statementId !== undefined && findings.tenantId !== undefined && knowsInFlight)
+          return findings;
       }
       pages++;
       if (pages >= MAX_HISTORY_PAGES) break;

@@ -54,7 +54,8 @@ export type SessionMetric =
   | 'SessionInvalidated'
   /** Dropped after its SQL left state in it (a setting, a temporary table, ...). */
   | 'SessionDiscarded'
-  | 'SessionLimitReached';
+  | 'SessionLimitReached'
+  | 'SessionTotalCapReached';
 
 /** What a core function needs to report; the module's logger and metrics, or fakes in a test. */
 export interface Telemetry {

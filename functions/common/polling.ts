@@ -1,5 +1,4 @@
 import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
-import type { StepDeps } from './deps.ts';
 import { StaleSessionError } from './errors.ts';
 import { STEP_FUNCTIONS_LIMITS } from './payload-limits.ts';
 import type { QueryState, SessionRef, StatementState, StatementStatus } from './schemas.ts';
@@ -163,38 +162,6 @@ export function leaseSecondsAfter(
   leaseSeconds: number,
 ): number {
   return nextWaitSeconds + pollWaitSeconds + leaseSeconds;
-}
-
-/** How long to wait on the server for a cancelled statement to end. */
-export const CANCEL_WAIT_SECONDS = 5;
-
-/**
- * Cancels a statement that is still running at the query's deadline (`timeout`), or when another
- * poll could take the execution's history too near its limit (`history`), and waits briefly for it
- * to end. A statement that finished just before the cancel keeps its result; any other end (or
- * one that has not come yet: the session is then dropped, not handed on) is the limit's.
- */
-export async function cancelPastLimit(
-  deps: Pick<StepDeps, 'dataApi' | 'telemetry'>,
-  statementId: string,
-  limit: NonNullable<StatementState['cancelledFor']>,
-): Promise<{
-  described: DescribeStatementResponse;
-  cancelledFor: StatementState['cancelledFor'];
-}> {
-  const settled = await deps.dataApi.cancelAndSettle(statementId, CANCEL_WAIT_SECONDS);
-  // Forgotten by the Data API (it keeps statements 24 hours): it runs no more.
-  const described = settled ?? { Id: statementId, Status: 'ABORTED' };
-  const finished = described.Status === 'FINISHED';
-  deps.telemetry.logger.warn(
-    finished
-      ? 'The statement finished as its limit came; its result stands'
-      : limit === 'timeout'
-        ? "Cancelled the statement: the query's timeout passed"
-        : "Cancelled the statement: the execution's history neared its limit",
-    { status: described.Status, limit },
-  );
-  return { described, cancelledFor: finished ? undefined : limit };
 }
 
 /**

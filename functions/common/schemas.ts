@@ -378,12 +378,29 @@ export const querySchema = z.object({
   deadline: z.string(),
 });
 
+/** The slots reserved for a session about to be opened (see functions/common/session-slots.ts). */
+export const slotReservationSchema = z.object({
+  claim: z.string(),
+  slot: z.number().int().min(0),
+  totalSlot: z.number().int().min(0),
+  reservedAt: z.string(),
+});
+
 export const sessionRefSchema = z.object({
   /** null: no session yet (SubmitQuery opens one) or the query runs without one. */
   sessionId: z.string().nullable(),
   reused: z.boolean(),
   /** When the Data API opened the session; its life is capped at 24 hours from then. */
   createdAt: z.string().optional(),
+  /** With no session yet: the slots SubmitQuery opens one on; without them it runs sessionless. */
+  reservation: slotReservationSchema.optional(),
+  /**
+   * With no session yet: every session of the pool was leased, so SubmitQuery also takes one that
+   * is given back before the session it opens is ready.
+   */
+  sessionsLeased: z.boolean().optional(),
+  /** A pooled session whose opening `select 1` may still run: SubmitQuery waits for it first. */
+  warmupStatementId: z.string().optional(),
   /**
    * true when the query ran without a session: the Data API was at its session limit, or the SQL
    * leaves state in its session and no pooled session was free (a session opened for it would be
@@ -422,6 +439,11 @@ export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.string()
 
 export const queryStateSchema = z.object({
   executionArn: z.string(),
+  /**
+   * The run of the execution (`$$.Execution.RedriveCount` when AcquireSession ran): a stop of an
+   * earlier run does not touch a redrive, and the ClientToken of a new run is new. Absent: 0.
+   */
+  run: z.number().int().min(0).optional(),
   query: querySchema,
   session: sessionRefSchema,
   /** Counts submissions; part of the ClientToken, so a retried Lambda resends the same token. */

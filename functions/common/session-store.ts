@@ -2,12 +2,31 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   paginateQuery,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { rethrowTransient, SessionPoolExhaustedError } from './errors.ts';
+import { ExecutionRecords } from './execution-record.ts';
+import {
+  reservationOf,
+  SessionSlots,
+  type SlotHolder,
+  type SlotReservation,
+} from './session-slots.ts';
+import { MAX_SESSION_AGE_SECONDS, poolIdOf } from './table-keys.ts';
+
+// The table's key scheme has a module of its own, which the slots and the execution records share;
+// it is also reachable from here, where the pool that most items belong to lives.
+export {
+  INTERNAL_ITEM_KINDS,
+  INTERNAL_KEY_PREFIXES,
+  type InternalItemKind,
+  internalPoolId,
+  isInternalItem,
+  MAX_SESSION_AGE_SECONDS,
+  poolIdOf,
+} from './table-keys.ts';
 
 /**
  * The leased pool of Data API sessions, one DynamoDB item per session.
@@ -15,15 +34,17 @@ import { rethrowTransient, SessionPoolExhaustedError } from './errors.ts';
  * A Data API session runs one statement at a time, so a session is handed to one execution at a
  * time through a lease: a conditional update from IDLE to LEASED that only one writer can win.
  * A tenant's pool (per tenant and db user) is one partition, read with one strongly consistent
- * Query. Only single-item conditional writes are used: no transactions. Besides the sessions, the
- * table holds Spectra's own items (a mark per stopped execution, a claim per pool being opened),
- * each in a partition no tenant can produce (see {@link internalPoolId}).
+ * Query. Only single-item conditional writes are used: no transactions. A session is opened only
+ * on slots reserved for it ({@link SessionSlots}), so that neither a tenant's pool nor all pools
+ * together grow past their caps, whatever the interleaving; and each step that takes something
+ * writes it to its execution's record ({@link ExecutionRecords}), so that a stopped execution's
+ * clean-up finds it.
  */
 
 export type SessionState = 'IDLE' | 'LEASED';
 
 /** A session item as stored. Timestamps are ISO 8601 UTC strings, which compare in time order. */
-export interface SessionRecord {
+export interface SessionRecord extends SlotHolder {
   pool_id: string;
   session_id: string;
   tenant_id: string;
@@ -37,23 +58,31 @@ export interface SessionRecord {
   state: SessionState;
   lease_owner?: string;
   lease_expires_at?: string;
+  /**
+   * A session opened beside a wait for a released one (see SubmitQuery) whose first statement,
+   * a `select 1` that opens its connection, may still be running: whoever leases it waits for
+   * that statement before submitting on it. Removed by the first release.
+   */
+  warmup_statement_id?: string;
 }
 
 export interface SessionPolicy {
   keepAliveSeconds: number;
   idleTimeoutSeconds: number;
   maxSessionsPerTenant: number;
+  /** The cap on the sessions of every pool together (default: the Data API's 500). */
+  maxSessionsTotal?: number;
+  /** The cluster or workgroup the total cap counts sessions on (see totalSlotsKeyOf). */
+  target?: string;
   /**
-   * How long {@link SessionStore.acquire} waits for a leased session of the tenant to come back
-   * before it reports a miss (or, at the cap, fails). 0 or unset: it never waits.
+   * How long {@link SessionStore.acquire} waits for a leased session of a tenant whose pool is at
+   * its cap before it fails. 0 or unset: it never waits.
    */
   acquireWaitMs?: number;
 }
 
 /** A session is reused only if it stays open at least this much longer: time to submit on it. */
 export const REUSE_MARGIN_SECONDS = 30;
-/** The Data API force-closes a session 24 hours after it was opened. */
-export const MAX_SESSION_AGE_SECONDS = 24 * 60 * 60;
 /**
  * How long a lease holds without renewal. PollStatus renews it on every poll, for this long after
  * the next one is due (polls are ~20 s apart at first, up to 15 minutes apart for a query of
@@ -63,102 +92,58 @@ export const MAX_SESSION_AGE_SECONDS = 24 * 60 * 60;
 export const LEASE_SECONDS = 300;
 
 /**
- * How long the mark of a stopped execution is kept: far longer than a step of that execution can
- * still be running after the stop (a Lambda's timeout), so that every such step sees it.
+ * The pause before the pool is read again while waiting for a session to be given back, after
+ * `reads` reads: 20 ms, growing by half each time, at most `maxMs` (200 ms by default, so a few
+ * reads a second). A short query gives its session back within tens of milliseconds, so the first
+ * reads come soon; a longer wait costs a few reads a second, not one every few milliseconds.
  */
-export const STOPPED_MARK_SECONDS = 3600;
-
-/**
- * Spectra's own items, the kinds it keeps in the table beside the sessions. Each has a partition of
- * its own, `#<kind>#<id>`, so that it is never part of a tenant's pool and no tenant's pool is ever
- * taken for one: a pool id is `<tenant>#<db user>` and a tenant id starts with a letter (see the
- * input schema), so no pool id starts with `#`, whatever the tenant id. A new kind of item is added
- * here and nowhere else.
- */
-export const INTERNAL_ITEM_KINDS = ['stopped', 'opening'] as const;
-export type InternalItemKind = (typeof INTERNAL_ITEM_KINDS)[number];
-
-const INTERNAL_KEY_MARK = '#';
-
-/** The partition key of one of Spectra's own items. */
-export const internalPoolId = (kind: InternalItemKind, id: string): string =>
-  `${INTERNAL_KEY_MARK}${kind}#${id}`;
-
-/** How each kind's partition keys start: `#stopped#`, `#opening#`, ... */
-export const INTERNAL_KEY_PREFIXES: readonly string[] = INTERNAL_ITEM_KINDS.map((kind) =>
-  internalPoolId(kind, ''),
-);
-
-/** Whether an item is one of Spectra's own rather than a tenant's session. */
-export const isInternalItem = (item: { pool_id: string }): boolean =>
-  item.pool_id.startsWith(INTERNAL_KEY_MARK);
-
-/** A stopped execution's mark (see {@link SessionStore.markStopped}). */
-export interface StoppedMark {
-  pool_id: string;
-  session_id: 'stopped';
-  execution_arn: string;
-  created_at: string;
-  expires_at: string;
-  ttl: number;
+export function poolPollPauseMs(reads: number, maxMs = 200): number {
+  return Math.min(maxMs, Math.round(20 * 1.5 ** Math.max(0, reads - 1)));
 }
 
-const stoppedMarkKey = (executionArn: string) => ({
-  pool_id: internalPoolId('stopped', executionArn),
-  session_id: 'stopped' as const,
-});
-
-/**
- * How long a claim to open a pool's first session holds: as long as SubmitQuery can take to open
- * it (its Lambda timeout). SubmitQuery deletes the claim as soon as the session is recorded, so
- * only a claim whose SubmitQuery died runs this long, and it only makes acquirers wait.
- */
-export const OPENING_CLAIM_SECONDS = 60;
-
-/**
- * The claim of one execution to open a tenant's first session (see
- * {@link SessionStore.acquire}). One per pool, in the internal partition `#opening#<pool id>`.
- */
-export interface OpeningClaim {
-  pool_id: string;
-  session_id: 'opening';
-  owner: string;
-  created_at: string;
-  expires_at: string;
-  ttl: number;
-}
-
-const openingClaimKey = (tenantId: string, dbUser: string) => ({
-  pool_id: internalPoolId('opening', poolIdOf(tenantId, dbUser)),
-  session_id: 'opening' as const,
-});
-
-/**
- * The pause before acquire reads the pool again, after waiting `waitedMs` of `waitMs`. The longer
- * an execution has waited, the more often it reads (50 ms at first, 10 ms at the end), so that a
- * session given back tends to go to the execution that has waited longest: DynamoDB has no queue
- * that would make it first come, first served, and without this a newcomer would often take the
- * session while an older waiter runs out of time and opens one.
- */
-export function acquirePollDelayMs(waitedMs: number, waitMs: number): number {
-  return Math.max(10, Math.round(50 * (1 - waitedMs / waitMs)));
-}
-
-/** `waitedMs`: how long acquire waited for a session to be released or opened. */
+/** `waitedMs`: how long acquire waited for a leased session to be given back. */
 export type AcquireResult =
   | { kind: 'hit'; session: SessionRecord; expiredRemoved: number; waitedMs: number }
-  /**
-   * `ownerStopped`: a session was leased, but the execution had been stopped; it was given back.
-   * `sessionless`: the pool is full, and its idle sessions would be closed by the Data API before
-   * the query may end (see `lifeNeededSeconds`): the query runs without a session.
-   */
   | {
       kind: 'miss';
       expiredRemoved: number;
       waitedMs: number;
-      ownerStopped?: boolean;
+      /** The slots reserved for the session SubmitQuery opens; none: it runs without a session. */
+      reservation?: SlotReservation;
+      /**
+       * Every session of the pool was leased: SubmitQuery opens one and, meanwhile, takes a
+       * session that is given back first, if one is (see SubmitQuery).
+       */
+      sessionsLeased?: boolean;
+      /** Every slot of the cluster or workgroup was held (SPECTRA_MAX_SESSIONS_TOTAL). */
+      atTotalCap?: boolean;
+      /**
+       * The tenant's pool is at its cap, and its idle sessions would be closed by the Data API
+       * before the query may end (see {@link AcquireOptions.lifeNeededSeconds}): the query runs
+       * without a session.
+       */
       sessionless?: boolean;
+      /** The execution had been stopped: what acquire took was given back. */
+      ownerStopped?: boolean;
     };
+
+export interface AcquireOptions {
+  /** Overrides the policy's wait at the cap (0: take an idle session or decide at once). */
+  waitMs?: number;
+  /** The run (redrive count) of the execution; see ExecutionRecords. Default 0. */
+  run?: number;
+  /**
+   * false: no slot is reserved on a miss, and the query runs without a session (SQL that leaves
+   * state in its session: a session opened for it would be dropped at once).
+   */
+  mayOpen?: boolean;
+  /**
+   * How long the session must stay open: the sessions the Data API would close sooner (it closes
+   * every session 24 hours after opening it) are passed over, so that a query that may run for
+   * hours gets a session that lasts as long, or a new one. Default 0.
+   */
+  lifeNeededSeconds?: number;
+}
 
 const iso = (date: Date) => date.toISOString();
 const plusSeconds = (date: Date | string, seconds: number) =>
@@ -168,11 +153,15 @@ const epochSeconds = (date: Date | string) => Math.ceil(new Date(date).getTime()
 const laterOf = (a: string, b: string) => (a > b ? a : b);
 const earlierOf = (a: string, b: string) => (a < b ? a : b);
 
-export function poolIdOf(tenantId: string, dbUser: string): string {
-  return `${tenantId}#${dbUser}`;
-}
+/** The Data API's own limit on the sessions of a cluster or workgroup. */
+const DATA_API_MAX_SESSIONS = 500;
 
 export class SessionStore {
+  /** The slots every session of the pools is opened on. */
+  readonly slots: SessionSlots;
+  /** What each execution holds, and whether it was stopped. */
+  readonly executions: ExecutionRecords;
+
   constructor(
     protected readonly ddb: DynamoDBDocumentClient,
     protected readonly tableName: string,
@@ -180,7 +169,19 @@ export class SessionStore {
     protected readonly clock: () => Date = () => new Date(),
     private readonly sleep: (ms: number) => Promise<void> = (ms) =>
       new Promise((resolve) => setTimeout(resolve, ms)),
-  ) {}
+  ) {
+    this.slots = new SessionSlots(
+      ddb,
+      tableName,
+      {
+        perTenant: policy.maxSessionsPerTenant,
+        total: policy.maxSessionsTotal ?? DATA_API_MAX_SESSIONS,
+        target: policy.target ?? 'default',
+      },
+      clock,
+    );
+    this.executions = new ExecutionRecords(ddb, tableName, clock);
+  }
 
   /** When a session stops being worth reusing: Data API expiry or Spectra's idle timeout. */
   usableUntil(record: SessionRecord): Date {
@@ -210,6 +211,18 @@ export class SessionStore {
     return closesAt < plusSeconds(now, lifeNeededSeconds);
   }
 
+  /**
+   * Whether a query that needs its session for `lifeNeededSeconds` more may lease this one: not
+   * leased, still worth reusing, and not closed by the Data API before then.
+   */
+  isLeasableFor(record: SessionRecord, now: Date, lifeNeededSeconds: number): boolean {
+    return (
+      !this.isLeaseLive(record, now) &&
+      !this.isExpired(record, now) &&
+      !this.closesWithin(record, now, lifeNeededSeconds)
+    );
+  }
+
   /** Every session of one tenant and db user, strongly consistent. */
   async listPool(tenantId: string, dbUser: string): Promise<SessionRecord[]> {
     const records: SessionRecord[] = [];
@@ -233,22 +246,25 @@ export class SessionStore {
   /**
    * Leases an idle, unexpired session of the pool to `owner` (an execution ARN), the most recently
    * used first, since it is the one most surely still open. A lost race moves on to the next one.
-   * Expired records met on the way are deleted.
+   * Expired records met on the way are deleted and their slots given back.
    *
-   * When every session is leased, it waits up to `acquireWaitMs` for one to be given back before
-   * it reports a miss: a short query's lease comes back within tens of milliseconds, while opening
-   * a session costs a connection and authentication and leaves the pool one session larger for
-   * good. A pool with no session at all is opened by one execution at a time: the first to find it
-   * empty claims the opening ({@link OpeningClaim}) and misses at once; the others wait for that
-   * session, as they would for a leased one. Whoever waits in vain still misses, never fails.
+   * None idle: a miss, with slots reserved for the session SubmitQuery opens (see
+   * {@link SessionSlots}): `sessionsLeased` says the pool had sessions, all leased, so that
+   * SubmitQuery can take one that comes back while it opens its own. Without a free slot of the
+   * cluster or workgroup, a miss with no reservation (`atTotalCap`: the query runs without a
+   * session). At the tenant's cap it waits up to `acquireWaitMs` for a session to be given back,
+   * reading the pool with a growing pause ({@link poolPollPauseMs}), and then fails: it never
+   * opens a session past the cap.
    *
-   * Retry-safe: if `owner` already holds a lease in the pool (a retried invocation), that session
-   * is returned again instead of leasing a second one; a claim it holds is its own again.
-   * `options.waitMs` overrides the policy's wait (0: take an idle session or miss at once).
-   * `options.lifeNeededSeconds` passes over the sessions the Data API would close sooner (it closes
-   * every session 24 hours after opening it): a query that may run for hours gets a session that
-   * lasts as long, or a new one, or, when the pool is full and such sessions are idle in it, none
-   * (a miss with `sessionless`) rather than failing.
+   * Every lease and reservation is written to the execution's record, for its run; if the run
+   * was stopped, what was taken is given back and the miss says `ownerStopped`. Retry-safe: if
+   * `owner` already holds a lease in the pool (a retried invocation), that session is returned
+   * again instead of leasing a second one.
+   *
+   * `options.lifeNeededSeconds` passes over the sessions the Data API would close sooner: at the
+   * cap it waits only while a session that lasts long enough may come back, and when such short-
+   * lived sessions are idle in the pool, the query then gets none (a miss with `sessionless`)
+   * rather than failing.
    *
    * @throws {SessionPoolExhaustedError} when every session is still leased after the wait and the
    * pool is at its cap.
@@ -257,151 +273,110 @@ export class SessionStore {
     tenantId: string,
     dbUser: string,
     owner: string,
-    options: { waitMs?: number; lifeNeededSeconds?: number } = {},
+    options: AcquireOptions = {},
   ): Promise<AcquireResult> {
     const waitMs = options.waitMs ?? this.policy.acquireWaitMs ?? 0;
+    const run = options.run ?? 0;
     let waitedMs = 0;
+    let reads = 0;
     let expiredRemoved = 0;
-    let claimTried = false;
     for (;;) {
       const now = this.clock();
       const pool = await this.listPool(tenantId, dbUser);
+      reads++;
 
       const alreadyMine = pool.find((r) => r.state === 'LEASED' && r.lease_owner === owner);
-      if (alreadyMine) return this.keepUnlessStopped(alreadyMine, owner, expiredRemoved, waitedMs);
+      if (alreadyMine)
+        return this.keepUnlessStopped(alreadyMine, owner, run, expiredRemoved, waitedMs);
 
       const expired = pool.filter((r) => !this.isLeaseLive(r, now) && this.isExpired(r, now));
       for (const record of expired) {
         if (await this.deleteIfUnchanged(record, now)) expiredRemoved++;
       }
+      const open = pool.filter((r) => !expired.includes(r));
 
       const lifeNeeded = options.lifeNeededSeconds ?? 0;
-      const candidates = pool
-        .filter(
-          (r) =>
-            !this.isLeaseLive(r, now) &&
-            !this.isExpired(r, now) &&
-            !this.closesWithin(r, now, lifeNeeded),
-        )
+      const candidates = open
+        .filter((r) => this.isLeasableFor(r, now, lifeNeeded))
         .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
       for (const candidate of candidates) {
         const leased = await this.tryLease(candidate, owner, now);
-        if (leased) return this.keepUnlessStopped(leased, owner, expiredRemoved, waitedMs);
+        if (leased) return this.keepUnlessStopped(leased, owner, run, expiredRemoved, waitedMs);
       }
 
-      // Sessions still open: leased ones, and idle ones that a racing execution just took from us.
-      const held = pool.length - expired.length;
-      if (held === 0 && waitMs > 0 && !claimTried) {
-        claimTried = true;
-        if (await this.claimOpening(tenantId, dbUser, owner, now)) {
-          // As with a lease: a stopped execution's cleanup may have read before this claim existed.
-          if (!(await this.isStopped(owner))) return { kind: 'miss', expiredRemoved, waitedMs };
-          await this.dropOpeningClaim(tenantId, dbUser, owner);
+      if (options.mayOpen === false) return { kind: 'miss', expiredRemoved, waitedMs };
+      const reserved = await this.slots.reserve(tenantId, dbUser, owner, open);
+      if (reserved.kind === 'reserved') {
+        const { reservation } = reserved;
+        const held = await this.executions.holdReservation(
+          owner,
+          run,
+          { tenantId, dbUser },
+          reservation,
+        );
+        if (held === false) {
+          // Stopped meanwhile: the clean-up read the record before this reservation was in it.
+          await this.slots.giveBack(tenantId, dbUser, reservation);
           return { kind: 'miss', expiredRemoved, waitedMs, ownerStopped: true };
         }
+        // A retried invocation reserved before: that reservation holds no session yet.
+        if (held.previous !== undefined && held.previous.claim !== reservation.claim)
+          await this.slots.giveBack(tenantId, dbUser, held.previous);
+        return {
+          kind: 'miss',
+          expiredRemoved,
+          waitedMs,
+          reservation,
+          sessionsLeased: open.length > 0,
+        };
       }
-      // Something to wait for: a leased session, or the first session that another execution
-      // claimed to open; not one that would close before this query may end.
-      const tooShortLived = pool.filter(
-        (r) => !this.isExpired(r, now) && this.closesWithin(r, now, lifeNeeded),
-      );
-      const worthWaiting = held > tooShortLived.length || claimTried;
+      if (reserved.kind === 'total-cap')
+        return { kind: 'miss', expiredRemoved, waitedMs, atTotalCap: true };
+
+      // At the tenant's cap: only a session given back can serve this query, and not one that
+      // would close before this query may end. Every slot held by such a session: none can.
+      const tooShortLived = open.filter((r) => this.closesWithin(r, now, lifeNeeded));
+      const worthWaiting = tooShortLived.length < this.policy.maxSessionsPerTenant;
       if (worthWaiting && waitedMs < waitMs) {
-        const pause = Math.min(acquirePollDelayMs(waitedMs, waitMs), waitMs - waitedMs);
+        const pause = Math.min(poolPollPauseMs(reads), waitMs - waitedMs);
         await this.sleep(pause);
         waitedMs += pause;
         continue;
       }
-
-      if (held >= this.policy.maxSessionsPerTenant) {
-        const idleButShortLived = tooShortLived.some((r) => !this.isLeaseLive(r, now));
-        if (idleButShortLived) return { kind: 'miss', expiredRemoved, waitedMs, sessionless: true };
-        throw new SessionPoolExhaustedError(
-          `Tenant ${tenantId} holds ${held} sessions, all leased${waitMs > 0 ? ` for the ${waitMs} ms it waited` : ''}; the cap is ${this.policy.maxSessionsPerTenant} (SPECTRA_MAX_SESSIONS_PER_TENANT)`,
-        );
-      }
-      return { kind: 'miss', expiredRemoved, waitedMs };
-    }
-  }
-
-  /**
-   * Claims the opening of the pool's first session for `owner`: a conditional put that one
-   * execution wins while the claim lives. False when another execution holds it.
-   */
-  private async claimOpening(
-    tenantId: string,
-    dbUser: string,
-    owner: string,
-    now: Date,
-  ): Promise<boolean> {
-    const expiresAt = plusSeconds(now, OPENING_CLAIM_SECONDS);
-    const claim: OpeningClaim = {
-      ...openingClaimKey(tenantId, dbUser),
-      owner,
-      created_at: iso(now),
-      expires_at: iso(expiresAt),
-      ttl: epochSeconds(expiresAt),
-    };
-    try {
-      await this.ddb.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: claim,
-          ConditionExpression:
-            'attribute_not_exists(pool_id) OR expires_at <= :now OR #owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':now': iso(now), ':owner': owner },
-        }),
+      if (tooShortLived.some((r) => !this.isLeaseLive(r, now)))
+        return { kind: 'miss', expiredRemoved, waitedMs, sessionless: true };
+      throw new SessionPoolExhaustedError(
+        `Tenant ${tenantId} holds ${open.length} sessions, all leased${waitMs > 0 ? ` for the ${waitMs} ms it waited` : ''}, and every slot of its pool is taken; the cap is ${this.policy.maxSessionsPerTenant} (SPECTRA_MAX_SESSIONS_PER_TENANT)`,
       );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      return rethrowTransient(error, 'DynamoDB PutItem (opening claim)');
     }
   }
 
   /**
-   * Deletes `owner`'s claim to open the pool's first session, once the session is recorded or
-   * could not be opened. False when `owner` held none. Never throws: a claim left behind runs out
-   * by itself, and until then only makes acquirers wait, so failing the query over it would be
-   * the worse outcome.
-   */
-  async dropOpeningClaim(tenantId: string, dbUser: string, owner: string): Promise<boolean> {
-    try {
-      await this.ddb.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: openingClaimKey(tenantId, dbUser),
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner },
-        }),
-      );
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * A lease just taken is kept unless its owner was stopped meanwhile: then it is given back, as
-   * the stopped execution's cleanup would have done had the lease existed when it read the pool.
+   * A lease just taken is kept unless its owner's run was stopped meanwhile: then it is given
+   * back, as the stopped execution's clean-up would have done had the lease existed when it read
+   * the pool.
    */
   private async keepUnlessStopped(
     session: SessionRecord,
     owner: string,
+    run: number,
     expiredRemoved: number,
     waitedMs: number,
   ): Promise<AcquireResult> {
-    if (!(await this.isStopped(owner))) return { kind: 'hit', session, expiredRemoved, waitedMs };
+    if (await this.executions.confirmRun(owner, run))
+      return { kind: 'hit', session, expiredRemoved, waitedMs };
     await this.unlease(session, owner);
     return { kind: 'miss', expiredRemoved, waitedMs, ownerStopped: true };
   }
 
-  private async tryLease(
+  /**
+   * Leases one idle (or abandoned) session to `owner`, unless another writer changed it since
+   * `record` was read. Undefined when the race was lost.
+   */
+  async tryLease(
     record: SessionRecord,
     owner: string,
-    now: Date,
+    now: Date = this.clock(),
   ): Promise<SessionRecord | undefined> {
     const leaseExpiresAt = iso(plusSeconds(now, LEASE_SECONDS));
     try {
@@ -434,6 +409,7 @@ export class SessionStore {
     }
   }
 
+  /** Deletes an expired record as it was read, and gives its slots back. */
   protected async deleteIfUnchanged(record: SessionRecord, now: Date): Promise<boolean> {
     try {
       await this.ddb.send(
@@ -450,22 +426,27 @@ export class SessionStore {
           },
         }),
       );
-      return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       return rethrowTransient(error, 'DynamoDB DeleteItem (expired session)');
     }
+    await this.giveBackSlotsOf(record);
+    return true;
   }
 
   /**
-   * Records a session the Data API just opened for `owner`, already leased to it. Idempotent for
-   * the same owner, so a retried SubmitQuery that got the same session back writes it again.
+   * Records a session the Data API just opened for `owner` on `reservation`'s slots, already
+   * leased to it. Idempotent for the same owner, so a retried SubmitQuery that got the same session
+   * back writes it again. `warmupStatementId`: the session was opened by a `select 1` that may
+   * still be running (see {@link SessionRecord.warmup_statement_id}).
    */
   async recordNewSession(
     tenantId: string,
     dbUser: string,
     sessionId: string,
     owner: string,
+    reservation: SlotReservation,
+    warmupStatementId?: string,
   ): Promise<SessionRecord> {
     const now = this.clock();
     const leaseExpiresAt = iso(plusSeconds(now, LEASE_SECONDS));
@@ -484,6 +465,10 @@ export class SessionStore {
       state: 'LEASED',
       lease_owner: owner,
       lease_expires_at: leaseExpiresAt,
+      slot: reservation.slot,
+      total_slot: reservation.totalSlot,
+      slot_claim: reservation.claim,
+      ...(warmupStatementId === undefined ? {} : { warmup_statement_id: warmupStatementId }),
     };
     try {
       await this.ddb.send(
@@ -556,8 +541,9 @@ export class SessionStore {
       {
         Key: { pool_id: poolIdOf(session.tenantId, session.dbUser), session_id: session.sessionId },
         ConditionExpression: '#state = :leased AND lease_owner = :owner',
+        // A statement ran on it since it was opened: its opening statement has ended too.
         UpdateExpression:
-          'SET #state = :idle, last_used_at = :endedAt, expires_at = :expiresAt, #ttl = :ttl REMOVE lease_owner, lease_expires_at',
+          'SET #state = :idle, last_used_at = :endedAt, expires_at = :expiresAt, #ttl = :ttl REMOVE lease_owner, lease_expires_at, warmup_statement_id',
         ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
         ExpressionAttributeValues: {
           ':leased': 'LEASED',
@@ -570,49 +556,6 @@ export class SessionStore {
       },
       'DynamoDB UpdateItem (release)',
     );
-  }
-
-  /**
-   * Marks an execution as stopped, for its steps that are still running.
-   *
-   * Step Functions does not stop a running Lambda, so a step of a stopped execution can lease a
-   * session after the execution's cleanup read the pool, and that lease would be held until it
-   * runs out. The mark closes the gap: the cleanup writes it *before* it reads the pool, and a step
-   * that leased a session reads it *after* its lease write (both strongly consistent). So either
-   * the cleanup's read sees the lease and frees it, or the step's read sees the mark and gives the
-   * lease back itself; both may, and each is conditional on the lease still being the owner's.
-   */
-  async markStopped(executionArn: string): Promise<void> {
-    const now = this.clock();
-    const expiresAt = plusSeconds(now, STOPPED_MARK_SECONDS);
-    const mark: StoppedMark = {
-      ...stoppedMarkKey(executionArn),
-      execution_arn: executionArn,
-      created_at: iso(now),
-      expires_at: iso(expiresAt),
-      ttl: epochSeconds(expiresAt),
-    };
-    try {
-      await this.ddb.send(new PutCommand({ TableName: this.tableName, Item: mark }));
-    } catch (error) {
-      rethrowTransient(error, 'DynamoDB PutItem (stopped mark)');
-    }
-  }
-
-  /** Whether the execution's cleanup has run (see {@link markStopped}); strongly consistent. */
-  async isStopped(executionArn: string): Promise<boolean> {
-    try {
-      const result = await this.ddb.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: stoppedMarkKey(executionArn),
-          ConsistentRead: true,
-        }),
-      );
-      return result?.Item !== undefined;
-    } catch (error) {
-      return rethrowTransient(error, 'DynamoDB GetItem (stopped mark)');
-    }
   }
 
   /**
@@ -633,11 +576,11 @@ export class SessionStore {
   }
 
   /**
-   * Drops a session from the pool: one the Data API refused, one inside a failed transaction, one
-   * whose SQL left state in it, or one a statement may still be running on. This is the one way a
-   * session leaves the pool other than by expiry (so that whatever the pool counts per session has
-   * one place to be given back). The Data API has no call that closes a session: it stays open
-   * until its keep-alive runs out, counting against the Data API's session limit until then.
+   * Drops a session from the pool and gives its slots back: one the Data API refused, one inside a
+   * failed transaction, one whose SQL left state in it, or one a statement may still be running on.
+   * This is the one way a session leaves the pool other than by expiry. The Data API has no call
+   * that closes a session: it stays open until its keep-alive runs out, counting against the Data
+   * API's own session limit until then (not against Spectra's caps, which count the pools).
    * False when the record was already gone, or is leased to another execution.
    */
   async invalidate(
@@ -646,8 +589,36 @@ export class SessionStore {
     sessionId: string,
     owner: string,
   ): Promise<boolean> {
+    const dropped = await this.deleteSession(tenantId, dbUser, sessionId, owner);
+    if (dropped) await this.giveBackSlotsOf(dropped);
+    return dropped !== undefined;
+  }
+
+  /**
+   * Drops a session the Data API refused, as {@link invalidate} does, but keeps its slots for the
+   * session that replaces it: the refused session is closed, so they count nothing on the Data
+   * API any more. Returns the renewed reservation, or undefined when the record was gone (or not
+   * `owner`'s) or its slots were lost; the caller then opens without one.
+   */
+  async replaceRefusedSession(
+    tenantId: string,
+    dbUser: string,
+    sessionId: string,
+    owner: string,
+  ): Promise<SlotReservation | undefined> {
+    const dropped = await this.deleteSession(tenantId, dbUser, sessionId, owner);
+    const reservation = dropped ? reservationOf(dropped) : undefined;
+    return reservation && this.slots.renew(tenantId, dbUser, reservation);
+  }
+
+  private async deleteSession(
+    tenantId: string,
+    dbUser: string,
+    sessionId: string,
+    owner: string,
+  ): Promise<SessionRecord | undefined> {
     try {
-      await this.ddb.send(
+      const result = await this.ddb.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: { pool_id: poolIdOf(tenantId, dbUser), session_id: sessionId },
@@ -656,13 +627,36 @@ export class SessionStore {
             'attribute_exists(session_id) AND (lease_owner = :owner OR #state = :idle)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: { ':owner': owner, ':idle': 'IDLE' },
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return true;
+      return result.Attributes as SessionRecord;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       return rethrowTransient(error, 'DynamoDB DeleteItem (invalidate)');
     }
+  }
+
+  /**
+   * Gives back a reservation's slots unless a session of the pool holds them: a step that gives
+   * back what it reserved may be a retry of an invocation that opened a session on it, which is
+   * in the pool now. `pool`: the pool as the caller just read it, if it has.
+   */
+  async giveBackUnlessHeld(
+    tenantId: string,
+    dbUser: string,
+    reservation: SlotReservation,
+    pool?: readonly SessionRecord[],
+  ): Promise<void> {
+    const records = pool ?? (await this.listPool(tenantId, dbUser));
+    if (!records.some((record) => record.slot_claim === reservation.claim))
+      await this.slots.giveBack(tenantId, dbUser, reservation);
+  }
+
+  /** Gives back the slots a session record held, once the record is gone. */
+  protected async giveBackSlotsOf(record: SessionRecord): Promise<void> {
+    const reservation = reservationOf(record);
+    if (reservation) await this.slots.giveBack(record.tenant_id, record.db_user, reservation);
   }
 
   /** Deletes a mark or claim as it was read: a claim written again since then is kept. */

@@ -1,6 +1,9 @@
-import { paginateScan } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { rethrowTransient } from './errors.ts';
-import { isInternalItem, type SessionRecord, SessionStore } from './session-store.ts';
+import type { SlotItem } from './session-slots.ts';
+import { type SessionRecord, SessionStore } from './session-store.ts';
+import { internalKindOf } from './table-keys.ts';
 
 /**
  * The session store of the scheduled clean-up, the one caller that reads the whole table. It is a
@@ -10,11 +13,13 @@ import { isInternalItem, type SessionRecord, SessionStore } from './session-stor
  */
 export class SessionSweeper extends SessionStore {
   /**
-   * Deletes every record whose session can no longer be reused and that no live lease holds, and
-   * Spectra's own items (marks of stopped executions, opening claims) past their `expires_at`.
-   * DynamoDB TTL does the same eventually (within days); this keeps the table exact.
+   * Deletes every record whose session can no longer be reused and that no live lease holds
+   * (giving its slots back), the records of executions past their `expires_at`, and the slots
+   * whose opener vanished: a reservation past its `expires_at` that no session of its pool holds.
+   * DynamoDB TTL deletes the first two eventually (within days); this keeps the table exact and
+   * frees slots that TTL would not free for a day.
    *
-   * @returns how many records were deleted.
+   * @returns how many items were deleted.
    */
   async cleanupExpiredSessions(): Promise<number> {
     const now = this.clock();
@@ -26,18 +31,21 @@ export class SessionSweeper extends SessionStore {
         { TableName: this.tableName, ConsistentRead: true },
       );
       for await (const page of pages) {
-        for (const record of (page.Items ?? []) as SessionRecord[]) {
-          if (isInternalItem(record)) {
-            // An internal item without an expiry is never swept: it is not a mark or a claim.
-            if (record.expires_at <= nowText && (await this.deleteMark(record))) deleted++;
-            continue;
-          }
-          if (
-            !this.isLeaseLive(record, now) &&
-            this.isExpired(record, now) &&
-            (await this.deleteIfUnchanged(record, now))
-          ) {
-            deleted++;
+        for (const item of (page.Items ?? []) as (SessionRecord | SlotItem)[]) {
+          const kind = internalKindOf(item);
+          if (kind === 'slot' || kind === 'total-slot') {
+            if (await this.reclaimSlot(item as SlotItem, nowText)) deleted++;
+          } else if (kind !== undefined) {
+            // An internal item without an expiry is never swept.
+            if (item.expires_at <= nowText && (await this.deleteMark(item))) deleted++;
+          } else {
+            const record = item as SessionRecord;
+            if (
+              !this.isLeaseLive(record, now) &&
+              this.isExpired(record, now) &&
+              (await this.deleteIfUnchanged(record, now))
+            )
+              deleted++;
           }
         }
       }
@@ -45,5 +53,32 @@ export class SessionSweeper extends SessionStore {
       rethrowTransient(error, 'DynamoDB Scan (cleanup)');
     }
     return deleted;
+  }
+
+  /**
+   * Deletes a slot whose reservation lapsed and that no session of its pool holds: its opener
+   * vanished before it recorded a session, or the session's record went without giving it back
+   * (DynamoDB TTL, a step that died between the two deletes). The pool is read now, not taken from
+   * the scan, which is no snapshot.
+   */
+  private async reclaimSlot(slot: SlotItem, nowText: string): Promise<boolean> {
+    if (slot.expires_at > nowText) return false;
+    const [tenantId = '', ...rest] = slot.pool.split('#');
+    const pool = await this.listPool(tenantId, rest.join('#'));
+    if (pool.some((record) => record.slot_claim === slot.claim)) return false;
+    try {
+      await this.ddb.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pool_id: slot.pool_id, session_id: slot.session_id },
+          ConditionExpression: 'claim = :claim AND expires_at = :seenExpires',
+          ExpressionAttributeValues: { ':claim': slot.claim, ':seenExpires': slot.expires_at },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return rethrowTransient(error, 'DynamoDB DeleteItem (lapsed slot)');
+    }
   }
 }

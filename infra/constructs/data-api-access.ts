@@ -33,7 +33,10 @@ export function computeTargetArn(stack: Stack, props: DataApiAccessProps): strin
  * Grants `role` what the Data API needs to run Spectra's statements and nothing more:
  *
  * - `ExecuteStatement` and `BatchExecuteStatement` (a query's `statements`) on the cluster or
- *   workgroup only. (ListSessions is not granted: no function calls it.)
+ *   workgroup only.
+ * - `ListSessions`, which a stopped execution's clean-up asks whether its session still runs a
+ *   statement before it hands the session back: it names no resource, and answers only with the
+ *   sessions the caller's own role opened.
  * - `DescribeStatement`, `GetStatementResult` and `CancelStatement` name a statement id, which IAM
  *   cannot scope by resource; AWS documents the `redshift-data:statement-owner-iam-userid`
  *   condition for them. Its documented value `${aws:userid}` would be wrong here: for a Lambda
@@ -54,6 +57,13 @@ export function grantDataApiAccess(stack: Stack, role: Role, props: DataApiAcces
       sid: 'RunStatementsOnTheWarehouse',
       actions: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
       resources: [targetArn],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: 'ListOwnSessions',
+      actions: ['redshift-data:ListSessions'],
+      resources: ['*'],
     }),
   );
   role.addToPrincipalPolicy(

@@ -1,7 +1,7 @@
 /**
- * The session pool's hit rate over time, for the console's chart: each AcquireSession that
- * leased a pooled session is a hit, each that found none is a miss, as the `SessionHit` and
- * `SessionMiss` metrics count them on AWS. Counted in buckets of a fixed width, the last hour kept.
+ * The session pool's hit rate over time, for the console's chart: each query that got a pooled
+ * session is a hit, each that did not is a miss, as the `SessionHit` and `SessionMiss` metrics
+ * count them on AWS. Counted in buckets of a fixed width, the last hour kept.
  */
 
 export interface HitRateBucket {
@@ -39,13 +39,26 @@ export class SessionHitRate {
   }
 }
 
+type SessionOf = { session?: { sessionId?: unknown; reused?: unknown; sessionsLeased?: unknown } };
+
 /**
- * Whether an AcquireSession result (`{Payload: state}`) is a hit: it names a pooled session.
- * Undefined for anything else, such as a failed invocation.
+ * Whether a query was a hit, from one invocation of its workflow (the input it got and the
+ * `{Payload: state}` it returned): AcquireSession decides, unless every session of the pool was
+ * leased; then SubmitQuery does, which takes a session given back if one comes before the one it
+ * opens. Undefined for any other invocation, and for a failed one.
  */
-export function acquireHit(result: unknown): boolean | undefined {
-  const session = (result as { Payload?: { session?: { sessionId?: unknown; reused?: unknown } } })
-    ?.Payload?.session;
-  if (session === undefined) return undefined;
-  return session.reused === true && typeof session.sessionId === 'string';
+export function sessionHitOf(
+  functionName: string,
+  payload: unknown,
+  result: unknown,
+): boolean | undefined {
+  const returned = (result as { Payload?: SessionOf })?.Payload?.session;
+  if (returned === undefined) return undefined;
+  const isHit = returned.reused === true && typeof returned.sessionId === 'string';
+  if (functionName === 'AcquireSession')
+    return returned.sessionsLeased === true ? undefined : isHit;
+  const given = (payload as SessionOf)?.session;
+  if (functionName === 'SubmitQuery' && given?.sessionsLeased === true && given.sessionId === null)
+    return isHit;
+  return undefined;
 }

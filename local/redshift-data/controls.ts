@@ -1,7 +1,7 @@
 import type { LocalClock } from '../clock.ts';
 import { Holds } from '../holds.ts';
 import { createTenantUser, type TenantUser } from './demo-data.ts';
-import { endOf, type Statement, type Store } from './model.ts';
+import { endOf, type Statement, type Store, TERMINAL } from './model.ts';
 import type { SqlEngine } from './sql-engine.ts';
 
 /**
@@ -130,7 +130,15 @@ export class RunControls {
     if (timed !== undefined) return timed.status === status ? timed.ended : undefined;
     const hold = this.matching(statement, status, false);
     if (!hold) return undefined;
-    return this.holds.keep(hold).then(() => this.pass(statement, status));
+    // A stop of the statement lets it go on at once (see Statement.resumeHeld).
+    return this.holds
+      .keep(hold, (letGo) => {
+        statement.resumeHeld = letGo;
+      })
+      .then(() => {
+        statement.resumeHeld = undefined;
+        return TERMINAL.has(statement.status) ? undefined : this.pass(statement, status);
+      });
   }
 
   /** The hold that applies to the statement: at `status` (any when undefined), timed or not. */

@@ -96,6 +96,11 @@ export interface Statement extends Progress {
   stopRequested?: { status: 'ABORTED' | 'FAILED'; error?: string };
   /** The engine was told to commit it: from then on it ends FINISHED (or fails on its own). */
   committing?: boolean;
+  /**
+   * Lets the statement go on while a test control holds it before it runs: the engine has nothing
+   * of it to interrupt yet, so a stop ends it at once, whatever the engine.
+   */
+  resumeHeld?: () => void;
 }
 
 export interface Session {
@@ -177,6 +182,11 @@ export function stopStatement(
   error?: string,
 ): boolean {
   statement.stopRequested ??= { status, error };
+  if (statement.resumeHeld) {
+    finish(statement, status, now, error);
+    statement.resumeHeld();
+    return true;
+  }
   if (statement.committing || (statement.running && !statement.running.canStop())) return false;
   // Accepted, but the engine cannot interrupt it (PGlite): it stays STARTED, as it is, until the
   // engine is done with it, and then ends as the stop says, undone.

@@ -6,7 +6,7 @@ import {
   type ExecutionRecord,
   summarizeHistory,
 } from '../../bench/harness.ts';
-import { classifyMisses } from '../../bench/phases/concurrent.ts';
+import { classifyMisses, largestOpenAtOnce } from '../../bench/phases/concurrent.ts';
 import { mapLimit, rotate } from '../../bench/phases/context.ts';
 import { FULL_PLAN, parseCommandLine, QUICK_PLAN } from '../../bench/plan.ts';
 import {
@@ -318,5 +318,21 @@ describe('Function: parseCommandLine', () => {
     [['--nonsense']],
   ])('throws for %j', (argv) => {
     expect(() => parseCommandLine(argv, 'out')).toThrow();
+  });
+});
+
+describe('Function: largestOpenAtOnce', () => {
+  it('counts the sessions open at the same time, per database user and in all', () => {
+    // Prepare: a's two sessions overlap; b's one overlaps both; a's third opens as one closes
+    const sessions = [
+      { dbUser: 'a', openedMs: 0, closedMs: 10 },
+      { dbUser: 'a', openedMs: 5, closedMs: 20 },
+      { dbUser: 'a', openedMs: 20, closedMs: 30 },
+      { dbUser: 'b', openedMs: 6, closedMs: 8 },
+    ];
+
+    // Act / Assess
+    expect(largestOpenAtOnce(sessions)).toEqual({ perUser: 2, total: 3 });
+    expect(largestOpenAtOnce([])).toEqual({ perUser: 0, total: 0 });
   });
 });

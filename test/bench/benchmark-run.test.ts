@@ -26,6 +26,24 @@ const TINY_PLAN: BenchPlan = {
     repetitions: 1,
     sql: 'select 1',
   },
+  pressure: {
+    maxSessionsTotal: 3,
+    burst: {
+      ...FULL_PLAN.pressure.burst,
+      queries: 3,
+      concurrency: 3,
+      repetitions: 1,
+      sql: 'select 1',
+    },
+    manyTenants: {
+      ...FULL_PLAN.pressure.manyTenants,
+      tenants: 5,
+      queries: 6,
+      concurrency: 3,
+      repetitions: 1,
+      sql: 'select 1',
+    },
+  },
   results: { rows: [3000], repetitions: 1 },
   bundles: { functions: ['InvalidateSession'], initRuns: 1 },
 };
@@ -117,7 +135,8 @@ describe('Function: runBenchmark', () => {
         ['spectra-capped', 3000],
       ]);
       expect(largeResult?.capped).toMatchObject({ oldSpaceMB: 64, rows: 3000 });
-      expect(markdown).toContain('## 5. Large results');
+      expect(markdown).toContain('## 5. The pool under pressure');
+      expect(markdown).toContain('## 6. Large results');
 
       expect(saved.bundles).toHaveLength(1);
       expect(saved.bundles[0]).toMatchObject({
@@ -133,7 +152,19 @@ describe('Function: runBenchmark', () => {
         latency: { openSessionMs: 50 },
       });
       expect(saved.meta.machine.cpus).toBeGreaterThan(0);
+      for (const workload of [saved.variants, saved.pressure.burst, saved.pressure.manyTenants])
+        expect(workload.spectra).toMatchObject({
+          p99Ms: expect.any(Number),
+          largestPool: expect.any(Number),
+          largestTotal: expect.any(Number),
+        });
+      expect(saved.pressure.manyTenants.spectra.largestTotal).toBeLessThanOrEqual(3);
       expect(saved.targets.map((target) => target.id)).toEqual([
+        'pressure-largest-pool',
+        'pressure-total-cap',
+        'concurrent-p95-vs-no-reuse',
+        'many-tenants-p95-vs-no-reuse',
+        'concurrent-dynamodb-requests',
         'concurrent-hit-rate',
         'concurrent-busy-rejections',
         'short-query-transitions',

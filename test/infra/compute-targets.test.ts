@@ -158,13 +158,14 @@ describe('Stack: SpectraStack on each compute target', () => {
         .flatMap((entry) => entry.actions)
         .filter((action) => action.startsWith('redshift-data:')),
     );
-    // THEN only the five the functions use are there
+    // THEN only the six the functions use are there
     expect([...actions].sort()).toEqual([
       'redshift-data:BatchExecuteStatement',
       'redshift-data:CancelStatement',
       'redshift-data:DescribeStatement',
       'redshift-data:ExecuteStatement',
       'redshift-data:GetStatementResult',
+      'redshift-data:ListSessions',
     ]);
   });
 });

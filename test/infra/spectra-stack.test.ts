@@ -429,7 +429,7 @@ describe('Stack: SpectraStack', () => {
           .flatMap((entry) => entry.actions)
           .filter((action) => action.startsWith('redshift-data:')),
       );
-      // THEN they are the same, no more (no ListSessions)
+      // THEN they are the same, no more
       expect(granted).toEqual(used);
     });
 

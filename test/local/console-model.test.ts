@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stateGraph } from '../../local/console/graph.ts';
-import { acquireHit, SessionHitRate } from '../../local/console/hit-rate.ts';
+import { SessionHitRate, sessionHitOf } from '../../local/console/hit-rate.ts';
 import { QUERY_DEFINITION_FILE, STATES } from '../../statemachine/definition.ts';
 
 /** What the console draws and charts, computed on the server: the graph's edges and the hit rate. */
@@ -57,8 +57,31 @@ describe('Class: SessionHitRate', () => {
   });
 
   it('reads a hit from an AcquireSession result that names a pooled session, a miss otherwise', () => {
-    expect(acquireHit({ Payload: { session: { sessionId: 'sess-1', reused: true } } })).toBe(true);
-    expect(acquireHit({ Payload: { session: { sessionId: null, reused: false } } })).toBe(false);
-    expect(acquireHit(undefined)).toBeUndefined();
+    const acquired = (session: unknown) =>
+      sessionHitOf('AcquireSession', {}, { Payload: { session } });
+    expect(acquired({ sessionId: 'sess-1', reused: true })).toBe(true);
+    expect(acquired({ sessionId: null, reused: false })).toBe(false);
+    expect(sessionHitOf('AcquireSession', {}, undefined)).toBeUndefined();
+  });
+
+  it('leaves the call to SubmitQuery when every session was leased, and counts it once', () => {
+    // Prepare: AcquireSession found every session leased; SubmitQuery got one given back
+    const leased = { sessionId: null, reused: false, sessionsLeased: true };
+    const submitted = { Payload: { session: { sessionId: 'sess-2', reused: true } } };
+
+    // Act / Assess
+    expect(sessionHitOf('AcquireSession', {}, { Payload: { session: leased } })).toBeUndefined();
+    expect(sessionHitOf('SubmitQuery', { session: leased }, submitted)).toBe(true);
+    expect(
+      sessionHitOf(
+        'SubmitQuery',
+        { session: leased },
+        { Payload: { session: { sessionId: 'new', reused: false } } },
+      ),
+    ).toBe(false);
+    // A SubmitQuery after a hit does not count again.
+    expect(
+      sessionHitOf('SubmitQuery', { session: { sessionId: 'sess-1', reused: true } }, submitted),
+    ).toBeUndefined();
   });
 });

@@ -117,6 +117,25 @@ describe('FaultPlan', () => {
     expect(plan.counts().held).toEqual({});
   });
 
+  it('holds a response after its call was carried out, apart from the holds of requests', async () => {
+    // Prepare
+    const plan = new FaultPlan();
+    plan.hold('DynamoDB_20120810.UpdateItem', { phase: 'response' });
+
+    // Act
+    const request = await settled(plan.enter('DynamoDB_20120810.UpdateItem'));
+    const answer = plan.leave('DynamoDB_20120810.UpdateItem');
+    const waiting = await settled(answer);
+    const held = plan.counts().held;
+    plan.release('DynamoDB_20120810.UpdateItem', 'response');
+
+    // Assess
+    expect(request).toBeUndefined();
+    expect(waiting).toBe(STILL_WAITING);
+    expect(held).toEqual({ 'DynamoDB_20120810.UpdateItem:response': 1 });
+    expect(await answer).toBeUndefined();
+  });
+
   it('forgets counts, faults and latency on reset, and lets held calls go on', async () => {
     // Prepare
     const plan = new FaultPlan();

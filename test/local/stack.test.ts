@@ -208,9 +208,9 @@ describe('Local stack: the workflow over HTTP', () => {
 
   it('two concurrent queries of one tenant: short queries run on its one session, one after the other, never a busy one', async () => {
     // Prepare: the tenant has one idle session. The first query's statement is held until the
-    // second waits for the session (its second look at the pool is held too; the first reads the
-    // pool no more once it holds its lease), so the first gives the session back while the second
-    // waits, however slow the machine
+    // second is in Acquire Session, reserving the slots of a session of its own (its read of the
+    // cluster's slots is held too; the first reads the table no more once it holds its lease), so
+    // the first gives the session back before the second opens one, however slow the machine
     const tenantId = 'umbrella';
     const marker = `hold-${randomUUID()}`;
     const sql = `select 1 as done -- ${marker}`;
@@ -238,9 +238,9 @@ describe('Local stack: the workflow over HTTP', () => {
     expect(after.redshiftData.busyRejections).toBe(before.redshiftData.busyRejections);
   });
 
-  it('two concurrent queries of one tenant: queries that hold the session past the wait get a session each, never a busy one', async () => {
+  it('two concurrent queries of one tenant: queries that hold the session get a session each, never a busy one', async () => {
     // Prepare: the tenant has one idle session, and each query's statement is held until both
-    // run, so the first holds its session past the second's wait in AcquireSession
+    // run, so the first holds its session while the second opens one
     const tenantId = 'initech';
     const marker = `hold-${randomUUID()}`;
     const sql = `select 1 as done -- ${marker}`;

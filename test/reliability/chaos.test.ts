@@ -36,5 +36,7 @@ describe('Reliability: chaos run', () => {
     expect(notMet).toEqual([]);
     expect(report.invariants['dirt-refused-or-dropped']?.dirtExecutions).toBeGreaterThan(0);
     expect(report.invariants['no-session-state-observed']?.probedSelects).toBeGreaterThan(0);
+    expect(report.invariants['no-pool-above-its-cap']?.samples).toBeGreaterThan(0);
+    expect(report.invariants['no-session-outside-the-pool']).toBeDefined();
   }, 300_000);
 });

@@ -91,7 +91,7 @@ describe('Reliability: StopExecution while a step runs', () => {
   });
 
   it('frees the lease when DynamoDB fails the cleanup beyond its SDK retries, by running it again', async () => {
-    // Prepare: a query that polls (its statement held until the end), and DynamoDB writes that
+    // Prepare: a query that polls (its statement held until the end), and reads of the pool that
     // fail six times in a row (the SDK tries four) once the execution is stopped
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
     await api.control('db-users', { tenantId });
@@ -100,7 +100,7 @@ describe('Reliability: StopExecution while a step runs', () => {
     const executionArn = await api.start(randomUUID(), { tenantId, sql: `select 1 -- ${marker}` });
     await untilInFlight(executionArn, STATES.poll);
     await api.control('faults', {
-      target: 'DynamoDB_20120810.PutItem',
+      target: 'DynamoDB_20120810.Query',
       error: 'ProvisionedThroughputExceededException',
       count: 6,
     });
@@ -112,7 +112,7 @@ describe('Reliability: StopExecution while a step runs', () => {
     // Assess
     const counters = await api.counters();
     expect(
-      counters.faultsInjected['DynamoDB_20120810.PutItem:ProvisionedThroughputExceededException'],
+      counters.faultsInjected['DynamoDB_20120810.Query:ProvisionedThroughputExceededException'],
     ).toBe(6);
     expect(await leasesOf(tenantId)).toEqual([]);
   });

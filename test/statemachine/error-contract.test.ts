@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_NAMES, RECOVERED_ERROR_NAMES } from '../../functions/common/errors.ts';
@@ -13,7 +19,7 @@ import {
   STATES,
 } from '../../statemachine/definition.ts';
 import { runningState } from '../support/query-state.ts';
-import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
 /**
  * The error contract is closed: the names an execution can end with, enumerated from the
@@ -68,6 +74,10 @@ describe('The error contract', () => {
   beforeEach(() => {
     ddb.reset();
     ddb.on(QueryCommand).resolves({ Items: [] });
+    // The session and its slots, given back or dropped as the failure path does.
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+    ddb.on(DeleteCommand).callsFake(deletedItem);
   });
 
   it("lists exactly the names an execution can end with in the README's table", async () => {

@@ -33,7 +33,8 @@ const SCRIPTS: Record<string, ScriptedStatement> = {
   'select 1': { columns: [column('?column?', 'int4')], records: [[{ longValue: 1 }]] },
   'select * from nope': { error: 'ERROR: relation "nope" does not exist' },
   'select slowly': {
-    pollsUntilDone: 5,
+    // Submit Query's long-poll, then five of Poll Status
+    pollsUntilDone: 6,
     columns: [column('id', 'int4'), column('name', 'varchar')],
     records: [1, 2, 3, 4, 5].map((id) => [{ longValue: id }, { stringValue: `row ${id}` }]),
   },
@@ -210,26 +211,31 @@ describe('State machine: query.asl.json with the real handlers', () => {
     expect(await pool(tenantId)).toEqual([expect.objectContaining({ state: 'IDLE' })]);
   });
 
-  it('lets a concurrent execution of one tenant wait for the busy session rather than open one', async () => {
+  it('gives a concurrent execution of one tenant a session of its own or the one given back, never the busy one', async () => {
     // Prepare: one idle session in the pool
     const tenantId = 'tenant-d';
     output(await runQuery({ tenantId, sql: 'select 1' }));
 
-    // Act: both want the one session; it comes back within AcquireSession's wait (1 s)
+    // Act: both want the one session; the second opens a new one while it waits for it and takes
+    // whichever is ready first
     const [a, b] = await Promise.all([
       runQuery({ tenantId, sql: 'select while another runs' }),
       runQuery({ tenantId, sql: 'select while another runs' }),
     ]);
 
-    // Assess: one after the other on the same session, never both on it at once
+    // Assess: never both on one session at once, and the pool keeps what was opened, idle
     const [outA, outB] = [output(a), output(b)];
-    expect(outA.sessionId).toBe(outB.sessionId);
-    expect([outA.sessionReused, outB.sessionReused]).toEqual([true, true]);
+    expect([outA.sessionReused, outB.sessionReused]).toContain(true);
     expect(fake.busyRejections).toBe(0);
-    expect(await pool(tenantId)).toEqual([expect.objectContaining({ state: 'IDLE' })]);
+    const sessions = await pool(tenantId);
+    expect(sessions.length).toBeLessThanOrEqual(2);
+    expect(sessions.map((record) => record.state)).toEqual(sessions.map(() => 'IDLE'));
+    expect(sessions.map((record) => record.session_id)).toEqual(
+      expect.arrayContaining([outA.sessionId, outB.sessionId]),
+    );
   });
 
-  it('opens a second session for a concurrent execution when the busy one stays busy past the wait', async () => {
+  it('opens a second session for a concurrent execution while the busy one stays busy', async () => {
     // Prepare: one idle session in the pool
     const tenantId = 'tenant-e';
     output(await runQuery({ tenantId, sql: 'select 1' }));

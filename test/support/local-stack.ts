@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { StackApi } from '../../bench/chaos/stack-api.ts';
 import type { LocalStack, LocalStackOptions } from '../../local/stack.ts';
 import { STATES, TASK_STATES } from '../../statemachine/definition.ts';
@@ -32,4 +33,28 @@ export async function startStackWithApi(
     process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME as string,
   );
   return { stack, api };
+}
+
+/**
+ * Starts a stack of the file's own before its tests (see {@link startStackWithApi}), resets its
+ * test controls after each test and stops it after the last. The returned getters are valid
+ * inside the tests.
+ */
+export function useStackWithApi(options: LocalStackOptions = {}) {
+  let started: { stack: LocalStack; api: StackApi } | undefined;
+  beforeAll(async () => {
+    started = await startStackWithApi(options);
+  }, 120_000);
+  afterEach(async () => {
+    await started?.api.control('reset');
+  });
+  afterAll(async () => {
+    started?.api.destroy();
+    await started?.stack.stop();
+  });
+  const get = () => {
+    if (!started) throw new Error('The local stack is not started: use it inside a test');
+    return started;
+  };
+  return { api: () => get().api, stack: () => get().stack };
 }

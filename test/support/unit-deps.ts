@@ -31,12 +31,31 @@ export function recordingTelemetry() {
   return { telemetry, count: (metric: SessionMetric) => counts.get(metric) ?? 0 };
 }
 
-/** Deps over the module's SDK clients (mocked by the test with aws-sdk-client-mock) and a fixed clock. */
-export function unitDeps(env: Record<string, string> = {}, clock: () => Date = () => NOW) {
+/**
+ * Deps over the module's SDK clients (mocked by the test with aws-sdk-client-mock), a fixed clock
+ * and, when given, a `sleep` that returns without waiting.
+ */
+export function unitDeps(
+  env: Record<string, string> = {},
+  clock: () => Date = () => NOW,
+  sleep?: (ms: number) => Promise<void>,
+) {
   const recording = recordingTelemetry();
-  const deps: StepDeps = createDeps(testConfig(env), { clock, telemetry: recording.telemetry });
+  const deps: StepDeps = createDeps(testConfig(env), {
+    clock,
+    telemetry: recording.telemetry,
+    ...(sleep ? { sleep } : {}),
+  });
   return { deps, count: recording.count };
 }
+
+/**
+ * What a conditional DeleteItem that succeeded answers when it asks for `ALL_OLD`: the item it
+ * deleted (here its key, which is all a test's pool item needs to be told apart).
+ */
+export const deletedItem = (input: { Key?: Record<string, unknown> }) => ({
+  Attributes: { ...input.Key },
+});
 
 /**
  * A clock that reads `times` one after the other, then stays at the last: a step that reads the

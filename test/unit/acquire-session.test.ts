@@ -8,7 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { acquireSession } from '../../functions/acquire-session.ts';
-import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+import { deletedItem, EXECUTION_ARN, NOW, unitDeps } from '../support/unit-deps.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const idle = {
@@ -26,6 +26,9 @@ const idle = {
 describe('Function: acquireSession', () => {
   beforeEach(() => {
     ddb.reset();
+    // Slots are free, and the execution's record takes every write.
+    ddb.on(PutCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
   });
 
   it('leases a pooled session and counts a SessionHit', async () => {
@@ -166,14 +169,23 @@ describe('Function: acquireSession', () => {
   it('reports a miss and counts SessionMiss and the expired sessions it dropped', async () => {
     const { deps, count } = unitDeps();
     ddb.on(QueryCommand).resolves({ Items: [{ ...idle, expires_at: '2026-11-28T12:00:10.000Z' }] });
-    ddb.on(DeleteCommand).resolves({});
+    ddb.on(DeleteCommand).callsFake(deletedItem);
 
     const state = await acquireSession(
       { request: { tenantId: 'acme', sql: 'select 1' }, executionArn: EXECUTION_ARN },
       deps,
     );
 
-    expect(state.session).toEqual({ sessionId: null, reused: false });
+    expect(state.session).toEqual({
+      sessionId: null,
+      reused: false,
+      reservation: {
+        claim: expect.any(String),
+        slot: 0,
+        totalSlot: expect.any(Number),
+        reservedAt: NOW.toISOString(),
+      },
+    });
     expect(count('SessionMiss')).toBe(1);
     expect(count('SessionExpired')).toBe(1);
   });

@@ -1,6 +1,8 @@
 import {
   CancelStatementCommand,
   DescribeStatementCommand,
+  ExecuteStatementCommand,
+  ListSessionsCommand,
   RedshiftDataClient,
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
@@ -24,9 +26,10 @@ import {
   type CancelStoppedExecutionDeps,
   cancelStoppedExecution,
 } from '../../functions/cancel-stopped-execution.ts';
+import { clientTokenFor } from '../../functions/common/data-api.ts';
 import type { SessionRecord } from '../../functions/common/session-store.ts';
 import { runningState } from '../support/query-state.ts';
-import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
 const sfn = mockClient(SFNClient);
 const redshift = mockClient(RedshiftDataClient);
@@ -116,8 +119,37 @@ function leasedRecord(fields: Partial<SessionRecord> = {}): SessionRecord {
   };
 }
 
+const poolKey = { pool_id: 'acme#tenant_acme', session_id: 'sess-1' };
+const recordKey = { pool_id: `#execution#${EXECUTION_ARN}`, session_id: 'execution' };
+const RESERVATION = {
+  claim: 'claim-3',
+  slot: 3,
+  totalSlot: 30,
+  reservedAt: '2026-11-28T11:59:41.000Z',
+};
+
+/** The execution's record as the clean-up's mark returns it: what the steps wrote before the stop. */
+function recordSays(fields: Record<string, unknown>) {
+  ddb.on(UpdateCommand, { Key: recordKey }).resolves({
+    Attributes: { ...recordKey, execution_arn: EXECUTION_ARN, stopped_run: 0, ...fields },
+  });
+}
+
+/** Stopped inside Submit Query, before it returned: the history names no statement. */
+const stoppedWhileSubmitting: HistoryEvent[] = [
+  event(8, 'ExecutionAborted'),
+  event(7, 'TaskStarted'),
+  event(6, 'TaskScheduled'),
+  taskSucceeded(3, {
+    ...runningState(),
+    session: { sessionId: null, reused: false, reservation: RESERVATION },
+    statement: undefined,
+  }),
+  executionStarted,
+];
+
 function cancelDeps() {
-  const { deps, count } = unitDeps();
+  const { deps, count } = unitDeps({}, undefined, async () => undefined);
   const cancel: CancelStoppedExecutionDeps = { ...deps, sfn: new SFNClient({}) };
   return { deps: cancel, count };
 }
@@ -130,11 +162,15 @@ describe('Function: cancelStoppedExecution', () => {
     sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhilePolling });
     ddb.on(QueryCommand).resolves({ Items: [leasedRecord()] });
     ddb.on(UpdateCommand).resolves({});
-    ddb.on(DeleteCommand).resolves({});
+    ddb.on(DeleteCommand).callsFake(deletedItem);
     ddb.on(PutCommand).resolves({});
+    // The Data API says the session runs nothing once its statement has ended.
+    redshift
+      .on(ListSessionsCommand)
+      .resolves({ Sessions: [{ SessionId: 'sess-1', Status: 'AVAILABLE', CreatedAt: ENDED_AT }] });
   });
 
-  it('marks the execution stopped before it reads the pool, for its steps still running', async () => {
+  it("marks the run stopped in the execution's record before it reads the pool, for its steps still running", async () => {
     // Prepare
     const { deps } = cancelDeps();
     redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
@@ -143,15 +179,15 @@ describe('Function: cancelStoppedExecution', () => {
     await cancelStoppedExecution(abortedEvent(), deps);
 
     // Assess
-    const order = ddb.calls().map((call) => call.args[0].constructor.name);
-    expect(order.indexOf('PutCommand')).toBeGreaterThanOrEqual(0);
-    expect(order.indexOf('PutCommand')).toBeLessThan(order.indexOf('QueryCommand'));
-    expect(ddb).toReceiveCommandWith(PutCommand, {
-      Item: expect.objectContaining({
-        pool_id: `#stopped#${EXECUTION_ARN}`,
-        session_id: 'stopped',
-      }),
+    const calls = ddb.calls().map((call) => call.args[0].input as { Key?: { pool_id: string } });
+    const mark = calls.findIndex((input) => input.Key?.pool_id === `#execution#${EXECUTION_ARN}`);
+    expect(mark).toBe(0);
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      Key: { pool_id: `#execution#${EXECUTION_ARN}`, session_id: 'execution' },
+      ConditionExpression: 'attribute_not_exists(stopped_run) OR stopped_run < :run',
+      ReturnValues: 'ALL_NEW',
     });
+    expect(ddb.commandCalls(QueryCommand).length).toBeGreaterThan(0);
   });
 
   it('cancels the running statement and releases the session leased to the execution', async () => {
@@ -193,13 +229,8 @@ describe('Function: cancelStoppedExecution', () => {
         ':endedAt': ENDED_AT.toISOString(),
       }),
     });
-    // Only the execution's own claim to open a session (if any) is deleted, not a session.
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
       Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
-    });
-    expect(ddb).toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: '#opening#acme#tenant_acme', session_id: 'opening' },
-      ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
     });
   });
 
@@ -242,7 +273,9 @@ describe('Function: cancelStoppedExecution', () => {
 
   it('invalidates the session instead when the statement may still be running on it', async () => {
     const { deps, count } = cancelDeps();
-    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
+    redshift
+      .on(DescribeStatementCommand)
+      .resolves({ Id: 'st-1', Status: 'STARTED', SessionId: 'sess-1' });
     redshift.on(CancelStatementCommand).resolves({ Status: false });
 
     const outcome = await cancelStoppedExecution(abortedEvent(), deps);
@@ -252,14 +285,16 @@ describe('Function: cancelStoppedExecution', () => {
       Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
       ExpressionAttributeValues: expect.objectContaining({ ':owner': EXECUTION_ARN }),
     });
-    expect(ddb).not.toReceiveCommand(UpdateCommand);
+    expect(ddb).not.toReceiveCommandWith(UpdateCommand, { Key: poolKey });
     expect(count('SessionInvalidated')).toBe(1);
   });
 
   it('leaves the statement of a failed execution to finish for a redrive, and drops its busy session', async () => {
     // Prepare: PollStatus failed through its retries while the statement ran
     const { deps } = cancelDeps();
-    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
+    redshift
+      .on(DescribeStatementCommand)
+      .resolves({ Id: 'st-1', Status: 'STARTED', SessionId: 'sess-1' });
 
     // Act
     const outcome = await cancelStoppedExecution(abortedEvent({ status: 'FAILED' }), deps);
@@ -299,23 +334,40 @@ describe('Function: cancelStoppedExecution', () => {
     expect(redshift).not.toReceiveCommand(CancelStatementCommand);
   });
 
-  it('invalidates the session when the execution stopped inside a step before any statement was known', async () => {
-    const { deps } = cancelDeps();
-    sfn.on(GetExecutionHistoryCommand).resolves({
-      events: [
-        event(8, 'ExecutionAborted'),
-        event(7, 'TaskStarted'),
-        event(6, 'TaskScheduled'),
-        taskSucceeded(3, { ...runningState(), statement: undefined }),
-        executionStarted,
-      ],
-    });
+  it.each([
+    [
+      'releases the session when the Data API says it runs nothing',
+      'AVAILABLE',
+      { sessionReleased: true, sessionInvalidated: false },
+    ],
+    [
+      'drops the session while the Data API says it is busy',
+      'BUSY',
+      { sessionReleased: false, sessionInvalidated: true },
+    ],
+  ] as const)(
+    'stopped inside a step before any statement was known: %s',
+    async (_, status, expected) => {
+      const { deps } = cancelDeps();
+      redshift
+        .on(ListSessionsCommand)
+        .resolves({ Sessions: [{ SessionId: 'sess-1', Status: status, CreatedAt: ENDED_AT }] });
+      sfn.on(GetExecutionHistoryCommand).resolves({
+        events: [
+          event(8, 'ExecutionAborted'),
+          event(7, 'TaskStarted'),
+          event(6, 'TaskScheduled'),
+          taskSucceeded(3, { ...runningState(), statement: undefined }),
+          executionStarted,
+        ],
+      });
 
-    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+      const outcome = await cancelStoppedExecution(abortedEvent(), deps);
 
-    expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: true });
-    expect(redshift.calls()).toHaveLength(0);
-  });
+      expect(outcome).toEqual(expected);
+      expect(redshift).not.toReceiveCommand(CancelStatementCommand);
+    },
+  );
 
   it('releases the session when no step was running and no statement was submitted', async () => {
     const { deps } = cancelDeps();
@@ -345,7 +397,7 @@ describe('Function: cancelStoppedExecution', () => {
       deps,
     );
 
-    expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: true });
+    expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
     expect(ddb).toReceiveCommandWith(QueryCommand, {
       ExpressionAttributeValues: { ':pool': 'acme#tenant_acme' },
     });
@@ -373,7 +425,10 @@ describe('Function: cancelStoppedExecution', () => {
     });
     expect(second).toEqual({ sessionReleased: false, sessionInvalidated: false });
     expect(redshift).toReceiveCommandTimes(CancelStatementCommand, 1);
-    expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+    const releases = ddb
+      .commandCalls(UpdateCommand)
+      .filter((call) => call.args[0].input.Key?.pool_id === poolKey.pool_id);
+    expect(releases).toHaveLength(1);
   });
 
   it('leaves a session leased to another execution alone', async () => {
@@ -386,10 +441,199 @@ describe('Function: cancelStoppedExecution', () => {
     const outcome = await cancelStoppedExecution(abortedEvent(), deps);
 
     expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: false });
-    expect(ddb).not.toReceiveCommand(UpdateCommand);
+    expect(ddb).not.toReceiveCommandWith(UpdateCommand, { Key: poolKey });
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
       Key: expect.objectContaining({ pool_id: 'acme#tenant_acme' }),
     });
+  });
+
+  it("cancels the statement the execution's record names while Submit Query still waits for it", async () => {
+    // Prepare: stopped inside Submit Query's long-poll; the session it opened is in the pool
+    const { deps } = cancelDeps();
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
+    recordSays({
+      tenant_id: 'acme',
+      submit_run: 0,
+      submit_attempt: 0,
+      submit_session: 'none',
+      statement_id: 'st-9',
+      statement_run: 0,
+      statement_attempt: 0,
+      reservation: RESERVATION,
+      reservation_run: 0,
+      opening_claim: RESERVATION.claim,
+      opening_run: 0,
+    });
+    ddb.on(QueryCommand).resolves({ Items: [leasedRecord({ slot_claim: RESERVATION.claim })] });
+    redshift
+      .on(DescribeStatementCommand)
+      .resolvesOnce({ Id: 'st-9', Status: 'STARTED', SessionId: 'sess-1' })
+      .resolves({ Id: 'st-9', Status: 'ABORTED', UpdatedAt: ENDED_AT });
+    redshift.on(CancelStatementCommand).resolves({ Status: true });
+
+    // Act
+    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+
+    // Assess: the session holds the slots, so only the session is given back
+    expect(outcome).toEqual({
+      cancelledStatementId: 'st-9',
+      sessionReleased: true,
+      sessionInvalidated: false,
+    });
+    expect(redshift).toReceiveCommandWith(CancelStatementCommand, { Id: 'st-9' });
+    expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: '#slot#acme#tenant_acme', session_id: '3' },
+    });
+  });
+
+  it("asks for the statement by the submission's ClientToken when the record names no statement yet", async () => {
+    // Prepare: stopped between the record of the submission and the record of its statement
+    const { deps } = cancelDeps();
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
+    recordSays({ tenant_id: 'acme', submit_run: 0, submit_attempt: 0, submit_session: 'sess-1' });
+    redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-5' });
+    redshift
+      .on(DescribeStatementCommand)
+      .resolvesOnce({ Id: 'st-5', Status: 'STARTED' })
+      .resolves({ Id: 'st-5', Status: 'ABORTED', UpdatedAt: ENDED_AT });
+    redshift.on(CancelStatementCommand).resolves({ Status: true });
+
+    // Act
+    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+
+    // Assess: the token's statement, or else a `select 1` that takes the token before the SQL can
+    const asked = redshift.commandCalls(ExecuteStatementCommand)[0]?.args[0].input;
+    expect(asked).toEqual(
+      expect.objectContaining({
+        Sql: 'select 1',
+        ClientToken: clientTokenFor(EXECUTION_ARN, 0),
+        DbUser: 'tenant_acme',
+      }),
+    );
+    expect(asked).not.toHaveProperty('SessionId');
+    expect(asked).not.toHaveProperty('SessionKeepAliveSeconds');
+    expect(outcome.cancelledStatementId).toBe('st-5');
+  });
+
+  it('asks for the statement by the ClientToken of the Submit Query in flight when the record names no submission', async () => {
+    // Prepare: stopped while Submit Query ran on the session Acquire leased (it records no
+    // submission); the history has the task's input
+    const { deps } = cancelDeps();
+    const submitting = { ...runningState(), submitAttempt: 1, statement: undefined };
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        event(8, 'ExecutionAborted'),
+        event(7, 'TaskStarted'),
+        {
+          id: 6,
+          type: 'TaskScheduled',
+          timestamp: new Date('2026-11-28T11:59:54.000Z'),
+          taskScheduledEventDetails: {
+            resourceType: 'lambda',
+            resource: 'invoke',
+            region: 'us-east-1',
+            // As the definition hands it: the execution input beside the state.
+            parameters: JSON.stringify({
+              FunctionName: 'SubmitQuery',
+              Payload: { request: { tenantId: 'acme', sql: 'select 1' }, state: submitting },
+            }),
+          },
+        },
+        taskSucceeded(3, submitting),
+        executionStarted,
+      ],
+    });
+    redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-6' });
+    redshift
+      .on(DescribeStatementCommand)
+      .resolvesOnce({ Id: 'st-6', Status: 'STARTED' })
+      .resolves({ Id: 'st-6', Status: 'ABORTED', UpdatedAt: ENDED_AT });
+    redshift.on(CancelStatementCommand).resolves({ Status: true });
+
+    // Act
+    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+
+    // Assess
+    expect(redshift).toReceiveCommandWith(ExecuteStatementCommand, {
+      Sql: 'select 1',
+      ClientToken: clientTokenFor(EXECUTION_ARN, 1),
+    });
+    expect(outcome).toEqual({
+      cancelledStatementId: 'st-6',
+      sessionReleased: true,
+      sessionInvalidated: false,
+    });
+  });
+
+  it('writes the session a stopped submission opened, and no record holds, to the pool, and gives it back there', async () => {
+    // Prepare: Submit Query opened a session on its slots and failed before it wrote the session
+    const { deps } = cancelDeps();
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
+    recordSays({
+      tenant_id: 'acme',
+      submit_run: 0,
+      submit_attempt: 0,
+      submit_session: 'none',
+      statement_id: 'st-7',
+      statement_run: 0,
+      statement_attempt: 0,
+      reservation: RESERVATION,
+      reservation_run: 0,
+      opening_claim: RESERVATION.claim,
+      opening_run: 0,
+    });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    redshift
+      .on(DescribeStatementCommand)
+      .resolves({ Id: 'st-7', Status: 'FINISHED', SessionId: 'sess-1', UpdatedAt: ENDED_AT });
+
+    // Act
+    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+
+    // Assess: written leased, on the slots, then released; the slots stay the session's
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        session_id: 'sess-1',
+        lease_owner: EXECUTION_ARN,
+        slot_claim: RESERVATION.claim,
+      }),
+    });
+    expect(outcome.sessionReleased).toBe(true);
+    expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: '#slot#acme#tenant_acme', session_id: '3' },
+    });
+  });
+
+  it.each([
+    ['gives back the slots of a session no step opened', {}, true],
+    [
+      'leaves the slots to the step that said it opens a session on them',
+      { opening_claim: RESERVATION.claim, opening_run: 0 },
+      false,
+    ],
+  ])('%s', async (_, opening, givenBack) => {
+    // Prepare: stopped with a reservation in the record and no session of the pool holding it
+    const { deps } = cancelDeps();
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
+    recordSays({ tenant_id: 'acme', reservation: RESERVATION, reservation_run: 0, ...opening });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+
+    // Act
+    await cancelStoppedExecution(abortedEvent(), deps);
+
+    // Assess
+    const slotKeys = [
+      { pool_id: '#slot#acme#tenant_acme', session_id: '3' },
+      { pool_id: '#total-slot#cluster/analytics', session_id: '30' },
+    ];
+    for (const Key of slotKeys) {
+      if (givenBack)
+        expect(ddb).toReceiveCommandWith(DeleteCommand, {
+          Key,
+          ExpressionAttributeValues: { ':claim': RESERVATION.claim },
+        });
+      else expect(ddb).not.toReceiveCommandWith(DeleteCommand, { Key });
+    }
   });
 
   it('throws TransientServiceError when Step Functions keeps throttling', async () => {

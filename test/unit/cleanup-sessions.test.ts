@@ -5,7 +5,7 @@ import { cleanupSessions } from '../../functions/cleanup-sessions.ts';
 import { dynamoDbDocumentClient } from '../../functions/common/clients.ts';
 import { sessionPolicyOf } from '../../functions/common/deps.ts';
 import { SessionSweeper } from '../../functions/common/session-sweeper.ts';
-import { unitDeps } from '../support/unit-deps.ts';
+import { deletedItem, unitDeps } from '../support/unit-deps.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -21,7 +21,7 @@ describe('Function: cleanupSessions', () => {
       state: 'IDLE',
     };
     ddb.on(ScanCommand).resolves({ Items: [expired] });
-    ddb.on(DeleteCommand).resolves({});
+    ddb.on(DeleteCommand).callsFake(deletedItem);
     const sweeper = new SessionSweeper(
       dynamoDbDocumentClient,
       deps.config.sessionsTableName,

@@ -25,6 +25,7 @@ describe('Function: loadConfig', () => {
       dbUserTemplate: 'tenant_{tenant}',
       deniedDbUsers: [],
       maxSessionsPerTenant: 4,
+      maxSessionsTotal: 400,
       acquireWaitMilliseconds: 1000,
       resultInlineMaxBytes: 200_000,
       resultsBucketName: 'spectra-results',

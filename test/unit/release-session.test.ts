@@ -1,6 +1,7 @@
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
+  GetCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -8,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { releaseSession } from '../../functions/release-session.ts';
 import { runningState } from '../support/query-state.ts';
-import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -16,7 +17,7 @@ describe('Function: releaseSession', () => {
   beforeEach(() => {
     ddb.reset();
     ddb.on(UpdateCommand).resolves({});
-    ddb.on(DeleteCommand).resolves({});
+    ddb.on(DeleteCommand).callsFake(deletedItem);
   });
 
   const strayLease = {
@@ -298,11 +299,38 @@ describe('Function: releaseSession', () => {
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
       Key: { pool_id: 'acme#tenant_acme', session_id: 'stray' },
     });
-    // A claim to open the pool's first session the execution may have left is dropped too.
-    expect(ddb).toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: '#opening#acme#tenant_acme', session_id: 'opening' },
-      ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
+  });
+
+  it("gives back the slots AcquireSession reserved, as the execution's record names them, when no session holds them", async () => {
+    // Prepare: AcquireSession reserved slots, wrote them to the record, and then kept failing
+    const { deps } = unitDeps();
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(GetCommand).resolves({
+      Item: { reservation: { claim: 'claim-9', slot: 2, totalSlot: 40, reservedAt: '' } },
     });
+    const state = { Error: 'TransientServiceError', Cause: 'DynamoDB kept throttling' };
+
+    // Act
+    await releaseSession(
+      {
+        outcome: 'FAILED',
+        executionArn: EXECUTION_ARN,
+        input: { tenantId: 'acme', sql: 'select 1' },
+        state,
+      },
+      deps,
+    );
+
+    // Assess
+    for (const Key of [
+      { pool_id: '#slot#acme#tenant_acme', session_id: '2' },
+      { pool_id: '#total-slot#cluster/analytics', session_id: '40' },
+    ])
+      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+        Key,
+        ConditionExpression: 'claim = :claim',
+        ExpressionAttributeValues: { ':claim': 'claim-9' },
+      });
   });
 
   it('looks for no lease when the state names its session', async () => {

@@ -23,7 +23,7 @@ import { pollStatus } from '../../functions/poll-status.ts';
 import { releaseSession } from '../../functions/release-session.ts';
 import { submitQuery } from '../../functions/submit.ts';
 import { queryOf, runningState, submitEvent } from '../support/query-state.ts';
-import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
 /**
  * How the functions keep pooled sessions clean: what they refuse before a lease, how they run
@@ -82,9 +82,11 @@ beforeEach(() => {
   ddb.reset();
   ddb.on(PutCommand).resolves({});
   ddb.on(UpdateCommand).resolves({});
-  ddb.on(DeleteCommand).resolves({});
+  ddb.on(DeleteCommand).callsFake(deletedItem);
   ddb.on(GetCommand).resolves({});
   ddb.on(QueryCommand).resolves({ Items: [idleSession] });
+  // Submit Query's long-poll finds the statement ended.
+  redshift.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
 });
 
 describe('Function: acquireSession', () => {

@@ -2,7 +2,6 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   ScanCommand,
@@ -53,13 +52,36 @@ describe('Class: SessionStore', () => {
     ddb.reset();
   });
 
+  /** The pool's reads answer `items`; every other partition (the slots) is empty. */
+  function poolHolds(...items: SessionRecord[]) {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pool': 'acme#acme' } })
+      .resolves({ Items: items });
+  }
+  const poolUpdates = () =>
+    ddb
+      .commandCalls(UpdateCommand)
+      .filter((call) => call.args[0].input.Key?.pool_id === 'acme#acme');
+  const recordKey = { pool_id: `#execution#${EXECUTION_ARN}`, session_id: 'execution' };
+  const leasedTo = (owner: string, slot?: number) => ({
+    state: 'LEASED' as const,
+    lease_owner: owner,
+    lease_expires_at: ahead(200),
+    ...(slot === undefined ? {} : { slot, total_slot: slot, slot_claim: `claim-${slot}` }),
+  });
+
   describe('Method: acquire', () => {
+    beforeEach(() => {
+      // Free slots, and an execution record that takes every write.
+      ddb.on(PutCommand).resolves({});
+      ddb.on(UpdateCommand).resolves({});
+    });
+
     it('leases the most recently used idle session with a conditional update', async () => {
       // Prepare
-      ddb
-        .on(QueryCommand)
-        .resolves({ Items: [session('older', { last_used_at: ago(200) }), session('newer')] });
-      ddb.on(UpdateCommand).callsFake((input) => ({
+      poolHolds(session('older', { last_used_at: ago(200) }), session('newer'));
+      ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).callsFake((input) => ({
         Attributes: { ...session(input.Key.session_id), state: 'LEASED' },
       }));
 
@@ -85,17 +107,59 @@ describe('Class: SessionStore', () => {
           ':leased': 'LEASED',
         }),
       });
+      expect(ddb).not.toReceiveCommand(PutCommand);
+    });
+
+    it('reserves a slot of the tenant and one of the cluster when the pool is empty, and writes them to the record', async () => {
+      // Prepare
+      poolHolds();
+
+      // Act
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+
+      // Assess
+      expect(result).toEqual({
+        kind: 'miss',
+        expiredRemoved: 0,
+        waitedMs: 0,
+        reservation: {
+          claim: expect.any(String),
+          slot: 0,
+          totalSlot: expect.any(Number),
+          reservedAt: NOW.toISOString(),
+        },
+        sessionsLeased: false,
+      });
+      const reservation = result.kind === 'miss' ? result.reservation : undefined;
+      expect(ddb).toReceiveCommandWith(PutCommand, {
+        Item: expect.objectContaining({
+          pool_id: '#slot#acme#acme',
+          session_id: '0',
+          claim: reservation?.claim,
+        }),
+        ConditionExpression: 'attribute_not_exists(pool_id)',
+      });
+      expect(ddb).toReceiveCommandWith(PutCommand, {
+        Item: expect.objectContaining({
+          pool_id: '#total-slot#default',
+          session_id: String(reservation?.totalSlot),
+          claim: reservation?.claim,
+        }),
+        ConditionExpression: 'attribute_not_exists(pool_id)',
+      });
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        Key: recordKey,
+        ExpressionAttributeValues: expect.objectContaining({ ':reservation': reservation }),
+      });
     });
 
     it('passes over a session the Data API closes, at its 24 hours, before the query may end', async () => {
       // Prepare: opened 20 hours ago, it has 4 hours left; the query may take 6.
-      ddb.on(QueryCommand).resolves({
-        Items: [
-          session('old', { created_at: ago(20 * 3600) }),
-          session('young', { last_used_at: ago(200) }),
-        ],
-      });
-      ddb.on(UpdateCommand).callsFake((input) => ({
+      poolHolds(
+        session('old', { created_at: ago(20 * 3600) }),
+        session('young', { last_used_at: ago(200) }),
+      );
+      ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).callsFake((input) => ({
         Attributes: { ...session(input.Key.session_id), state: 'LEASED' },
       }));
 
@@ -118,13 +182,11 @@ describe('Class: SessionStore', () => {
     });
 
     it('reports a sessionless miss, not an exhausted pool, when the full pool holds only sessions that close too soon', async () => {
-      // Prepare: the cap is 2; both sessions are idle but 20 hours old
-      ddb.on(QueryCommand).resolves({
-        Items: [
-          session('a', { created_at: ago(20 * 3600) }),
-          session('b', { created_at: ago(20 * 3600) }),
-        ],
-      });
+      // Prepare: the cap is 2; both sessions hold a slot, idle but 20 hours old
+      poolHolds(
+        session('a', { created_at: ago(20 * 3600), slot: 0, total_slot: 0, slot_claim: 'c-0' }),
+        session('b', { created_at: ago(20 * 3600), slot: 1, total_slot: 1, slot_claim: 'c-1' }),
+      );
 
       // Act
       const result = await store.acquire('acme', 'acme', EXECUTION_ARN, {
@@ -132,49 +194,46 @@ describe('Class: SessionStore', () => {
         lifeNeededSeconds: 6 * 3600,
       });
 
-      // Assess
+      // Assess: nothing leased, no slot reserved
       expect(result).toEqual(expect.objectContaining({ kind: 'miss', sessionless: true }));
-      expect(ddb).not.toReceiveCommand(UpdateCommand);
+      expect(result).not.toHaveProperty('reservation');
+      expect(poolUpdates()).toHaveLength(0);
+      expect(ddb).not.toReceiveCommand(PutCommand);
     });
 
-    it('reports a miss when the pool is empty', async () => {
-      ddb.on(QueryCommand).resolves({ Items: [] });
-
-      await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
-        kind: 'miss',
-        expiredRemoved: 0,
-        waitedMs: 0,
-      });
-      expect(ddb).not.toReceiveCommand(UpdateCommand);
-    });
-
-    it('skips and deletes a session whose keep-alive runs out within the margin', async () => {
+    it('skips and deletes a session whose keep-alive runs out within the margin, giving its slots back', async () => {
       // Prepare: expires in 10 s, less than the 30 s needed to submit on it
-      ddb.on(QueryCommand).resolves({ Items: [session('closing', { expires_at: ahead(10) })] });
+      poolHolds(
+        session('closing', { expires_at: ahead(10), slot: 1, total_slot: 9, slot_claim: 'c-1' }),
+      );
       ddb.on(DeleteCommand).resolves({});
 
       // Act
       const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
 
       // Assess
-      expect(result).toEqual({ kind: 'miss', expiredRemoved: 1, waitedMs: 0 });
+      expect(result).toEqual(expect.objectContaining({ kind: 'miss', expiredRemoved: 1 }));
       expect(ddb).toReceiveCommandWith(DeleteCommand, {
         Key: { pool_id: 'acme#acme', session_id: 'closing' },
       });
-      expect(ddb).not.toReceiveCommand(UpdateCommand);
+      for (const Key of [
+        { pool_id: '#slot#acme#acme', session_id: '1' },
+        { pool_id: '#total-slot#default', session_id: '9' },
+      ])
+        expect(ddb).toReceiveCommandWith(DeleteCommand, {
+          Key,
+          ExpressionAttributeValues: { ':claim': 'c-1' },
+        });
+      expect(poolUpdates()).toHaveLength(0);
     });
 
     it('skips and deletes a session idle for longer than the idle timeout', async () => {
-      ddb
-        .on(QueryCommand)
-        .resolves({ Items: [session('idle-too-long', { last_used_at: ago(301) })] });
+      poolHolds(session('idle-too-long', { last_used_at: ago(301) }));
       ddb.on(DeleteCommand).resolves({});
 
-      await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
-        kind: 'miss',
-        expiredRemoved: 1,
-        waitedMs: 0,
-      });
+      await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual(
+        expect.objectContaining({ kind: 'miss', expiredRemoved: 1 }),
+      );
       expect(ddb).toReceiveCommandWith(DeleteCommand, {
         Key: { pool_id: 'acme#acme', session_id: 'idle-too-long' },
       });
@@ -182,9 +241,7 @@ describe('Class: SessionStore', () => {
 
     it('moves on to the next session when another execution wins the race for the first', async () => {
       // Prepare
-      ddb
-        .on(QueryCommand)
-        .resolves({ Items: [session('contested'), session('free', { last_used_at: ago(120) })] });
+      poolHolds(session('contested'), session('free', { last_used_at: ago(120) }));
       ddb
         .on(UpdateCommand, { Key: { pool_id: 'acme#acme', session_id: 'contested' } })
         .rejects(conditionFailed());
@@ -202,16 +259,11 @@ describe('Class: SessionStore', () => {
           session: expect.objectContaining({ session_id: 'free' }),
         }),
       );
-      expect(ddb).toReceiveCommandTimes(UpdateCommand, 2);
+      expect(poolUpdates()).toHaveLength(2);
     });
 
     it('throws SessionPoolExhaustedError when every session is leased and the pool is at its cap', async () => {
-      const leased = {
-        state: 'LEASED' as const,
-        lease_owner: 'other',
-        lease_expires_at: ahead(200),
-      };
-      ddb.on(QueryCommand).resolves({ Items: [session('a', leased), session('b', leased)] });
+      poolHolds(session('a', leasedTo('other', 0)), session('b', leasedTo('other', 1)));
 
       await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).rejects.toThrow(
         expect.objectContaining({
@@ -219,33 +271,124 @@ describe('Class: SessionStore', () => {
           message: expect.stringContaining('the cap is 2'),
         }),
       );
+      expect(ddb).not.toReceiveCommand(PutCommand);
     });
 
-    it('reports a miss when the leased sessions are below the cap', async () => {
-      ddb.on(QueryCommand).resolves({
-        Items: [
-          session('a', { state: 'LEASED', lease_owner: 'other', lease_expires_at: ahead(200) }),
-        ],
-      });
+    it('never reserves a slot that another opener holds: at the cap without a session record, it fails too', async () => {
+      // Prepare: one session, and the other slot reserved by an opener that has not recorded yet
+      poolHolds(session('a', leasedTo('other', 0)));
+      ddb.on(PutCommand).rejects(conditionFailed());
+      ddb
+        .on(QueryCommand, { ExpressionAttributeValues: { ':partition': '#slot#acme#acme' } })
+        .resolves({
+          Items: [
+            {
+              pool_id: '#slot#acme#acme',
+              session_id: '1',
+              claim: 'opening',
+              expires_at: ahead(200),
+            },
+          ],
+        });
 
-      await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
+      // Act / Assess
+      await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).rejects.toThrow(
+        expect.objectContaining({ name: 'SessionPoolExhaustedError' }),
+      );
+    });
+
+    it('takes over the slot of an opener that vanished once its reservation has lapsed', async () => {
+      // Prepare
+      poolHolds(session('a', leasedTo('other', 0)));
+      ddb.on(PutCommand, { Item: { pool_id: '#slot#acme#acme' } }).rejects(conditionFailed());
+      ddb.on(PutCommand, { ConditionExpression: 'claim = :seen' }).resolves({});
+      ddb
+        .on(QueryCommand, { ExpressionAttributeValues: { ':partition': '#slot#acme#acme' } })
+        .resolves({
+          Items: [
+            { pool_id: '#slot#acme#acme', session_id: '1', claim: 'vanished', expires_at: ago(1) },
+          ],
+        });
+
+      // Act
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+
+      // Assess
+      expect(result).toEqual(expect.objectContaining({ kind: 'miss', sessionsLeased: true }));
+      expect(ddb).toReceiveCommandWith(PutCommand, {
+        Item: expect.objectContaining({ pool_id: '#slot#acme#acme', session_id: '1' }),
+        ConditionExpression: 'claim = :seen',
+        ExpressionAttributeValues: { ':seen': 'vanished' },
+      });
+    });
+
+    it('reports a miss with a reservation and says every session was leased when the pool is below its cap', async () => {
+      poolHolds(session('a', leasedTo('other', 0)));
+
+      await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual(
+        expect.objectContaining({
+          kind: 'miss',
+          reservation: expect.objectContaining({ slot: 1 }),
+          sessionsLeased: true,
+        }),
+      );
+    });
+
+    it("reports a miss without a reservation, and keeps no tenant slot, at the cluster's cap", async () => {
+      // Prepare: a cluster cap of 3, every slot of it held
+      const capped = new SessionStore(
+        documents,
+        'sessions',
+        { ...policy, maxSessionsTotal: 3, target: 'cluster/c' },
+        () => NOW,
+      );
+      poolHolds();
+      ddb
+        .on(QueryCommand, { ExpressionAttributeValues: { ':partition': '#total-slot#cluster/c' } })
+        .resolves({
+          Items: [0, 1, 2].map((slot) => ({
+            pool_id: '#total-slot#cluster/c',
+            session_id: String(slot),
+            claim: `other-${slot}`,
+          })),
+        });
+      ddb.on(PutCommand, { Item: { pool_id: '#total-slot#cluster/c' } }).rejects(conditionFailed());
+      ddb.on(DeleteCommand).resolves({});
+
+      // Act
+      const result = await capped.acquire('acme', 'acme', EXECUTION_ARN);
+
+      // Assess
+      expect(result).toEqual({ kind: 'miss', expiredRemoved: 0, waitedMs: 0, atTotalCap: true });
+      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+        Key: { pool_id: '#slot#acme#acme', session_id: '0' },
+      });
+      // One put on a slot picked at random, which another opener holds, then none: the read
+      // found every slot held.
+      const totalPuts = ddb
+        .commandCalls(PutCommand)
+        .filter((call) => call.args[0].input.Item?.pool_id === '#total-slot#cluster/c');
+      expect(totalPuts).toHaveLength(1);
+    });
+
+    it('reserves nothing for SQL that may not open a session', async () => {
+      poolHolds();
+
+      await expect(
+        store.acquire('acme', 'acme', EXECUTION_ARN, { mayOpen: false }),
+      ).resolves.toEqual({
         kind: 'miss',
         expiredRemoved: 0,
         waitedMs: 0,
       });
+      expect(ddb).not.toReceiveCommand(PutCommand);
     });
 
     it('takes over a session whose lease ran out without renewal', async () => {
-      ddb.on(QueryCommand).resolves({
-        Items: [
-          session('abandoned', {
-            state: 'LEASED',
-            lease_owner: 'gone',
-            lease_expires_at: ago(5),
-          }),
-        ],
-      });
-      ddb.on(UpdateCommand).resolves({
+      poolHolds(
+        session('abandoned', { state: 'LEASED', lease_owner: 'gone', lease_expires_at: ago(5) }),
+      );
+      ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).resolves({
         Attributes: session('abandoned', { state: 'LEASED', lease_owner: EXECUTION_ARN }),
       });
 
@@ -258,15 +401,13 @@ describe('Class: SessionStore', () => {
     });
 
     it('returns the session it already leased to the same execution, for a retried invocation', async () => {
-      ddb.on(QueryCommand).resolves({
-        Items: [
-          session('mine', {
-            state: 'LEASED',
-            lease_owner: EXECUTION_ARN,
-            lease_expires_at: ahead(250),
-          }),
-        ],
-      });
+      poolHolds(
+        session('mine', {
+          state: 'LEASED',
+          lease_owner: EXECUTION_ARN,
+          lease_expires_at: ahead(250),
+        }),
+      );
 
       const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
 
@@ -276,49 +417,49 @@ describe('Class: SessionStore', () => {
           session: expect.objectContaining({ session_id: 'mine' }),
         }),
       );
-      expect(ddb).not.toReceiveCommand(UpdateCommand);
+      expect(poolUpdates()).toHaveLength(0);
     });
 
-    it('gives the lease back when its execution was stopped meanwhile, and reports a miss', async () => {
-      // Prepare: the execution's cleanup marked it stopped before this lease was written
-      ddb.on(QueryCommand).resolves({ Items: [session('free')] });
-      ddb.on(UpdateCommand).callsFake((input) => ({
+    it('gives the lease back when its run was stopped meanwhile, and reports a miss', async () => {
+      // Prepare: the execution's clean-up marked the record before this lease was written
+      poolHolds(session('free'));
+      ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).callsFake((input) => ({
         Attributes: {
           ...session(input.Key.session_id),
           state: 'LEASED',
           lease_owner: EXECUTION_ARN,
         },
       }));
-      ddb.on(GetCommand).resolves({ Item: { pool_id: `#stopped#${EXECUTION_ARN}` } });
+      ddb.on(UpdateCommand, { Key: recordKey }).rejects(conditionFailed());
 
       // Act
       const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
 
       // Assess
       expect(result).toEqual({ kind: 'miss', expiredRemoved: 0, waitedMs: 0, ownerStopped: true });
-      expect(ddb).toReceiveCommandWith(GetCommand, {
-        Key: { pool_id: `#stopped#${EXECUTION_ARN}`, session_id: 'stopped' },
-        ConsistentRead: true,
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        Key: recordKey,
+        ConditionExpression: 'attribute_not_exists(stopped_run) OR stopped_run < :run',
       });
-      expect(ddb).toReceiveCommandTimes(UpdateCommand, 2);
-      expect(ddb).toReceiveNthCommandWith(UpdateCommand, 2, {
+      expect(poolUpdates()).toHaveLength(2);
+      expect(ddb).toReceiveNthCommandWith(UpdateCommand, 3, {
         Key: { pool_id: 'acme#acme', session_id: 'free' },
         ConditionExpression: '#state = :leased AND lease_owner = :owner',
         UpdateExpression: 'SET #state = :idle REMOVE lease_owner, lease_expires_at',
       });
     });
 
-    it('keeps the lease when its execution has not been stopped', async () => {
-      ddb.on(QueryCommand).resolves({ Items: [session('free')] });
-      ddb.on(UpdateCommand).callsFake((input) => ({
-        Attributes: { ...session(input.Key.session_id), state: 'LEASED' },
-      }));
-      ddb.on(GetCommand).resolves({});
+    it('gives its reservation back when its run was stopped meanwhile', async () => {
+      poolHolds();
+      ddb.on(UpdateCommand, { Key: recordKey }).rejects(conditionFailed());
+      ddb.on(DeleteCommand).resolves({});
 
       const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
 
-      expect(result.kind).toBe('hit');
-      expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+      expect(result).toEqual({ kind: 'miss', expiredRemoved: 0, waitedMs: 0, ownerStopped: true });
+      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+        Key: { pool_id: '#slot#acme#acme', session_id: '0' },
+      });
     });
 
     it('throws TransientServiceError when DynamoDB keeps throttling', async () => {
@@ -333,14 +474,14 @@ describe('Class: SessionStore', () => {
     });
   });
 
-  describe('Method: acquire, with a wait for a leased session', () => {
-    /** A store that waits up to 100 ms; its pauses are recorded, not slept. */
+  describe('Method: acquire, at the cap with a wait for a session to come back', () => {
+    /** A store that waits up to 300 ms; its pauses are recorded, not slept. */
     function waitingStore() {
       const pauses: number[] = [];
       const waiting = new SessionStore(
         DynamoDBDocumentClient.from(new DynamoDBClient({})),
         'sessions',
-        { ...policy, acquireWaitMs: 100 },
+        { ...policy, acquireWaitMs: 300 },
         () => NOW,
         async (ms) => {
           pauses.push(ms);
@@ -348,30 +489,28 @@ describe('Class: SessionStore', () => {
       );
       return { waiting, pauses };
     }
-    const leasedTo = (owner: string) => ({
-      state: 'LEASED' as const,
-      lease_owner: owner,
-      lease_expires_at: ahead(200),
+    const full = [session('a', leasedTo('other-1', 0)), session('b', leasedTo('other-2', 1))];
+
+    beforeEach(() => {
+      ddb.on(PutCommand).rejects(conditionFailed());
+      ddb.on(UpdateCommand).resolves({});
     });
 
-    it.each([
-      {
-        case: 'a leased session another execution gives back',
-        reads: [[session('next', leasedTo('other'))], [session('next')]],
-        pauses: [50],
-      },
-      {
-        case: 'the first session, which another execution claimed to open',
-        reads: [[], [session('next', leasedTo('claimant'))], [session('next')]],
-        pauses: [50, 25],
-      },
-    ])('waits for $case, then leases it', async ({ reads, pauses: expectedPauses }) => {
-      // Prepare: the pool as each read finds it; the claim is someone else's
+    it('waits for a leased session another execution gives back, then leases it', async () => {
+      // Prepare: the pool as each read finds it
       const { waiting, pauses } = waitingStore();
-      const queries = ddb.on(QueryCommand);
-      for (const items of reads) queries.resolvesOnce({ Items: items });
-      ddb.on(PutCommand).rejects(conditionFailed());
-      ddb.on(UpdateCommand).callsFake((input) => ({
+      ddb.on(QueryCommand).resolves({ Items: [] });
+      ddb
+        .on(QueryCommand, { ExpressionAttributeValues: { ':pool': 'acme#acme' } })
+        .resolvesOnce({ Items: full })
+        .resolvesOnce({ Items: full })
+        .resolves({
+          Items: [
+            full[0] as SessionRecord,
+            session('b', { slot: 1, total_slot: 1, slot_claim: 'claim-1' }),
+          ],
+        });
+      ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).callsFake((input) => ({
         Attributes: { ...session(input.Key.session_id), ...leasedTo(EXECUTION_ARN) },
       }));
 
@@ -379,119 +518,64 @@ describe('Class: SessionStore', () => {
       const result = await waiting.acquire('acme', 'acme', EXECUTION_ARN);
 
       // Assess
-      const waited = expectedPauses.reduce((sum, pause) => sum + pause, 0);
       expect(result).toEqual(
         expect.objectContaining({
           kind: 'hit',
-          session: expect.objectContaining({ session_id: 'next' }),
-          waitedMs: waited,
+          session: expect.objectContaining({ session_id: 'b' }),
+          waitedMs: 50,
         }),
       );
-      expect(pauses).toEqual(expectedPauses);
-      expect(ddb).toReceiveCommandTimes(QueryCommand, reads.length);
+      expect(pauses).toEqual([20, 30]);
     });
 
-    it('reports a miss once the whole wait passed with every session still leased', async () => {
+    it('does not wait for sessions that would close before the query may end, and runs it without one', async () => {
+      // Prepare: one idle and one leased session, both 20 hours old
       const { waiting, pauses } = waitingStore();
-      ddb.on(QueryCommand).resolves({ Items: [session('busy', leasedTo('other'))] });
+      poolHolds(
+        session('a', { created_at: ago(20 * 3600), slot: 0, total_slot: 0, slot_claim: 'c-0' }),
+        session('b', { created_at: ago(20 * 3600), ...leasedTo('other', 1) }),
+      );
 
-      const result = await waiting.acquire('acme', 'acme', EXECUTION_ARN);
-
-      expect(result).toEqual({ kind: 'miss', expiredRemoved: 0, waitedMs: 100 });
-      // Shorter pauses the longer it waited (so the oldest waiter reads most often), the last one
-      // cut to the time left.
-      expect(pauses).toEqual([50, 25, 13, 10, 2]);
-      expect(ddb).toReceiveCommandTimes(QueryCommand, 6);
-      expect(ddb).not.toReceiveCommand(PutCommand);
-    });
-
-    it('fails at the cap only after the wait', async () => {
-      const { waiting, pauses } = waitingStore();
-      ddb.on(QueryCommand).resolves({
-        Items: [session('a', leasedTo('other-1')), session('b', leasedTo('other-2'))],
+      // Act
+      const result = await waiting.acquire('acme', 'acme', EXECUTION_ARN, {
+        lifeNeededSeconds: 6 * 3600,
       });
+
+      // Assess
+      expect(result).toEqual(expect.objectContaining({ kind: 'miss', sessionless: true }));
+      expect(pauses).toEqual([]);
+    });
+
+    it('reads the pool less often the longer it waits, then fails: it never opens past the cap', async () => {
+      const { waiting, pauses } = waitingStore();
+      ddb.on(QueryCommand).resolves({ Items: [] });
+      ddb
+        .on(QueryCommand, { ExpressionAttributeValues: { ':pool': 'acme#acme' } })
+        .resolves({ Items: full });
 
       await expect(waiting.acquire('acme', 'acme', EXECUTION_ARN)).rejects.toThrow(
         expect.objectContaining({
           name: 'SessionPoolExhaustedError',
-          message: expect.stringContaining('all leased for the 100 ms it waited; the cap is 2'),
+          message: expect.stringContaining('all leased for the 300 ms it waited'),
         }),
       );
-      expect(pauses.reduce((sum, pause) => sum + pause, 0)).toBe(100);
+      // 20 ms at first, growing by half, the last cut to the time left
+      expect(pauses).toEqual([20, 30, 45, 68, 101, 36]);
+      expect(pauses.reduce((sum, pause) => sum + pause, 0)).toBe(300);
     });
 
-    it("claims the opening of an empty pool's first session and misses at once", async () => {
+    it('does not wait below the cap: it reserves a slot at once', async () => {
       const { waiting, pauses } = waitingStore();
-      ddb.on(QueryCommand).resolves({ Items: [] });
       ddb.on(PutCommand).resolves({});
+      ddb.on(QueryCommand).resolves({ Items: [] });
+      ddb
+        .on(QueryCommand, { ExpressionAttributeValues: { ':pool': 'acme#acme' } })
+        .resolves({ Items: [full[0] as SessionRecord] });
 
-      const result = await waiting.acquire('acme', 'acme', EXECUTION_ARN);
-
-      expect(result).toEqual({ kind: 'miss', expiredRemoved: 0, waitedMs: 0 });
+      await expect(waiting.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual(
+        expect.objectContaining({ kind: 'miss', waitedMs: 0, sessionsLeased: true }),
+      );
       expect(pauses).toEqual([]);
-      expect(ddb).toReceiveCommandWith(PutCommand, {
-        Item: expect.objectContaining({
-          pool_id: '#opening#acme#acme',
-          session_id: 'opening',
-          owner: EXECUTION_ARN,
-          expires_at: ahead(60),
-        }),
-        // Won by one execution while the claim lives; its own claim again on a retry.
-        ConditionExpression:
-          'attribute_not_exists(pool_id) OR expires_at <= :now OR #owner = :owner',
-      });
-    });
-
-    it('drops its claim at once when its execution was stopped meanwhile', async () => {
-      const { waiting } = waitingStore();
-      ddb.on(QueryCommand).resolves({ Items: [] });
-      ddb.on(PutCommand).resolves({});
-      ddb.on(GetCommand).resolves({ Item: { pool_id: `#stopped#${EXECUTION_ARN}` } });
-      ddb.on(DeleteCommand).resolves({});
-
-      await expect(waiting.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
-        kind: 'miss',
-        expiredRemoved: 0,
-        waitedMs: 0,
-        ownerStopped: true,
-      });
-      expect(ddb).toReceiveCommandWith(DeleteCommand, {
-        Key: { pool_id: '#opening#acme#acme', session_id: 'opening' },
-        ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
-      });
-    });
-
-    it('misses after the wait when the claimed session never appears', async () => {
-      const { waiting } = waitingStore();
-      ddb.on(QueryCommand).resolves({ Items: [] });
-      ddb.on(PutCommand).rejects(conditionFailed());
-
-      await expect(waiting.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual({
-        kind: 'miss',
-        expiredRemoved: 0,
-        waitedMs: 100,
-      });
-      expect(ddb).toReceiveCommandTimes(PutCommand, 1);
-    });
-  });
-
-  describe('Method: dropOpeningClaim', () => {
-    it("deletes only the caller's own claim", async () => {
-      ddb.on(DeleteCommand).resolves({});
-
-      await expect(store.dropOpeningClaim('acme', 'acme', EXECUTION_ARN)).resolves.toBe(true);
-
-      expect(ddb).toReceiveCommandWith(DeleteCommand, {
-        Key: { pool_id: '#opening#acme#acme', session_id: 'opening' },
-        ConditionExpression: '#owner = :owner',
-        ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
-      });
-    });
-
-    it('never throws: a claim left behind runs out by itself', async () => {
-      ddb.on(DeleteCommand).rejects(new Error('Internal server error'));
-
-      await expect(store.dropOpeningClaim('acme', 'acme', EXECUTION_ARN)).resolves.toBe(false);
     });
   });
 
@@ -547,7 +631,12 @@ describe('Class: SessionStore', () => {
     it('writes the new session leased to its execution, conditionally', async () => {
       ddb.on(PutCommand).resolves({});
 
-      const record = await store.recordNewSession('acme', 'acme', 's-new', EXECUTION_ARN);
+      const record = await store.recordNewSession('acme', 'acme', 's-new', EXECUTION_ARN, {
+        claim: 'c-7',
+        slot: 1,
+        totalSlot: 70,
+        reservedAt: ago(2),
+      });
 
       expect(record).toEqual(
         expect.objectContaining({
@@ -555,6 +644,9 @@ describe('Class: SessionStore', () => {
           lease_owner: EXECUTION_ARN,
           created_at: NOW.toISOString(),
           expires_at: ahead(3600),
+          slot: 1,
+          total_slot: 70,
+          slot_claim: 'c-7',
         }),
       );
       expect(ddb).toReceiveCommandWith(PutCommand, {
@@ -596,46 +688,53 @@ describe('Class: SessionStore', () => {
       expect(ddb).toReceiveCommandTimes(DeleteCommand, 2);
     });
 
-    it('deletes the marks of stopped executions past their time, and keeps the others', async () => {
-      const mark = (arn: string, expiresAt: string) => ({
-        pool_id: `#stopped#${arn}`,
-        session_id: 'stopped',
+    it('deletes the records of executions past their time, and keeps the others', async () => {
+      const record = (arn: string, expiresAt: string) => ({
+        pool_id: `#execution#${arn}`,
+        session_id: 'execution',
         execution_arn: arn,
-        created_at: ago(3600),
+        updated_at: ago(3600),
         expires_at: expiresAt,
         ttl: 0,
       });
       ddb.on(ScanCommand).resolves({
-        Items: [mark(`${EXECUTION_ARN}-old`, ago(1)), mark(`${EXECUTION_ARN}-new`, ahead(60))],
+        Items: [record(`${EXECUTION_ARN}-old`, ago(1)), record(`${EXECUTION_ARN}-new`, ahead(60))],
       });
       ddb.on(DeleteCommand).resolves({});
 
       await expect(sweeper.cleanupExpiredSessions()).resolves.toBe(1);
       expect(ddb).toReceiveCommandWith(DeleteCommand, {
-        Key: { pool_id: `#stopped#${EXECUTION_ARN}-old`, session_id: 'stopped' },
+        Key: { pool_id: `#execution#${EXECUTION_ARN}-old`, session_id: 'execution' },
+        ConditionExpression: 'expires_at = :seenExpires',
       });
       expect(ddb).toReceiveCommandTimes(DeleteCommand, 1);
     });
 
-    it('deletes opening claims past their time, as they were read', async () => {
-      const claim = (pool: string, expiresAt: string) => ({
-        pool_id: `#opening#${pool}`,
-        session_id: 'opening',
+    it('frees a lapsed slot that no session of its pool holds, and keeps one a session holds', async () => {
+      // Prepare: two lapsed reservations; a session was recorded on the second
+      const slot = (number: number, claim: string) => ({
+        pool_id: '#slot#acme#acme',
+        session_id: String(number),
+        claim,
         owner: EXECUTION_ARN,
-        created_at: ago(60),
-        expires_at: expiresAt,
+        pool: 'acme#acme',
+        reserved_at: ago(400),
+        expires_at: ago(100),
         ttl: 0,
       });
-      ddb.on(ScanCommand).resolves({
-        Items: [claim('acme#acme', ago(1)), claim('globex#globex', ahead(30))],
-      });
+      ddb.on(ScanCommand).resolves({ Items: [slot(0, 'vanished'), slot(1, 'held')] });
+      ddb
+        .on(QueryCommand)
+        .resolves({ Items: [session('s', { slot: 1, total_slot: 1, slot_claim: 'held' })] });
       ddb.on(DeleteCommand).resolves({});
 
+      // Act
       await expect(sweeper.cleanupExpiredSessions()).resolves.toBe(1);
+
+      // Assess
       expect(ddb).toReceiveCommandWith(DeleteCommand, {
-        Key: { pool_id: '#opening#acme#acme', session_id: 'opening' },
-        ConditionExpression: 'expires_at = :seenExpires',
-        ExpressionAttributeValues: { ':seenExpires': ago(1) },
+        Key: { pool_id: '#slot#acme#acme', session_id: '0' },
+        ConditionExpression: 'claim = :claim AND expires_at = :seenExpires',
       });
       expect(ddb).toReceiveCommandTimes(DeleteCommand, 1);
     });
@@ -682,18 +781,18 @@ describe('Class: SessionStore', () => {
     );
   });
 
-  describe('Method: markStopped', () => {
-    it("writes the execution's mark in a partition of its own, for an hour", async () => {
-      ddb.on(PutCommand).resolves({});
+  describe('Method: executions.markStopped', () => {
+    it("marks the run stopped in the execution's record, for an hour, and returns what the steps wrote", async () => {
+      const written = { reservation: { claim: 'c', slot: 0, totalSlot: 0, reservedAt: ago(5) } };
+      ddb.on(UpdateCommand).resolves({ Attributes: written });
 
-      await store.markStopped(EXECUTION_ARN);
+      await expect(store.executions.markStopped(EXECUTION_ARN, 0)).resolves.toEqual(written);
 
-      expect(ddb).toReceiveCommandWith(PutCommand, {
-        Item: expect.objectContaining({
-          pool_id: `#stopped#${EXECUTION_ARN}`,
-          session_id: 'stopped',
-          expires_at: ahead(3600),
-        }),
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        Key: { pool_id: `#execution#${EXECUTION_ARN}`, session_id: 'execution' },
+        ConditionExpression: 'attribute_not_exists(stopped_run) OR stopped_run < :run',
+        ExpressionAttributeValues: expect.objectContaining({ ':run': 0, ':expires': ahead(3600) }),
+        ReturnValues: 'ALL_NEW',
       });
     });
   });

@@ -1,9 +1,11 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   ActiveSessionsExceededException,
   CancelStatementCommand,
   DescribeStatementCommand,
   ExecuteStatementCommand,
   ExecuteStatementException,
+  ListSessionsCommand,
   QueryTimeoutException,
   RedshiftDataClient,
   ValidationException,
@@ -11,8 +13,8 @@ import {
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -21,7 +23,7 @@ import type { QueryState } from '../../functions/common/schemas.ts';
 import { submitQuery } from '../../functions/submit.ts';
 import { queryOf, submitEvent } from '../support/query-state.ts';
 import {
-  clockReading,
+  deletedItem,
   EXECUTION_ARN,
   NOW,
   secondsAfterNow,
@@ -31,15 +33,37 @@ import {
 const redshift = mockClient(RedshiftDataClient);
 const ddb = mockClient(DynamoDBDocumentClient);
 
+/** The slots AcquireSession reserved for the session this submission opens. */
+const RESERVATION = {
+  claim: 'claim-1',
+  slot: 1,
+  totalSlot: 17,
+  reservedAt: '2026-11-28T11:59:59.000Z',
+};
+const slotKeys = [
+  { pool_id: '#slot#acme#acme', session_id: '1' },
+  { pool_id: '#total-slot#cluster/analytics', session_id: '17' },
+];
+const recordKey = { pool_id: `#execution#${EXECUTION_ARN}`, session_id: 'execution' };
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
 const REQUEST = {
   tenantId: 'acme',
   sql: 'select :region',
   parameters: [{ name: 'region', value: 'eu' }],
 };
 
-/** Submit Query's event for the default request, on the tenant `acme` whose user is `acme`. */
+/**
+ * Submit Query's event for the default request, on the tenant `acme` whose user is `acme`, with
+ * the slots of a new session reserved.
+ */
 const state = (fields: Partial<QueryState> = {}) =>
-  submitEvent(REQUEST, { query: queryOf({ dbUser: 'acme' }), ...fields });
+  submitEvent(REQUEST, {
+    query: queryOf({ dbUser: 'acme' }),
+    session: { sessionId: null, reused: false, reservation: RESERVATION },
+    ...fields,
+  });
 const reusing = (sessionId = '11111111-2222-3333-4444-555555555555') =>
   state({ session: { sessionId, reused: true, createdAt: '2026-11-28T11:00:00.000Z' } });
 
@@ -48,35 +72,58 @@ describe('Function: submitQuery', () => {
     redshift.reset();
     ddb.reset();
     ddb.on(PutCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(DeleteCommand).callsFake(deletedItem);
+    // The tenant's pool holds no session on this submission's slots.
+    ddb.on(QueryCommand).resolves({ Items: [] });
   });
 
-  it('opens a new session with the connection fields and records it leased to the execution', async () => {
+  /** ExecuteStatement answers at once with `submitted`; the long-poll after it finds `polled`. */
+  function statementGoes(submitted: Record<string, unknown>, polled = submitted) {
+    redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-1', ...submitted });
+    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', ...polled });
+  }
+
+  it('opens a new session on its reserved slots, records it leased to the execution, then long-polls', async () => {
     // Prepare
     const { deps, count } = unitDeps();
-    redshift
-      .on(ExecuteStatementCommand)
-      .resolves({ Id: 'st-1', SessionId: 'new-session', Status: 'FINISHED', HasResultSet: true });
+    statementGoes(
+      { SessionId: 'new-session', Status: 'SUBMITTED' },
+      { SessionId: 'new-session', Status: 'FINISHED', HasResultSet: true },
+    );
 
     // Act
     const next = await submitQuery(state(), deps);
 
     // Assess
-    expect(redshift).toReceiveCommandWith(ExecuteStatementCommand, {
+    const execute = redshift.commandCalls(ExecuteStatementCommand)[0]?.args[0].input;
+    expect(execute).toEqual({
       Sql: 'select :region',
       Parameters: [{ name: 'region', value: 'eu' }],
       ClusterIdentifier: 'analytics',
       Database: 'dev',
       DbUser: 'acme',
       SessionKeepAliveSeconds: 3600,
-      WaitTimeSeconds: 5,
       ClientToken: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
+    for (const Key of slotKeys)
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        Key,
+        ConditionExpression: 'claim = :claim',
+      });
     expect(ddb).toReceiveCommandWith(PutCommand, {
       Item: expect.objectContaining({
         session_id: 'new-session',
         state: 'LEASED',
         lease_owner: EXECUTION_ARN,
+        slot: 1,
+        total_slot: 17,
+        slot_claim: 'claim-1',
       }),
+    });
+    expect(redshift).toReceiveCommandWith(DescribeStatementCommand, {
+      Id: 'st-1',
+      WaitTimeSeconds: 5,
     });
     expect(next.session).toEqual(
       expect.objectContaining({ sessionId: 'new-session', reused: false }),
@@ -92,25 +139,85 @@ describe('Function: submitQuery', () => {
     expect(count('SessionCreated')).toBe(1);
   });
 
+  it("writes the submission to the execution's record before it sends it, and the statement before it waits", async () => {
+    // Prepare
+    const { deps } = unitDeps();
+    statementGoes({ SessionId: 'new-session', Status: 'SUBMITTED' }, { Status: 'STARTED' });
+
+    // Act
+    await submitQuery(state(), deps);
+
+    // Assess: every write of the record is conditional on the run not being stopped
+    const writes = ddb
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => input.Key?.pool_id === recordKey.pool_id);
+    expect(writes.map((input) => input.ConditionExpression)).toEqual([
+      'attribute_not_exists(stopped_run) OR stopped_run < :run',
+      'attribute_not_exists(stopped_run) OR stopped_run < :run',
+    ]);
+    expect(writes[0]?.ExpressionAttributeValues).toEqual(
+      expect.objectContaining({ ':attempt': 0, ':session': 'none', ':claim': 'claim-1' }),
+    );
+    expect(writes[1]?.ExpressionAttributeValues).toEqual(
+      expect.objectContaining({ ':statement': 'st-1' }),
+    );
+  });
+
+  it('submits nothing and gives its slots back when the run was stopped before the submission', async () => {
+    // Prepare: the clean-up of the stopped execution marked the record first
+    const { deps } = unitDeps();
+    ddb.on(UpdateCommand, { Key: recordKey }).rejects(conditionFailed());
+
+    // Act
+    const error = await submitQuery(state(), deps).catch((thrown: Error) => thrown);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'QueryAbortedError' });
+    expect(redshift).not.toReceiveCommand(ExecuteStatementCommand);
+    for (const Key of slotKeys)
+      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+        Key,
+        ExpressionAttributeValues: { ':claim': 'claim-1' },
+      });
+  });
+
   it.each([
-    ['releases it when its statement ended', 'FINISHED', UpdateCommand, DeleteCommand],
-    ['drops it when its statement still runs', 'STARTED', DeleteCommand, UpdateCommand],
+    [
+      'releases it once its cancelled statement has ended',
+      'AVAILABLE',
+      UpdateCommand,
+      DeleteCommand,
+    ],
+    ['drops it while the Data API says it is busy', 'BUSY', DeleteCommand, UpdateCommand],
   ] as const)(
-    'gives a new session back when the execution was stopped while submitting: %s',
-    async (_, status, expected, unexpected) => {
-      // Prepare: the cleanup of the stopped execution read the pool before this session existed
-      const { deps } = unitDeps();
+    'cancels the statement when the run was stopped between ExecuteStatement and its record, and %s',
+    async (_, sessionStatus, expected, unexpected) => {
+      // Prepare: the record's write of the statement finds the stop
+      const { deps } = unitDeps(
+        {},
+        () => NOW,
+        async () => undefined,
+      );
       redshift
         .on(ExecuteStatementCommand)
-        .resolves({ Id: 'st-1', SessionId: 'new-session', Status: status });
-      ddb.on(GetCommand).resolves({ Item: { pool_id: `#stopped#${EXECUTION_ARN}` } });
-      ddb.on(UpdateCommand).resolves({});
-      ddb.on(DeleteCommand).resolves({});
+        .resolves({ Id: 'st-1', SessionId: 'new-session', Status: 'SUBMITTED' });
+      redshift
+        .on(DescribeStatementCommand)
+        .resolvesOnce({ Id: 'st-1', Status: 'STARTED' })
+        .resolves({ Id: 'st-1', Status: 'ABORTED' });
+      redshift.on(CancelStatementCommand).resolves({ Status: true });
+      redshift.on(ListSessionsCommand).resolves({
+        Sessions: [{ SessionId: 'new-session', Status: sessionStatus, CreatedAt: NOW }],
+      });
+      ddb.on(UpdateCommand, { Key: recordKey }).resolvesOnce({}).rejects(conditionFailed());
 
       // Act
-      await submitQuery(state(), deps);
+      const error = await submitQuery(state(), deps).catch((thrown: Error) => thrown);
 
       // Assess
+      expect(error).toMatchObject({ name: 'QueryAbortedError' });
+      expect(redshift).toReceiveCommandWith(CancelStatementCommand, { Id: 'st-1' });
       expect(ddb).toReceiveCommandWith(expected, {
         Key: { pool_id: 'acme#acme', session_id: 'new-session' },
         ConditionExpression: expect.stringContaining('lease_owner = :owner'),
@@ -128,9 +235,7 @@ describe('Function: submitQuery', () => {
       SPECTRA_REDSHIFT_WORKGROUP_NAME: 'wg-1',
       SPECTRA_REDSHIFT_SECRET_ARN: secret,
     });
-    redshift
-      .on(ExecuteStatementCommand)
-      .resolves({ Id: 'st-1', SessionId: 's', Status: 'SUBMITTED' });
+    statementGoes({ SessionId: 's', Status: 'SUBMITTED' });
 
     await submitQuery(state(), deps);
 
@@ -145,9 +250,7 @@ describe('Function: submitQuery', () => {
       SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: '',
       SPECTRA_REDSHIFT_WORKGROUP_NAME: 'wg-1',
     });
-    redshift
-      .on(ExecuteStatementCommand)
-      .resolves({ Id: 'st-1', SessionId: 's', Status: 'SUBMITTED' });
+    statementGoes({ SessionId: 's', Status: 'SUBMITTED' });
 
     await submitQuery(state(), deps);
 
@@ -159,21 +262,18 @@ describe('Function: submitQuery', () => {
 
   it('reuses a leased session with only Sql and SessionId, never the connection fields', async () => {
     const { deps, count } = unitDeps();
-    redshift.on(ExecuteStatementCommand).resolves({
-      Id: 'st-2',
-      SessionId: '11111111-2222-3333-4444-555555555555',
-      Status: 'STARTED',
-    });
+    statementGoes({ SessionId: '11111111-2222-3333-4444-555555555555', Status: 'STARTED' });
 
     const next = await submitQuery(reusing(), deps);
 
     const input = redshift.commandCalls(ExecuteStatementCommand)[0]?.args[0].input ?? {};
-    expect(Object.keys(input).sort()).toEqual([
-      'ClientToken',
-      'Parameters',
-      'SessionId',
-      'Sql',
-      'WaitTimeSeconds',
+    expect(Object.keys(input).sort()).toEqual(['ClientToken', 'Parameters', 'SessionId', 'Sql']);
+    // The statement is the one write to the execution's record: nothing else is taken here.
+    const recordWrites = ddb
+      .commandCalls(UpdateCommand)
+      .filter((call) => call.args[0].input.Key?.pool_id === recordKey.pool_id);
+    expect(recordWrites.map((call) => call.args[0].input.ExpressionAttributeValues)).toEqual([
+      expect.objectContaining({ ':statement': 'st-1' }),
     ]);
     expect(ddb).not.toReceiveCommand(PutCommand);
     expect(ddb).not.toReceiveCommand(DeleteCommand);
@@ -182,19 +282,20 @@ describe('Function: submitQuery', () => {
     expect(next.statement?.status).toBe('STARTED');
   });
 
-  it('derives the ClientToken from the execution and the submit attempt', async () => {
+  it('derives the ClientToken from the execution, its run and the submit attempt', async () => {
     const { deps } = unitDeps();
-    redshift.on(ExecuteStatementCommand).resolves({ Id: 'st', SessionId: 's', Status: 'FINISHED' });
+    statementGoes({ SessionId: 's', Status: 'FINISHED' });
 
     await submitQuery(state(), deps);
     await submitQuery(state(), deps);
     await submitQuery(state({ submitAttempt: 1 }), deps);
+    await submitQuery(state({ run: 1 }), deps);
 
     const tokens = redshift
       .commandCalls(ExecuteStatementCommand)
       .map((call) => call.args[0].input.ClientToken);
     expect(tokens[1]).toBe(tokens[0]);
-    expect(tokens[2]).not.toBe(tokens[0]);
+    expect(new Set(tokens).size).toBe(3);
   });
 
   it.each([
@@ -274,15 +375,28 @@ describe('Function: submitQuery', () => {
     );
   });
 
-  it('runs the query without a session when the Data API is at its session limit', async () => {
+  it('keeps its slots when ExecuteStatement fails transiently: the retry may get the session that call opened', async () => {
+    const { deps } = unitDeps();
+    redshift
+      .on(ExecuteStatementCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+
+    await expect(submitQuery(state(), deps)).rejects.toThrow(
+      expect.objectContaining({ name: 'TransientServiceError' }),
+    );
+    expect(ddb).not.toReceiveCommand(DeleteCommand);
+  });
+
+  it('runs the query without a session, and gives its slots back, when the Data API is at its session limit', async () => {
     // Prepare
     const { deps, count } = unitDeps();
     redshift.on(ExecuteStatementCommand).callsFake((input) => {
       if (input.SessionKeepAliveSeconds) {
         throw new ActiveSessionsExceededException({ message: 'Too many sessions', $metadata: {} });
       }
-      return { Id: 'st-3', Status: 'FINISHED' };
+      return { Id: 'st-3', Status: 'SUBMITTED' };
     });
+    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-3', Status: 'FINISHED' });
 
     // Act
     const next = await submitQuery(state(), deps);
@@ -296,11 +410,28 @@ describe('Function: submitQuery', () => {
     expect(next.statement?.statementId).toBe('st-3');
     expect(count('SessionLimitReached')).toBe(1);
     expect(ddb).not.toReceiveCommand(PutCommand);
+    for (const Key of slotKeys) expect(ddb).toReceiveCommandWith(DeleteCommand, { Key });
+  });
+
+  it('runs the query without a session when its reservation is no longer held', async () => {
+    // Prepare: the slots lapsed and another opener took one over
+    const { deps } = unitDeps();
+    ddb.on(UpdateCommand, { Key: slotKeys[0] }).rejects(conditionFailed());
+    statementGoes({ Status: 'SUBMITTED' }, { Status: 'FINISHED' });
+
+    // Act
+    const next = await submitQuery(state(), deps);
+
+    // Assess
+    const input = redshift.commandCalls(ExecuteStatementCommand)[0]?.args[0].input;
+    expect(input).not.toHaveProperty('SessionKeepAliveSeconds');
+    expect(next.session).toEqual({ sessionId: null, reused: false, sessionless: true });
+    expect(ddb).not.toReceiveCommand(PutCommand);
   });
 
   it('runs without a session when AcquireSession found only sessions closing before the deadline', async () => {
     const { deps } = unitDeps();
-    redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-7', Status: 'STARTED' });
+    statementGoes({ Status: 'STARTED' });
 
     const next = await submitQuery(
       state({ session: { sessionId: null, reused: false, sessionless: true } }),
@@ -316,10 +447,10 @@ describe('Function: submitQuery', () => {
 
   it('reads the error text when the statement failed inside the long-poll', async () => {
     const { deps } = unitDeps();
-    redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-4', SessionId: 's', Status: 'FAILED' });
-    redshift
-      .on(DescribeStatementCommand)
-      .resolves({ Id: 'st-4', Status: 'FAILED', Error: 'ERROR: syntax error at or near "selec"' });
+    statementGoes(
+      { SessionId: 's', Status: 'SUBMITTED' },
+      { Status: 'FAILED', Error: 'ERROR: syntax error at or near "selec"' },
+    );
 
     const next = await submitQuery(state(), deps);
 
@@ -331,50 +462,13 @@ describe('Function: submitQuery', () => {
     );
   });
 
-  it.each([
-    ['once the new session is recorded', undefined],
-    ['when the session could not be opened', 'ThrottlingException'],
-  ])("drops the execution's claim to open the tenant's first session %s", async (_, failure) => {
-    // Prepare
-    const { deps } = unitDeps();
-    if (failure)
-      redshift
-        .on(ExecuteStatementCommand)
-        .rejects(Object.assign(new Error('Rate exceeded'), { name: failure }));
-    else
-      redshift
-        .on(ExecuteStatementCommand)
-        .resolves({ Id: 'st-1', SessionId: 'new-session', Status: 'FINISHED' });
-    ddb.on(DeleteCommand).resolves({});
-
-    // Act
-    await submitQuery(state(), deps).catch(() => undefined);
-
-    // Assess: executions waiting for this session go on reading the pool
-    expect(ddb).toReceiveCommandWith(DeleteCommand, {
-      Key: { pool_id: '#opening#acme#acme', session_id: 'opening' },
-      ExpressionAttributeValues: { ':owner': EXECUTION_ARN },
-    });
-  });
-
-  it("throws TransientServiceError when throttling outlasts the SDK's retries", async () => {
-    const { deps } = unitDeps();
-    redshift
-      .on(ExecuteStatementCommand)
-      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-
-    await expect(submitQuery(state(), deps)).rejects.toThrow(
-      expect.objectContaining({ name: 'TransientServiceError' }),
-    );
-  });
-
   it('bounds the long-poll by the time the Lambda has left', async () => {
     const { deps } = unitDeps();
-    redshift.on(ExecuteStatementCommand).resolves({ Id: 'st', SessionId: 's', Status: 'STARTED' });
+    statementGoes({ SessionId: 's', Status: 'SUBMITTED' }, { Status: 'STARTED' });
 
     await submitQuery(state(), deps, 10_500);
 
-    expect(redshift).toReceiveCommandWith(ExecuteStatementCommand, { WaitTimeSeconds: 2 });
+    expect(redshift).toReceiveCommandWith(DescribeStatementCommand, { WaitTimeSeconds: 2 });
   });
 
   describe('its timeout', () => {
@@ -388,20 +482,38 @@ describe('Function: submitQuery', () => {
         }),
       });
 
-    it('long-polls no further than the deadline, then cancels the statement still running and says so', async () => {
-      // Prepare: the long-poll takes the two seconds left
-      const { deps } = unitDeps({}, clockReading(NOW, secondsAfterNow(2)));
+    /**
+     * A clock at the start until the long-poll, which takes the two seconds left: the statement
+     * answers `polled` then.
+     */
+    function longPollReachesTheDeadline(polled: Record<string, unknown>) {
+      let now = NOW;
       redshift
         .on(ExecuteStatementCommand)
-        .resolves({ Id: 'st-5', SessionId: 'new-session', Status: 'STARTED' });
+        .resolves({ Id: 'st-5', SessionId: 'new-session', Status: 'SUBMITTED' });
+      redshift.on(DescribeStatementCommand, { WaitTimeSeconds: 2 }).callsFake(() => {
+        now = secondsAfterNow(2);
+        return { Id: 'st-5', ...polled };
+      });
+      return unitDeps({}, () => now);
+    }
+
+    it('long-polls no further than the deadline, then cancels the statement still running and says so', async () => {
+      // Prepare
+      const { deps } = longPollReachesTheDeadline({ Status: 'STARTED' });
       redshift.on(CancelStatementCommand).resolves({ Status: true });
-      redshift.on(DescribeStatementCommand).resolves({ Id: 'st-5', Status: 'ABORTED' });
+      redshift
+        .on(DescribeStatementCommand, { WaitTimeSeconds: 5 })
+        .resolves({ Id: 'st-5', Status: 'ABORTED' });
 
       // Act
       const next = await submitQuery(dueInTwoSeconds(), deps);
 
       // Assess
-      expect(redshift).toReceiveCommandWith(ExecuteStatementCommand, { WaitTimeSeconds: 2 });
+      expect(redshift).toReceiveCommandWith(DescribeStatementCommand, {
+        Id: 'st-5',
+        WaitTimeSeconds: 2,
+      });
       expect(redshift).toReceiveCommandWith(CancelStatementCommand, { Id: 'st-5' });
       expect(redshift).toReceiveCommandWith(DescribeStatementCommand, {
         Id: 'st-5',
@@ -413,19 +525,16 @@ describe('Function: submitQuery', () => {
     });
 
     it('keeps the result of a statement that finished as the deadline came', async () => {
-      const { deps } = unitDeps({}, clockReading(NOW, secondsAfterNow(2)));
-      redshift
-        .on(ExecuteStatementCommand)
-        .resolves({ Id: 'st-6', SessionId: 'new-session', Status: 'STARTED' });
+      const { deps } = longPollReachesTheDeadline({ Status: 'STARTED' });
       redshift.on(CancelStatementCommand).rejects(
         new ValidationException({
-          message: 'Could not cancel a query that is already in FINISHED state with ID: st-6',
+          message: 'Could not cancel a query that is already in FINISHED state with ID: st-5',
           $metadata: { httpStatusCode: 400 },
         }),
       );
       redshift
-        .on(DescribeStatementCommand)
-        .resolves({ Id: 'st-6', Status: 'FINISHED', HasResultSet: true });
+        .on(DescribeStatementCommand, { WaitTimeSeconds: undefined })
+        .resolves({ Id: 'st-5', Status: 'FINISHED', HasResultSet: true });
 
       const next = await submitQuery(dueInTwoSeconds(), deps);
 
@@ -450,7 +559,7 @@ describe('Function: submitQuery', () => {
 
   it('reads the SQL from the execution input and keeps it out of the state it returns', async () => {
     const { deps } = unitDeps();
-    redshift.on(ExecuteStatementCommand).resolves({ Id: 'st', SessionId: 's', Status: 'FINISHED' });
+    statementGoes({ SessionId: 's', Status: 'FINISHED' });
 
     const next = await submitQuery(state(), deps);
 

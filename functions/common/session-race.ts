@@ -1,0 +1,196 @@
+import type { Connection } from './data-api.ts';
+import type { StepDeps } from './deps.ts';
+import { TERMINAL_STATUSES } from './polling.ts';
+import type { StatementStatus } from './schemas.ts';
+import type { SlotReservation } from './session-slots.ts';
+import { poolPollPauseMs, type SessionRecord } from './session-store.ts';
+
+/**
+ * A query whose tenant has every session leased, and room below the cap, should wait no longer
+ * than opening a session costs: so a session is opened at once, beside the wait, and the query
+ * takes whichever comes first, a session given back or the new one (as a connection pool adds a
+ * connection for a waiting request and hands it whatever is free first). The new session is
+ * opened by a `select 1`, which needs no tenant data; it joins the pool either way, leased to the
+ * waiting execution while it opens, and released to the pool if a session given back won.
+ *
+ * The wait is bounded by the opening itself: it ends when the `select 1` ends (DescribeStatement
+ * long-polls on it, so its end is seen at once), or when the step runs out of time.
+ */
+
+/**
+ * The longest pause between two reads of the pool while the new session opens: the open takes a
+ * few hundred milliseconds, and a session given back late in it is still worth taking.
+ */
+const RACE_MAX_PAUSE_MS = 60;
+
+/** The SQL that opens a session beside a wait: it reads nothing and writes nothing. */
+export const OPENING_SQL = 'select 1';
+
+export type RaceOutcome =
+  /** A session of the pool was given back first, and is leased now (a hit). */
+  | { kind: 'pooled'; session: SessionRecord; waitedMs: number }
+  /** The new session was ready first. */
+  | { kind: 'opened'; session: SessionRecord; waitedMs: number }
+  /** Neither: the new session could not be opened, or the step ran out of time. */
+  | {
+      kind: 'none';
+      waitedMs: number;
+      reason: 'session-limit' | 'open-failed' | 'deadline' | 'slots-lost';
+    }
+  /** The execution's run was stopped before a session was opened: nothing is held. */
+  | { kind: 'stopped'; waitedMs: number };
+
+export interface RaceRequest {
+  tenantId: string;
+  dbUser: string;
+  owner: string;
+  /** The execution's run (see ExecutionRecords). */
+  run: number;
+  reservation: SlotReservation;
+  connection: Connection;
+  /** The ClientToken of the opening `select 1`, so that a retried step reopens the same session. */
+  clientToken: string;
+  /** How long the step may wait at most (its Lambda's remaining time, less what it needs after). */
+  budgetMs: number;
+  /**
+   * How long a session given back must stay open (until the query's deadline): one the Data API
+   * closes sooner is not taken (see SessionStore.isLeasableFor).
+   */
+  lifeNeededSeconds: number;
+}
+
+type Deps = Pick<StepDeps, 'store' | 'dataApi' | 'config' | 'sleep' | 'clock'>;
+
+/** The most recently used idle session of `pool`, leased to `owner`; or undefined. */
+async function leaseIdle(
+  deps: Deps,
+  pool: readonly SessionRecord[],
+  owner: string,
+  lifeNeededSeconds: number,
+  except?: string,
+): Promise<SessionRecord | undefined> {
+  const { store } = deps;
+  const now = deps.clock();
+  const idle = pool
+    .filter((r) => r.session_id !== except && store.isLeasableFor(r, now, lifeNeededSeconds))
+    .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
+  for (const candidate of idle) {
+    const leased = await store.tryLease(candidate, owner, now);
+    if (leased) return leased;
+  }
+  return undefined;
+}
+
+/**
+ * Takes a session given back or a new one, whichever is first (see the module comment). The
+ * reservation is used by the new session, or given back when none was opened on it.
+ *
+ * Retry-safe: a session an earlier invocation of the step leased is taken again, and a
+ * reservation is given back only while no session of the pool holds it (an earlier invocation
+ * may have opened one on it that lost the race and joined the pool).
+ */
+export async function raceForSession(deps: Deps, request: RaceRequest): Promise<RaceOutcome> {
+  const { store, dataApi } = deps;
+  const started = deps.clock().getTime();
+  const waited = () => deps.clock().getTime() - started;
+  const { tenantId, dbUser, owner } = request;
+  const giveBackUnused = (reservation: SlotReservation, pool: readonly SessionRecord[]) =>
+    store.giveBackUnlessHeld(tenantId, dbUser, reservation, pool);
+
+  const pool = await store.listPool(tenantId, dbUser);
+  const mine = pool.find((r) => r.state === 'LEASED' && r.lease_owner === owner);
+  if (mine) return { kind: 'pooled', session: mine, waitedMs: waited() };
+  // A session may have come back since AcquireSession looked.
+  const early = await leaseIdle(deps, pool, owner, request.lifeNeededSeconds);
+  if (early) {
+    await giveBackUnused(request.reservation, pool);
+    return { kind: 'pooled', session: early, waitedMs: waited() };
+  }
+
+  // Renewed before the open: the slots must hold for as long as this step can run.
+  const reservation = await store.slots.renew(tenantId, dbUser, request.reservation);
+  if (reservation === undefined) return { kind: 'none', waitedMs: waited(), reason: 'slots-lost' };
+  // Said before the open, so that a stop's clean-up leaves these slots to this step.
+  if (!(await store.executions.beginOpening(owner, request.run, reservation.claim))) {
+    await giveBackUnused(reservation, pool);
+    return { kind: 'stopped', waitedMs: waited() };
+  }
+  let opening: { statementId: string; sessionId: string | undefined };
+  try {
+    opening = await dataApi.execute({
+      sql: OPENING_SQL,
+      clientToken: request.clientToken,
+      waitSeconds: 0,
+      session: { open: { keepAliveSeconds: deps.config.sessionKeepAliveSeconds } },
+      connection: request.connection,
+    });
+  } catch (error) {
+    // Kept on any other error: a retry sends the same ClientToken and may get the session.
+    if (!(error instanceof Error) || error.name !== 'ActiveSessionsExceededException') throw error;
+    await giveBackUnused(reservation, pool);
+    return { kind: 'none', waitedMs: waited(), reason: 'session-limit' };
+  }
+  if (opening.sessionId === undefined) {
+    await giveBackUnused(reservation, pool);
+    return { kind: 'none', waitedMs: waited(), reason: 'open-failed' };
+  }
+  const spare = await store.recordNewSession(
+    tenantId,
+    dbUser,
+    opening.sessionId,
+    owner,
+    reservation,
+    opening.statementId,
+  );
+
+  // The opening's end, seen as soon as it comes: DescribeStatement long-polls on it.
+  const abandon = new AbortController();
+  const openingEnded = (async (): Promise<StatementStatus | 'abandoned'> => {
+    for (;;) {
+      const left = request.budgetMs - waited();
+      if (left <= 0 || abandon.signal.aborted) return 'abandoned';
+      const described = await dataApi
+        .describe(
+          opening.statementId,
+          Math.max(1, Math.min(5, Math.floor(left / 1000))),
+          abandon.signal,
+        )
+        .catch((error: unknown) => {
+          if (abandon.signal.aborted) return undefined;
+          throw error;
+        });
+      const status = described?.Status as StatementStatus | undefined;
+      if (status !== undefined && TERMINAL_STATUSES.has(status)) return status;
+    }
+  })();
+  try {
+    for (let reads = 1; ; reads++) {
+      const pause = Math.min(
+        poolPollPauseMs(reads, RACE_MAX_PAUSE_MS),
+        Math.max(0, request.budgetMs - waited()),
+      );
+      const tick = deps.sleep(pause).then(() => 'tick' as const);
+      const first = await Promise.race([openingEnded, tick]);
+      if (first === 'FINISHED') return { kind: 'opened', session: spare, waitedMs: waited() };
+      if (first === 'FAILED' || first === 'ABORTED') {
+        // Its connection could not be opened (an unknown user, ...): the session is of no use.
+        await store.invalidate(tenantId, dbUser, spare.session_id, owner);
+        return { kind: 'none', waitedMs: waited(), reason: 'open-failed' };
+      }
+      const now = await store.listPool(tenantId, dbUser);
+      const given = await leaseIdle(deps, now, owner, request.lifeNeededSeconds, spare.session_id);
+      if (given) {
+        // The new session joins the pool; whoever leases it waits for its `select 1` first.
+        await store.unlease(spare, owner);
+        return { kind: 'pooled', session: given, waitedMs: waited() };
+      }
+      if (first === 'abandoned' || waited() >= request.budgetMs) {
+        await store.unlease(spare, owner);
+        return { kind: 'none', waitedMs: waited(), reason: 'deadline' };
+      }
+    }
+  } finally {
+    abandon.abort();
+    await openingEnded.catch(() => undefined);
+  }
+}

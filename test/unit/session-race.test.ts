@@ -1,0 +1,240 @@
+import {
+  DescribeStatementCommand,
+  type DescribeStatementCommandInput,
+  ExecuteStatementCommand,
+  RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
+import {
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type RaceRequest, raceForSession } from '../../functions/common/session-race.ts';
+import type { SessionRecord } from '../../functions/common/session-store.ts';
+import { EXECUTION_ARN, NOW, unitDeps } from '../support/unit-deps.ts';
+
+/**
+ * The wait of a query whose tenant has every session leased, below the cap, on a clock the test
+ * moves (vitest's fake timers drive both the clock and every pause): it ends when the session it
+ * opens is ready, or earlier when one is given back, and never after its budget.
+ */
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const redshift = mockClient(RedshiftDataClient);
+
+/** What opening a session costs in these tests: its `select 1` ends this long after it starts. */
+const OPEN_MS = 300;
+
+const RESERVATION = { claim: 'claim-1', slot: 1, totalSlot: 5, reservedAt: NOW.toISOString() };
+
+function session(id: string, fields: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    pool_id: 'acme#tenant_acme',
+    session_id: id,
+    tenant_id: 'acme',
+    db_user: 'tenant_acme',
+    created_at: '2026-11-28T11:00:00.000Z',
+    last_used_at: '2026-11-28T11:59:00.000Z',
+    expires_at: '2026-11-28T12:59:00.000Z',
+    ttl: 0,
+    state: 'IDLE',
+    ...fields,
+  };
+}
+const leasedElsewhere = {
+  state: 'LEASED' as const,
+  lease_owner: 'other',
+  lease_expires_at: '2026-11-28T12:05:00.000Z',
+};
+
+const elapsed = () => Date.now() - NOW.getTime();
+
+/**
+ * The pool as the Data API and DynamoDB see it: the other execution gives its session back
+ * `releasedAfterMs` after the wait began (never, if undefined), and the opening `select 1` ends
+ * after `openMs` (never, if undefined). DescribeStatement long-polls as the service does.
+ */
+function scenario({ releasedAfterMs, openMs }: { releasedAfterMs?: number; openMs?: number }) {
+  const poolReads: number[] = [];
+  ddb.on(QueryCommand).callsFake(() => {
+    poolReads.push(elapsed());
+    const given = releasedAfterMs !== undefined && elapsed() >= releasedAfterMs;
+    return { Items: [session('busy', given ? {} : leasedElsewhere)] };
+  });
+  ddb.on(UpdateCommand).resolves({});
+  ddb
+    .on(UpdateCommand, { Key: { pool_id: 'acme#tenant_acme', session_id: 'busy' } })
+    .callsFake(() => ({
+      Attributes: session('busy', { state: 'LEASED', lease_owner: EXECUTION_ARN }),
+    }));
+  ddb.on(PutCommand).resolves({});
+  redshift
+    .on(ExecuteStatementCommand)
+    .resolves({ Id: 'opening', SessionId: 'spare', Status: 'SUBMITTED' });
+  redshift.on(DescribeStatementCommand).callsFake((input: DescribeStatementCommandInput) => {
+    const ready = openMs === undefined ? Number.POSITIVE_INFINITY : openMs;
+    const answerAt = Math.min(elapsed() + (input.WaitTimeSeconds ?? 0) * 1000, ready);
+    return new Promise((resolve) =>
+      setTimeout(
+        () => resolve({ Id: 'opening', Status: elapsed() >= ready ? 'FINISHED' : 'STARTED' }),
+        answerAt - elapsed(),
+      ),
+    );
+  });
+  return { poolReads };
+}
+
+async function race(budgetMs: number) {
+  const { deps } = unitDeps(
+    {},
+    () => new Date(),
+    (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  );
+  const request: RaceRequest = {
+    tenantId: 'acme',
+    dbUser: 'tenant_acme',
+    owner: EXECUTION_ARN,
+    run: 0,
+    reservation: RESERVATION,
+    connection: {
+      target: { clusterIdentifier: 'analytics' },
+      database: 'dev',
+      dbUser: 'tenant_acme',
+      secretArn: undefined,
+    },
+    clientToken: 'a'.repeat(64),
+    budgetMs,
+    lifeNeededSeconds: 3600,
+  };
+  const racing = raceForSession(deps, request);
+  await vi.advanceTimersByTimeAsync(budgetMs + 10_000);
+  return racing;
+}
+
+const unleasedSpare = () =>
+  ddb
+    .commandCalls(UpdateCommand)
+    .some(
+      (call) =>
+        call.args[0].input.Key?.session_id === 'spare' &&
+        call.args[0].input.UpdateExpression ===
+          'SET #state = :idle REMOVE lease_owner, lease_expires_at',
+    );
+
+describe('Function: raceForSession', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.setSystemTime(NOW);
+    ddb.reset();
+    redshift.reset();
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('takes the new session when it is ready first: the wait is what opening costs, no more', async () => {
+    // Prepare
+    scenario({ openMs: OPEN_MS });
+
+    // Act
+    const result = await race(30_000);
+
+    // Assess
+    expect(result).toEqual(
+      expect.objectContaining({
+        kind: 'opened',
+        waitedMs: OPEN_MS,
+        session: expect.objectContaining({ session_id: 'spare' }),
+      }),
+    );
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        session_id: 'spare',
+        slot_claim: 'claim-1',
+        warmup_statement_id: 'opening',
+      }),
+    });
+  });
+
+  it('takes a session given back before the new one is ready, and the new one joins the pool', async () => {
+    // Prepare
+    scenario({ releasedAfterMs: 100, openMs: OPEN_MS });
+
+    // Act
+    const result = await race(30_000);
+
+    // Assess
+    expect(result).toEqual(
+      expect.objectContaining({
+        kind: 'pooled',
+        session: expect.objectContaining({ session_id: 'busy' }),
+      }),
+    );
+    expect(result.waitedMs).toBeGreaterThanOrEqual(100);
+    expect(result.waitedMs).toBeLessThan(OPEN_MS);
+    expect(unleasedSpare()).toBe(true);
+  });
+
+  it('passes over a session given back that the Data API closes before the query may end', async () => {
+    // Prepare: the session given back was opened 23.5 hours ago; the query may take an hour
+    scenario({ openMs: OPEN_MS });
+    ddb.on(QueryCommand).callsFake(() => ({
+      Items: [
+        session('busy', {
+          created_at: '2026-11-27T12:30:00.000Z',
+          ...(elapsed() >= 100 ? {} : leasedElsewhere),
+        }),
+      ],
+    }));
+
+    // Act
+    const result = await race(30_000);
+
+    // Assess
+    expect(result).toEqual(
+      expect.objectContaining({
+        kind: 'opened',
+        session: expect.objectContaining({ session_id: 'spare' }),
+      }),
+    );
+  });
+
+  it('never waits past its budget, and reads the pool less than half as often as fifty times a second', async () => {
+    // Prepare: the new session never opens and nothing is given back
+    const { poolReads } = scenario({});
+
+    // Act
+    const result = await race(2_000);
+
+    // Assess
+    expect(result).toEqual({ kind: 'none', waitedMs: 2_000, reason: 'deadline' });
+    expect(unleasedSpare()).toBe(true);
+    expect(poolReads.length).toBeLessThanOrEqual(2 * 20);
+  });
+
+  it('takes the session an earlier invocation of the step leased, and keeps the slots it holds', async () => {
+    // Prepare: a retried invocation; the earlier one took "busy" and lost its response
+    scenario({ openMs: OPEN_MS });
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        session('busy', {
+          state: 'LEASED',
+          lease_owner: EXECUTION_ARN,
+          lease_expires_at: '2026-11-28T12:05:00.000Z',
+        }),
+      ],
+    });
+
+    // Act
+    const result = await race(30_000);
+
+    // Assess
+    expect(result).toEqual(expect.objectContaining({ kind: 'pooled', waitedMs: 0 }));
+    expect(redshift).not.toReceiveCommand(ExecuteStatementCommand);
+    expect(ddb).not.toReceiveCommand(PutCommand);
+  });
+});
