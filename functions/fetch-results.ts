@@ -2,7 +2,7 @@ import type { ResultPage } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { rethrowTransient } from '#common/errors';
 import type { BatchStatementResult, QueryResult } from '#common/execution-output';
-import { stepHandler } from '#common/handler';
+import { stepHandler, workflowTags } from '#common/handler';
 import { ResultSpill } from '#common/result-spill';
 import { resultExpiresAt, resultKeyPrefix } from '#common/result-store';
 import {
@@ -313,9 +313,5 @@ export const handler = stepHandler(fetchResults, {
   step: 'FetchResults',
   state: submittedStateSchema,
   deps: defaultDeps,
-  tags: ({ query, executionArn, statement }) => ({
-    tenantId: query.tenantId,
-    executionArn,
-    statementId: statement.statementId,
-  }),
+  tags: workflowTags,
 });

@@ -1,6 +1,6 @@
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { SessionUnavailableError } from '#common/errors';
-import { stepHandler } from '#common/handler';
+import { stepHandler, workflowTags } from '#common/handler';
 import { countSession, tenantData } from '#common/observability';
 import { HISTORY_EVENTS_AT_MOST } from '#common/polling';
 import type { SlotReservation } from '#common/session-slots';
@@ -80,9 +80,5 @@ export const handler = stepHandler(invalidateSession, {
   step: 'InvalidateSession',
   state: queryStateSchema,
   deps: defaultDeps,
-  tags: ({ query, executionArn, session }) => ({
-    tenantId: query.tenantId,
-    executionArn,
-    sessionId: session.sessionId,
-  }),
+  tags: workflowTags,
 });

@@ -1,6 +1,6 @@
 import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import { defaultDeps, type StepDeps } from '#common/deps';
-import { type Invocation, stepHandler } from '#common/handler';
+import { type Invocation, stepHandler, workflowTags } from '#common/handler';
 import { tenantData } from '#common/observability';
 import {
   endedStatementOf,
@@ -141,10 +141,5 @@ export const handler = stepHandler(pollStatus, {
   step: 'PollStatus',
   state: submittedStateSchema,
   deps: defaultDeps,
-  tags: ({ query, executionArn, statement, session }) => ({
-    tenantId: query.tenantId,
-    executionArn,
-    statementId: statement.statementId,
-    sessionId: session.sessionId,
-  }),
+  tags: workflowTags,
 });

@@ -9,7 +9,7 @@ import {
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { QueryAbortedError, QueryTimeoutError, StaleSessionError } from '#common/errors';
 import { type leavesSessionState, parseExecutionInput, sqlTextsOf } from '#common/execution-input';
-import { type Invocation, stepHandler } from '#common/handler';
+import { type Invocation, stepHandler, workflowTags } from '#common/handler';
 import { countSession, tenantData } from '#common/observability';
 import {
   endedStatementOf,
@@ -458,9 +458,5 @@ export const handler = stepHandler(submitQuery, {
   step: 'SubmitQuery',
   state: submitEventSchema,
   deps: defaultDeps,
-  tags: ({ state: { query, executionArn, session } }) => ({
-    tenantId: query.tenantId,
-    executionArn,
-    sessionId: session.sessionId,
-  }),
+  tags: ({ state }) => workflowTags(state),
 });

@@ -5,6 +5,7 @@ import type { FunctionName } from '../registry.ts';
 import { fieldOf } from './execution-input.ts';
 import { handlerMiddlewares } from './middlewares.ts';
 import { type InvocationKeys, type Telemetry, tagInvocation } from './observability.ts';
+import type { QueryState } from './workflow-state.ts';
 
 /**
  * How every function becomes a Lambda handler: {@link stepHandler} wraps a core function, which
@@ -80,6 +81,16 @@ export function parseState<State>(
       const keys = tags?.(state);
       if (keys) tagInvocation(telemetry, keys);
     },
+  };
+}
+
+/** The keys of a workflow step's invocation: the tenant, and the ids its state names so far. */
+export function workflowTags(state: QueryState): InvocationKeys {
+  return {
+    tenantId: state.query.tenantId,
+    executionArn: state.executionArn,
+    statementId: state.statement?.statementId,
+    sessionId: state.session.sessionId,
   };
 }
 

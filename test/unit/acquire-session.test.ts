@@ -8,7 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { acquireSession, handler } from '../../functions/acquire-session.ts';
-import { lambdaContext } from '../support/lambda-context.ts';
+import { lambdaContext, refusedState } from '../support/lambda-context.ts';
 import { deletedItem, EXECUTION_ARN, NOW, unitDeps } from '../support/unit-deps.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -275,12 +275,7 @@ describe('Function: acquireSession', () => {
   it('refuses, through its handler, a state it cannot read, naming the step and the field', async () => {
     await expect(
       handler({ request: { tenantId: 'acme', sql: 'select 1' } }, lambdaContext),
-    ).rejects.toMatchObject({
-      name: 'UnexpectedError',
-      message: expect.stringMatching(
-        /AcquireSession received a state it cannot read: executionArn\b/,
-      ),
-    });
+    ).rejects.toMatchObject(refusedState('AcquireSession', 'executionArn'));
     expect(ddb.calls()).toHaveLength(0);
   });
 });

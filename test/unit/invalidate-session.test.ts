@@ -8,7 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler, invalidateSession, MAX_RESUBMITS } from '../../functions/invalidate-session.ts';
-import { lambdaContext } from '../support/lambda-context.ts';
+import { lambdaContext, refusedState } from '../support/lambda-context.ts';
 import { queryOf, runningState } from '../support/query-state.ts';
 import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
@@ -137,12 +137,7 @@ describe('Function: invalidateSession', () => {
   it('refuses, through its handler, a state it cannot read, naming the step and the field', async () => {
     await expect(
       handler({ executionArn: EXECUTION_ARN, query: queryOf() }, lambdaContext),
-    ).rejects.toMatchObject({
-      name: 'UnexpectedError',
-      message: expect.stringMatching(
-        /InvalidateSession received a state it cannot read: session\b/,
-      ),
-    });
+    ).rejects.toMatchObject(refusedState('InvalidateSession', 'session'));
     expect(ddb.calls()).toHaveLength(0);
   });
 });

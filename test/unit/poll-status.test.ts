@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HISTORY_EVENTS_PER_POLL, HISTORY_GUARD_EVENTS } from '../../functions/common/polling.ts';
 import { handler, pollStatus } from '../../functions/poll-status.ts';
-import { lambdaContext } from '../support/lambda-context.ts';
+import { lambdaContext, refusedState } from '../support/lambda-context.ts';
 import { acquiredState, queryOf, runningState } from '../support/query-state.ts';
 import {
   clockReading,
@@ -249,10 +249,9 @@ describe('Function: pollStatus', () => {
   });
 
   it('refuses, through its handler, a state it cannot read, naming the step and the field', async () => {
-    await expect(handler(acquiredState(), lambdaContext)).rejects.toMatchObject({
-      name: 'UnexpectedError',
-      message: expect.stringMatching(/PollStatus received a state it cannot read: statement\b/),
-    });
+    await expect(handler(acquiredState(), lambdaContext)).rejects.toMatchObject(
+      refusedState('PollStatus', 'statement'),
+    );
     expect(redshift.calls()).toHaveLength(0);
     expect(ddb.calls()).toHaveLength(0);
   });

@@ -8,7 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler, releaseSession } from '../../functions/release-session.ts';
-import { lambdaContext } from '../support/lambda-context.ts';
+import { lambdaContext, refusedState } from '../support/lambda-context.ts';
 import { runningState } from '../support/query-state.ts';
 import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
@@ -377,10 +377,7 @@ describe('Function: releaseSession', () => {
   it('refuses, through its handler, a state it cannot read, naming the step and the field', async () => {
     await expect(
       handler({ executionArn: EXECUTION_ARN, state: {} }, lambdaContext),
-    ).rejects.toMatchObject({
-      name: 'UnexpectedError',
-      message: expect.stringMatching(/ReleaseSession received a state it cannot read: outcome\b/),
-    });
+    ).rejects.toMatchObject(refusedState('ReleaseSession', 'outcome'));
     expect(ddb.calls()).toHaveLength(0);
   });
 });

@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import { describe, expect, it } from 'vitest';
 import { fetchResults, handler } from '../../../functions/fetch-results.ts';
-import { lambdaContext } from '../../support/lambda-context.ts';
+import { lambdaContext, refusedState } from '../../support/lambda-context.ts';
 import { acquiredState, runningState } from '../../support/query-state.ts';
 import { unitDeps } from '../../support/unit-deps.ts';
 import { columns, finished, redshift, s3, servePages, useMockedClients } from './fixtures.ts';
@@ -176,10 +176,9 @@ describe('Function: fetchResults', () => {
   });
 
   it('refuses, through its handler, a state it cannot read, naming the step and the field', async () => {
-    await expect(handler(acquiredState(), lambdaContext)).rejects.toMatchObject({
-      name: 'UnexpectedError',
-      message: expect.stringMatching(/FetchResults received a state it cannot read: statement\b/),
-    });
+    await expect(handler(acquiredState(), lambdaContext)).rejects.toMatchObject(
+      refusedState('FetchResults', 'statement'),
+    );
     expect(redshift.calls()).toHaveLength(0);
     expect(s3.calls()).toHaveLength(0);
   });
