@@ -1,12 +1,4 @@
 import { readFileSync } from 'node:fs';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_NAMES, RECOVERED_ERROR_NAMES } from '../../functions/common/errors.ts';
 import type { StatementState } from '../../functions/common/workflow-state.ts';
@@ -20,8 +12,9 @@ import {
   STATES,
 } from '../../statemachine/definition.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
+import { resetClients } from '../support/mocked-clients.ts';
 import { runningState } from '../support/query-state.ts';
-import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
 /**
  * The error contract is closed: the names an execution can end with, enumerated from the
@@ -39,7 +32,6 @@ const definition = JSON.parse(readFileSync(QUERY_DEFINITION_FILE, 'utf8')) as {
   States: Record<string, State>;
 };
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const ddb = mockClient(DynamoDBDocumentClient);
 
 /** The names in the first column of the README's first table after `marker`. */
 function tableNames(marker: string): string[] {
@@ -74,14 +66,8 @@ const STATEMENT_ENDS: Partial<StatementState>[] = [
 ];
 
 describe('The error contract', () => {
-  beforeEach(() => {
-    ddb.reset();
-    ddb.on(QueryCommand).resolves({ Items: [] });
-    // The session and its slots, given back or dropped as the failure path does.
-    ddb.on(UpdateCommand).resolves({});
-    ddb.on(PutCommand).resolves({});
-    ddb.on(DeleteCommand).callsFake(deletedItem);
-  });
+  // The session and its slots, given back or dropped as the failure path does.
+  beforeEach(() => resetClients());
 
   it("lists exactly the names an execution can end with in the README's table", async () => {
     // Prepare: what each Task's function may throw. Every function may throw any of Spectra's

@@ -1,36 +1,15 @@
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { acquireSession, handler } from '../../functions/acquire-session.ts';
 import { lambdaContext, refusedState } from '../support/lambda-context.ts';
-import { deletedItem, EXECUTION_ARN, NOW, unitDeps } from '../support/unit-deps.ts';
+import { ddb, pooledSession, resetClients } from '../support/mocked-clients.ts';
+import { EXECUTION_ARN, NOW, unitDeps } from '../support/unit-deps.ts';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-const idle = {
-  pool_id: 'acme#tenant_acme',
-  session_id: 'pooled',
-  tenant_id: 'acme',
-  db_user: 'tenant_acme',
-  created_at: '2026-11-28T11:00:00.000Z',
-  last_used_at: '2026-11-28T11:59:00.000Z',
-  expires_at: '2026-11-28T12:59:00.000Z',
-  ttl: 0,
-  state: 'IDLE',
-};
+const idle = pooledSession({ session_id: 'pooled' });
 
 describe('Function: acquireSession', () => {
-  beforeEach(() => {
-    ddb.reset();
-    // Slots are free, and the execution's record takes every write.
-    ddb.on(PutCommand).resolves({});
-    ddb.on(UpdateCommand).resolves({});
-  });
+  // Slots are free, the pool is empty, and the execution's record takes every write.
+  beforeEach(() => resetClients());
 
   it('leases a pooled session and counts a SessionHit', async () => {
     // Prepare
@@ -86,8 +65,6 @@ describe('Function: acquireSession', () => {
 
   it('takes the timeout from SPECTRA_QUERY_TIMEOUT_SECONDS when the input sets none', async () => {
     const { deps } = unitDeps({ SPECTRA_QUERY_TIMEOUT_SECONDS: '600' });
-    ddb.on(QueryCommand).resolves({ Items: [] });
-    ddb.on(PutCommand).resolves({});
 
     const state = await acquireSession(
       { request: { tenantId: 'acme', sql: 'select 1' }, executionArn: EXECUTION_ARN },
@@ -170,7 +147,6 @@ describe('Function: acquireSession', () => {
   it('reports a miss and counts SessionMiss and the expired sessions it dropped', async () => {
     const { deps, count } = unitDeps();
     ddb.on(QueryCommand).resolves({ Items: [{ ...idle, expires_at: '2026-11-28T12:00:10.000Z' }] });
-    ddb.on(DeleteCommand).callsFake(deletedItem);
 
     const state = await acquireSession(
       { request: { tenantId: 'acme', sql: 'select 1' }, executionArn: EXECUTION_ARN },

@@ -3,7 +3,6 @@ import {
   DescribeStatementCommand,
   ExecuteStatementCommand,
   ListSessionsCommand,
-  RedshiftDataClient,
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
 import {
@@ -12,13 +11,7 @@ import {
   SFNClient,
   SFNServiceException,
 } from '@aws-sdk/client-sfn';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -31,12 +24,11 @@ import {
 import { clientTokenFor } from '../../functions/common/data-api.ts';
 import type { SessionRecord } from '../../functions/common/session-store.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
+import { ddb, pooledSession, redshift, resetClients } from '../support/mocked-clients.ts';
 import { runningState } from '../support/query-state.ts';
-import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
 const sfn = mockClient(SFNClient);
-const redshift = mockClient(RedshiftDataClient);
-const ddb = mockClient(DynamoDBDocumentClient);
 
 const INPUT = JSON.stringify({ tenantId: 'acme', sql: 'select * from sales' });
 const ENDED_AT = new Date('2026-11-28T11:59:58.000Z');
@@ -109,22 +101,19 @@ const stoppedWhilePolling: HistoryEvent[] = [
   executionStarted,
 ];
 
-function leasedRecord(fields: Partial<SessionRecord> = {}): SessionRecord {
-  return {
-    pool_id: 'acme#tenant_acme',
-    session_id: 'sess-1',
-    tenant_id: 'acme',
-    db_user: 'tenant_acme',
-    created_at: '2026-11-28T11:00:00.000Z',
-    last_used_at: '2026-11-28T11:30:00.000Z',
-    expires_at: '2026-11-28T12:30:00.000Z',
-    ttl: 1_795_000_000,
+/** The pool's session `sess-1`, leased to the stopped execution. */
+const leasedRecord = (fields: Partial<SessionRecord> = {}): SessionRecord =>
+  pooledSession({
     state: 'LEASED',
     lease_owner: EXECUTION_ARN,
     lease_expires_at: '2026-11-28T12:04:00.000Z',
     ...fields,
-  };
-}
+  });
+
+/** What the clean-up did with the session the execution held, as its outcome says. */
+const RELEASED = { sessionReleased: true, sessionInvalidated: false };
+const INVALIDATED = { sessionReleased: false, sessionInvalidated: true };
+const UNTOUCHED = { sessionReleased: false, sessionInvalidated: false };
 
 const poolKey = { pool_id: 'acme#tenant_acme', session_id: 'sess-1' };
 const recordKey = { pool_id: `#execution#${EXECUTION_ARN}`, session_id: 'execution' };
@@ -142,6 +131,24 @@ function recordSays(fields: Record<string, unknown>) {
   });
 }
 
+/**
+ * What Submit Query recorded when it opened a session on the reserved slots and sent `statementId`
+ * on it, before it could write the session to the pool.
+ */
+const submittedOnOpenedSession = (statementId: string) => ({
+  tenant_id: 'acme',
+  submit_run: 0,
+  submit_attempt: 0,
+  submit_session: 'none',
+  statement_id: statementId,
+  statement_run: 0,
+  statement_attempt: 0,
+  reservation: RESERVATION,
+  reservation_run: 0,
+  opening_claim: RESERVATION.claim,
+  opening_run: 0,
+});
+
 /** Stopped inside Submit Query, before it returned: the history names no statement. */
 const stoppedWhileSubmitting: HistoryEvent[] = [
   event(8, 'ExecutionAborted'),
@@ -155,6 +162,18 @@ const stoppedWhileSubmitting: HistoryEvent[] = [
   executionStarted,
 ];
 
+/**
+ * The statement `statementId` runs when the clean-up first asks; CancelStatement stops it, and it
+ * has ended ABORTED when asked again.
+ */
+function runsUntilCancelled(statementId: string, running: Record<string, unknown> = {}) {
+  redshift
+    .on(DescribeStatementCommand)
+    .resolvesOnce({ Id: statementId, Status: 'STARTED', ...running })
+    .resolves({ Id: statementId, Status: 'ABORTED', UpdatedAt: ENDED_AT });
+  redshift.on(CancelStatementCommand).resolves({ Status: true });
+}
+
 function cancelDeps() {
   const { deps, count } = unitDeps({}, undefined, async () => undefined);
   const cancel: CancelStoppedExecutionDeps = { ...deps, sfn: new SFNClient({}) };
@@ -164,13 +183,8 @@ function cancelDeps() {
 describe('Function: cancelStoppedExecution', () => {
   beforeEach(() => {
     sfn.reset();
-    redshift.reset();
-    ddb.reset();
     sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhilePolling });
-    ddb.on(QueryCommand).resolves({ Items: [leasedRecord()] });
-    ddb.on(UpdateCommand).resolves({});
-    ddb.on(DeleteCommand).callsFake(deletedItem);
-    ddb.on(PutCommand).resolves({});
+    resetClients([leasedRecord()]);
     // The Data API says the session runs nothing once its statement has ended.
     redshift
       .on(ListSessionsCommand)
@@ -200,21 +214,13 @@ describe('Function: cancelStoppedExecution', () => {
   it('cancels the running statement and releases the session leased to the execution', async () => {
     // Prepare
     const { deps } = cancelDeps();
-    redshift
-      .on(DescribeStatementCommand)
-      .resolvesOnce({ Id: 'st-1', Status: 'STARTED' })
-      .resolves({ Id: 'st-1', Status: 'ABORTED', UpdatedAt: ENDED_AT });
-    redshift.on(CancelStatementCommand).resolves({ Status: true });
+    runsUntilCancelled('st-1');
 
     // Act
     const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
     // Assess
-    expect(outcome).toEqual({
-      cancelledStatementId: 'st-1',
-      sessionReleased: true,
-      sessionInvalidated: false,
-    });
+    expect(outcome).toEqual({ cancelledStatementId: 'st-1', ...RELEASED });
     expect(sfn).toReceiveCommandWith(GetExecutionHistoryCommand, {
       executionArn: EXECUTION_ARN,
       reverseOrder: true,
@@ -249,7 +255,7 @@ describe('Function: cancelStoppedExecution', () => {
 
     const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'TIMED_OUT' }), deps);
 
-    expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
+    expect(outcome).toEqual(RELEASED);
     expect(redshift).not.toReceiveCommand(CancelStatementCommand);
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
       ExpressionAttributeValues: expect.objectContaining({ ':endedAt': ENDED_AT.toISOString() }),
@@ -271,7 +277,7 @@ describe('Function: cancelStoppedExecution', () => {
 
     const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
-    expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
+    expect(outcome).toEqual(RELEASED);
     expect(deps.telemetry.logger.info).toHaveBeenCalledWith(
       'CancelStatement refused: the statement is not running',
       expect.anything(),
@@ -287,7 +293,7 @@ describe('Function: cancelStoppedExecution', () => {
 
     const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
-    expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: true });
+    expect(outcome).toEqual(INVALIDATED);
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
       Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
       ExpressionAttributeValues: expect.objectContaining({ ':owner': EXECUTION_ARN }),
@@ -307,7 +313,7 @@ describe('Function: cancelStoppedExecution', () => {
     const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'FAILED' }), deps);
 
     // Assess
-    expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: true });
+    expect(outcome).toEqual(INVALIDATED);
     expect(redshift).not.toReceiveCommand(CancelStatementCommand);
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
       Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
@@ -324,7 +330,7 @@ describe('Function: cancelStoppedExecution', () => {
 
     const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'FAILED' }), deps);
 
-    expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: false });
+    expect(outcome).toEqual(UNTOUCHED);
     expect(ddb.calls()).toHaveLength(0);
     expect(redshift.calls()).toHaveLength(0);
   });
@@ -337,21 +343,13 @@ describe('Function: cancelStoppedExecution', () => {
 
     const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'FAILED' }), deps);
 
-    expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
+    expect(outcome).toEqual(RELEASED);
     expect(redshift).not.toReceiveCommand(CancelStatementCommand);
   });
 
   it.each([
-    [
-      'releases the session when the Data API says it runs nothing',
-      'AVAILABLE',
-      { sessionReleased: true, sessionInvalidated: false },
-    ],
-    [
-      'drops the session while the Data API says it is busy',
-      'BUSY',
-      { sessionReleased: false, sessionInvalidated: true },
-    ],
+    ['releases the session when the Data API says it runs nothing', 'AVAILABLE', RELEASED],
+    ['drops the session while the Data API says it is busy', 'BUSY', INVALIDATED],
   ] as const)(
     'stopped inside a step before any statement was known: %s',
     async (_, status, expected) => {
@@ -389,7 +387,7 @@ describe('Function: cancelStoppedExecution', () => {
 
     const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
-    expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
+    expect(outcome).toEqual(RELEASED);
   });
 
   it('reads the tenant from the history when the event carries no input', async () => {
@@ -404,7 +402,7 @@ describe('Function: cancelStoppedExecution', () => {
       deps,
     );
 
-    expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
+    expect(outcome).toEqual(RELEASED);
     expect(ddb).toReceiveCommandWith(QueryCommand, {
       ExpressionAttributeValues: { ':pool': 'acme#tenant_acme' },
     });
@@ -412,11 +410,7 @@ describe('Function: cancelStoppedExecution', () => {
 
   it('is safe to run twice: the second run cancels nothing and releases nothing', async () => {
     const { deps } = cancelDeps();
-    redshift
-      .on(DescribeStatementCommand)
-      .resolvesOnce({ Id: 'st-1', Status: 'STARTED' })
-      .resolves({ Id: 'st-1', Status: 'ABORTED', UpdatedAt: ENDED_AT });
-    redshift.on(CancelStatementCommand).resolves({ Status: true });
+    runsUntilCancelled('st-1');
     ddb
       .on(QueryCommand)
       .resolvesOnce({ Items: [leasedRecord()] })
@@ -425,12 +419,8 @@ describe('Function: cancelStoppedExecution', () => {
     const first = await cancelStoppedExecution(stoppedExecution(), deps);
     const second = await cancelStoppedExecution(stoppedExecution(), deps);
 
-    expect(first).toEqual({
-      cancelledStatementId: 'st-1',
-      sessionReleased: true,
-      sessionInvalidated: false,
-    });
-    expect(second).toEqual({ sessionReleased: false, sessionInvalidated: false });
+    expect(first).toEqual({ cancelledStatementId: 'st-1', ...RELEASED });
+    expect(second).toEqual(UNTOUCHED);
     expect(redshift).toReceiveCommandTimes(CancelStatementCommand, 1);
     const releases = ddb
       .commandCalls(UpdateCommand)
@@ -447,7 +437,7 @@ describe('Function: cancelStoppedExecution', () => {
 
     const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
-    expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: false });
+    expect(outcome).toEqual(UNTOUCHED);
     expect(ddb).not.toReceiveCommandWith(UpdateCommand, { Key: poolKey });
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
       Key: expect.objectContaining({ pool_id: 'acme#tenant_acme' }),
@@ -458,35 +448,15 @@ describe('Function: cancelStoppedExecution', () => {
     // Prepare: stopped inside Submit Query's long-poll; the session it opened is in the pool
     const { deps } = cancelDeps();
     sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
-    recordSays({
-      tenant_id: 'acme',
-      submit_run: 0,
-      submit_attempt: 0,
-      submit_session: 'none',
-      statement_id: 'st-9',
-      statement_run: 0,
-      statement_attempt: 0,
-      reservation: RESERVATION,
-      reservation_run: 0,
-      opening_claim: RESERVATION.claim,
-      opening_run: 0,
-    });
+    recordSays(submittedOnOpenedSession('st-9'));
     ddb.on(QueryCommand).resolves({ Items: [leasedRecord({ slot_claim: RESERVATION.claim })] });
-    redshift
-      .on(DescribeStatementCommand)
-      .resolvesOnce({ Id: 'st-9', Status: 'STARTED', SessionId: 'sess-1' })
-      .resolves({ Id: 'st-9', Status: 'ABORTED', UpdatedAt: ENDED_AT });
-    redshift.on(CancelStatementCommand).resolves({ Status: true });
+    runsUntilCancelled('st-9', { SessionId: 'sess-1' });
 
     // Act
     const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
     // Assess: the session holds the slots, so only the session is given back
-    expect(outcome).toEqual({
-      cancelledStatementId: 'st-9',
-      sessionReleased: true,
-      sessionInvalidated: false,
-    });
+    expect(outcome).toEqual({ cancelledStatementId: 'st-9', ...RELEASED });
     expect(redshift).toReceiveCommandWith(CancelStatementCommand, { Id: 'st-9' });
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
       Key: { pool_id: '#slot#acme#tenant_acme', session_id: '3' },
@@ -499,11 +469,7 @@ describe('Function: cancelStoppedExecution', () => {
     sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
     recordSays({ tenant_id: 'acme', submit_run: 0, submit_attempt: 0, submit_session: 'sess-1' });
     redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-5' });
-    redshift
-      .on(DescribeStatementCommand)
-      .resolvesOnce({ Id: 'st-5', Status: 'STARTED' })
-      .resolves({ Id: 'st-5', Status: 'ABORTED', UpdatedAt: ENDED_AT });
-    redshift.on(CancelStatementCommand).resolves({ Status: true });
+    runsUntilCancelled('st-5');
 
     // Act
     const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
@@ -551,11 +517,7 @@ describe('Function: cancelStoppedExecution', () => {
       ],
     });
     redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-6' });
-    redshift
-      .on(DescribeStatementCommand)
-      .resolvesOnce({ Id: 'st-6', Status: 'STARTED' })
-      .resolves({ Id: 'st-6', Status: 'ABORTED', UpdatedAt: ENDED_AT });
-    redshift.on(CancelStatementCommand).resolves({ Status: true });
+    runsUntilCancelled('st-6');
 
     // Act
     const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
@@ -565,30 +527,14 @@ describe('Function: cancelStoppedExecution', () => {
       Sql: 'select 1',
       ClientToken: clientTokenFor(EXECUTION_ARN, 1),
     });
-    expect(outcome).toEqual({
-      cancelledStatementId: 'st-6',
-      sessionReleased: true,
-      sessionInvalidated: false,
-    });
+    expect(outcome).toEqual({ cancelledStatementId: 'st-6', ...RELEASED });
   });
 
   it('writes the session a stopped submission opened, and no record holds, to the pool, and gives it back there', async () => {
     // Prepare: Submit Query opened a session on its slots and failed before it wrote the session
     const { deps } = cancelDeps();
     sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
-    recordSays({
-      tenant_id: 'acme',
-      submit_run: 0,
-      submit_attempt: 0,
-      submit_session: 'none',
-      statement_id: 'st-7',
-      statement_run: 0,
-      statement_attempt: 0,
-      reservation: RESERVATION,
-      reservation_run: 0,
-      opening_claim: RESERVATION.claim,
-      opening_run: 0,
-    });
+    recordSays(submittedOnOpenedSession('st-7'));
     ddb.on(QueryCommand).resolves({ Items: [] });
     redshift
       .on(DescribeStatementCommand)

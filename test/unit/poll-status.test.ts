@@ -1,15 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  CancelStatementCommand,
-  DescribeStatementCommand,
-  RedshiftDataClient,
-} from '@aws-sdk/client-redshift-data';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { CancelStatementCommand, DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HISTORY_EVENTS_PER_POLL, HISTORY_GUARD_EVENTS } from '../../functions/common/polling.ts';
 import { handler, pollStatus } from '../../functions/poll-status.ts';
 import { lambdaContext, refusedState } from '../support/lambda-context.ts';
+import { ddb, redshift, resetClients } from '../support/mocked-clients.ts';
 import { acquiredState, queryOf, runningState } from '../support/query-state.ts';
 import {
   clockReading,
@@ -19,15 +15,8 @@ import {
   unitDeps,
 } from '../support/unit-deps.ts';
 
-const redshift = mockClient(RedshiftDataClient);
-const ddb = mockClient(DynamoDBDocumentClient);
-
 describe('Function: pollStatus', () => {
-  beforeEach(() => {
-    redshift.reset();
-    ddb.reset();
-    ddb.on(UpdateCommand).resolves({});
-  });
+  beforeEach(() => resetClients());
 
   it('long-polls DescribeStatement and renews the lease', async () => {
     // Prepare

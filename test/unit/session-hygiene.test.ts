@@ -3,17 +3,14 @@ import {
   DescribeStatementCommand,
   ExecuteStatementCommand,
   GetStatementResultCommand,
-  RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import {
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { acquireSession } from '../../functions/acquire-session.ts';
 import { InvalidInputError, StaleSessionError } from '../../functions/common/errors.ts';
@@ -23,31 +20,19 @@ import { fetchResults } from '../../functions/fetch-results.ts';
 import { pollStatus } from '../../functions/poll-status.ts';
 import { releaseSession } from '../../functions/release-session.ts';
 import { submitQuery } from '../../functions/submit.ts';
+import { ddb, pooledSession, redshift, resetClients } from '../support/mocked-clients.ts';
 import { queryOf, runningState, submitEvent } from '../support/query-state.ts';
-import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
 /**
  * How the functions keep pooled sessions clean: what they refuse before a lease, how they run
  * `statements`, which sessions they drop, and the failed-transaction answer of a reused session.
  */
 
-const redshift = mockClient(RedshiftDataClient);
-const ddb = mockClient(DynamoDBDocumentClient);
-
 const FAILED_TRANSACTION =
   'ERROR: current transaction is aborted, commands ignored until end of transaction block';
 
-const idleSession = {
-  pool_id: 'acme#tenant_acme',
-  session_id: 'sess-1',
-  tenant_id: 'acme',
-  db_user: 'tenant_acme',
-  created_at: '2026-11-28T11:00:00.000Z',
-  last_used_at: '2026-11-28T11:59:00.000Z',
-  expires_at: '2026-11-28T12:59:00.000Z',
-  ttl: 0,
-  state: 'IDLE',
-};
+const idleSession = pooledSession();
 
 async function refusal(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -79,13 +64,8 @@ const reused = { sessionId: 'sess-1', reused: true, createdAt: '2026-11-28T11:00
 const miss = { sessionId: null, reused: false };
 
 beforeEach(() => {
-  redshift.reset();
-  ddb.reset();
-  ddb.on(PutCommand).resolves({});
-  ddb.on(UpdateCommand).resolves({});
-  ddb.on(DeleteCommand).callsFake(deletedItem);
+  resetClients([idleSession]);
   ddb.on(GetCommand).resolves({});
-  ddb.on(QueryCommand).resolves({ Items: [idleSession] });
   // Submit Query's long-poll finds the statement ended.
   redshift.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
 });

@@ -7,32 +7,16 @@ import {
   ExecuteStatementException,
   ListSessionsCommand,
   QueryTimeoutException,
-  RedshiftDataClient,
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { QueryState } from '../../functions/common/workflow-state.ts';
 import { handler, submitQuery } from '../../functions/submit.ts';
 import { lambdaContext, refusedState } from '../support/lambda-context.ts';
+import { ddb, redshift, resetClients } from '../support/mocked-clients.ts';
 import { queryOf, submitEvent } from '../support/query-state.ts';
-import {
-  deletedItem,
-  EXECUTION_ARN,
-  NOW,
-  secondsAfterNow,
-  unitDeps,
-} from '../support/unit-deps.ts';
-
-const redshift = mockClient(RedshiftDataClient);
-const ddb = mockClient(DynamoDBDocumentClient);
+import { EXECUTION_ARN, NOW, secondsAfterNow, unitDeps } from '../support/unit-deps.ts';
 
 /** The slots AcquireSession reserved for the session this submission opens. */
 const RESERVATION = {
@@ -69,15 +53,8 @@ const reusing = (sessionId = '11111111-2222-3333-4444-555555555555') =>
   state({ session: { sessionId, reused: true, createdAt: '2026-11-28T11:00:00.000Z' } });
 
 describe('Function: submitQuery', () => {
-  beforeEach(() => {
-    redshift.reset();
-    ddb.reset();
-    ddb.on(PutCommand).resolves({});
-    ddb.on(UpdateCommand).resolves({});
-    ddb.on(DeleteCommand).callsFake(deletedItem);
-    // The tenant's pool holds no session on this submission's slots.
-    ddb.on(QueryCommand).resolves({ Items: [] });
-  });
+  // The tenant's pool holds no session on this submission's slots.
+  beforeEach(() => resetClients());
 
   /** ExecuteStatement answers at once with `submitted`; the long-poll after it finds `polled`. */
   function statementGoes(submitted: Record<string, unknown>, polled = submitted) {

@@ -1,0 +1,53 @@
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { SessionRecord } from '../../functions/common/session-store.ts';
+import { deletedItem } from './unit-deps.ts';
+
+/**
+ * The Data API and the sessions table as the steps' unit tests mock them, with aws-sdk-client-mock.
+ * Importing this module stubs every client of these classes in the test file; a file takes its
+ * mocks from here or makes its own, never both (a second `mockClient` of a class replaces the
+ * first, whose answers then stop).
+ */
+export const ddb = mockClient(DynamoDBDocumentClient);
+export const redshift = mockClient(RedshiftDataClient);
+
+/**
+ * Forgets every answer and call of both mocks; then the sessions table takes every write (a put or
+ * an update succeeds, a conditional delete answers the item it deleted) and its queries find
+ * `pool`. A test replaces any of these answers with its own.
+ */
+export function resetClients(pool: SessionRecord[] = []): void {
+  redshift.reset();
+  ddb.reset();
+  ddb.on(PutCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
+  ddb.on(DeleteCommand).callsFake(deletedItem);
+  ddb.on(QueryCommand).resolves({ Items: pool });
+}
+
+/**
+ * A session of the tenant `acme` (database user `tenant_acme`) as its pool keeps it: opened an
+ * hour before the unit tests' clock, last used a minute before it, and idle.
+ */
+export function pooledSession(fields: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    pool_id: 'acme#tenant_acme',
+    session_id: 'sess-1',
+    tenant_id: 'acme',
+    db_user: 'tenant_acme',
+    created_at: '2026-11-28T11:00:00.000Z',
+    last_used_at: '2026-11-28T11:59:00.000Z',
+    expires_at: '2026-11-28T12:59:00.000Z',
+    ttl: 0,
+    state: 'IDLE',
+    ...fields,
+  };
+}
