@@ -247,20 +247,23 @@ describe('Function: cancelStoppedExecution', () => {
     });
   });
 
-  it('does not cancel a statement that had already ended, and releases the session', async () => {
-    const { deps } = cancelDeps();
-    redshift
-      .on(DescribeStatementCommand)
-      .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: ENDED_AT });
+  it.each(['TIMED_OUT', 'FAILED'])(
+    'does not cancel a statement that had already ended, and releases the session (execution %s)',
+    async (status) => {
+      const { deps } = cancelDeps();
+      redshift
+        .on(DescribeStatementCommand)
+        .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: ENDED_AT });
 
-    const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'TIMED_OUT' }), deps);
+      const outcome = await cancelStoppedExecution(stoppedExecution({ status }), deps);
 
-    expect(outcome).toEqual(RELEASED);
-    expect(redshift).not.toReceiveCommand(CancelStatementCommand);
-    expect(ddb).toReceiveCommandWith(UpdateCommand, {
-      ExpressionAttributeValues: expect.objectContaining({ ':endedAt': ENDED_AT.toISOString() }),
-    });
-  });
+      expect(outcome).toEqual(RELEASED);
+      expect(redshift).not.toReceiveCommand(CancelStatementCommand);
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        ExpressionAttributeValues: expect.objectContaining({ ':endedAt': ENDED_AT.toISOString() }),
+      });
+    },
+  );
 
   it('goes on when CancelStatement says the statement is not running', async () => {
     const { deps } = cancelDeps();
@@ -333,18 +336,6 @@ describe('Function: cancelStoppedExecution', () => {
     expect(outcome).toEqual(UNTOUCHED);
     expect(ddb.calls()).toHaveLength(0);
     expect(redshift.calls()).toHaveLength(0);
-  });
-
-  it('releases the session of a failed execution whose statement had ended', async () => {
-    const { deps } = cancelDeps();
-    redshift
-      .on(DescribeStatementCommand)
-      .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: ENDED_AT });
-
-    const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'FAILED' }), deps);
-
-    expect(outcome).toEqual(RELEASED);
-    expect(redshift).not.toReceiveCommand(CancelStatementCommand);
   });
 
   it.each([

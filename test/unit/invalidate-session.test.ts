@@ -1,28 +1,19 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler, invalidateSession, MAX_RESUBMITS } from '../../functions/invalidate-session.ts';
 import { lambdaContext, refusedState } from '../support/lambda-context.ts';
+import { ddb, resetClients } from '../support/mocked-clients.ts';
 import { queryOf, runningState } from '../support/query-state.ts';
-import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
-const ddb = mockClient(DynamoDBDocumentClient);
 const stale = runningState(
   {},
   { error: { Error: 'StaleSessionError', Cause: '{"errorMessage":"Session is not available"}' } },
 );
 
 describe('Function: invalidateSession', () => {
-  beforeEach(() => {
-    ddb.reset();
-    ddb.on(DeleteCommand).callsFake(deletedItem);
-  });
+  beforeEach(() => resetClients());
 
   it('deletes the refused session and sends the query back without one, with a new attempt number', async () => {
     // Prepare
@@ -58,7 +49,6 @@ describe('Function: invalidateSession', () => {
         slot_claim: 'claim-2',
       },
     }));
-    ddb.on(UpdateCommand).resolves({});
 
     // Act
     const next = await invalidateSession(stale, deps);

@@ -1,39 +1,49 @@
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { handler, releaseSession } from '../../functions/release-session.ts';
+import type { StepDeps } from '../../functions/common/deps.ts';
+import {
+  handler,
+  type ReleaseSessionEvent,
+  releaseSession,
+} from '../../functions/release-session.ts';
 import { lambdaContext, refusedState } from '../support/lambda-context.ts';
+import { ddb, pooledSession, resetClients } from '../support/mocked-clients.ts';
 import { runningState } from '../support/query-state.ts';
-import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+/** ReleaseSession on the failure path, for `state` and, when given, the execution `input`. */
+function releaseAfterFailure(
+  state: ReleaseSessionEvent['state'],
+  { deps = unitDeps().deps, input }: { deps?: StepDeps; input?: Record<string, unknown> } = {},
+) {
+  return releaseSession(
+    { outcome: 'FAILED', executionArn: EXECUTION_ARN, state, ...(input ? { input } : {}) },
+    deps,
+  );
+}
+
+/** The state of an execution whose statement failed with Redshift's text `error`. */
+const failedWith = (error: string) => runningState({ status: 'FAILED', error });
+
+/** What a Task's Catch puts in the state for an error its function threw: the name, Lambda's Cause. */
+const caughtError = (errorType: string, errorMessage: string) => ({
+  Error: errorType,
+  Cause: JSON.stringify({ errorType, errorMessage, trace: [] }),
+});
+
+/** A failed execution's state as AcquireSession leaves it when it keeps failing: only its error. */
+const acquireKeptFailing = { Error: 'TransientServiceError', Cause: 'DynamoDB kept throttling' };
 
 describe('Function: releaseSession', () => {
-  beforeEach(() => {
-    ddb.reset();
-    ddb.on(UpdateCommand).resolves({});
-    ddb.on(DeleteCommand).callsFake(deletedItem);
-  });
+  beforeEach(() => resetClients());
 
-  const strayLease = {
-    pool_id: 'acme#tenant_acme',
+  const strayLease = pooledSession({
     session_id: 'stray',
-    tenant_id: 'acme',
-    db_user: 'tenant_acme',
     created_at: '2026-11-28T11:59:00.000Z',
-    last_used_at: '2026-11-28T11:59:00.000Z',
-    expires_at: '2026-11-28T12:59:00.000Z',
-    ttl: 0,
     state: 'LEASED',
     lease_owner: EXECUTION_ARN,
     lease_expires_at: '2026-11-28T12:04:00.000Z',
-  };
+  });
 
   it("returns the session to the pool after success, from the statement's end", async () => {
     // Prepare
@@ -58,16 +68,9 @@ describe('Function: releaseSession', () => {
   });
 
   it("releases and describes a SQL failure as QueryFailedError with Redshift's text in the Cause", async () => {
-    const { deps } = unitDeps();
-    const state = runningState({
-      status: 'FAILED',
-      error: 'ERROR: permission denied for relation sales',
-    });
+    const state = failedWith('ERROR: permission denied for relation sales');
 
-    const outcome = await releaseSession(
-      { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
-      deps,
-    );
+    const outcome = await releaseAfterFailure(state);
 
     expect(outcome.released).toBe(true);
     expect(outcome.failure?.error).toBe('QueryFailedError');
@@ -80,16 +83,9 @@ describe('Function: releaseSession', () => {
   });
 
   it('names a statement that failed for its result size ResultTooLargeError, pointing to UNLOAD', async () => {
-    const { deps } = unitDeps();
-    const state = runningState({
-      status: 'FAILED',
-      error: 'ERROR: Database response exceeded size limit',
-    });
+    const state = failedWith('ERROR: Database response exceeded size limit');
 
-    const outcome = await releaseSession(
-      { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
-      deps,
-    );
+    const outcome = await releaseAfterFailure(state);
 
     expect(outcome.failure?.error).toBe('ResultTooLargeError');
     const cause = JSON.parse(outcome.failure?.cause ?? '');
@@ -98,14 +94,10 @@ describe('Function: releaseSession', () => {
   });
 
   it("keeps the Cause within 16 KiB whatever Redshift's text, which it holds once", async () => {
-    const { deps } = unitDeps();
     const huge = `ERROR: invalid input syntax for type integer: "${'9'.repeat(100 * 1024)}"`;
-    const state = runningState({ status: 'FAILED', error: huge });
+    const state = failedWith(huge);
 
-    const outcome = await releaseSession(
-      { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
-      deps,
-    );
+    const outcome = await releaseAfterFailure(state);
 
     const cause = outcome.failure?.cause ?? '';
     expect(Buffer.byteLength(cause)).toBeLessThanOrEqual(16 * 1024);
@@ -126,10 +118,7 @@ describe('Function: releaseSession', () => {
       const state = runningState({ status, cancelledFor: 'timeout', polls: 3 });
 
       // Act
-      const outcome = await releaseSession(
-        { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
-        deps,
-      );
+      const outcome = await releaseAfterFailure(state, { deps });
 
       // Assess
       expect(outcome.failure?.error).toBe('QueryTimeoutError');
@@ -152,13 +141,9 @@ describe('Function: releaseSession', () => {
   );
 
   it("names the history guard's cancel QueryTimeoutError too, saying why", async () => {
-    const { deps } = unitDeps();
     const state = runningState({ status: 'ABORTED', cancelledFor: 'history', polls: 790 });
 
-    const outcome = await releaseSession(
-      { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
-      deps,
-    );
+    const outcome = await releaseAfterFailure(state);
 
     expect(outcome.failure?.error).toBe('QueryTimeoutError');
     expect(JSON.parse(outcome.failure?.cause ?? '').message).toContain(
@@ -167,16 +152,9 @@ describe('Function: releaseSession', () => {
   });
 
   it("names a statement that Redshift's own statement_timeout cancelled QueryTimeoutError", async () => {
-    const { deps } = unitDeps();
-    const state = runningState({
-      status: 'FAILED',
-      error: 'ERROR: canceling statement due to statement timeout',
-    });
+    const state = failedWith('ERROR: canceling statement due to statement timeout');
 
-    const outcome = await releaseSession(
-      { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
-      deps,
-    );
+    const outcome = await releaseAfterFailure(state);
 
     expect(outcome.failure?.error).toBe('QueryTimeoutError');
     expect(JSON.parse(outcome.failure?.cause ?? '').redshiftError).toBe(
@@ -185,39 +163,15 @@ describe('Function: releaseSession', () => {
   });
 
   it('describes an aborted statement as QueryAbortedError', async () => {
-    const { deps } = unitDeps();
-
-    const outcome = await releaseSession(
-      {
-        outcome: 'FAILED',
-        executionArn: EXECUTION_ARN,
-        state: runningState({ status: 'ABORTED' }),
-      },
-      deps,
-    );
+    const outcome = await releaseAfterFailure(runningState({ status: 'ABORTED' }));
 
     expect(outcome.failure?.error).toBe('QueryAbortedError');
   });
 
   it("passes a caught error's name through, with the message from Lambda's Cause", async () => {
-    const { deps } = unitDeps();
-    const caught = {
-      Error: 'SessionUnavailableError',
-      Cause: JSON.stringify({
-        errorType: 'SessionUnavailableError',
-        errorMessage: 'gave up',
-        trace: [],
-      }),
-    };
+    const caught = caughtError('SessionUnavailableError', 'gave up');
 
-    const outcome = await releaseSession(
-      {
-        outcome: 'FAILED',
-        executionArn: EXECUTION_ARN,
-        state: runningState({}, { error: caught }),
-      },
-      deps,
-    );
+    const outcome = await releaseAfterFailure(runningState({}, { error: caught }));
 
     expect(outcome.failure).toEqual({
       error: 'SessionUnavailableError',
@@ -226,23 +180,9 @@ describe('Function: releaseSession', () => {
   });
 
   it('names the Lambda service failing through every retry TransientServiceError', async () => {
-    const { deps } = unitDeps();
-    const caught = {
-      Error: 'Lambda.ServiceException',
-      Cause: JSON.stringify({
-        errorType: 'Lambda.ServiceException',
-        errorMessage: 'Rate exceeded',
-      }),
-    };
+    const caught = caughtError('Lambda.ServiceException', 'Rate exceeded');
 
-    const outcome = await releaseSession(
-      {
-        outcome: 'FAILED',
-        executionArn: EXECUTION_ARN,
-        state: runningState({}, { error: caught }),
-      },
-      deps,
-    );
+    const outcome = await releaseAfterFailure(runningState({}, { error: caught }));
 
     expect(outcome.failure?.error).toBe('TransientServiceError');
     expect(JSON.parse(outcome.failure?.cause ?? '').message).toBe(
@@ -252,7 +192,6 @@ describe('Function: releaseSession', () => {
 
   it('drops a lease the state does not name when SubmitQuery ran but its result was lost', async () => {
     // Prepare: SubmitQuery recorded a new session, and then every response of it was lost
-    const { deps } = unitDeps();
     ddb.on(QueryCommand).resolves({ Items: [strayLease] });
     const caught = { Error: 'Lambda.ServiceException', Cause: 'lost' };
     const state = {
@@ -261,10 +200,7 @@ describe('Function: releaseSession', () => {
     };
 
     // Act
-    const outcome = await releaseSession(
-      { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
-      deps,
-    );
+    const outcome = await releaseAfterFailure(state);
 
     // Assess
     expect(outcome.strayLeases).toBe(1);
@@ -276,20 +212,12 @@ describe('Function: releaseSession', () => {
 
   it('gives back, unused, a lease AcquireSession took before it kept failing', async () => {
     // Prepare: the state holds only the caught error; the execution input names the tenant
-    const { deps } = unitDeps();
     ddb.on(QueryCommand).resolves({ Items: [strayLease] });
-    const state = { Error: 'TransientServiceError', Cause: 'DynamoDB kept throttling' };
 
     // Act
-    const outcome = await releaseSession(
-      {
-        outcome: 'FAILED',
-        executionArn: EXECUTION_ARN,
-        input: { tenantId: 'acme', sql: 'select 1' },
-        state,
-      },
-      deps,
-    );
+    const outcome = await releaseAfterFailure(acquireKeptFailing, {
+      input: { tenantId: 'acme', sql: 'select 1' },
+    });
 
     // Assess
     expect(outcome.strayLeases).toBe(1);
@@ -304,23 +232,13 @@ describe('Function: releaseSession', () => {
 
   it("gives back the slots AcquireSession reserved, as the execution's record names them, when no session holds them", async () => {
     // Prepare: AcquireSession reserved slots, wrote them to the record, and then kept failing
-    const { deps } = unitDeps();
     ddb.on(QueryCommand).resolves({ Items: [] });
     ddb.on(GetCommand).resolves({
       Item: { reservation: { claim: 'claim-9', slot: 2, totalSlot: 40, reservedAt: '' } },
     });
-    const state = { Error: 'TransientServiceError', Cause: 'DynamoDB kept throttling' };
 
     // Act
-    await releaseSession(
-      {
-        outcome: 'FAILED',
-        executionArn: EXECUTION_ARN,
-        input: { tenantId: 'acme', sql: 'select 1' },
-        state,
-      },
-      deps,
-    );
+    await releaseAfterFailure(acquireKeptFailing, { input: { tenantId: 'acme', sql: 'select 1' } });
 
     // Assess
     for (const Key of [
@@ -335,34 +253,15 @@ describe('Function: releaseSession', () => {
   });
 
   it('looks for no lease when the state names its session', async () => {
-    const { deps } = unitDeps();
-
-    await releaseSession(
-      {
-        outcome: 'FAILED',
-        executionArn: EXECUTION_ARN,
-        state: runningState({ status: 'FAILED', error: 'ERROR: boom' }),
-      },
-      deps,
-    );
+    await releaseAfterFailure(failedWith('ERROR: boom'));
 
     expect(ddb).not.toReceiveCommand(QueryCommand);
   });
 
   it('touches no session when the execution failed before it had one', async () => {
-    const { deps } = unitDeps();
-    const state = {
-      Error: 'InvalidInputError',
-      Cause: JSON.stringify({
-        errorType: 'InvalidInputError',
-        errorMessage: 'Invalid input: sql is required',
-      }),
-    };
+    const state = caughtError('InvalidInputError', 'Invalid input: sql is required');
 
-    const outcome = await releaseSession(
-      { outcome: 'FAILED', executionArn: EXECUTION_ARN, input: { tenantId: 'acme' }, state },
-      deps,
-    );
+    const outcome = await releaseAfterFailure(state, { input: { tenantId: 'acme' } });
 
     expect(outcome).toEqual({
       released: false,
