@@ -2,9 +2,10 @@ import { DescribeStatementCommand, GetStatementResultCommand } from '@aws-sdk/cl
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SubmittedState } from '../../../functions/common/workflow-state.ts';
 import { fetchResults } from '../../../functions/fetch-results.ts';
+import { redshift } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
 import { unitDeps } from '../../support/unit-deps.ts';
-import { finished, linesOf, outputBytes, redshift, uploads, useMockedClients } from './fixtures.ts';
+import { finished, linesOf, outputBytes, uploads, useMockedClients } from './fixtures.ts';
 
 /**
  * FetchResults for a batch of statements: each result set inline or in the bucket within one output

@@ -1,18 +1,19 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { GetStatementResultCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { GetStatementResultCommand } from '@aws-sdk/client-redshift-data';
 import { PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
 import type { QueryResult } from '../../../functions/common/execution-output.ts';
+import { redshift, resetClients } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
 
 /**
- * What the tests of FetchResults share: the mocked Data API and S3, a finished statement, the
- * pages the Data API serves, and what was written to the bucket.
+ * What the tests of FetchResults share: the mocked S3 (the Data API's mock is the steps' own, from
+ * `test/support/mocked-clients.ts`), a finished statement, the pages the Data API serves, and what
+ * was written to the bucket.
  */
 
-export const redshift = mockClient(RedshiftDataClient);
 export const s3 = mockClient(S3Client);
 export const columns = [
   { name: 'id', typeName: 'int8' },
@@ -83,7 +84,7 @@ export const outputBytes = (result: QueryResult) => Buffer.byteLength(JSON.strin
 /** Resets the mocks before each test of the calling file; S3 accepts every PutObject. */
 export function useMockedClients(): void {
   beforeEach(() => {
-    redshift.reset();
+    resetClients();
     s3.reset();
     s3.on(PutObjectCommand).resolves({});
   });

@@ -6,9 +6,10 @@ import {
 import { describe, expect, it } from 'vitest';
 import { fetchResults, handler } from '../../../functions/fetch-results.ts';
 import { lambdaContext, refusedState } from '../../support/lambda-context.ts';
+import { redshift } from '../../support/mocked-clients.ts';
 import { acquiredState, runningState } from '../../support/query-state.ts';
 import { unitDeps } from '../../support/unit-deps.ts';
-import { columns, finished, redshift, s3, servePages, useMockedClients } from './fixtures.ts';
+import { columns, finished, s3, servePages, useMockedClients } from './fixtures.ts';
 
 /**
  * FetchResults reading a statement's result from the Data API: every page, the row and byte limits,

@@ -10,6 +10,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { ResultManifest } from '../../../functions/common/result-store.ts';
 import { fetchResults } from '../../../functions/fetch-results.ts';
+import { redshift } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
 import { NOW, unitDeps } from '../../support/unit-deps.ts';
 import {
@@ -19,7 +20,6 @@ import {
   linesOf,
   outputBytes,
   PREFIX,
-  redshift,
   s3,
   servePages,
   uploads,
