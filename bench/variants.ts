@@ -178,8 +178,8 @@ class UnrecordedExecutions extends ExecutionRecords {
     return true;
   }
 
-  override async beginSubmission(): Promise<{ previous: undefined }> {
-    return { previous: undefined };
+  override async beginSubmission(): Promise<{ previous: undefined; heldReservation: true }> {
+    return { previous: undefined, heldReservation: true };
   }
 
   override async recordStatement(): Promise<boolean> {

@@ -160,15 +160,16 @@ export class ExecutionRecords {
    * Records the submission about to be sent, before ExecuteStatement: from now on the clean-up
    * finds it (and, by its ClientToken, its statement). `opensOn`: the claim of the reservation the
    * statement opens its session on (see {@link beginOpening}). Returns what the record said
-   * before, so that a retried SubmitQuery finds the session its earlier attempt chose; false when
-   * the run was stopped, and nothing must be sent.
+   * before, so that a retried SubmitQuery finds the session its earlier attempt chose, and whether
+   * the record held `opensOn` as this run's own reservation (AcquireSession of this run wrote it);
+   * false when the run was stopped, and nothing must be sent.
    */
   async beginSubmission(
     executionArn: string,
     owner: { tenantId: string; dbUser: string },
     submission: Omit<Submission, 'statementId'>,
     opensOn?: string,
-  ): Promise<{ previous: Submission | undefined } | false> {
+  ): Promise<{ previous: Submission | undefined; heldReservation: boolean } | false> {
     const before = await this.stepWrite(executionArn, submission.run, {
       'tenant_id = :tenant': owner.tenantId,
       'db_user = :dbUser': owner.dbUser,
@@ -185,7 +186,11 @@ export class ExecutionRecords {
       previous !== undefined &&
       previous.run === submission.run &&
       previous.attempt === submission.attempt;
-    return { previous: same ? previous : undefined };
+    const heldReservation =
+      opensOn !== undefined &&
+      before?.reservation?.claim === opensOn &&
+      (before.reservation_run ?? 0) === submission.run;
+    return { previous: same ? previous : undefined, heldReservation };
   }
 
   /** Records the statement a submission created; false when the run was stopped meanwhile. */
