@@ -174,8 +174,8 @@ class UnrecordedExecutions extends ExecutionRecords {
     return true;
   }
 
-  override async beginOpening(): Promise<boolean> {
-    return true;
+  override async beginOpening(): Promise<{ untouched: true }> {
+    return { untouched: true };
   }
 
   override async beginSubmission(): Promise<{ previous: undefined; heldReservation: true }> {

@@ -145,15 +145,26 @@ export class ExecutionRecords {
   /**
    * Says that `run` is about to open a session on the reservation whose claim is `claim` (see
    * {@link ExecutionRecord.opening_claim}): false when it was stopped, and the caller gives the
-   * reservation back instead of opening.
+   * reservation back instead of opening. `untouched`: the record held the reservation as this
+   * run's own (AcquireSession of the run wrote it), and no step of the run had begun opening on it
+   * or submitting, so nothing can have given it back.
    */
-  async beginOpening(executionArn: string, run: number, claim: string): Promise<boolean> {
-    return (
-      (await this.stepWrite(executionArn, run, {
-        'opening_claim = :claim': claim,
-        'opening_run = :run': run,
-      })) !== false
-    );
+  async beginOpening(
+    executionArn: string,
+    run: number,
+    claim: string,
+  ): Promise<{ untouched: boolean } | false> {
+    const before = await this.stepWrite(executionArn, run, {
+      'opening_claim = :claim': claim,
+      'opening_run = :run': run,
+    });
+    if (before === false) return false;
+    const untouched =
+      before?.reservation?.claim === claim &&
+      (before.reservation_run ?? 0) === run &&
+      !(before.opening_claim === claim && (before.opening_run ?? 0) === run) &&
+      before.submit_run !== run;
+    return { untouched };
   }
 
   /**
