@@ -1,5 +1,10 @@
 import { cpus, totalmem } from 'node:os';
-import { CONFIG_VARIABLES, DEFAULT_DB_USER_TEMPLATE } from '../functions/common/config.ts';
+import {
+  CONFIG_SETTINGS,
+  CONFIG_TABLE,
+  CONFIG_VARIABLES,
+  configDefaults,
+} from '../functions/common/config-table.ts';
 import {
   LOCAL_CLUSTER_IDENTIFIER,
   LOCAL_RESULTS_BUCKET_NAME,
@@ -27,36 +32,31 @@ import { checkTargets } from './targets.ts';
 const CLUSTER = LOCAL_CLUSTER_IDENTIFIER;
 
 /**
- * The configuration the functions load: the README's defaults, spelled out so that a variable
- * left in the shell cannot change what is measured. Logs and EMF metrics are off: the in-process
- * functions would print a line per invocation, thousands of them, and their cost is not what the
- * benchmark compares (it is the same in every variant).
+ * The configuration the functions load: every setting's default (functions/common/config-table.ts),
+ * spelled out and on the local stack's cluster, table and bucket, so that a variable left in the
+ * shell cannot change what is measured. Logs and EMF metrics are off: the in-process functions
+ * would print a line per invocation, thousands of them, and their cost is not what the benchmark
+ * compares (it is the same in every variant).
  */
-const FUNCTION_ENVIRONMENT: Record<string, string> = {
+export const FUNCTION_ENVIRONMENT: Record<string, string> = {
+  ...configDefaults(),
   [CONFIG_VARIABLES.cluster]: CLUSTER,
-  [CONFIG_VARIABLES.database]: 'dev',
   [CONFIG_VARIABLES.table]: LOCAL_SESSIONS_TABLE_NAME,
-  [CONFIG_VARIABLES.dbUserTemplate]: DEFAULT_DB_USER_TEMPLATE,
-  [CONFIG_VARIABLES.keepAlive]: '3600',
-  [CONFIG_VARIABLES.idleTimeout]: '300',
-  [CONFIG_VARIABLES.maxSessions]: '4',
-  // Set from the plan (see configureEnvironment).
-  [CONFIG_VARIABLES.maxSessionsTotal]: '',
-  [CONFIG_VARIABLES.acquireWait]: '1000',
-  [CONFIG_VARIABLES.resultMaxBytes]: '200000',
   [CONFIG_VARIABLES.resultsBucket]: LOCAL_RESULTS_BUCKET_NAME,
-  [CONFIG_VARIABLES.resultRetention]: '7',
-  [CONFIG_VARIABLES.resultPartBytes]: String(16 * 1024 * 1024),
-  [CONFIG_VARIABLES.submitWait]: '5',
-  [CONFIG_VARIABLES.pollWait]: '20',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
 };
 
-function configureEnvironment(plan: BenchPlan): void {
-  delete process.env[CONFIG_VARIABLES.workgroup];
-  delete process.env[CONFIG_VARIABLES.secretArn];
-  FUNCTION_ENVIRONMENT[CONFIG_VARIABLES.maxSessionsTotal] = String(plan.pressure.maxSessionsTotal);
+/**
+ * Sets the functions' configuration in this process, before the stack or a function loads:
+ * `maxSessionsTotal` is the plan's cap on the cluster's sessions (the default's when none is given).
+ */
+export function configureBenchEnvironment(maxSessionsTotal?: number): void {
+  // The settings with no default (a workgroup, a secret, denied users) stay unset.
+  for (const { variable } of CONFIG_SETTINGS) delete process.env[variable];
+  FUNCTION_ENVIRONMENT[CONFIG_VARIABLES.maxSessionsTotal] = String(
+    maxSessionsTotal ?? CONFIG_TABLE.maxSessionsTotal.default,
+  );
   Object.assign(process.env, FUNCTION_ENVIRONMENT);
 }
 
@@ -100,7 +100,7 @@ export async function startBenchStack(
   plan: BenchPlan,
   log: (line: string) => void,
 ): Promise<BenchStack> {
-  configureEnvironment(plan);
+  configureBenchEnvironment(plan.pressure.maxSessionsTotal);
   const engine = await startEngine(plan.engine);
   let stack: LocalStack | undefined;
   let harness: Harness | undefined;

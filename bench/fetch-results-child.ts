@@ -9,6 +9,7 @@ import {
   resultKeyPrefix,
 } from '../functions/common/result-store.ts';
 import { type ResultRow, toResultValue } from '../functions/common/results.ts';
+import type { QueryState } from '../functions/common/schemas.ts';
 import { fetchResults } from '../functions/fetch-results.ts';
 
 /**
@@ -75,23 +76,28 @@ async function baseline(): Promise<{ rows: number; bytes: number; uncompressedBy
 }
 
 async function spectra(): Promise<{ rows: number; bytes: number; location?: string }> {
-  const output = await fetchResults(
-    {
-      executionArn: input.executionArn,
-      query: { tenantId: 'bench', dbUser: 'tenant_bench', sql: 'select' },
-      session: { sessionId: null, reused: false },
-      submitAttempt: 0,
-      resubmits: 0,
-      statement: {
-        statementId: input.statementId,
-        status: 'FINISHED',
-        waitSeconds: 0,
-        polls: 0,
-        hasResultSet: true,
-      },
+  const state: QueryState = {
+    executionArn: input.executionArn,
+    query: {
+      tenantId: 'bench',
+      dbUser: 'tenant_bench',
+      leavesSessionState: false,
+      timeoutSeconds: 3600,
+      deadline: new Date(Date.now() + 3600_000).toISOString(),
     },
-    defaultDeps,
-  );
+    session: { sessionId: null, reused: false },
+    submitAttempt: 0,
+    resubmits: 0,
+    historyEventsBound: 0,
+    statement: {
+      statementId: input.statementId,
+      status: 'FINISHED',
+      waitSeconds: 0,
+      polls: 0,
+      hasResultSet: true,
+    },
+  };
+  const output = await fetchResults(state, defaultDeps);
   return {
     rows: output.result?.rows ?? output.rowCount,
     bytes: output.result?.bytes ?? 0,

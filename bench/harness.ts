@@ -87,6 +87,10 @@ export interface ExecutionRecord {
   taskErrors: Record<string, number>;
   /** When the execution entered `Release Session`: it left the poll loop. */
   releaseEnteredMs?: number;
+  /** Events in its history (Step Functions keeps at most 25,000). */
+  historyEvents: number;
+  /** Each Lambda invocation: the function (its ARN's `spectra-<name>`) and how long it ran. */
+  invocations: { functionArn: string; ms: number }[];
   /** Time spent in each state (entered to exited, every entry summed), by state name. */
   stateMs: Record<string, number>;
   /** What Acquire Session left for Submit Query (see {@link acquireOutcomeOf}). */
@@ -111,6 +115,8 @@ export function acquireOutcomeOf(output: string | undefined): AcquireOutcome | u
 
 export function summarizeHistory(events: HistoryEvent[]) {
   const states: string[] = [];
+  const invocations: ExecutionRecord['invocations'] = [];
+  let running: { functionArn: string; at: number } | undefined;
   let scheduled = 0;
   let tasksEntered = 0;
   let releaseEnteredMs: number | undefined;
@@ -136,7 +142,21 @@ export function summarizeHistory(events: HistoryEvent[]) {
       if (name === STATES.release && releaseEnteredMs === undefined)
         releaseEnteredMs = event.timestamp?.getTime();
     }
-    if (type === 'TaskScheduled') scheduled++;
+    if (type === 'TaskScheduled') {
+      scheduled++;
+      const parameters = JSON.parse(event.taskScheduledEventDetails?.parameters ?? '{}');
+      running = {
+        functionArn: String(parameters.FunctionName ?? ''),
+        at: event.timestamp?.getTime() ?? 0,
+      };
+    }
+    if ((type === 'TaskSucceeded' || type === 'TaskFailed') && running) {
+      invocations.push({
+        functionArn: running.functionArn,
+        ms: (event.timestamp?.getTime() ?? running.at) - running.at,
+      });
+      running = undefined;
+    }
     if (type === 'TaskFailed') {
       const error = event.taskFailedEventDetails?.error ?? 'unknown';
       taskErrors[error] = (taskErrors[error] ?? 0) + 1;
@@ -148,6 +168,8 @@ export function summarizeHistory(events: HistoryEvent[]) {
     taskRetries: scheduled - tasksEntered,
     taskErrors,
     releaseEnteredMs,
+    historyEvents: events.length,
+    invocations,
     stateMs,
     acquired,
   };

@@ -5,15 +5,11 @@ import {
   GetCommand,
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
-import { type AcquireSessionEvent, acquireSession } from '../functions/acquire-session.ts';
 import { dynamoDbDocumentClient } from '../functions/common/clients.ts';
 import { CONFIG_VARIABLES, type Config, loadConfig } from '../functions/common/config.ts';
-import { createDeps, type StepDeps, sessionPolicyOf } from '../functions/common/deps.ts';
+import { createDeps, sessionPolicyOf } from '../functions/common/deps.ts';
 import { rethrowTransient } from '../functions/common/errors.ts';
 import { ExecutionRecords } from '../functions/common/execution-record.ts';
-import { powertoolsMiddlewares } from '../functions/common/observability.ts';
 import { SessionSlots, type SlotReservation } from '../functions/common/session-slots.ts';
 import {
   type AcquireResult,
@@ -22,13 +18,9 @@ import {
   type SessionRecord,
   SessionStore,
 } from '../functions/common/session-store.ts';
-import { fetchResults } from '../functions/fetch-results.ts';
-import { invalidateSession } from '../functions/invalidate-session.ts';
-import { pollStatus } from '../functions/poll-status.ts';
 import type { WorkflowFunctionName } from '../functions/registry.ts';
-import { releaseSession } from '../functions/release-session.ts';
-import { submitQuery } from '../functions/submit.ts';
 import type { LambdaHandler } from '../local/stepfunctions/lambda-invoker.ts';
+import { handlersFor } from '../local/stepfunctions/workflow-handlers.ts';
 import { STATES } from '../statemachine/definition.ts';
 
 /**
@@ -103,34 +95,6 @@ export function fixedWaitDefinition(definitionText: string, seconds: number): st
 /** Deps with `config` read from the environment plus `overrides`, as a function would load them. */
 export function configWith(overrides: Record<string, string>): Config {
   return loadConfig({ ...process.env, ...overrides });
-}
-
-type Core = (event: unknown, context: Context) => Promise<unknown>;
-
-/** A core function wrapped as the real handlers wrap theirs (Middy with the Powertools middlewares). */
-function wrap(core: Core): LambdaHandler {
-  return middy<unknown, unknown, Error, Context>()
-    .use(powertoolsMiddlewares)
-    .handler((event, context) => core(event, context));
-}
-
-/**
- * The six workflow handlers on `deps`: the core functions of functions/*.ts, each wrapped as its
- * module's `handler` is, but bound to these deps instead of the module's defaults.
- */
-export function handlersFor(deps: StepDeps): Record<WorkflowFunctionName, LambdaHandler> {
-  return {
-    AcquireSession: wrap((event) => acquireSession(event as AcquireSessionEvent, deps)),
-    SubmitQuery: wrap((event, context) =>
-      submitQuery(event, deps, context.getRemainingTimeInMillis?.()),
-    ),
-    PollStatus: wrap((event, context) =>
-      pollStatus(event, deps, context.getRemainingTimeInMillis?.()),
-    ),
-    FetchResults: wrap((event) => fetchResults(event, deps)),
-    InvalidateSession: wrap((event) => invalidateSession(event, deps)),
-    ReleaseSession: wrap((event) => releaseSession(event, deps)),
-  };
 }
 
 /** A session record for the core functions when the design keeps none (or keeps it elsewhere). */
@@ -391,7 +355,17 @@ export function sessionVariantHandlers(): Record<
   };
 }
 
-/** The handlers of the fixed-wait polling baselines: Spectra's pool, no long-polling. */
-export function fixedWaitHandlers(): Record<WorkflowFunctionName, LambdaHandler> {
-  return handlersFor(createDeps(configWith(NO_LONG_POLL)));
+/**
+ * The handlers of the fixed-wait polling baselines: Spectra's pool, no long-polling, on `clock`
+ * (the functions' default: the machine's). Their Poll Status is handed a state that counts no
+ * history events: the public samples' loop has no guard against the history limit, and meets it.
+ */
+export function fixedWaitHandlers(clock?: () => Date): Record<WorkflowFunctionName, LambdaHandler> {
+  const handlers = handlersFor(createDeps(configWith(NO_LONG_POLL), clock ? { clock } : {}));
+  const poll = handlers.PollStatus;
+  return {
+    ...handlers,
+    PollStatus: (event, context) =>
+      poll({ ...(event as Record<string, unknown>), historyEventsBound: 0 }, context),
+  };
 }

@@ -17,6 +17,7 @@ export interface QueryOptions {
   statementName?: string;
   rowLimit?: number;
   byteLimit?: number;
+  timeout?: number;
   batch?: boolean;
   autoCommit?: boolean;
 }
@@ -103,6 +104,7 @@ export async function requestOf(
   if (options.statementName !== undefined) request.statementName = options.statementName;
   if (options.rowLimit !== undefined) request.rowLimit = options.rowLimit;
   if (options.byteLimit !== undefined) request.byteLimit = options.byteLimit;
+  if (options.timeout !== undefined) request.timeoutSeconds = options.timeout;
   return request;
 }
 
@@ -122,6 +124,11 @@ export function addQueryOptions(command: Command): Command {
     .option(
       '--byte-limit <bytes>',
       'stop the result before the row that takes its JSON Lines past this size',
+      positiveInteger,
+    )
+    .option(
+      '--timeout <seconds>',
+      "cancel the query if it has not ended this long after it started (1-86400; default: the deployment's, 3600)",
       positiveInteger,
     )
     .option(

@@ -132,10 +132,12 @@ export type QueryErrorName =
   | 'InvalidInputError'
   | 'QueryFailedError'
   | 'QueryAbortedError'
+  | 'QueryTimeoutError'
   | 'ResultTooLargeError'
   | 'SessionUnavailableError'
   | 'SessionPoolExhaustedError'
   | 'TransientServiceError'
+  | 'UnexpectedError'
   | (string & {});
 
 /** Why a query failed: the JSON `cause` of the execution, as the state machine writes it. */

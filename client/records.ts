@@ -92,6 +92,18 @@ export function queryOf(
 }
 
 /**
+ * What the cause says happened, with Redshift's own text after it: the cause holds that text once,
+ * as `redshiftError`, and a message written before it did may already end with it.
+ */
+function causeMessageOf(cause: Query['cause'], fallback: string): string {
+  const message = cause?.message ?? fallback;
+  const redshiftError = cause?.redshiftError;
+  return redshiftError && !message.includes(redshiftError)
+    ? `${message}: ${redshiftError}`
+    : message;
+}
+
+/**
  * The error name and message of a query that did not succeed, for reports like
  * `QueryFailedError: The statement failed: ERROR: relation "nope" does not exist`.
  * Undefined for a query that succeeded or is still running.
@@ -101,7 +113,7 @@ export function failureOf(query: Query): QueryFailure | undefined {
     case 'FAILED':
       return {
         errorName: query.error ?? 'QueryFailedError',
-        message: query.cause?.message ?? 'The query failed',
+        message: causeMessageOf(query.cause, 'The query failed'),
       };
     case 'ABORTED':
       return {

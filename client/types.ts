@@ -65,6 +65,12 @@ export interface SubmitQueryRequest {
   /** The result stops before the row that would take its JSON Lines past this many bytes. */
   byteLimit?: number;
   /**
+   * How long the query may take from the start of its execution, 1-86400 seconds (default: the
+   * deployment's SPECTRA_QUERY_TIMEOUT_SECONDS, 3600). Then its statement is cancelled and the
+   * query ends with QueryTimeoutError.
+   */
+  timeoutSeconds?: number;
+  /**
    * The execution name (1-80 characters). It makes the submission idempotent: submitting the same
    * input under the same name again returns the first execution instead of running the SQL twice.
    */

@@ -1,16 +1,21 @@
 import middy from '@middy/core';
 import { tenantDbUser } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
-import { countSession, powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import { QueryTimeoutError } from '#common/errors';
+import { handlerMiddlewares } from '#common/middlewares';
+import { countSession, tagInvocation } from '#common/observability';
+import { HISTORY_EVENTS_AT_MOST, secondsUntil } from '#common/polling';
 import { leavesSessionState, parseExecutionInput, type QueryState } from '#common/schemas';
 
 /**
- * What the state machine passes: the execution input untouched, the execution's ARN and its
- * redrive count (the run; absent for a caller that does not redrive).
+ * What the state machine passes: the execution input untouched, the execution's ARN, its start
+ * and its redrive count (the run; absent for a caller that does not redrive).
  */
 export interface AcquireSessionEvent {
   request: unknown;
   executionArn: string;
+  /** `$$.Execution.StartTime`: the query's timeout counts from it (default: now). */
+  startTime?: string;
   redriveCount?: number;
 }
 
@@ -22,10 +27,16 @@ export interface AcquireSessionEvent {
  * without a session. SQL that leaves state in its session reserves nothing and does not wait: its
  * session is dropped afterwards, so on a miss it runs without a session.
  *
+ * The query's deadline is fixed here: the execution's start plus its `timeoutSeconds` (default
+ * `SPECTRA_QUERY_TIMEOUT_SECONDS`). The state keeps the query's settings, not its SQL, which
+ * Submit Query reads from the execution input.
+ *
  * @returns the workflow state every later step reads.
  * @throws {InvalidInputError} when the input breaks the contract (transaction control in the SQL,
  * placeholders without parameters or parameters without placeholders included), or the tenant's
  * database user would be a system or administrator user; nothing has been touched.
+ * @throws {QueryTimeoutError} when the deadline has passed (the pool stayed full through the
+ * retries for longer than the timeout); nothing is leased.
  * @throws {SessionPoolExhaustedError} when all of the tenant's sessions are leased and the pool is
  * at its cap (the state machine retries with backoff).
  * @throws {TransientServiceError} when DynamoDB keeps throttling.
@@ -39,20 +50,41 @@ export async function acquireSession(
   // Before any call: a tenant id that would run as a system or administrator user touches nothing.
   const dbUser = tenantDbUser(input.tenantId, deps.config);
   tagInvocation(telemetry, { tenantId: input.tenantId, executionArn: event.executionArn });
+  const timeoutSeconds = input.timeoutSeconds ?? deps.config.queryTimeoutSeconds;
+  const startedAt = event.startTime === undefined ? deps.clock() : new Date(event.startTime);
+  const deadline = new Date(startedAt.getTime() + timeoutSeconds * 1000).toISOString();
+  if (secondsUntil(deadline, deps.clock()) <= 0) {
+    throw new QueryTimeoutError(
+      `The query's timeout (timeoutSeconds ${timeoutSeconds}) passed before a session of tenant ${input.tenantId} was free; nothing ran`,
+    );
+  }
 
   const dirties = leavesSessionState(input);
   const run = event.redriveCount ?? 0;
+  // A session the Data API closes before the deadline would end the statement with it.
+  const lifeNeededSeconds = Math.ceil(secondsUntil(deadline, deps.clock()));
   const result = await deps.store.acquire(input.tenantId, dbUser, event.executionArn, {
     run,
+    lifeNeededSeconds,
     ...(dirties ? { waitMs: 0, mayOpen: false } : {}),
   });
   countSession(telemetry, 'SessionExpired', result.expiredRemoved);
   const base = {
     executionArn: event.executionArn,
     ...(run > 0 ? { run } : {}),
-    query: { ...input, dbUser },
+    query: {
+      tenantId: input.tenantId,
+      dbUser,
+      batchSize: input.statements?.length,
+      leavesSessionState: dirties,
+      rowLimit: input.rowLimit,
+      byteLimit: input.byteLimit,
+      timeoutSeconds,
+      deadline,
+    },
     submitAttempt: 0,
     resubmits: 0,
+    historyEventsBound: HISTORY_EVENTS_AT_MOST.executionStarted + HISTORY_EVENTS_AT_MOST.acquire,
   };
   if (result.kind === 'hit') {
     countSession(telemetry, 'SessionHit');
@@ -76,6 +108,13 @@ export async function acquireSession(
   }
   if (result.ownerStopped) {
     telemetry.logger.warn('The execution was stopped while leasing; gave back what it took');
+  } else if (result.sessionless) {
+    countSession(telemetry, 'SessionMiss');
+    telemetry.logger.info(
+      "The pool is full of sessions the Data API closes before this query's deadline; it runs without a session",
+      { lifeNeededSeconds, waitedMs: result.waitedMs },
+    );
+    return { ...base, session: { sessionId: null, reused: false, sessionless: true } };
   } else if (result.sessionsLeased) {
     // Whether this is a hit is up to SubmitQuery: a session given back may still beat the new one.
     telemetry.logger.info('Every session of the pool is leased; SubmitQuery opens one meanwhile', {
@@ -105,5 +144,5 @@ export async function acquireSession(
 }
 
 export const handler = middy<AcquireSessionEvent, QueryState>()
-  .use(powertoolsMiddlewares)
+  .use(handlerMiddlewares)
   .handler((event) => acquireSession(event));

@@ -7,7 +7,8 @@ import { clientTokenFor } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { readHistory, tenantIdOf } from '#common/execution-history';
 import { type ExecutionRecord, submissionOf, unusedReservationOf } from '#common/execution-record';
-import { powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import { handlerMiddlewares } from '#common/middlewares';
+import { tagInvocation } from '#common/observability';
 import { OPENING_SQL } from '#common/session-race';
 import type { SessionRecord } from '#common/session-store';
 import {
@@ -267,5 +268,5 @@ async function adoptOpenedSession(
 }
 
 export const handler = middy<unknown, CancelStoppedExecutionOutcome>()
-  .use(powertoolsMiddlewares)
+  .use(handlerMiddlewares)
   .handler((event) => cancelStoppedExecution(event));

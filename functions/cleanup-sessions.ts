@@ -1,7 +1,8 @@
 import middy from '@middy/core';
 import { dynamoDbDocumentClient } from '#common/clients';
 import { defaultDeps, sessionPolicyOf } from '#common/deps';
-import { powertoolsMiddlewares, type Telemetry } from '#common/observability';
+import { handlerMiddlewares } from '#common/middlewares';
+import type { Telemetry } from '#common/observability';
 import { SessionSweeper } from '#common/session-sweeper';
 
 export interface CleanupOutcome {
@@ -38,5 +39,5 @@ export async function cleanupSessions(
 }
 
 export const handler = middy<unknown, CleanupOutcome>()
-  .use(powertoolsMiddlewares)
+  .use(handlerMiddlewares)
   .handler(() => cleanupSessions());

@@ -2,7 +2,8 @@ import middy from '@middy/core';
 import type { ResultPage } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { rethrowTransient } from '#common/errors';
-import { powertoolsMiddlewares, tagInvocation } from '#common/observability';
+import { handlerMiddlewares } from '#common/middlewares';
+import { tagInvocation } from '#common/observability';
 import { ResultSpill } from '#common/result-spill';
 import { resultExpiresAt, resultKeyPrefix } from '#common/result-store';
 import {
@@ -118,7 +119,7 @@ export async function fetchResults(
     sessionReused: session.reused,
     ...emptyResultSet(),
   };
-  if (query.statements !== undefined)
+  if (query.batchSize !== undefined)
     return fetchBatchResults(deps, result, state.executionArn, query);
 
   if (statement.hasResultSet !== true) {
@@ -348,5 +349,5 @@ class ResultSetReader {
 }
 
 export const handler = middy<unknown, QueryResult>()
-  .use(powertoolsMiddlewares)
+  .use(handlerMiddlewares)
   .handler((event) => fetchResults(event));

@@ -1,12 +1,9 @@
 import middy from '@middy/core';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { SessionUnavailableError } from '#common/errors';
-import {
-  countSession,
-  powertoolsMiddlewares,
-  tagInvocation,
-  tenantData,
-} from '#common/observability';
+import { handlerMiddlewares } from '#common/middlewares';
+import { countSession, tagInvocation, tenantData } from '#common/observability';
+import { HISTORY_EVENTS_AT_MOST } from '#common/polling';
 import { parseStepInput, type QueryState, queryStateSchema } from '#common/schemas';
 import type { SlotReservation } from '#common/session-slots';
 
@@ -84,11 +81,12 @@ export async function invalidateSession(
     session: { sessionId: null, reused: false, ...(reservation ? { reservation } : {}) },
     submitAttempt: state.submitAttempt + 1,
     resubmits: state.resubmits + 1,
+    historyEventsBound: state.historyEventsBound + HISTORY_EVENTS_AT_MOST.task,
     statement: undefined,
     error: undefined,
   };
 }
 
 export const handler = middy<unknown, QueryState>()
-  .use(powertoolsMiddlewares)
+  .use(handlerMiddlewares)
   .handler((event) => invalidateSession(event));

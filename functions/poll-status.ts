@@ -1,25 +1,41 @@
+import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { defaultDeps, type StepDeps } from '#common/deps';
-import { powertoolsMiddlewares, tagInvocation, tenantData } from '#common/observability';
+import { handlerMiddlewares } from '#common/middlewares';
+import { tagInvocation, tenantData } from '#common/observability';
 import {
   endedStatementOf,
+  HISTORY_EVENTS_PER_POLL,
+  historyWouldOverflow,
+  leaseSecondsAfter,
   longPollSeconds,
   nextWaitSeconds,
   refuseFailedTransaction,
+  secondsSince,
+  secondsUntil,
   TERMINAL_STATUSES,
 } from '#common/polling';
 import {
   parseStepInput,
   type QueryState,
   queryStateSchema,
+  type StatementState,
   type StatementStatus,
 } from '#common/schemas';
+import { LEASE_SECONDS } from '#common/session-store';
+import { cancelPastLimit } from '#common/stopped-statement';
 
 /**
  * Asks the Data API how the statement is doing, holding the request on the server until it ends
- * or ~20 seconds pass, and renews this execution's lease on the session (a lease that is not
- * renewed runs out, which is how a vanished execution's session returns to the pool).
+ * or ~20 seconds pass (never past the query's deadline), says how long to wait before the next
+ * poll (see functions/common/polling.ts), and renews this execution's lease on the session past
+ * that wait (a lease that is not renewed runs out, which is how a vanished execution's session
+ * returns to the pool).
+ *
+ * When the statement is still running at the query's deadline, or another poll could take the
+ * execution's history too near its 25,000-event limit, it cancels the statement: the state then
+ * says why (`cancelledFor`), and the state machine ends the execution with QueryTimeoutError.
  *
  * Returns the status; it never throws because the statement is still running or failed: the
  * state machine's Choice routes on the status.
@@ -43,12 +59,50 @@ export async function pollStatus(
     sessionId: session.sessionId,
   });
 
-  const waitSeconds = longPollSeconds(deps.config.pollWaitSeconds, remainingMs);
-  const started = Date.now();
-  const described = await deps.dataApi.describe(statement.statementId, waitSeconds);
-  const elapsedMs = Date.now() - started;
-  const status = (described.Status ?? statement.status) as StatementStatus;
+  const started = deps.clock();
+  const waitSeconds = longPollSeconds(
+    deps.config.pollWaitSeconds,
+    remainingMs,
+    secondsUntil(query.deadline, started),
+  );
+  let described: DescribeStatementResponse = await deps.dataApi.describe(
+    statement.statementId,
+    waitSeconds,
+  );
+  const now = deps.clock();
   const polls = statement.polls + 1;
+  const historyEventsBound = state.historyEventsBound + HISTORY_EVENTS_PER_POLL;
+  let status = (described.Status ?? statement.status) as StatementStatus;
+  let cancelledFor: StatementState['cancelledFor'];
+  if (!TERMINAL_STATUSES.has(status)) {
+    const limit =
+      secondsUntil(query.deadline, now) <= 0
+        ? 'timeout'
+        : historyWouldOverflow({ historyEventsBound })
+          ? 'history'
+          : undefined;
+    if (limit !== undefined) {
+      ({ described, cancelledFor } = await cancelPastLimit(
+        deps,
+        statement.statementId,
+        limit,
+        described,
+      ));
+      status = (described.Status ?? status) as StatementStatus;
+    }
+  }
+
+  const ended = TERMINAL_STATUSES.has(status);
+  const nextWait =
+    ended || cancelledFor !== undefined
+      ? 0
+      : nextWaitSeconds({
+          requestedWaitSeconds: waitSeconds,
+          elapsedMs: now.getTime() - started.getTime(),
+          polls,
+          sinceSubmitSeconds: secondsSince(statement.submittedAt, now),
+          secondsLeft: secondsUntil(query.deadline, now),
+        });
 
   if (session.sessionId !== null) {
     const renewed = await deps.store.renewLease(
@@ -56,15 +110,17 @@ export async function pollStatus(
       query.dbUser,
       session.sessionId,
       state.executionArn,
+      leaseSecondsAfter(nextWait, deps.config.pollWaitSeconds, LEASE_SECONDS),
     );
     if (!renewed)
       deps.telemetry.logger.warn('The lease on the session was no longer held; it is not renewed');
   }
 
-  const ended = TERMINAL_STATUSES.has(status);
   deps.telemetry.logger.info('Polled statement', {
     status,
     polls,
+    nextWaitSeconds: nextWait,
+    cancelledFor,
     durationNs: described.Duration,
     ...tenantData(deps.config, { redshiftError: described.Error }),
   });
@@ -72,11 +128,12 @@ export async function pollStatus(
   refuseFailedTransaction(session, status, endedFields?.error);
   return {
     ...state,
+    historyEventsBound,
     statement: {
       ...statement,
       status,
       polls,
-      waitSeconds: ended ? 0 : nextWaitSeconds(waitSeconds, elapsedMs, polls),
+      waitSeconds: nextWait,
       hasResultSet: described.HasResultSet ?? statement.hasResultSet,
       resultRows:
         described.ResultRows !== undefined && described.ResultRows >= 0
@@ -86,12 +143,13 @@ export async function pollStatus(
       error: described.Error || undefined,
       failedIndex: endedFields?.failedIndex,
       subStatuses: endedFields?.subStatuses,
+      cancelledFor,
     },
   };
 }
 
 export const handler = middy<unknown, QueryState, Error, Context>()
-  .use(powertoolsMiddlewares)
+  .use(handlerMiddlewares)
   .handler((event, context) =>
     pollStatus(event, defaultDeps, context.getRemainingTimeInMillis?.()),
   );

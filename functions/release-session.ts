@@ -4,27 +4,26 @@ import { dbUserFor, reservedDbUserReason } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import {
   isResultSizeRefusal,
+  isStatementTimeoutText,
   QueryAbortedError,
   QueryFailedError,
+  QueryTimeoutError,
   ResultTooLargeError,
   resultTooLargeMessage,
   TransientServiceError,
 } from '#common/errors';
-import {
-  countSession,
-  powertoolsMiddlewares,
-  tagInvocation,
-  tenantData,
-} from '#common/observability';
-import { clipText, STATEMENT_ERROR_MAX_BYTES, STEP_FUNCTIONS_LIMITS } from '#common/payload-limits';
+import { handlerMiddlewares } from '#common/middlewares';
+import { countSession, tagInvocation, tenantData } from '#common/observability';
+import { CAUSE_MAX_BYTES, clipText, STATEMENT_ERROR_MAX_BYTES } from '#common/payload-limits';
+import { TERMINAL_STATUSES } from '#common/polling';
 import {
   caughtErrorSchema,
   executionInputSchema,
-  leavesSessionState,
   parseStepInput,
   type Query,
   querySchema,
   type SessionRef,
+  type StatementState,
   sessionRefSchema,
   statementSchema,
 } from '#common/schemas';
@@ -102,18 +101,24 @@ export async function releaseSession(
 
   let released = false;
   let dropped: boolean | undefined;
-  if (query && session?.sessionId && leavesSessionState(query)) {
+  // A statement Spectra cancelled that has not ended yet may still hold the session.
+  const mayStillRun =
+    statement?.cancelledFor !== undefined && !TERMINAL_STATUSES.has(statement.status);
+  if (query && session?.sessionId && (query.leavesSessionState || mayStillRun)) {
     dropped = await deps.store.invalidate(
       query.tenantId,
       query.dbUser,
       session.sessionId,
       executionArn,
     );
-    if (dropped) countSession(deps.telemetry, 'SessionDiscarded');
+    if (dropped)
+      countSession(deps.telemetry, mayStillRun ? 'SessionInvalidated' : 'SessionDiscarded');
     deps.telemetry.logger.info(
-      dropped
-        ? 'Dropped the session from the pool: the SQL left state in it'
-        : 'The session was not leased to this execution',
+      !dropped
+        ? 'The session was not leased to this execution'
+        : mayStillRun
+          ? 'Dropped the session from the pool: its cancelled statement may still run on it'
+          : 'Dropped the session from the pool: the SQL left state in it',
       { outcome },
     );
   } else if (query && session?.sessionId) {
@@ -138,7 +143,7 @@ export async function releaseSession(
   if (outcome === 'SUCCEEDED') return kept;
 
   const strayLeases = await releaseStrayLeases(executionArn, query, session, input, deps);
-  const failure = describeFailure(state, query?.tenantId);
+  const failure = describeFailure(state);
   // The name only: the Cause holds the statement's error text, which can quote its data.
   deps.telemetry.logger.warn('Execution is failing', {
     error: failure.error,
@@ -209,11 +214,19 @@ function messageOf(cause: string | undefined): string {
   return cause;
 }
 
-function describeFailure(
-  state: z.infer<typeof releaseEventSchema>['state'],
-  tenantId: string | undefined,
-): Failure {
-  const { statement } = state;
+/** What a QueryTimeoutError says for a statement Spectra cancelled. */
+function timeoutMessageOf(statement: StatementState, query: Query | undefined): string {
+  const stillRunning = TERMINAL_STATUSES.has(statement.status)
+    ? ''
+    : '; it had not ended when the execution went on, so its session was dropped';
+  return statement.cancelledFor === 'history'
+    ? `The execution's history neared Step Functions' limit of 25,000 events after ${statement.polls} polls; the statement was cancelled${stillRunning}`
+    : `The query ran past its timeout (timeoutSeconds ${query?.timeoutSeconds ?? '?'}, until ${query?.deadline ?? '?'}); the statement was cancelled${stillRunning}`;
+}
+
+function describeFailure(state: z.infer<typeof releaseEventSchema>['state']): Failure {
+  const { statement, query } = state;
+  const tenantId = query?.tenantId;
   const caught =
     state.error ?? (state.Error ? { Error: state.Error, Cause: state.Cause } : undefined);
   const context = { tenantId, statementId: statement?.statementId };
@@ -239,14 +252,19 @@ function describeFailure(
     failedIndex === undefined
       ? 'The statement'
       : `statements[${failedIndex}] (statement ${failedIndex + 1} of ${statement?.subStatuses?.length ?? '?'})`;
+  // Redshift's text is the cause's `redshiftError`, once: the message says what happened.
   const error =
-    statement?.status === 'ABORTED'
-      ? new QueryAbortedError(`${which} was cancelled before it finished`)
-      : isResultSizeRefusal(redshiftError ?? '')
-        ? new ResultTooLargeError(resultTooLargeMessage())
-        : new QueryFailedError(
-            redshiftError ? `${which} failed: ${redshiftError}` : `${which} failed`,
-          );
+    statement?.cancelledFor !== undefined
+      ? new QueryTimeoutError(timeoutMessageOf(statement, query))
+      : statement?.status === 'ABORTED'
+        ? new QueryAbortedError(`${which} was cancelled before it finished`)
+        : isResultSizeRefusal(redshiftError ?? '')
+          ? new ResultTooLargeError(resultTooLargeMessage())
+          : isStatementTimeoutText(redshiftError)
+            ? new QueryTimeoutError(
+                `${which} ran past a timeout Redshift applies (statement_timeout or a WLM rule) and was cancelled`,
+              )
+            : new QueryFailedError(`${which} failed`);
   const batch =
     statement?.subStatuses === undefined
       ? {}
@@ -261,9 +279,10 @@ function describeFailure(
 }
 
 /**
- * The Fail state's JSON cause, within Step Functions' 32,768 characters: the message and
- * Redshift's text are cut to what the state carries of an error (the state keeps the SQL too,
- * and the failure is written into it).
+ * The Fail state's JSON cause, at most {@link CAUSE_MAX_BYTES}: the message and Redshift's text
+ * (each already within {@link STATEMENT_ERROR_MAX_BYTES}, cut again here for a caught error's
+ * message, which a step wrote) and the ids; if that is still too long (a batch's 40 statuses
+ * besides), the message is cut further and Redshift's text left out.
  */
 function causeOf(fields: { message: string; redshiftError?: string; [key: string]: unknown }) {
   const bounded = {
@@ -275,7 +294,7 @@ function causeOf(fields: { message: string; redshiftError?: string; [key: string
         : clipText(fields.redshiftError, STATEMENT_ERROR_MAX_BYTES),
   };
   const cause = JSON.stringify(bounded);
-  return cause.length <= STEP_FUNCTIONS_LIMITS.causeCharacters
+  return Buffer.byteLength(cause, 'utf8') <= CAUSE_MAX_BYTES
     ? cause
     : JSON.stringify({
         ...bounded,
@@ -285,5 +304,5 @@ function causeOf(fields: { message: string; redshiftError?: string; [key: string
 }
 
 export const handler = middy<unknown, ReleaseOutcome>()
-  .use(powertoolsMiddlewares)
+  .use(handlerMiddlewares)
   .handler((event) => releaseSession(event));

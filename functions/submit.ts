@@ -1,5 +1,7 @@
+import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { z } from 'zod';
 import {
   type Connection,
   clientTokenFor,
@@ -7,42 +9,56 @@ import {
   type ExecuteRequest,
 } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
-import { QueryAbortedError, StaleSessionError } from '#common/errors';
-import {
-  countSession,
-  powertoolsMiddlewares,
-  tagInvocation,
-  tenantData,
-} from '#common/observability';
+import { QueryAbortedError, QueryTimeoutError, StaleSessionError } from '#common/errors';
+import { handlerMiddlewares } from '#common/middlewares';
+import { countSession, tagInvocation, tenantData } from '#common/observability';
 import {
   endedStatementOf,
+  HISTORY_EVENTS_AT_MOST,
   longPollSeconds,
   nextWaitSeconds,
   refuseFailedTransaction,
+  secondsSince,
+  secondsUntil,
   TERMINAL_STATUSES,
 } from '#common/polling';
 import {
-  leavesSessionState,
+  type leavesSessionState,
+  parseExecutionInput,
   parseStepInput,
   type QueryState,
   queryStateSchema,
   type SessionRef,
+  type StatementState,
   type StatementStatus,
   sqlTextsOf,
 } from '#common/schemas';
 import { raceForSession } from '#common/session-race';
 import { reservationNeedsRenewal, type SlotReservation } from '#common/session-slots';
 import type { SessionRecord } from '#common/session-store';
-import { giveBackStoppedSession, settleStatement } from '#common/stopped-statement';
+import {
+  cancelPastLimit,
+  giveBackStoppedSession,
+  settleStatement,
+} from '#common/stopped-statement';
+
+/**
+ * What the state machine passes: the execution input, which holds the SQL and its parameters (the
+ * workflow's state does not carry them, so that it stays small whatever the SQL), and the state.
+ */
+const submitEventSchema = z.object({ request: z.unknown(), state: queryStateSchema });
+export type SubmitQueryEvent = z.input<typeof submitEventSchema>;
 
 /**
  * Submits the tenant's SQL to the Data API: on the leased session when AcquireSession found one
  * (only `Sql` and `SessionId` are sent), otherwise on a new session opened on the slots
  * AcquireSession reserved and recorded in the pool, leased to this execution. When every session
  * of the tenant was leased, a session given back meanwhile is taken if it comes before the new one
- * is ready (see raceForSession). Without reserved slots (the cluster's cap was reached, or the
- * SQL leaves state in its session: see {@link leavesSessionState}) the query runs without a
- * session; so it does when the Data API is at its session limit (`ActiveSessionsExceededException`).
+ * is ready (see raceForSession). Without reserved slots (the cluster's cap was reached, the SQL
+ * leaves state in its session: see {@link leavesSessionState}, or the pool is full of sessions
+ * that close before the query's deadline) the query runs without a session; so it does when the
+ * Data API is at its session limit (`ActiveSessionsExceededException`). Long-polls briefly (never
+ * past the query's deadline) so that a short query ends inside this step.
  *
  * `statements` go as one BatchExecuteStatement on the same session, in one transaction or
  * auto-commit.
@@ -53,7 +69,12 @@ import { giveBackStoppedSession, settleStatement } from '#common/stopped-stateme
  * not being stopped, so either the clean-up finds the statement and cancels it, or this step finds
  * the stop and cancels it itself (see ExecutionRecords).
  *
+ * A statement still running when the long-poll reaches the deadline is cancelled: the state says
+ * so (`cancelledFor`), and the state machine ends the execution with QueryTimeoutError.
+ *
  * @returns the state with `statement` (id, status, how long to wait) and the session used.
+ * @throws {QueryTimeoutError} when the deadline passed before the statement was sent (a resubmission
+ * after stale sessions, or a redrive); nothing runs.
  * @throws {StaleSessionError} when the Data API refuses the reused session, or the reused
  * session answers that it is inside a failed transaction.
  * @throws {QueryAbortedError} when the execution's run was stopped: nothing was submitted, or what
@@ -65,7 +86,11 @@ export async function submitQuery(
   deps: StepDeps = defaultDeps,
   remainingMs?: number,
 ): Promise<QueryState> {
-  const state = parseStepInput(queryStateSchema, event, 'SubmitQuery');
+  const { request: executionInput, state } = parseStepInput(
+    submitEventSchema,
+    event,
+    'SubmitQuery',
+  );
   const { query, session } = state;
   const { config, dataApi, store, telemetry } = deps;
   const run = state.run ?? 0;
@@ -76,27 +101,35 @@ export async function submitQuery(
     executionArn: owner,
     sessionId: session.sessionId,
   });
+  // Validated by AcquireSession already; read again here, where the SQL is needed.
+  const input = parseExecutionInput(executionInput);
 
+  const started = deps.clock();
+  const secondsLeft = secondsUntil(query.deadline, started);
+  if (secondsLeft <= 0) {
+    throw new QueryTimeoutError(
+      `The query's timeout (timeoutSeconds ${query.timeoutSeconds}) passed before its statement was sent; nothing ran`,
+    );
+  }
   const connection: Connection = {
     target: config.target,
     database: config.database,
     dbUser: query.dbUser,
     secretArn: config.secretArn,
   };
-  const stepStarted = deps.clock().getTime();
   // One token for every call of this submission, whichever session mode it ends up using: if the
   // session-limit fallback ran the statement and the Lambda is then retried, the retry's first
   // call (opening a session again) gets the statement that already ran instead of a second one.
   const clientToken = clientTokenFor(owner, state.submitAttempt, { run });
   const request = (mode: ExecuteRequest['session']): ExecuteRequest => ({
-    sql: query.statements ?? (query.sql as string),
-    executionMode: query.statements
-      ? query.transaction === false
+    sql: input.statements ?? (input.sql as string),
+    executionMode: input.statements
+      ? input.transaction === false
         ? 'AUTO_COMMIT'
         : 'TRANSACTION'
       : undefined,
-    parameters: query.parameters,
-    statementName: query.statementName,
+    parameters: input.parameters,
+    statementName: input.statementName,
     clientToken,
     // No long-poll here: the statement is written to the execution's record before it is waited
     // for, so that a stop meanwhile finds it (the long-poll is DescribeStatement's, below).
@@ -143,21 +176,24 @@ export async function submitQuery(
   // 3. ExecuteStatement, answering at once.
   if (target.warmupStatementId !== undefined)
     await awaitOpening(target.warmupStatementId, target.ref, deps);
+  const submittedAt = deps.clock();
   const executed = await execute(state, deps, target, request);
   const { outcome } = executed;
 
   // 4. The statement, and a session it opened, recorded while the long-poll (within what the
-  // Lambda has left) begins: DescribeStatement only reads, and the statement runs whether it is
-  // waited for or not. Either the record takes the statement before a stop, and the clean-up
-  // cancels it, or the write finds the stop, and this step cancels it.
-  const spentMs = deps.clock().getTime() - stepStarted;
+  // Lambda has left and never past the query's deadline) begins: DescribeStatement only reads,
+  // and the statement runs whether it is waited for or not. Either the record takes the statement
+  // before a stop, and the clean-up cancels it, or the write finds the stop, and this step
+  // cancels it.
+  const pollStarted = deps.clock();
+  const spentMs = pollStarted.getTime() - started.getTime();
   const waitSeconds = longPollSeconds(
     config.submitWaitSeconds,
     remainingMs === undefined ? undefined : remainingMs - spentMs,
+    secondsUntil(query.deadline, pollStarted),
   );
-  const pollStarted = Date.now();
   const abandonPoll = new AbortController();
-  const describing =
+  const describing: Promise<DescribeStatementResponse | undefined> =
     outcome.status !== undefined && TERMINAL_STATUSES.has(outcome.status) && waitSeconds === 0
       ? Promise.resolve(undefined)
       : dataApi.describe(outcome.statementId, waitSeconds, abandonPoll.signal);
@@ -194,39 +230,60 @@ export async function submitQuery(
       `The execution was stopped while its statement was submitted; statement ${outcome.statementId} is cancelled`,
     );
   }
-  const described = await describing;
-  const elapsedMs = Date.now() - pollStarted;
-  const status = (described?.Status ?? outcome.status ?? 'SUBMITTED') as StatementStatus;
+  let described = await describing;
+  const now = deps.clock();
+  let status = (described?.Status ?? outcome.status ?? 'SUBMITTED') as StatementStatus;
 
   telemetry.logger.info('Submitted statement', {
     statementId: outcome.statementId,
     sessionId: ref.sessionId,
     sessionReused: ref.reused,
     status,
-    sqlBytes: sqlTextsOf(query).reduce((sum, text) => sum + Buffer.byteLength(text, 'utf8'), 0),
-    statements: query.statements?.length ?? 1,
-    parameterCount: query.parameters?.length ?? 0,
-    ...tenantData(config, { sql: query.statements ?? query.sql, parameters: query.parameters }),
+    sqlBytes: sqlTextsOf(input).reduce((sum, text) => sum + Buffer.byteLength(text, 'utf8'), 0),
+    statements: input.statements?.length ?? 1,
+    parameterCount: input.parameters?.length ?? 0,
+    ...tenantData(config, { sql: input.statements ?? input.sql, parameters: input.parameters }),
   });
-  let failure: ReturnType<typeof endedStatementOf> | undefined;
+  let cancelledFor: StatementState['cancelledFor'];
   if (status === 'FAILED' || status === 'ABORTED') {
-    failure = endedStatementOf(described ?? (await dataApi.describe(outcome.statementId, 0)));
-    refuseFailedTransaction(ref, status, failure.error);
+    // ExecuteStatement does not say why; DescribeStatement does.
+    described ??= await dataApi.describe(outcome.statementId, 0);
+  } else if (!TERMINAL_STATUSES.has(status) && secondsUntil(query.deadline, now) <= 0) {
+    ({ described, cancelledFor } = await cancelPastLimit(
+      deps,
+      outcome.statementId,
+      'timeout',
+      described,
+    ));
+    status = (described.Status ?? status) as StatementStatus;
   }
+  const ended = described !== undefined && TERMINAL_STATUSES.has(status);
+  const failure = ended ? endedStatementOf(described as DescribeStatementResponse) : undefined;
+  if (status === 'FAILED') refuseFailedTransaction(ref, status, failure?.error);
   return {
     ...state,
     session: ref,
     error: undefined,
+    historyEventsBound:
+      state.historyEventsBound + HISTORY_EVENTS_AT_MOST.task + HISTORY_EVENTS_AT_MOST.choice,
     statement: {
       statementId: outcome.statementId,
       status,
-      waitSeconds: TERMINAL_STATUSES.has(status) ? 0 : nextWaitSeconds(waitSeconds, elapsedMs, 0),
+      waitSeconds:
+        TERMINAL_STATUSES.has(status) || cancelledFor !== undefined
+          ? 0
+          : nextWaitSeconds({
+              requestedWaitSeconds: waitSeconds,
+              elapsedMs: now.getTime() - pollStarted.getTime(),
+              polls: 0,
+              sinceSubmitSeconds: secondsSince(submittedAt.toISOString(), now),
+              secondsLeft: secondsUntil(query.deadline, now),
+            }),
       polls: 0,
       hasResultSet: described?.HasResultSet ?? outcome.hasResultSet,
-      ...(status === 'FINISHED' && described
-        ? { finishedAt: endedStatementOf(described).finishedAt }
-        : {}),
+      submittedAt: submittedAt.toISOString(),
       ...failure,
+      cancelledFor,
     },
   };
 }
@@ -256,7 +313,6 @@ async function chooseSession(
   remainingMs: number | undefined,
 ): Promise<SessionTarget> {
   const { session, query } = state;
-  const { store, telemetry } = deps;
   if (session.sessionId !== null) {
     return {
       ref: { sessionId: session.sessionId, reused: session.reused, createdAt: session.createdAt },
@@ -264,7 +320,7 @@ async function chooseSession(
       warmupStatementId: session.warmupStatementId,
     };
   }
-  if (session.reservation === undefined || leavesSessionState(query))
+  if (session.reservation === undefined || query.leavesSessionState)
     return { ref: SESSIONLESS, mode: 'none' };
   if (session.sessionsLeased) return raceWhileOpening(state, deps, connection, remainingMs);
   // Renewed, if need be, once the submission is recorded (see holdSlots).
@@ -321,6 +377,7 @@ async function raceWhileOpening(
   const { query, session } = state;
   const { telemetry } = deps;
   const reservation = session.reservation as SlotReservation;
+  const secondsLeft = secondsUntil(query.deadline, deps.clock());
   const raced = await raceForSession(deps, {
     tenantId: query.tenantId,
     dbUser: query.dbUser,
@@ -332,10 +389,16 @@ async function raceWhileOpening(
       run: state.run ?? 0,
       purpose: 'open',
     }),
-    budgetMs:
-      remainingMs === undefined
-        ? RACE_MAX_WAIT_MS
-        : Math.min(RACE_MAX_WAIT_MS, Math.max(0, remainingMs - RACE_DEADLINE_MARGIN_MS)),
+    // Never past the query's deadline either: the statement is sent after the wait.
+    budgetMs: Math.max(
+      0,
+      Math.min(
+        RACE_MAX_WAIT_MS,
+        remainingMs === undefined ? RACE_MAX_WAIT_MS : remainingMs - RACE_DEADLINE_MARGIN_MS,
+        secondsLeft * 1000,
+      ),
+    ),
+    lifeNeededSeconds: Math.ceil(secondsLeft),
   });
   telemetry.logger.info('Waited for a session while opening one', {
     outcome: raced.kind,
@@ -442,7 +505,7 @@ async function stopSubmitted(
       },
       state.executionArn,
       settled,
-      leavesSessionState(state.query),
+      state.query.leavesSessionState,
     );
   }
   deps.telemetry.logger.warn(
@@ -456,7 +519,7 @@ async function stopSubmitted(
 }
 
 export const handler = middy<unknown, QueryState, Error, Context>()
-  .use(powertoolsMiddlewares)
+  .use(handlerMiddlewares)
   .handler((event, context) =>
     submitQuery(event, defaultDeps, context.getRemainingTimeInMillis?.()),
   );

@@ -3,14 +3,15 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogLevel as StateMachineLogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Node } from 'constructs';
+import { type Config, loadConfig } from '../functions/common/config.ts';
 import {
+  CONFIG_SETTINGS,
+  CONFIG_TABLE,
   CONFIG_VARIABLES,
-  type Config,
-  DEFAULT_DB_USER_TEMPLATE,
-  loadConfig,
-  RESULT_PART_BYTES,
-  RESULT_RETENTION_DAYS,
-} from '../functions/common/config.ts';
+  type ConfigKey,
+  defaultValueOf,
+  type Setting,
+} from '../functions/common/config-table.ts';
 import { ConfigurationError } from '../functions/common/errors.ts';
 
 /**
@@ -20,80 +21,30 @@ import { ConfigurationError } from '../functions/common/errors.ts';
  * function a configuration it would refuse at start-up.
  */
 
-/** Each parameter, with the environment variable it becomes when the functions read it. */
-export const PARAMETERS = {
-  clusterIdentifier: {
-    variable: CONFIG_VARIABLES.cluster,
-    help: 'the provisioned cluster to run on',
-  },
-  workgroupName: {
-    variable: CONFIG_VARIABLES.workgroup,
-    help: 'the Redshift Serverless workgroup to run on',
-  },
+/** The help of a function setting's parameter: what it sets, and its default when it has one. */
+function helpOf(setting: Setting): string {
+  const range =
+    setting.kind === 'integer' && setting.helpShowsRange ? ` (${setting.min}-${setting.max})` : '';
+  const fallback = setting.kind === 'list' ? 'none' : defaultValueOf(setting);
+  return `${setting.help}${range}${fallback === undefined ? '' : `, default ${fallback}`}`;
+}
+
+/** The function settings the deployment chooses: every one but those the stack sets itself. */
+type SettingParameterName = {
+  [K in ConfigKey]: (typeof CONFIG_TABLE)[K] extends { parameter: infer P extends string }
+    ? P
+    : never;
+}[ConfigKey];
+
+/** Parameters of the deployment alone, which no function reads. */
+const DEPLOYMENT_PARAMETERS = {
   workgroupId: {
     variable: undefined,
     help: "the workgroup's id (its ARN ends in workgroup/<id>); scopes the IAM policy to it",
   },
-  database: { variable: CONFIG_VARIABLES.database, help: 'the database, default dev' },
-  secretArn: {
-    variable: CONFIG_VARIABLES.secretArn,
-    help: 'a Secrets Manager secret to connect with instead of per-tenant database users',
-  },
-  dbUserTemplate: {
-    variable: CONFIG_VARIABLES.dbUserTemplate,
-    help: `the database user of a tenant, with a fixed part, default ${DEFAULT_DB_USER_TEMPLATE}`,
-  },
-  deniedDbUsers: {
-    variable: CONFIG_VARIABLES.deniedDbUsers,
-    help: 'comma-separated database users no tenant may run as (your administrators), default none',
-  },
-  keepAliveSeconds: {
-    variable: CONFIG_VARIABLES.keepAlive,
-    help: 'how long the Data API keeps an idle session, default 3600',
-  },
-  idleTimeoutSeconds: {
-    variable: CONFIG_VARIABLES.idleTimeout,
-    help: 'how long Spectra reuses an idle session, default 300',
-  },
-  maxSessionsPerTenant: {
-    variable: CONFIG_VARIABLES.maxSessions,
-    help: "the cap on a tenant's pool, default 4",
-  },
-  maxSessionsTotal: {
-    variable: CONFIG_VARIABLES.maxSessionsTotal,
-    help: "the cap on the sessions of every tenant's pool together, on the cluster or workgroup (the Data API allows 500), default 400",
-  },
-  acquireWaitMilliseconds: {
-    variable: CONFIG_VARIABLES.acquireWait,
-    help: "how long AcquireSession waits for a session to come back when the tenant's pool is at its cap, default 1000",
-  },
-  resultInlineMaxBytes: {
-    variable: CONFIG_VARIABLES.resultMaxBytes,
-    help: 'the largest result returned inline, default 200000',
-  },
-  resultRetentionDays: {
-    variable: CONFIG_VARIABLES.resultRetention,
-    help: `how many days a result written to the results bucket is kept (${RESULT_RETENTION_DAYS.min}-${RESULT_RETENTION_DAYS.max}), default ${RESULT_RETENTION_DAYS.default}`,
-  },
-  resultPartBytes: {
-    variable: CONFIG_VARIABLES.resultPartBytes,
-    help: `uncompressed bytes per part of a written result, default ${RESULT_PART_BYTES.default}`,
-  },
   resultsKeyArn: {
     variable: undefined,
     help: 'a KMS key to encrypt the results bucket with, default S3-managed keys (SSE-S3)',
-  },
-  submitWaitSeconds: {
-    variable: CONFIG_VARIABLES.submitWait,
-    help: 'how long SubmitQuery waits on the server, default 5',
-  },
-  pollWaitSeconds: {
-    variable: CONFIG_VARIABLES.pollWait,
-    help: 'how long PollStatus waits on the server, default 20',
-  },
-  logSql: {
-    variable: CONFIG_VARIABLES.logSql,
-    help: "whether the functions log SQL text, parameter values and Redshift's error text (exposes tenants' data), default false",
   },
   logLevel: { variable: undefined, help: 'the log level of the functions, default INFO' },
   logRetentionDays: { variable: undefined, help: 'how long logs are kept, default 30' },
@@ -111,6 +62,27 @@ export const PARAMETERS = {
   },
   alarmTopicArn: { variable: undefined, help: 'an SNS topic the alarms notify' },
 } as const;
+
+interface Parameter {
+  /** The environment variable it becomes when the functions read it. */
+  variable: string | undefined;
+  help: string;
+}
+
+/** Each parameter: the function settings of functions/common/config-table.ts, then the deployment's. */
+export const PARAMETERS: Record<
+  SettingParameterName | keyof typeof DEPLOYMENT_PARAMETERS,
+  Parameter
+> = {
+  ...(Object.fromEntries(
+    CONFIG_SETTINGS.flatMap((setting) =>
+      setting.parameter === undefined
+        ? []
+        : [[setting.parameter, { variable: setting.variable, help: helpOf(setting) }]],
+    ),
+  ) as Record<SettingParameterName, Parameter>),
+  ...DEPLOYMENT_PARAMETERS,
+};
 
 export type SpectraParameterName = keyof typeof PARAMETERS;
 
@@ -284,7 +256,7 @@ function loadFunctionConfig(env: Record<string, string | undefined>): Config {
 }
 
 /** A valid name that stands in for the table's, which CloudFormation generates at deploy time. */
-const TABLE_NAME_STAND_IN = 'spectra-sessions';
+const TABLE_NAME_STAND_IN = CONFIG_TABLE.table.default;
 
 /** The SPECTRA_* variables that make `loadConfig` return exactly `config`. */
 function environmentOf(config: Config): Record<string, string> {
@@ -310,6 +282,7 @@ function environmentOf(config: Config): Record<string, string> {
     [v.resultPartBytes]: String(config.resultPartBytes),
     [v.submitWait]: String(config.submitWaitSeconds),
     [v.pollWait]: String(config.pollWaitSeconds),
+    [v.queryTimeout]: String(config.queryTimeoutSeconds),
     [v.logSql]: String(config.logSql),
   };
 }

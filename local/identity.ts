@@ -1,3 +1,4 @@
+import { CONFIG_TABLE } from '../functions/common/config-table.ts';
 import type { FunctionName } from '../functions/registry.ts';
 
 /**
@@ -17,9 +18,9 @@ export const LOCAL_ENDPOINT = `http://127.0.0.1:${DEFAULT_LOCAL_PORT}`;
 
 export const LOCAL_STATE_MACHINE_NAME = 'spectra-query';
 /** The functions' default sessions table (`SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME`). */
-export const LOCAL_SESSIONS_TABLE_NAME = 'spectra-sessions';
+export const LOCAL_SESSIONS_TABLE_NAME = CONFIG_TABLE.table.default;
 /** The results bucket of the local stack (`SPECTRA_RESULTS_BUCKET_NAME`), created at start. */
-export const LOCAL_RESULTS_BUCKET_NAME = 'spectra-results';
+export const LOCAL_RESULTS_BUCKET_NAME = CONFIG_TABLE.resultsBucket.default;
 /** The cluster the local functions name; the emulator takes any name for its one warehouse. */
 export const LOCAL_CLUSTER_IDENTIFIER = 'spectra-local';
 

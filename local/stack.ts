@@ -1,5 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { loadConfig, tenantDbUser } from '../functions/common/config.ts';
+import {
+  CONFIG_VARIABLES,
+  type Config,
+  loadConfig,
+  tenantDbUser,
+} from '../functions/common/config.ts';
+import { type LocalClock, realClock } from './clock.ts';
 import { ConsoleApi } from './console/api.ts';
 import { SessionHitRate, sessionHitOf } from './console/hit-rate.ts';
 import { consoleRoutes } from './console/server.ts';
@@ -65,6 +71,12 @@ export interface LocalStackOptions {
   waitTimeOverrides?: Record<string, number>;
   /** Milliseconds before each retry, per state name (tests retry at once). */
   retryIntervalOverrides?: Record<string, number>;
+  /**
+   * The stack's clock (local/clock.ts; default the machine's). A SimulatedClock runs the Data
+   * API's long-polls and held statements, the Wait states and the workflow's functions on
+   * simulated time: a query of hours takes seconds.
+   */
+  clock?: LocalClock;
 }
 
 export type LocalEngineChoice = 'pglite' | 'postgres';
@@ -128,6 +140,14 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** The workflow's handlers with the functions' clock reading `clock`. */
+async function handlersOnClock(config: Config, clock: LocalClock) {
+  // Imported once the environment is set: the functions' modules read it on load.
+  const { createDeps } = await import('../functions/common/deps.ts');
+  const { handlersFor } = await import('./stepfunctions/workflow-handlers.ts');
+  return handlersFor(createDeps(config, { clock: () => new Date(clock.now()) }));
+}
+
 function readPort(value: string | undefined): number {
   if (value === undefined || value === '') return DEFAULT_LOCAL_PORT;
   const port = Number(value);
@@ -156,14 +176,12 @@ function configureEnvironment(url: string): void {
   process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  if (
-    !process.env.SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER &&
-    !process.env.SPECTRA_REDSHIFT_WORKGROUP_NAME
-  ) {
-    process.env.SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER = LOCAL_CLUSTER_IDENTIFIER;
+  const v = CONFIG_VARIABLES;
+  if (!process.env[v.cluster] && !process.env[v.workgroup]) {
+    process.env[v.cluster] = LOCAL_CLUSTER_IDENTIFIER;
   }
-  process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME ??= LOCAL_SESSIONS_TABLE_NAME;
-  process.env.SPECTRA_RESULTS_BUCKET_NAME ??= LOCAL_RESULTS_BUCKET_NAME;
+  process.env[v.table] ??= LOCAL_SESSIONS_TABLE_NAME;
+  process.env[v.resultsBucket] ??= LOCAL_RESULTS_BUCKET_NAME;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -186,10 +204,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       listener: (req, res) => dynamo.emit('request', req, res),
     });
     const dynamoClient = new DynamoDBClient({ endpoint: endpoint.url });
-    await createSessionsTable(
-      dynamoClient,
-      process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME as string,
-    );
+    await createSessionsTable(dynamoClient, config.sessionsTableName);
     dynamoClient.destroy();
 
     s3 = await startLocalS3({
@@ -203,8 +218,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const started = await startEngine(options);
     stopEngine = started.stop;
     const { engine } = started;
+    const clock = options.clock ?? realClock;
     const emulator = await createRedshiftDataEmulator({
       engine,
+      clock,
       maxSessions: options.maxDataApiSessions,
       maxResultBytes: options.maxDataApiResultBytes,
       loadDemoData: options.loadDemoData ?? true,
@@ -212,7 +229,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     endpoint.mount(emulator);
 
-    const handlers = await loadHandlers();
+    // The functions' modules read the machine's clock; on another clock the stack binds the
+    // same core functions to deps of its own.
+    const handlers =
+      options.clock === undefined
+        ? await loadHandlers()
+        : await handlersOnClock(config, options.clock);
     const cancelStopped = await loadHandler('CancelStoppedExecution');
     let lambdaInFlight = 0;
     const hitRate = new SessionHitRate();
@@ -226,6 +248,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const stepFunctions = new LocalStepFunctions({
       handlers,
+      clock,
       waitTimeOverrides: options.waitTimeOverrides,
       retryIntervalOverrides: options.retryIntervalOverrides,
       onInvoke: async (call) => {
@@ -265,7 +288,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const consoleApi = new ConsoleApi({
       endpoint: endpoint.url,
       stateMachineArn,
-      sessionsTableName: process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME as string,
+      sessionsTableName: config.sessionsTableName,
       hitRate,
     });
     endpoint.consoleRoutes(consoleRoutes(consoleApi));

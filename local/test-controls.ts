@@ -29,10 +29,11 @@ import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-dat
  *   and before its answer goes back (`response`); the counters' `held` says how many wait, by
  *   target (`<target>:response` for a response hold)
  * - `POST /_spectra/holds/release` `{"target", "phase"?}`: lets them go on, and holds no more
- * - `POST /_spectra/statements/hold` `{"sqlContains", "status"?}`: the Data API holds each
- *   statement submitted from now on whose SQL contains `sqlContains`, at `status` (`STARTED`, the
- *   default, or `PICKED`: before its connection opens), until it is released; the counters'
- *   `redshiftData.statementsHeld` says how many wait
+ * - `POST /_spectra/statements/hold` `{"sqlContains", "status"?, "seconds"?}`: the Data API holds
+ *   each statement submitted from now on whose SQL contains `sqlContains`, at `status` (`STARTED`,
+ *   the default, or `PICKED`: before its connection opens), until it is released, or with
+ *   `seconds` for that long on the stack's clock; the counters' `redshiftData.statementsHeld` says
+ *   how many wait
  * - `POST /_spectra/statements/release` `{"sqlContains"}`: lets them go on, and holds no more
  * - `POST /_spectra/results/expire` `{"now"}`: applies the results bucket's lifecycle rule as at
  *   `now` (ISO 8601): deletes every result whose expiry has come by then; answers `{"expired": [keys]}`
@@ -186,18 +187,21 @@ export function controlRoutes(state: ControlState) {
         return reply(200, { released: state.faults.release(target, phase) });
       }
       case 'POST /_spectra/statements/hold': {
-        const { sqlContains, status = 'STARTED' } = input;
+        const { sqlContains, status = 'STARTED', seconds } = input;
         if (
           typeof sqlContains !== 'string' ||
           sqlContains === '' ||
-          (status !== 'STARTED' && status !== 'PICKED')
+          (status !== 'STARTED' && status !== 'PICKED') ||
+          (seconds !== undefined &&
+            (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0))
         ) {
           return reply(400, {
-            message: 'Expected {"sqlContains": "<text>", "status"?: "STARTED" or "PICKED"}',
+            message:
+              'Expected {"sqlContains": "<text>", "status"?: "STARTED" or "PICKED", "seconds"?: a number of seconds, 0 or more}',
           });
         }
-        state.emulator.holdStatements(sqlContains, status);
-        return reply(200, { holding: { sqlContains, status } });
+        state.emulator.holdStatements(sqlContains, status, seconds);
+        return reply(200, { holding: { sqlContains, status, seconds } });
       }
       case 'POST /_spectra/statements/release': {
         if (typeof input.sqlContains !== 'string')

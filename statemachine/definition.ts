@@ -51,6 +51,14 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ClientExecutionTimeoutException',
 ] as const;
 
+/**
+ * What the Lambda runtime reports for an invocation it ended itself: out of time (which the
+ * functions' own guard, Middy's early timeout, comes before), out of memory or crashed
+ * (`Runtime.` and the reason). Nothing retries or catches them: the execution ends at the step,
+ * for a redrive.
+ */
+export const LAMBDA_RUNTIME_ERRORS = ['Sandbox.Timedout', 'Runtime.*'] as const;
+
 /** The Task states, whose Retry and Catch a test or the local stack may shorten. */
 export const TASK_STATES: readonly StateName[] = [
   STATES.acquire,

@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CONFIG_VARIABLES } from '../../functions/common/config.ts';
+import { CONFIG_TABLE, CONFIG_VARIABLES } from '../../functions/common/config-table.ts';
 import { FUNCTIONS } from '../../functions/registry.ts';
 import { bundleFunction } from '../../scripts/bundle-functions.ts';
 import type { BundleRow } from '../model.ts';
@@ -22,8 +22,9 @@ import { ms } from './context.ts';
 async function deploymentEnvironment(functionName: string): Promise<Record<string, string>> {
   // Loaded here, not at the top: infra/ pulls in aws-cdk-lib, which only this phase needs.
   const { resolveSettings } = await import('../../infra/parameters.ts');
+  // The functions' logger and metrics are built on import, with the environment of that moment.
   const { METRICS_NAMESPACE, SERVICE_NAME } = await import(
-    '../../infra/constructs/spectra-function.ts'
+    '../../functions/common/observability.ts'
   );
   const settings = resolveSettings({ clusterIdentifier: 'spectra-bench' });
   return {
@@ -41,7 +42,7 @@ async function deploymentEnvironment(functionName: string): Promise<Record<strin
     POWERTOOLS_LOG_LEVEL: settings.logLevel,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     ...settings.environment,
-    [CONFIG_VARIABLES.table]: 'spectra-sessions',
+    [CONFIG_VARIABLES.table]: CONFIG_TABLE.table.default,
   };
 }
 

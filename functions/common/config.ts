@@ -1,3 +1,11 @@
+import {
+  CONFIG_TABLE,
+  CONFIG_VARIABLES,
+  type FlagSetting,
+  type IntegerSetting,
+  type ListSetting,
+  type NameSetting,
+} from './config-table.ts';
 import { ConfigurationError, InvalidInputError } from './errors.ts';
 
 /** Where statements run: a provisioned cluster or a Serverless workgroup, never both. */
@@ -41,6 +49,11 @@ export interface Config {
   /** How long PollStatus holds DescribeStatement on the server; 0 polls without waiting. */
   pollWaitSeconds: number;
   /**
+   * How long a query may take when its input sets no `timeoutSeconds`, from the start of its
+   * execution: then its statement is cancelled and the execution fails with QueryTimeoutError.
+   */
+  queryTimeoutSeconds: number;
+  /**
    * Puts SQL text, parameter values and Redshift's error text in the function logs. Off by
    * default: it exposes tenants' data to whoever reads the logs. For debugging only.
    */
@@ -49,56 +62,23 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
-/** The variables, their defaults and allowed values, in one place for the code and the README. */
-export const CONFIG_VARIABLES = {
-  keepAlive: 'SPECTRA_REDSHIFT_SESSION_KEEP_ALIVE_SECONDS',
-  idleTimeout: 'SPECTRA_REDSHIFT_SESSION_IDLE_TIMEOUT_SECONDS',
-  table: 'SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME',
-  database: 'SPECTRA_REDSHIFT_DATABASE',
-  cluster: 'SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER',
-  workgroup: 'SPECTRA_REDSHIFT_WORKGROUP_NAME',
-  secretArn: 'SPECTRA_REDSHIFT_SECRET_ARN',
-  dbUserTemplate: 'SPECTRA_DB_USER_TEMPLATE',
-  deniedDbUsers: 'SPECTRA_DENIED_DB_USERS',
-  maxSessions: 'SPECTRA_MAX_SESSIONS_PER_TENANT',
-  maxSessionsTotal: 'SPECTRA_MAX_SESSIONS_TOTAL',
-  acquireWait: 'SPECTRA_ACQUIRE_WAIT_MILLISECONDS',
-  resultMaxBytes: 'SPECTRA_RESULT_INLINE_MAX_BYTES',
-  resultsBucket: 'SPECTRA_RESULTS_BUCKET_NAME',
-  resultRetention: 'SPECTRA_RESULT_RETENTION_DAYS',
-  resultPartBytes: 'SPECTRA_RESULT_PART_BYTES',
-  submitWait: 'SPECTRA_SUBMIT_WAIT_SECONDS',
-  pollWait: 'SPECTRA_POLL_WAIT_SECONDS',
-  logSql: 'SPECTRA_LOG_SQL',
-} as const;
+export { CONFIG_VARIABLES };
 
 /**
- * The largest inline result allowed. Step Functions refuses state payloads over 256 KiB; the rest
- * of the output (ids, column list) needs room too.
+ * The range of a query's timeout, in seconds ({@link Config.queryTimeoutSeconds} and the input's
+ * `timeoutSeconds`).
  */
-export const RESULT_INLINE_MAX_BYTES_LIMIT = 250_000;
-
-/** The range of {@link Config.resultRetentionDays}, in the words of its messages and the README. */
-export const RESULT_RETENTION_DAYS = { default: 7, min: 1, max: 365 } as const;
-
-/**
- * The range of {@link Config.resultPartBytes}: 64 KiB to 1 GiB of JSON Lines. 16 MiB is about 2 to
- * 5 MB of gzip, the size of range requests S3 serves best in parallel.
- */
-export const RESULT_PART_BYTES = {
-  default: 16 * 1024 * 1024,
-  min: 64 * 1024,
-  max: 1024 ** 3,
-} as const;
+export const QUERY_TIMEOUT_SECONDS = CONFIG_TABLE.queryTimeout;
 
 function readString(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
 }
 
-function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+function readInteger(env: Env, setting: IntegerSetting): number {
+  const { variable: name, min, max } = setting;
   const raw = readString(env, name);
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return setting.default;
   if (!/^-?\d+$/.test(raw)) {
     throw new ConfigurationError(
       `${name} must be a whole number from ${min} to ${max}; got "${raw}"`,
@@ -111,9 +91,10 @@ function readInteger(env: Env, name: string, fallback: number, min: number, max:
   return value;
 }
 
-function readFlag(env: Env, name: string, fallback: boolean): boolean {
+function readFlag(env: Env, setting: FlagSetting): boolean {
+  const name = setting.variable;
   const raw = readString(env, name);
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return setting.default;
   if (!/^(true|false)$/i.test(raw))
     throw new ConfigurationError(`${name} must be true or false; got "${raw}"`);
   return raw.toLowerCase() === 'true';
@@ -125,7 +106,8 @@ function readFlag(env: Env, name: string, fallback: boolean): boolean {
  */
 export const DB_USER_NAME_PATTERN = /^[a-z_][a-z0-9_$]{0,126}$/;
 
-function readDbUserList(env: Env, name: string): string[] {
+function readDbUserList(env: Env, setting: ListSetting): string[] {
+  const name = setting.variable;
   const raw = readString(env, name);
   if (raw === undefined) return [];
   const users = raw
@@ -141,16 +123,14 @@ function readDbUserList(env: Env, name: string): string[] {
   return [...new Set(users)];
 }
 
-function readName(
+function readName<S extends NameSetting>(
   env: Env,
-  name: string,
-  fallback: string | undefined,
-  pattern: RegExp,
-  allowed: string,
-) {
-  const value = readString(env, name) ?? fallback;
-  if (value !== undefined && !pattern.test(value)) {
-    throw new ConfigurationError(`${name} must be ${allowed}; got "${value}"`);
+  setting: S,
+): S['default'] extends string ? string : string | undefined;
+function readName(env: Env, setting: NameSetting): string | undefined {
+  const value = readString(env, setting.variable) ?? setting.default;
+  if (value !== undefined && !setting.pattern.test(value)) {
+    throw new ConfigurationError(`${setting.variable} must be ${setting.allowed}; got "${value}"`);
   }
   return value;
 }
@@ -160,78 +140,25 @@ function readName(
  * and what it allows, so a bad deployment fails at start-up instead of on the first query.
  */
 export function loadConfig(env: Env = process.env): Config {
-  const v = CONFIG_VARIABLES;
-  const sessionKeepAliveSeconds = readInteger(env, v.keepAlive, 3600, 1, 86_400);
-  const sessionIdleTimeoutSeconds = readInteger(env, v.idleTimeout, 300, 1, 86_400);
-  const maxSessionsPerTenant = readInteger(env, v.maxSessions, 4, 1, 500);
-  // The Data API's limit is 500 per cluster or workgroup; the rest of the default leaves room for
-  // sessions dropped from the pools (they stay open until their keep-alive ends) and other clients.
-  const maxSessionsTotal = readInteger(env, v.maxSessionsTotal, 400, 1, 500);
-  // Well inside AcquireSession's 30-second Lambda timeout.
-  const acquireWaitMilliseconds = readInteger(env, v.acquireWait, 1000, 0, 10_000);
-  const resultInlineMaxBytes = readInteger(
-    env,
-    v.resultMaxBytes,
-    200_000,
-    1024,
-    RESULT_INLINE_MAX_BYTES_LIMIT,
-  );
-  const resultRetentionDays = readInteger(
-    env,
-    v.resultRetention,
-    RESULT_RETENTION_DAYS.default,
-    RESULT_RETENTION_DAYS.min,
-    RESULT_RETENTION_DAYS.max,
-  );
-  const resultPartBytes = readInteger(
-    env,
-    v.resultPartBytes,
-    RESULT_PART_BYTES.default,
-    RESULT_PART_BYTES.min,
-    RESULT_PART_BYTES.max,
-  );
-  const resultsBucketName =
-    readName(
-      env,
-      v.resultsBucket,
-      'spectra-results',
-      /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-      'an S3 bucket name (3-63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit)',
-    ) ?? 'spectra-results';
-  // The Data API accepts WaitTimeSeconds up to 30.
-  const submitWaitSeconds = readInteger(env, v.submitWait, 5, 0, 30);
-  const pollWaitSeconds = readInteger(env, v.pollWait, 20, 0, 30);
-  const sessionsTableName =
-    readName(
-      env,
-      v.table,
-      'spectra-sessions',
-      /^[a-zA-Z0-9_.-]{3,255}$/,
-      '3-255 characters of a-z, A-Z, 0-9, "_", "-" and "."',
-    ) ?? 'spectra-sessions';
-  const database =
-    readName(
-      env,
-      v.database,
-      'dev',
-      /^[a-zA-Z_][a-zA-Z0-9_$]{0,126}$/,
-      'a Redshift database name (a letter or "_", then letters, digits, "_" or "$"; at most 127)',
-    ) ?? 'dev';
+  const t = CONFIG_TABLE;
+  const sessionKeepAliveSeconds = readInteger(env, t.keepAlive);
+  const sessionIdleTimeoutSeconds = readInteger(env, t.idleTimeout);
+  const maxSessionsPerTenant = readInteger(env, t.maxSessions);
+  const maxSessionsTotal = readInteger(env, t.maxSessionsTotal);
+  const acquireWaitMilliseconds = readInteger(env, t.acquireWait);
+  const resultInlineMaxBytes = readInteger(env, t.resultMaxBytes);
+  const resultRetentionDays = readInteger(env, t.resultRetention);
+  const resultPartBytes = readInteger(env, t.resultPartBytes);
+  const resultsBucketName = readName(env, t.resultsBucket);
+  const submitWaitSeconds = readInteger(env, t.submitWait);
+  const pollWaitSeconds = readInteger(env, t.pollWait);
+  const sessionsTableName = readName(env, t.table);
+  const database = readName(env, t.database);
+  const queryTimeoutSeconds = readInteger(env, t.queryTimeout);
 
-  const cluster = readName(
-    env,
-    v.cluster,
-    undefined,
-    /^[a-z][a-z0-9-]{0,62}$/,
-    'a cluster identifier (lowercase letters, digits and "-", starting with a letter; at most 63)',
-  );
-  const workgroup = readName(
-    env,
-    v.workgroup,
-    undefined,
-    /^[a-z0-9-]{3,64}$/,
-    'a workgroup name (3-64 lowercase letters, digits and "-")',
-  );
+  const cluster = readName(env, t.cluster);
+  const workgroup = readName(env, t.workgroup);
+  const v = CONFIG_VARIABLES;
   if (cluster !== undefined && workgroup !== undefined) {
     throw new ConfigurationError(`Set only one of ${v.cluster} and ${v.workgroup}; both are set`);
   }
@@ -243,17 +170,11 @@ export function loadConfig(env: Env = process.env): Config {
   const target: ComputeTarget =
     cluster !== undefined ? { clusterIdentifier: cluster } : { workgroupName: workgroup as string };
 
-  const secretArn = readName(
-    env,
-    v.secretArn,
-    undefined,
-    /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
-    'a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
-  );
+  const secretArn = readName(env, t.secretArn);
   const dbUserTemplate = readString(env, v.dbUserTemplate) ?? DEFAULT_DB_USER_TEMPLATE;
   dbUserNamespace(dbUserTemplate);
-  const deniedDbUsers = readDbUserList(env, v.deniedDbUsers);
-  const logSql = readFlag(env, v.logSql, false);
+  const deniedDbUsers = readDbUserList(env, t.deniedDbUsers);
+  const logSql = readFlag(env, t.logSql);
 
   return {
     sessionKeepAliveSeconds,
@@ -273,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     resultPartBytes,
     submitWaitSeconds,
     pollWaitSeconds,
+    queryTimeoutSeconds,
     logSql,
   };
 }
@@ -282,8 +204,8 @@ export function loadConfig(env: Env = process.env): Config {
 // execution chooses the tenant id, so the id must never be able to name a user it should not be.
 // ---------------------------------------------------------------------------------------------
 
-/** `acme` runs as `tenant_acme`: the fixed part keeps tenants' users apart from everyone else's. */
-export const DEFAULT_DB_USER_TEMPLATE = 'tenant_{tenant}';
+/** `acme` runs as `tenant_acme` (see {@link CONFIG_TABLE.dbUserTemplate}). */
+export const DEFAULT_DB_USER_TEMPLATE: string = CONFIG_TABLE.dbUserTemplate.default;
 
 const TENANT_PLACEHOLDER = '{tenant}';
 

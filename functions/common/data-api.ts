@@ -17,10 +17,10 @@ import {
 import type { DeserializeMiddleware } from '@smithy/types';
 import type { ComputeTarget } from './config.ts';
 import {
+  dataApiRefusal,
   isResultSizeRefusal,
   isTransientAwsError,
   ResultTooLargeError,
-  refusalWithoutServiceText,
   resultTooLargeMessage,
   rethrowTransient,
   StaleSessionError,
@@ -114,9 +114,12 @@ export class DataApi {
    * sub-statements are `<id>:1`, `<id>:2`, ...
    *
    * @throws {StaleSessionError} when the reused session is refused.
-   * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
+   * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's
+   * retries, and when the warehouse runs as many statements as it allows.
+   * @throws {QueryFailedError} for a ValidationException the input checks did not foresee.
    * Other refusals (such as `ActiveSessionsExceededException`) keep the SDK's names, with a
-   * message that does not repeat the service's text (it can quote the SQL or its parameters).
+   * message that does not repeat the service's text (it can quote the SQL or its parameters); see
+   * {@link dataApiRefusal}.
    */
   async execute(request: ExecuteRequest): Promise<ExecuteOutcome> {
     const batch = Array.isArray(request.sql);
@@ -167,7 +170,7 @@ export class DataApi {
         });
       }
       if (isTransientAwsError(error)) rethrowTransient(error, `Redshift Data ${operation}`);
-      throw refusalWithoutServiceText(error, `Redshift Data ${operation}`);
+      throw dataApiRefusal(error, `Redshift Data ${operation}`);
     }
   }
 
@@ -193,7 +196,8 @@ export class DataApi {
         described.Error = clipText(described.Error, STATEMENT_ERROR_MAX_BYTES);
       return described;
     } catch (error) {
-      return rethrowTransient(error, 'Redshift Data DescribeStatement');
+      if (isTransientAwsError(error)) rethrowTransient(error, 'Redshift Data DescribeStatement');
+      throw dataApiRefusal(error, 'Redshift Data DescribeStatement');
     }
   }
 
@@ -227,7 +231,8 @@ export class DataApi {
       const result = await this.client.send(new CancelStatementCommand({ Id: statementId }));
       return result.Status === true;
     } catch (error) {
-      return rethrowTransient(error, 'Redshift Data CancelStatement');
+      if (isTransientAwsError(error)) rethrowTransient(error, 'Redshift Data CancelStatement');
+      throw dataApiRefusal(error, 'Redshift Data CancelStatement');
     }
   }
 
@@ -269,7 +274,8 @@ export class DataApi {
       if (isResultSizeRefusal(error)) {
         throw new ResultTooLargeError(resultTooLargeMessage(), { statementId }, { cause: error });
       }
-      return rethrowTransient(error, 'Redshift Data GetStatementResult');
+      if (isTransientAwsError(error)) rethrowTransient(error, 'Redshift Data GetStatementResult');
+      throw dataApiRefusal(error, 'Redshift Data GetStatementResult');
     }
   }
 }

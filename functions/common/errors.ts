@@ -90,6 +90,32 @@ export class TransientServiceError extends SpectraError {
 }
 
 /**
+ * The query ran past its `timeoutSeconds` (or the Data API reported its own QueryTimeoutException):
+ * the statement was cancelled and its session given back. Also the guard's name when an
+ * execution's history nears Step Functions' 25,000-event limit, which the polling schedule keeps a
+ * query of up to 24 hours far from.
+ */
+export class QueryTimeoutError extends SpectraError {
+  constructor(message: string, details: ErrorDetails = {}, options?: ErrorOptions) {
+    super(message, details, options);
+    this.name = 'QueryTimeoutError';
+  }
+}
+
+/**
+ * A function met an error that Spectra does not expect: a defect, or a deployment problem such as
+ * a missing permission. The message names the original error. The execution ends at that step,
+ * so that a redrive runs the step again once the cause is fixed; the clean-up of failed
+ * executions gives its session back meanwhile.
+ */
+export class UnexpectedError extends SpectraError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, {}, options);
+    this.name = 'UnexpectedError';
+  }
+}
+
+/**
  * The statement's result is larger than the Redshift Data API hands out (its documented cap is
  * 100 MB per result in the 2023 guide and 500 MB on the current troubleshooting page): neither
  * GetStatementResult nor Spectra can read it. A query that must move more rows writes them to S3
@@ -128,16 +154,32 @@ export function isResultSizeRefusal(errorOrText: unknown): boolean {
   );
 }
 
+/**
+ * Redshift's words when its own timeout (`statement_timeout`, set for a user, or a WLM rule)
+ * cancels a statement: PostgreSQL's `canceling statement due to statement timeout`, which the
+ * local engines say too. Redshift's documentation gives a WLM cancellation as `Query (<id>)
+ * cancelled on user's request`, which a user's own cancel says as well, so that text is not
+ * taken for a timeout.
+ */
+const STATEMENT_TIMEOUT_TEXT = /statement timeout/i;
+
+/** Whether a statement's error text says that Redshift's own timeout cancelled it. */
+export function isStatementTimeoutText(text: string | undefined): boolean {
+  return text !== undefined && STATEMENT_TIMEOUT_TEXT.test(text);
+}
+
 /** The names the state machine may match on, one per class above. */
 export const ERROR_NAMES = [
   'InvalidInputError',
   'QueryFailedError',
   'QueryAbortedError',
+  'QueryTimeoutError',
   'ResultTooLargeError',
   'StaleSessionError',
   'SessionUnavailableError',
   'SessionPoolExhaustedError',
   'TransientServiceError',
+  'UnexpectedError',
 ] as const;
 
 export type SpectraErrorName = (typeof ERROR_NAMES)[number];
@@ -150,6 +192,7 @@ export const TERMINAL_ERROR_NAMES = [
   'InvalidInputError',
   'QueryFailedError',
   'QueryAbortedError',
+  'QueryTimeoutError',
   'ResultTooLargeError',
   'SessionUnavailableError',
 ] as const satisfies readonly SpectraErrorName[];
@@ -162,6 +205,23 @@ export const TERMINAL_ERROR_NAMES = [
 export const TRANSIENT_ERROR_NAMES = [
   'TransientServiceError',
   'SessionPoolExhaustedError',
+] as const satisfies readonly SpectraErrorName[];
+
+/**
+ * Errors that end the execution at the step that threw them, without a retry: a defect or a
+ * deployment problem is not cured by trying again at once, but a redrive runs the step again
+ * once it is fixed.
+ */
+export const AT_STEP_ERROR_NAMES = [
+  'UnexpectedError',
+] as const satisfies readonly SpectraErrorName[];
+
+/**
+ * Errors that never end an execution: the state machine catches them and recovers (a stale
+ * session is dropped and the statement resubmitted on a new one).
+ */
+export const RECOVERED_ERROR_NAMES = [
+  'StaleSessionError',
 ] as const satisfies readonly SpectraErrorName[];
 
 /** A configuration value is missing or out of range; the function refuses to start. */
@@ -228,6 +288,38 @@ export function rethrowTransient(error: unknown, operation: string): never {
     );
   }
   throw error;
+}
+
+/**
+ * A Data API refusal as the error contract names it: `QueryTimeoutException` is a
+ * {@link QueryTimeoutError}; `ActiveStatementsExceededException` (the warehouse runs as many
+ * statements as it allows) is transient; a `ValidationException` of ExecuteStatement or
+ * BatchExecuteStatement that Spectra's own checks did not foresee (they cover every rule the Data
+ * API documents) is a {@link QueryFailedError}: the statement cannot run as sent. Anything else
+ * keeps the service's name (see {@link refusalWithoutServiceText}), which the functions' error
+ * boundary reports as unexpected.
+ */
+export function dataApiRefusal(error: unknown, operation: string): Error {
+  const name = error instanceof Error ? error.name : '';
+  const what = error instanceof Error ? nameAndStatusOf(error) : String(error);
+  if (name === 'QueryTimeoutException')
+    return new QueryTimeoutError(
+      `${operation} reported a query timeout: ${what}`,
+      {},
+      { cause: error },
+    );
+  if (name === 'ActiveStatementsExceededException')
+    return new TransientServiceError(
+      `${operation} was refused: the warehouse runs as many statements as the Data API allows (${what})`,
+      { cause: error },
+    );
+  if (name === 'ValidationException' && /ExecuteStatement$/.test(operation))
+    return new QueryFailedError(
+      `${operation} refused the statement as invalid: ${what}; the service's message is not repeated, as it can quote the SQL or its parameters`,
+      {},
+      { cause: error },
+    );
+  return refusalWithoutServiceText(error, operation);
 }
 
 /**

@@ -41,9 +41,14 @@ export function tenantIdOf(input: unknown): string | undefined {
     : undefined;
 }
 
-/** Whether a state's `query` holds SQL that leaves state in its session. */
+/**
+ * Whether a state's `query` says its SQL leaves state in its session: its `leavesSessionState`, or
+ * for a state written before the query kept that (and still carried its SQL), the SQL itself.
+ */
 function sqlLeavesState(query: unknown): boolean | undefined {
   if (query === null || typeof query !== 'object') return undefined;
+  const { leavesSessionState: flag } = query as { leavesSessionState?: unknown };
+  if (typeof flag === 'boolean') return flag;
   const { sql, statements } = query as { sql?: unknown; statements?: unknown };
   const texts = Array.isArray(statements) ? statements.filter((s) => typeof s === 'string') : [];
   if (typeof sql === 'string') texts.push(sql);
@@ -79,14 +84,14 @@ const statementIdOf = (payload: Record<string, unknown> | undefined): string | u
 /** The submit attempt and run of the workflow state a scheduled Lambda task was handed. */
 function submissionOf(event: HistoryEvent): { submitAttempt?: number; run?: number } {
   try {
+    type Submission = { submitAttempt?: unknown; run?: unknown };
     const parameters: unknown = JSON.parse(event.taskScheduledEventDetails?.parameters ?? '');
-    const payload = (parameters as { Payload?: { submitAttempt?: unknown; run?: unknown } })
-      ?.Payload;
+    const payload = (parameters as { Payload?: Submission & { state?: Submission } })?.Payload;
+    // Submit Query is handed the state beside the execution input; the other steps the state.
+    const state = payload?.state ?? payload;
     return {
-      ...(typeof payload?.submitAttempt === 'number'
-        ? { submitAttempt: payload.submitAttempt }
-        : {}),
-      ...(typeof payload?.run === 'number' ? { run: payload.run } : {}),
+      ...(typeof state?.submitAttempt === 'number' ? { submitAttempt: state.submitAttempt } : {}),
+      ...(typeof state?.run === 'number' ? { run: state.run } : {}),
     };
   } catch {
     return {};

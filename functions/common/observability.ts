@@ -14,7 +14,15 @@ import type { Config } from './config.ts';
  * with `SPECTRA_LOG_SQL=true` ({@link tenantData}). The execution's Cause keeps Redshift's message
  * for the console; the logs do not.
  */
-export const logger = new Logger({ serviceName: 'spectra' });
+/**
+ * The service every log line and metric is tagged with, and the metrics' namespace. The deployment
+ * passes the same to the functions (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE), and
+ * the dashboard and alarms search for them.
+ */
+export const SERVICE_NAME = 'spectra';
+export const METRICS_NAMESPACE = 'Spectra';
+
+export const logger = new Logger({ serviceName: SERVICE_NAME });
 
 /**
  * Metrics warns on every invocation that counted nothing, which most steps are (PollStatus,
@@ -32,8 +40,8 @@ const metricsLogger = {
 };
 
 export const metrics = new Metrics({
-  namespace: 'Spectra',
-  serviceName: 'spectra',
+  namespace: METRICS_NAMESPACE,
+  serviceName: SERVICE_NAME,
   logger: metricsLogger,
 });
 

@@ -1,5 +1,7 @@
 import { type ZodType, z } from 'zod';
+import { QUERY_TIMEOUT_SECONDS } from './config.ts';
 import { InvalidInputError } from './errors.ts';
+import { EXECUTION_INPUT_MAX_BYTES } from './payload-limits.ts';
 import { classifySql, placeholderNames } from './sql-statements.ts';
 
 /** Limits of the execution input; the README's contract section lists the same. */
@@ -26,6 +28,7 @@ const EXECUTION_INPUT_FIELDS = [
   'statementName',
   'rowLimit',
   'byteLimit',
+  'timeoutSeconds',
 ];
 
 const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
@@ -61,6 +64,8 @@ export const INPUT_RULES = {
   statements: `a list of 1-${INPUT_LIMITS.maxStatements} SQL texts, each not blank and at most ${INPUT_LIMITS.sqlMaxBytes} bytes, run in order on one session (instead of sql)`,
   transaction:
     'true (the default: the statements run as one transaction) or false (each statement commits on its own); only with statements',
+  timeoutSeconds: `a whole number of seconds from ${QUERY_TIMEOUT_SECONDS.min} to ${QUERY_TIMEOUT_SECONDS.max} (24 hours): how long the query may take from the start of its execution, after which its statement is cancelled (default SPECTRA_QUERY_TIMEOUT_SECONDS)`,
+  input: `a JSON object of at most ${EXECUTION_INPUT_MAX_BYTES} bytes`,
 } as const;
 
 /**
@@ -136,6 +141,26 @@ const resultLimit = (field: 'rowLimit' | 'byteLimit') =>
     })
     .optional();
 
+/** A whole number of seconds from 1 to 86400, said in the words of `timeoutSeconds`' rule. */
+const timeoutSeconds = z
+  .number({
+    error: (issue) =>
+      `timeoutSeconds must be ${INPUT_RULES.timeoutSeconds}; got ${describe(issue.input)}`,
+  })
+  .int({
+    error: (issue) =>
+      `timeoutSeconds must be ${INPUT_RULES.timeoutSeconds}; got ${describe(issue.input)}`,
+  })
+  .min(QUERY_TIMEOUT_SECONDS.min, {
+    error: (issue) =>
+      `timeoutSeconds must be ${INPUT_RULES.timeoutSeconds}; got ${describe(issue.input)}`,
+  })
+  .max(QUERY_TIMEOUT_SECONDS.max, {
+    error: (issue) =>
+      `timeoutSeconds must be ${INPUT_RULES.timeoutSeconds}; got ${describe(issue.input)}`,
+  })
+  .optional();
+
 /** What a caller passes to StartExecution. Unknown keys are refused. */
 export const executionInputSchema = z
   .strictObject(
@@ -194,6 +219,7 @@ export const executionInputSchema = z
         .optional(),
       rowLimit: resultLimit('rowLimit'),
       byteLimit: resultLimit('byteLimit'),
+      timeoutSeconds,
     },
     {
       error: (issue) =>
@@ -289,9 +315,16 @@ function fieldOf(path: readonly PropertyKey[]): string {
  * @throws {InvalidInputError} when the input breaks the contract.
  */
 export function parseExecutionInput(input: unknown): ExecutionInput {
+  const size = utf8Bytes(JSON.stringify(input) ?? '');
+  const tooLarge =
+    size > EXECUTION_INPUT_MAX_BYTES
+      ? [
+          `the input must be ${INPUT_RULES.input}; got ${size} bytes (it travels beside the workflow's state, within Step Functions' 262144-byte limit)`,
+        ]
+      : [];
   const result = executionInputSchema.safeParse(input);
   if (result.success) {
-    const problems = sqlProblemsOf(result.data);
+    const problems = [...tooLarge, ...sqlProblemsOf(result.data)];
     if (problems.length > 0) throw new InvalidInputError(`Invalid input: ${problems.join('; ')}`);
     return result.data;
   }
@@ -307,7 +340,7 @@ export function parseExecutionInput(input: unknown): ExecutionInput {
       ? issue.message.replace(/^(parameters|statements)\[\](\.\w+)?/, field)
       : issue.message;
   });
-  throw new InvalidInputError(`Invalid input: ${problems.join('; ')}`);
+  throw new InvalidInputError(`Invalid input: ${[...tooLarge, ...problems].join('; ')}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,18 +358,24 @@ export const statementStatusSchema = z.enum([
 ]);
 export type StatementStatus = z.infer<typeof statementStatusSchema>;
 
+/**
+ * What the steps keep of the query. Its SQL and parameters are not in it: they stay in the
+ * execution input, which Submit Query reads them from, so that the state stays small whatever
+ * the SQL (see functions/common/payload-limits.ts).
+ */
 export const querySchema = z.object({
   tenantId: z.string(),
   dbUser: z.string(),
-  /** One statement (ExecuteStatement), or `statements` (BatchExecuteStatement). */
-  sql: z.string().optional(),
-  statements: z.array(z.string()).optional(),
-  /** For `statements`: one transaction (true, the default) or auto-commit. */
-  transaction: z.boolean().optional(),
-  parameters: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
-  statementName: z.string().optional(),
+  /** A batch's number of statements (BatchExecuteStatement); absent for one `sql`. */
+  batchSize: z.number().int().min(1).optional(),
+  /** The SQL leaves state in its session (see {@link leavesSessionState}): it is dropped after. */
+  leavesSessionState: z.boolean(),
   rowLimit: z.number().int().min(1).optional(),
   byteLimit: z.number().int().min(1).optional(),
+  /** The query's timeout, from its input or SPECTRA_QUERY_TIMEOUT_SECONDS. */
+  timeoutSeconds: z.number().int().min(1),
+  /** When the timeout passes (ISO 8601): the execution's start plus `timeoutSeconds`. */
+  deadline: z.string(),
 });
 
 /** The slots reserved for a session about to be opened (see functions/common/session-slots.ts). */
@@ -365,7 +404,8 @@ export const sessionRefSchema = z.object({
   /**
    * true when the query ran without a session: the Data API was at its session limit, or the SQL
    * leaves state in its session and no pooled session was free (a session opened for it would be
-   * dropped at once, and count against the Data API's session limit until its keep-alive ran out).
+   * dropped at once, and count against the Data API's session limit until its keep-alive ran out),
+   * or the pool was full of sessions the Data API closes before the query's deadline.
    */
   sessionless: z.boolean().optional(),
 });
@@ -385,6 +425,13 @@ export const statementSchema = z.object({
   failedIndex: z.number().int().min(0).optional(),
   /** A batch's: each statement's status, in order (at most 40). */
   subStatuses: z.array(statementStatusSchema).optional(),
+  /** When Submit Query sent it (ISO 8601, the functions' clock): the polling schedule's origin. */
+  submittedAt: z.string().optional(),
+  /**
+   * Why Spectra cancelled it: its timeout passed (`timeout`), or the execution's history neared
+   * its limit (`history`). The state machine then goes to the failure path, whatever the status.
+   */
+  cancelledFor: z.enum(['timeout', 'history']).optional(),
 });
 
 /** A Catch puts the caught error here: `{Error, Cause}` as Step Functions reports it. */
@@ -403,6 +450,12 @@ export const queryStateSchema = z.object({
   submitAttempt: z.number().int().min(0),
   /** Resubmissions after a stale session; bounded. */
   resubmits: z.number().int().min(0),
+  /**
+   * At least as many events as the execution's history holds so far: each step adds the most its
+   * state can write, retries included (see functions/common/polling.ts). The guard against the
+   * 25,000-event limit reads it.
+   */
+  historyEventsBound: z.number().int().min(0),
   statement: statementSchema.optional(),
   error: caughtErrorSchema.optional(),
 });

@@ -1,6 +1,5 @@
 import type { Connection } from './data-api.ts';
 import type { StepDeps } from './deps.ts';
-import { TERMINAL_STATUSES } from './polling.ts';
 import type { StatementStatus } from './schemas.ts';
 import { reservationNeedsRenewal, type SlotReservation } from './session-slots.ts';
 import { poolPollPauseMs, type SessionRecord } from './session-store.ts';
@@ -52,6 +51,11 @@ export interface RaceRequest {
   clientToken: string;
   /** How long the step may wait at most (its Lambda's remaining time, less what it needs after). */
   budgetMs: number;
+  /**
+   * How long a session given back must stay open (until the query's deadline): one the Data API
+   * closes sooner is not taken (see SessionStore.isLeasableFor).
+   */
+  lifeNeededSeconds: number;
 }
 
 type Deps = Pick<StepDeps, 'store' | 'dataApi' | 'config' | 'sleep' | 'clock'>;
@@ -61,14 +65,12 @@ async function leaseIdle(
   deps: Deps,
   pool: readonly SessionRecord[],
   owner: string,
-  except?: string,
+  lifeNeededSeconds: number,
 ): Promise<SessionRecord | undefined> {
   const { store } = deps;
   const now = deps.clock();
   const idle = pool
-    .filter(
-      (r) => r.session_id !== except && !store.isLeaseLive(r, now) && !store.isExpired(r, now),
-    )
+    .filter((r) => store.isLeasableFor(r, now, lifeNeededSeconds))
     .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
   for (const candidate of idle) {
     const leased = await store.tryLease(candidate, owner, now);
@@ -196,7 +198,7 @@ export async function raceForSession(deps: Deps, request: RaceRequest): Promise<
   const mine = pool.find((r) => r.state === 'LEASED' && r.lease_owner === owner);
   if (mine) return { kind: 'pooled', session: mine, waitedMs: waited() };
   // A session may have come back since AcquireSession looked.
-  const early = await leaseIdle(deps, pool, owner);
+  const early = await leaseIdle(deps, pool, owner, request.lifeNeededSeconds);
   if (early) {
     await store.giveBackUnlessHeld(tenantId, dbUser, request.reservation, pool);
     return { kind: 'pooled', session: early, waitedMs: waited() };
@@ -228,7 +230,7 @@ export async function raceForSession(deps: Deps, request: RaceRequest): Promise<
       if (first.kind === 'none') return { kind: 'none', waitedMs: waited(), reason: first.reason };
     }
     const now = await store.listPool(tenantId, dbUser);
-    const given = await leaseIdle(deps, now, owner);
+    const given = await leaseIdle(deps, now, owner, request.lifeNeededSeconds);
     // What the query waited for ends here; settling the opening is the step's own work.
     const waitedMs = waited();
     if (given) {

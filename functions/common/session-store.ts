@@ -84,8 +84,9 @@ export interface SessionPolicy {
 /** A session is reused only if it stays open at least this much longer: time to submit on it. */
 export const REUSE_MARGIN_SECONDS = 30;
 /**
- * How long a lease holds without renewal. PollStatus renews it on every poll (at most ~30 s
- * apart), so only a lease whose execution vanished runs out, and then the session returns to the
+ * How long a lease holds without renewal. PollStatus renews it on every poll, for this long after
+ * the next one is due (polls are ~20 s apart at first, up to 15 minutes apart for a query of
+ * hours), so only a lease whose execution vanished runs out, and then the session returns to the
  * pool on its own.
  */
 export const LEASE_SECONDS = 300;
@@ -116,6 +117,12 @@ export type AcquireResult =
       sessionsLeased?: boolean;
       /** Every slot of the cluster or workgroup was held (SPECTRA_MAX_SESSIONS_TOTAL). */
       atTotalCap?: boolean;
+      /**
+       * The tenant's pool is at its cap, and its idle sessions would be closed by the Data API
+       * before the query may end (see {@link AcquireOptions.lifeNeededSeconds}): the query runs
+       * without a session.
+       */
+      sessionless?: boolean;
       /** The execution had been stopped: what acquire took was given back. */
       ownerStopped?: boolean;
     };
@@ -130,6 +137,12 @@ export interface AcquireOptions {
    * state in its session: a session opened for it would be dropped at once).
    */
   mayOpen?: boolean;
+  /**
+   * How long the session must stay open: the sessions the Data API would close sooner (it closes
+   * every session 24 hours after opening it) are passed over, so that a query that may run for
+   * hours gets a session that lasts as long, or a new one. Default 0.
+   */
+  lifeNeededSeconds?: number;
 }
 
 const iso = (date: Date) => date.toISOString();
@@ -189,6 +202,27 @@ export class SessionStore {
     return this.usableUntil(record) <= now;
   }
 
+  /**
+   * Whether the Data API would close the session before `lifeNeededSeconds` from now: it closes a
+   * session 24 hours after opening it, and ends the statement running on it then.
+   */
+  closesWithin(record: SessionRecord, now: Date, lifeNeededSeconds: number): boolean {
+    const closesAt = plusSeconds(record.created_at, MAX_SESSION_AGE_SECONDS - REUSE_MARGIN_SECONDS);
+    return closesAt < plusSeconds(now, lifeNeededSeconds);
+  }
+
+  /**
+   * Whether a query that needs its session for `lifeNeededSeconds` more may lease this one: not
+   * leased, still worth reusing, and not closed by the Data API before then.
+   */
+  isLeasableFor(record: SessionRecord, now: Date, lifeNeededSeconds: number): boolean {
+    return (
+      !this.isLeaseLive(record, now) &&
+      !this.isExpired(record, now) &&
+      !this.closesWithin(record, now, lifeNeededSeconds)
+    );
+  }
+
   /** Every session of one tenant and db user, strongly consistent. */
   async listPool(tenantId: string, dbUser: string): Promise<SessionRecord[]> {
     const records: SessionRecord[] = [];
@@ -227,6 +261,11 @@ export class SessionStore {
    * `owner` already holds a lease in the pool (a retried invocation), that session is returned
    * again instead of leasing a second one.
    *
+   * `options.lifeNeededSeconds` passes over the sessions the Data API would close sooner: at the
+   * cap it waits only while a session that lasts long enough may come back, and when such short-
+   * lived sessions are idle in the pool, the query then gets none (a miss with `sessionless`)
+   * rather than failing.
+   *
    * @throws {SessionPoolExhaustedError} when every session is still leased after the wait and the
    * pool is at its cap.
    */
@@ -256,8 +295,9 @@ export class SessionStore {
       }
       const open = pool.filter((r) => !expired.includes(r));
 
+      const lifeNeeded = options.lifeNeededSeconds ?? 0;
       const candidates = open
-        .filter((r) => !this.isLeaseLive(r, now))
+        .filter((r) => this.isLeasableFor(r, now, lifeNeeded))
         .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
       for (const candidate of candidates) {
         const leased = await this.tryLease(candidate, owner, now);
@@ -295,13 +335,18 @@ export class SessionStore {
       if (reserved.kind === 'total-cap')
         return { kind: 'miss', expiredRemoved, waitedMs, atTotalCap: true };
 
-      // At the tenant's cap: only a session given back can serve this query.
-      if (waitedMs < waitMs) {
+      // At the tenant's cap: only a session given back can serve this query, and not one that
+      // would close before this query may end. Every slot held by such a session: none can.
+      const tooShortLived = open.filter((r) => this.closesWithin(r, now, lifeNeeded));
+      const worthWaiting = tooShortLived.length < this.policy.maxSessionsPerTenant;
+      if (worthWaiting && waitedMs < waitMs) {
         const pause = Math.min(poolPollPauseMs(reads), waitMs - waitedMs);
         await this.sleep(pause);
         waitedMs += pause;
         continue;
       }
+      if (tooShortLived.some((r) => !this.isLeaseLive(r, now)))
+        return { kind: 'miss', expiredRemoved, waitedMs, sessionless: true };
       throw new SessionPoolExhaustedError(
         `Tenant ${tenantId} holds ${open.length} sessions, all leased${waitMs > 0 ? ` for the ${waitMs} ms it waited` : ''}, and every slot of its pool is taken; the cap is ${this.policy.maxSessionsPerTenant} (SPECTRA_MAX_SESSIONS_PER_TENANT)`,
       );
@@ -448,14 +493,19 @@ export class SessionStore {
     return record;
   }
 
-  /** Extends `owner`'s lease; false when the lease is no longer `owner`'s. */
+  /**
+   * Extends `owner`'s lease by `holdSeconds` from now (default {@link LEASE_SECONDS}; PollStatus
+   * asks for more when it waits longer before the next poll); false when the lease is no longer
+   * `owner`'s.
+   */
   async renewLease(
     tenantId: string,
     dbUser: string,
     sessionId: string,
     owner: string,
+    holdSeconds = LEASE_SECONDS,
   ): Promise<boolean> {
-    const leaseExpiresAt = iso(plusSeconds(this.clock(), LEASE_SECONDS));
+    const leaseExpiresAt = iso(plusSeconds(this.clock(), holdSeconds));
     return this.conditionalUpdate(
       {
         Key: { pool_id: poolIdOf(tenantId, dbUser), session_id: sessionId },

@@ -2,13 +2,14 @@ import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import type { StepDeps } from './deps.ts';
 import { countSession, tenantData } from './observability.ts';
 import { TERMINAL_STATUSES } from './polling.ts';
-import type { StatementStatus } from './schemas.ts';
+import type { StatementState, StatementStatus } from './schemas.ts';
 
 /**
- * What a stopped (or failed) execution's statement and session come to: the statement cancelled
- * (or left to finish), and the session back in the pool once the Data API says it runs nothing,
- * dropped otherwise. One home for the decision that the clean-up of stopped executions and a
- * SubmitQuery that finds its execution stopped both make.
+ * Statements Spectra stops, and what their sessions come to. The one way to cancel a statement
+ * and wait until it has settled ({@link settleStatement}), for the clean-up of stopped executions,
+ * a SubmitQuery that finds its execution stopped, and a statement past its deadline or the
+ * history's limit ({@link cancelPastLimit}); and the session of a stopped (or failed) execution,
+ * back in the pool once the Data API says it runs nothing, dropped otherwise.
  */
 
 /** How long to wait, on the server, for a cancelled statement to reach ABORTED. */
@@ -21,17 +22,27 @@ export const CANCEL_WAIT_SECONDS = 5;
 export const SESSION_FREE_WAIT_MS = 5000;
 const SESSION_FREE_POLL_MS = 200;
 
+/**
+ * `described`: the statement as DescribeStatement last reported it; undefined when the Data API
+ * no longer knows it (it forgets statements after 24 hours).
+ */
 export type StatementOutcome =
   /** Ended (now or before): the statement holds no session. */
-  | { kind: 'ended'; cancelled: boolean; endedAt: string | undefined; sessionId?: string }
+  | {
+      kind: 'ended';
+      cancelled: boolean;
+      endedAt: string | undefined;
+      sessionId?: string;
+      described: DescribeStatementResponse | undefined;
+    }
   /** Cancel did not take (yet), or it was not asked: the statement may still run on `sessionId`. */
-  | { kind: 'may-still-run'; sessionId?: string }
+  | { kind: 'may-still-run'; sessionId?: string; described: DescribeStatementResponse }
   | { kind: 'none' };
 
 type Deps = Pick<StepDeps, 'dataApi' | 'telemetry' | 'config'>;
 
-const isTerminal = (described: DescribeStatementResponse | undefined) =>
-  described === undefined || TERMINAL_STATUSES.has(described.Status as StatementStatus);
+const hasEnded = (described: DescribeStatementResponse) =>
+  TERMINAL_STATUSES.has(described.Status as StatementStatus);
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : '');
 
@@ -51,40 +62,46 @@ async function describeOrGone(
 
 /**
  * Cancels the statement unless it has ended (or `cancel` is false, and then waits a little for it
- * to end on its own); then reports whether it still runs.
+ * to end on its own); then reports whether it still runs. `running`: the statement as the caller
+ * has just seen it, not ended, so that it is not described again before the cancel.
  */
 export async function settleStatement(
   deps: Deps,
   statementId: string,
   cancel: boolean,
+  running?: DescribeStatementResponse,
 ): Promise<StatementOutcome> {
   const { logger } = deps.telemetry;
-  const before = await describeOrGone(deps, statementId, cancel ? 0 : CANCEL_WAIT_SECONDS);
+  const before =
+    running ?? (await describeOrGone(deps, statementId, cancel ? 0 : CANCEL_WAIT_SECONDS));
   const sessionId = before?.SessionId;
-  if (isTerminal(before)) {
+  if (before === undefined || hasEnded(before)) {
     logger.info('The statement had ended', { status: before?.Status });
     return {
       kind: 'ended',
       cancelled: false,
       endedAt: before?.UpdatedAt?.toISOString(),
       sessionId,
+      described: before,
     };
   }
   if (!cancel) {
     logger.info('The statement still runs; it is left to finish for a redrive', {
-      status: before?.Status,
+      status: before.Status,
     });
-    return { kind: 'may-still-run', sessionId };
+    return { kind: 'may-still-run', sessionId, described: before };
   }
 
   let cancelled = false;
   try {
     cancelled = await deps.dataApi.cancel(statementId);
   } catch (error) {
-    // Cancelling a statement that ended meanwhile is refused with a ValidationException.
+    // Cancelling a statement that ended meanwhile is refused with a ValidationException; a
+    // QueryTimeoutException (QueryTimeoutError) leaves its fate to DescribeStatement.
     if (
       errorName(error) !== 'ValidationException' &&
-      errorName(error) !== 'ResourceNotFoundException'
+      errorName(error) !== 'ResourceNotFoundException' &&
+      errorName(error) !== 'QueryTimeoutError'
     )
       throw error;
     logger.info('CancelStatement refused: the statement is not running', {
@@ -95,14 +112,55 @@ export async function settleStatement(
 
   // Cancelling is asynchronous: wait on the server for the statement to reach ABORTED.
   const after = await describeOrGone(deps, statementId, cancelled ? CANCEL_WAIT_SECONDS : 0);
-  if (isTerminal(after)) {
+  if (after === undefined || hasEnded(after)) {
     logger.info(cancelled ? 'Cancelled the statement' : 'The statement has ended', {
       status: after?.Status,
     });
-    return { kind: 'ended', cancelled, endedAt: after?.UpdatedAt?.toISOString(), sessionId };
+    return {
+      kind: 'ended',
+      cancelled,
+      endedAt: after?.UpdatedAt?.toISOString(),
+      sessionId,
+      described: after,
+    };
   }
-  logger.warn('The statement is still running after CancelStatement', { status: after?.Status });
-  return { kind: 'may-still-run', sessionId };
+  logger.warn('The statement is still running after CancelStatement', { status: after.Status });
+  return { kind: 'may-still-run', sessionId, described: after };
+}
+
+/**
+ * Cancels a statement that is still running (`running`, as DescribeStatement just reported it)
+ * at the query's deadline (`timeout`), or when another poll could take the
+ * execution's history too near its limit (`history`), and waits briefly for it to end
+ * ({@link settleStatement}). A statement that finished just before the cancel keeps its
+ * result; any other end (or one that has not come yet: the session is then dropped, not handed
+ * on) is the limit's.
+ */
+export async function cancelPastLimit(
+  deps: Deps,
+  statementId: string,
+  limit: NonNullable<StatementState['cancelledFor']>,
+  running?: DescribeStatementResponse,
+): Promise<{
+  described: DescribeStatementResponse;
+  cancelledFor: StatementState['cancelledFor'];
+}> {
+  const settled = await settleStatement(deps, statementId, true, running);
+  // Forgotten by the Data API (it keeps statements 24 hours): it runs no more.
+  const described = (settled.kind !== 'none' && settled.described) || {
+    Id: statementId,
+    Status: 'ABORTED',
+  };
+  const finished = described.Status === 'FINISHED';
+  deps.telemetry.logger.warn(
+    finished
+      ? 'The statement finished as its limit came; its result stands'
+      : limit === 'timeout'
+        ? "Cancelled the statement: the query's timeout passed"
+        : "Cancelled the statement: the execution's history neared its limit",
+    { status: described.Status, limit },
+  );
+  return { described, cancelledFor: finished ? undefined : limit };
 }
 
 /** A lease of a stopped (or failed) execution, as its pool record names it. */

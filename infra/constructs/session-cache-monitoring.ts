@@ -18,7 +18,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from './spectra-function.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/observability.ts';
 
 /**
  * The session pool's dashboard and the alarms an operator acts on.

@@ -6,13 +6,10 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/common/observability.ts';
 import { cdkBundlingOptions } from '../bundling.ts';
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-/** What functions/common/observability.ts names the service and the metrics namespace. */
-export const SERVICE_NAME = 'spectra';
-export const METRICS_NAMESPACE = 'Spectra';
 
 export interface SpectraFunctionProps {
   /** The function's name in functions/catalog.ts, e.g. `SubmitQuery`. */

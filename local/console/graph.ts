@@ -17,6 +17,7 @@ interface AslChoice {
   Variable?: string;
   StringEquals?: string;
   NumericEquals?: number;
+  IsPresent?: boolean;
   Or?: AslChoice[];
 }
 
@@ -35,12 +36,16 @@ export interface StateGraph {
   edges: GraphEdge[];
 }
 
-/** `$.statement.status == "FINISHED"` → `FINISHED`; an `Or` joins its parts with ` or `. */
+/**
+ * `$.statement.status == "FINISHED"` → `FINISHED`, `$.statement.cancelledFor` present →
+ * `cancelledFor set`; an `Or` joins its parts with ` or `.
+ */
 function choiceLabel(rule: AslChoice): string {
   if (rule.Or) return rule.Or.map(choiceLabel).join(' or ');
   const field = rule.Variable?.split('.').at(-1) ?? '';
   if (rule.StringEquals !== undefined) return rule.StringEquals;
   if (rule.NumericEquals !== undefined) return `${field} = ${rule.NumericEquals}`;
+  if (rule.IsPresent !== undefined) return rule.IsPresent ? `${field} set` : `no ${field}`;
   return field;
 }
 

@@ -1,6 +1,7 @@
+import type { LocalClock } from '../clock.ts';
 import { Holds } from '../holds.ts';
 import { createTenantUser, type TenantUser } from './demo-data.ts';
-import { type Statement, type Store, TERMINAL } from './model.ts';
+import { endOf, type Statement, type Store, TERMINAL } from './model.ts';
 import type { SqlEngine } from './sql-engine.ts';
 
 /**
@@ -46,10 +47,12 @@ export interface EmulatorControls {
   setSessionOpenLatency(milliseconds: number): void;
   /**
    * Holds every statement submitted from now on whose SQL contains `sqlContains`: it stops at
-   * `status` (default STARTED) until {@link releaseStatements}. A held statement can be described,
-   * cancelled or have its session closed as a running one can.
+   * `status` (default STARTED) until {@link releaseStatements}, or, with `forSeconds`, for that
+   * long after its submission on the stack's clock (then it runs: a statement that takes so long,
+   * which on a simulated clock takes no real time). A held statement can be described, cancelled
+   * or have its session closed as a running one can.
    */
-  holdStatements(sqlContains: string, status?: HoldStatus): void;
+  holdStatements(sqlContains: string, status?: HoldStatus, forSeconds?: number): void;
   /** Lets the statements `sqlContains` holds go on and holds no more; returns how many it held. */
   releaseStatements(sqlContains: string): number;
   stats(): RedshiftDataEmulatorStats;
@@ -66,6 +69,8 @@ export interface EmulatorControls {
 
 interface Hold {
   status: HoldStatus;
+  /** Set: each statement is held this long on the clock, then goes on. Unset: until released. */
+  forSeconds?: number;
 }
 
 /** What the controls change in how the statement runner runs statements. */
@@ -73,9 +78,35 @@ export class RunControls {
   /** Added before a statement opens a new session's connection. */
   sessionOpenLatencyMs = 0;
   private readonly holds = new Holds<Hold>();
+  /** A timed hold's end for each statement it holds, fixed when the statement was submitted. */
+  private readonly timed = new WeakMap<Statement, { status: HoldStatus; ended: Promise<void> }>();
 
-  hold(sqlContains: string, status: HoldStatus): void {
-    if (!this.holds.get(sqlContains)) this.holds.start(sqlContains, { status });
+  constructor(private readonly clock: LocalClock) {}
+
+  hold(sqlContains: string, status: HoldStatus, forSeconds?: number): void {
+    if (!this.holds.get(sqlContains)) this.holds.start(sqlContains, { status, forSeconds });
+  }
+
+  /**
+   * Called as a statement is submitted: a timed hold that matches it fixes, there and then, when
+   * it lets the statement go on (its submission plus the hold's seconds), so that the statement's
+   * time on the clock does not depend on how soon the runner reaches the hold. A release lets it
+   * go on sooner.
+   */
+  admit(statement: Statement): void {
+    const hold = this.matching(statement, undefined, true);
+    const forSeconds = hold?.forSeconds;
+    if (hold === undefined || forSeconds === undefined) return;
+    const ended = new Promise<void>((resume) => {
+      hold.waiting.add(resume);
+      this.clock.schedule(statement.createdAt + forSeconds * 1000, () => {
+        hold.waiting.delete(resume);
+        resume();
+        // A simulated clock moves on past this moment only once the statement has ended.
+        return endOf(statement);
+      });
+    });
+    this.timed.set(statement, { status: hold.status, ended });
   }
 
   release(sqlContains: string): number {
@@ -95,10 +126,9 @@ export class RunControls {
    * matches it any more, or undefined when none does (the common case costs no wait).
    */
   pass(statement: Statement, status: HoldStatus): Promise<void> | undefined {
-    const hold = [...this.holds.entries()].find(
-      ([sqlContains, each]) =>
-        each.status === status && statement.parts.some((part) => part.sql.includes(sqlContains)),
-    )?.[1];
+    const timed = this.timed.get(statement);
+    if (timed !== undefined) return timed.status === status ? timed.ended : undefined;
+    const hold = this.matching(statement, status, false);
     if (!hold) return undefined;
     // A stop of the statement lets it go on at once (see Statement.resumeHeld).
     return this.holds
@@ -109,6 +139,16 @@ export class RunControls {
         statement.resumeHeld = undefined;
         return TERMINAL.has(statement.status) ? undefined : this.pass(statement, status);
       });
+  }
+
+  /** The hold that applies to the statement: at `status` (any when undefined), timed or not. */
+  private matching(statement: Statement, status: HoldStatus | undefined, timed: boolean) {
+    return [...this.holds.entries()].find(
+      ([sqlContains, each]) =>
+        (status === undefined || each.status === status) &&
+        (each.forSeconds !== undefined) === timed &&
+        statement.parts.some((part) => part.sql.includes(sqlContains)),
+    )?.[1];
   }
 }
 
@@ -136,8 +176,8 @@ export function createEmulatorControls(
       run.sessionOpenLatencyMs = Math.max(0, milliseconds);
     },
 
-    holdStatements(sqlContains, status = 'STARTED') {
-      run.hold(sqlContains, status);
+    holdStatements(sqlContains, status = 'STARTED', forSeconds) {
+      run.hold(sqlContains, status, forSeconds);
     },
 
     releaseStatements(sqlContains) {

@@ -1,5 +1,6 @@
 import * as redshiftDataModel from '@aws-sdk/client-redshift-data';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
+import type { LocalClock } from '../clock.ts';
 import { serviceModelOf } from '../service-model.ts';
 import { createEmulatorControls, type EmulatorControls, RunControls } from './controls.ts';
 import { demoTenantUsers, loadDemoData, loadRedshiftShims } from './demo-data.ts';
@@ -76,8 +77,8 @@ import type { SqlEngine } from './sql-engine.ts';
  *     table with its index and sequence (2.85 against 0.32 ms: RESET ALL, the settings set again,
  *     three renames each way). The PostgreSQL engine pays none of this.
  *
- * Time: timestamps, keep-alive and ClientToken windows follow the injectable `clock`; long polling
- * (`WaitTimeSeconds`) waits in real time.
+ * Time: timestamps, keep-alive and ClientToken windows, long polling (`WaitTimeSeconds`) and held
+ * statements all follow the injectable `clock` (local/clock.ts), the machine's by default.
  */
 
 /** 100 MB: the Data API's result size limit in its 2023 guide. */
@@ -95,8 +96,11 @@ export interface RedshiftDataEmulatorOptions {
    * 2023 guide (the current troubleshooting page says 500 MB).
    */
   maxResultBytes?: number;
-  /** Milliseconds since the epoch; tests move it to expire sessions and tokens. */
-  clock?: () => number;
+  /**
+   * The stack's clock (local/clock.ts), or a reading of milliseconds since the epoch that tests
+   * move to expire sessions and tokens (its waits then run on the machine's clock).
+   */
+  clock?: LocalClock | (() => number);
   /** Loads the TICKIT-style demo tables at start (they replace earlier ones). Default true. */
   loadDemoData?: boolean;
   /** How the demo tenants' users are named (`SPECTRA_DB_USER_TEMPLATE`); see demoTenantUsers. */
@@ -122,7 +126,7 @@ export async function createRedshiftDataEmulator(
     await loadDemoData(engine, demoTenantUsers(options.dbUserTemplate));
 
   const store = new Store(options.clock);
-  const run = new RunControls();
+  const run = new RunControls(store.time);
   const context: OperationContext = {
     store,
     engine,

@@ -1,3 +1,4 @@
+import { clockReading, type LocalClock, realClock } from '../clock.ts';
 import type { ColumnMetadata } from './result-format.ts';
 import type { EngineColumn, EngineConnection } from './sql-engine.ts';
 import type { BoundSql, SqlParameter } from './sql-text.ts';
@@ -6,8 +7,8 @@ import type { BoundSql, SqlParameter } from './sql-text.ts';
  * What the Data API emulator keeps: statements, sessions, client tokens, counters and the
  * database users seen to exist, with the
  * rules by which a statement ends and a session closes. The operations read and change this
- * store; the statement runner drives statements through the engine. Timestamps follow the
- * store's `clock`.
+ * store; the statement runner drives statements through the engine. Timestamps and waits follow
+ * the store's `time` (local/clock.ts).
  */
 
 export type StatementStatus =
@@ -153,6 +154,18 @@ export function finish(
   for (const wake of [...statement.waiters]) wake();
 }
 
+/** Settles when the statement has ended (at once if it has). */
+export function endOf(statement: Statement): Promise<void> {
+  if (TERMINAL.has(statement.status)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const ended = () => {
+      statement.waiters.delete(ended);
+      resolve();
+    };
+    statement.waiters.add(ended);
+  });
+}
+
 /**
  * Stops a statement that is cancelled or whose session closes, reporting it as it really ends:
  * ABORTED (or FAILED) now when it has not started, or when the engine can still keep it from
@@ -201,8 +214,16 @@ export class Store {
   /** Database users seen to exist; users are never dropped, so one seen stays. */
   readonly knownUsers = new Set<string>();
 
-  /** Milliseconds since the epoch; tests move it to expire sessions and tokens. */
-  constructor(readonly clock: () => number = Date.now) {}
+  /** The stack's clock: long-polls and held statements wait on it. */
+  readonly time: LocalClock;
+  /** Milliseconds since the epoch, on {@link time}. */
+  readonly clock: () => number;
+
+  /** `time`: the stack's clock, or a reading of it (tests move it to expire sessions and tokens). */
+  constructor(time: LocalClock | (() => number) = realClock) {
+    this.time = typeof time === 'function' ? clockReading(time) : time;
+    this.clock = () => this.time.now();
+  }
 
   sessionExpiresAt(session: Session, now: number): number {
     const cap = session.createdAt + SESSION_MAX_LIFETIME_MS;

@@ -68,22 +68,21 @@ function stopRequestOf(statement: Statement): Statement['stopRequested'] {
   return statement.stopRequested;
 }
 
-/** Holds the caller until the statement ends or `waitSeconds` pass (long polling, in real time). */
+/** Holds the caller until the statement ends or `waitSeconds` pass (long polling), on the stack's clock. */
 export async function waitForEnd(
   store: Store,
   statement: Statement,
   waitSeconds: number | undefined,
 ): Promise<void> {
   if (!waitSeconds || TERMINAL.has(statement.status) || store.closed) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      statement.waiters.delete(done);
-      resolve();
-    };
-    const timer = setTimeout(done, waitSeconds * 1000);
-    statement.waiters.add(done);
-  });
+  const ended = new AbortController();
+  const wake = () => ended.abort();
+  statement.waiters.add(wake);
+  try {
+    await store.time.sleep(waitSeconds * 1000, ended.signal);
+  } finally {
+    statement.waiters.delete(wake);
+  }
 }
 
 /** Runs one part; true when it finished, false when it failed or the statement ended. */

@@ -33,13 +33,51 @@ export interface HistoryEvent {
   [details: string]: unknown;
 }
 
-/** How an attempt ended when it was stopped or timed out (the engine logs no reason). */
+/**
+ * How an attempt ended when it was stopped, timed out or failed on a Step Functions limit (the
+ * engine logs no reason). A limit's failure ends the history after `afterEvents` events, the
+ * execution's whole history counted: on AWS the 25,000th event of a full history is the
+ * ExecutionFailed.
+ */
 export interface AttemptStop {
-  type: 'ExecutionAborted' | 'ExecutionTimedOut';
+  type: 'ExecutionAborted' | 'ExecutionTimedOut' | 'ExecutionFailed';
   at: number;
   error?: string;
   cause?: string;
+  afterEvents?: number;
 }
+
+/**
+ * How many history events each engine event becomes (see {@link appendAttempt}): the local
+ * service counts them as they come, to end an execution at Step Functions' 25,000. A Task's
+ * invocation adds {@link TASK_EVENTS_AT_START} when it starts and {@link TASK_EVENTS_AT_END}
+ * when it ends.
+ */
+export function historyEventsOf(
+  event: { type: string; state?: { name: string } },
+  redrive: { stateName: string; resumed: boolean } | undefined,
+): number {
+  if (event.state?.name === RESUME_STATE) return 0;
+  switch (event.type) {
+    case 'ExecutionStarted':
+      // Written as ExecutionStarted, or for a redrive as the ExecutionRedriven it begins with.
+      return 1;
+    case 'StateEntered':
+      // A redriven state goes on from its entry before the redrive.
+      return redrive && !redrive.resumed && event.state?.name === redrive.stateName ? 0 : 1;
+    case 'StateExited':
+    case 'ExecutionSucceeded':
+    case 'ExecutionFailed':
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/** TaskScheduled and TaskStarted. */
+export const TASK_EVENTS_AT_START = 2;
+/** TaskSucceeded or TaskFailed. */
+export const TASK_EVENTS_AT_END = 1;
 
 /** One run of the engine: the execution's start, or one of its redrives. */
 export interface AttemptLog {
@@ -92,11 +130,28 @@ export function toAwsHistory(attempts: AttemptLog[], meta: ExecutionMeta): Histo
   /** Where each state was last entered: the id its redriven events follow. */
   const enteredAt = new Map<string, number>();
   for (const attempt of attempts) appendAttempt(events, enteredAt, attempt, meta);
-  return events.map(({ previousEventId, ...event }, index) => ({
+  return cutAtLimit(events, attempts).map(({ previousEventId, ...event }, index) => ({
     ...event,
     id: index + 1,
     previousEventId: previousEventId ?? index,
   }));
+}
+
+/**
+ * The history as a limit's failure leaves it: the events up to the limit, then ExecutionFailed.
+ * Events the engine logged past the limit (it is stopped a moment later) are not kept.
+ */
+function cutAtLimit(events: PendingEvent[], attempts: AttemptLog[]): PendingEvent[] {
+  const stop = attempts.at(-1)?.stop;
+  if (stop?.type !== 'ExecutionFailed' || stop.afterEvents === undefined) return events;
+  return [
+    ...events.slice(0, stop.afterEvents),
+    {
+      type: 'ExecutionFailed',
+      timestamp: seconds(stop.at),
+      executionFailedEventDetails: { error: stop.error, cause: stop.cause },
+    },
+  ];
 }
 
 function appendAttempt(
@@ -253,7 +308,7 @@ function appendAttempt(
     }
   }
   const { stop } = attempt;
-  if (stop) {
+  if (stop && stop.type !== 'ExecutionFailed') {
     const details =
       stop.type === 'ExecutionAborted'
         ? { executionAbortedEventDetails: { error: stop.error, cause: stop.cause } }

@@ -7,8 +7,12 @@ import {
 } from 'aws-local-stepfunctions';
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { loadDefinition } from '../../statemachine/definition.ts';
+import { type LocalClock, realClock } from '../clock.ts';
 import { executionArnOf, localFunctionArn, stateMachineArnOf } from '../identity.ts';
+import { TASK_EVENTS_AT_END, TASK_EVENTS_AT_START } from './history.ts';
 import { functionsByTaskState, invokeLocally, type LambdaHandler } from './lambda-invoker.ts';
+import { ExecutionLimits, type LimitBreach } from './limits.ts';
+import { STACK_START_TIME_FIELD, stackTimeDefinition, waitMilliseconds } from './stack-time.ts';
 
 /** One event of the engine's log (the library does not export the type). */
 export type EventLog =
@@ -44,6 +48,12 @@ export interface LocalExecutionOptions {
   resumeAt?: { stateName: string; input: unknown };
   /** `$$.Execution.RedriveCount`: 0, or how many times the execution was redriven. */
   redriveCount?: number;
+  /** The stack's clock: Wait states wait on it, and the events are stamped with it. */
+  clock?: LocalClock;
+  /** `$$.Execution.StartTime`, epoch milliseconds (default: now, on the clock). */
+  startTime?: number;
+  /** History events of the attempts before this one (a redrive): the 25,000 count them too. */
+  historyEventsBefore?: number;
 }
 
 /**
@@ -55,7 +65,8 @@ export const RESUME_STATE = '(redrive)';
 
 export type ExecutionOutcome =
   | { status: 'SUCCEEDED'; output: unknown }
-  | { status: 'FAILED'; error: string; cause: string }
+  /** `limit`: a Step Functions limit ended it (see local/stepfunctions/limits.ts). */
+  | { status: 'FAILED'; error: string; cause: string; limit?: LimitBreach }
   | { status: 'ABORTED' }
   | { status: 'TIMED_OUT' };
 
@@ -69,19 +80,27 @@ export interface LocalExecution {
 }
 
 /**
- * One validated engine per definition object. Constructing a StateMachine validates the whole
- * definition with ajv, which cost most of the local stack's CPU when done per execution; `run()`
- * keeps its state per execution, so one instance serves them all.
+ * One validated engine per definition object, on the definition as the stack runs it
+ * (local/stepfunctions/stack-time.ts). Constructing a StateMachine validates the whole definition
+ * with ajv, which cost most of the local stack's CPU when done per execution; `run()` keeps its
+ * state per execution, so one instance serves them all.
  */
-const machines = new WeakMap<object, StateMachine>();
+const machines = new WeakMap<object, { machine: StateMachine; stackTime: StackTime }>();
+
+type StackTime = ReturnType<typeof stackTimeDefinition>;
 
 /**
  * The definition entered at `stateName` with `stateInput`, through {@link RESUME_STATE}. The
  * input is wrapped because the engine's Pass state ignores a `Result` that is falsy. Built per
  * redrive and not validated again: the definition it extends was.
  */
-function resumingMachine(definition: object, stateName: string, stateInput: unknown): StateMachine {
-  const base = definition as { States: Record<string, unknown> };
+function resumingMachine(
+  definition: object,
+  stateName: string,
+  stateInput: unknown,
+): { machine: StateMachine; stackTime: StackTime } {
+  const stackTime = stackTimeDefinition(definition);
+  const base = stackTime.definition as { States: Record<string, unknown> };
   const resuming = {
     ...base,
     StartAt: RESUME_STATE,
@@ -95,53 +114,99 @@ function resumingMachine(definition: object, stateName: string, stateInput: unkn
       },
     },
   };
-  // biome-ignore lint/suspicious/noExplicitAny: the engine's definition type is stricter than JSON.parse's result.
-  return new StateMachine(resuming as any, { validationOptions: { noValidate: true } });
+  return {
+    // biome-ignore lint/suspicious/noExplicitAny: the engine's definition type is stricter than JSON.parse's result.
+    machine: new StateMachine(resuming as any, { validationOptions: { noValidate: true } }),
+    stackTime,
+  };
 }
 
-function validatedMachine(definition: object): StateMachine {
-  let machine = machines.get(definition);
-  if (!machine) {
+function validatedMachine(definition: object): { machine: StateMachine; stackTime: StackTime } {
+  let entry = machines.get(definition);
+  if (!entry) {
+    const stackTime = stackTimeDefinition(definition);
     // biome-ignore lint/suspicious/noExplicitAny: the engine's definition type is stricter than JSON.parse's result.
-    machine = new StateMachine(definition as any, {
+    const machine = new StateMachine(stackTime.definition as any, {
       validationOptions: { checkPaths: true, checkArn: true },
     });
-    machines.set(definition, machine);
+    entry = { machine, stackTime };
+    machines.set(definition, entry);
   }
-  return machine;
+  return entry;
 }
+
+/** Lets the promise callbacks under way run first (the collection of the engine's events). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** What a Task that is not to run returns: its execution is ending on a limit or a stop. */
+const ENDED = () => Promise.reject(new Error('The execution has ended'));
 
 /**
  * Runs one execution of a definition with aws-local-stepfunctions, each Task invoking the real
- * Middy handler in process.
+ * Middy handler in process, each Wait waiting on the stack's clock, and Step Functions' limits
+ * enforced (local/stepfunctions/limits.ts).
  */
 export function startLocalExecution(
   definition: object,
   options: LocalExecutionOptions,
 ): LocalExecution {
+  const clock = options.clock ?? realClock;
   const tasks = functionsByTaskState(definition as Parameters<typeof functionsByTaskState>[0]);
   const executionArn = executionArnOf(options.stateMachineName, options.executionName);
-  const taskResourceLocalHandlers = Object.fromEntries(
-    Object.entries(tasks).map(([stateName, functionName]) => [
-      stateName,
-      // biome-ignore lint/suspicious/noExplicitAny: the engine types payloads as its own JSONValue.
-      async (input: any) => {
-        const payload = input?.Payload;
-        const invoke = () => invokeLocally(functionName, options.handlers[functionName], payload);
-        return options.onInvoke
-          ? options.onInvoke({ stateName, functionName, payload, invoke })
-          : invoke();
-      },
-    ]),
-  );
-  const machine = options.resumeAt
+  const { machine, stackTime } = options.resumeAt
     ? resumingMachine(definition, options.resumeAt.stateName, options.resumeAt.input)
     : validatedMachine(definition);
-  const run = machine.run(options.input as never, {
+
+  let run: ReturnType<StateMachine['run']> | undefined;
+  const stopped = new AbortController();
+  const limits = new ExecutionLimits(
+    () => {
+      stopped.abort();
+      run?.abort();
+    },
+    { eventsBefore: options.historyEventsBefore, redriveOf: options.resumeAt?.stateName },
+  );
+
+  const lambdaTasks = Object.entries(tasks).map(([stateName, functionName]) => [
+    stateName,
+    // biome-ignore lint/suspicious/noExplicitAny: the engine types payloads as its own JSONValue.
+    async (input: any) => {
+      // The engine logged this state's entry just now; its check and count come first.
+      await settle();
+      if (stopped.signal.aborted || !limits.taskStarting(stateName, input, TASK_EVENTS_AT_START))
+        return ENDED();
+      const payload = input?.Payload;
+      const invoke = () => invokeLocally(functionName, options.handlers[functionName], payload);
+      try {
+        const result = await (options.onInvoke
+          ? options.onInvoke({ stateName, functionName, payload, invoke })
+          : invoke());
+        limits.taskEnded(stateName, { result }, TASK_EVENTS_AT_END);
+        return result;
+      } catch (error) {
+        const e = error instanceof Error ? error : new Error(String(error));
+        limits.taskEnded(stateName, { error: e.name, cause: e.message }, TASK_EVENTS_AT_END);
+        throw error;
+      }
+    },
+  ]);
+  const waitTasks = [...stackTime.waits].map(([stateName, spec]) => [
+    stateName,
+    // biome-ignore lint/suspicious/noExplicitAny: see above.
+    async (input: any) => {
+      await settle();
+      if (stopped.signal.aborted) return ENDED();
+      const override = options.waitTimeOverrides?.[stateName];
+      const ms = override ?? waitMilliseconds(spec, input, clock.now());
+      await clock.sleep(ms, stopped.signal);
+      return input;
+    },
+  ]);
+
+  run = machine.run(options.input as never, {
     overrides: {
       // biome-ignore lint/suspicious/noExplicitAny: see above.
-      taskResourceLocalHandlers: taskResourceLocalHandlers as any,
-      waitTimeOverrides: options.waitTimeOverrides,
+      taskResourceLocalHandlers: Object.fromEntries([...lambdaTasks, ...waitTasks]) as any,
       retryIntervalOverrides: options.retryIntervalOverrides,
     },
     context: {
@@ -149,6 +214,7 @@ export function startLocalExecution(
         Id: executionArn,
         Name: options.executionName,
         RedriveCount: options.redriveCount ?? 0,
+        [STACK_START_TIME_FIELD]: new Date(options.startTime ?? clock.now()).toISOString(),
       },
       StateMachine: {
         Id: stateMachineArnOf(options.stateMachineName),
@@ -158,7 +224,15 @@ export function startLocalExecution(
   });
   const events: EventLog[] = [];
   const collected = (async () => {
-    for await (const event of run.eventLogs) events.push(event);
+    for await (const event of (run as NonNullable<typeof run>).eventLogs) {
+      // The engine stamps events with the machine's clock; the stack's may be simulated.
+      if (clock !== realClock) event.timestamp = clock.now();
+      // A Wait runs as a Task (see stack-time.ts); its events say what it is.
+      const state = (event as { state?: { name: string; type: string } }).state;
+      if (state && stackTime.waits.has(state.name)) state.type = 'Wait';
+      limits.engineEvent(event as Parameters<ExecutionLimits['engineEvent']>[0]);
+      events.push(event);
+    }
   })();
   const outcome = run.result
     .then((output): ExecutionOutcome => ({ status: 'SUCCEEDED', output }))
@@ -176,9 +250,17 @@ export function startLocalExecution(
       }
       return { status: 'FAILED', error: 'States.Runtime', cause: String(error) };
     })
-    .then(async (result) => {
+    .then(async (result): Promise<ExecutionOutcome> => {
       await Promise.race([collected, new Promise((r) => setTimeout(r, 50))]);
+      // A limit ends the execution whatever the engine made of the stop.
+      const { breach } = limits;
+      if (breach)
+        return { status: 'FAILED', error: breach.error, cause: breach.cause, limit: breach };
       return result;
     });
-  return { executionArn, outcome, events, abort: run.abort };
+  const abort = () => {
+    stopped.abort();
+    run?.abort();
+  };
+  return { executionArn, outcome, events, abort };
 }

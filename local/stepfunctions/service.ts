@@ -1,6 +1,7 @@
 import * as sfnModel from '@aws-sdk/client-sfn';
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
+import { clockReading, type LocalClock, realClock } from '../clock.ts';
 import {
   executionArnOf,
   LOCAL_ACCOUNT,
@@ -95,8 +96,12 @@ export interface StepFunctionsServiceOptions {
   waitTimeOverrides?: Record<string, number>;
   /** Milliseconds before each retry, per state name (tests shorten retries). */
   retryIntervalOverrides?: Record<string, number>;
-  /** Epoch milliseconds now; tests move it to check the redrivable period. */
-  clock?: () => number;
+  /**
+   * The stack's clock (local/clock.ts): Wait states wait on it, and every time the service
+   * records follows it; or a reading of epoch milliseconds that tests move to check the
+   * redrivable period (waits then run on the machine's clock).
+   */
+  clock?: LocalClock | (() => number);
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
@@ -149,8 +154,13 @@ export class LocalStepFunctions implements AwsJsonService {
   private readonly executions = new Map<string, ExecutionRecord>();
 
   constructor(private readonly options: StepFunctionsServiceOptions) {
-    this.now = options.clock ?? Date.now;
+    const { clock } = options;
+    this.clock =
+      clock === undefined ? realClock : typeof clock === 'function' ? clockReading(clock) : clock;
+    this.now = () => this.clock.now();
   }
+
+  private readonly clock: LocalClock;
 
   /**
    * Registers a state machine whose definition already has the local function ARNs in it. Its
@@ -341,6 +351,9 @@ export class LocalStepFunctions implements AwsJsonService {
       retryIntervalOverrides: this.options.retryIntervalOverrides,
       redriveCount: record.redriveCount,
       resumeAt: redrive && { stateName: redrive.stateName, input: redrive.stateInput },
+      clock: this.clock,
+      startTime: record.startedAt,
+      historyEventsBefore: record.attempts.length > 0 ? this.history(record).length : 0,
     });
     const attempt: Attempt = {
       run,
@@ -363,6 +376,15 @@ export class LocalStepFunctions implements AwsJsonService {
     if (record.status !== 'RUNNING' || attempt !== currentAttempt(record)) return;
     const stoppedAt = this.now();
     if (outcome.status === 'TIMED_OUT') attempt.stop = { type: 'ExecutionTimedOut', at: stoppedAt };
+    if (outcome.status === 'FAILED' && outcome.limit) {
+      attempt.stop = {
+        type: 'ExecutionFailed',
+        at: stoppedAt,
+        error: outcome.limit.error,
+        cause: outcome.limit.cause,
+        afterEvents: outcome.limit.afterEvents,
+      };
+    }
     if (outcome.status === 'FAILED' || outcome.status === 'TIMED_OUT') {
       await this.notifyEnded(record, {
         status: outcome.status,

@@ -230,6 +230,9 @@ describe('Function: summarizeHistory', () => {
       taskRetries: 1,
       taskErrors: { SessionPoolExhaustedError: 1 },
       releaseEnteredMs: 6,
+      historyEvents: events.length,
+      // The first attempt ran from 1 to 2 ms and failed; the others have not ended here.
+      invocations: [{ functionArn: '', ms: 1 }],
       stateMs: {},
     });
   });
@@ -318,6 +321,8 @@ describe('Function: classifyMisses', () => {
     stateMs: {},
     taskRetries: 0,
     taskErrors: {},
+    historyEvents: 14,
+    invocations: [],
   });
 
   it('tells cold, concurrency and refused-session misses apart', () => {

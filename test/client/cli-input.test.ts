@@ -29,6 +29,14 @@ describe('Function: requestOf', () => {
     ).rejects.toThrow(UsageError);
   });
 
+  it('sends --timeout as timeoutSeconds', async () => {
+    expect(await requestOf({ tenant: 'acme', sql: 'select 1', timeout: 120 }, output)).toEqual({
+      tenantId: 'acme',
+      sql: 'select 1',
+      timeoutSeconds: 120,
+    });
+  });
+
   it('sends the script as one sql without --batch', async () => {
     expect(await requestOf({ tenant: 'acme', sql: script }, output)).toEqual({
       tenantId: 'acme',

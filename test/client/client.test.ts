@@ -15,7 +15,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ExecutionNameTakenError,
+  failureOf,
   InvalidInputError,
+  type Query,
   QueryExecutionError,
   QueryNotFinishedError,
   QueryNotFoundError,
@@ -133,6 +135,10 @@ describe('Class: SpectraClient', () => {
         'parameters[0].value must not be empty',
       ],
       [{ tenantId: 'acme', sql: 'select 1', name: 'has space' }, 'name must be 1-80 characters'],
+      [
+        { tenantId: 'acme', sql: 'select 1', timeoutSeconds: 90_000 },
+        'timeoutSeconds must be a whole number of seconds from 1 to 86400',
+      ],
     ])('throws InvalidInputError before any call for %j', async (request, message) => {
       // Act
       const submitting = newClient().submitQuery(request);
@@ -140,6 +146,21 @@ describe('Class: SpectraClient', () => {
       // Assess
       await expect(submitting).rejects.toThrow(InvalidInputError);
       await expect(submitting).rejects.toThrow(message);
+      expect(sfn.calls()).toHaveLength(0);
+    });
+
+    it('throws InvalidInputError before any call for an input too large to travel beside the state', async () => {
+      const request = {
+        tenantId: 'acme',
+        sql: `select '${'x'.repeat(100_000)}', :a, :b`,
+        parameters: ['a', 'b'].map((name) => ({ name, value: 'v'.repeat(60_000) })),
+      };
+
+      const submitting = newClient().submitQuery(request);
+
+      await expect(submitting).rejects.toThrow(
+        'the input must be a JSON object of at most 204800 bytes',
+      );
       expect(sfn.calls()).toHaveLength(0);
     });
 
@@ -386,6 +407,33 @@ describe('Class: SpectraClient', () => {
         message: 'The statement failed: boom',
         details: { statementId: 'st-9' },
       });
+    });
+  });
+
+  describe('Function: failureOf', () => {
+    it.each([
+      [
+        "puts Redshift's text, which the cause holds once, after the message",
+        { message: 'The statement failed', redshiftError: 'ERROR: relation "nope" does not exist' },
+        'The statement failed: ERROR: relation "nope" does not exist',
+      ],
+      [
+        'keeps a message that ends with it already as it is',
+        {
+          message: 'The statement failed: ERROR: relation "nope" does not exist',
+          redshiftError: 'ERROR: relation "nope" does not exist',
+        },
+        'The statement failed: ERROR: relation "nope" does not exist',
+      ],
+      [
+        'says a timeout as the cause says it',
+        { message: 'The query ran past its timeout (timeoutSeconds 60, until …)' },
+        'The query ran past its timeout (timeoutSeconds 60, until …)',
+      ],
+    ])('%s', (_, cause, message) => {
+      const query = { status: 'FAILED', error: 'QueryFailedError', cause } as unknown as Query;
+
+      expect(failureOf(query)?.message).toBe(message);
     });
   });
 

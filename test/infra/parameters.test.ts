@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
+import { CONFIG_SETTINGS, type IntegerSetting } from '../../functions/common/config-table.ts';
 import {
   resolveSettings,
   SpectraParameterError,
@@ -35,6 +36,7 @@ describe('Parameters', () => {
           maxSessionsTotal: 400,
           dbUserTemplate: 'tenant_{tenant}',
           deniedDbUsers: [],
+          queryTimeoutSeconds: 3600,
           logSql: false,
         }),
       );
@@ -58,6 +60,7 @@ describe('Parameters', () => {
         maxSessionsPerTenant: '8',
         maxSessionsTotal: '120',
         acquireWaitMilliseconds: '250',
+        queryTimeoutSeconds: '21600',
         logLevel: 'debug',
         logRetentionDays: '90',
         removalPolicy: 'DESTROY',
@@ -73,6 +76,7 @@ describe('Parameters', () => {
           SPECTRA_MAX_SESSIONS_PER_TENANT: '8',
           SPECTRA_MAX_SESSIONS_TOTAL: '120',
           SPECTRA_ACQUIRE_WAIT_MILLISECONDS: '250',
+          SPECTRA_QUERY_TIMEOUT_SECONDS: '21600',
         }),
       );
       expect(settings.logLevel).toBe('DEBUG');
@@ -80,6 +84,19 @@ describe('Parameters', () => {
       expect(settings.removalPolicy).toBe(RemovalPolicy.DESTROY);
       expect(settings.stateMachineLogLevel).toBe(LogLevel.ERROR);
       expect(settings.includeExecutionData).toBe(true);
+    });
+    it.each(
+      CONFIG_SETTINGS.filter(
+        (setting): setting is IntegerSetting =>
+          setting.kind === 'integer' && setting.parameter !== undefined,
+      ),
+    )('passes $parameter on to the functions as $variable', (setting) => {
+      // GIVEN the parameter the README's configuration table names, at the top of its range
+      const input = { clusterIdentifier: 'analytics', [setting.parameter as string]: setting.max };
+      // WHEN the settings are resolved
+      const settings = resolveSettings(input);
+      // THEN the functions get that value in the setting's variable
+      expect(settings.environment[setting.variable]).toBe(String(setting.max));
     });
   });
 
@@ -164,6 +181,11 @@ describe('Parameters', () => {
         'a poll wait over the Data API maximum',
         { clusterIdentifier: 'analytics', pollWaitSeconds: '45' },
         /Invalid Spectra parameter "pollWaitSeconds".*SPECTRA_POLL_WAIT_SECONDS must be from 0 to 30; got 45/,
+      ],
+      [
+        'a query timeout past the 24 hours the Data API runs a statement',
+        { clusterIdentifier: 'analytics', queryTimeoutSeconds: '90000' },
+        /Invalid Spectra parameter "queryTimeoutSeconds".*SPECTRA_QUERY_TIMEOUT_SECONDS must be from 1 to 86400; got 90000/,
       ],
       [
         'an acquire wait longer than AcquireSession can afford',

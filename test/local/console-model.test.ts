@@ -19,6 +19,7 @@ describe('Function: stateGraph', () => {
   it("draws a Choice's rules with the value each matches, and its Default", () => {
     expect(edgesFrom(STATES.queryFinished)).toEqual([
       [STATES.release, 'choice', 'FINISHED'],
+      [STATES.releaseAfterFailure, 'choice', 'cancelledFor set'],
       [STATES.releaseAfterFailure, 'choice', 'FAILED or ABORTED'],
       [STATES.poll, 'choice', 'waitSeconds = 0'],
       [STATES.waitForQuery, 'default', 'otherwise'],
@@ -29,7 +30,7 @@ describe('Function: stateGraph', () => {
     const catches = graph.edges.filter((e) => e.from === STATES.submit && e.kind === 'catch');
     expect(catches.map((e) => [e.to, e.label])).toEqual([
       [STATES.invalidate, 'StaleSessionError'],
-      [STATES.releaseAfterFailure, '10 errors'],
+      [STATES.releaseAfterFailure, '11 errors'],
     ]);
     expect(catches[1]?.title).toContain('QueryFailedError');
   });

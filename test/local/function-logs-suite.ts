@@ -127,14 +127,14 @@ export function describeFunctionLogSuite(options: { logSql: boolean }): void {
         parameters: [{ name: 'ssn', value: secret }],
       });
 
-      // Assess: the execution ends with the service's error name; the Lambda runtime's error line
-      // is in the log, with Spectra's message and not the service's
+      // Assess: the execution ends with the contract's name for a refused statement; the Lambda
+      // runtime's error line is in the log, with Spectra's message and not the service's
       expect(ended.status).toBe('FAILED');
-      expect(ended.error).toBe('ValidationException');
+      expect(ended.error).toBe('QueryFailedError');
       const text = logText();
       expect(text).toContain('Invoke Error');
       expect(text).toContain(
-        'Redshift Data ExecuteStatement was refused: ValidationException (HTTP 400)',
+        'Redshift Data ExecuteStatement refused the statement as invalid: ValidationException (HTTP 400)',
       );
       expect(text).not.toContain(secret);
       expect(JSON.stringify(ended.cause ?? ended.causeText)).not.toContain(secret);

@@ -352,9 +352,8 @@ export function describeSessionHygieneSuite(
 
         // Assess
         expect(failed.error).toBe('QueryFailedError');
-        expect(String(failed.cause?.message)).toMatch(
-          /^statements\[1\] \(statement 2 of 3\) failed: ERROR: division by zero/,
-        );
+        expect(failed.cause?.message).toBe('statements[1] (statement 2 of 3) failed');
+        expect(String(failed.cause?.redshiftError)).toMatch(/^ERROR: division by zero/);
         expect(failed.cause?.statementIndex).toBe(1);
         expect(count).toEqual([[0]]);
       });

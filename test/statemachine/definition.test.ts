@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import validator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import {
+  AT_STEP_ERROR_NAMES,
   ERROR_NAMES,
   TERMINAL_ERROR_NAMES,
   TRANSIENT_ERROR_NAMES,
 } from '../../functions/common/errors.ts';
+import { HISTORY_EVENTS_AT_MOST, taskEventsAtMost } from '../../functions/common/polling.ts';
 import { WORKFLOW_FUNCTIONS } from '../../functions/registry.ts';
 import {
   LAMBDA_SERVICE_ERRORS,
@@ -20,7 +22,7 @@ const text = readFileSync(QUERY_DEFINITION_FILE, 'utf8');
 interface State {
   Type: string;
   Comment?: string;
-  Retry?: { ErrorEquals: string[] }[];
+  Retry?: { ErrorEquals: string[]; MaxAttempts?: number }[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
   Parameters?: { FunctionName?: string };
   Error?: string;
@@ -120,6 +122,23 @@ describe('Definition: statemachine/query.asl.json', () => {
       expect(caught, name).not.toContain('States.ALL');
       expect(caught, name).not.toContain('States.TaskFailed');
       for (const transient of TRANSIENT_ERROR_NAMES) expect(caught, name).not.toContain(transient);
+    }
+  });
+
+  it('lets an unexpected error fail its own step at once: neither retried nor caught', () => {
+    for (const [name, state] of states) {
+      const named = [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((r) => r.ErrorEquals);
+      for (const atStep of AT_STEP_ERROR_NAMES) expect(named, name).not.toContain(atStep);
+    }
+  });
+
+  it("bounds each Task's history events, retries included, by what the history guard counts for it", () => {
+    for (const [name, state] of states.filter(([, s]) => s.Type === 'Task')) {
+      // Each retrier counts its attempts on its own: at worst every one of them is used up.
+      const retries = (state.Retry ?? []).reduce((sum, rule) => sum + (rule.MaxAttempts ?? 3), 0);
+      const counted =
+        name === STATES.acquire ? HISTORY_EVENTS_AT_MOST.acquire : HISTORY_EVENTS_AT_MOST.task;
+      expect(taskEventsAtMost(retries), name).toBeLessThanOrEqual(counted);
     }
   });
 });

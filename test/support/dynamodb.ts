@@ -38,7 +38,7 @@ export async function poolItemsOf(
   ddb: DynamoDBDocumentClient,
   tableName: string,
   tenantId: string,
-): Promise<{ session_id: string; state: string }[]> {
+): Promise<{ session_id: string; state: string; lease_owner?: string }[]> {
   const result = await ddb.send(
     new QueryCommand({
       TableName: tableName,
@@ -49,5 +49,5 @@ export async function poolItemsOf(
       ConsistentRead: true,
     }),
   );
-  return (result.Items ?? []) as { session_id: string; state: string }[];
+  return (result.Items ?? []) as { session_id: string; state: string; lease_owner?: string }[];
 }

@@ -46,16 +46,124 @@ describe('Function: acquireSession', () => {
     // Assess
     expect(state).toEqual({
       executionArn: EXECUTION_ARN,
-      query: { tenantId: 'acme', dbUser: 'tenant_acme', sql: 'select 1' },
+      query: {
+        tenantId: 'acme',
+        dbUser: 'tenant_acme',
+        leavesSessionState: false,
+        timeoutSeconds: 3600,
+        deadline: '2026-11-28T13:00:00.000Z',
+      },
       session: { sessionId: 'pooled', reused: true, createdAt: idle.created_at },
       submitAttempt: 0,
       resubmits: 0,
+      historyEventsBound: 51,
     });
+    expect(JSON.stringify(state)).not.toContain('select 1');
     expect(count('SessionHit')).toBe(1);
     expect(count('SessionMiss')).toBe(0);
     expect(ddb).toReceiveCommandWith(QueryCommand, {
       ExpressionAttributeValues: { ':pool': 'acme#tenant_acme' },
     });
+  });
+
+  it("fixes the deadline at the execution's start plus the input's timeoutSeconds", async () => {
+    const { deps } = unitDeps();
+    ddb.on(QueryCommand).resolves({ Items: [idle] });
+    ddb.on(UpdateCommand).resolves({ Attributes: { ...idle, state: 'LEASED' } });
+
+    const state = await acquireSession(
+      {
+        request: { tenantId: 'acme', sql: 'select 1', timeoutSeconds: 90 },
+        executionArn: EXECUTION_ARN,
+        startTime: '2026-11-28T11:59:30.000Z',
+      },
+      deps,
+    );
+
+    expect(state.query).toMatchObject({ timeoutSeconds: 90, deadline: '2026-11-28T12:01:00.000Z' });
+  });
+
+  it('takes the timeout from SPECTRA_QUERY_TIMEOUT_SECONDS when the input sets none', async () => {
+    const { deps } = unitDeps({ SPECTRA_QUERY_TIMEOUT_SECONDS: '600' });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(PutCommand).resolves({});
+
+    const state = await acquireSession(
+      { request: { tenantId: 'acme', sql: 'select 1' }, executionArn: EXECUTION_ARN },
+      deps,
+    );
+
+    expect(state.query).toMatchObject({
+      timeoutSeconds: 600,
+      deadline: '2026-11-28T12:10:00.000Z',
+    });
+  });
+
+  it('throws QueryTimeoutError, leasing nothing, when the deadline passed while it was retried', async () => {
+    const { deps } = unitDeps();
+
+    await expect(
+      acquireSession(
+        {
+          request: { tenantId: 'acme', sql: 'select 1', timeoutSeconds: 30 },
+          executionArn: EXECUTION_ARN,
+          startTime: '2026-11-28T11:59:00.000Z',
+        },
+        deps,
+      ),
+    ).rejects.toThrow(expect.objectContaining({ name: 'QueryTimeoutError' }));
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    [0, 'number 0'],
+    [86_401, 'number 86401'],
+    [1.5, 'number 1.5'],
+    ['60', '"60"'],
+  ])(
+    'throws InvalidInputError for timeoutSeconds %j, saying what is allowed, without touching DynamoDB',
+    async (timeoutSeconds, got) => {
+      const { deps } = unitDeps();
+
+      await expect(
+        acquireSession(
+          {
+            request: { tenantId: 'acme', sql: 'select 1', timeoutSeconds },
+            executionArn: EXECUTION_ARN,
+          },
+          deps,
+        ),
+      ).rejects.toThrow(
+        expect.objectContaining({
+          name: 'InvalidInputError',
+          message: expect.stringMatching(
+            new RegExp(
+              `timeoutSeconds must be a whole number of seconds from 1 to 86400 .*; got ${got.replace('.', '\\.')}`,
+            ),
+          ),
+        }),
+      );
+      expect(ddb.calls()).toHaveLength(0);
+    },
+  );
+
+  it('throws InvalidInputError for an input too large to travel beside the state, naming its size', async () => {
+    const { deps } = unitDeps();
+    const request = {
+      tenantId: 'acme',
+      sql: 'select :a, :b, :c, :d',
+      parameters: ['a', 'b', 'c', 'd'].map((name) => ({ name, value: 'v'.repeat(64 * 1024) })),
+    };
+
+    await expect(acquireSession({ request, executionArn: EXECUTION_ARN }, deps)).rejects.toThrow(
+      expect.objectContaining({
+        name: 'InvalidInputError',
+        message: expect.stringMatching(
+          /the input must be a JSON object of at most 204800 bytes; got 262\d{3} bytes/,
+        ),
+      }),
+    );
+    expect(ddb.calls()).toHaveLength(0);
   });
 
   it('reports a miss and counts SessionMiss and the expired sessions it dropped', async () => {

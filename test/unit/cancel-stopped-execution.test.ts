@@ -532,7 +532,11 @@ describe('Function: cancelStoppedExecution', () => {
             resourceType: 'lambda',
             resource: 'invoke',
             region: 'us-east-1',
-            parameters: JSON.stringify({ FunctionName: 'SubmitQuery', Payload: submitting }),
+            // As the definition hands it: the execution input beside the state.
+            parameters: JSON.stringify({
+              FunctionName: 'SubmitQuery',
+              Payload: { request: { tenantId: 'acme', sql: 'select 1' }, state: submitting },
+            }),
           },
         },
         taskSucceeded(3, submitting),

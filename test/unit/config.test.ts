@@ -33,6 +33,7 @@ describe('Function: loadConfig', () => {
       resultPartBytes: 16 * 1024 * 1024,
       submitWaitSeconds: 5,
       pollWaitSeconds: 20,
+      queryTimeoutSeconds: 3600,
       logSql: false,
     });
   });
@@ -125,6 +126,14 @@ describe('Function: loadConfig', () => {
     [
       { SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER: 'Analytics!' },
       /SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER must be a cluster identifier/,
+    ],
+    [
+      { SPECTRA_QUERY_TIMEOUT_SECONDS: '86401' },
+      /SPECTRA_QUERY_TIMEOUT_SECONDS must be from 1 to 86400; got 86401/,
+    ],
+    [
+      { SPECTRA_QUERY_TIMEOUT_SECONDS: '1h' },
+      /SPECTRA_QUERY_TIMEOUT_SECONDS must be a whole number from 1 to 86400; got "1h"/,
     ],
   ])('fails on %o, naming the variable and what it allows', (env, message) => {
     expect(() => loadConfig({ ...base, ...env })).toThrow(message);

@@ -399,7 +399,7 @@ describe('Function: fetchResults', () => {
     const batchState = (query: Partial<QueryState['query']> = {}) =>
       runningState(
         { statementId: 'b-1', status: 'FINISHED' },
-        { query: { ...finished.query, statements: ['a', 'b', 'c'], ...query } },
+        { query: { ...finished.query, batchSize: 3, ...query } },
       );
     /** Sub-statement `b-1:<n>` returns `count` rows `[i]`, on pages of 1,000. */
     function serveSet(n: number, count: number) {

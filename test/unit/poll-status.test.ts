@@ -1,11 +1,22 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DescribeStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import {
+  CancelStatementCommand,
+  DescribeStatementCommand,
+  RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { HISTORY_EVENTS_PER_POLL, HISTORY_GUARD_EVENTS } from '../../functions/common/polling.ts';
 import { pollStatus } from '../../functions/poll-status.ts';
-import { runningState } from '../support/query-state.ts';
-import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
+import { queryOf, runningState } from '../support/query-state.ts';
+import {
+  clockReading,
+  EXECUTION_ARN,
+  NOW,
+  secondsAfterNow,
+  unitDeps,
+} from '../support/unit-deps.ts';
 
 const redshift = mockClient(RedshiftDataClient);
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -94,6 +105,134 @@ describe('Function: pollStatus', () => {
       expect.objectContaining({ statement: expect.objectContaining({ polls: 1 }) }),
     );
     expect(deps.telemetry.logger.warn).toHaveBeenCalled();
+  });
+
+  describe('its schedule', () => {
+    /** A poll at `NOW` that the server held for the 20 seconds asked, of a statement submitted `ageSeconds` before. */
+    async function pollAged(ageSeconds: number, deadlineInSeconds = 86_400) {
+      const { deps } = unitDeps({}, clockReading(NOW, secondsAfterNow(20)));
+      redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
+      const state = runningState(
+        { submittedAt: secondsAfterNow(-ageSeconds).toISOString() },
+        { query: queryOf({ deadline: secondsAfterNow(deadlineInSeconds).toISOString() }) },
+      );
+      return pollStatus(state, deps, 60_000);
+    }
+
+    it.each([
+      ['a minute', 60, 0],
+      ['an hour', 3600, 72],
+      ['six hours', 6 * 3600, 432],
+      ['twenty hours', 20 * 3600, 900],
+    ])(
+      'after %s asks for the Wait the schedule gives (none at first, then 2 %% of the time since submission, up to 15 minutes)',
+      async (_, ageSeconds, wait) => {
+        const next = await pollAged(ageSeconds);
+
+        expect(next.statement?.waitSeconds).toBe(wait);
+      },
+    );
+
+    it('never waits past the deadline', async () => {
+      const next = await pollAged(3600, 30);
+
+      expect(next.statement?.waitSeconds).toBe(10);
+    });
+
+    it('renews the lease until 5 minutes after the next poll is due', async () => {
+      await pollAged(3600);
+
+      // 72 s of Wait, then a 20-second poll, then the lease's own 300 s, from the poll's end.
+      const leaseExpires = new Date(secondsAfterNow(20).getTime() + (72 + 20 + 300) * 1000);
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        ExpressionAttributeValues: expect.objectContaining({
+          ':leaseExpires': leaseExpires.toISOString(),
+        }),
+      });
+    });
+
+    it('adds the most one poll can write to the history bound', async () => {
+      const next = await pollAged(60);
+
+      expect(next.historyEventsBound).toBe(
+        runningState().historyEventsBound + HISTORY_EVENTS_PER_POLL,
+      );
+    });
+  });
+
+  describe('its limits', () => {
+    it('cancels the statement still running at the deadline and says so', async () => {
+      // Prepare: the deadline comes at the end of this poll's long-poll
+      const { deps } = unitDeps({}, clockReading(NOW, secondsAfterNow(20)));
+      redshift
+        .on(DescribeStatementCommand, { WaitTimeSeconds: 20 })
+        .resolves({ Id: 'st-1', Status: 'STARTED' });
+      redshift.on(CancelStatementCommand).resolves({ Status: true });
+      redshift
+        .on(DescribeStatementCommand, { WaitTimeSeconds: 5 })
+        .resolves({ Id: 'st-1', Status: 'ABORTED' });
+      const state = runningState(
+        {},
+        { query: queryOf({ deadline: secondsAfterNow(20).toISOString() }) },
+      );
+
+      // Act
+      const next = await pollStatus(state, deps, 60_000);
+
+      // Assess
+      expect(redshift).toReceiveCommandWith(CancelStatementCommand, { Id: 'st-1' });
+      expect(next.statement).toEqual(
+        expect.objectContaining({ status: 'ABORTED', cancelledFor: 'timeout', waitSeconds: 0 }),
+      );
+    });
+
+    it('says so also when the cancel has not taken yet', async () => {
+      const { deps } = unitDeps({}, () => secondsAfterNow(30));
+      redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
+      redshift.on(CancelStatementCommand).resolves({ Status: true });
+      const state = runningState(
+        {},
+        { query: queryOf({ deadline: secondsAfterNow(20).toISOString() }) },
+      );
+
+      const next = await pollStatus(state, deps, 60_000);
+
+      // The deadline had passed: no long-poll, at once the cancel.
+      expect(redshift).toReceiveCommandWith(DescribeStatementCommand, { Id: 'st-1' });
+      expect(
+        redshift.commandCalls(DescribeStatementCommand)[0]?.args[0].input.WaitTimeSeconds,
+      ).toBeUndefined();
+      expect(next.statement).toEqual(
+        expect.objectContaining({ status: 'STARTED', cancelledFor: 'timeout' }),
+      );
+    });
+
+    it('cancels the statement when another poll could take the history past its guard', async () => {
+      const { deps } = unitDeps();
+      redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
+      redshift.on(CancelStatementCommand).resolves({ Status: true });
+      const nearTheGuard = runningState({}, { historyEventsBound: HISTORY_GUARD_EVENTS - 100 });
+
+      const next = await pollStatus(nearTheGuard, deps, 60_000);
+
+      expect(redshift).toReceiveCommandWith(CancelStatementCommand, { Id: 'st-1' });
+      expect(next.statement?.cancelledFor).toBe('history');
+    });
+
+    it('lets a statement that ended in its last poll end as it did', async () => {
+      const { deps } = unitDeps({}, () => secondsAfterNow(30));
+      redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
+      const state = runningState(
+        {},
+        { query: queryOf({ deadline: secondsAfterNow(20).toISOString() }) },
+      );
+
+      const next = await pollStatus(state, deps, 60_000);
+
+      expect(redshift).not.toReceiveCommand(CancelStatementCommand);
+      expect(next.statement?.status).toBe('FINISHED');
+      expect(next.statement?.cancelledFor).toBeUndefined();
+    });
   });
 
   it('renews nothing for a query that runs without a session', async () => {

@@ -71,7 +71,7 @@ describe('Function: releaseSession', () => {
     expect(outcome.released).toBe(true);
     expect(outcome.failure?.error).toBe('QueryFailedError');
     expect(JSON.parse(outcome.failure?.cause ?? '')).toEqual({
-      message: 'The statement failed: ERROR: permission denied for relation sales',
+      message: 'The statement failed',
       tenantId: 'acme',
       statementId: 'st-1',
       redshiftError: 'ERROR: permission denied for relation sales',
@@ -96,15 +96,10 @@ describe('Function: releaseSession', () => {
     expect(cause.redshiftError).toBe('ERROR: Database response exceeded size limit');
   });
 
-  it("keeps the Cause within Step Functions' 32,768 characters whatever Redshift's text", async () => {
+  it("keeps the Cause within 16 KiB whatever Redshift's text, which it holds once", async () => {
     const { deps } = unitDeps();
     const huge = `ERROR: invalid input syntax for type integer: "${'9'.repeat(100 * 1024)}"`;
-    const state = runningState(
-      { status: 'FAILED', error: huge },
-      {
-        query: { tenantId: 'acme', dbUser: 'tenant_acme', sql: `select '${'x'.repeat(100_000)}'` },
-      },
-    );
+    const state = runningState({ status: 'FAILED', error: huge });
 
     const outcome = await releaseSession(
       { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
@@ -112,10 +107,80 @@ describe('Function: releaseSession', () => {
     );
 
     const cause = outcome.failure?.cause ?? '';
-    expect(cause.length).toBeLessThanOrEqual(32_768);
+    expect(Buffer.byteLength(cause)).toBeLessThanOrEqual(16 * 1024);
     const parsed = JSON.parse(cause);
+    expect(parsed.message).toBe('The statement failed');
     expect(parsed.redshiftError).toMatch(/^ERROR: invalid input syntax for type integer: "9{100}/);
     expect(parsed.redshiftError).toMatch(/\[cut: 102448 bytes in all\]$/);
+  });
+
+  it.each([
+    ['ABORTED', 'releases'],
+    ['STARTED', 'drops'],
+  ] as const)(
+    'describes a statement cancelled at its deadline as QueryTimeoutError, and a session whose statement ended %s %s it',
+    async (status, fate) => {
+      // Prepare
+      const { deps, count } = unitDeps();
+      const state = runningState({ status, cancelledFor: 'timeout', polls: 3 });
+
+      // Act
+      const outcome = await releaseSession(
+        { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
+        deps,
+      );
+
+      // Assess
+      expect(outcome.failure?.error).toBe('QueryTimeoutError');
+      const cause = JSON.parse(outcome.failure?.cause ?? '');
+      expect(cause.message).toMatch(
+        /ran past its timeout \(timeoutSeconds 3600, until .+\); the statement was cancelled/,
+      );
+      expect(cause.statementId).toBe('st-1');
+      if (fate === 'releases') {
+        expect(outcome).toMatchObject({ released: true });
+        expect(ddb).not.toReceiveCommand(DeleteCommand);
+      } else {
+        expect(outcome).toMatchObject({ released: false, dropped: true });
+        expect(ddb).toReceiveCommandWith(DeleteCommand, {
+          Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
+        });
+        expect(count('SessionInvalidated')).toBe(1);
+      }
+    },
+  );
+
+  it("names the history guard's cancel QueryTimeoutError too, saying why", async () => {
+    const { deps } = unitDeps();
+    const state = runningState({ status: 'ABORTED', cancelledFor: 'history', polls: 790 });
+
+    const outcome = await releaseSession(
+      { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
+      deps,
+    );
+
+    expect(outcome.failure?.error).toBe('QueryTimeoutError');
+    expect(JSON.parse(outcome.failure?.cause ?? '').message).toContain(
+      "history neared Step Functions' limit of 25,000 events after 790 polls",
+    );
+  });
+
+  it("names a statement that Redshift's own statement_timeout cancelled QueryTimeoutError", async () => {
+    const { deps } = unitDeps();
+    const state = runningState({
+      status: 'FAILED',
+      error: 'ERROR: canceling statement due to statement timeout',
+    });
+
+    const outcome = await releaseSession(
+      { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
+      deps,
+    );
+
+    expect(outcome.failure?.error).toBe('QueryTimeoutError');
+    expect(JSON.parse(outcome.failure?.cause ?? '').redshiftError).toBe(
+      'ERROR: canceling statement due to statement timeout',
+    );
   });
 
   it('describes an aborted statement as QueryAbortedError', async () => {

@@ -17,12 +17,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { acquireSession } from '../../functions/acquire-session.ts';
 import { InvalidInputError, StaleSessionError } from '../../functions/common/errors.ts';
-import type { QueryState } from '../../functions/common/schemas.ts';
+import { leavesSessionState, type QueryState } from '../../functions/common/schemas.ts';
 import { fetchResults } from '../../functions/fetch-results.ts';
 import { pollStatus } from '../../functions/poll-status.ts';
 import { releaseSession } from '../../functions/release-session.ts';
 import { submitQuery } from '../../functions/submit.ts';
-import { runningState } from '../support/query-state.ts';
+import { queryOf, runningState, submitEvent } from '../support/query-state.ts';
 import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
 /**
@@ -57,15 +57,22 @@ async function refusal(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-function submitted(query: Partial<QueryState['query']>, session: QueryState['session']) {
-  return {
-    executionArn: EXECUTION_ARN,
-    query: { tenantId: 'acme', dbUser: 'tenant_acme', ...query },
+/** Submit Query's event for `request` (the execution input, which holds the SQL). */
+function submitted(
+  request: { sql?: string; statements?: string[]; [field: string]: unknown },
+  session: QueryState['session'],
+) {
+  const input = { tenantId: 'acme', ...request };
+  return submitEvent(input, {
+    query: queryOf({
+      leavesSessionState: leavesSessionState(input),
+      batchSize: batchSizeOf(input),
+    }),
     session,
-    submitAttempt: 0,
-    resubmits: 0,
-  } as QueryState;
+  });
 }
+
+const batchSizeOf = (input: { statements?: string[] }) => input.statements?.length;
 
 const reused = { sessionId: 'sess-1', reused: true, createdAt: '2026-11-28T11:00:00.000Z' };
 const miss = { sessionId: null, reused: false };
@@ -295,7 +302,7 @@ describe('Function: releaseSession', () => {
     const { deps, count } = unitDeps();
     const state = runningState(
       { status: 'FINISHED' },
-      { query: { tenantId: 'acme', dbUser: 'tenant_acme', sql: 'set search_path to pg_catalog' } },
+      { query: queryOf({ leavesSessionState: true }) },
     );
 
     // Act
@@ -323,13 +330,7 @@ describe('Function: releaseSession', () => {
         failedIndex: 1,
         subStatuses: ['FINISHED', 'FAILED', 'ABORTED'],
       },
-      {
-        query: {
-          tenantId: 'acme',
-          dbUser: 'tenant_acme',
-          statements: ['create temp table t as select 1', 'select 1/0', 'select 2'],
-        },
-      },
+      { query: queryOf({ leavesSessionState: true, batchSize: 3 }) },
     );
 
     // Act
@@ -342,7 +343,8 @@ describe('Function: releaseSession', () => {
     expect(outcome.dropped).toBe(true);
     expect(outcome.failure?.error).toBe('QueryFailedError');
     const cause = JSON.parse(outcome.failure?.cause ?? '{}');
-    expect(cause.message).toBe('statements[1] (statement 2 of 3) failed: ERROR: division by zero');
+    expect(cause.message).toBe('statements[1] (statement 2 of 3) failed');
+    expect(cause.redshiftError).toBe('ERROR: division by zero');
     expect(cause.statementIndex).toBe(1);
     expect(cause.statements).toEqual([
       { index: 0, status: 'FINISHED' },
@@ -390,7 +392,7 @@ describe('Function: fetchResults', () => {
     });
     const state = runningState(
       { statementId: 'b-1', status: 'FINISHED' },
-      { query: { tenantId: 'acme', dbUser: 'tenant_acme', statements: ['a', 'b', 'c'] } },
+      { query: queryOf({ batchSize: 3 }) },
     );
 
     // Act

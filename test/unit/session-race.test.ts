@@ -109,6 +109,7 @@ async function race(budgetMs: number) {
     },
     clientToken: 'a'.repeat(64),
     budgetMs,
+    lifeNeededSeconds: 3600,
   };
   const racing = raceForSession(deps, request);
   await vi.advanceTimersByTimeAsync(budgetMs + 10_000);
@@ -178,6 +179,30 @@ describe('Function: raceForSession', () => {
     expect(result.waitedMs).toBeGreaterThanOrEqual(100);
     expect(result.waitedMs).toBeLessThan(OPEN_MS);
     expect(unleasedSpare()).toBe(true);
+  });
+
+  it('passes over a session given back that the Data API closes before the query may end', async () => {
+    // Prepare: the session given back was opened 23.5 hours ago; the query may take an hour
+    scenario({ openMs: OPEN_MS });
+    ddb.on(QueryCommand).callsFake(() => ({
+      Items: [
+        session('busy', {
+          created_at: '2026-11-27T12:30:00.000Z',
+          ...(elapsed() >= 100 ? {} : leasedElsewhere),
+        }),
+      ],
+    }));
+
+    // Act
+    const result = await race(30_000);
+
+    // Assess
+    expect(result).toEqual(
+      expect.objectContaining({
+        kind: 'opened',
+        session: expect.objectContaining({ session_id: 'spare' }),
+      }),
+    );
   });
 
   it('reads the pool while its own session is still to be opened, and opens none when one is given back first', async () => {

@@ -159,6 +159,54 @@ describe('Class: SessionStore', () => {
       });
     });
 
+    it('passes over a session the Data API closes, at its 24 hours, before the query may end', async () => {
+      // Prepare: opened 20 hours ago, it has 4 hours left; the query may take 6.
+      poolHolds(
+        session('old', { created_at: ago(20 * 3600) }),
+        session('young', { last_used_at: ago(200) }),
+      );
+      ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).callsFake((input) => ({
+        Attributes: { ...session(input.Key.session_id), state: 'LEASED' },
+      }));
+
+      // Act
+      const long = await store.acquire('acme', 'acme', EXECUTION_ARN, {
+        lifeNeededSeconds: 6 * 3600,
+      });
+
+      // Assess: the young one, though the old one was used last; a short query may have the old one
+      expect(long).toEqual(
+        expect.objectContaining({
+          kind: 'hit',
+          session: expect.objectContaining({ session_id: 'young' }),
+        }),
+      );
+      const short = await store.acquire('acme', 'acme', EXECUTION_ARN, { lifeNeededSeconds: 60 });
+      expect(short).toEqual(
+        expect.objectContaining({ session: expect.objectContaining({ session_id: 'old' }) }),
+      );
+    });
+
+    it('reports a sessionless miss, not an exhausted pool, when the full pool holds only sessions that close too soon', async () => {
+      // Prepare: the cap is 2; both sessions hold a slot, idle but 20 hours old
+      poolHolds(
+        session('a', { created_at: ago(20 * 3600), slot: 0, total_slot: 0, slot_claim: 'c-0' }),
+        session('b', { created_at: ago(20 * 3600), slot: 1, total_slot: 1, slot_claim: 'c-1' }),
+      );
+
+      // Act
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN, {
+        waitMs: 0,
+        lifeNeededSeconds: 6 * 3600,
+      });
+
+      // Assess: nothing leased, no slot reserved
+      expect(result).toEqual(expect.objectContaining({ kind: 'miss', sessionless: true }));
+      expect(result).not.toHaveProperty('reservation');
+      expect(poolUpdates()).toHaveLength(0);
+      expect(ddb).not.toReceiveCommand(PutCommand);
+    });
+
     it('skips and deletes a session whose keep-alive runs out within the margin, giving its slots back', async () => {
       // Prepare: expires in 10 s, less than the 30 s needed to submit on it
       poolHolds(
@@ -540,6 +588,24 @@ describe('Class: SessionStore', () => {
         }),
       );
       expect(pauses).toEqual([20, 30]);
+    });
+
+    it('does not wait for sessions that would close before the query may end, and runs it without one', async () => {
+      // Prepare: one idle and one leased session, both 20 hours old
+      const { waiting, pauses } = waitingStore();
+      poolHolds(
+        session('a', { created_at: ago(20 * 3600), slot: 0, total_slot: 0, slot_claim: 'c-0' }),
+        session('b', { created_at: ago(20 * 3600), ...leasedTo('other', 1) }),
+      );
+
+      // Act
+      const result = await waiting.acquire('acme', 'acme', EXECUTION_ARN, {
+        lifeNeededSeconds: 6 * 3600,
+      });
+
+      // Assess
+      expect(result).toEqual(expect.objectContaining({ kind: 'miss', sessionless: true }));
+      expect(pauses).toEqual([]);
     });
 
     it('reads the pool less often the longer it waits, then fails: it never opens past the cap', async () => {

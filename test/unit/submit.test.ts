@@ -6,6 +6,7 @@ import {
   ExecuteStatementCommand,
   ExecuteStatementException,
   ListSessionsCommand,
+  QueryTimeoutException,
   RedshiftDataClient,
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
@@ -20,7 +21,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { QueryState } from '../../functions/common/schemas.ts';
 import { submitQuery } from '../../functions/submit.ts';
-import { deletedItem, EXECUTION_ARN, NOW, unitDeps } from '../support/unit-deps.ts';
+import { queryOf, submitEvent } from '../support/query-state.ts';
+import {
+  deletedItem,
+  EXECUTION_ARN,
+  NOW,
+  secondsAfterNow,
+  unitDeps,
+} from '../support/unit-deps.ts';
 
 const redshift = mockClient(RedshiftDataClient);
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -40,21 +48,22 @@ const recordKey = { pool_id: `#execution#${EXECUTION_ARN}`, session_id: 'executi
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
-function state(fields: Partial<QueryState> = {}): QueryState {
-  return {
-    executionArn: EXECUTION_ARN,
-    query: {
-      tenantId: 'acme',
-      dbUser: 'acme',
-      sql: 'select :region',
-      parameters: [{ name: 'region', value: 'eu' }],
-    },
+const REQUEST = {
+  tenantId: 'acme',
+  sql: 'select :region',
+  parameters: [{ name: 'region', value: 'eu' }],
+};
+
+/**
+ * Submit Query's event for the default request, on the tenant `acme` whose user is `acme`, with
+ * the slots of a new session reserved.
+ */
+const state = (fields: Partial<QueryState> = {}) =>
+  submitEvent(REQUEST, {
+    query: queryOf({ dbUser: 'acme' }),
     session: { sessionId: null, reused: false, reservation: RESERVATION },
-    submitAttempt: 0,
-    resubmits: 0,
     ...fields,
-  };
-}
+  });
 const reusing = (sessionId = '11111111-2222-3333-4444-555555555555') =>
   state({ session: { sessionId, reused: true, createdAt: '2026-11-28T11:00:00.000Z' } });
 
@@ -376,7 +385,7 @@ describe('Function: submitQuery', () => {
     );
   });
 
-  it("passes other refusals on under the service's name, without the service's text", async () => {
+  it("fails a refusal its checks did not foresee as QueryFailedError, without the service's text", async () => {
     // Prepare: a refusal whose text quotes a parameter value
     const { deps } = unitDeps();
     redshift.on(ExecuteStatementCommand).rejects(
@@ -391,11 +400,29 @@ describe('Function: submitQuery', () => {
 
     // Assess
     expect(error).toMatchObject({
-      name: 'ValidationException',
+      name: 'QueryFailedError',
       message:
-        "Redshift Data ExecuteStatement was refused: ValidationException (HTTP 400); the service's message is not repeated, as it can quote the SQL or its parameters",
+        "Redshift Data ExecuteStatement refused the statement as invalid: ValidationException (HTTP 400); the service's message is not repeated, as it can quote the SQL or its parameters",
     });
     expect(String((error as Error).stack)).not.toContain('SSN-078-05-1120');
+  });
+
+  it.each([
+    ['ActiveStatementsExceededException', 'TransientServiceError'],
+    ['QueryTimeoutException', 'QueryTimeoutError'],
+  ])('names the Data API refusing with %s %s, the contract name', async (refusal, name) => {
+    const { deps } = unitDeps();
+    const error =
+      refusal === 'QueryTimeoutException'
+        ? new QueryTimeoutException({ message: 'timed out', $metadata: { httpStatusCode: 400 } })
+        : Object.assign(new Error('too many'), {
+            name: refusal,
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+          });
+    redshift.on(ExecuteStatementCommand).rejects(error);
+
+    await expect(submitQuery(state(), deps)).rejects.toThrow(expect.objectContaining({ name }));
   });
 
   it("words a transient failure by the error's name and status, without the service's text", async () => {
@@ -472,6 +499,22 @@ describe('Function: submitQuery', () => {
     expect(ddb).not.toReceiveCommand(PutCommand);
   });
 
+  it('runs without a session when AcquireSession found only sessions closing before the deadline', async () => {
+    const { deps } = unitDeps();
+    statementGoes({ Status: 'STARTED' });
+
+    const next = await submitQuery(
+      state({ session: { sessionId: null, reused: false, sessionless: true } }),
+      deps,
+    );
+
+    const input = redshift.commandCalls(ExecuteStatementCommand)[0]?.args[0].input;
+    expect(input?.SessionKeepAliveSeconds).toBeUndefined();
+    expect(input?.SessionId).toBeUndefined();
+    expect(next.session).toEqual({ sessionId: null, reused: false, sessionless: true });
+    expect(ddb).not.toReceiveCommand(PutCommand);
+  });
+
   it('reads the error text when the statement failed inside the long-poll', async () => {
     const { deps } = unitDeps();
     statementGoes(
@@ -496,6 +539,103 @@ describe('Function: submitQuery', () => {
     await submitQuery(state(), deps, 10_500);
 
     expect(redshift).toReceiveCommandWith(DescribeStatementCommand, { WaitTimeSeconds: 2 });
+  });
+
+  describe('its timeout', () => {
+    /** A query whose deadline is two seconds after the clock's start. */
+    const dueInTwoSeconds = () =>
+      state({
+        query: queryOf({
+          dbUser: 'acme',
+          timeoutSeconds: 2,
+          deadline: secondsAfterNow(2).toISOString(),
+        }),
+      });
+
+    /**
+     * A clock at the start until the long-poll, which takes the two seconds left: the statement
+     * answers `polled` then.
+     */
+    function longPollReachesTheDeadline(polled: Record<string, unknown>) {
+      let now = NOW;
+      redshift
+        .on(ExecuteStatementCommand)
+        .resolves({ Id: 'st-5', SessionId: 'new-session', Status: 'SUBMITTED' });
+      redshift.on(DescribeStatementCommand, { WaitTimeSeconds: 2 }).callsFake(() => {
+        now = secondsAfterNow(2);
+        return { Id: 'st-5', ...polled };
+      });
+      return unitDeps({}, () => now);
+    }
+
+    it('long-polls no further than the deadline, then cancels the statement still running and says so', async () => {
+      // Prepare
+      const { deps } = longPollReachesTheDeadline({ Status: 'STARTED' });
+      redshift.on(CancelStatementCommand).resolves({ Status: true });
+      redshift
+        .on(DescribeStatementCommand, { WaitTimeSeconds: 5 })
+        .resolves({ Id: 'st-5', Status: 'ABORTED' });
+
+      // Act
+      const next = await submitQuery(dueInTwoSeconds(), deps);
+
+      // Assess
+      expect(redshift).toReceiveCommandWith(DescribeStatementCommand, {
+        Id: 'st-5',
+        WaitTimeSeconds: 2,
+      });
+      expect(redshift).toReceiveCommandWith(CancelStatementCommand, { Id: 'st-5' });
+      expect(redshift).toReceiveCommandWith(DescribeStatementCommand, {
+        Id: 'st-5',
+        WaitTimeSeconds: 5,
+      });
+      expect(next.statement).toEqual(
+        expect.objectContaining({ status: 'ABORTED', cancelledFor: 'timeout', waitSeconds: 0 }),
+      );
+    });
+
+    it('keeps the result of a statement that finished as the deadline came', async () => {
+      const { deps } = longPollReachesTheDeadline({ Status: 'STARTED' });
+      redshift.on(CancelStatementCommand).rejects(
+        new ValidationException({
+          message: 'Could not cancel a query that is already in FINISHED state with ID: st-5',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+      redshift
+        .on(DescribeStatementCommand, { WaitTimeSeconds: undefined })
+        .resolves({ Id: 'st-5', Status: 'FINISHED', HasResultSet: true });
+
+      const next = await submitQuery(dueInTwoSeconds(), deps);
+
+      expect(next.statement).toEqual(
+        expect.objectContaining({ status: 'FINISHED', hasResultSet: true }),
+      );
+      expect(next.statement?.cancelledFor).toBeUndefined();
+    });
+
+    it('throws QueryTimeoutError and sends nothing when the deadline has passed already', async () => {
+      const { deps } = unitDeps({}, () => secondsAfterNow(3));
+
+      await expect(submitQuery(dueInTwoSeconds(), deps)).rejects.toThrow(
+        expect.objectContaining({
+          name: 'QueryTimeoutError',
+          message: expect.stringContaining('timeoutSeconds 2'),
+        }),
+      );
+      expect(redshift.calls()).toHaveLength(0);
+    });
+  });
+
+  it('reads the SQL from the execution input and keeps it out of the state it returns', async () => {
+    const { deps } = unitDeps();
+    statementGoes({ SessionId: 's', Status: 'FINISHED' });
+
+    const next = await submitQuery(state(), deps);
+
+    expect(redshift).toReceiveCommandWith(ExecuteStatementCommand, { Sql: 'select :region' });
+    expect(JSON.stringify(next)).not.toContain('select :region');
+    expect(JSON.stringify(next)).not.toContain('"eu"');
   });
 
   it('refuses a state it cannot read', async () => {

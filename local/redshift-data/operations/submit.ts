@@ -214,6 +214,7 @@ async function submit(
   if (session) {
     Object.assign(session, { status: 'BUSY', currentStatementId: id, updatedAt: now });
   }
+  context.controls.admit(statement);
   void execute(context, statement, session);
 
   await waitForEnd(store, statement, request.WaitTimeSeconds);
