@@ -27,7 +27,8 @@ const FAST_CDK = [
 const FAST = [
   'test/unit/**/*.test.ts',
   'test/statemachine/**/*.test.ts',
-  'test/client/client.test.ts',
+  'test/client/spectra-client/*.test.ts',
+  'test/client/errors.test.ts',
   'test/client/cli-usage.test.ts',
   'test/client/cli-input.test.ts',
   'test/client/connection.test.ts',

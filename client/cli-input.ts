@@ -5,7 +5,8 @@ import type { CliOutput } from './cli-output.ts';
 import type { SqlParameter, SubmitQueryRequest } from './types.ts';
 
 /**
- * What the CLI reads from its command line and stdin: the query options and their checks.
+ * What the CLI reads from its command line and stdin: the global options, the query options,
+ * the options of the commands that print a result, and their checks.
  */
 
 export interface QueryOptions {
@@ -136,4 +137,43 @@ export function addQueryOptions(command: Command): Command {
       'split the SQL into its statements and run them in order on one session, in one transaction',
     )
     .option('--auto-commit', 'with --batch: commit each statement on its own');
+}
+
+export interface GlobalOptions {
+  endpoint?: string;
+  region?: string;
+  json?: boolean;
+}
+
+export interface OutputOptions {
+  csv?: boolean;
+  jsonl?: boolean;
+  output?: string;
+  url?: boolean;
+  expiresIn?: number;
+}
+
+export function checkOutputOptions(globals: GlobalOptions, output: OutputOptions): void {
+  const formats = [globals.json && '--json', output.csv && '--csv', output.jsonl && '--jsonl'];
+  const chosen = formats.filter((format): format is string => typeof format === 'string');
+  if (chosen.length > 1)
+    throw new UsageError(`choose one of --json, --csv and --jsonl; got ${chosen.join(' and ')}`);
+  if (output.url && (chosen.length > 0 || output.output !== undefined))
+    throw new UsageError('--url prints a URL: it takes no --json, --csv, --jsonl or --output');
+  if (output.expiresIn !== undefined && !output.url)
+    throw new UsageError('--expires-in is the expiry of the --url; give --url too');
+}
+
+/** The options of the commands that print a result. */
+export function addOutputOptions(command: Command): Command {
+  return command
+    .option('--csv', 'print CSV (RFC 4180) instead of a table')
+    .option('--jsonl', 'print JSON Lines: one JSON array of values per row')
+    .option('--output <file>', 'write the rows to a file instead of stdout')
+    .option('--url', 'print a presigned URL of the rows (gzip JSON Lines) in the results bucket')
+    .option(
+      '--expires-in <seconds>',
+      'with --url: how long the URL works, default 3600',
+      positiveInteger,
+    );
 }

@@ -1,24 +1,25 @@
-import { inspect } from 'node:util';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { EXIT_CODES_HELP, EXIT_DONE, exitCodeOfError } from './cli-exit.ts';
 import {
+  addOutputOptions,
   addQueryOptions,
   checkedBy,
-  positiveInteger,
+  checkOutputOptions,
+  type GlobalOptions,
+  type OutputOptions,
   type QueryOptions,
   requestOf,
-  UsageError,
 } from './cli-input.ts';
-import { CliOutput, type CliStreams, ProgressLine, processStreams } from './cli-output.ts';
-import { openSink, progressReporter, type RowFormat, writeResult } from './cli-results.ts';
-import { endpointProblem, regionProblem } from './connection.ts';
+import { CliOutput, type CliStreams, processStreams } from './cli-output.ts';
 import {
-  ClientConfigurationError,
-  InvalidInputError,
-  QueryExecutionError,
-  QueryNotFinishedError,
-  SpectraClientError,
-  SpectraConnectionError,
-} from './errors.ts';
+  noteConsoleLink,
+  printResult,
+  reportFailedQuery,
+  waitAndPrint,
+  waitWithProgress,
+} from './cli-query-output.ts';
+import { endpointProblem, regionProblem } from './connection.ts';
+import { QueryNotFinishedError } from './errors.ts';
 import {
   formatDateTime,
   formatHistory,
@@ -26,171 +27,17 @@ import {
   formatStatus,
   formatTable,
 } from './format.ts';
-import { failureOf, type Query, type ReadableResult, SpectraClient } from './index.ts';
-import { escapeMessage } from './terminal-text.ts';
+import { SpectraClient } from './index.ts';
 
 /**
  * `spectra`: the command line of the Spectra client. Every command takes `--endpoint` and
  * `--region` as the AWS CLI does, and `--json` for scripts. Exit codes: {@link EXIT_CODES_HELP}.
+ * This file declares the commands; their options are read in cli-input.ts, a query is waited for
+ * and printed by cli-query-output.ts, and a run's end is reported by cli-exit.ts.
  *
  * `bin/spectra.mjs` runs {@link main} on the process's arguments and streams; importing this
  * module runs nothing, so a program or a test can call `main` with streams of its own.
  */
-
-const EXIT_DONE = 0;
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
-/** Nothing answered at the endpoint: not the query's fault, and worth a retry or a look. */
-const EXIT_UNREACHABLE = 3;
-/** What a shell reports for a process ended by Ctrl+C. */
-const EXIT_INTERRUPTED = 130;
-
-const EXIT_CODES_HELP = `
-Exit codes:
-  ${EXIT_DONE}    done (for status: whatever the status it shows)
-  ${EXIT_FAILED}    the query failed or was cancelled, the execution does not exist, or it cannot be redriven
-  ${EXIT_USAGE}    bad usage: an unknown option, a missing or malformed value, input the query contract refuses
-  ${EXIT_UNREACHABLE}    the endpoint could not be reached (is the local stack running? the network?)
-  ${EXIT_INTERRUPTED}  Ctrl+C while waiting; the query goes on`;
-
-interface GlobalOptions {
-  endpoint?: string;
-  region?: string;
-  json?: boolean;
-}
-
-interface OutputOptions {
-  csv?: boolean;
-  jsonl?: boolean;
-  output?: string;
-  url?: boolean;
-  expiresIn?: number;
-}
-
-/** Ctrl+C while waiting for a query: the run ends, the query goes on. */
-class InterruptedError extends Error {
-  constructor(readonly executionArn: string) {
-    super(`Stopped waiting for ${executionArn}`);
-    this.name = 'InterruptedError';
-  }
-}
-
-/** Points at the local console's page of the execution, when the client talks to a local stack. */
-function noteConsoleLink(client: SpectraClient, executionArn: string, output: CliOutput): void {
-  const link = client.consoleLink(executionArn);
-  if (link !== undefined) output.note(`Console: ${link}`);
-}
-
-/** Reports a query that did not succeed, and sets exit code 1. */
-function reportFailedQuery(
-  client: SpectraClient,
-  query: Query,
-  globals: GlobalOptions,
-  output: CliOutput,
-): void {
-  const failure = failureOf(query) ?? { errorName: 'QueryFailedError', message: 'No result' };
-  output.note(escapeMessage(`${failure.errorName}: ${failure.message}`));
-  noteConsoleLink(client, query.executionArn, output);
-  if (globals.json) {
-    output.json({
-      error: failure.errorName,
-      message: failure.message,
-      executionArn: query.executionArn,
-      status: query.status,
-      cause: query.cause,
-    });
-  }
-  output.exitCode = EXIT_FAILED;
-}
-
-/** Prints every row, in the format the options ask for, or the result's presigned URL. */
-async function printResult(
-  result: ReadableResult,
-  globals: GlobalOptions,
-  options: OutputOptions,
-  output: CliOutput,
-): Promise<void> {
-  if (options.url) {
-    output.line(await result.presignedUrl({ expiresInSeconds: options.expiresIn }));
-    return;
-  }
-  const format: RowFormat = globals.json
-    ? 'json'
-    : options.csv
-      ? 'csv'
-      : options.jsonl
-        ? 'jsonl'
-        : 'table';
-  const { sink, done } = await openSink(output, format, options.output);
-  const rows = await writeResult(result, format, sink, progressReporter(output));
-  await done;
-  if (options.output !== undefined) output.note(`Wrote ${rows} rows to ${options.output}`);
-}
-
-function checkOutputOptions(globals: GlobalOptions, output: OutputOptions): void {
-  const formats = [globals.json && '--json', output.csv && '--csv', output.jsonl && '--jsonl'];
-  const chosen = formats.filter((format): format is string => typeof format === 'string');
-  if (chosen.length > 1)
-    throw new UsageError(`choose one of --json, --csv and --jsonl; got ${chosen.join(' and ')}`);
-  if (output.url && (chosen.length > 0 || output.output !== undefined))
-    throw new UsageError('--url prints a URL: it takes no --json, --csv, --jsonl or --output');
-  if (output.expiresIn !== undefined && !output.url)
-    throw new UsageError('--expires-in is the expiry of the --url; give --url too');
-}
-
-/** The options of the commands that print a result. */
-function addOutputOptions(command: Command): Command {
-  return command
-    .option('--csv', 'print CSV (RFC 4180) instead of a table')
-    .option('--jsonl', 'print JSON Lines: one JSON array of values per row')
-    .option('--output <file>', 'write the rows to a file instead of stdout')
-    .option('--url', 'print a presigned URL of the rows (gzip JSON Lines) in the results bucket')
-    .option(
-      '--expires-in <seconds>',
-      'with --url: how long the URL works, default 3600',
-      positiveInteger,
-    );
-}
-
-/** Waits for the query with the progress line; Ctrl+C stops waiting and leaves the query running. */
-async function waitWithProgress(
-  client: SpectraClient,
-  executionArn: string,
-  output: CliOutput,
-): Promise<Query> {
-  const progress = new ProgressLine(output.streams.stderr);
-  const interrupt = new AbortController();
-  const onSigint = () => interrupt.abort();
-  process.once('SIGINT', onSigint);
-  progress.start();
-  try {
-    return await client.waitForQuery(executionArn, {
-      signal: interrupt.signal,
-      // Reading the current state costs a history call per poll; only a terminal shows it.
-      onProgress: progress.enabled ? (p) => progress.update(p) : undefined,
-    });
-  } catch (error) {
-    if (interrupt.signal.aborted) throw new InterruptedError(executionArn);
-    throw error;
-  } finally {
-    progress.stop();
-    process.off('SIGINT', onSigint);
-  }
-}
-
-/** Waits for the query, then prints its rows, or reports how it failed (exit code 1). */
-async function waitAndPrint(
-  client: SpectraClient,
-  executionArn: string,
-  globals: GlobalOptions,
-  options: OutputOptions,
-  output: CliOutput,
-): Promise<void> {
-  const query = await waitWithProgress(client, executionArn, output);
-  if (query.status === 'SUCCEEDED' && query.result)
-    await printResult(query.result, globals, options, output);
-  else reportFailedQuery(client, query, globals, output);
-}
 
 /**
  * Runs one command's work with a client built from the global options, and releases the client's
@@ -414,37 +261,6 @@ export async function main(
     await program.parseAsync(args, { from: 'user' });
     return output.exitCode ?? EXIT_DONE;
   } catch (error) {
-    const json = program.opts<GlobalOptions>().json === true;
-    if (error instanceof CommanderError) {
-      // Commander has printed the message (or the help) already.
-      return error.exitCode === 0 ? EXIT_DONE : EXIT_USAGE;
-    }
-    if (
-      error instanceof UsageError ||
-      error instanceof InvalidInputError ||
-      error instanceof ClientConfigurationError
-    ) {
-      output.note(`error: ${escapeMessage(error.message)}\n(add --help for usage)`);
-      return EXIT_USAGE;
-    }
-    if (error instanceof InterruptedError) {
-      output.note(
-        `Stopped waiting; the query goes on. Read it later with: spectra results ${error.executionArn}\n` +
-          `or stop it with: spectra cancel ${error.executionArn}`,
-      );
-      return EXIT_INTERRUPTED;
-    }
-    const name = error instanceof Error ? error.name : 'Error';
-    const message = error instanceof Error ? error.message : String(error);
-    // A service's message can quote the request (a name, an ARN, SQL), so it is escaped too.
-    output.note(escapeMessage(`${name}: ${message}`));
-    if (json) {
-      const extra = error instanceof QueryExecutionError ? { status: error.status } : {};
-      output.json({ error: name, message, ...extra });
-    }
-    if (!(error instanceof SpectraClientError) && process.env.SPECTRA_DEBUG) {
-      output.note(escapeMessage(inspect(error)));
-    }
-    return error instanceof SpectraConnectionError ? EXIT_UNREACHABLE : EXIT_FAILED;
+    return exitCodeOfError(error, output, program.opts<GlobalOptions>().json === true);
   }
 }

@@ -17,19 +17,15 @@ import { poolIdOf } from '#common/session-store';
 import { consoleUrl } from '../local/identity.ts';
 import { resolveSettings } from './connection.ts';
 import {
-  connectionErrorCode,
   ExecutionNameTakenError,
   InvalidInputError,
   isLoopbackUrl,
   QueryExecutionError,
   QueryNotFinishedError,
-  QueryNotFoundError,
   QueryNotRedrivableError,
-  SpectraClientError,
-  SpectraConnectionError,
-  StateMachineNotFoundError,
 } from './errors.ts';
 import { buildTimeline, currentStateOf, type StateVisit } from './history.ts';
+import { delay, isFinalStatus, pollGaps } from './polling.ts';
 import {
   canonicalJson,
   executionArnOf,
@@ -39,6 +35,7 @@ import {
   toPooledSession,
 } from './records.ts';
 import { type ReadableResult, ResultRows } from './result-rows.ts';
+import { clientErrorOf } from './sdk-errors.ts';
 import type {
   CancelledQuery,
   PooledSession,
@@ -60,32 +57,10 @@ import type {
  * `AWS_PROFILE`, `AWS_ENDPOINT_URL`, ...), resolved by the SDK as for any AWS tool.
  */
 
-const FINAL_STATUSES = new Set<string>(['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']);
-const FIRST_POLL_MS = 100;
-const POLL_BACKOFF = 1.5;
 /** Enough of the newest events to contain the last `…StateEntered` (a Task adds 3-4 after it). */
 const RECENT_EVENTS = 25;
 /** Step Functions' rule for names: no spaces, brackets, wildcards, those marks or controls (Cc). */
 const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\p{Cc}]{1,80}$/u;
-
-/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 export class SpectraClient {
   readonly stateMachineArn: string;
@@ -193,12 +168,11 @@ export class SpectraClient {
    */
   async waitForQuery(executionArn: string, options: WaitOptions = {}): Promise<Query> {
     const { signal, onProgress } = options;
-    const longestGap = Math.max(options.pollIntervalMs ?? 1000, 10);
-    let gap = Math.min(FIRST_POLL_MS, longestGap);
+    const gaps = pollGaps(options.pollIntervalMs);
     for (;;) {
       signal?.throwIfAborted();
       const query = await this.getQuery(executionArn, signal);
-      if (FINAL_STATUSES.has(query.status)) return query;
+      if (isFinalStatus(query.status)) return query;
       if (onProgress) {
         const state = await this.currentState(executionArn, signal);
         onProgress({
@@ -207,8 +181,7 @@ export class SpectraClient {
           elapsedMs: Math.max(0, Date.now() - query.startedAt.getTime()),
         });
       }
-      await delay(gap, signal);
-      gap = Math.min(gap * POLL_BACKOFF, longestGap);
+      await delay(gaps.next().value, signal);
     }
   }
 
@@ -232,7 +205,7 @@ export class SpectraClient {
    */
   async getResult(executionArn: string): Promise<ReadableResult> {
     const query = await this.getQuery(executionArn);
-    if (!FINAL_STATUSES.has(query.status)) throw new QueryNotFinishedError(executionArn);
+    if (!isFinalStatus(query.status)) throw new QueryNotFinishedError(executionArn);
     return this.succeededOrThrow(query).result;
   }
 
@@ -418,32 +391,6 @@ export class SpectraClient {
   }
 
   private translate(error: unknown, executionArn?: string): unknown {
-    if (!(error instanceof Error)) return error;
-    switch (error.name) {
-      case 'ExecutionDoesNotExist':
-      case 'InvalidArn':
-        return executionArn === undefined
-          ? new SpectraClientError(error.message, { cause: error })
-          : new QueryNotFoundError(executionArn, { cause: error });
-      case 'StateMachineDoesNotExist':
-        return new StateMachineNotFoundError(this.stateMachineArn, { cause: error });
-      case 'InvalidName':
-      case 'InvalidExecutionInput':
-        return new InvalidInputError(`Invalid input: ${error.message}`, { cause: error });
-      case 'CredentialsProviderError':
-        return new SpectraClientError(
-          `No AWS credentials found (${error.message}): sign in as for the AWS CLI (AWS_PROFILE, aws sso login, AWS_ACCESS_KEY_ID...), or point --endpoint / AWS_ENDPOINT_URL at the local stack`,
-          { cause: error },
-        );
-      case 'ResourceNotFoundException':
-        return new SpectraClientError(
-          `The sessions table ${this.sessionsTableName} does not exist; set SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME to the table in your stack outputs`,
-          { cause: error },
-        );
-    }
-    const code = connectionErrorCode(error);
-    if (code !== undefined)
-      return new SpectraConnectionError(this.endpoint, code, { cause: error });
-    return error;
+    return clientErrorOf(error, this, executionArn);
   }
 }

@@ -26,7 +26,10 @@ export async function bundleFunction(entry: string, outDir: string): Promise<str
   return outfile;
 }
 
-/** Bundles all functions of the catalog under `outRoot` (default `dist/`), replacing what was there. */
+/**
+ * Bundles every function of the registry (functions/registry.ts) under `outRoot` (default
+ * `dist/`), replacing what was there.
+ */
 export async function bundleAll(outRoot = join(repoRoot, 'dist')): Promise<BundledFunction[]> {
   const all = FUNCTIONS;
   await Promise.all(all.map((fn) => rm(join(outRoot, fn.name), { recursive: true, force: true })));

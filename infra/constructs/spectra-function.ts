@@ -12,7 +12,7 @@ import { cdkBundlingOptions } from '../bundling.ts';
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 export interface SpectraFunctionProps {
-  /** The function's name in functions/catalog.ts, e.g. `SubmitQuery`. */
+  /** The function's name in functions/registry.ts, e.g. `SubmitQuery`. */
   readonly name: string;
   /** Its source file, relative to the repository root. */
   readonly entry: string;

@@ -1,4 +1,4 @@
-import { tokenize } from '../../functions/common/sql-statements.ts';
+import { tokenize } from '../../functions/common/sql-tokens.ts';
 import { quoteIdentifier } from './sql-engine.ts';
 
 /**

@@ -1,10 +1,10 @@
+import { classifyTokens } from '../../functions/common/sql-statements.ts';
 import {
-  classifyTokens,
   isCode,
   mapPlaceholders,
   POSTGRESQL_LEXING,
   tokenize,
-} from '../../functions/common/sql-statements.ts';
+} from '../../functions/common/sql-tokens.ts';
 
 /**
  * What the emulator changes in a statement's text before the engine sees it: the Data API's
@@ -12,8 +12,8 @@ import {
  * quoted so the shim function can take it.
  *
  * Where literals, comments and placeholders are comes from the functions' SQL reader
- * (functions/common/sql-statements.ts), so that the emulator binds exactly the placeholders that
- * Spectra checks before it submits.
+ * (functions/common/sql-tokens.ts and sql-statements.ts), so that the emulator binds exactly the
+ * placeholders that Spectra checks before it submits.
  */
 
 export interface SqlParameter {

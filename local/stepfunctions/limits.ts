@@ -11,9 +11,8 @@ import { historyEventsOf } from './history.ts';
  *   of bytes service limit.") and words of the same form for an input;
  * - the 25,000th history event: `States.Runtime`, "The execution reached the maximum number of
  *   history events (25000).", written as that 25,000th event;
- * - an error or a cause over its length: what AWS does then is not documented (see
- *   shared/reference results-and-limits §1); the local service treats it as a payload over its
- *   limit, `States.DataLimitExceeded`, so that a local run shows it.
+ * - an error or a cause over its length: what AWS does then is not documented; the local service
+ *   treats it as a payload over its limit, `States.DataLimitExceeded`, so that a local run shows it.
  */
 
 export const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';

@@ -3,7 +3,8 @@ import { RESUME_STATE } from './local-execution.ts';
 
 /**
  * RedriveExecution's rules as AWS has them: which executions it redrives, from which state, and
- * its idempotency. The local Step Functions service (service.ts) applies them.
+ * its idempotency. The local Step Functions service applies them
+ * (service.ts, and execution-runs.ts for whether an execution is redrivable).
  */
 
 /** AWS redrives an execution within 14 days of its end... */

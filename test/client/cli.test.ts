@@ -1,59 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PooledSession, type Query, SpectraClient } from '../../client/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PooledSession, Query } from '../../client/index.ts';
 import type { QueryResult } from '../../functions/fetch-results.ts';
 import { consoleUrl } from '../../local/identity.ts';
-import type { LocalStack } from '../../local/stack.ts';
 import { SHORT_QUERY_PATH, STATES } from '../../statemachine/definition.ts';
 import { parseCsv, parseTable, runCli as spectra } from '../support/cli.ts';
-import { IMMEDIATE_RETRIES, startTestStack } from '../support/local-stack.ts';
-import { type ProcessRun, runNode } from '../support/spawn.ts';
-import { cellColumns, TERMINAL_CONTROLS } from '../support/terminal.ts';
+import { client, executionArnIn, stack, useCliStack } from './cli-stack.ts';
 
 /**
- * The `spectra` CLI against a local stack started in this process: `main()` runs in this process
- * with its output captured, as `bin/spectra.mjs` runs it on the process's own streams. A few
- * smoke tests run the launcher itself in a child process, for what only a real process shows:
- * its exit code and its stdin.
+ * The `spectra` CLI's commands against a local stack: a query submitted and read back (its status,
+ * its rows in each format, the states it passed), run, cancel and redrive, and what each leaves in
+ * the session pool. The stack, and the launcher in a child process, are in cli-stack.ts.
  */
 
-// Short long-polls, so that a cancelled query is mid-poll rather than inside one long Submit.
-process.env.SPECTRA_SUBMIT_WAIT_SECONDS = '1';
-process.env.SPECTRA_POLL_WAIT_SECONDS = '1';
-process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME = 'spectra-sessions';
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-
-let stack: LocalStack;
-let client: SpectraClient;
-
-/** `node bin/spectra.mjs …args` in a child process, as a user runs it. */
-function spectraProcess(args: string[], options: { stdin?: string } = {}): Promise<ProcessRun> {
-  return runNode(['bin/spectra.mjs', ...args], {
-    env: {
-      ...process.env,
-      AWS_ENDPOINT_URL: stack.url,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      SPECTRA_STATE_MACHINE_ARN: stack.stateMachineArn,
-    },
-    stdin: options.stdin,
-  });
-}
-
-const executionArnIn = (stderr: string) => /Execution (arn:\S+)/.exec(stderr)?.[1] ?? '';
-
-beforeAll(async () => {
-  stack = await startTestStack({ retryIntervalOverrides: IMMEDIATE_RETRIES });
-  // What the CLI in this process finds in its environment: the stack (AWS_ENDPOINT_URL is set by
-  // the stack itself) and its state machine.
-  process.env.SPECTRA_STATE_MACHINE_ARN = stack.stateMachineArn;
-  client = new SpectraClient({ endpoint: stack.url, stateMachineArn: stack.stateMachineArn });
-}, 120_000);
-
-afterAll(async () => {
-  client?.destroy();
-  await stack?.stop();
-});
+useCliStack();
 
 describe('CLI: spectra', () => {
   describe('a submitted query, read back', () => {
@@ -202,93 +161,6 @@ describe('CLI: spectra', () => {
     });
   });
 
-  describe('values a terminal would act on, and wide characters', () => {
-    const submitAndWait = async (sql: string) => {
-      const submitted = await spectra(['submit', '--tenant', 'acme', '--sql', sql]);
-      const executionArn = submitted.stdout.trim();
-      await client.waitForQuery(executionArn, { pollIntervalMs: 50 });
-      return executionArn;
-    };
-
-    it('escapes ESC, OSC 8, BEL, C1 and DEL in the table and leaves CSV and JSON as they are', async () => {
-      // Prepare: a result whose values hold what a terminal would obey
-      const { sgr, osc8, bel, c1, del } = TERMINAL_CONTROLS;
-      const columns = { sgr, osc8, bel, c1, del };
-      const values = Object.values(columns).map((c) => c.value);
-      const executionArn = await submitAndWait(
-        "select chr(27) || '[31mred' || chr(27) || '[0m' as sgr, " +
-          "chr(27) || ']8;;https://example.com/' || chr(7) || 'click' || chr(27) || ']8;;' || chr(7) as osc8, " +
-          "'ding' || chr(7) as bel, chr(155) || '2J' || chr(157) || '0;title' || chr(156) as c1, " +
-          "'rub' || chr(127) || 'out' as del",
-      );
-
-      // Act
-      const [table, csv, json] = await Promise.all([
-        spectra(['results', executionArn]),
-        spectra(['results', executionArn, '--csv']),
-        spectra(['results', executionArn, '--json']),
-      ]);
-
-      // Assess: the table shows the escapes, and no control character but its line feeds
-      expect(table.code).toBe(0);
-      expect(table.stdout.replaceAll('\n', '')).not.toMatch(/\p{Cc}/u);
-      expect(parseTable(table.stdout).rows).toEqual([Object.values(columns).map((c) => c.shown)]);
-      // CSV and JSON carry the values byte for byte, for the program that reads them
-      expect(parseCsv(csv.stdout)).toEqual([Object.keys(columns), values]);
-      const result = await client.getResult(executionArn);
-      expect(result.rows).toEqual([values]);
-      expect(json.stdout).toBe(`${JSON.stringify(result, null, 2)}\n`);
-    });
-
-    it("escapes control characters that Redshift's error message quotes back", async () => {
-      // Act: the table name holds an erase-screen sequence, which the error message repeats
-      const run = await spectra([
-        'run',
-        '--tenant',
-        'acme',
-        '--sql',
-        'select * from "\x1b[2Jnope"',
-      ]);
-
-      // Assess
-      expect(run.code).toBe(1);
-      expect(run.stderr).not.toContain('\x1b');
-      expect(run.stderr).toContain('relation "\\x1b[2Jnope" does not exist');
-    });
-
-    it('aligns CJK and emoji columns by the columns a terminal gives them', async () => {
-      // Prepare
-      const executionArn = await submitAndWait(
-        "select '東京' as city, 'こんにちは 🎉' as greeting, 1 as n " +
-          "union all select 'Osaka', '👩‍💻 hi', 22 " +
-          "union all select '大阪', 'hey 🇯🇵', 333 order by n",
-      );
-
-      // Act
-      const table = await spectra(['results', executionArn]);
-
-      // Assess: each column starts, and the numbers end, at one terminal column on every line
-      expect(table.code).toBe(0);
-      const [header = '', , ...rows] = table.stdout.trimEnd().split('\n');
-      const rowCells = [
-        ['東京', 'こんにちは 🎉', '1'],
-        ['Osaka', '👩‍💻 hi', '22'],
-        ['大阪', 'hey 🇯🇵', '333'],
-      ];
-      const headerColumns = cellColumns(header, ['city', 'greeting', 'n']);
-      expect([headerColumns[0]?.start, headerColumns[1]?.start, headerColumns[2]?.end]).toEqual([
-        0, 7, 25,
-      ]);
-      expect(rows.slice(0, 3).map((line, i) => cellColumns(line, rowCells[i] ?? []))).toEqual(
-        rowCells.map(() => [
-          { start: 0, end: expect.any(Number) },
-          { start: 7, end: expect.any(Number) },
-          { start: expect.any(Number), end: 25 },
-        ]),
-      );
-    });
-  });
-
   describe('cancel', () => {
     it('stops a long query: ABORTED, and its session lease released', async () => {
       // Prepare: a statement running on its leased session, past Submit Query, so that the
@@ -366,53 +238,6 @@ describe('CLI: spectra', () => {
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(
         'QueryNotRedrivableError: The query cannot be redriven: Execution is SUCCEEDED and cannot be redriven',
-      );
-    });
-  });
-
-  describe('errors the stack reports', () => {
-    it.each([
-      [
-        ['status', 'arn:aws:states:us-east-1:000000000000:execution:spectra-query:nope'],
-        1,
-        'QueryNotFoundError: No query with the execution ARN arn:aws:states:us-east-1:000000000000:execution:spectra-query:nope',
-      ],
-      [['history', 'not-an-arn'], 1, 'QueryNotFoundError'],
-    ])('fails %j with exit code %i and says what is wrong', async (args, exitCode, message) => {
-      const run = await spectra(args);
-
-      expect(run.code).toBe(exitCode);
-      expect(run.stderr).toContain(message);
-      expect(run.stdout).toBe('');
-    });
-  });
-
-  describe('the launcher, bin/spectra.mjs, in a process of its own', () => {
-    it('reads the SQL from stdin with --sql-file - and prints CSV', async () => {
-      const run = await spectraProcess(['run', '--tenant', 'initech', '--sql-file', '-', '--csv'], {
-        stdin: "select 'x,y' as pair, 7 as seven\n",
-      });
-
-      expect(run.code).toBe(0);
-      expect(parseCsv(run.stdout)).toEqual([
-        ['pair', 'seven'],
-        ['x,y', '7'],
-      ]);
-    });
-
-    it('fails a bad query with exit code 1 and the error name and message on stderr', async () => {
-      const run = await spectraProcess([
-        'run',
-        '--tenant',
-        'globex',
-        '--sql',
-        'select * from nope',
-      ]);
-
-      expect(run.code).toBe(1);
-      expect(run.stdout).toBe('');
-      expect(run.stderr).toContain(
-        'QueryFailedError: The statement failed: ERROR: relation "nope" does not exist',
       );
     });
   });

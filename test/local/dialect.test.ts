@@ -1,9 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { TranslationError } from '../../local/redshift-data/dialect/errors.ts';
 import { loadSqlScanner } from '../../local/redshift-data/dialect/tokens.ts';
-import {
-  TranslationError,
-  translateStatement,
-} from '../../local/redshift-data/dialect/translate.ts';
+import { translateStatement } from '../../local/redshift-data/dialect/translate.ts';
 
 /**
  * The Redshift-to-PostgreSQL translator on its own: what it rewrites, what it leaves exactly as

@@ -3,34 +3,23 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import {
-  DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  SFNClient,
-} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  QueryExecutionError,
   ResultExpiredError,
   ResultNotWrittenError,
   SpectraClient,
   type SucceededQuery,
 } from '../../client/index.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/identity.ts';
-import type { LocalStack } from '../../local/stack.ts';
-import { STATES, TASK_STATES } from '../../statemachine/definition.ts';
 import { parseCsv, runCli as spectra } from '../support/cli.ts';
+import { client, HUNDRED_THOUSAND, payloadSizes, stack, useResultsStack } from './results-stack.ts';
 
 /**
  * Results of any size through the whole local stack: the functions, the Data API emulator on
  * PGlite, S3. What a user reads (the client's rows, the CLI's output, a presigned URL's bytes) is
- * every row, in order, with every digit; the execution and each of its states stay within Step
- * Functions' limits whatever the SQL, the result or the error.
+ * every row, in order, with every digit. Step Functions' limits and the query's own limits are in
+ * results-limits.test.ts.
  */
 
-const HUNDRED_THOUSAND =
-  'select g, md5(g::text) as hash from generate_series(1, 100000) g order by g';
 /** The rows that query returns, as `spectra results --csv` prints them after its header. */
 const expectedCsvLines = () => {
   const lines = ['g,hash'];
@@ -40,28 +29,12 @@ const expectedCsvLines = () => {
 };
 const sha256 = (text: string | Uint8Array) => createHash('sha256').update(text).digest('hex');
 
-let stack: LocalStack;
-let client: SpectraClient;
-let sfn: SFNClient;
 let scratch: string;
 let large: SucceededQuery;
 
+useResultsStack();
+
 beforeAll(async () => {
-  const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({
-    port: 0,
-    waitTimeOverrides: { [STATES.waitForQuery]: 0 },
-    retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((state) => [state, 0])),
-    // A small Data API limit, so that a result over it is quick to make.
-    maxDataApiResultBytes: 20 * 1024 * 1024,
-  });
-  process.env.SPECTRA_STATE_MACHINE_ARN = stack.stateMachineArn;
-  client = new SpectraClient({ endpoint: stack.url, stateMachineArn: stack.stateMachineArn });
-  sfn = new SFNClient({
-    endpoint: stack.url,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
   scratch = await mkdtemp(join(tmpdir(), 'spectra-results-'));
   large = await client.runQuery(
     { tenantId: 'acme', sql: HUNDRED_THOUSAND },
@@ -70,40 +43,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  client?.destroy();
-  sfn?.destroy();
-  await stack?.stop();
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
-
-async function history(executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken }));
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-}
-
-/** Every state's input and output, and the execution's, in UTF-8 bytes. */
-async function payloadSizes(executionArn: string): Promise<number[]> {
-  const events = await history(executionArn);
-  const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-  const texts = [
-    described.input,
-    described.output,
-    ...events.flatMap((event) => [
-      event.stateEnteredEventDetails?.input,
-      event.stateExitedEventDetails?.output,
-      event.taskSucceededEventDetails?.output,
-    ]),
-  ];
-  return texts
-    .filter((text) => text !== undefined)
-    .map((text) => Buffer.byteLength(text as string));
-}
 
 describe('Results through the local stack', () => {
   describe('100,000 rows', () => {
@@ -308,80 +249,6 @@ describe('Results through the local stack', () => {
         '9999999999999999999999999999.9999999999',
       ],
     ]);
-  });
-
-  it('keeps every state under 256 KiB and the cause under 32 KiB with a 100 KB SQL and a 100 KB error', async () => {
-    // The SQL is 100 KB; PostgreSQL quotes the bad value back whole in its error text.
-    const value = 'a'.repeat(100 * 1024 - 40);
-    const sql = `select '${value}'::int as n`;
-    expect(Buffer.byteLength(sql)).toBeLessThanOrEqual(100 * 1024);
-    const { executionArn } = await client.submitQuery({ tenantId: 'acme', sql });
-    const query = await client.waitForQuery(executionArn, { pollIntervalMs: 50 });
-
-    expect(query.status).toBe('FAILED');
-    expect(query.error).toBe('QueryFailedError');
-    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    expect((described.cause ?? '').length).toBeLessThanOrEqual(32_768);
-    expect(query.cause?.redshiftError).toMatch(
-      /^ERROR: invalid input syntax for type integer: "a+/,
-    );
-    expect(query.cause?.redshiftError).toMatch(/\[cut: \d+ bytes in all\]$/);
-    const sizes = await payloadSizes(executionArn);
-    expect(Math.max(...sizes)).toBeGreaterThan(100 * 1024);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(262_144);
-  });
-
-  it('keeps every state under 256 KiB with a 100 KB SQL and a written result', async () => {
-    const comment = `/* ${'c'.repeat(100 * 1024 - HUNDRED_THOUSAND.length - 10)} */`;
-    const sql = `${HUNDRED_THOUSAND} ${comment}`;
-    expect(Buffer.byteLength(sql)).toBeGreaterThan(100 * 1024 - 20);
-    expect(Buffer.byteLength(sql)).toBeLessThanOrEqual(100 * 1024);
-
-    const { executionArn, result } = await client.runQuery({ tenantId: 'acme', sql });
-
-    expect(result.result?.rows).toBe(100_000);
-    const sizes = await payloadSizes(executionArn);
-    expect(Math.max(...sizes)).toBeGreaterThan(100 * 1024);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(262_144);
-  });
-
-  it('stops at rowLimit and byteLimit, and says truncated only when they cut the result', async () => {
-    const sql = 'select g from generate_series(1, 50) g order by g';
-    const [byRows, byBytes, whole] = await Promise.all([
-      client.runQuery({ tenantId: 'acme', sql, rowLimit: 10 }),
-      client.runQuery({ tenantId: 'acme', sql, byteLimit: 20 }),
-      client.runQuery({ tenantId: 'acme', sql, rowLimit: 50 }),
-    ]);
-    expect(byRows.result.rows).toEqual(Array.from({ length: 10 }, (_, i) => [i + 1]));
-    expect(byRows.result.truncated).toBe(true);
-    expect(byRows.result.totalRows).toBe(50);
-    // [1]\n [2]\n ... four bytes a line: five lines
-    expect(byBytes.result.rows).toEqual([[1], [2], [3], [4], [5]]);
-    expect(byBytes.result.truncated).toBe(true);
-    expect(whole.result.rowCount).toBe(50);
-    expect(whole.result.truncated).toBe(false);
-    const cli = await spectra(['run', '--tenant', 'acme', '--sql', sql, '--row-limit', '3']);
-    expect(cli.stdout.trimEnd().split('\n').at(-1)).toBe(
-      '(3 rows: rowLimit or byteLimit left out the rest of 50 rows)',
-    );
-  });
-
-  it('refuses a bad rowLimit before anything runs, saying what is allowed', async () => {
-    await expect(
-      client.submitQuery({ tenantId: 'acme', sql: 'select 1', rowLimit: 0 }),
-    ).rejects.toThrow(/rowLimit must be a whole number of rows, at least 1.*got number 0/);
-  });
-
-  it('fails a result over the Data API limit with ResultTooLargeError, which points to UNLOAD', async () => {
-    const error = await client
-      .runQuery({
-        tenantId: 'acme',
-        sql: "select g, repeat('x', 1000) as pad from generate_series(1, 30000) g",
-      })
-      .catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(QueryExecutionError);
-    expect((error as QueryExecutionError).errorName).toBe('ResultTooLargeError');
-    expect((error as QueryExecutionError).message).toMatch(/UNLOAD \('select \.\.\.'\) TO 's3:/);
   });
 
   it('gives a clear error for an expired result, once the bucket has deleted it', async () => {

@@ -1,5 +1,5 @@
-import type { Rewriter } from './translate.ts';
-import { notEmulated, syntaxError } from './translate.ts';
+import { notEmulated, syntaxError } from './errors.ts';
+import type { Rewriter } from './rewriter.ts';
 
 /**
  * CREATE TABLE and CREATE TABLE AS with Redshift's attributes. The physical ones (DISTSTYLE,

@@ -1,5 +1,5 @@
-import type { Rewriter } from './translate.ts';
-import { notEmulated, syntaxError } from './translate.ts';
+import { notEmulated, syntaxError } from './errors.ts';
+import type { Rewriter } from './rewriter.ts';
 
 /**
  * Rewrites of function calls and bare words whose Redshift spelling, meaning or default column
@@ -17,7 +17,7 @@ interface Rewritten {
   next: number;
 }
 
-/** Redshift's catalog views, defined by `redshift-catalog.sql` in the `spectra` schema. */
+/** Redshift's catalog views, defined in the `spectra` schema by `redshift-shims.sql`. */
 export const CATALOG_VIEWS = new Set([
   'pg_table_def',
   'svv_table_info',

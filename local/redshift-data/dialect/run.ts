@@ -1,8 +1,9 @@
 import type { EngineConnection, EngineResult, RunOptions } from '../sql-engine.ts';
 import { EngineError } from '../sql-engine.ts';
 import type { BoundSql } from '../sql-text.ts';
+import { TranslationError } from './errors.ts';
 import { loadSqlScanner } from './tokens.ts';
-import { TranslationError, translateStatement } from './translate.ts';
+import { translateStatement } from './translate.ts';
 
 /**
  * The emulator's one hook into the statement path: a statement in Redshift's SQL runs on the

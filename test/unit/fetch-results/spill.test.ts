@@ -1,0 +1,229 @@
+import { GetStatementResultCommand, ValidationException } from '@aws-sdk/client-redshift-data';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  S3ServiceException,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import type { ResultManifest } from '../../../functions/common/result-store.ts';
+import { fetchResults } from '../../../functions/fetch-results.ts';
+import { runningState } from '../../support/query-state.ts';
+import { NOW, unitDeps } from '../../support/unit-deps.ts';
+import {
+  columns,
+  finished,
+  incompressible,
+  linesOf,
+  outputBytes,
+  PREFIX,
+  redshift,
+  s3,
+  servePages,
+  uploads,
+  useMockedClients,
+} from './fixtures.ts';
+
+/**
+ * FetchResults writing a result that does not fit in the execution's output to the results bucket
+ * (functions/common/result-spill.ts): the inline budget, parts and their manifest, multipart
+ * uploads, and what happens when S3 or a page read fails.
+ */
+
+useMockedClients();
+
+describe('Function: fetchResults', () => {
+  it('keeps a result just under the inline budget inline, and writes one just over it to S3', async () => {
+    // Prepare: find the row count whose inline output is the largest within the budget
+    const budget = 20_000;
+    const { deps } = unitDeps({ SPECTRA_RESULT_INLINE_MAX_BYTES: String(budget) });
+    let fits = 0;
+    for (let count = 1; ; count++) {
+      redshift.reset();
+      s3.reset();
+      s3.on(PutObjectCommand).resolves({});
+      servePages(count, 1000, () => 'n'.repeat(50));
+      const result = await fetchResults(finished, deps);
+      if (result.result !== undefined) break;
+      fits = count;
+    }
+
+    // Act
+    redshift.reset();
+    s3.reset();
+    s3.on(PutObjectCommand).resolves({});
+    servePages(fits, 1000, () => 'n'.repeat(50));
+    const under = await fetchResults(finished, deps);
+    redshift.reset();
+    servePages(fits + 1, 1000, () => 'n'.repeat(50));
+    const over = await fetchResults(finished, deps);
+
+    // Assess: under the budget every row is inline and within it, with nothing written
+    expect(under.result).toBeUndefined();
+    expect(under.rowCount).toBe(fits);
+    expect(outputBytes(under)).toBeLessThanOrEqual(budget);
+    // Over it, the rows are in S3, the output has a preview and says where the rest is
+    expect(over.result).toEqual({
+      location: `s3://spectra-results/${PREFIX}manifest.json`,
+      format: 'JSONL_GZIP',
+      parts: 1,
+      rows: fits + 1,
+      bytes: uploads().get(`${PREFIX}rows.jsonl.gz`)?.length,
+      expiresAt: '2026-12-06T00:00:00.000Z',
+    });
+    expect(over.truncated).toBe(false);
+    expect(over.totalRows).toBe(fits + 1);
+    expect(over.rows).toEqual(Array.from({ length: over.rowCount }, (_, i) => [i, 'n'.repeat(50)]));
+    expect(over.rowCount).toBeGreaterThan(0);
+    expect(outputBytes(over)).toBeLessThanOrEqual(budget);
+    const rows = linesOf(uploads().get(`${PREFIX}rows.jsonl.gz`) as Buffer);
+    expect(rows).toEqual(Array.from({ length: fits + 1 }, (_, i) => [i, 'n'.repeat(50)]));
+  });
+
+  it('writes a large result in parts that each gunzip on their own, and a manifest that lists them', async () => {
+    // Prepare: ~45 bytes a line, parts of 64 KiB: about 1,450 lines a part
+    const { deps } = unitDeps({ SPECTRA_RESULT_PART_BYTES: '65536' });
+    const md5ish = (i: number) => i.toString(16).padStart(32, '0');
+    servePages(10_000, 1000, md5ish);
+
+    // Act
+    const result = await fetchResults(finished, deps);
+
+    // Assess
+    const objects = uploads();
+    const data = objects.get(`${PREFIX}rows.jsonl.gz`) as Buffer;
+    const manifest = JSON.parse(
+      (objects.get(`${PREFIX}manifest.json`) as Buffer).toString('utf8'),
+    ) as ResultManifest;
+    expect(manifest).toEqual(
+      expect.objectContaining({
+        format: 'JSONL_GZIP',
+        statementId: 'st-1',
+        columns: [
+          { name: 'id', type: 'int8' },
+          { name: 'name', type: 'varchar' },
+        ],
+        rows: 10_000,
+        bytes: data.length,
+        data: `s3://spectra-results/${PREFIX}rows.jsonl.gz`,
+        createdAt: NOW.toISOString(),
+        expiresAt: '2026-12-06T00:00:00.000Z',
+      }),
+    );
+    expect(result.result?.parts).toBe(manifest.parts.length);
+    expect(manifest.parts.length).toBeGreaterThanOrEqual(6);
+    let next = 0;
+    for (const part of manifest.parts) {
+      expect(part.rowOffset).toBe(next);
+      const rows = linesOf(data.subarray(part.offset, part.offset + part.bytes));
+      expect(rows).toEqual(
+        Array.from({ length: part.rows }, (_, i) => [next + i, md5ish(next + i)]),
+      );
+      next += part.rows;
+    }
+    expect(next).toBe(10_000);
+    // And the object read whole is the result, in order
+    expect(linesOf(data)).toHaveLength(10_000);
+  });
+
+  it('streams a result larger than an upload part through a multipart upload', async () => {
+    // Prepare: about 16 MB of JSON Lines that gzip barely shrinks: more than one 8 MiB upload part
+    const { deps } = unitDeps();
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
+    s3.on(UploadPartCommand).callsFake((input) => ({ ETag: `"${input.PartNumber}"` }));
+    s3.on(CompleteMultipartUploadCommand).resolves({});
+    servePages(150_000, 10_000, incompressible);
+
+    // Act
+    const result = await fetchResults(finished, deps);
+
+    // Assess
+    expect(s3.commandCalls(UploadPartCommand).length).toBeGreaterThanOrEqual(2);
+    const rows = linesOf(uploads().get(`${PREFIX}rows.jsonl.gz`) as Buffer);
+    expect(rows).toHaveLength(150_000);
+    expect(rows[149_999]).toEqual([149_999, incompressible(149_999)]);
+    expect(result.result?.rows).toBe(150_000);
+  });
+
+  it('applies the limits to a written result too: every row up to the limit is in S3', async () => {
+    const { deps } = unitDeps({ SPECTRA_RESULT_INLINE_MAX_BYTES: '2048' });
+    servePages(5000, 1000);
+
+    const result = await fetchResults(
+      runningState(finished.statement, { query: { ...finished.query, rowLimit: 3000 } }),
+      deps,
+    );
+
+    expect(result.truncated).toBe(true);
+    expect(result.result?.rows).toBe(3000);
+    expect(linesOf(uploads().get(`${PREFIX}rows.jsonl.gz`) as Buffer)).toHaveLength(3000);
+    expect(redshift).toReceiveCommandTimes(GetStatementResultCommand, 3);
+  });
+
+  it('keeps the output under 256 KiB at the largest budget, whatever the query returns', async () => {
+    const { deps } = unitDeps({ SPECTRA_RESULT_INLINE_MAX_BYTES: '250000' });
+    const records = Array.from({ length: 2000 }, () => [
+      { longValue: 1 },
+      { stringValue: 'é'.repeat(400) },
+    ]);
+    redshift
+      .on(GetStatementResultCommand)
+      .resolves({ ColumnMetadata: columns, TotalNumRows: 2000, Records: records });
+
+    const result = await fetchResults(finished, deps);
+
+    expect(result.result?.rows).toBe(2000);
+    expect(result.truncated).toBe(false);
+    expect(outputBytes(result)).toBeLessThanOrEqual(250_000);
+  });
+
+  it('aborts the upload and fails as transient when S3 keeps failing, so that the step is retried', async () => {
+    const { deps } = unitDeps();
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
+    s3.on(UploadPartCommand).rejects(
+      new S3ServiceException({
+        name: 'SlowDown',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 503 },
+      }),
+    );
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    servePages(150_000, 10_000, incompressible);
+
+    await expect(fetchResults(finished, deps)).rejects.toMatchObject({
+      name: 'TransientServiceError',
+    });
+    expect(s3).toReceiveCommand(AbortMultipartUploadCommand);
+    expect(s3).not.toReceiveCommandWith(PutObjectCommand, { Key: `${PREFIX}manifest.json` });
+  });
+
+  it('fails with the error of a page read ahead while the one before it is written, and aborts the upload', async () => {
+    // Prepare: a result written from its first page; the third page's read fails while the
+    // second page goes through gzip.
+    const { deps } = unitDeps({ SPECTRA_RESULT_INLINE_MAX_BYTES: '2048' });
+    servePages(2000, 1000, incompressible);
+    redshift
+      .on(GetStatementResultCommand, { Id: 'st-1', NextToken: 'p1' })
+      .resolves({
+        ColumnMetadata: columns,
+        TotalNumRows: 3000,
+        Records: Array.from({ length: 1000 }, (_, i) => [
+          { longValue: 1000 + i },
+          { stringValue: incompressible(1000 + i) },
+        ]),
+        NextToken: 'p2',
+      })
+      .on(GetStatementResultCommand, { Id: 'st-1', NextToken: 'p2' })
+      .rejects(new ValidationException({ message: 'Statement expired', $metadata: {} }));
+    s3.on(AbortMultipartUploadCommand).resolves({});
+
+    // Act
+    const failure = fetchResults(finished, deps);
+
+    // Assess
+    await expect(failure).rejects.toMatchObject({ name: 'ValidationException' });
+    expect(s3).not.toReceiveCommandWith(PutObjectCommand, { Key: `${PREFIX}manifest.json` });
+  });
+});
