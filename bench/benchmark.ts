@@ -206,6 +206,10 @@ export async function runBenchmark(
   log(
     `Packaging: ${plan.bundles.functions.length || 'every'} function bundle(s), cold init median of ${plan.bundles.initRuns}`,
   );
+  // Before anything loads the functions' modules: their logger and metrics read the environment
+  // when they are built, and the packaging phase loads one of those modules. Its children get an
+  // environment of their own.
+  configureBenchEnvironment(plan.pressure.maxSessionsTotal);
   // First, while the machine is quiet: the cold starts are timed.
   const bundles = await runBundles(plan.bundles, log);
 
