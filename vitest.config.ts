@@ -27,6 +27,7 @@ const FAST_CDK = [
 const FAST = [
   'test/unit/**/*.test.ts',
   'test/statemachine/**/*.test.ts',
+  'test/structure/**/*.test.ts',
   'test/client/spectra-client/*.test.ts',
   'test/client/errors.test.ts',
   'test/client/cli-usage.test.ts',

@@ -1,8 +1,8 @@
 import type { Connection } from './data-api.ts';
 import type { StepDeps } from './deps.ts';
-import type { StatementStatus } from './schemas.ts';
 import { reservationNeedsRenewal, type SlotReservation } from './session-slots.ts';
 import { poolPollPauseMs, type SessionRecord } from './session-store.ts';
+import type { StatementStatus } from './workflow-state.ts';
 
 /**
  * A query whose tenant has every session leased, and room below the cap, should wait no longer
