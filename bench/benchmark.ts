@@ -19,6 +19,7 @@ import type { PhaseContext } from './phases/context.ts';
 import { runPolling } from './phases/polling.ts';
 import { runResults } from './phases/results.ts';
 import { runSequential } from './phases/sequential.ts';
+import type { OnlyPart } from './plan.ts';
 import { externalPostgres, newestPostgresBin, startBenchPostgres } from './postgres.ts';
 import { checkTargets } from './targets.ts';
 
@@ -167,6 +168,30 @@ export async function startBenchStack(
   }
 }
 
+/** Phases 4 and 5: the concurrent workload, then the burst and the many tenants. */
+async function runPool(
+  context: PhaseContext,
+): Promise<Pick<BenchResults, 'variants' | 'pressure'>> {
+  const { plan, log } = context;
+  const c = plan.concurrent;
+  log(
+    `Concurrent workload: ${c.queries} queries, ${c.tenants} tenants (Zipf s=${c.zipfExponent}, seed ${c.seed}), ${c.concurrency} at once, ×${c.repetitions}`,
+  );
+  const variants = await runConcurrent(context);
+
+  const { burst, manyTenants, maxSessionsTotal } = plan.pressure;
+  log(
+    `Under pressure: a burst of ${burst.queries} queries of one tenant at once ×${burst.repetitions}; ${manyTenants.queries} queries of ${manyTenants.tenants} tenants (Zipf s=${manyTenants.zipfExponent}), ${manyTenants.concurrency} at once, SPECTRA_MAX_SESSIONS_TOTAL ${maxSessionsTotal}, ×${manyTenants.repetitions}`,
+  );
+  return {
+    variants,
+    pressure: {
+      burst: await runWorkload(context, burst, 'burst'),
+      manyTenants: await runWorkload(context, manyTenants, 'manyTenants'),
+    },
+  };
+}
+
 export interface RunOptions {
   log?: (line: string) => void;
 }
@@ -181,6 +206,10 @@ export async function runBenchmark(
   log(
     `Packaging: ${plan.bundles.functions.length || 'every'} function bundle(s), cold init median of ${plan.bundles.initRuns}`,
   );
+  // Before anything loads the functions' modules: their logger and metrics read the environment
+  // when they are built, and the packaging phase loads one of those modules. Its children get an
+  // environment of their own.
+  configureBenchEnvironment(plan.pressure.maxSessionsTotal);
   // First, while the machine is quiet: the cold starts are timed.
   const bundles = await runBundles(plan.bundles, log);
 
@@ -199,20 +228,7 @@ export async function runBenchmark(
     );
     const sequential = await runSequential(context);
 
-    const c = plan.concurrent;
-    log(
-      `Concurrent workload: ${c.queries} queries, ${c.tenants} tenants (Zipf s=${c.zipfExponent}, seed ${c.seed}), ${c.concurrency} at once, ×${c.repetitions}`,
-    );
-    const variantsResult = await runConcurrent(context);
-
-    const { burst, manyTenants, maxSessionsTotal } = plan.pressure;
-    log(
-      `Under pressure: a burst of ${burst.queries} queries of one tenant at once ×${burst.repetitions}; ${manyTenants.queries} queries of ${manyTenants.tenants} tenants (Zipf s=${manyTenants.zipfExponent}), ${manyTenants.concurrency} at once, SPECTRA_MAX_SESSIONS_TOTAL ${maxSessionsTotal}, ×${manyTenants.repetitions}`,
-    );
-    const pressure = {
-      burst: await runWorkload(context, burst, 'burst'),
-      manyTenants: await runWorkload(context, manyTenants, 'manyTenants'),
-    };
+    const { variants: variantsResult, pressure } = await runPool(context);
 
     log(
       `Large results: ${plan.results.rows.map((rows) => rows.toLocaleString('en-US')).join(', ')} rows; FetchResults streaming and the read-everything baseline, each in a process of its own`,
@@ -266,32 +282,58 @@ export async function runBenchmark(
 }
 
 /**
- * Runs the large-results phase alone and puts its figures into `previous` (a full run's results),
- * for a change to FetchResults that needs no other phase measured again.
+ * Runs one part alone and puts its figures into `previous` (a full run's results), for a change
+ * that needs no other phase measured again: `results`, the large-results phase (FetchResults);
+ * `pool`, the concurrent workload and the pool under pressure (the session pool).
  */
-export async function rerunResults(
+export async function rerunPart(
   plan: BenchPlan,
   previous: BenchResults,
+  part: OnlyPart,
   options: RunOptions = {},
 ): Promise<BenchResults> {
   const log = options.log ?? (() => {});
   const bench = await startBenchStack(plan, log);
   try {
-    log(
-      `Large results: ${plan.results.rows.map((rows) => rows.toLocaleString('en-US')).join(', ')} rows`,
-    );
-    const results: BenchResults = {
-      ...previous,
-      meta: {
-        ...previous.meta,
-        plan: { ...previous.meta.plan, results: plan.results },
-        configuration: Object.fromEntries(
-          Object.entries(FUNCTION_ENVIRONMENT).filter(([name]) => name.startsWith('SPECTRA_')),
-        ),
-        resultsRerunAt: new Date().toISOString(),
-      },
-      results: await runResults(bench.context),
+    const meta = {
+      ...previous.meta,
+      configuration: Object.fromEntries(
+        Object.entries(FUNCTION_ENVIRONMENT).filter(([name]) => name.startsWith('SPECTRA_')),
+      ),
     };
+    let results: BenchResults;
+    if (part === 'results') {
+      log(
+        `Large results: ${plan.results.rows.map((rows) => rows.toLocaleString('en-US')).join(', ')} rows`,
+      );
+      results = {
+        ...previous,
+        meta: {
+          ...meta,
+          plan: { ...previous.meta.plan, results: plan.results },
+          resultsRerunAt: new Date().toISOString(),
+        },
+        results: await runResults(bench.context),
+      };
+    } else {
+      const { variants, pressure } = await runPool(bench.context);
+      results = {
+        ...previous,
+        meta: {
+          ...meta,
+          engine: bench.engine.kind,
+          engineDetail: bench.engine.detail,
+          plan: {
+            ...previous.meta.plan,
+            concurrent: plan.concurrent,
+            pressure: plan.pressure,
+          },
+          poolRerunAt: new Date().toISOString(),
+        },
+        variants,
+        pressure,
+      };
+    }
     results.targets = checkTargets(results);
     return results;
   } finally {

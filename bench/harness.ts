@@ -91,6 +91,26 @@ export interface ExecutionRecord {
   historyEvents: number;
   /** Each Lambda invocation: the function (its ARN's `spectra-<name>`) and how long it ran. */
   invocations: { functionArn: string; ms: number }[];
+  /** Time spent in each state (entered to exited, every entry summed), by state name. */
+  stateMs: Record<string, number>;
+  /** What Acquire Session left for Submit Query (see {@link acquireOutcomeOf}). */
+  acquired?: AcquireOutcome;
+}
+
+/**
+ * How Acquire Session ended: a session leased from the pool; slots reserved for a new session with
+ * every session of the pool leased (Submit Query races a session given back against the new one)
+ * or with none in the pool; or no slots (the query runs without a session).
+ */
+export type AcquireOutcome = 'leased' | 'race' | 'open' | 'sessionless';
+
+export function acquireOutcomeOf(output: string | undefined): AcquireOutcome | undefined {
+  if (output === undefined) return undefined;
+  const session = (JSON.parse(output) as { session?: Record<string, unknown> }).session;
+  if (session === undefined) return undefined;
+  if (typeof session.sessionId === 'string') return 'leased';
+  if (session.reservation === undefined) return 'sessionless';
+  return session.sessionsLeased === true ? 'race' : 'open';
 }
 
 export function summarizeHistory(events: HistoryEvent[]) {
@@ -100,12 +120,24 @@ export function summarizeHistory(events: HistoryEvent[]) {
   let scheduled = 0;
   let tasksEntered = 0;
   let releaseEnteredMs: number | undefined;
+  let acquired: AcquireOutcome | undefined;
   const taskErrors: Record<string, number> = {};
+  const stateMs: Record<string, number> = {};
+  const enteredAt = new Map<string, number>();
   for (const event of events) {
     const type = event.type ?? '';
+    const at = event.timestamp?.getTime() ?? Number.NaN;
+    if (type.endsWith('StateExited')) {
+      const name = event.stateExitedEventDetails?.name ?? '';
+      const entered = enteredAt.get(name);
+      if (entered !== undefined) stateMs[name] = (stateMs[name] ?? 0) + (at - entered);
+      if (name === STATES.acquire)
+        acquired = acquireOutcomeOf(event.stateExitedEventDetails?.output);
+    }
     if (type.endsWith('StateEntered')) {
       const name = event.stateEnteredEventDetails?.name ?? '';
       states.push(name);
+      enteredAt.set(name, at);
       if (type === 'TaskStateEntered') tasksEntered++;
       if (name === STATES.release && releaseEnteredMs === undefined)
         releaseEnteredMs = event.timestamp?.getTime();
@@ -138,6 +170,8 @@ export function summarizeHistory(events: HistoryEvent[]) {
     releaseEnteredMs,
     historyEvents: events.length,
     invocations,
+    stateMs,
+    acquired,
   };
 }
 

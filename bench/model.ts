@@ -103,6 +103,31 @@ export interface MissBreakdown {
   other: number;
 }
 
+/**
+ * Where the queries that took one path spent their time, over every repetition: the states'
+ * medians, and the rest (the state machine's own time between states) as `otherMs`.
+ */
+export interface LatencyPath {
+  /** How Acquire Session ended (bench/harness.ts AcquireOutcome), or `all`. */
+  path: string;
+  queries: number;
+  /** Of them, how many reused a session (the execution's `sessionReused`). */
+  reused: number;
+  p50Ms: number;
+  p95Ms: number;
+  acquireMs: number;
+  submitMs: number;
+  releaseMs: number;
+  fetchMs: number;
+  otherMs: number;
+}
+
+/** The latency paths of every query, and of the slowest 5% alone (at or above the p95). */
+export interface LatencyBreakdown {
+  all: LatencyPath[];
+  tail: LatencyPath[];
+}
+
 /** One variant under the concurrent workload; top-level figures are medians over repetitions. */
 export interface ConcurrentVariantResult {
   queries: number;
@@ -136,6 +161,8 @@ export interface ConcurrentVariantResult {
    */
   cpuMsPerQuery: number;
   misses: MissBreakdown;
+  /** Where the time went, by path (absent in results from before it was measured). */
+  breakdown?: LatencyBreakdown;
   /** Failed executions by error, summed over the repetitions. */
   failuresByError: Record<string, number>;
   spread: Record<
@@ -253,6 +280,8 @@ export interface BenchResults {
     plan: BenchPlan;
     /** Set when the large-results phase was run again alone (`--only results`), later than the rest. */
     resultsRerunAt?: string;
+    /** Set when the pool's phases were run again alone (`--only pool`), later than the rest. */
+    poolRerunAt?: string;
   };
   perExecution: { shortQuery: PerExecutionRow; byDuration: PerExecutionRow[] };
   polling: PollingRow[];

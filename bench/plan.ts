@@ -106,10 +106,18 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: npx tsx bench/run
   --zipf <s>               concurrent workload: Zipf exponent (default 1)
   --seed <n>               concurrent workload: seed of the tenant sequence
   --out <dir>              where the results go (default bench/results)
-  --only results           runs only the large-results phase and puts its figures into the
-                           mode's earlier results file (latest.json, or quick.json)
+  --only <results|pool>    runs only one part and puts its figures into the mode's earlier
+                           results file (latest.json, or quick.json): results, the large-results
+                           phase; pool, the concurrent workload and the pool under pressure
   --render <file.json>     runs nothing: writes the Markdown and the charts of earlier results
   --help`;
+
+/**
+ * What `--only` reruns: `results`, the large-results phase; `pool`, the concurrent workload and
+ * the pool under pressure (phases 4 and 5).
+ */
+export const ONLY_PARTS = ['results', 'pool'] as const;
+export type OnlyPart = (typeof ONLY_PARTS)[number];
 
 export interface CommandLine {
   plan: BenchPlan;
@@ -117,8 +125,8 @@ export interface CommandLine {
   help: boolean;
   /** A results file to render again instead of running. */
   render?: string;
-  /** `results`: run that phase alone, into the earlier results. */
-  only?: 'results';
+  /** Run that part alone, into the earlier results. */
+  only?: OnlyPart;
 }
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {
@@ -176,13 +184,14 @@ export function parseCommandLine(argv: string[], defaultOutDir: string): Command
   };
   if (plan.concurrent.tenants > 99)
     throw new Error('--tenants must be at most 99 (tenant ids are bench-t01 to bench-t99)');
-  if (values.only !== undefined && values.only !== 'results')
-    throw new Error(`--only takes one phase, results; got "${values.only}"`);
+  const only = values.only as OnlyPart | undefined;
+  if (only !== undefined && !ONLY_PARTS.includes(only))
+    throw new Error(`--only takes one part, ${ONLY_PARTS.join(' or ')}; got "${values.only}"`);
   return {
     plan,
     outDir: values.out ?? defaultOutDir,
     help: values.help ?? false,
     render: values.render,
-    only: values.only,
+    only,
   };
 }

@@ -1,4 +1,10 @@
-import type { BenchResults, ConcurrentVariantResult, PollingRow, VariantResults } from './model.ts';
+import type {
+  BenchResults,
+  ConcurrentVariantResult,
+  LatencyPath,
+  PollingRow,
+  VariantResults,
+} from './model.ts';
 import { ratio, round, type Spread } from './stats.ts';
 
 /** The results as Markdown: the headline, the targets, then one section per phase. */
@@ -285,6 +291,54 @@ function concurrentSection(variants: VariantResults): string {
   );
 }
 
+const PATH_NAMES: Record<string, string> = {
+  all: 'every query',
+  leased: 'leased at Acquire (a hit)',
+  race: 'every session leased: raced a session given back against a new one',
+  open: 'none in the pool: opened a session',
+  sessionless: 'no slot: ran without a session',
+  failed: 'failed in Acquire',
+};
+
+/**
+ * Where Spectra's queries spent their time, by how Acquire Session ended and by state: medians
+ * over every repetition, for every query and for the slowest 5%, where the p95 comes from.
+ */
+function breakdownSection(variant: ConcurrentVariantResult): string {
+  const { breakdown } = variant;
+  if (!breakdown || breakdown.all.length === 0) return '';
+  const rows = (part: string, paths: LatencyPath[]) =>
+    paths.map((path) => [
+      part,
+      PATH_NAMES[path.path] ?? path.path,
+      `${int(path.queries)} (${int(path.reused)} reused)`,
+      msOf(path.p50Ms),
+      msOf(path.p95Ms),
+      msOf(path.acquireMs),
+      msOf(path.submitMs),
+      msOf(path.releaseMs),
+      msOf(path.fetchMs),
+      msOf(path.otherMs),
+    ]);
+  return `Where Spectra's time went, by how Acquire Session ended (queries of every repetition; the states are their medians, \`between states\` the rest of the latency):
+
+${table(
+  [
+    'Queries',
+    'Path',
+    'Count',
+    'p50',
+    'p95',
+    'Acquire Session',
+    'Submit Query',
+    'Release Session',
+    'Fetch Results',
+    'between states',
+  ],
+  [...rows('all', breakdown.all), ...rows('slowest 5%', breakdown.tail)],
+)}`;
+}
+
 function pressureIntro(results: BenchResults): string {
   const { burst, manyTenants, maxSessionsTotal } = results.meta.plan.pressure;
   const config = results.meta.configuration;
@@ -438,11 +492,13 @@ ${chart('sequential-latency.svg', 'Latency of each query in a row, with and with
 
 ## 4. Concurrent multi-tenant workload
 
-${c.queries} queries (\`${c.sql}\`) of ${c.tenants} tenants drawn with Zipf-skewed frequencies (s = ${c.zipfExponent}, seed ${c.seed}; the same sequence for every variant), ${c.concurrency} in flight at once, ×${c.repetitions}; each variant starts with no session open. The single cached session hands out the tenant's one session whatever its state, and when the Data API refuses it (\`Session is not available\`) drops it and opens a new one; no reuse opens a session per query. Hit rate: executions whose output says \`sessionReused\`, over all queries.
+${c.queries} queries (\`${c.sql}\`) of ${c.tenants} tenants drawn with Zipf-skewed frequencies (s = ${c.zipfExponent}, seed ${c.seed}; the same sequence for every variant), ${c.concurrency} in flight at once, ×${c.repetitions}; each variant starts with no session open. The single cached session hands out the tenant's one session whatever its state, and when the Data API refuses it (\`Session is not available\`) drops it and opens a new one; no reuse opens a session per query. Hit rate: executions whose output says \`sessionReused\`, over all queries.${results.meta.poolRerunAt ? ` This phase and the next were run again alone (\`npm run bench -- --only pool\`) at ${results.meta.poolRerunAt}.` : ''}
 
 ${concurrentSection(results.variants)}
 
 ${concurrentNotes(results)}
+
+${breakdownSection(results.variants.spectra)}
 
 ${chart('concurrent-latency.svg', 'p50 and p95 latency per session design')}
 
@@ -457,6 +513,8 @@ ${concurrentSection(results.pressure.burst)}
 ### Many tenants: ${plan.pressure.manyTenants.tenants} tenants against the cluster's cap
 
 ${concurrentSection(results.pressure.manyTenants)}
+
+${breakdownSection(results.pressure.manyTenants.spectra)}
 
 ${pressureNotes(results)}
 

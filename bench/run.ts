@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rerunResults, runBenchmark } from './benchmark.ts';
+import { rerunPart, runBenchmark } from './benchmark.ts';
 import { renderCharts } from './charts.ts';
 import type { BenchResults } from './model.ts';
 import { parseCommandLine, USAGE } from './plan.ts';
@@ -64,7 +64,14 @@ async function main(): Promise<void> {
   const log = (line: string) => console.log(`[${elapsed()}] ${line}`);
   const earlier = join(outDir, `${plan.mode === 'full' ? 'latest' : plan.mode}.json`);
   const results = commandLine.only
-    ? await rerunResults(plan, JSON.parse(await readFile(earlier, 'utf8')) as BenchResults, { log })
+    ? await rerunPart(
+        plan,
+        JSON.parse(await readFile(earlier, 'utf8')) as BenchResults,
+        commandLine.only,
+        {
+          log,
+        },
+      )
     : await runBenchmark(plan, { log });
   const written = await writeResults(results, outDir);
 

@@ -137,12 +137,12 @@ class UnrecordedExecutions extends ExecutionRecords {
     return true;
   }
 
-  override async beginOpening(): Promise<boolean> {
-    return true;
+  override async beginOpening(): Promise<{ untouched: true }> {
+    return { untouched: true };
   }
 
-  override async beginSubmission(): Promise<{ previous: undefined }> {
-    return { previous: undefined };
+  override async beginSubmission(): Promise<{ previous: undefined; heldReservation: true }> {
+    return { previous: undefined, heldReservation: true };
   }
 
   override async recordStatement(): Promise<boolean> {

@@ -22,7 +22,8 @@ import {
   TERMINAL_STATUSES,
 } from '#common/polling';
 import { raceForSession } from '#common/session-race';
-import type { SlotReservation } from '#common/session-slots';
+import { reservationNeedsRenewal, type SlotReservation } from '#common/session-slots';
+import type { SessionRecord } from '#common/session-store';
 import {
   cancelPastLimit,
   giveBackStoppedSession,
@@ -132,7 +133,7 @@ export async function submitQuery(
   const submission = { run, attempt: state.submitAttempt, sessionId: target.ref.sessionId };
   const begun =
     session.sessionId !== null
-      ? { previous: undefined }
+      ? { previous: undefined, heldReservation: false }
       : await store.executions.beginSubmission(
           owner,
           tenant,
@@ -156,22 +157,20 @@ export async function submitQuery(
     target.reservation = undefined;
     target.warmupStatementId = undefined;
   }
+  await holdSlots(state, deps, target, begun);
 
   // 3. ExecuteStatement, answering at once.
   if (target.warmupStatementId !== undefined)
     await awaitOpening(target.warmupStatementId, target.ref, deps);
   const submittedAt = deps.clock();
-  const { outcome, ref } = await execute(state, deps, target, request);
+  const executed = await execute(state, deps, target, request);
+  const { outcome } = executed;
 
-  // 4. The statement, recorded before it is waited for.
-  if (!(await store.executions.recordStatement(owner, submission, outcome.statementId))) {
-    await stopSubmitted(state, deps, outcome, ref);
-    throw new QueryAbortedError(
-      `The execution was stopped while its statement was submitted; statement ${outcome.statementId} is cancelled`,
-    );
-  }
-
-  // 5. The long-poll, within what the Lambda has left and never past the query's deadline.
+  // 4. The statement, and a session it opened, recorded while the long-poll (within what the
+  // Lambda has left and never past the query's deadline) begins: DescribeStatement only reads,
+  // and the statement runs whether it is waited for or not. Either the record takes the statement
+  // before a stop, and the clean-up cancels it, or the write finds the stop, and this step
+  // cancels it.
   const pollStarted = deps.clock();
   const spentMs = pollStarted.getTime() - started.getTime();
   const waitSeconds = longPollSeconds(
@@ -179,10 +178,45 @@ export async function submitQuery(
     remainingMs === undefined ? undefined : remainingMs - spentMs,
     secondsUntil(query.deadline, pollStarted),
   );
-  let described: DescribeStatementResponse | undefined =
+  const abandonPoll = new AbortController();
+  const describing: Promise<DescribeStatementResponse | undefined> =
     outcome.status !== undefined && TERMINAL_STATUSES.has(outcome.status) && waitSeconds === 0
-      ? undefined
-      : await dataApi.describe(outcome.statementId, waitSeconds);
+      ? Promise.resolve(undefined)
+      : dataApi.describe(outcome.statementId, waitSeconds, abandonPoll.signal);
+  // Awaited below; this only keeps a failure that comes before then from going unhandled.
+  describing.catch(() => undefined);
+  let recorded: [boolean, SessionRecord | undefined];
+  try {
+    recorded = await Promise.all([
+      store.executions.recordStatement(owner, submission, outcome.statementId),
+      executed.openedSessionId === undefined || target.reservation === undefined
+        ? undefined
+        : store.recordNewSession(
+            tenant.tenantId,
+            tenant.dbUser,
+            executed.openedSessionId,
+            owner,
+            target.reservation,
+          ),
+    ]);
+  } catch (error) {
+    abandonPoll.abort();
+    throw error;
+  }
+  const [statementRecorded, newSession] = recorded;
+  const ref: SessionRef = newSession
+    ? { sessionId: newSession.session_id, reused: false, createdAt: newSession.created_at }
+    : executed.ref;
+  if (newSession) countSession(telemetry, 'SessionCreated');
+  if (!statementRecorded) {
+    abandonPoll.abort();
+    await describing.catch(() => undefined);
+    await stopSubmitted(state, deps, outcome, ref);
+    throw new QueryAbortedError(
+      `The execution was stopped while its statement was submitted; statement ${outcome.statementId} is cancelled`,
+    );
+  }
+  let described = await describing;
   const now = deps.clock();
   let status = (described?.Status ?? outcome.status ?? 'SUBMITTED') as StatementStatus;
 
@@ -265,7 +299,6 @@ async function chooseSession(
   remainingMs: number | undefined,
 ): Promise<SessionTarget> {
   const { session, query } = state;
-  const { store, telemetry } = deps;
   if (session.sessionId !== null) {
     return {
       ref: { sessionId: session.sessionId, reused: session.reused, createdAt: session.createdAt },
@@ -276,21 +309,48 @@ async function chooseSession(
   if (session.reservation === undefined || query.leavesSessionState)
     return { ref: SESSIONLESS, mode: 'none' };
   if (session.sessionsLeased) return raceWhileOpening(state, deps, connection, remainingMs);
-  // Renewed before every open: the slots must hold for as long as this step can run, and a retried
-  // invocation may carry a reservation that an earlier one gave back (the Data API was at its
-  // session limit, and the statement then failed); a lost reservation opens nothing.
-  const reservation = await store.slots.renew(query.tenantId, query.dbUser, session.reservation);
-  if (reservation === undefined) {
-    telemetry.logger.warn(
-      'The slots reserved for this query are no longer held; it runs without a session',
-    );
-    return { ref: SESSIONLESS, mode: 'none' };
-  }
+  // Renewed, if need be, once the submission is recorded (see holdSlots).
   return {
     ref: { sessionId: null, reused: false },
     mode: { open: { keepAliveSeconds: deps.config.sessionKeepAliveSeconds } },
-    reservation,
+    reservation: session.reservation,
   };
+}
+
+/**
+ * Makes sure the slots a new session is to be opened on hold for as long as this step can run:
+ * renewed, unless they are this run's own reservation, as AcquireSession wrote it, young, and no
+ * earlier invocation of this submission ran (one may have given them back: the Data API was at
+ * its session limit, and the statement then failed). A redriven run's reservation is renewed too:
+ * its earlier run's failure path gave it back. Slots that were lost open nothing: the query runs
+ * without a session.
+ */
+async function holdSlots(
+  state: QueryState,
+  deps: StepDeps,
+  target: SessionTarget,
+  begun: { previous: unknown; heldReservation: boolean },
+): Promise<void> {
+  const { reservation } = target;
+  if (reservation === undefined) return;
+  if (
+    begun.heldReservation &&
+    begun.previous === undefined &&
+    !reservationNeedsRenewal(reservation, deps.clock())
+  )
+    return;
+  const { tenantId, dbUser } = state.query;
+  const renewed = await deps.store.slots.renew(tenantId, dbUser, reservation);
+  if (renewed !== undefined) {
+    target.reservation = renewed;
+    return;
+  }
+  deps.telemetry.logger.warn(
+    'The slots reserved for this query are no longer held; it runs without a session',
+  );
+  target.ref = SESSIONLESS;
+  target.mode = 'none';
+  target.reservation = undefined;
 }
 
 /** Every session of the pool was leased: a new one is opened, and the first session ready taken. */
@@ -370,15 +430,16 @@ async function awaitOpening(statementId: string, ref: SessionRef, deps: StepDeps
 }
 
 /**
- * Sends the statement on the chosen session, or opens one on the reserved slots and records it in
- * the pool, leased to this execution; without a session when the Data API is at its session limit.
+ * Sends the statement on the chosen session, or opens one on the reserved slots (`openedSessionId`:
+ * the caller records it in the pool, leased to this execution); without a session when the Data
+ * API is at its session limit.
  */
 async function execute(
   state: QueryState,
   deps: StepDeps,
   target: SessionTarget,
   request: (mode: ExecuteRequest['session']) => ExecuteRequest,
-): Promise<{ outcome: ExecuteOutcome; ref: SessionRef }> {
+): Promise<{ outcome: ExecuteOutcome; ref: SessionRef; openedSessionId?: string }> {
   const { dataApi, store, telemetry } = deps;
   const { tenantId, dbUser } = state.query;
   const { reservation } = target;
@@ -404,18 +465,7 @@ async function execute(
     await store.giveBackUnlessHeld(tenantId, dbUser, reservation);
     return { outcome, ref: SESSIONLESS };
   }
-  const record = await store.recordNewSession(
-    tenantId,
-    dbUser,
-    outcome.sessionId,
-    state.executionArn,
-    reservation,
-  );
-  countSession(telemetry, 'SessionCreated');
-  return {
-    outcome,
-    ref: { sessionId: outcome.sessionId, reused: false, createdAt: record.created_at },
-  };
+  return { outcome, ref: target.ref, openedSessionId: outcome.sessionId };
 }
 
 /**

@@ -2,6 +2,8 @@ import { STATES } from '../../statemachine/definition.ts';
 import { counterDelta, type ExecutionRecord } from '../harness.ts';
 import type {
   ConcurrentVariantResult,
+  LatencyBreakdown,
+  LatencyPath,
   MissBreakdown,
   VariantResults,
   WorkloadPlan,
@@ -61,6 +63,78 @@ export interface VariantRun {
   cpuMs: number;
   misses: MissBreakdown;
   failures: Record<string, number>;
+  /** Each query's path and time per state, for {@link latencyBreakdown}. */
+  samples: QuerySample[];
+}
+
+/** One query's latency, how Acquire Session ended, and its time in each state. */
+export interface QuerySample {
+  path: string;
+  reused: boolean;
+  latencyMs: number;
+  stateMs: Record<string, number>;
+}
+
+export function sampleOf(record: ExecutionRecord): QuerySample {
+  return {
+    path: record.acquired ?? 'failed',
+    reused: record.output?.sessionReused === true,
+    latencyMs: record.latencyMs,
+    stateMs: record.stateMs,
+  };
+}
+
+/**
+ * Where the queries' time went, by path: every query, and the slowest 5% (at or above the p95 of
+ * all of them), which is where a tail comes from.
+ */
+export function latencyBreakdown(samples: readonly QuerySample[]): LatencyBreakdown {
+  const pathOf = (path: string, group: readonly QuerySample[]): LatencyPath => {
+    const of = (pick: (sample: QuerySample) => number) => median(group.map(pick));
+    const state = (name: string) => (sample: QuerySample) => sample.stateMs[name] ?? 0;
+    const inStates = (sample: QuerySample) =>
+      Object.values(sample.stateMs).reduce((sum, value) => sum + value, 0);
+    return {
+      path,
+      queries: group.length,
+      reused: group.filter((sample) => sample.reused).length,
+      p50Ms: percentile(
+        group.map((sample) => sample.latencyMs),
+        50,
+      ),
+      p95Ms: percentile(
+        group.map((sample) => sample.latencyMs),
+        95,
+      ),
+      acquireMs: of(state(STATES.acquire)),
+      submitMs: of(state(STATES.submit)),
+      releaseMs: of(state(STATES.release)),
+      fetchMs: of(state(STATES.fetch)),
+      otherMs: of((sample) => sample.latencyMs - inStates(sample)),
+    };
+  };
+  const byPath = (group: readonly QuerySample[]): LatencyPath[] => {
+    if (group.length === 0) return [];
+    const paths = [...new Set(group.map((sample) => sample.path))].sort();
+    return [
+      pathOf('all', group),
+      ...paths.map((path) =>
+        pathOf(
+          path,
+          group.filter((sample) => sample.path === path),
+        ),
+      ),
+    ];
+  };
+  if (samples.length === 0) return { all: [], tail: [] };
+  const p95 = percentile(
+    samples.map((sample) => sample.latencyMs),
+    95,
+  );
+  return {
+    all: byPath(samples),
+    tail: byPath(samples.filter((sample) => sample.latencyMs >= p95)),
+  };
 }
 
 /**
@@ -190,6 +264,7 @@ export async function runVariant(
     wallMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
     misses: classifyMisses(queries, variant),
+    samples: records.map(sampleOf),
     failures: records.reduce<Record<string, number>>((counts, record) => {
       if (record.status !== 'SUCCEEDED') {
         const key = record.error ?? record.status;
@@ -198,6 +273,15 @@ export async function runVariant(
       return counts;
     }, {}),
   };
+}
+
+/** One path of a breakdown as a log line's part. */
+export function formatPath(path: LatencyPath): string {
+  return (
+    `${path.path} ×${path.queries} (${path.reused} reused) p50 ${ms(path.p50Ms)} p95 ${ms(path.p95Ms)}: ` +
+    `acquire ${ms(path.acquireMs)}, submit ${ms(path.submitMs)}, release ${ms(path.releaseMs)}, ` +
+    `fetch ${ms(path.fetchMs)}, between states ${ms(path.otherMs)}`
+  );
 }
 
 /** Medians over the repetitions of one variant, with their ranges. */
@@ -238,6 +322,7 @@ export function summarize(runs: VariantRun[]): ConcurrentVariantResult {
       byDesign: med((run) => run.misses.byDesign),
       other: med((run) => run.misses.other),
     },
+    breakdown: latencyBreakdown(runs.flatMap((run) => run.samples)),
     spread: {
       hitRate: spreadOf(of(hitRate)),
       busyRejections: spreadOf(of((run) => run.busyRejections)),
@@ -308,6 +393,12 @@ export async function runWorkload(
           `${(run.dynamodbRequests / run.queries).toFixed(2)} DynamoDB requests per query, ` +
           `${ms(run.cpuMs / run.queries)} CPU per query, ${run.poolExhaustedRetries} acquire retries at the pool's cap`,
       );
+      const breakdown = latencyBreakdown(run.samples);
+      for (const [part, paths] of [
+        ['every query', breakdown.all],
+        ['the slowest 5%', breakdown.tail],
+      ] as const)
+        log(`    ${part}: ${paths.map(formatPath).join('; ')}`);
     }
   }
   return {

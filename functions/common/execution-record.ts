@@ -145,30 +145,42 @@ export class ExecutionRecords {
   /**
    * Says that `run` is about to open a session on the reservation whose claim is `claim` (see
    * {@link ExecutionRecord.opening_claim}): false when it was stopped, and the caller gives the
-   * reservation back instead of opening.
+   * reservation back instead of opening. `untouched`: the record held the reservation as this
+   * run's own (AcquireSession of the run wrote it), and no step of the run had begun opening on it
+   * or submitting, so nothing can have given it back.
    */
-  async beginOpening(executionArn: string, run: number, claim: string): Promise<boolean> {
-    return (
-      (await this.stepWrite(executionArn, run, {
-        'opening_claim = :claim': claim,
-        'opening_run = :run': run,
-      })) !== false
-    );
+  async beginOpening(
+    executionArn: string,
+    run: number,
+    claim: string,
+  ): Promise<{ untouched: boolean } | false> {
+    const before = await this.stepWrite(executionArn, run, {
+      'opening_claim = :claim': claim,
+      'opening_run = :run': run,
+    });
+    if (before === false) return false;
+    const untouched =
+      before?.reservation?.claim === claim &&
+      (before.reservation_run ?? 0) === run &&
+      !(before.opening_claim === claim && (before.opening_run ?? 0) === run) &&
+      before.submit_run !== run;
+    return { untouched };
   }
 
   /**
    * Records the submission about to be sent, before ExecuteStatement: from now on the clean-up
    * finds it (and, by its ClientToken, its statement). `opensOn`: the claim of the reservation the
    * statement opens its session on (see {@link beginOpening}). Returns what the record said
-   * before, so that a retried SubmitQuery finds the session its earlier attempt chose; false when
-   * the run was stopped, and nothing must be sent.
+   * before, so that a retried SubmitQuery finds the session its earlier attempt chose, and whether
+   * the record held `opensOn` as this run's own reservation (AcquireSession of this run wrote it);
+   * false when the run was stopped, and nothing must be sent.
    */
   async beginSubmission(
     executionArn: string,
     owner: { tenantId: string; dbUser: string },
     submission: Omit<Submission, 'statementId'>,
     opensOn?: string,
-  ): Promise<{ previous: Submission | undefined } | false> {
+  ): Promise<{ previous: Submission | undefined; heldReservation: boolean } | false> {
     const before = await this.stepWrite(executionArn, submission.run, {
       'tenant_id = :tenant': owner.tenantId,
       'db_user = :dbUser': owner.dbUser,
@@ -185,7 +197,11 @@ export class ExecutionRecords {
       previous !== undefined &&
       previous.run === submission.run &&
       previous.attempt === submission.attempt;
-    return { previous: same ? previous : undefined };
+    const heldReservation =
+      opensOn !== undefined &&
+      before?.reservation?.claim === opensOn &&
+      (before.reservation_run ?? 0) === submission.run;
+    return { previous: same ? previous : undefined, heldReservation };
   }
 
   /** Records the statement a submission created; false when the run was stopped meanwhile. */

@@ -1,7 +1,6 @@
 import type { Connection } from './data-api.ts';
 import type { StepDeps } from './deps.ts';
-import { TERMINAL_STATUSES } from './polling.ts';
-import type { SlotReservation } from './session-slots.ts';
+import { reservationNeedsRenewal, type SlotReservation } from './session-slots.ts';
 import { poolPollPauseMs, type SessionRecord } from './session-store.ts';
 import type { StatementStatus } from './workflow-state.ts';
 
@@ -67,12 +66,11 @@ async function leaseIdle(
   pool: readonly SessionRecord[],
   owner: string,
   lifeNeededSeconds: number,
-  except?: string,
 ): Promise<SessionRecord | undefined> {
   const { store } = deps;
   const now = deps.clock();
   const idle = pool
-    .filter((r) => r.session_id !== except && store.isLeasableFor(r, now, lifeNeededSeconds))
+    .filter((r) => store.isLeasableFor(r, now, lifeNeededSeconds))
     .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
   for (const candidate of idle) {
     const leased = await store.tryLease(candidate, owner, now);
@@ -81,39 +79,53 @@ async function leaseIdle(
   return undefined;
 }
 
+/** How the opening of the new session ended (see {@link openSpare}). */
+type SpareOutcome =
+  /** Its `select 1` ended: the session is ready, leased to the waiting execution. */
+  | { kind: 'ready'; session: SessionRecord }
+  /** A session given back came first: the new one, if opened, is recorded and leased still. */
+  | { kind: 'abandoned'; session?: SessionRecord }
+  | { kind: 'none'; reason: 'session-limit' | 'open-failed' | 'deadline' | 'slots-lost' }
+  | { kind: 'stopped' };
+
 /**
- * Takes a session given back or a new one, whichever is first (see the module comment). The
- * reservation is used by the new session, or given back when none was opened on it.
- *
- * Retry-safe: a session an earlier invocation of the step leased is taken again, and a
- * reservation is given back only while no session of the pool holds it (an earlier invocation
- * may have opened one on it that lost the race and joined the pool).
+ * Opens the new session on the reservation and waits for its `select 1` to end, unless `abandon`
+ * fires first: before ExecuteStatement is sent, nothing is opened and the reservation is given
+ * back; after it, the session the call opens is recorded in the pool (it holds the slots) and
+ * handed back to the caller to unlease.
  */
-export async function raceForSession(deps: Deps, request: RaceRequest): Promise<RaceOutcome> {
+async function openSpare(
+  deps: Deps,
+  request: RaceRequest,
+  pool: readonly SessionRecord[],
+  abandon: AbortSignal,
+  waited: () => number,
+): Promise<SpareOutcome> {
   const { store, dataApi } = deps;
-  const started = deps.clock().getTime();
-  const waited = () => deps.clock().getTime() - started;
   const { tenantId, dbUser, owner } = request;
-  const giveBackUnused = (reservation: SlotReservation, pool: readonly SessionRecord[]) =>
+  const giveBackUnused = (reservation: SlotReservation) =>
     store.giveBackUnlessHeld(tenantId, dbUser, reservation, pool);
-
-  const pool = await store.listPool(tenantId, dbUser);
-  const mine = pool.find((r) => r.state === 'LEASED' && r.lease_owner === owner);
-  if (mine) return { kind: 'pooled', session: mine, waitedMs: waited() };
-  // A session may have come back since AcquireSession looked.
-  const early = await leaseIdle(deps, pool, owner, request.lifeNeededSeconds);
-  if (early) {
-    await giveBackUnused(request.reservation, pool);
-    return { kind: 'pooled', session: early, waitedMs: waited() };
+  let reservation = request.reservation;
+  if (abandon.aborted) {
+    await giveBackUnused(reservation);
+    return { kind: 'abandoned' };
   }
-
-  // Renewed before the open: the slots must hold for as long as this step can run.
-  const reservation = await store.slots.renew(tenantId, dbUser, request.reservation);
-  if (reservation === undefined) return { kind: 'none', waitedMs: waited(), reason: 'slots-lost' };
   // Said before the open, so that a stop's clean-up leaves these slots to this step.
-  if (!(await store.executions.beginOpening(owner, request.run, reservation.claim))) {
-    await giveBackUnused(reservation, pool);
-    return { kind: 'stopped', waitedMs: waited() };
+  const begun = await store.executions.beginOpening(owner, request.run, reservation.claim);
+  if (begun === false) {
+    await giveBackUnused(reservation);
+    return { kind: 'stopped' };
+  }
+  // The slots must hold for as long as this step can run: renewed unless nothing can have given
+  // them back yet (AcquireSession of this run reserved them, moments ago).
+  if (!begun.untouched || reservationNeedsRenewal(reservation, deps.clock())) {
+    const renewed = await store.slots.renew(tenantId, dbUser, reservation);
+    if (renewed === undefined) return { kind: 'none', reason: 'slots-lost' };
+    reservation = renewed;
+  }
+  if (abandon.aborted) {
+    await giveBackUnused(reservation);
+    return { kind: 'abandoned' };
   }
   let opening: { statementId: string; sessionId: string | undefined };
   try {
@@ -127,12 +139,12 @@ export async function raceForSession(deps: Deps, request: RaceRequest): Promise<
   } catch (error) {
     // Kept on any other error: a retry sends the same ClientToken and may get the session.
     if (!(error instanceof Error) || error.name !== 'ActiveSessionsExceededException') throw error;
-    await giveBackUnused(reservation, pool);
-    return { kind: 'none', waitedMs: waited(), reason: 'session-limit' };
+    await giveBackUnused(reservation);
+    return { kind: 'none', reason: 'session-limit' };
   }
   if (opening.sessionId === undefined) {
-    await giveBackUnused(reservation, pool);
-    return { kind: 'none', waitedMs: waited(), reason: 'open-failed' };
+    await giveBackUnused(reservation);
+    return { kind: 'none', reason: 'open-failed' };
   }
   const spare = await store.recordNewSession(
     tenantId,
@@ -144,53 +156,95 @@ export async function raceForSession(deps: Deps, request: RaceRequest): Promise<
   );
 
   // The opening's end, seen as soon as it comes: DescribeStatement long-polls on it.
+  for (;;) {
+    const left = request.budgetMs - waited();
+    if (abandon.aborted) return { kind: 'abandoned', session: spare };
+    if (left <= 0) {
+      await store.unlease(spare, owner);
+      return { kind: 'none', reason: 'deadline' };
+    }
+    const described = await dataApi
+      .describe(opening.statementId, Math.max(1, Math.min(5, Math.floor(left / 1000))), abandon)
+      .catch((error: unknown) => {
+        if (abandon.aborted) return undefined;
+        throw error;
+      });
+    const status = described?.Status as StatementStatus | undefined;
+    if (status === 'FINISHED') return { kind: 'ready', session: spare };
+    if (status === 'FAILED' || status === 'ABORTED') {
+      // Its connection could not be opened (an unknown user, ...): the session is of no use.
+      await store.invalidate(tenantId, dbUser, spare.session_id, owner);
+      return { kind: 'none', reason: 'open-failed' };
+    }
+  }
+}
+
+/**
+ * Takes a session given back or a new one, whichever is first (see the module comment): the pool
+ * is read from the start, while the new session is being opened. The reservation is used by the
+ * new session, or given back when none was opened on it.
+ *
+ * Retry-safe: a session an earlier invocation of the step leased is taken again, and a
+ * reservation is given back only while no session of the pool holds it (an earlier invocation
+ * may have opened one on it that lost the race and joined the pool).
+ */
+export async function raceForSession(deps: Deps, request: RaceRequest): Promise<RaceOutcome> {
+  const { store } = deps;
+  const started = deps.clock().getTime();
+  const waited = () => deps.clock().getTime() - started;
+  const { tenantId, dbUser, owner } = request;
+
+  const pool = await store.listPool(tenantId, dbUser);
+  const mine = pool.find((r) => r.state === 'LEASED' && r.lease_owner === owner);
+  if (mine) return { kind: 'pooled', session: mine, waitedMs: waited() };
+  // A session may have come back since AcquireSession looked.
+  const early = await leaseIdle(deps, pool, owner, request.lifeNeededSeconds);
+  if (early) {
+    await store.giveBackUnlessHeld(tenantId, dbUser, request.reservation, pool);
+    return { kind: 'pooled', session: early, waitedMs: waited() };
+  }
+
   const abandon = new AbortController();
-  const openingEnded = (async (): Promise<StatementStatus | 'abandoned'> => {
-    for (;;) {
-      const left = request.budgetMs - waited();
-      if (left <= 0 || abandon.signal.aborted) return 'abandoned';
-      const described = await dataApi
-        .describe(
-          opening.statementId,
-          Math.max(1, Math.min(5, Math.floor(left / 1000))),
-          abandon.signal,
-        )
-        .catch((error: unknown) => {
-          if (abandon.signal.aborted) return undefined;
-          throw error;
-        });
-      const status = described?.Status as StatementStatus | undefined;
-      if (status !== undefined && TERMINAL_STATUSES.has(status)) return status;
-    }
-  })();
-  try {
-    for (let reads = 1; ; reads++) {
-      const pause = Math.min(
-        poolPollPauseMs(reads, RACE_MAX_PAUSE_MS),
-        Math.max(0, request.budgetMs - waited()),
-      );
-      const tick = deps.sleep(pause).then(() => 'tick' as const);
-      const first = await Promise.race([openingEnded, tick]);
-      if (first === 'FINISHED') return { kind: 'opened', session: spare, waitedMs: waited() };
-      if (first === 'FAILED' || first === 'ABORTED') {
-        // Its connection could not be opened (an unknown user, ...): the session is of no use.
-        await store.invalidate(tenantId, dbUser, spare.session_id, owner);
-        return { kind: 'none', waitedMs: waited(), reason: 'open-failed' };
-      }
-      const now = await store.listPool(tenantId, dbUser);
-      const given = await leaseIdle(deps, now, owner, request.lifeNeededSeconds, spare.session_id);
-      if (given) {
-        // The new session joins the pool; whoever leases it waits for its `select 1` first.
-        await store.unlease(spare, owner);
-        return { kind: 'pooled', session: given, waitedMs: waited() };
-      }
-      if (first === 'abandoned' || waited() >= request.budgetMs) {
-        await store.unlease(spare, owner);
-        return { kind: 'none', waitedMs: waited(), reason: 'deadline' };
-      }
-    }
-  } finally {
+  const opening = openSpare(deps, request, pool, abandon.signal, waited);
+  // Awaited on every path below; this only keeps a failure meanwhile from going unhandled.
+  opening.catch(() => undefined);
+  /** Stops the opening and waits for it: what it opened joins the pool. */
+  const settleOpening = async () => {
     abandon.abort();
-    await openingEnded.catch(() => undefined);
+    const ended = await opening;
+    if ((ended.kind === 'abandoned' || ended.kind === 'ready') && ended.session)
+      await store.unlease(ended.session, owner);
+    return ended;
+  };
+  for (let reads = 1; ; reads++) {
+    const pause = Math.min(
+      poolPollPauseMs(reads, RACE_MAX_PAUSE_MS),
+      Math.max(0, request.budgetMs - waited()),
+    );
+    const tick = deps.sleep(pause).then(() => 'tick' as const);
+    const first = await Promise.race([opening, tick]);
+    if (first !== 'tick') {
+      if (first.kind === 'ready')
+        return { kind: 'opened', session: first.session, waitedMs: waited() };
+      if (first.kind === 'stopped') return { kind: 'stopped', waitedMs: waited() };
+      if (first.kind === 'none') return { kind: 'none', waitedMs: waited(), reason: first.reason };
+    }
+    const now = await store.listPool(tenantId, dbUser);
+    const given = await leaseIdle(deps, now, owner, request.lifeNeededSeconds);
+    // What the query waited for ends here; settling the opening is the step's own work.
+    const waitedMs = waited();
+    if (given) {
+      const ended = await settleOpening();
+      if (ended.kind === 'stopped') {
+        await store.unlease(given, owner);
+        return { kind: 'stopped', waitedMs };
+      }
+      return { kind: 'pooled', session: given, waitedMs };
+    }
+    if (waitedMs >= request.budgetMs) {
+      const ended = await settleOpening();
+      if (ended.kind === 'stopped') return { kind: 'stopped', waitedMs };
+      return { kind: 'none', waitedMs, reason: 'deadline' };
+    }
   }
 }

@@ -48,7 +48,15 @@ export interface SlotReservation {
 }
 
 export type ReserveOutcome =
-  | { kind: 'reserved'; reservation: SlotReservation }
+  | {
+      kind: 'reserved';
+      reservation: SlotReservation;
+      /**
+       * A slot that no record of the pool holds was taken by a live reservation: another query of
+       * the tenant is opening a session, which joins the pool once it is open.
+       */
+      othersOpening: boolean;
+    }
   /** Every slot of the tenant is held by a session or a live reservation. */
   | { kind: 'tenant-cap' }
   /** Every slot of the cluster or workgroup is held. */
@@ -138,14 +146,36 @@ export class SessionSlots {
   ): Promise<ReserveOutcome> {
     const claim = randomUUID();
     const now = this.clock();
-    const slot = await this.reserveTenantSlot(tenantId, dbUser, owner, claim, pool, now);
-    if (slot === undefined) return { kind: 'tenant-cap' };
-    const totalSlot = await this.reserveTotalSlot(tenantId, dbUser, owner, claim, slot, now);
+    const held = new Set(
+      pool.flatMap((record) => (record.slot === undefined ? [] : [record.slot])),
+    );
+    // Below the cap as the pool's records show it, a total slot picked at random is put beside the
+    // tenant slot: one round trip instead of two, and given back if the tenant slot is not had. At
+    // the cap the tenant slot goes first, so that a query waiting there writes nothing.
+    const guess = Math.floor(this.random() * this.caps.total);
+    const [tenant, guessed] = await Promise.all([
+      this.reserveTenantSlot(tenantId, dbUser, owner, claim, pool, now),
+      held.size < this.caps.perTenant
+        ? this.putSlot(this.totalSlotItem(guess, tenantId, dbUser, owner, claim, now))
+        : Promise.resolve(undefined),
+    ]);
+    const total = totalSlotsPartition(this.caps.target);
+    if (tenant.slot === undefined) {
+      if (guessed === true) await this.deleteSlot(total, guess, claim);
+      return { kind: 'tenant-cap' };
+    }
+    const totalSlot = guessed
+      ? guess
+      : await this.reserveTotalSlot(tenantId, dbUser, owner, claim, now, guessed === undefined);
     if (totalSlot === undefined) {
-      await this.deleteSlot(tenantSlotsPartition(tenantId, dbUser), slot, claim);
+      await this.deleteSlot(tenantSlotsPartition(tenantId, dbUser), tenant.slot, claim);
       return { kind: 'total-cap' };
     }
-    return { kind: 'reserved', reservation: { claim, slot, totalSlot, reservedAt: iso(now) } };
+    return {
+      kind: 'reserved',
+      reservation: { claim, slot: tenant.slot, totalSlot, reservedAt: iso(now) },
+      othersOpening: tenant.othersOpening,
+    };
   }
 
   /**
@@ -194,6 +224,10 @@ export class SessionSlots {
     ]);
   }
 
+  /**
+   * The first free slot of the tenant, and whether a slot that no record of `pool` holds was found
+   * taken by a reservation that has not lapsed (another opener of the tenant).
+   */
   private async reserveTenantSlot(
     tenantId: string,
     dbUser: string,
@@ -201,43 +235,52 @@ export class SessionSlots {
     claim: string,
     pool: readonly SlotHolder[],
     now: Date,
-  ): Promise<number | undefined> {
+  ): Promise<{ slot: number | undefined; othersOpening: boolean }> {
     const partition = tenantSlotsPartition(tenantId, dbUser);
     const held = new Set(pool.map((record) => record.slot));
     const item = (slot: number) =>
       this.slotItem(partition, slot, claim, owner, tenantId, dbUser, now);
+    let taken = false;
     for (let slot = 0; slot < this.caps.perTenant; slot++) {
-      if (!held.has(slot) && (await this.putSlot(item(slot)))) return slot;
+      if (held.has(slot)) continue;
+      if (await this.putSlot(item(slot))) return { slot, othersOpening: taken };
+      taken = true;
     }
     // Every free-looking slot is taken: by live reservations of openers, or by reservations whose
     // opener vanished, which no record of the pool holds and which are taken over once lapsed.
     const claims = new Set(pool.map((record) => record.slot_claim));
+    let othersOpening = false;
     for (const existing of await this.readSlots(partition)) {
       const slot = Number(existing.session_id);
       if (slot >= this.caps.perTenant || held.has(slot) || claims.has(existing.claim)) continue;
-      if (existing.expires_at > iso(now)) continue;
-      if (await this.putSlot(item(slot), existing.claim)) return slot;
+      if (existing.expires_at > iso(now)) {
+        othersOpening = true;
+        continue;
+      }
+      if (await this.putSlot(item(slot), existing.claim)) return { slot, othersOpening };
     }
-    return undefined;
+    return { slot: undefined, othersOpening };
   }
 
+  /**
+   * A free total slot. `guess`: whether to put one picked at random before reading the slots
+   * (the caller has not tried one yet): below the cap most are free, and the read of every slot
+   * costs more than a put that fails.
+   */
   private async reserveTotalSlot(
     tenantId: string,
     dbUser: string,
     owner: string,
     claim: string,
-    tenantSlot: number,
     now: Date,
+    guess: boolean,
   ): Promise<number | undefined> {
     const partition = totalSlotsPartition(this.caps.target);
-    const item = (slot: number) => ({
-      ...this.slotItem(partition, slot, claim, owner, tenantId, dbUser, now),
-      slot: tenantSlot,
-    });
-    // A random slot first, without reading: below the cap most are free, and the read of every
-    // slot costs more than a put that fails.
-    const guess = Math.floor(this.random() * this.caps.total);
-    if (await this.putSlot(item(guess))) return guess;
+    const item = (slot: number) => this.totalSlotItem(slot, tenantId, dbUser, owner, claim, now);
+    if (guess) {
+      const slot = Math.floor(this.random() * this.caps.total);
+      if (await this.putSlot(item(slot))) return slot;
+    }
     // Every put that fails means another opener took that slot since the read, so each round
     // either reserves one or sees fewer free; it ends when a read finds none free.
     for (;;) {
@@ -253,6 +296,25 @@ export class SessionSlots {
       }
       for (const slot of free) if (await this.putSlot(item(slot))) return slot;
     }
+  }
+
+  private totalSlotItem(
+    slot: number,
+    tenantId: string,
+    dbUser: string,
+    owner: string,
+    claim: string,
+    now: Date,
+  ): SlotItem {
+    return this.slotItem(
+      totalSlotsPartition(this.caps.target),
+      slot,
+      claim,
+      owner,
+      tenantId,
+      dbUser,
+      now,
+    );
   }
 
   private slotItem(

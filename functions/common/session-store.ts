@@ -307,6 +307,8 @@ export class SessionStore {
       if (options.mayOpen === false) return { kind: 'miss', expiredRemoved, waitedMs };
       const reserved = await this.slots.reserve(tenantId, dbUser, owner, open);
       if (reserved.kind === 'reserved') {
+        // Another query of the tenant opening a session counts as a leased one: its session
+        // joins the pool when it is open, and may be given back before this query's own is ready.
         const { reservation } = reserved;
         const held = await this.executions.holdReservation(
           owner,
@@ -327,7 +329,7 @@ export class SessionStore {
           expiredRemoved,
           waitedMs,
           reservation,
-          sessionsLeased: open.length > 0,
+          sessionsLeased: open.length > 0 || reserved.othersOpening,
         };
       }
       if (reserved.kind === 'total-cap')

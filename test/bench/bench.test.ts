@@ -1,12 +1,18 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import {
+  acquireOutcomeOf,
   type Counters,
   counterDelta,
   type ExecutionRecord,
   summarizeHistory,
 } from '../../bench/harness.ts';
-import { classifyMisses, largestOpenAtOnce } from '../../bench/phases/concurrent.ts';
+import {
+  classifyMisses,
+  largestOpenAtOnce,
+  latencyBreakdown,
+  type QuerySample,
+} from '../../bench/phases/concurrent.ts';
 import { mapLimit, rotate } from '../../bench/phases/context.ts';
 import { FULL_PLAN, parseCommandLine, QUICK_PLAN } from '../../bench/plan.ts';
 import {
@@ -227,7 +233,73 @@ describe('Function: summarizeHistory', () => {
       historyEvents: events.length,
       // The first attempt ran from 1 to 2 ms and failed; the others have not ended here.
       invocations: [{ functionArn: '', ms: 1 }],
+      stateMs: {},
     });
+  });
+
+  it('sums the time in each state and says how Acquire Session left the session', () => {
+    // Prepare
+    const at = (ms: number) => new Date(ms);
+    const entered = (name: string, ms: number): HistoryEvent => ({
+      id: 0,
+      type: 'TaskStateEntered',
+      timestamp: at(ms),
+      stateEnteredEventDetails: { name },
+    });
+    const exited = (name: string, ms: number, output = '{}'): HistoryEvent => ({
+      id: 0,
+      type: 'TaskStateExited',
+      timestamp: at(ms),
+      stateExitedEventDetails: { name, output },
+    });
+    const raced = JSON.stringify({
+      session: {
+        sessionId: null,
+        reused: false,
+        reservation: { claim: 'c' },
+        sessionsLeased: true,
+      },
+    });
+    const events: HistoryEvent[] = [
+      entered(STATES.acquire, 100),
+      exited(STATES.acquire, 130, raced),
+      entered(STATES.submit, 135),
+      exited(STATES.submit, 500),
+      entered(STATES.poll, 510),
+      exited(STATES.poll, 520),
+      entered(STATES.poll, 530),
+      exited(STATES.poll, 545),
+    ];
+    // Act
+    const summary = summarizeHistory(events);
+    // Assess
+    expect(summary.stateMs).toEqual({
+      [STATES.acquire]: 30,
+      [STATES.submit]: 365,
+      [STATES.poll]: 25,
+    });
+    expect(summary.acquired).toBe('race');
+  });
+});
+
+describe('Function: acquireOutcomeOf', () => {
+  it.each([
+    [{ session: { sessionId: 's-1', reused: true } }, 'leased'],
+    [{ session: { sessionId: null, reused: false, reservation: { claim: 'c' } } }, 'open'],
+    [
+      {
+        session: {
+          sessionId: null,
+          reused: false,
+          reservation: { claim: 'c' },
+          sessionsLeased: true,
+        },
+      },
+      'race',
+    ],
+    [{ session: { sessionId: null, reused: false } }, 'sessionless'],
+  ])('reads %j as %s', (output, expected) => {
+    expect(acquireOutcomeOf(JSON.stringify(output))).toBe(expected);
   });
 });
 
@@ -246,6 +318,7 @@ describe('Function: classifyMisses', () => {
     output: { statementId: 's', sessionId: 'x', sessionReused },
     transitions: 6,
     states,
+    stateMs: {},
     taskRetries: 0,
     taskErrors: {},
     historyEvents: 14,
@@ -307,6 +380,7 @@ describe('Function: parseCommandLine', () => {
     expect(quick.plan.openSessionLatencyMs).toBe(0);
     expect(quick.outDir).toBe('out');
     expect(parseCommandLine(['--only', 'results'], 'out').only).toBe('results');
+    expect(parseCommandLine(['--only', 'pool'], 'out').only).toBe('pool');
   });
 
   it.each([
@@ -318,6 +392,37 @@ describe('Function: parseCommandLine', () => {
     [['--nonsense']],
   ])('throws for %j', (argv) => {
     expect(() => parseCommandLine(argv, 'out')).toThrow();
+  });
+});
+
+describe('Function: latencyBreakdown', () => {
+  it('splits the time of every query and of the slowest 5% by path and state', () => {
+    // Prepare: 19 leased hits of 100 ms, and one race of 1000 ms spent in Submit Query
+    const hit: QuerySample = {
+      path: 'leased',
+      reused: true,
+      latencyMs: 100,
+      stateMs: { [STATES.acquire]: 20, [STATES.submit]: 50, [STATES.release]: 10 },
+    };
+    const race: QuerySample = {
+      path: 'race',
+      reused: false,
+      latencyMs: 1000,
+      stateMs: { [STATES.acquire]: 20, [STATES.submit]: 900, [STATES.release]: 10 },
+    };
+    // Act
+    const breakdown = latencyBreakdown([...Array.from({ length: 19 }, () => hit), race]);
+    // Assess
+    expect(breakdown.all.map((path) => [path.path, path.queries, path.reused])).toEqual([
+      ['all', 20, 19],
+      ['leased', 19, 19],
+      ['race', 1, 0],
+    ]);
+    expect(breakdown.tail).toEqual([
+      expect.objectContaining({ path: 'all', queries: 1, submitMs: 900, otherMs: 70 }),
+      expect.objectContaining({ path: 'race', queries: 1, acquireMs: 20, p50Ms: 1000 }),
+    ]);
+    expect(breakdown.all[1]).toMatchObject({ acquireMs: 20, submitMs: 50, otherMs: 20 });
   });
 });
 

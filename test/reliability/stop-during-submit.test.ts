@@ -40,18 +40,22 @@ interface Call {
   after: number;
 }
 
-/** Submit Query's calls, in order, when it opens a new session on the slots Acquire reserved. */
+/**
+ * Submit Query's calls when it opens a new session on the slots Acquire reserved: in order, but
+ * for the last three, which go at once (the statement and the session are recorded while the
+ * long-poll begins). A first submission on this run's own reservation does not renew its slots.
+ */
 const OPENING_A_SESSION: Call[] = [
-  { step: 'renews its slots', target: UPDATE_ITEM, after: 0 },
-  { step: 'records its submission', target: UPDATE_ITEM, after: 2 },
+  { step: 'records its submission', target: UPDATE_ITEM, after: 0 },
   { step: 'submits the statement, opening a session', target: BATCH_EXECUTE, after: 0 },
   { step: 'records the new session', target: PUT_ITEM, after: 0 },
-  { step: 'records the statement', target: UPDATE_ITEM, after: 3 },
+  { step: 'records the statement', target: UPDATE_ITEM, after: 1 },
   { step: 'long-polls', target: DESCRIBE, after: 0 },
 ];
 /**
  * And when it reuses the session Acquire leased: it records no submission first, and a stop's
- * clean-up finds the submission by Submit Query's input in the history.
+ * clean-up finds the submission by Submit Query's input in the history. The statement is recorded
+ * while the long-poll begins.
  */
 const ON_A_POOLED_SESSION: Call[] = [
   { step: 'submits the statement on the session', target: BATCH_EXECUTE, after: 0 },

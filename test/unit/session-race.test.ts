@@ -5,6 +5,7 @@ import {
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
@@ -51,6 +52,7 @@ const leasedElsewhere = {
 };
 
 const elapsed = () => Date.now() - NOW.getTime();
+const recordKey = { pool_id: `#execution#${EXECUTION_ARN}`, session_id: 'execution' };
 
 /**
  * The pool as the Data API and DynamoDB see it: the other execution gives its session back
@@ -201,6 +203,56 @@ describe('Function: raceForSession', () => {
         session: expect.objectContaining({ session_id: 'spare' }),
       }),
     );
+  });
+
+  it('reads the pool while its own session is still to be opened, and opens none when one is given back first', async () => {
+    // Prepare: the record's write that precedes the open answers after 200 ms; "busy" comes
+    // back after 50 ms
+    const { poolReads } = scenario({ releasedAfterMs: 50, openMs: OPEN_MS });
+    ddb
+      .on(UpdateCommand, { Key: recordKey })
+      .callsFake(() => new Promise((resolve) => setTimeout(() => resolve({}), 200)));
+
+    // Act
+    const result = await race(30_000);
+
+    // Assess
+    expect(result).toEqual(
+      expect.objectContaining({
+        kind: 'pooled',
+        session: expect.objectContaining({ session_id: 'busy' }),
+      }),
+    );
+    expect(result.waitedMs).toBeLessThan(200);
+    expect(poolReads.filter((at) => at > 0 && at < 200).length).toBeGreaterThan(0);
+    expect(redshift).not.toReceiveCommand(ExecuteStatementCommand);
+    expect(ddb).toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: '#slot#acme#tenant_acme', session_id: '1' },
+      ExpressionAttributeValues: { ':claim': 'claim-1' },
+    });
+  });
+
+  it.each([
+    ["renews them when the record does not hold them as its run's own", {}, 2],
+    [
+      'keeps them as they are when AcquireSession of this run reserved them and nothing touched them',
+      { Attributes: { reservation: RESERVATION, reservation_run: 0 } },
+      0,
+    ],
+  ])('before opening, the slots: %s', async (_, answer, renewals) => {
+    // Prepare
+    scenario({ openMs: OPEN_MS });
+    ddb.on(UpdateCommand, { Key: recordKey }).resolves(answer);
+
+    // Act
+    const result = await race(30_000);
+
+    // Assess
+    expect(result).toEqual(expect.objectContaining({ kind: 'opened' }));
+    const renewed = ddb
+      .commandCalls(UpdateCommand)
+      .filter((call) => call.args[0].input.ConditionExpression === 'claim = :claim');
+    expect(renewed).toHaveLength(renewals);
   });
 
   it('never waits past its budget, and reads the pool less than half as often as fifty times a second', async () => {

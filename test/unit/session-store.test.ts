@@ -59,6 +59,12 @@ describe('Class: SessionStore', () => {
       .on(QueryCommand, { ExpressionAttributeValues: { ':pool': 'acme#acme' } })
       .resolves({ Items: items });
   }
+  /** The tenant's slot items, as a read of its slots answers them. */
+  function tenantSlotsHold(...slots: { session_id: string; claim: string; expires_at: string }[]) {
+    ddb
+      .on(QueryCommand, { ExpressionAttributeValues: { ':partition': '#slot#acme#acme' } })
+      .resolves({ Items: slots.map((slot) => ({ pool_id: '#slot#acme#acme', ...slot })) });
+  }
   const poolUpdates = () =>
     ddb
       .commandCalls(UpdateCommand)
@@ -278,18 +284,7 @@ describe('Class: SessionStore', () => {
       // Prepare: one session, and the other slot reserved by an opener that has not recorded yet
       poolHolds(session('a', leasedTo('other', 0)));
       ddb.on(PutCommand).rejects(conditionFailed());
-      ddb
-        .on(QueryCommand, { ExpressionAttributeValues: { ':partition': '#slot#acme#acme' } })
-        .resolves({
-          Items: [
-            {
-              pool_id: '#slot#acme#acme',
-              session_id: '1',
-              claim: 'opening',
-              expires_at: ahead(200),
-            },
-          ],
-        });
+      tenantSlotsHold({ session_id: '1', claim: 'opening', expires_at: ahead(200) });
 
       // Act / Assess
       await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).rejects.toThrow(
@@ -302,13 +297,7 @@ describe('Class: SessionStore', () => {
       poolHolds(session('a', leasedTo('other', 0)));
       ddb.on(PutCommand, { Item: { pool_id: '#slot#acme#acme' } }).rejects(conditionFailed());
       ddb.on(PutCommand, { ConditionExpression: 'claim = :seen' }).resolves({});
-      ddb
-        .on(QueryCommand, { ExpressionAttributeValues: { ':partition': '#slot#acme#acme' } })
-        .resolves({
-          Items: [
-            { pool_id: '#slot#acme#acme', session_id: '1', claim: 'vanished', expires_at: ago(1) },
-          ],
-        });
+      tenantSlotsHold({ session_id: '1', claim: 'vanished', expires_at: ago(1) });
 
       // Act
       const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
@@ -319,6 +308,79 @@ describe('Class: SessionStore', () => {
         Item: expect.objectContaining({ pool_id: '#slot#acme#acme', session_id: '1' }),
         ConditionExpression: 'claim = :seen',
         ExpressionAttributeValues: { ':seen': 'vanished' },
+      });
+    });
+
+    it('says every session was leased when another query of the tenant is opening one the pool does not hold yet', async () => {
+      // Prepare: no record, and slot 0 reserved by an opener whose session is not recorded yet
+      poolHolds();
+      ddb
+        .on(PutCommand, { Item: { pool_id: '#slot#acme#acme', session_id: '0' } })
+        .rejects(conditionFailed());
+
+      // Act
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+
+      // Assess: it races that session against its own (see SubmitQuery)
+      expect(result).toEqual(
+        expect.objectContaining({
+          kind: 'miss',
+          reservation: expect.objectContaining({ slot: 1 }),
+          sessionsLeased: true,
+        }),
+      );
+    });
+
+    it('puts the tenant slot and a cluster slot at once below the cap', async () => {
+      // Prepare: the tenant slot's put answers only once the cluster slot's has been sent
+      poolHolds();
+      let totalSent = () => {};
+      const totalPut = new Promise<void>((resolve) => {
+        totalSent = resolve;
+      });
+      ddb.on(PutCommand, { Item: { pool_id: '#total-slot#default' } }).callsFake(async () => {
+        totalSent();
+        return {};
+      });
+      ddb.on(PutCommand, { Item: { pool_id: '#slot#acme#acme' } }).callsFake(async () => {
+        await totalPut;
+        return {};
+      });
+
+      // Act
+      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+
+      // Assess
+      expect(result).toEqual(
+        expect.objectContaining({
+          kind: 'miss',
+          reservation: expect.objectContaining({ slot: 0 }),
+        }),
+      );
+      expect(ddb).toReceiveCommandTimes(PutCommand, 2);
+    });
+
+    it('gives the cluster slot back when every slot of the tenant turns out taken', async () => {
+      // Prepare: one session on slot 0; slot 1 reserved by a live opener
+      poolHolds(session('a', leasedTo('other', 0)));
+      ddb
+        .on(PutCommand, { Item: { pool_id: '#slot#acme#acme', session_id: '1' } })
+        .rejects(conditionFailed());
+      tenantSlotsHold({ session_id: '1', claim: 'opening', expires_at: ahead(200) });
+      ddb.on(DeleteCommand).resolves({});
+
+      // Act
+      const error = await store.acquire('acme', 'acme', EXECUTION_ARN).catch((e: Error) => e);
+
+      // Assess
+      expect(error).toMatchObject({ name: 'SessionPoolExhaustedError' });
+      const total = ddb
+        .commandCalls(PutCommand)
+        .map((call) => call.args[0].input.Item)
+        .find((item) => item?.pool_id === '#total-slot#default');
+      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+        Key: { pool_id: '#total-slot#default', session_id: total?.session_id },
+        ExpressionAttributeValues: { ':claim': total?.claim },
       });
     });
 

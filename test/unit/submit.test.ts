@@ -117,7 +117,7 @@ describe('Function: submitQuery', () => {
     expect(count('SessionCreated')).toBe(1);
   });
 
-  it("writes the submission to the execution's record before it sends it, and the statement before it waits", async () => {
+  it("writes the submission to the execution's record before it sends it, and then the statement", async () => {
     // Prepare
     const { deps } = unitDeps();
     statementGoes({ SessionId: 'new-session', Status: 'SUBMITTED' }, { Status: 'STARTED' });
@@ -140,6 +140,75 @@ describe('Function: submitQuery', () => {
     expect(writes[1]?.ExpressionAttributeValues).toEqual(
       expect.objectContaining({ ':statement': 'st-1' }),
     );
+  });
+
+  it.each([
+    ['its first submission on the reservation of its own run', {}, {}, false],
+    ['a retried submission', { submit_run: 0, submit_attempt: 0 }, {}, true],
+    ['a redriven run', {}, { run: 1 }, true],
+    [
+      'a reservation close to its end',
+      {},
+      {
+        session: {
+          sessionId: null,
+          reused: false,
+          reservation: { ...RESERVATION, reservedAt: '2026-11-28T11:56:00.000Z' },
+        },
+      },
+      true,
+    ],
+  ] as const)(
+    'renews its slots before opening only when needed: %s',
+    async (_, before, fields, renews) => {
+      // Prepare: the record holds the reservation AcquireSession of run 0 wrote
+      const { deps } = unitDeps();
+      ddb.on(UpdateCommand, { Key: recordKey }).resolves({
+        Attributes: { reservation: RESERVATION, reservation_run: 0, ...before },
+      });
+      statementGoes({ SessionId: 'new-session', Status: 'SUBMITTED' }, { Status: 'FINISHED' });
+
+      // Act
+      const next = await submitQuery(state(fields as Partial<QueryState>), deps);
+
+      // Assess
+      const renewals = ddb
+        .commandCalls(UpdateCommand)
+        .filter((call) => call.args[0].input.ConditionExpression === 'claim = :claim');
+      expect(renewals).toHaveLength(renews ? 2 : 0);
+      expect(next.session).toEqual(expect.objectContaining({ sessionId: 'new-session' }));
+    },
+  );
+
+  it('records the statement and its new session while the long-poll begins', async () => {
+    // Prepare: the statement's record answers only once the long-poll has been sent
+    const { deps } = unitDeps();
+    let pollSent = () => {};
+    const polled = new Promise<void>((resolve) => {
+      pollSent = resolve;
+    });
+    redshift
+      .on(ExecuteStatementCommand)
+      .resolves({ Id: 'st-1', SessionId: 'new-session', Status: 'SUBMITTED' });
+    redshift.on(DescribeStatementCommand).callsFake(async () => {
+      pollSent();
+      return { Id: 'st-1', Status: 'FINISHED' };
+    });
+    ddb
+      .on(UpdateCommand, { Key: recordKey, ExpressionAttributeValues: { ':statement': 'st-1' } })
+      .callsFake(async () => {
+        await polled;
+        return {};
+      });
+
+    // Act
+    const next = await submitQuery(state(), deps);
+
+    // Assess
+    expect(next.statement).toEqual(expect.objectContaining({ status: 'FINISHED' }));
+    expect(ddb).toReceiveCommandWith(PutCommand, {
+      Item: expect.objectContaining({ session_id: 'new-session', lease_owner: EXECUTION_ARN }),
+    });
   });
 
   it('submits nothing and gives its slots back when the run was stopped before the submission', async () => {
@@ -180,10 +249,11 @@ describe('Function: submitQuery', () => {
       redshift
         .on(ExecuteStatementCommand)
         .resolves({ Id: 'st-1', SessionId: 'new-session', Status: 'SUBMITTED' });
-      redshift
-        .on(DescribeStatementCommand)
-        .resolvesOnce({ Id: 'st-1', Status: 'STARTED' })
-        .resolves({ Id: 'st-1', Status: 'ABORTED' });
+      // The statement runs until it is cancelled, however often it is described.
+      redshift.on(DescribeStatementCommand).callsFake(() => ({
+        Id: 'st-1',
+        Status: redshift.commandCalls(CancelStatementCommand).length > 0 ? 'ABORTED' : 'STARTED',
+      }));
       redshift.on(CancelStatementCommand).resolves({ Status: true });
       redshift.on(ListSessionsCommand).resolves({
         Sessions: [{ SessionId: 'new-session', Status: sessionStatus, CreatedAt: NOW }],
