@@ -53,6 +53,7 @@ const FAST_CLIENT_MOCKED = ['test/client/spectra-client/*.test.ts'];
 const FAST = [
   'test/unit/**/*.test.ts',
   'test/statemachine/**/*.test.ts',
+  'test/structure/**/*.test.ts',
   'test/client/result-rows.test.ts',
   'test/local/faults.test.ts',
   'test/local/lambda-invoker.test.ts',

@@ -116,7 +116,7 @@ export async function startBenchStack(
     const variants = await import('./variants.ts');
     const { localDefinitionText } = await import('../local/stepfunctions/local-execution.ts');
     const definition = localDefinitionText();
-    const fixedWaitHandlers = variants.fixedWaitHandlers();
+    const fixedWaitHandlers = await variants.fixedWaitHandlers();
     const fixedWait = new Map(
       plan.polling.fixedWaitsS.map((seconds) => [
         seconds,
@@ -127,7 +127,7 @@ export async function startBenchStack(
         ),
       ]),
     );
-    const sessionHandlers = variants.sessionVariantHandlers();
+    const sessionHandlers = await variants.sessionVariantHandlers();
     const context: PhaseContext = {
       harness,
       plan,

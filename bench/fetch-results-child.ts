@@ -1,23 +1,27 @@
 import { Buffer } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { defaultDeps } from '../functions/common/deps.ts';
+import type { QueryResult } from '../functions/common/execution-output.ts';
 import {
   parseS3Uri,
   type ResultManifest,
   resultKeyPrefix,
 } from '../functions/common/result-store.ts';
 import { type ResultRow, toResultValue } from '../functions/common/results.ts';
-import type { QueryState } from '../functions/common/schemas.ts';
-import { fetchResults } from '../functions/fetch-results.ts';
+import type { SubmittedState } from '../functions/common/workflow-state.ts';
+import { functionSpec, loadHandler } from '../functions/registry.ts';
+import { lambdaContext } from '../local/stepfunctions/lambda-invoker.ts';
 
 /**
  * One FetchResults, alone in this process, so that its memory is its own: the benchmark's
  * results phase (bench/phases/results.ts) runs it once per variant and size against the local
  * stack of the parent process, which holds the statement's result.
  *
- * - `spectra`: the real function, as Lambda runs it (its module's deps, the environment's config).
+ * - `spectra`: the real function, as Lambda runs it (its handler on its module's deps, the
+ *   environment's config).
  * - `baseline`: what a FetchResults without streaming does: every page read into an array, the
  *   whole gzip JSON Lines built in memory (the same format and gzip level), one PutObject.
  *
@@ -76,7 +80,7 @@ async function baseline(): Promise<{ rows: number; bytes: number; uncompressedBy
 }
 
 async function spectra(): Promise<{ rows: number; bytes: number; location?: string }> {
-  const state: QueryState = {
+  const state: SubmittedState = {
     executionArn: input.executionArn,
     query: {
       tenantId: 'bench',
@@ -97,7 +101,11 @@ async function spectra(): Promise<{ rows: number; bytes: number; location?: stri
       hasResultSet: true,
     },
   };
-  const output = await fetchResults(state, defaultDeps);
+  const deadline = Date.now() + functionSpec('FetchResults').timeoutSeconds * 1000;
+  const output = (await fetchResultsHandler(
+    state,
+    lambdaContext('FetchResults', randomUUID(), deadline),
+  )) as QueryResult;
   return {
     rows: output.result?.rows ?? output.rowCount,
     bytes: output.result?.bytes ?? 0,
@@ -114,6 +122,7 @@ async function uncompressedBytesOf(location: string): Promise<number> {
 }
 
 // Idle: the modules loaded, the clients built, one small call made, the garbage collected.
+const fetchResultsHandler = await loadHandler('FetchResults');
 await defaultDeps.dataApi.describe(input.statementId, 0);
 globalThis.gc?.();
 const idleRss = process.memoryUsage().rss;

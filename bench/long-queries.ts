@@ -286,7 +286,7 @@ async function main() {
     const fixedMachine = stack.stepFunctions.register(
       'bench-long-fixed-5s',
       variants.fixedWaitDefinition(localDefinitionText(), FIXED_WAIT_S),
-      variants.fixedWaitHandlers(() => new Date(clock.now())),
+      await variants.fixedWaitHandlers(() => new Date(clock.now())),
     );
     const machines = { spectra: stack.stateMachineArn, fixed5s: fixedMachine } as const;
     await harness.createTenantUsers([TENANT]);

@@ -10,6 +10,7 @@ import { CONFIG_VARIABLES, type Config, loadConfig } from '../functions/common/c
 import { createDeps, sessionPolicyOf } from '../functions/common/deps.ts';
 import { rethrowTransient } from '../functions/common/errors.ts';
 import { ExecutionRecords } from '../functions/common/execution-record.ts';
+import type { LambdaHandler } from '../functions/common/handler.ts';
 import { SessionSlots, type SlotReservation } from '../functions/common/session-slots.ts';
 import {
   type AcquireResult,
@@ -18,9 +19,7 @@ import {
   type SessionRecord,
   SessionStore,
 } from '../functions/common/session-store.ts';
-import type { WorkflowFunctionName } from '../functions/registry.ts';
-import type { LambdaHandler } from '../local/stepfunctions/lambda-invoker.ts';
-import { handlersFor } from '../local/stepfunctions/workflow-handlers.ts';
+import { handlersFor, type WorkflowFunctionName } from '../functions/registry.ts';
 import { STATES } from '../statemachine/definition.ts';
 
 /**
@@ -327,14 +326,13 @@ export const NO_LONG_POLL = {
 export const NO_REUSE_KEEP_ALIVE = { [CONFIG_VARIABLES.keepAlive]: '1' };
 
 /** The handlers of each session variant other than Spectra (which runs the real handlers). */
-export function sessionVariantHandlers(): Record<
-  Exclude<SessionVariant, 'spectra'>,
-  Record<WorkflowFunctionName, LambdaHandler>
+export async function sessionVariantHandlers(): Promise<
+  Record<Exclude<SessionVariant, 'spectra'>, Record<WorkflowFunctionName, LambdaHandler>>
 > {
   const single = configWith({});
   const noReuse = configWith(NO_REUSE_KEEP_ALIVE);
   return {
-    singleSession: handlersFor(
+    singleSession: await handlersFor(
       createDeps(single, {
         store: new SingleSessionStore(
           dynamoDbDocumentClient,
@@ -343,7 +341,7 @@ export function sessionVariantHandlers(): Record<
         ),
       }),
     ),
-    noReuse: handlersFor(
+    noReuse: await handlersFor(
       createDeps(noReuse, {
         store: new NoReuseStore(
           dynamoDbDocumentClient,
@@ -360,8 +358,10 @@ export function sessionVariantHandlers(): Record<
  * (the functions' default: the machine's). Their Poll Status is handed a state that counts no
  * history events: the public samples' loop has no guard against the history limit, and meets it.
  */
-export function fixedWaitHandlers(clock?: () => Date): Record<WorkflowFunctionName, LambdaHandler> {
-  const handlers = handlersFor(createDeps(configWith(NO_LONG_POLL), clock ? { clock } : {}));
+export async function fixedWaitHandlers(
+  clock?: () => Date,
+): Promise<Record<WorkflowFunctionName, LambdaHandler>> {
+  const handlers = await handlersFor(createDeps(configWith(NO_LONG_POLL), clock ? { clock } : {}));
   const poll = handlers.PollStatus;
   return {
     ...handlers,

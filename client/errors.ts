@@ -1,3 +1,5 @@
+import type { ExecutionErrorName, FailureCause } from '#common/execution-output';
+
 /**
  * The errors the Spectra client throws. Each sets `this.name` to a string literal (never
  * `constructor.name`, which a minifier renames), so callers and the CLI can rely on the names.
@@ -128,27 +130,14 @@ export class ResultNotWrittenError extends SpectraClientError {
  * The names a query can end with (the execution's `error`), as the README lists them: Spectra's
  * own, and what Step Functions or the Lambda service report for an execution that failed at a step.
  */
-export type QueryErrorName =
-  | 'InvalidInputError'
-  | 'QueryFailedError'
-  | 'QueryAbortedError'
-  | 'QueryTimeoutError'
-  | 'ResultTooLargeError'
-  | 'SessionUnavailableError'
-  | 'SessionPoolExhaustedError'
-  | 'TransientServiceError'
-  | 'UnexpectedError'
-  | (string & {});
+export type QueryErrorName = ExecutionErrorName;
 
-/** Why a query failed: the JSON `cause` of the execution, as the state machine writes it. */
-export interface QueryFailureCause {
-  message?: string;
-  tenantId?: string;
-  statementId?: string;
-  /** Redshift's own error text, for SQL errors. */
-  redshiftError?: string;
-  [detail: string]: unknown;
-}
+/**
+ * Why a query failed: the JSON `cause` of the execution, as the state machine writes it. A cause
+ * Spectra did not write (a Lambda error that escaped the workflow, Step Functions' own) may lack
+ * the message or carry other fields.
+ */
+export type QueryFailureCause = Partial<FailureCause> & { [detail: string]: unknown };
 
 /**
  * The query ended without a result: FAILED, ABORTED or TIMED_OUT. `errorName` is the execution's

@@ -1,4 +1,4 @@
-import type { QueryResult } from '../functions/fetch-results.ts';
+import type { QueryResult } from '#common/execution-output';
 import type { StateVisit } from './history.ts';
 import { failureOf } from './records.ts';
 import {

@@ -1,6 +1,6 @@
 import type { DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
-import type { SqlParameter } from '#common/schemas';
-import type { QueryResult } from '../functions/fetch-results.ts';
+import type { SqlParameter } from '#common/execution-input';
+import type { QueryResult } from '#common/execution-output';
 import type { QueryFailureCause } from './errors.ts';
 import type { ReadableResult } from './result-rows.ts';
 import type { PooledSession, Query, QueryFailure } from './types.ts';

@@ -5,9 +5,9 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { BatchStatementResult, QueryResult } from '#common/execution-output';
 import { parseS3Uri, type ResultManifest } from '#common/result-store';
 import type { ResultRow, ResultSet } from '#common/results';
-import type { BatchStatementResult, QueryResult } from '../functions/fetch-results.ts';
 import { ResultExpiredError, ResultNotWrittenError, SpectraClientError } from './errors.ts';
 
 /**

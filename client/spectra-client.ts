@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dbUserFor } from '#common/config';
-import { INPUT_LIMITS, parseExecutionInput } from '#common/schemas';
+import { INPUT_RULES, parseExecutionInput, tenantIdOf } from '#common/execution-input';
 import { poolIdOf } from '#common/session-store';
 import { consoleUrl } from '../local/identity.ts';
 import { resolveSettings } from './connection.ts';
@@ -275,9 +275,9 @@ export class SpectraClient {
    * @throws {InvalidInputError} when the tenant id is not a valid one.
    */
   async listSessions(tenantId: string): Promise<PooledSession[]> {
-    if (!INPUT_LIMITS.tenantIdPattern.test(tenantId)) {
+    if (tenantIdOf({ tenantId }) === undefined) {
       throw new InvalidInputError(
-        `Invalid input: tenantId must be 1-63 characters of lowercase letters, digits and "-", starting with a letter; got ${JSON.stringify(tenantId)}`,
+        `Invalid input: tenantId must be ${INPUT_RULES.tenantId}; got ${JSON.stringify(tenantId)}`,
       );
     }
     const dbUser = dbUserFor(tenantId, this.dbUserTemplate);

@@ -2,8 +2,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ExecutionStatus, SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import type { SqlParameter } from '#common/schemas';
-import type { QueryResult } from '../functions/fetch-results.ts';
+import type { SqlParameter } from '#common/execution-input';
+import type { QueryResult } from '#common/execution-output';
 import type { QueryErrorName, QueryFailureCause } from './errors.ts';
 import type { ReadableResult } from './result-rows.ts';
 

@@ -1,23 +1,26 @@
-import middy from '@middy/core';
+import { z } from 'zod';
 import { tenantDbUser } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { QueryTimeoutError } from '#common/errors';
-import { handlerMiddlewares } from '#common/middlewares';
-import { countSession, tagInvocation } from '#common/observability';
+import { leavesSessionState, parseExecutionInput, tenantIdOf } from '#common/execution-input';
+import { stepHandler } from '#common/handler';
+import { countSession } from '#common/observability';
 import { HISTORY_EVENTS_AT_MOST, secondsUntil } from '#common/polling';
-import { leavesSessionState, parseExecutionInput, type QueryState } from '#common/schemas';
+import type { QueryState } from '#common/workflow-state';
 
 /**
- * What the state machine passes: the execution input untouched, the execution's ARN, its start
- * and its redrive count (the run; absent for a caller that does not redrive).
+ * What the state machine passes: the execution input untouched (validated here, as the caller's
+ * input), the execution's ARN, its start and its redrive count (the run; absent for a caller that
+ * does not redrive).
  */
-export interface AcquireSessionEvent {
-  request: unknown;
-  executionArn: string;
+const acquireEventSchema = z.object({
+  request: z.unknown(),
+  executionArn: z.string(),
   /** `$$.Execution.StartTime`: the query's timeout counts from it (default: now). */
-  startTime?: string;
-  redriveCount?: number;
-}
+  startTime: z.string().optional(),
+  redriveCount: z.number().int().min(0).optional(),
+});
+export type AcquireSessionEvent = z.infer<typeof acquireEventSchema>;
 
 /**
  * First step: validates the execution input (its SQL included: no transaction control, and
@@ -43,13 +46,12 @@ export interface AcquireSessionEvent {
  */
 export async function acquireSession(
   event: AcquireSessionEvent,
-  deps: StepDeps = defaultDeps,
+  deps: StepDeps,
 ): Promise<QueryState> {
   const input = parseExecutionInput(event.request);
   const { telemetry } = deps;
   // Before any call: a tenant id that would run as a system or administrator user touches nothing.
   const dbUser = tenantDbUser(input.tenantId, deps.config);
-  tagInvocation(telemetry, { tenantId: input.tenantId, executionArn: event.executionArn });
   const timeoutSeconds = input.timeoutSeconds ?? deps.config.queryTimeoutSeconds;
   const startedAt = event.startTime === undefined ? deps.clock() : new Date(event.startTime);
   const deadline = new Date(startedAt.getTime() + timeoutSeconds * 1000).toISOString();
@@ -143,6 +145,12 @@ export async function acquireSession(
   };
 }
 
-export const handler = middy<AcquireSessionEvent, QueryState>()
-  .use(handlerMiddlewares)
-  .handler((event) => acquireSession(event));
+export const handler = stepHandler(acquireSession, {
+  step: 'AcquireSession',
+  state: acquireEventSchema,
+  deps: defaultDeps,
+  tags: (event) => {
+    const tenantId = tenantIdOf(event.request);
+    return tenantId === undefined ? undefined : { tenantId, executionArn: event.executionArn };
+  },
+});

@@ -1,13 +1,13 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import middy from '@middy/core';
 import { z } from 'zod';
 import { sfnClient } from '#common/clients';
 import { dbUserFor } from '#common/config';
 import { clientTokenFor } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
-import { readHistory, tenantIdOf } from '#common/execution-history';
+import { readHistory } from '#common/execution-history';
+import { tenantIdOf } from '#common/execution-input';
 import { type ExecutionRecord, submissionOf, unusedReservationOf } from '#common/execution-record';
-import { handlerMiddlewares } from '#common/middlewares';
+import { stepHandler } from '#common/handler';
 import { tagInvocation } from '#common/observability';
 import { OPENING_SQL } from '#common/session-race';
 import type { SessionRecord } from '#common/session-store';
@@ -61,7 +61,7 @@ export { CANCEL_WAIT_SECONDS };
 /** The run a stop event names none for: every run so far. */
 const EVERY_RUN = Number.MAX_SAFE_INTEGER;
 
-interface StoppedExecution {
+export interface StoppedExecution {
   executionArn: string;
   status: string | undefined;
   /** The execution input, if the event carried it. */
@@ -69,7 +69,11 @@ interface StoppedExecution {
   run: number;
 }
 
-function parseEvent(event: unknown): StoppedExecution {
+/**
+ * Reads the EventBridge event. One of another shape is refused in this function's own words (a
+ * caller wiring the rule by hand meets it), not as a workflow state it cannot read.
+ */
+export function parseStoppedExecution(event: unknown): StoppedExecution {
   const parsed = statusChangeEventSchema.safeParse(event);
   if (!parsed.success) {
     throw new Error(
@@ -132,10 +136,9 @@ async function statementOfToken(
  * @throws {TransientServiceError} when a service keeps throttling or failing; the event is retried.
  */
 export async function cancelStoppedExecution(
-  event: unknown,
-  deps: CancelStoppedExecutionDeps = { ...defaultDeps, sfn: sfnClient },
+  stopped: StoppedExecution,
+  deps: CancelStoppedExecutionDeps,
 ): Promise<CancelStoppedExecutionOutcome> {
-  const stopped = parseEvent(event);
   const { logger } = deps.telemetry;
   const { executions } = deps.store;
   logger.appendKeys({ executionArn: stopped.executionArn });
@@ -267,6 +270,9 @@ async function adoptOpenedSession(
   return deps.store.recordNewSession(owner.tenantId, owner.dbUser, sessionId, owner.owner, renewed);
 }
 
-export const handler = middy<unknown, CancelStoppedExecutionOutcome>()
-  .use(handlerMiddlewares)
-  .handler((event) => cancelStoppedExecution(event));
+// The tenant is known only once the history or the record is read: the core tags the invocation.
+export const handler = stepHandler(cancelStoppedExecution, {
+  step: 'CancelStoppedExecution',
+  state: parseStoppedExecution,
+  deps: { ...defaultDeps, sfn: sfnClient },
+});

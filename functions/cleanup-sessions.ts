@@ -1,7 +1,7 @@
-import middy from '@middy/core';
+import { z } from 'zod';
 import { dynamoDbDocumentClient } from '#common/clients';
 import { defaultDeps, sessionPolicyOf } from '#common/deps';
-import { handlerMiddlewares } from '#common/middlewares';
+import { stepHandler } from '#common/handler';
 import type { Telemetry } from '#common/observability';
 import { SessionSweeper } from '#common/session-sweeper';
 
@@ -30,14 +30,15 @@ const defaultCleanupDeps: CleanupDeps = {
  * live lease holds. DynamoDB TTL would delete them too, but only within days; until then they
  * cost a read in every AcquireSession of their tenant.
  */
-export async function cleanupSessions(
-  deps: CleanupDeps = defaultCleanupDeps,
-): Promise<CleanupOutcome> {
+export async function cleanupSessions(deps: CleanupDeps): Promise<CleanupOutcome> {
   const deleted = await deps.sweeper.cleanupExpiredSessions();
   deps.telemetry.logger.info('Deleted expired session records', { deleted });
   return { deleted };
 }
 
-export const handler = middy<unknown, CleanupOutcome>()
-  .use(handlerMiddlewares)
-  .handler(() => cleanupSessions());
+// The schedule's event says nothing the clean-up needs.
+export const handler = stepHandler((_event: unknown, deps: CleanupDeps) => cleanupSessions(deps), {
+  step: 'CleanupSessions',
+  state: z.unknown(),
+  deps: defaultCleanupDeps,
+});

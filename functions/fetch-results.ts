@@ -1,9 +1,8 @@
-import middy from '@middy/core';
 import type { ResultPage } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { rethrowTransient } from '#common/errors';
-import { handlerMiddlewares } from '#common/middlewares';
-import { tagInvocation } from '#common/observability';
+import type { BatchStatementResult, QueryResult } from '#common/execution-output';
+import { stepHandler, workflowTags } from '#common/handler';
 import { ResultSpill } from '#common/result-spill';
 import { resultExpiresAt, resultKeyPrefix } from '#common/result-store';
 import {
@@ -14,38 +13,11 @@ import {
   toResultValue,
 } from '#common/results';
 import {
-  parseStepInput,
   type Query,
-  queryStateSchema,
   type StatementStatus,
-} from '#common/schemas';
-
-/** One statement of a batch, in the output of a succeeded execution. */
-export interface BatchStatementResult {
-  /** Its position in `statements`, from 0. */
-  index: number;
-  /** The sub-statement's id, `<batch id>:<index + 1>`. */
-  statementId: string;
-  status: StatementStatus;
-  hasResultSet: boolean;
-  /** Rows inserted, updated or deleted, for a statement without a result set. */
-  rowsAffected?: number;
-  /** The rows it returned, for a statement with a result set. */
-  result?: ResultSet;
-}
-
-/**
- * The output of a succeeded execution. Its result set is the statement's; for a batch, that of
- * its last statement that returns rows, and `statements` has each statement.
- */
-export interface QueryResult extends ResultSet {
-  tenantId: string;
-  statementId: string;
-  sessionId: string | null;
-  sessionReused: boolean;
-  /** A batch's statements, in order. */
-  statements?: BatchStatementResult[];
-}
+  type SubmittedState,
+  submittedStateSchema,
+} from '#common/workflow-state';
 
 /** Room for `rowCount`, `totalRows` and `truncated` to change length after the envelope is measured. */
 const ENVELOPE_SLACK_BYTES = 64;
@@ -99,19 +71,8 @@ interface SetReading {
  * @throws {ResultTooLargeError} when the Data API refuses the result for its size.
  * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
  */
-export async function fetchResults(
-  event: unknown,
-  deps: StepDeps = defaultDeps,
-): Promise<QueryResult> {
-  const state = parseStepInput(queryStateSchema, event, 'FetchResults');
+export async function fetchResults(state: SubmittedState, deps: StepDeps): Promise<QueryResult> {
   const { statement, query, session } = state;
-  if (statement === undefined)
-    throw new Error('FetchResults needs $.statement, set by SubmitQuery');
-  tagInvocation(deps.telemetry, {
-    tenantId: query.tenantId,
-    executionArn: state.executionArn,
-    statementId: statement.statementId,
-  });
   const result: QueryResult = {
     tenantId: query.tenantId,
     statementId: statement.statementId,
@@ -348,6 +309,9 @@ class ResultSetReader {
   }
 }
 
-export const handler = middy<unknown, QueryResult>()
-  .use(handlerMiddlewares)
-  .handler((event) => fetchResults(event));
+export const handler = stepHandler(fetchResults, {
+  step: 'FetchResults',
+  state: submittedStateSchema,
+  deps: defaultDeps,
+  tags: workflowTags,
+});

@@ -1,11 +1,10 @@
-import middy from '@middy/core';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { SessionUnavailableError } from '#common/errors';
-import { handlerMiddlewares } from '#common/middlewares';
-import { countSession, tagInvocation, tenantData } from '#common/observability';
+import { stepHandler, workflowTags } from '#common/handler';
+import { countSession, tenantData } from '#common/observability';
 import { HISTORY_EVENTS_AT_MOST } from '#common/polling';
-import { parseStepInput, type QueryState, queryStateSchema } from '#common/schemas';
 import type { SlotReservation } from '#common/session-slots';
+import { type QueryState, queryStateSchema } from '#common/workflow-state';
 
 /** How many times one execution resubmits after a stale session before it gives up. */
 export const MAX_RESUBMITS = 2;
@@ -19,18 +18,8 @@ export const MAX_RESUBMITS = 2;
  *
  * @throws {SessionUnavailableError} after {@link MAX_RESUBMITS} resubmissions.
  */
-export async function invalidateSession(
-  event: unknown,
-  deps: StepDeps = defaultDeps,
-): Promise<QueryState> {
-  const state = parseStepInput(queryStateSchema, event, 'InvalidateSession');
+export async function invalidateSession(state: QueryState, deps: StepDeps): Promise<QueryState> {
   const { query, session } = state;
-  tagInvocation(deps.telemetry, {
-    tenantId: query.tenantId,
-    executionArn: state.executionArn,
-    sessionId: session.sessionId,
-  });
-
   const { store } = deps;
   const tenant = { tenantId: query.tenantId, dbUser: query.dbUser };
   let reservation: SlotReservation | undefined = session.reservation;
@@ -87,6 +76,9 @@ export async function invalidateSession(
   };
 }
 
-export const handler = middy<unknown, QueryState>()
-  .use(handlerMiddlewares)
-  .handler((event) => invalidateSession(event));
+export const handler = stepHandler(invalidateSession, {
+  step: 'InvalidateSession',
+  state: queryStateSchema,
+  deps: defaultDeps,
+  tags: workflowTags,
+});

@@ -1,9 +1,7 @@
 import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { defaultDeps, type StepDeps } from '#common/deps';
-import { handlerMiddlewares } from '#common/middlewares';
-import { tagInvocation, tenantData } from '#common/observability';
+import { type Invocation, stepHandler, workflowTags } from '#common/handler';
+import { tenantData } from '#common/observability';
 import {
   endedStatementOf,
   HISTORY_EVENTS_PER_POLL,
@@ -16,15 +14,15 @@ import {
   secondsUntil,
   TERMINAL_STATUSES,
 } from '#common/polling';
-import {
-  parseStepInput,
-  type QueryState,
-  queryStateSchema,
-  type StatementState,
-  type StatementStatus,
-} from '#common/schemas';
 import { LEASE_SECONDS } from '#common/session-store';
 import { cancelPastLimit } from '#common/stopped-statement';
+import {
+  type QueryState,
+  type StatementState,
+  type StatementStatus,
+  type SubmittedState,
+  submittedStateSchema,
+} from '#common/workflow-state';
 
 /**
  * Asks the Data API how the statement is doing, holding the request on the server until it ends
@@ -45,20 +43,11 @@ import { cancelPastLimit } from '#common/stopped-statement';
  * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
  */
 export async function pollStatus(
-  event: unknown,
-  deps: StepDeps = defaultDeps,
-  remainingMs?: number,
+  state: SubmittedState,
+  deps: StepDeps,
+  { remainingMs }: Invocation = {},
 ): Promise<QueryState> {
-  const state = parseStepInput(queryStateSchema, event, 'PollStatus');
   const { statement, query, session } = state;
-  if (statement === undefined) throw new Error('PollStatus needs $.statement, set by SubmitQuery');
-  tagInvocation(deps.telemetry, {
-    tenantId: query.tenantId,
-    executionArn: state.executionArn,
-    statementId: statement.statementId,
-    sessionId: session.sessionId,
-  });
-
   const started = deps.clock();
   const waitSeconds = longPollSeconds(
     deps.config.pollWaitSeconds,
@@ -148,8 +137,9 @@ export async function pollStatus(
   };
 }
 
-export const handler = middy<unknown, QueryState, Error, Context>()
-  .use(handlerMiddlewares)
-  .handler((event, context) =>
-    pollStatus(event, defaultDeps, context.getRemainingTimeInMillis?.()),
-  );
+export const handler = stepHandler(pollStatus, {
+  step: 'PollStatus',
+  state: submittedStateSchema,
+  deps: defaultDeps,
+  tags: workflowTags,
+});

@@ -7,7 +7,15 @@
  * can be read only by the identity that ran it (see infra/constructs/data-api-access.ts), so
  * SubmitQuery, PollStatus, FetchResults and CancelStoppedExecution must be one identity. The
  * others only touch the sessions table and get a role that cannot run SQL (`sessionStore`).
+ *
+ * The registry is also the one way into a function's module from outside it: {@link loadHandler}
+ * and {@link handlersFor} import the module its entry names. The modules are imported when asked
+ * for, not with this list: each builds its SDK clients and reads its configuration on load, which
+ * the CDK app and the bundler must not.
  */
+
+import type { StepDeps } from './common/deps.ts';
+import type { LambdaHandler, StepHandler } from './common/handler.ts';
 
 export type FunctionTrigger =
   /** A Task state of statemachine/query.asl.json, whose `${<Name>FunctionArn}` is its ARN. */
@@ -124,4 +132,50 @@ export function functionSpec(name: FunctionName): FunctionSpec {
   const spec = FUNCTIONS.find((fn) => fn.name === name);
   if (!spec) throw new Error(`${name} is not a Spectra function`);
   return spec;
+}
+
+/** What a function's module exports: its handler (functions/common/handler.ts). */
+interface FunctionModule<Deps> {
+  handler: StepHandler<Deps>;
+}
+
+async function importModule<Deps>(name: FunctionName): Promise<FunctionModule<Deps>> {
+  const url = new URL(`../${functionSpec(name).entry}`, import.meta.url);
+  return (await import(url.href)) as FunctionModule<Deps>;
+}
+
+/**
+ * One function's handler on its module's deps, as Lambda runs it. The environment must be set
+ * first: the module reads it on load.
+ */
+export async function loadHandler(name: FunctionName): Promise<LambdaHandler> {
+  return (await importModule(name)).handler;
+}
+
+/** The workflow's handlers on their modules' deps; the environment must be set first. */
+export async function loadHandlers(): Promise<Record<WorkflowFunctionName, LambdaHandler>> {
+  return workflowHandlers(async (name) => (await importModule(name)).handler);
+}
+
+/**
+ * The workflow's handlers on deps of the caller's, each wrapped as its module's handler is: the
+ * local stack builds them on its own clock (a simulated one runs the functions on simulated time
+ * too), the benchmark on the configurations of the designs it compares. The environment must be
+ * set first, as for {@link loadHandler}.
+ */
+export async function handlersFor(
+  deps: StepDeps,
+): Promise<Record<WorkflowFunctionName, LambdaHandler>> {
+  return workflowHandlers(async (name) =>
+    (await importModule<StepDeps>(name)).handler.withDeps(deps),
+  );
+}
+
+async function workflowHandlers(
+  load: (name: WorkflowFunctionName) => Promise<LambdaHandler>,
+): Promise<Record<WorkflowFunctionName, LambdaHandler>> {
+  const entries = await Promise.all(
+    WORKFLOW_FUNCTIONS.map(async (fn) => [fn.name, await load(fn.name)] as const),
+  );
+  return Object.fromEntries(entries) as Record<WorkflowFunctionName, LambdaHandler>;
 }

@@ -1,32 +1,19 @@
-import middy from '@middy/core';
 import { z } from 'zod';
 import { dbUserFor, reservedDbUserReason } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
-import {
-  isResultSizeRefusal,
-  isStatementTimeoutText,
-  QueryAbortedError,
-  QueryFailedError,
-  QueryTimeoutError,
-  ResultTooLargeError,
-  resultTooLargeMessage,
-  TransientServiceError,
-} from '#common/errors';
-import { handlerMiddlewares } from '#common/middlewares';
-import { countSession, tagInvocation, tenantData } from '#common/observability';
-import { CAUSE_MAX_BYTES, clipText, STATEMENT_ERROR_MAX_BYTES } from '#common/payload-limits';
+import { executionInputSchema } from '#common/execution-input';
+import { describeFailure, type Failure } from '#common/execution-output';
+import { stepHandler } from '#common/handler';
+import { countSession, tenantData } from '#common/observability';
 import { TERMINAL_STATUSES } from '#common/polling';
 import {
   caughtErrorSchema,
-  executionInputSchema,
-  parseStepInput,
   type Query,
   querySchema,
   type SessionRef,
-  type StatementState,
   sessionRefSchema,
   statementSchema,
-} from '#common/schemas';
+} from '#common/workflow-state';
 
 /**
  * What the state machine passes. On a failure path the state may be partial: a failure in
@@ -46,13 +33,7 @@ const releaseEventSchema = z.object({
     Cause: z.string().optional(),
   }),
 });
-export type ReleaseSessionEvent = z.input<typeof releaseEventSchema>;
-
-/** What the execution's Fail state reports: the error's name, and a JSON Cause. */
-export interface Failure {
-  error: string;
-  cause: string;
-}
+export type ReleaseSessionEvent = z.infer<typeof releaseEventSchema>;
 
 export interface ReleaseOutcome {
   released: boolean;
@@ -81,23 +62,11 @@ export interface ReleaseOutcome {
  * Cause holding the message, the statement id and Redshift's own error text.
  */
 export async function releaseSession(
-  event: unknown,
-  deps: StepDeps = defaultDeps,
+  event: ReleaseSessionEvent,
+  deps: StepDeps,
 ): Promise<ReleaseOutcome> {
-  const { outcome, executionArn, input, state } = parseStepInput(
-    releaseEventSchema,
-    event,
-    'ReleaseSession',
-  );
+  const { outcome, executionArn, input, state } = event;
   const { query, session, statement } = state;
-  if (query) {
-    tagInvocation(deps.telemetry, {
-      tenantId: query.tenantId,
-      executionArn,
-      statementId: statement?.statementId,
-      sessionId: session?.sessionId,
-    });
-  }
 
   let released = false;
   let dropped: boolean | undefined;
@@ -201,108 +170,15 @@ async function releaseStrayLeases(
   return given;
 }
 
-/** The message inside a caught error's Cause: Lambda reports `{errorType, errorMessage, trace}`. */
-function messageOf(cause: string | undefined): string {
-  if (cause === undefined) return '';
-  try {
-    const parsed: unknown = JSON.parse(cause);
-    if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed)
-      return String(parsed.errorMessage);
-  } catch {
-    // Not JSON: Step Functions' own errors (States.Timeout, ...) carry plain text.
-  }
-  return cause;
-}
-
-/** What a QueryTimeoutError says for a statement Spectra cancelled. */
-function timeoutMessageOf(statement: StatementState, query: Query | undefined): string {
-  const stillRunning = TERMINAL_STATUSES.has(statement.status)
-    ? ''
-    : '; it had not ended when the execution went on, so its session was dropped';
-  return statement.cancelledFor === 'history'
-    ? `The execution's history neared Step Functions' limit of 25,000 events after ${statement.polls} polls; the statement was cancelled${stillRunning}`
-    : `The query ran past its timeout (timeoutSeconds ${query?.timeoutSeconds ?? '?'}, until ${query?.deadline ?? '?'}); the statement was cancelled${stillRunning}`;
-}
-
-function describeFailure(state: z.infer<typeof releaseEventSchema>['state']): Failure {
-  const { statement, query } = state;
-  const tenantId = query?.tenantId;
-  const caught =
-    state.error ?? (state.Error ? { Error: state.Error, Cause: state.Cause } : undefined);
-  const context = { tenantId, statementId: statement?.statementId };
-  if (caught) {
-    // The Lambda service failing through every retry is a dependency failing: the contract's
-    // name for that is TransientServiceError; the service's own error stays in the message.
-    if (caught.Error.startsWith('Lambda.')) {
-      const error = new TransientServiceError(
-        `${caught.Error} through every retry: ${messageOf(caught.Cause)}`,
-      );
-      return { error: error.name, cause: causeOf({ message: error.message, ...context }) };
-    }
-    return {
-      error: caught.Error,
-      cause: causeOf({ message: messageOf(caught.Cause), ...context }),
-    };
-  }
-  const redshiftError = statement?.error;
-  // A batch names the statement that failed by its index in `statements`, and how each ended
-  // (with auto-commit, the ones before it committed).
-  const failedIndex = statement?.failedIndex;
-  const which =
-    failedIndex === undefined
-      ? 'The statement'
-      : `statements[${failedIndex}] (statement ${failedIndex + 1} of ${statement?.subStatuses?.length ?? '?'})`;
-  // Redshift's text is the cause's `redshiftError`, once: the message says what happened.
-  const error =
-    statement?.cancelledFor !== undefined
-      ? new QueryTimeoutError(timeoutMessageOf(statement, query))
-      : statement?.status === 'ABORTED'
-        ? new QueryAbortedError(`${which} was cancelled before it finished`)
-        : isResultSizeRefusal(redshiftError ?? '')
-          ? new ResultTooLargeError(resultTooLargeMessage())
-          : isStatementTimeoutText(redshiftError)
-            ? new QueryTimeoutError(
-                `${which} ran past a timeout Redshift applies (statement_timeout or a WLM rule) and was cancelled`,
-              )
-            : new QueryFailedError(`${which} failed`);
-  const batch =
-    statement?.subStatuses === undefined
-      ? {}
-      : {
-          statementIndex: failedIndex,
-          statements: statement.subStatuses.map((status, index) => ({ index, status })),
-        };
-  return {
-    error: error.name,
-    cause: causeOf({ message: error.message, ...context, redshiftError, ...batch }),
-  };
-}
-
-/**
- * The Fail state's JSON cause, at most {@link CAUSE_MAX_BYTES}: the message and Redshift's text
- * (each already within {@link STATEMENT_ERROR_MAX_BYTES}, cut again here for a caught error's
- * message, which a step wrote) and the ids; if that is still too long (a batch's 40 statuses
- * besides), the message is cut further and Redshift's text left out.
- */
-function causeOf(fields: { message: string; redshiftError?: string; [key: string]: unknown }) {
-  const bounded = {
-    ...fields,
-    message: clipText(fields.message, STATEMENT_ERROR_MAX_BYTES),
-    redshiftError:
-      fields.redshiftError === undefined
-        ? undefined
-        : clipText(fields.redshiftError, STATEMENT_ERROR_MAX_BYTES),
-  };
-  const cause = JSON.stringify(bounded);
-  return Buffer.byteLength(cause, 'utf8') <= CAUSE_MAX_BYTES
-    ? cause
-    : JSON.stringify({
-        ...bounded,
-        message: clipText(bounded.message, 1024),
-        redshiftError: undefined,
-      });
-}
-
-export const handler = middy<unknown, ReleaseOutcome>()
-  .use(handlerMiddlewares)
-  .handler((event) => releaseSession(event));
+export const handler = stepHandler(releaseSession, {
+  step: 'ReleaseSession',
+  state: releaseEventSchema,
+  deps: defaultDeps,
+  tags: ({ executionArn, state: { query, statement, session } }) =>
+    query && {
+      tenantId: query.tenantId,
+      executionArn,
+      statementId: statement?.statementId,
+      sessionId: session?.sessionId,
+    },
+});

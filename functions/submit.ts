@@ -1,6 +1,4 @@
 import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
   type Connection,
@@ -10,8 +8,9 @@ import {
 } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { QueryAbortedError, QueryTimeoutError, StaleSessionError } from '#common/errors';
-import { handlerMiddlewares } from '#common/middlewares';
-import { countSession, tagInvocation, tenantData } from '#common/observability';
+import { type leavesSessionState, parseExecutionInput, sqlTextsOf } from '#common/execution-input';
+import { type Invocation, stepHandler, workflowTags } from '#common/handler';
+import { countSession, tenantData } from '#common/observability';
 import {
   endedStatementOf,
   HISTORY_EVENTS_AT_MOST,
@@ -22,17 +21,6 @@ import {
   secondsUntil,
   TERMINAL_STATUSES,
 } from '#common/polling';
-import {
-  type leavesSessionState,
-  parseExecutionInput,
-  parseStepInput,
-  type QueryState,
-  queryStateSchema,
-  type SessionRef,
-  type StatementState,
-  type StatementStatus,
-  sqlTextsOf,
-} from '#common/schemas';
 import { raceForSession } from '#common/session-race';
 import type { SlotReservation } from '#common/session-slots';
 import {
@@ -40,13 +28,20 @@ import {
   giveBackStoppedSession,
   settleStatement,
 } from '#common/stopped-statement';
+import {
+  type QueryState,
+  queryStateSchema,
+  type SessionRef,
+  type StatementState,
+  type StatementStatus,
+} from '#common/workflow-state';
 
 /**
  * What the state machine passes: the execution input, which holds the SQL and its parameters (the
  * workflow's state does not carry them, so that it stays small whatever the SQL), and the state.
  */
 const submitEventSchema = z.object({ request: z.unknown(), state: queryStateSchema });
-export type SubmitQueryEvent = z.input<typeof submitEventSchema>;
+export type SubmitQueryEvent = z.infer<typeof submitEventSchema>;
 
 /**
  * Submits the tenant's SQL to the Data API: on the leased session when AcquireSession found one
@@ -81,25 +76,16 @@ export type SubmitQueryEvent = z.input<typeof submitEventSchema>;
  * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
  */
 export async function submitQuery(
-  event: unknown,
-  deps: StepDeps = defaultDeps,
-  remainingMs?: number,
+  event: SubmitQueryEvent,
+  deps: StepDeps,
+  { remainingMs }: Invocation = {},
 ): Promise<QueryState> {
-  const { request: executionInput, state } = parseStepInput(
-    submitEventSchema,
-    event,
-    'SubmitQuery',
-  );
+  const { request: executionInput, state } = event;
   const { query, session } = state;
   const { config, dataApi, store, telemetry } = deps;
   const run = state.run ?? 0;
   const owner = state.executionArn;
   const tenant = { tenantId: query.tenantId, dbUser: query.dbUser };
-  tagInvocation(telemetry, {
-    tenantId: query.tenantId,
-    executionArn: owner,
-    sessionId: session.sessionId,
-  });
   // Validated by AcquireSession already; read again here, where the SQL is needed.
   const input = parseExecutionInput(executionInput);
 
@@ -468,8 +454,9 @@ async function stopSubmitted(
   );
 }
 
-export const handler = middy<unknown, QueryState, Error, Context>()
-  .use(handlerMiddlewares)
-  .handler((event, context) =>
-    submitQuery(event, defaultDeps, context.getRemainingTimeInMillis?.()),
-  );
+export const handler = stepHandler(submitQuery, {
+  step: 'SubmitQuery',
+  state: submitEventSchema,
+  deps: defaultDeps,
+  tags: ({ state }) => workflowTags(state),
+});

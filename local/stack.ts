@@ -5,6 +5,7 @@ import {
   loadConfig,
   tenantDbUser,
 } from '../functions/common/config.ts';
+import { handlersFor, loadHandler, loadHandlers } from '../functions/registry.ts';
 import { type LocalClock, realClock } from './clock.ts';
 import { ConsoleApi } from './console/api.ts';
 import { SessionHitRate, sessionHitOf } from './console/hit-rate.ts';
@@ -28,12 +29,7 @@ import { createPgliteEngine } from './redshift-data/pglite-engine.ts';
 import { createPostgresEngine } from './redshift-data/postgres-engine.ts';
 import type { SqlEngine } from './redshift-data/sql-engine.ts';
 import { type LocalS3, startLocalS3 } from './s3/s3-service.ts';
-import {
-  invokeLocally,
-  LambdaInvocationError,
-  loadHandler,
-  loadHandlers,
-} from './stepfunctions/lambda-invoker.ts';
+import { invokeLocally, LambdaInvocationError } from './stepfunctions/lambda-invoker.ts';
 import { localDefinitionText } from './stepfunctions/local-execution.ts';
 import { LocalStepFunctions } from './stepfunctions/service.ts';
 import { type ControlState, controlRoutes } from './test-controls.ts';
@@ -144,7 +140,6 @@ export interface LocalStack {
 async function handlersOnClock(config: Config, clock: LocalClock) {
   // Imported once the environment is set: the functions' modules read it on load.
   const { createDeps } = await import('../functions/common/deps.ts');
-  const { handlersFor } = await import('./stepfunctions/workflow-handlers.ts');
   return handlersFor(createDeps(config, { clock: () => new Date(clock.now()) }));
 }
 

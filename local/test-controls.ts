@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { INPUT_LIMITS, INPUT_RULES } from '../functions/common/schemas.ts';
+import { INPUT_LIMITS, INPUT_RULES } from '../functions/common/execution-input.ts';
 import { writeJson } from './aws-json.ts';
 import type { FaultCounts, FaultPlan, HoldPhase } from './faults.ts';
 import { HOLD_STATUSES, type HoldStatus } from './redshift-data/controls.ts';

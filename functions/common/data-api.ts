@@ -25,9 +25,10 @@ import {
   rethrowTransient,
   StaleSessionError,
 } from './errors.ts';
+import type { SqlParameter } from './execution-input.ts';
 import { clipText, STATEMENT_ERROR_MAX_BYTES } from './payload-limits.ts';
 import { parseResultPage, type WireField, type WireResultPage } from './results.ts';
-import type { SqlParameter, StatementStatus } from './schemas.ts';
+import type { StatementStatus } from './workflow-state.ts';
 
 /**
  * The Data API calls Spectra makes, with its rules on which parameters go together and how errors

@@ -4,7 +4,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { rethrowTransient } from './errors.ts';
-import { INPUT_LIMITS, leavesSessionState } from './schemas.ts';
+import { leavesSessionState, tenantIdOf } from './execution-input.ts';
 
 /**
  * What a Step Functions execution's history says about a query that it no longer tells itself:
@@ -23,23 +23,6 @@ const TASK_ENDED = new Set([
   'TaskStartFailed',
   'TaskSubmitFailed',
 ]);
-
-/** The tenant id in an execution input (JSON text or object), if it has a valid one. */
-export function tenantIdOf(input: unknown): string | undefined {
-  let value = input;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
-  }
-  if (value === null || typeof value !== 'object' || !('tenantId' in value)) return undefined;
-  const { tenantId } = value;
-  return typeof tenantId === 'string' && INPUT_LIMITS.tenantIdPattern.test(tenantId)
-    ? tenantId
-    : undefined;
-}
 
 /**
  * Whether a state's `query` says its SQL leaves state in its session: its `leavesSessionState`, or

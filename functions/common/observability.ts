@@ -80,19 +80,19 @@ export function countSession(t: Telemetry, metric: SessionMetric, count = 1): vo
   if (count > 0) t.metrics.addMetric(metric, MetricUnit.Count, count);
 }
 
+/** The keys {@link tagInvocation} puts on an invocation's log lines. */
+export type InvocationKeys = {
+  tenantId: string;
+  executionArn?: string;
+  statementId?: string;
+  sessionId?: string | null;
+};
+
 /**
  * Puts the tenant on every log line and metric of this invocation (the logger's keys are reset
- * after each invocation by the middleware in `handler.ts`).
+ * at the start of each invocation by {@link powertoolsMiddlewares}).
  */
-export function tagInvocation(
-  t: Telemetry,
-  keys: {
-    tenantId: string;
-    executionArn?: string;
-    statementId?: string;
-    sessionId?: string | null;
-  },
-): void {
+export function tagInvocation(t: Telemetry, keys: InvocationKeys): void {
   t.logger.appendKeys(keys);
   t.metrics.addDimension('TenantId', keys.tenantId);
 }

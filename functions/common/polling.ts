@@ -1,8 +1,8 @@
 import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import { StaleSessionError } from './errors.ts';
 import { STEP_FUNCTIONS_LIMITS } from './payload-limits.ts';
-import type { QueryState, SessionRef, StatementState, StatementStatus } from './schemas.ts';
 import { isFailedTransactionError } from './sql-statements.ts';
+import type { QueryState, SessionRef, StatementState, StatementStatus } from './workflow-state.ts';
 
 /**
  * How Spectra waits for a statement, from a second to 24 hours.

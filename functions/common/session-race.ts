@@ -1,9 +1,9 @@
 import type { Connection } from './data-api.ts';
 import type { StepDeps } from './deps.ts';
 import { TERMINAL_STATUSES } from './polling.ts';
-import type { StatementStatus } from './schemas.ts';
 import type { SlotReservation } from './session-slots.ts';
 import { poolPollPauseMs, type SessionRecord } from './session-store.ts';
+import type { StatementStatus } from './workflow-state.ts';
 
 /**
  * A query whose tenant has every session leased, and room below the cap, should wait no longer

@@ -2,7 +2,7 @@ import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import type { StepDeps } from './deps.ts';
 import { countSession, tenantData } from './observability.ts';
 import { TERMINAL_STATUSES } from './polling.ts';
-import type { StatementState, StatementStatus } from './schemas.ts';
+import type { StatementState, StatementStatus } from './workflow-state.ts';
 
 /**
  * Statements Spectra stops, and what their sessions come to. The one way to cancel a statement

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
+import type { LambdaHandler } from '../../functions/common/handler.ts';
 import {
   type FunctionName,
   functionSpec,
@@ -19,26 +18,6 @@ import { localFunctionArn } from '../identity.ts';
  * itself cannot be stopped in process, so it runs on, as a stopped execution's does.
  */
 
-export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
-
-const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-/** Imports every function's handler. The environment must be set first: modules read it on load. */
-export async function loadHandlers(): Promise<Record<WorkflowFunctionName, LambdaHandler>> {
-  const entries = await Promise.all(
-    WORKFLOW_FUNCTIONS.map(async (fn) => [fn.name, await loadHandler(fn.name)] as const),
-  );
-  return Object.fromEntries(entries) as Record<WorkflowFunctionName, LambdaHandler>;
-}
-
-/** Imports one function's handler; the environment must be set first, as for {@link loadHandlers}. */
-export async function loadHandler(name: FunctionName): Promise<LambdaHandler> {
-  const module = (await import(resolve(repoRoot, functionSpec(name).entry))) as {
-    handler: LambdaHandler;
-  };
-  return module.handler;
-}
-
 /** An error as the Lambda integration reports it to Step Functions. */
 export class LambdaInvocationError extends Error {
   constructor(errorType: string, errorMessage: string, trace: string[] = []) {
@@ -47,7 +26,8 @@ export class LambdaInvocationError extends Error {
   }
 }
 
-function lambdaContext(name: FunctionName, requestId: string, deadline: number): Context {
+/** The context Lambda hands an invocation of `name` that must end by `deadline` (epoch ms). */
+export function lambdaContext(name: FunctionName, requestId: string, deadline: number): Context {
   const functionName = `spectra-${name}`;
   const fail = () => {
     throw new Error('Callback-style completion is not supported; return a promise');

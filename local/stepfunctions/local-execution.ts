@@ -5,12 +5,13 @@ import {
   ExecutionTimeoutError,
   StateMachine,
 } from 'aws-local-stepfunctions';
+import type { LambdaHandler } from '../../functions/common/handler.ts';
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { loadDefinition } from '../../statemachine/definition.ts';
 import { type LocalClock, realClock } from '../clock.ts';
 import { executionArnOf, localFunctionArn, stateMachineArnOf } from '../identity.ts';
 import { TASK_EVENTS_AT_END, TASK_EVENTS_AT_START } from './history.ts';
-import { functionsByTaskState, invokeLocally, type LambdaHandler } from './lambda-invoker.ts';
+import { functionsByTaskState, invokeLocally } from './lambda-invoker.ts';
 import { ExecutionLimits, type LimitBreach } from './limits.ts';
 import { STACK_START_TIME_FIELD, stackTimeDefinition, waitMilliseconds } from './stack-time.ts';
 

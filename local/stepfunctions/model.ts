@@ -1,7 +1,7 @@
+import type { LambdaHandler } from '../../functions/common/handler.ts';
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { AwsServiceError } from '../aws-json.ts';
 import type { AttemptLog } from './history.ts';
-import type { LambdaHandler } from './lambda-invoker.ts';
 import type { LocalExecution } from './local-execution.ts';
 import type { RedriveToken } from './redrive.ts';
 

@@ -1,4 +1,5 @@
 import * as sfnModel from '@aws-sdk/client-sfn';
+import type { LambdaHandler } from '../../functions/common/handler.ts';
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { type AwsJsonService, AwsServiceError } from '../aws-json.ts';
 import { clockReading, type LocalClock, realClock } from '../clock.ts';
@@ -6,7 +7,6 @@ import { executionArnOf, LOCAL_ACCOUNT, stateMachineArnOf } from '../identity.ts
 import { serviceModelOf } from '../service-model.ts';
 import { type ExecutionRunOptions, ExecutionRuns } from './execution-runs.ts';
 import type { AttemptStop, HistoryEvent } from './history.ts';
-import type { LambdaHandler } from './lambda-invoker.ts';
 import {
   createStore,
   currentAttempt,

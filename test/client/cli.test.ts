@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { PooledSession, Query } from '../../client/index.ts';
-import type { QueryResult } from '../../functions/fetch-results.ts';
+import type { QueryResult } from '../../functions/common/execution-output.ts';
 import { consoleUrl } from '../../local/identity.ts';
 import { SHORT_QUERY_PATH, STATES } from '../../statemachine/definition.ts';
 import { parseCsv, parseTable, runCli as spectra } from '../support/cli.ts';

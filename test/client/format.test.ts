@@ -6,7 +6,7 @@ import {
   outcomeText,
   toCsv,
 } from '../../client/format.ts';
-import type { QueryResult } from '../../functions/fetch-results.ts';
+import type { QueryResult } from '../../functions/common/execution-output.ts';
 import { cellColumns, columnAt, lineWidth, TERMINAL_CONTROLS } from '../support/terminal.ts';
 
 const result = (fields: Partial<QueryResult>): QueryResult => ({

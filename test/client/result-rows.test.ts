@@ -9,8 +9,8 @@ import {
   SpectraClientError,
 } from '../../client/errors.ts';
 import { ResultRows } from '../../client/result-rows.ts';
+import type { QueryResult } from '../../functions/common/execution-output.ts';
 import type { ResultManifest } from '../../functions/common/result-store.ts';
-import type { QueryResult } from '../../functions/fetch-results.ts';
 
 const s3 = mockClient(S3Client);
 const ARN = 'arn:aws:states:us-east-1:000000000000:execution:spectra-query:run-1';

@@ -1,10 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LambdaHandler } from '../../functions/common/handler.ts';
 import { FUNCTIONS } from '../../functions/registry.ts';
-import {
-  invokeLocally,
-  type LambdaHandler,
-  LambdaInvocationError,
-} from '../../local/stepfunctions/lambda-invoker.ts';
+import { invokeLocally, LambdaInvocationError } from '../../local/stepfunctions/lambda-invoker.ts';
 
 /**
  * The local stack's Lambda invoker against each function's timeout, on fake timers: time moves

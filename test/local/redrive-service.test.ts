@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { LambdaHandler } from '../../functions/common/handler.ts';
 import type { WorkflowFunctionName } from '../../functions/registry.ts';
 import { AwsServiceError } from '../../local/aws-json.ts';
 import { localFunctionArn } from '../../local/identity.ts';
-import type { LambdaHandler } from '../../local/stepfunctions/lambda-invoker.ts';
 import { LocalStepFunctions } from '../../local/stepfunctions/service.ts';
 
 /**

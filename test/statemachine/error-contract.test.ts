@@ -9,8 +9,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_NAMES, RECOVERED_ERROR_NAMES } from '../../functions/common/errors.ts';
-import type { StatementState } from '../../functions/common/schemas.ts';
-import { releaseSession } from '../../functions/release-session.ts';
+import type { StatementState } from '../../functions/common/workflow-state.ts';
+import { handlersFor } from '../../functions/registry.ts';
+import type { ReleaseOutcome } from '../../functions/release-session.ts';
 import { DATA_LIMIT_EXCEEDED, HISTORY_LIMIT_ERROR } from '../../local/stepfunctions/limits.ts';
 import {
   LAMBDA_RUNTIME_ERRORS,
@@ -18,6 +19,7 @@ import {
   QUERY_DEFINITION_FILE,
   STATES,
 } from '../../statemachine/definition.ts';
+import { lambdaContext } from '../support/lambda-context.ts';
 import { runningState } from '../support/query-state.ts';
 import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
@@ -50,12 +52,13 @@ function tableNames(marker: string): string[] {
     .flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? ''));
 }
 
-/** The error a failure path run gives, through the real ReleaseSession. */
+/** The error a failure path run gives, through the real ReleaseSession's handler. */
 async function failureName(state: Record<string, unknown>): Promise<string> {
-  const outcome = await releaseSession(
+  const { ReleaseSession } = await handlersFor(unitDeps().deps);
+  const outcome = (await ReleaseSession(
     { outcome: 'FAILED', executionArn: EXECUTION_ARN, state },
-    unitDeps().deps,
-  );
+    lambdaContext,
+  )) as ReleaseOutcome;
   return outcome.failure?.error ?? '(none)';
 }
 

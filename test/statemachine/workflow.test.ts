@@ -3,13 +3,10 @@ import { GetStatementResultCommand, RedshiftDataClient } from '@aws-sdk/client-r
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { WorkflowFunctionName } from '../../functions/registry.ts';
+import type { LambdaHandler } from '../../functions/common/handler.ts';
+import { loadHandlers, type WorkflowFunctionName } from '../../functions/registry.ts';
 import { LOCAL_STATE_MACHINE_NAME } from '../../local/identity.ts';
-import {
-  type LambdaHandler,
-  LambdaInvocationError,
-  loadHandlers,
-} from '../../local/stepfunctions/lambda-invoker.ts';
+import { LambdaInvocationError } from '../../local/stepfunctions/lambda-invoker.ts';
 import {
   type EventLog,
   type ExecutionOutcome,

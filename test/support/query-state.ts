@@ -1,5 +1,10 @@
 import { HISTORY_EVENTS_AT_MOST } from '../../functions/common/polling.ts';
-import type { Query, QueryState, StatementState } from '../../functions/common/schemas.ts';
+import type {
+  Query,
+  QueryState,
+  StatementState,
+  SubmittedState,
+} from '../../functions/common/workflow-state.ts';
 import type { SubmitQueryEvent } from '../../functions/submit.ts';
 import { EXECUTION_ARN, NOW } from './unit-deps.ts';
 
@@ -35,10 +40,13 @@ export function acquiredState(fields: Partial<QueryState> = {}): QueryState {
 export function runningState(
   statement: Partial<StatementState> = {},
   fields: Partial<QueryState> = {},
-): QueryState {
-  return acquiredState({
-    session: { sessionId: 'sess-1', reused: true, createdAt: '2026-11-28T11:00:00.000Z' },
-    statement: {
+): SubmittedState {
+  return {
+    ...acquiredState({
+      session: { sessionId: 'sess-1', reused: true, createdAt: '2026-11-28T11:00:00.000Z' },
+      ...fields,
+    }),
+    statement: fields.statement ?? {
       statementId: 'st-1',
       status: 'STARTED',
       waitSeconds: 0,
@@ -46,8 +54,7 @@ export function runningState(
       submittedAt: NOW.toISOString(),
       ...statement,
     },
-    ...fields,
-  });
+  };
 }
 
 /** What the state machine hands SubmitQuery: the execution input (`request`) and the state. */

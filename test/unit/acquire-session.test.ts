@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { acquireSession } from '../../functions/acquire-session.ts';
+import { acquireSession, handler } from '../../functions/acquire-session.ts';
+import { lambdaContext, refusedState } from '../support/lambda-context.ts';
 import { deletedItem, EXECUTION_ARN, NOW, unitDeps } from '../support/unit-deps.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -269,5 +270,12 @@ describe('Function: acquireSession', () => {
     expect((error as Error).message).toContain(field);
     expect((error as Error).message).toContain(got);
     expect((error as Error).message).not.toContain('780511200');
+  });
+
+  it('refuses, through its handler, a state it cannot read, naming the step and the field', async () => {
+    await expect(
+      handler({ request: { tenantId: 'acme', sql: 'select 1' } }, lambdaContext),
+    ).rejects.toMatchObject(refusedState('AcquireSession', 'executionArn'));
+    expect(ddb.calls()).toHaveLength(0);
   });
 });

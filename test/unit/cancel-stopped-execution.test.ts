@@ -25,9 +25,12 @@ import {
   CANCEL_WAIT_SECONDS,
   type CancelStoppedExecutionDeps,
   cancelStoppedExecution,
+  handler,
+  parseStoppedExecution,
 } from '../../functions/cancel-stopped-execution.ts';
 import { clientTokenFor } from '../../functions/common/data-api.ts';
 import type { SessionRecord } from '../../functions/common/session-store.ts';
+import { lambdaContext } from '../support/lambda-context.ts';
 import { runningState } from '../support/query-state.ts';
 import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
@@ -61,6 +64,10 @@ function abortedEvent(detail: Record<string, unknown> = {}) {
     },
   };
 }
+
+/** What the handler reads from {@link abortedEvent}: the core's input. */
+const stoppedExecution = (detail: Record<string, unknown> = {}) =>
+  parseStoppedExecution(abortedEvent(detail));
 
 /** A lambda:invoke TaskSucceeded event as AWS records it: the whole invocation result as text. */
 function taskSucceeded(id: number, payload: unknown): HistoryEvent {
@@ -176,7 +183,7 @@ describe('Function: cancelStoppedExecution', () => {
     redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
 
     // Act
-    await cancelStoppedExecution(abortedEvent(), deps);
+    await cancelStoppedExecution(stoppedExecution(), deps);
 
     // Assess
     const calls = ddb.calls().map((call) => call.args[0].input as { Key?: { pool_id: string } });
@@ -200,7 +207,7 @@ describe('Function: cancelStoppedExecution', () => {
     redshift.on(CancelStatementCommand).resolves({ Status: true });
 
     // Act
-    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
     // Assess
     expect(outcome).toEqual({
@@ -240,7 +247,7 @@ describe('Function: cancelStoppedExecution', () => {
       .on(DescribeStatementCommand)
       .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: ENDED_AT });
 
-    const outcome = await cancelStoppedExecution(abortedEvent({ status: 'TIMED_OUT' }), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'TIMED_OUT' }), deps);
 
     expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
     expect(redshift).not.toReceiveCommand(CancelStatementCommand);
@@ -262,7 +269,7 @@ describe('Function: cancelStoppedExecution', () => {
       }),
     );
 
-    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
     expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
     expect(deps.telemetry.logger.info).toHaveBeenCalledWith(
@@ -278,7 +285,7 @@ describe('Function: cancelStoppedExecution', () => {
       .resolves({ Id: 'st-1', Status: 'STARTED', SessionId: 'sess-1' });
     redshift.on(CancelStatementCommand).resolves({ Status: false });
 
-    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
     expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: true });
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
@@ -297,7 +304,7 @@ describe('Function: cancelStoppedExecution', () => {
       .resolves({ Id: 'st-1', Status: 'STARTED', SessionId: 'sess-1' });
 
     // Act
-    const outcome = await cancelStoppedExecution(abortedEvent({ status: 'FAILED' }), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'FAILED' }), deps);
 
     // Assess
     expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: true });
@@ -315,7 +322,7 @@ describe('Function: cancelStoppedExecution', () => {
       events: [event(14, 'ExecutionFailed'), event(13, 'FailStateEntered'), ...stoppedWhilePolling],
     });
 
-    const outcome = await cancelStoppedExecution(abortedEvent({ status: 'FAILED' }), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'FAILED' }), deps);
 
     expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: false });
     expect(ddb.calls()).toHaveLength(0);
@@ -328,7 +335,7 @@ describe('Function: cancelStoppedExecution', () => {
       .on(DescribeStatementCommand)
       .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: ENDED_AT });
 
-    const outcome = await cancelStoppedExecution(abortedEvent({ status: 'FAILED' }), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'FAILED' }), deps);
 
     expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
     expect(redshift).not.toReceiveCommand(CancelStatementCommand);
@@ -362,7 +369,7 @@ describe('Function: cancelStoppedExecution', () => {
         ],
       });
 
-      const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+      const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
       expect(outcome).toEqual(expected);
       expect(redshift).not.toReceiveCommand(CancelStatementCommand);
@@ -380,7 +387,7 @@ describe('Function: cancelStoppedExecution', () => {
       ],
     });
 
-    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
     expect(outcome).toEqual({ sessionReleased: true, sessionInvalidated: false });
   });
@@ -393,7 +400,7 @@ describe('Function: cancelStoppedExecution', () => {
     });
 
     const outcome = await cancelStoppedExecution(
-      abortedEvent({ input: null, inputDetails: { included: false } }),
+      stoppedExecution({ input: null, inputDetails: { included: false } }),
       deps,
     );
 
@@ -415,8 +422,8 @@ describe('Function: cancelStoppedExecution', () => {
       .resolvesOnce({ Items: [leasedRecord()] })
       .resolves({ Items: [leasedRecord({ state: 'IDLE', lease_owner: undefined })] });
 
-    const first = await cancelStoppedExecution(abortedEvent(), deps);
-    const second = await cancelStoppedExecution(abortedEvent(), deps);
+    const first = await cancelStoppedExecution(stoppedExecution(), deps);
+    const second = await cancelStoppedExecution(stoppedExecution(), deps);
 
     expect(first).toEqual({
       cancelledStatementId: 'st-1',
@@ -438,7 +445,7 @@ describe('Function: cancelStoppedExecution', () => {
       Items: [leasedRecord({ lease_owner: `${EXECUTION_ARN}-other` })],
     });
 
-    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
     expect(outcome).toEqual({ sessionReleased: false, sessionInvalidated: false });
     expect(ddb).not.toReceiveCommandWith(UpdateCommand, { Key: poolKey });
@@ -472,7 +479,7 @@ describe('Function: cancelStoppedExecution', () => {
     redshift.on(CancelStatementCommand).resolves({ Status: true });
 
     // Act
-    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
     // Assess: the session holds the slots, so only the session is given back
     expect(outcome).toEqual({
@@ -499,7 +506,7 @@ describe('Function: cancelStoppedExecution', () => {
     redshift.on(CancelStatementCommand).resolves({ Status: true });
 
     // Act
-    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
     // Assess: the token's statement, or else a `select 1` that takes the token before the SQL can
     const asked = redshift.commandCalls(ExecuteStatementCommand)[0]?.args[0].input;
@@ -551,7 +558,7 @@ describe('Function: cancelStoppedExecution', () => {
     redshift.on(CancelStatementCommand).resolves({ Status: true });
 
     // Act
-    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
     // Assess
     expect(redshift).toReceiveCommandWith(ExecuteStatementCommand, {
@@ -588,7 +595,7 @@ describe('Function: cancelStoppedExecution', () => {
       .resolves({ Id: 'st-7', Status: 'FINISHED', SessionId: 'sess-1', UpdatedAt: ENDED_AT });
 
     // Act
-    const outcome = await cancelStoppedExecution(abortedEvent(), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
 
     // Assess: written leased, on the slots, then released; the slots stay the session's
     expect(ddb).toReceiveCommandWith(PutCommand, {
@@ -619,7 +626,7 @@ describe('Function: cancelStoppedExecution', () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
 
     // Act
-    await cancelStoppedExecution(abortedEvent(), deps);
+    await cancelStoppedExecution(stoppedExecution(), deps);
 
     // Assess
     const slotKeys = [
@@ -647,25 +654,27 @@ describe('Function: cancelStoppedExecution', () => {
       }),
     );
 
-    await expect(cancelStoppedExecution(abortedEvent(), deps)).rejects.toMatchObject({
+    await expect(cancelStoppedExecution(stoppedExecution(), deps)).rejects.toMatchObject({
       name: 'TransientServiceError',
     });
   });
 
   it('fails on an event that names no execution', async () => {
-    const { deps } = cancelDeps();
-
-    await expect(cancelStoppedExecution({ detail: {} }, deps)).rejects.toThrow(
+    await expect(handler({ detail: {} }, lambdaContext)).rejects.toThrow(
       /expects an EventBridge "Step Functions Execution Status Change" event/,
     );
   });
 
   it('takes only the EventBridge event, not a bare { executionArn, input }', async () => {
-    const { deps } = cancelDeps();
-
     await expect(
-      cancelStoppedExecution({ executionArn: EXECUTION_ARN, input: INPUT }, deps),
-    ).rejects.toThrow(/expects an EventBridge "Step Functions Execution Status Change" event/);
+      handler({ executionArn: EXECUTION_ARN, input: INPUT }, lambdaContext),
+    ).rejects.toMatchObject({
+      name: 'UnexpectedError',
+      message: expect.stringMatching(
+        /expects an EventBridge "Step Functions Execution Status Change" event/,
+      ),
+    });
     expect(ddb).not.toReceiveAnyCommand();
+    expect(sfn).not.toReceiveAnyCommand();
   });
 });

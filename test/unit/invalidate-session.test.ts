@@ -7,8 +7,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { invalidateSession, MAX_RESUBMITS } from '../../functions/invalidate-session.ts';
-import { runningState } from '../support/query-state.ts';
+import { handler, invalidateSession, MAX_RESUBMITS } from '../../functions/invalidate-session.ts';
+import { lambdaContext, refusedState } from '../support/lambda-context.ts';
+import { queryOf, runningState } from '../support/query-state.ts';
 import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -131,5 +132,12 @@ describe('Function: invalidateSession', () => {
         message: expect.stringContaining('gave up after 2 resubmissions'),
       }),
     );
+  });
+
+  it('refuses, through its handler, a state it cannot read, naming the step and the field', async () => {
+    await expect(
+      handler({ executionArn: EXECUTION_ARN, query: queryOf() }, lambdaContext),
+    ).rejects.toMatchObject(refusedState('InvalidateSession', 'session'));
+    expect(ddb.calls()).toHaveLength(0);
   });
 });

@@ -8,13 +8,7 @@ import {
 } from '../../functions/common/errors.ts';
 import { handlerMiddlewares } from '../../functions/common/middlewares.ts';
 import { ERROR_MESSAGE_MAX_BYTES } from '../../functions/common/payload-limits.ts';
-
-/** A Lambda context with time to spare, as the runtime hands a handler. */
-const context = {
-  functionName: 'spectra-test',
-  awsRequestId: 'req-1',
-  getRemainingTimeInMillis: () => 60_000,
-} as unknown as Context;
+import { lambdaContext as context } from '../support/lambda-context.ts';
 
 /** A handler wrapped as every Spectra handler is, that throws `error`. */
 const throwing = (error: unknown) =>

@@ -8,8 +8,9 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HISTORY_EVENTS_PER_POLL, HISTORY_GUARD_EVENTS } from '../../functions/common/polling.ts';
-import { pollStatus } from '../../functions/poll-status.ts';
-import { queryOf, runningState } from '../support/query-state.ts';
+import { handler, pollStatus } from '../../functions/poll-status.ts';
+import { lambdaContext, refusedState } from '../support/lambda-context.ts';
+import { acquiredState, queryOf, runningState } from '../support/query-state.ts';
 import {
   clockReading,
   EXECUTION_ARN,
@@ -34,7 +35,7 @@ describe('Function: pollStatus', () => {
     redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
 
     // Act
-    const next = await pollStatus(runningState(), deps, 60_000);
+    const next = await pollStatus(runningState(), deps, { remainingMs: 60_000 });
 
     // Assess
     expect(redshift).toReceiveCommandWith(DescribeStatementCommand, {
@@ -52,7 +53,7 @@ describe('Function: pollStatus', () => {
     const { deps } = unitDeps();
     redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
 
-    const next = await pollStatus(runningState({ polls: 2 }), deps, 60_000);
+    const next = await pollStatus(runningState({ polls: 2 }), deps, { remainingMs: 60_000 });
 
     expect(next.statement?.waitSeconds).toBe(8);
   });
@@ -116,7 +117,7 @@ describe('Function: pollStatus', () => {
         { submittedAt: secondsAfterNow(-ageSeconds).toISOString() },
         { query: queryOf({ deadline: secondsAfterNow(deadlineInSeconds).toISOString() }) },
       );
-      return pollStatus(state, deps, 60_000);
+      return pollStatus(state, deps, { remainingMs: 60_000 });
     }
 
     it.each([
@@ -177,7 +178,7 @@ describe('Function: pollStatus', () => {
       );
 
       // Act
-      const next = await pollStatus(state, deps, 60_000);
+      const next = await pollStatus(state, deps, { remainingMs: 60_000 });
 
       // Assess
       expect(redshift).toReceiveCommandWith(CancelStatementCommand, { Id: 'st-1' });
@@ -195,7 +196,7 @@ describe('Function: pollStatus', () => {
         { query: queryOf({ deadline: secondsAfterNow(20).toISOString() }) },
       );
 
-      const next = await pollStatus(state, deps, 60_000);
+      const next = await pollStatus(state, deps, { remainingMs: 60_000 });
 
       // The deadline had passed: no long-poll, at once the cancel.
       expect(redshift).toReceiveCommandWith(DescribeStatementCommand, { Id: 'st-1' });
@@ -213,7 +214,7 @@ describe('Function: pollStatus', () => {
       redshift.on(CancelStatementCommand).resolves({ Status: true });
       const nearTheGuard = runningState({}, { historyEventsBound: HISTORY_GUARD_EVENTS - 100 });
 
-      const next = await pollStatus(nearTheGuard, deps, 60_000);
+      const next = await pollStatus(nearTheGuard, deps, { remainingMs: 60_000 });
 
       expect(redshift).toReceiveCommandWith(CancelStatementCommand, { Id: 'st-1' });
       expect(next.statement?.cancelledFor).toBe('history');
@@ -227,7 +228,7 @@ describe('Function: pollStatus', () => {
         { query: queryOf({ deadline: secondsAfterNow(20).toISOString() }) },
       );
 
-      const next = await pollStatus(state, deps, 60_000);
+      const next = await pollStatus(state, deps, { remainingMs: 60_000 });
 
       expect(redshift).not.toReceiveCommand(CancelStatementCommand);
       expect(next.statement?.status).toBe('FINISHED');
@@ -244,6 +245,14 @@ describe('Function: pollStatus', () => {
       deps,
     );
 
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('refuses, through its handler, a state it cannot read, naming the step and the field', async () => {
+    await expect(handler(acquiredState(), lambdaContext)).rejects.toMatchObject(
+      refusedState('PollStatus', 'statement'),
+    );
+    expect(redshift.calls()).toHaveLength(0);
     expect(ddb.calls()).toHaveLength(0);
   });
 });

@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { releaseSession } from '../../functions/release-session.ts';
+import { handler, releaseSession } from '../../functions/release-session.ts';
+import { lambdaContext, refusedState } from '../support/lambda-context.ts';
 import { runningState } from '../support/query-state.ts';
 import { deletedItem, EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
@@ -370,6 +371,13 @@ describe('Function: releaseSession', () => {
         cause: JSON.stringify({ message: 'Invalid input: sql is required' }),
       },
     });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('refuses, through its handler, a state it cannot read, naming the step and the field', async () => {
+    await expect(
+      handler({ executionArn: EXECUTION_ARN, state: {} }, lambdaContext),
+    ).rejects.toMatchObject(refusedState('ReleaseSession', 'outcome'));
     expect(ddb.calls()).toHaveLength(0);
   });
 });

@@ -17,7 +17,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { acquireSession } from '../../functions/acquire-session.ts';
 import { InvalidInputError, StaleSessionError } from '../../functions/common/errors.ts';
-import { leavesSessionState, type QueryState } from '../../functions/common/schemas.ts';
+import { leavesSessionState } from '../../functions/common/execution-input.ts';
+import type { QueryState } from '../../functions/common/workflow-state.ts';
 import { fetchResults } from '../../functions/fetch-results.ts';
 import { pollStatus } from '../../functions/poll-status.ts';
 import { releaseSession } from '../../functions/release-session.ts';
@@ -270,7 +271,7 @@ describe('Function: pollStatus', () => {
       .on(DescribeStatementCommand)
       .resolves({ Id: 'st-1', Status: 'FAILED', Error: FAILED_TRANSACTION });
 
-    const error = await refusal(pollStatus(runningState(), deps, 60_000));
+    const error = await refusal(pollStatus(runningState(), deps, { remainingMs: 60_000 }));
 
     expect(error).toBeInstanceOf(StaleSessionError);
   });
@@ -288,7 +289,9 @@ describe('Function: pollStatus', () => {
       ],
     });
 
-    const next = await pollStatus(runningState({ statementId: 'b-1' }), deps, 60_000);
+    const next = await pollStatus(runningState({ statementId: 'b-1' }), deps, {
+      remainingMs: 60_000,
+    });
 
     expect(next.statement).toEqual(
       expect.objectContaining({ failedIndex: 1, subStatuses: ['FINISHED', 'FAILED', 'ABORTED'] }),

@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TransientServiceError } from '../../functions/common/errors.ts';
-import { parseExecutionInput } from '../../functions/common/schemas.ts';
+import { parseExecutionInput } from '../../functions/common/execution-input.ts';
 import {
   INTERNAL_KEY_PREFIXES,
   isInternalItem,

@@ -19,8 +19,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { QueryState } from '../../functions/common/schemas.ts';
-import { submitQuery } from '../../functions/submit.ts';
+import type { QueryState } from '../../functions/common/workflow-state.ts';
+import { handler, submitQuery } from '../../functions/submit.ts';
+import { lambdaContext, refusedState } from '../support/lambda-context.ts';
 import { queryOf, submitEvent } from '../support/query-state.ts';
 import {
   deletedItem,
@@ -466,7 +467,7 @@ describe('Function: submitQuery', () => {
     const { deps } = unitDeps();
     statementGoes({ SessionId: 's', Status: 'SUBMITTED' }, { Status: 'STARTED' });
 
-    await submitQuery(state(), deps, 10_500);
+    await submitQuery(state(), deps, { remainingMs: 10_500 });
 
     expect(redshift).toReceiveCommandWith(DescribeStatementCommand, { WaitTimeSeconds: 2 });
   });
@@ -568,12 +569,11 @@ describe('Function: submitQuery', () => {
     expect(JSON.stringify(next)).not.toContain('"eu"');
   });
 
-  it('refuses a state it cannot read', async () => {
-    const { deps } = unitDeps();
-
-    await expect(submitQuery({ query: 'select 1' }, deps)).rejects.toThrow(
-      /SubmitQuery received a state it cannot read/,
-    );
+  it('refuses, through its handler, a state it cannot read, naming the step and the field', async () => {
+    await expect(
+      handler({ request: { tenantId: 'acme', sql: 'select 1' } }, lambdaContext),
+    ).rejects.toMatchObject(refusedState('SubmitQuery', 'state'));
     expect(redshift.calls()).toHaveLength(0);
+    expect(ddb.calls()).toHaveLength(0);
   });
 });

@@ -1,6 +1,6 @@
 import { DescribeStatementCommand, GetStatementResultCommand } from '@aws-sdk/client-redshift-data';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { QueryState } from '../../../functions/common/schemas.ts';
+import type { SubmittedState } from '../../../functions/common/workflow-state.ts';
 import { fetchResults } from '../../../functions/fetch-results.ts';
 import { runningState } from '../../support/query-state.ts';
 import { unitDeps } from '../../support/unit-deps.ts';
@@ -16,7 +16,7 @@ useMockedClients();
 describe('Function: fetchResults', () => {
   describe('of a batch', () => {
     const BATCH_PREFIX = 'results/spectra-query/run-1/b-1:';
-    const batchState = (query: Partial<QueryState['query']> = {}) =>
+    const batchState = (query: Partial<SubmittedState['query']> = {}) =>
       runningState(
         { statementId: 'b-1', status: 'FINISHED' },
         { query: { ...finished.query, batchSize: 3, ...query } },

@@ -4,7 +4,7 @@ import { GetStatementResultCommand, RedshiftDataClient } from '@aws-sdk/client-r
 import { PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
-import type { QueryResult } from '../../../functions/fetch-results.ts';
+import type { QueryResult } from '../../../functions/common/execution-output.ts';
 import { runningState } from '../../support/query-state.ts';
 
 /**

@@ -4,14 +4,16 @@ import {
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
 import { describe, expect, it } from 'vitest';
-import { fetchResults } from '../../../functions/fetch-results.ts';
-import { runningState } from '../../support/query-state.ts';
+import { fetchResults, handler } from '../../../functions/fetch-results.ts';
+import { lambdaContext, refusedState } from '../../support/lambda-context.ts';
+import { acquiredState, runningState } from '../../support/query-state.ts';
 import { unitDeps } from '../../support/unit-deps.ts';
 import { columns, finished, redshift, s3, servePages, useMockedClients } from './fixtures.ts';
 
 /**
  * FetchResults reading a statement's result from the Data API: every page, the row and byte limits,
- * exact numbers, a result too large for the Data API, and a statement without a result set.
+ * exact numbers, a result too large for the Data API, a statement without a result set, and a state
+ * without a statement.
  */
 
 useMockedClients();
@@ -171,5 +173,13 @@ describe('Function: fetchResults', () => {
       }),
     );
     expect(redshift).not.toReceiveCommand(GetStatementResultCommand);
+  });
+
+  it('refuses, through its handler, a state it cannot read, naming the step and the field', async () => {
+    await expect(handler(acquiredState(), lambdaContext)).rejects.toMatchObject(
+      refusedState('FetchResults', 'statement'),
+    );
+    expect(redshift.calls()).toHaveLength(0);
+    expect(s3.calls()).toHaveLength(0);
   });
 });
