@@ -1,50 +1,62 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * Two tiers. The fast tier holds the tests that need no local stack, no PostgreSQL cluster and no
- * child process: the edit loop (`npm run test:fast`, the projects named `fast*`). `integration`
- * holds everything else, so a new test file lands there unless it is listed here, and `npm test`,
- * which runs every project, never leaves a file out.
+ * Three tiers. The fast tier holds the tests that need no local stack, no PostgreSQL cluster, no
+ * child process and no CDK synth: the edit loop (`npm run test:fast`, the projects named `fast*`).
+ * `infra` synthesizes and bundles the CDK app (`npm run test:infra`).
+ * `integration` holds everything else, so a new test file lands there unless it is listed here,
+ * and `npm test`, which runs every project, never leaves a file out.
  */
 
 /**
- * The CDK tests: they only synthesize templates, so they share one module graph per worker
- * (`isolate: false`). Each file alone spends ~3 s of CPU loading aws-cdk-lib's lazily required
- * modules on its first synth; shared, that is paid once per worker instead of once per file.
+ * The infra tests: the CDK app's synthesized template and its checks, the Lambda bundles, and the
+ * app run as `cdk.json` runs it. They share one module graph per worker (`isolate: false`): each
+ * synth file alone spends ~3 s of CPU loading aws-cdk-lib's lazily required modules on its first
+ * synth; shared, that is paid once per worker instead of once per file.
  */
-const FAST_CDK = [
-  'test/infra/cdk-nag.test.ts',
-  'test/infra/compute-targets.test.ts',
-  'test/infra/parameters.test.ts',
-  'test/infra/spectra-stack.test.ts',
-];
+const INFRA = ['test/infra/**/*.test.ts'];
 
 /**
- * Isolated as usual: these mock SDK clients at module scope and set environment variables. They
- * run in worker threads, which start faster than the forked processes the integration tests get
- * (those start servers and children, and a crash there must not take the run down with it).
+ * Fast tests that change no module state, no environment variable they do not restore and no
+ * global (no SDK client mocked at module scope, no fake timers): they share one module graph per
+ * worker, which saves each file its own start of a worker and its own load of the SDK clients.
  */
-const FAST = [
-  'test/unit/**/*.test.ts',
-  'test/statemachine/**/*.test.ts',
-  'test/structure/**/*.test.ts',
-  'test/client/spectra-client/*.test.ts',
+const FAST_SHARED = [
   'test/client/errors.test.ts',
-  'test/client/cli-usage.test.ts',
-  'test/client/cli-input.test.ts',
-  'test/client/connection.test.ts',
   'test/client/format.test.ts',
   'test/client/history.test.ts',
+  'test/client/cli-input.test.ts',
+  'test/client/cli-usage.test.ts',
+  'test/client/connection.test.ts',
   'test/bench/bench.test.ts',
   'test/local/sql-text.test.ts',
-  'test/local/faults.test.ts',
-  'test/local/lambda-invoker.test.ts',
   'test/local/dialect.test.ts',
   'test/local/service-model.test.ts',
   'test/local/redrive-service.test.ts',
   'test/local/console-model.test.ts',
   'test/local/aws-chunked.test.ts',
+];
+
+/**
+ * SpectraClient's tests: one module graph per worker too. Their SDK mocks are made once, in
+ * fixtures.ts, and reset before each test; kept apart from the files above, whose SDK clients
+ * must stay real.
+ */
+const FAST_CLIENT_MOCKED = ['test/client/spectra-client/*.test.ts'];
+
+/**
+ * Isolated as usual: these mock SDK clients at module scope, set environment variables or fake
+ * timers. They run in worker threads, which start faster than the forked processes the
+ * integration tests get (those start servers and children, and a crash there must not take the
+ * run down with it).
+ */
+const FAST = [
+  'test/unit/**/*.test.ts',
+  'test/statemachine/**/*.test.ts',
+  'test/structure/**/*.test.ts',
   'test/client/result-rows.test.ts',
+  'test/local/faults.test.ts',
+  'test/local/lambda-invoker.test.ts',
 ];
 
 export default defineConfig({
@@ -56,13 +68,32 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       { extends: true, test: { name: 'fast', include: FAST, pool: 'threads' } },
-      { extends: true, test: { name: 'fast-cdk', include: FAST_CDK, isolate: false } },
+      {
+        extends: true,
+        test: { name: 'fast-shared', include: FAST_SHARED, pool: 'threads', isolate: false },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'fast-client-mocked',
+          include: FAST_CLIENT_MOCKED,
+          pool: 'threads',
+          isolate: false,
+        },
+      },
+      { extends: true, test: { name: 'infra', include: INFRA, isolate: false } },
       {
         extends: true,
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...FAST, ...FAST_CDK],
+          exclude: [
+            ...configDefaults.exclude,
+            ...FAST,
+            ...FAST_SHARED,
+            ...FAST_CLIENT_MOCKED,
+            ...INFRA,
+          ],
         },
       },
     ],

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { INPUT_LIMITS, INPUT_RULES } from '../functions/common/execution-input.ts';
 import { writeJson } from './aws-json.ts';
 import type { FaultCounts, FaultPlan, HoldPhase } from './faults.ts';
+import { HOLD_STATUSES, type HoldStatus } from './redshift-data/controls.ts';
 import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-data/emulator.ts';
 
 /**
@@ -31,7 +32,9 @@ import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-dat
  * - `POST /_spectra/holds/release` `{"target", "phase"?}`: lets them go on, and holds no more
  * - `POST /_spectra/statements/hold` `{"sqlContains", "status"?, "seconds"?}`: the Data API holds
  *   each statement submitted from now on whose SQL contains `sqlContains`, at `status` (`STARTED`,
- *   the default, or `PICKED`: before its connection opens), until it is released, or with
+ *   the default: before the engine runs it; `PICKED`: before its connection opens; or `RAN`: once
+ *   the engine has run it, before its outcome is committed, so that a stop meanwhile is one that
+ *   comes while the engine runs it), until it is released, or with
  *   `seconds` for that long on the stack's clock; the counters' `redshiftData.statementsHeld` says
  *   how many wait
  * - `POST /_spectra/statements/release` `{"sqlContains"}`: lets them go on, and holds no more
@@ -92,6 +95,8 @@ const isErrorStatus = (value: unknown) =>
   (typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 599);
 const isHoldPhase = (value: unknown): value is HoldPhase =>
   value === 'request' || value === 'response';
+const isHoldStatus = (value: unknown): value is HoldStatus =>
+  HOLD_STATUSES.includes(value as HoldStatus);
 const isTarget = (value: unknown): value is string =>
   typeof value === 'string' && value.includes('.');
 
@@ -191,13 +196,13 @@ export function controlRoutes(state: ControlState) {
         if (
           typeof sqlContains !== 'string' ||
           sqlContains === '' ||
-          (status !== 'STARTED' && status !== 'PICKED') ||
+          !isHoldStatus(status) ||
           (seconds !== undefined &&
             (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0))
         ) {
           return reply(400, {
             message:
-              'Expected {"sqlContains": "<text>", "status"?: "STARTED" or "PICKED", "seconds"?: a number of seconds, 0 or more}',
+              'Expected {"sqlContains": "<text>", "status"?: "STARTED", "PICKED" or "RAN", "seconds"?: a number of seconds, 0 or more}',
           });
         }
         state.emulator.holdStatements(sqlContains, status, seconds);

@@ -11,8 +11,16 @@ import type { SqlEngine } from './sql-engine.ts';
  * loaded machine.
  */
 
-/** Where a held statement waits: PICKED before its connection opens, STARTED before the engine runs it. */
-export type HoldStatus = 'PICKED' | 'STARTED';
+/**
+ * Where a held statement waits: PICKED before its connection opens, STARTED before the engine
+ * runs it, RAN (still STARTED) once the engine has run it and before its outcome is committed and
+ * recorded. A stop of a statement held PICKED or STARTED ends it at once; one held RAN is answered
+ * as a stop while the engine runs the statement is (see `stopStatement` in the model): on PGlite
+ * it stays STARTED until released, and then ends as the stop said, undone.
+ */
+export type HoldStatus = 'PICKED' | 'STARTED' | 'RAN';
+
+export const HOLD_STATUSES: readonly HoldStatus[] = ['PICKED', 'STARTED', 'RAN'];
 
 export interface RedshiftDataEmulatorStats {
   /** Statements accepted by ExecuteStatement and BatchExecuteStatement (token retries excluded). */
@@ -130,11 +138,18 @@ export class RunControls {
     if (timed !== undefined) return timed.status === status ? timed.ended : undefined;
     const hold = this.matching(statement, status, false);
     if (!hold) return undefined;
-    // A stop of the statement lets it go on at once (see Statement.resumeHeld).
+    // A stop of the statement lets it go on at once (see Statement.resumeHeld), unless the engine
+    // has run it: then the engine is what the stop waits for.
+    const stopLetsGo = status !== 'RAN';
     return this.holds
-      .keep(hold, (letGo) => {
-        statement.resumeHeld = letGo;
-      })
+      .keep(
+        hold,
+        stopLetsGo
+          ? (letGo) => {
+              statement.resumeHeld = letGo;
+            }
+          : undefined,
+      )
       .then(() => {
         statement.resumeHeld = undefined;
         return TERMINAL.has(statement.status) ? undefined : this.pass(statement, status);

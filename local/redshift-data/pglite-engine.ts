@@ -160,8 +160,11 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
       const ensureOpen = () => {
         if (ended) throw new EngineError('ERROR: the connection is closed', '08003');
       };
-      /** The statement this connection runs now: can it still be undone? */
-      let current: { undoable: boolean } | undefined;
+      /**
+       * The statement this connection runs now: can it still be undone, and is it kept, once run,
+       * by {@link RunOptions.ran} (which counts as PGlite still running it)?
+       */
+      let current: { undoable: boolean; keptAfterRun: boolean } | undefined;
       const queued = () =>
         inFlight?.connectionId !== connectionId &&
         waiting.some((request) => request.connectionId === connectionId);
@@ -189,7 +192,7 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
           const { commitIf } = options;
           const guarded = commitIf !== undefined && !isTransactionControl(sql);
           const wasInTransaction = transactionOwner === connectionId;
-          const statement = { undoable: guarded };
+          const statement = { undoable: guarded, keptAfterRun: false };
           current = statement;
           const runAsItIs = (text: string, values: string[]) =>
             send(connectionId, { op: 'run', dbUser, sql: text, parameters: values });
@@ -206,6 +209,14 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
                   committing: () => {
                     statement.undoable = false;
                   },
+                  ran: async () => {
+                    statement.keptAfterRun = true;
+                    try {
+                      await options.ran?.();
+                    } finally {
+                      statement.keptAfterRun = false;
+                    }
+                  },
                 },
                 commitIf,
               );
@@ -218,8 +229,9 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
           }
         },
         stopsAtOnce() {
-          // Queued or held, it is taken out at once; in the worker, it runs to its end.
-          return inFlight?.connectionId !== connectionId;
+          // Queued, or held before it runs, it is taken out at once; in the worker, or kept once it
+          // has run (a hold at RAN stands for a longer run), it runs to its end.
+          return inFlight?.connectionId !== connectionId && !current?.keptAfterRun;
         },
         canStop() {
           return current === undefined || current.undoable || queued();

@@ -238,6 +238,7 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
                 committing: () => {
                   statement.undoable = false;
                 },
+                ran: options.ran,
               },
               commitIf,
             );

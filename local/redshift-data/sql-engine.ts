@@ -62,6 +62,14 @@ export interface RunOptions {
    */
   commitIf?: () => boolean;
   /**
+   * Awaited once a statement run under `commitIf` has run and before `commitIf` is asked, while
+   * the engine still counts as running it: a stop asked meanwhile is answered as one asked while
+   * the engine runs the statement. The test controls' hold at RAN waits here, so that a test can
+   * stop a statement the engine is running without racing how long it runs (on PGlite, nothing
+   * else can keep a running statement from ending).
+   */
+  ran?: () => Promise<void> | undefined;
+  /**
    * The emulator's own transaction control (a batch's BEGIN, COMMIT and ROLLBACK), not a user's:
    * an engine that refuses a user's open transaction (PGlite) lets this one through.
    */
@@ -82,6 +90,8 @@ export interface GuardedRunSteps {
   failCallerTransaction(): Promise<unknown>;
   /** Called when the statement can no longer be undone: it commits, or runs as it is. */
   committing(): void;
+  /** What {@link RunOptions.ran} asks for, once the statement has run. */
+  ran?(): Promise<void> | undefined;
 }
 
 /**
@@ -99,6 +109,7 @@ export async function runGuarded(
   if (steps.inCallerTransaction) {
     // Part of the caller's transaction: a failure already fails it; a stop fails it too.
     const result = await steps.run();
+    await steps.ran?.();
     if (commitIf()) return result;
     await steps.failCallerTransaction().catch(() => undefined);
     throw cancelledError();
@@ -114,6 +125,7 @@ export async function runGuarded(
     }
     throw error;
   }
+  await steps.ran?.();
   if (commitIf()) {
     steps.committing();
     await steps.end('COMMIT');

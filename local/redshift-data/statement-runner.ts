@@ -87,7 +87,7 @@ export async function waitForEnd(
 
 /** Runs one part; true when it finished, false when it failed or the statement ended. */
 async function runPart(
-  { store, maxResultBytes }: RunnerContext,
+  { store, controls, maxResultBytes }: RunnerContext,
   statement: Statement,
   part: Part,
   connection: EngineConnection,
@@ -116,6 +116,7 @@ async function runPart(
         if (!statement.isBatch) statement.committing = true;
         return true;
       },
+      ran: () => controls.pass(statement, 'RAN'),
     });
     const catalog =
       result.hasResultSet && !TERMINAL.has(statement.status)

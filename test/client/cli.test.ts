@@ -1,4 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { PooledSession, Query } from '../../client/index.ts';
 import type { QueryResult } from '../../functions/common/execution-output.ts';
 import { consoleUrl } from '../../local/identity.ts';
@@ -163,21 +164,24 @@ describe('CLI: spectra', () => {
 
   describe('cancel', () => {
     it('stops a long query: ABORTED, and its session lease released', async () => {
-      // Prepare: a statement running on its leased session, past Submit Query, so that the
-      // clean-up after the stop knows which statement to cancel
+      // Prepare: a statement running (held until the test is done) on its leased session, past
+      // Submit Query, so that the clean-up after the stop knows which statement to cancel
+      const marker = `hold-${randomUUID()}`;
+      stack.controls.emulator.holdStatements(marker);
+      onTestFinished(() => {
+        stack.controls.emulator.releaseStatements(marker);
+      });
       const submitted = await spectra([
         'submit',
         '--tenant',
         'umbrella',
         '--sql',
-        'select pg_sleep(5)',
+        `select 1 -- ${marker}`,
       ]);
       const executionArn = submitted.stdout.trim();
       const polling = async () =>
         (await client.getHistory(executionArn)).some((visit) => visit.state === STATES.poll);
-      for (let i = 0; i < 200 && !(await polling()); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+      while (!(await polling())) await new Promise((resolve) => setTimeout(resolve, 25));
       const leased = (await client.listSessions('umbrella')).filter(
         (s) => s.leaseOwner === executionArn,
       );

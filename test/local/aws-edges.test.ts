@@ -225,6 +225,18 @@ describe('Test controls: out-of-range values', () => {
     expect(answer.status).toBe(200);
   });
 
+  it('refuses a statement hold at a status where no statement waits, and names those there are', async () => {
+    // Act
+    const refused = await control('statements/hold', { sqlContains: 'x', status: 'FINISHED' });
+    const taken = await control('statements/hold', { sqlContains: 'x', status: 'RAN' });
+    await control('reset', {});
+
+    // Assess
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain('"status"?: "STARTED", "PICKED" or "RAN"');
+    expect(taken.status).toBe(200);
+  });
+
   it('refuses a fault with a status that is no error status', async () => {
     // Act
     const answer = await control('faults', {

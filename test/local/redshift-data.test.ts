@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   CancelStatementCommand,
   DescribeStatementCommand,
@@ -303,21 +304,24 @@ describe('Redshift Data API emulator: what only PGlite does', () => {
       SessionId: session.SessionId,
       WaitTimeSeconds: 20,
     });
-    // PGlite cannot be held inside a statement: the sleep is what the checks below must fit in.
+    // Held once PGlite has run it and before it commits: to a stop, PGlite is still running it
+    // until the test releases it, however slow the machine.
+    const marker = `ran-${randomUUID()}`;
+    const { controls } = stack.emulator;
+    controls.holdStatements(marker, 'RAN');
     const sleeper = await execute({
-      Sql: 'insert into cancelled_insert select 1 from pg_sleep(2)',
+      Sql: `insert into cancelled_insert select 1 -- ${marker}`,
       SessionId: session.SessionId,
     });
-    for (;;) {
-      const described = await stack.client.send(new DescribeStatementCommand({ Id: sleeper.Id }));
-      if (described.Status === 'STARTED') break;
-    }
+    while (controls.stats().statementsHeld < 1)
+      await new Promise((resolve) => setTimeout(resolve, 10));
 
     // Act
     const cancelled = await stack.client.send(new CancelStatementCommand({ Id: sleeper.Id }));
     const described = await stack.client.send(new DescribeStatementCommand({ Id: sleeper.Id }));
     const busy = await sessionStatus(session.SessionId);
     const refused = await rejectionOf(execute({ SessionId: session.SessionId }));
+    controls.releaseStatements(marker);
     const ended = await stack.client.send(
       new DescribeStatementCommand({ Id: sleeper.Id, WaitTimeSeconds: 20 }),
     );

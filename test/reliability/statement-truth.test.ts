@@ -20,15 +20,18 @@ import { CONNECTION, type DataApiStack, startDataApiStack } from '../local/data-
  * statement stopped while the engine runs it (cancelled, or its session closed) is ABORTED or
  * FAILED and leaves no row, on PGlite (which cannot stop a running statement) as on PostgreSQL.
  *
- * On PostgreSQL the INSERT waits, inside the server, for an advisory lock the test holds: it runs
- * until the test lets it go on, however slow the machine. PGlite runs one statement at a time in
- * one backend, so nothing outside a running statement can hold it; there the INSERT sleeps two
- * seconds, which only the cancel or the session close has to beat.
+ * The INSERT runs until the test lets it go on, however slow the machine: on PostgreSQL it waits,
+ * inside the server, for an advisory lock the test holds. PGlite runs one statement at a time in
+ * one backend, so nothing outside a running statement can hold it; there the emulator holds the
+ * INSERT once PGlite has run it and before it commits (a hold at RAN), where a stop is answered
+ * as one that comes while PGlite runs the statement.
  */
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, 10));
 /** The advisory lock the PostgreSQL INSERT waits for. */
 const GATE_LOCK = 81_001;
+/** What the SQL of the INSERT the PGlite emulator holds contains. */
+const GATE_MARKER = `truth-gate-${randomUUID()}`;
 
 describe.each([
   ['PGlite', async () => ({ engine: await createPgliteEngine(), server: undefined })],
@@ -46,29 +49,37 @@ describe.each([
   const table = `truth_${randomUUID().slice(0, 8)}`;
 
   const gated = () => engine.kind === 'postgres';
-  /** An INSERT of `:id` that runs until the gate opens (PostgreSQL) or two seconds (PGlite). */
+  /** An INSERT of `:id` that runs until the gate opens. */
   const slowInsertSql = () =>
     gated()
       ? `insert into ${table} (id) select :id from (select pg_advisory_xact_lock_shared(${GATE_LOCK})) as gate`
-      : `insert into ${table} (id) select :id from (select pg_sleep(2)) as pause`;
+      : `insert into ${table} (id) select :id -- ${GATE_MARKER}`;
 
   let gateClosed = false;
 
   async function closeGate(): Promise<void> {
-    if (!gated() || gateClosed) return;
-    await engine.admin(`select pg_advisory_lock(${GATE_LOCK})`);
+    if (gateClosed) return;
+    if (gated()) await engine.admin(`select pg_advisory_lock(${GATE_LOCK})`);
+    else stack.emulator.controls.holdStatements(GATE_MARKER, 'RAN');
     gateClosed = true;
   }
 
   async function openGate(): Promise<void> {
     if (!gateClosed) return;
-    await engine.admin(`select pg_advisory_unlock(${GATE_LOCK})`);
+    if (gated()) await engine.admin(`select pg_advisory_unlock(${GATE_LOCK})`);
+    else stack.emulator.controls.releaseStatements(GATE_MARKER);
     gateClosed = false;
   }
 
-  /** On PostgreSQL, waits until `pid`'s backend shows `check` in pg_stat_activity. */
+  /**
+   * Waits until the INSERT is at the gate: on PostgreSQL, until `pid`'s backend shows `check` in
+   * pg_stat_activity; on PGlite, until the emulator holds it.
+   */
   async function untilBackend(pid: number, check: string): Promise<void> {
-    if (!gated()) return;
+    if (!gated()) {
+      while (stack.emulator.controls.stats().statementsHeld < 1) await pause();
+      return;
+    }
     for (;;) {
       const found = await engine.admin(
         `select 1 from pg_stat_activity where pid = $1 and ${check}`,
@@ -90,7 +101,7 @@ describe.each([
     return stack.client.send(new DescribeStatementCommand({ Id: id, WaitTimeSeconds: 20 }));
   }
 
-  /** Waits until the engine runs the statement: STARTED, and on PostgreSQL waiting at the gate. */
+  /** Waits until the engine runs the statement: STARTED, and waiting at the gate. */
   async function untilRunning(id: string): Promise<void> {
     for (;;) {
       const described = await stack.client.send(new DescribeStatementCommand({ Id: id }));
@@ -195,10 +206,10 @@ describe.each([
     // Act
     const cancelled = await stack.client.send(new CancelStatementCommand({ Id: statementId }));
 
-    // Assess
+    // Assess: a statement the engine cannot interrupt (PGlite) ends once the engine is done
+    await openGate();
     expect(cancelled.Status).toBe(true);
     expect((await ended(statementId)).Status).toBe('ABORTED');
-    await openGate();
     await untilEngineDone(sessionId, pid);
     expect(await rows(id)).toBe(0);
   });
@@ -211,11 +222,11 @@ describe.each([
     // Act
     stack.emulator.controls.expireSession(sessionId);
 
-    // Assess
+    // Assess: a statement the engine cannot interrupt (PGlite) ends once the engine is done
+    await openGate();
     const described = await ended(statementId);
     expect(described.Status).toBe('FAILED');
     expect(described.Error).toMatch(/was closed/);
-    await openGate();
     await untilEngineDone(sessionId, pid);
     expect(await rows(id)).toBe(0);
   });

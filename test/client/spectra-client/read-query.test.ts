@@ -5,7 +5,7 @@ import {
   InvalidArn,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   failureOf,
   type Query,
@@ -168,18 +168,24 @@ describe('Class: SpectraClient', () => {
       const controller = new AbortController();
       const reason = new Error('the user pressed Ctrl+C');
 
-      // Act
+      // The client's waits between polls run on fake timers, which the test moves on.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      onTestFinished(() => {
+        vi.useRealTimers();
+      });
+
+      // Act: aborted while it waits for its next poll
       const waiting = newClient().waitForQuery(EXECUTION_ARN, {
         signal: controller.signal,
         pollIntervalMs: 5_000,
       });
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await vi.waitUntil(() => vi.getTimerCount() > 0);
       controller.abort(reason);
 
       // Assess
       await expect(waiting).rejects.toBe(reason);
       const polls = sfn.commandCalls(DescribeExecutionCommand).length;
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await vi.advanceTimersByTimeAsync(60_000);
       expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(polls);
     });
   });

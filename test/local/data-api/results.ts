@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import {
+  ExecuteStatementCommand,
   type Field,
   GetStatementResultCommand,
   GetStatementResultV2Command,
 } from '@aws-sdk/client-redshift-data';
 import { describe, expect, it } from 'vitest';
 import { DataApi } from '../../../functions/common/data-api.ts';
-import { type DataApiSuite, fieldValue } from './context.ts';
+import { realClock } from '../../../local/clock.ts';
+import { CONNECTION, type DataApiSuite, fieldValue, startDataApiStack } from './context.ts';
 
 /** Results: the JSON and CSV result operations, their types, metadata and pages. */
 export function describeResults(suite: DataApiSuite): void {
@@ -227,16 +230,39 @@ export function describeResults(suite: DataApiSuite): void {
     });
 
     it('waits for the statement with WaitTimeSeconds', async () => {
-      // Prepare
-      const id = await submit({ Sql: 'select pg_sleep(0.5), 7 as seven' });
+      // Prepare: the statement is held until the call waits for it, which the stack's clock tells
+      let waitStarted = () => {};
+      const waiting = new Promise<void>((resolve) => {
+        waitStarted = resolve;
+      });
+      const own = await startDataApiStack(suite.engine, {
+        loadDemoData: false,
+        clock: {
+          ...realClock,
+          sleep(ms, signal) {
+            waitStarted();
+            return realClock.sleep(ms, signal);
+          },
+        },
+      });
+      try {
+        const marker = `hold-${randomUUID()}`;
+        own.emulator.controls.holdStatements(marker);
+        const { Id } = await own.client.send(
+          new ExecuteStatementCommand({ ...CONNECTION, Sql: `select 7 as seven -- ${marker}` }),
+        );
 
-      // Act
-      const result = await suite.client.send(
-        new GetStatementResultCommand({ Id: id, WaitTimeSeconds: 20 }),
-      );
+        // Act
+        const waited = own.client.send(new GetStatementResultCommand({ Id, WaitTimeSeconds: 20 }));
+        await waiting;
+        own.emulator.controls.releaseStatements(marker);
+        const result = await waited;
 
-      // Assess
-      expect(result.Records?.map((record) => record.map(fieldValue))).toEqual([['', 7]]);
+        // Assess
+        expect(result.Records?.map((record) => record.map(fieldValue))).toEqual([[7]]);
+      } finally {
+        await own.close();
+      }
     });
 
     it.each([

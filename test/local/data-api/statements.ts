@@ -316,6 +316,30 @@ export function describeStatements(suite: DataApiSuite): void {
       expect(whileHeld.RedshiftPid).toBe(0);
       expect(afterwards.Status).toBe('FINISHED');
     });
+
+    it('holds them RAN, STARTED once the engine has run them, and commits what they did only once released', async () => {
+      // Prepare
+      const controls = suite.stack.emulator.controls;
+      const marker = `hold-${randomUUID()}`;
+      const table = `${run}_held_ran`;
+      expect((await runSql(`create table ${table} (x int)`)).Status).toBe('FINISHED');
+      controls.holdStatements(marker, 'RAN');
+
+      // Act
+      const held = await submit({ Sql: `insert into ${table} values (1) -- ${marker}` });
+      while (controls.stats().statementsHeld < 1)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      const whileHeld = await suite.client.send(new DescribeStatementCommand({ Id: held }));
+      const released = controls.releaseStatements(marker);
+      const afterwards = await ended(held);
+      const rows = await suite.query(`select count(*) from ${table}`);
+
+      // Assess
+      expect(whileHeld.Status).toBe('STARTED');
+      expect(released).toBe(1);
+      expect(afterwards).toMatchObject({ Status: 'FINISHED', ResultRows: 1 });
+      expect(rows).toEqual([[1]]);
+    });
   });
 
   describe('Method: close', () => {

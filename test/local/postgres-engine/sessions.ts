@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { engineError } from '../sql-engine-suite.ts';
-import { closeGate, type PostgresEngineSuite, until } from './context.ts';
+import { closeGate, type PostgresEngineSuite } from './context.ts';
 
 /**
  * The PostgreSQL engine (local/redshift-data/postgres-engine.ts): each connection a session of its
@@ -68,18 +68,16 @@ export function describeSessions({ engine, connect }: PostgresEngineSuite): void
 
   describe('Method: cancel', () => {
     it('stops a running statement, which then fails with SQLSTATE 57014', async () => {
-      // Prepare
+      // Prepare: a statement that waits for a lock the test holds, so it runs until the cancel
       const alice = await connect('alice');
-      const running = alice.run('SELECT pg_sleep(30)', []);
+      const gate = await closeGate(engine());
+      onTestFinished(async () => {
+        await gate.open();
+      });
+      const running = alice.run(`SELECT ${gate.waitSql}`, []);
       // Attach the handler now; the rejection arrives only after the cancel below.
       const rejected = engineError(running);
-      await until(async () => {
-        const activity = await engine().admin(
-          "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND query LIKE '%pg_sleep%'",
-          [String(alice.backendPid)],
-        );
-        return activity.rows.length > 0;
-      });
+      await gate.untilWaiting([alice.backendPid]);
 
       // Act
       const cancelled = await alice.cancel();
