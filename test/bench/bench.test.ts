@@ -12,7 +12,7 @@ import {
   largestOpenAtOnce,
   latencyBreakdown,
   type QuerySample,
-} from '../../bench/phases/concurrent.ts';
+} from '../../bench/phases/concurrent-figures.ts';
 import { mapLimit, rotate } from '../../bench/phases/context.ts';
 import { FULL_PLAN, parseCommandLine, QUICK_PLAN } from '../../bench/plan.ts';
 import {
