@@ -2,13 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Prng } from './chaos/prng.ts';
-import {
-  type Query,
-  runVariant,
-  summarize,
-  tenantIdOf,
-  type VariantRun,
-} from './phases/concurrent.ts';
+import { type Query, runVariant, tenantIdOf } from './phases/concurrent.ts';
+import { summarize, type VariantRun } from './phases/concurrent-figures.ts';
 import { mapLimit, rotate } from './phases/context.ts';
 import { FULL_PLAN, QUICK_PLAN } from './plan.ts';
 import { zipfSequence } from './stats.ts';

@@ -1,11 +1,20 @@
-import { dbUserFor, loadConfig } from '../../functions/common/config.ts';
-import type { CountersResponse as Counters } from '../../local/test-controls.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { STATES } from '../../statemachine/definition.ts';
 import { BAD_INPUTS, type BadInputResult, runBadInput } from './bad-inputs.ts';
-import { FAULT_KINDS, type FaultCount, FaultInjector, type FaultKind } from './faults.ts';
+import { type FaultCount, FaultInjector, type FaultKind } from './faults.ts';
 import { checkInvariants, type ExecutionRecord, type Invariants } from './invariants.ts';
+import { samplePools } from './pool-sampler.ts';
 import { Prng } from './prng.ts';
 import { StackApi } from './stack-api.ts';
+import { faultsOf, observedOf, outcomesOf } from './tally.ts';
+import {
+  auditTableOf,
+  dbUserOf,
+  type Job,
+  planJobs,
+  readAuditTables,
+  runExecution,
+} from './workload.ts';
 
 /**
  * One chaos run: K executions across T tenants, several at a time, each an INSERT of a unique id
@@ -74,57 +83,6 @@ export interface ChaosReport {
   badInputs?: { cases: number; refused: number; failures: BadInputResult[] };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** The tenant's database user, as the functions derive it (read when the run has set the env). */
-const dbUserOf = (tenantId: string) => dbUserFor(tenantId, loadConfig(process.env).dbUserTemplate);
-export const auditTableOf = (tenantId: string) => `chaos_audit_${dbUserOf(tenantId)}`;
-
-interface Job {
-  index: number;
-  tenantId: string;
-  id: string;
-  slow: boolean;
-  /** A key of DIRT: what the job runs on its tenant's sessions before its INSERT. */
-  dirt?: keyof typeof DIRT;
-}
-
-/**
- * What a tenant may do to a session that the next query must not inherit, and what must become
- * of it: settings and temporary tables run (their sessions leave the pool), transaction control
- * is refused, a failing statement fails.
- */
-const DIRT = {
-  'search-path': 'set search_path to pg_catalog',
-  marker: "set chaos.marker = 'dirty'",
-  'temp-table': 'create temp table chaos_dirt as select 1 as n',
-  batch: ['create temp table chaos_dirt as select 1 as n', "set chaos.marker = 'dirty'"],
-  begin: 'begin',
-  fail: 'select 1/0',
-} as const;
-const DIRT_KINDS = Object.keys(DIRT) as (keyof typeof DIRT)[];
-
-/** The plan: which tenant, id and speed each job has. Depends on the seed only. */
-function planJobs(options: ChaosOptions, prng: Prng, tenants: string[]): Job[] {
-  const jobs = Math.ceil(options.executions / 2);
-  return Array.from({ length: jobs }, (_, index) => ({
-    index,
-    tenantId: prng.pick(tenants),
-    id: `s${options.seed}-${String(index).padStart(6, '0')}`,
-    slow: prng.next() < options.slowInsertShare,
-    dirt: prng.next() < (options.dirtyShare ?? 0) ? prng.pick(DIRT_KINDS) : undefined,
-  }));
-}
-
-function insertSql(table: string, slow: boolean): string {
-  return slow
-    ? `insert into ${table} (id, tenant_id) select :id, :tenant from (select pg_sleep(0.2)) as pause`
-    : `insert into ${table} (id, tenant_id) values (:id, :tenant)`;
-}
-
-function delta(after: Record<string, number>, before: Record<string, number>, key: string) {
-  return (after[key] ?? 0) - (before[key] ?? 0);
-}
-
 /** Environment the in-process functions read when the stack loads them. */
 function configureFunctions(): void {
   // Short server-side waits: a run has hundreds of executions, and a long-poll only changes how
@@ -137,54 +95,6 @@ function configureFunctions(): void {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-}
-
-/**
- * Reads the sessions table over and over until stopped, and keeps the largest pool and the most
- * sessions of every pool together that any read found: the caps must hold at every instant, not
- * only once the run is over.
- */
-function samplePools(api: StackApi) {
-  const seen = { samples: 0, largestPool: 0, largestPoolId: '', largestTotal: 0 };
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const records = await api.sessionRecords().catch(() => undefined);
-      if (records) {
-        seen.samples++;
-        const sizes = new Map<string, number>();
-        for (const record of records)
-          sizes.set(record.pool_id, (sizes.get(record.pool_id) ?? 0) + 1);
-        for (const [poolId, size] of sizes)
-          if (size > seen.largestPool)
-            Object.assign(seen, { largestPool: size, largestPoolId: poolId });
-        seen.largestTotal = Math.max(seen.largestTotal, records.length);
-      }
-      await sleep(50);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return seen;
-    },
-  };
-}
-
-/** Reads every id of each tenant's audit table, as the tenant. */
-async function readAuditTables(api: StackApi, tenants: string[]) {
-  const rows = new Map<string, string[]>();
-  for (const tenantId of tenants) {
-    const read = await api.queryAs(dbUserOf(tenantId), `select id from ${auditTableOf(tenantId)}`);
-    if (read.status !== 'FINISHED')
-      throw new Error(`Reading ${auditTableOf(tenantId)} ended ${read.status}: ${read.error}`);
-    rows.set(
-      tenantId,
-      read.rows.map((row) => String(row[0])),
-    );
-  }
-  return rows;
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
@@ -243,62 +153,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       running: () => [...running],
     });
 
-    async function execute(job: Job, kind: 'insert' | 'select' | 'dirt'): Promise<ExecutionRecord> {
-      const table = auditTableOf(job.tenantId);
-      const name = `${kind === 'insert' ? 'ins' : kind === 'select' ? 'sel' : 'dirt'}-${job.id}`;
-      const dirt = job.dirt ? DIRT[job.dirt] : undefined;
-      // The SELECT probes its session for what any dirt leaves (the schema is named, so that a
-      // dirty search_path shows in the probe rather than failing the query).
-      const probe = `select count(*) as copies, current_setting('search_path') as search_path, to_regclass('chaos_dirt') is not null as temp_table, current_setting('chaos.marker', true) as marker from public.${table} where id = :id`;
-      const sqlOf =
-        kind === 'dirt'
-          ? Array.isArray(dirt)
-            ? { statements: [...dirt] }
-            : { sql: dirt as string }
-          : { sql: kind === 'insert' ? insertSql(table, job.slow) : probe };
-      const input = {
-        tenantId: job.tenantId,
-        ...sqlOf,
-        parameters:
-          kind === 'dirt'
-            ? undefined
-            : kind === 'insert'
-              ? [
-                  { name: 'id', value: job.id },
-                  { name: 'tenant', value: job.tenantId },
-                ]
-              : [{ name: 'id', value: job.id }],
-        // The statement carries the execution's name, so that the Data API's own records of
-        // statements and sessions can be matched to executions.
-        statementName: name,
-      };
-      const started = Date.now();
-      const executionArn = await api.start(name, input);
-      running.add(executionArn);
-      let ended = await api.waitForEnd(executionArn, started + options.executionTimeoutMs, 150);
-      running.delete(executionArn);
-      const hung = ended.status === 'RUNNING';
-      if (hung) {
-        // Reported, then stopped so that the run ends.
-        await api.stop(executionArn, 'chaos: hung past its timeout').catch(() => undefined);
-        ended = await api.describe(executionArn);
-      }
-      return {
-        name,
-        kind,
-        dirt: kind === 'dirt' ? job.dirt : undefined,
-        jobIndex: job.index,
-        tenantId: job.tenantId,
-        id: job.id,
-        executionArn,
-        status: ended.status,
-        error: ended.error,
-        cause: ended.cause,
-        output: ended.output,
-        hung,
-        stoppedByChaos: false,
-      };
-    }
+    const execute = (job: Job, kind: 'insert' | 'select' | 'dirt') =>
+      runExecution(api, job, kind, options.executionTimeoutMs, running);
 
     log(`chaos: ${jobs.length * 2} executions, ${options.concurrency} jobs at a time`);
     const sampler = samplePools(api);
@@ -380,31 +236,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       badInputs,
     });
 
-    const faults = { ...injector.counts } as Record<FaultKind, FaultCount>;
-    for (const kind of FAULT_KINDS) {
-      // Armed faults count as injected when a call met them (the endpoint's own count).
-      if (
-        kind.startsWith('data-api-') ||
-        kind.startsWith('dynamodb-') ||
-        kind === 'submit-response-lost'
-      ) {
-        faults[kind].injected = injectedOf(kind, afterRun, before);
-      }
-    }
-    const limit = (c: Counters) => c.redshiftData.sessionLimitRejections ?? 0;
-    const limited = limit(afterRun) - limit(before);
-    faults['session-limit'] = { armed: 0, injected: limited };
-
-    const count = (filter: (r: ExecutionRecord) => boolean) => records.filter(filter).length;
-    const byKind = (kind: ExecutionRecord['kind']) => {
-      const tally: Record<string, number> = {};
-      for (const r of records.filter((r) => r.kind === kind))
-        tally[r.status] = (tally[r.status] ?? 0) + 1;
-      return tally;
-    };
-    const failedBy: Record<string, number> = {};
-    for (const r of records.filter((r) => r.status === 'FAILED'))
-      failedBy[r.error ?? '(none)'] = (failedBy[r.error ?? '(none)'] ?? 0) + 1;
+    const faults = faultsOf(injector.counts, afterRun, before);
 
     return {
       seed: options.seed,
@@ -421,32 +253,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         dirtyShare: options.dirtyShare ?? 0,
         executionTimeoutSeconds: options.executionTimeoutMs / 1000,
       },
-      outcomes: {
-        SUCCEEDED: count((r) => r.status === 'SUCCEEDED'),
-        FAILED: count((r) => r.status === 'FAILED'),
-        ABORTED: count((r) => r.status === 'ABORTED'),
-        TIMED_OUT: count((r) => r.status === 'TIMED_OUT'),
-        hung: count((r) => r.hung),
-        failedBy,
-        byKind: { insert: byKind('insert'), select: byKind('select'), dirt: byKind('dirt') },
-      },
+      outcomes: outcomesOf(records),
       faults,
-      observed: {
-        staleSessionRecoveries: delta(
-          afterRun.lambdaInvocations,
-          before.lambdaInvocations,
-          'InvalidateSession',
-        ),
-        sessionsOpened: afterRun.redshiftData.sessionsOpened - before.redshiftData.sessionsOpened,
-        statementsSubmitted:
-          afterRun.redshiftData.statementsSubmitted - before.redshiftData.statementsSubmitted,
-        lambdaInvocations: Object.fromEntries(
-          Object.keys(afterRun.lambdaInvocations).map((fn) => [
-            fn,
-            delta(afterRun.lambdaInvocations, before.lambdaInvocations, fn),
-          ]),
-        ),
-      },
+      observed: observedOf(afterRun, before),
       invariants,
       badInputs,
     };
@@ -454,26 +263,4 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     api.destroy();
     await ownStack.stop();
   }
-}
-
-const FAULT_ERRORS: Partial<Record<FaultKind, string>> = {
-  'data-api-throttling': 'ThrottlingException',
-  'data-api-internal-error': 'InternalServerException',
-  'dynamodb-throughput-exceeded': 'ProvisionedThroughputExceededException',
-  'dynamodb-internal-error': 'InternalServerError',
-  'submit-response-lost': 'Lambda.ServiceException',
-};
-
-/** How many calls met a fault of this kind, from the endpoint's `target:error` counts. */
-function injectedOf(kind: FaultKind, after: Counters, before: Counters): number {
-  const error = FAULT_ERRORS[kind];
-  const prefix =
-    kind === 'submit-response-lost'
-      ? 'Lambda.'
-      : kind.startsWith('dynamodb-')
-        ? 'DynamoDB_20120810.'
-        : 'RedshiftData.';
-  return Object.keys(after.faultsInjected)
-    .filter((key) => key.startsWith(prefix) && key.endsWith(`:${error}`))
-    .reduce((sum, key) => sum + delta(after.faultsInjected, before.faultsInjected, key), 0);
 }

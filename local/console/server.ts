@@ -43,7 +43,18 @@ const VENDOR_FILES: Record<string, () => string> = {
 };
 
 /** The page's own files, by URL under /console/static/. */
-const PAGE_FILES = ['app.js', 'graph.js', 'charts.js', 'style.css'];
+const PAGE_FILES = [
+  'app.js',
+  'data.js',
+  'routing.js',
+  'format.js',
+  'executions.js',
+  'execution.js',
+  'sessions.js',
+  'graph.js',
+  'charts.js',
+  'style.css',
+];
 
 const IMPORT_MAP = JSON.stringify({
   imports: {

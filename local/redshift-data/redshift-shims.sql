@@ -5,6 +5,10 @@
 -- Syntax PostgreSQL cannot take (bare SYSDATE, DATEADD(day, ...) with a bare date part,
 -- LISTAGG ... WITHIN GROUP, TOP, QUALIFY, DISTKEY, ...) is translated before the SQL reaches the
 -- engine (dialect/translate.ts), into calls of the functions below.
+--
+-- One file though long: it is a catalogue of Redshift's functions, each found by its name, and
+-- both engines load it in one go, in order (the `spectra` schema and create_overloads come before
+-- the functions made with them), so a split would only add a load order to keep in step twice.
 
 -- Redshift sessions run in UTC unless told otherwise.
 DO $$

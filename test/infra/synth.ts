@@ -80,3 +80,31 @@ export function render(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+type FunctionResource = {
+  Properties: {
+    Runtime: string;
+    Architectures: string[];
+    Timeout: number;
+    Role: unknown;
+    Environment: { Variables: Record<string, unknown> };
+    LoggingConfig: { LogGroup: unknown };
+    TracingConfig: { Mode: string };
+  };
+};
+
+/** The template's resource of one of the stack's functions, by its name in the catalog. */
+export function functionResourceOf(stack: SpectraStack, template: Template, name: string) {
+  const id = logicalIdOf(stack.functions[name as keyof typeof stack.functions]);
+  return template.toJSON().Resources[id] as FunctionResource;
+}
+
+/**
+ * The deployment the SpectraStack tests read: a provisioned cluster with per-tenant database
+ * users and a 30-minute keep-alive, with a finder for each function's resource.
+ */
+export function synthesizeSpectraStack() {
+  const { stack, template } = synthesize({ ...CLUSTER, keepAliveSeconds: '1800' });
+  const functionResource = (name: string) => functionResourceOf(stack, template, name);
+  return { stack, template, functionResource };
+}
