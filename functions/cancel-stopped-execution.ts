@@ -208,11 +208,13 @@ export async function cancelStoppedExecution(
   const leased = pool.filter(
     (lease) => lease.state === 'LEASED' && lease.lease_owner === stopped.executionArn,
   );
-  const adopted = await adoptOpenedSession(deps, record, statement, pool, {
-    tenantId,
-    dbUser,
-    owner: stopped.executionArn,
-  });
+  const adopted = failed
+    ? await adoptOpenedSession(deps, record, statement, pool, {
+        tenantId,
+        dbUser,
+        owner: stopped.executionArn,
+      })
+    : undefined;
   if (adopted) leased.push(adopted);
   for (const lease of leased) {
     const given = await giveBackStoppedSession(
@@ -242,12 +244,16 @@ export async function cancelStoppedExecution(
 }
 
 /**
- * The session the execution's submission opened, when no record of the pool holds it: the step
- * that opened it failed (or has not yet written it) after ExecuteStatement answered. It is written
- * to the pool on the slots the step opened it on, leased to the execution, so that it is given
- * back like any other lease instead of staying open outside the pool; not when those slots are
- * no longer held (then the cap has no room for it). The step, should it still write the record,
- * writes the same one: the write is idempotent for the execution.
+ * The session a failed execution's submission opened, when no record of the pool holds it: the
+ * step that opened it failed after ExecuteStatement answered, before its record was written. It
+ * is written to the pool on the slots the step opened it on, leased to the execution, so that it
+ * is given back like any other lease instead of staying open outside the pool; not when those
+ * slots are no longer held (then the cap has no room for it).
+ *
+ * Never for a stopped execution: its step may still be running, and it writes the record itself
+ * and then finds the stop (see SubmitQuery). Were the clean-up to write it too, it could drop the
+ * session (a statement that may still run on it) and give its slots back before the step's own
+ * write lands, which would put the session back in the pool on slots another session holds.
  */
 async function adoptOpenedSession(
   deps: CancelStoppedExecutionDeps,
@@ -264,7 +270,7 @@ async function adoptOpenedSession(
   if (pool.some((held) => held.slot_claim === reservation.claim)) return undefined;
   const renewed = await deps.store.slots.renew(owner.tenantId, owner.dbUser, reservation);
   if (renewed === undefined) return undefined;
-  deps.telemetry.logger.warn('Adopted the session the stopped submission opened into the pool', {
+  deps.telemetry.logger.warn('Adopted the session the failed submission opened into the pool', {
     sessionId,
   });
   return deps.store.recordNewSession(owner.tenantId, owner.dbUser, sessionId, owner.owner, renewed);

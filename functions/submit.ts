@@ -166,11 +166,15 @@ export async function submitQuery(
   const executed = await execute(state, deps, target, request);
   const { outcome } = executed;
 
-  // 4. The statement, and a session it opened, recorded while the long-poll (within what the
+  // 4. A session it opened, then the statement, recorded while the long-poll (within what the
   // Lambda has left and never past the query's deadline) begins: DescribeStatement only reads,
   // and the statement runs whether it is waited for or not. Either the record takes the statement
   // before a stop, and the clean-up cancels it, or the write finds the stop, and this step
-  // cancels it.
+  // cancels it. The session goes first, and only this step writes it: a stop's clean-up that
+  // reads the pool before it is there finds the stop written already, so the statement's record
+  // fails and this step gives the session back; had the clean-up written the session itself, it
+  // could drop it and give its slots back before this write lands, and the write would put it
+  // back in the pool on slots another session may hold by then.
   const pollStarted = deps.clock();
   const spentMs = pollStarted.getTime() - started.getTime();
   const waitSeconds = longPollSeconds(
@@ -185,25 +189,26 @@ export async function submitQuery(
       : dataApi.describe(outcome.statementId, waitSeconds, abandonPoll.signal);
   // Awaited below; this only keeps a failure that comes before then from going unhandled.
   describing.catch(() => undefined);
-  let recorded: [boolean, SessionRecord | undefined];
+  let newSession: SessionRecord | undefined;
+  let statementRecorded: boolean;
   try {
-    recorded = await Promise.all([
-      store.executions.recordStatement(owner, submission, outcome.statementId),
-      executed.openedSessionId === undefined || target.reservation === undefined
-        ? undefined
-        : store.recordNewSession(
-            tenant.tenantId,
-            tenant.dbUser,
-            executed.openedSessionId,
-            owner,
-            target.reservation,
-          ),
-    ]);
+    if (executed.openedSessionId !== undefined && target.reservation !== undefined)
+      newSession = await store.recordNewSession(
+        tenant.tenantId,
+        tenant.dbUser,
+        executed.openedSessionId,
+        owner,
+        target.reservation,
+      );
+    statementRecorded = await store.executions.recordStatement(
+      owner,
+      submission,
+      outcome.statementId,
+    );
   } catch (error) {
     abandonPoll.abort();
     throw error;
   }
-  const [statementRecorded, newSession] = recorded;
   const ref: SessionRef = newSession
     ? { sessionId: newSession.session_id, reused: false, createdAt: newSession.created_at }
     : executed.ref;

@@ -290,10 +290,16 @@ export class SessionStore {
         return this.keepUnlessStopped(alreadyMine, owner, run, expiredRemoved, waitedMs);
 
       const expired = pool.filter((r) => !this.isLeaseLive(r, now) && this.isExpired(r, now));
+      const removed = new Set<SessionRecord>();
       for (const record of expired) {
-        if (await this.deleteIfUnchanged(record, now)) expiredRemoved++;
+        if (await this.deleteIfUnchanged(record, now)) removed.add(record);
       }
+      expiredRemoved += removed.size;
       const open = pool.filter((r) => !expired.includes(r));
+      // An expired record that changed before its delete (its lease holder gave it back just
+      // then) is still in the pool, and holds its slots: the slots are reserved against every
+      // record left, or one whose reservation lapsed long ago would be taken over beside it.
+      const left = pool.filter((r) => !removed.has(r));
 
       const lifeNeeded = options.lifeNeededSeconds ?? 0;
       const candidates = open
@@ -305,7 +311,7 @@ export class SessionStore {
       }
 
       if (options.mayOpen === false) return { kind: 'miss', expiredRemoved, waitedMs };
-      const reserved = await this.slots.reserve(tenantId, dbUser, owner, open);
+      const reserved = await this.slots.reserve(tenantId, dbUser, owner, left);
       if (reserved.kind === 'reserved') {
         // Another query of the tenant opening a session counts as a leased one: its session
         // joins the pool when it is open, and may be given back before this query's own is ready.

@@ -41,9 +41,9 @@ interface Call {
 }
 
 /**
- * Submit Query's calls when it opens a new session on the slots Acquire reserved: in order, but
- * for the last three, which go at once (the statement and the session are recorded while the
- * long-poll begins). A first submission on this run's own reservation does not renew its slots.
+ * Submit Query's calls when it opens a new session on the slots Acquire reserved, in order (the
+ * session and then the statement are recorded while the long-poll begins). A first submission on
+ * this run's own reservation does not renew its slots.
  */
 const OPENING_A_SESSION: Call[] = [
   { step: 'records its submission', target: UPDATE_ITEM, after: 0 },

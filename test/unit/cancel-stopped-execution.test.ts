@@ -11,7 +11,13 @@ import {
   SFNClient,
   SFNServiceException,
 } from '@aws-sdk/client-sfn';
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -521,18 +527,21 @@ describe('Function: cancelStoppedExecution', () => {
     expect(outcome).toEqual({ cancelledStatementId: 'st-6', ...RELEASED });
   });
 
-  it('writes the session a stopped submission opened, and no record holds, to the pool, and gives it back there', async () => {
-    // Prepare: Submit Query opened a session on its slots and failed before it wrote the session
+  it('writes the session a failed submission opened, and no record holds, to the pool, and gives it back there', async () => {
+    // Prepare: Submit Query opened a session on its slots and failed before it wrote the session;
+    // no step of a failed execution runs on
     const { deps } = cancelDeps();
     sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
-    recordSays(submittedOnOpenedSession('st-7'));
+    ddb.on(GetCommand, { Key: recordKey }).resolves({
+      Item: { ...recordKey, execution_arn: EXECUTION_ARN, ...submittedOnOpenedSession('st-7') },
+    });
     ddb.on(QueryCommand).resolves({ Items: [] });
     redshift
       .on(DescribeStatementCommand)
       .resolves({ Id: 'st-7', Status: 'FINISHED', SessionId: 'sess-1', UpdatedAt: ENDED_AT });
 
     // Act
-    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
+    const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'FAILED' }), deps);
 
     // Assess: written leased, on the slots, then released; the slots stay the session's
     expect(ddb).toReceiveCommandWith(PutCommand, {
@@ -546,6 +555,31 @@ describe('Function: cancelStoppedExecution', () => {
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
       Key: { pool_id: '#slot#acme#tenant_acme', session_id: '3' },
     });
+  });
+
+  it('leaves the session a stopped submission opened, and no record holds yet, to the step, which is still running', async () => {
+    // Prepare: Submit Query opened a session on its slots and has not written it yet; the
+    // statement may still run (CancelStatement did not take), so the clean-up could only drop it
+    const { deps } = cancelDeps();
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
+    recordSays(submittedOnOpenedSession('st-7'));
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    redshift
+      .on(DescribeStatementCommand)
+      .resolves({ Id: 'st-7', Status: 'STARTED', SessionId: 'sess-1' });
+    redshift.on(CancelStatementCommand).resolves({ Status: false });
+
+    // Act
+    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
+
+    // Assess: nothing written to the pool and its slots kept, so that the step's own write of the
+    // session lands on slots that are still its own, and the step gives both back
+    expect(ddb).not.toReceiveCommand(PutCommand);
+    expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: '#slot#acme#tenant_acme', session_id: '3' },
+    });
+    expect(ddb).not.toReceiveCommandWith(DeleteCommand, { Key: poolKey });
+    expect(outcome).toEqual(UNTOUCHED);
   });
 
   it.each([

@@ -311,6 +311,31 @@ describe('Class: SessionStore', () => {
       });
     });
 
+    it('never takes over the slot of an expired session whose record its delete did not remove', async () => {
+      // Prepare: at the cap; the expired record changed before its delete (its lease holder gave
+      // it back just then), so it stays, and holds its slot, whose reservation lapsed long ago
+      poolHolds(
+        session('a', leasedTo('other', 0)),
+        session('stays', { last_used_at: ago(301), slot: 1, total_slot: 1, slot_claim: 'claim-1' }),
+      );
+      ddb.on(DeleteCommand).rejects(conditionFailed());
+      ddb.on(PutCommand, { Item: { pool_id: '#slot#acme#acme' } }).rejects(conditionFailed());
+      ddb.on(PutCommand, { ConditionExpression: 'claim = :seen' }).resolves({});
+      tenantSlotsHold(
+        { session_id: '0', claim: 'claim-0', expires_at: ago(300) },
+        { session_id: '1', claim: 'claim-1', expires_at: ago(300) },
+      );
+
+      // Act
+      const acquired = store.acquire('acme', 'acme', EXECUTION_ARN);
+
+      // Assess
+      await expect(acquired).rejects.toThrow(
+        expect.objectContaining({ name: 'SessionPoolExhaustedError' }),
+      );
+      expect(ddb).not.toReceiveCommandWith(PutCommand, { ConditionExpression: 'claim = :seen' });
+    });
+
     it('says every session was leased when another query of the tenant is opening one the pool does not hold yet', async () => {
       // Prepare: no record, and slot 0 reserved by an opener whose session is not recorded yet
       poolHolds();

@@ -180,7 +180,7 @@ describe('Function: submitQuery', () => {
     },
   );
 
-  it('records the statement and its new session while the long-poll begins', async () => {
+  it('records its new session, then the statement, while the long-poll begins', async () => {
     // Prepare: the statement's record answers only once the long-poll has been sent
     const { deps } = unitDeps();
     let pollSent = () => {};
@@ -204,11 +204,23 @@ describe('Function: submitQuery', () => {
     // Act
     const next = await submitQuery(state(), deps);
 
-    // Assess
+    // Assess: the session is in the pool before the statement's record can find a stop, so that a
+    // stop's clean-up either sees the session or leaves it to this step
     expect(next.statement).toEqual(expect.objectContaining({ status: 'FINISHED' }));
     expect(ddb).toReceiveCommandWith(PutCommand, {
       Item: expect.objectContaining({ session_id: 'new-session', lease_owner: EXECUTION_ARN }),
     });
+    const writes = ddb.calls().map((call) => call.args[0].input as Record<string, unknown>);
+    const sessionWrite = writes.findIndex(
+      (input) => (input.Item as { session_id?: string } | undefined)?.session_id === 'new-session',
+    );
+    const statementWrite = writes.findIndex(
+      (input) =>
+        (input.ExpressionAttributeValues as Record<string, unknown> | undefined)?.[':statement'] ===
+        'st-1',
+    );
+    expect(sessionWrite).toBeGreaterThanOrEqual(0);
+    expect(statementWrite).toBeGreaterThan(sessionWrite);
   });
 
   it('submits nothing and gives its slots back when the run was stopped before the submission', async () => {
