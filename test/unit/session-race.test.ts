@@ -2,19 +2,12 @@ import {
   DescribeStatementCommand,
   type DescribeStatementCommandInput,
   ExecuteStatementCommand,
-  RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type RaceRequest, raceForSession } from '../../functions/common/session-race.ts';
 import type { SessionRecord } from '../../functions/common/session-store.ts';
+import { ddb, pooledSession, redshift } from '../support/mocked-clients.ts';
 import { EXECUTION_ARN, NOW, unitDeps } from '../support/unit-deps.ts';
 
 /**
@@ -23,28 +16,13 @@ import { EXECUTION_ARN, NOW, unitDeps } from '../support/unit-deps.ts';
  * opens is ready, or earlier when one is given back, and never after its budget.
  */
 
-const ddb = mockClient(DynamoDBDocumentClient);
-const redshift = mockClient(RedshiftDataClient);
-
 /** What opening a session costs in these tests: its `select 1` ends this long after it starts. */
 const OPEN_MS = 300;
 
 const RESERVATION = { claim: 'claim-1', slot: 1, totalSlot: 5, reservedAt: NOW.toISOString() };
 
-function session(id: string, fields: Partial<SessionRecord> = {}): SessionRecord {
-  return {
-    pool_id: 'acme#tenant_acme',
-    session_id: id,
-    tenant_id: 'acme',
-    db_user: 'tenant_acme',
-    created_at: '2026-11-28T11:00:00.000Z',
-    last_used_at: '2026-11-28T11:59:00.000Z',
-    expires_at: '2026-11-28T12:59:00.000Z',
-    ttl: 0,
-    state: 'IDLE',
-    ...fields,
-  };
-}
+const session = (id: string, fields: Partial<SessionRecord> = {}): SessionRecord =>
+  pooledSession({ session_id: id, ...fields });
 const leasedElsewhere = {
   state: 'LEASED' as const,
   lease_owner: 'other',
