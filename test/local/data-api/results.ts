@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  ExecuteStatementCommand,
   type Field,
   GetStatementResultCommand,
   GetStatementResultV2Command,
@@ -8,7 +7,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { DataApi } from '../../../functions/common/data-api.ts';
 import { realClock } from '../../../local/clock.ts';
-import { CONNECTION, type DataApiSuite, fieldValue, startDataApiStack } from './context.ts';
+import { type DataApiSuite, fieldValue, startDataApiStack } from './context.ts';
 
 /** Results: the JSON and CSV result operations, their types, metadata and pages. */
 export function describeResults(suite: DataApiSuite): void {
@@ -248,9 +247,7 @@ export function describeResults(suite: DataApiSuite): void {
       try {
         const marker = `hold-${randomUUID()}`;
         own.emulator.controls.holdStatements(marker);
-        const { Id } = await own.client.send(
-          new ExecuteStatementCommand({ ...CONNECTION, Sql: `select 7 as seven -- ${marker}` }),
-        );
+        const { Id } = await suite.execute({ Sql: `select 7 as seven -- ${marker}` }, own.client);
 
         // Act
         const waited = own.client.send(new GetStatementResultCommand({ Id, WaitTimeSeconds: 20 }));
