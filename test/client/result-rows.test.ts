@@ -10,7 +10,7 @@ import {
 } from '../../client/errors.ts';
 import { ResultRows } from '../../client/result-rows.ts';
 import type { QueryResult } from '../../functions/common/execution-output.ts';
-import type { ResultManifest } from '../../functions/common/result-store.ts';
+import { resultManifest } from '../support/result-manifest.ts';
 
 const s3 = mockClient(S3Client);
 const ARN = 'arn:aws:states:us-east-1:000000000000:execution:spectra-query:run-1';
@@ -30,9 +30,7 @@ const data = Buffer.concat([
   gzipSync(`${JSON.stringify(rows[0])}\n${JSON.stringify(rows[1])}\n`),
   gzipSync(`${JSON.stringify(rows[2])}\n`),
 ]);
-const manifest: ResultManifest = {
-  format: 'JSONL_GZIP',
-  statementId: 'st-1',
+const manifest = resultManifest({
   columns: [
     { name: 'n', type: 'int8' },
     { name: 's', type: 'varchar' },
@@ -41,10 +39,9 @@ const manifest: ResultManifest = {
   bytes: data.length,
   uncompressedBytes: 40,
   data: 's3://spectra-results/results/m/run-1/st-1/rows.jsonl.gz',
-  parts: [],
   createdAt: '2026-11-29T10:00:00.000Z',
   expiresAt: EXPIRES,
-};
+});
 const written: QueryResult = {
   tenantId: 'acme',
   statementId: 'st-1',

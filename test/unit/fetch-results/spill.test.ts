@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { GetStatementResultCommand, ValidationException } from '@aws-sdk/client-redshift-data';
 import {
   AbortMultipartUploadCommand,
@@ -12,6 +13,7 @@ import type { ResultManifest } from '../../../functions/common/result-store.ts';
 import { fetchResults } from '../../../functions/fetch-results.ts';
 import { redshift } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
+import { RESULT_EXPIRES_AT, resultManifest } from '../../support/result-manifest.ts';
 import { NOW, unitDeps } from '../../support/unit-deps.ts';
 import {
   columns,
@@ -71,7 +73,7 @@ describe('Function: fetchResults', () => {
       parts: 1,
       rows: fits + 1,
       bytes: uploads().get(`${PREFIX}rows.jsonl.gz`)?.length,
-      expiresAt: '2026-12-06T00:00:00.000Z',
+      expiresAt: RESULT_EXPIRES_AT,
     });
     expect(over.truncated).toBe(false);
     expect(over.totalRows).toBe(fits + 1);
@@ -98,18 +100,18 @@ describe('Function: fetchResults', () => {
       (objects.get(`${PREFIX}manifest.json`) as Buffer).toString('utf8'),
     ) as ResultManifest;
     expect(manifest).toEqual(
-      expect.objectContaining({
-        format: 'JSONL_GZIP',
-        statementId: 'st-1',
+      resultManifest({
         columns: [
           { name: 'id', type: 'int8' },
           { name: 'name', type: 'varchar' },
         ],
         rows: 10_000,
         bytes: data.length,
+        uncompressedBytes: gunzipSync(data).length,
         data: `s3://spectra-results/${PREFIX}rows.jsonl.gz`,
+        // Each part is checked below.
+        parts: expect.any(Array),
         createdAt: NOW.toISOString(),
-        expiresAt: '2026-12-06T00:00:00.000Z',
       }),
     );
     expect(result.result?.parts).toBe(manifest.parts.length);
