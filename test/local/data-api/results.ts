@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type ColumnMetadata,
   type Field,
   GetStatementResultCommand,
   GetStatementResultV2Command,
@@ -8,6 +9,31 @@ import { describe, expect, it } from 'vitest';
 import { DataApi } from '../../../functions/common/data-api.ts';
 import { realClock } from '../../../local/clock.ts';
 import { type DataApiSuite, fieldValue, startDataApiStack } from './context.ts';
+
+/**
+ * A column's metadata as GetStatementResult gives it: labelled by its name, never a currency, no
+ * length; from the demo's sales table, unsigned, case-insensitive and of scale 0 unless `fields`
+ * says otherwise.
+ */
+function columnOf(
+  name: string,
+  typeName: string,
+  fields: Partial<ColumnMetadata> & Pick<ColumnMetadata, 'nullable' | 'precision'>,
+): ColumnMetadata {
+  return {
+    name,
+    label: name,
+    typeName,
+    schemaName: 'public',
+    tableName: 'sales',
+    scale: 0,
+    isSigned: false,
+    isCaseSensitive: false,
+    isCurrency: false,
+    length: 0,
+    ...fields,
+  };
+}
 
 /** Results: the JSON and CSV result operations, their types, metadata and pages. */
 export function describeResults(suite: DataApiSuite): void {
@@ -88,76 +114,18 @@ export function describeResults(suite: DataApiSuite): void {
 
       // Assess
       expect(result.ColumnMetadata).toEqual([
-        {
-          name: 'salesid',
-          label: 'salesid',
-          typeName: 'int4',
-          schemaName: 'public',
-          tableName: 'sales',
-          nullable: 0,
+        columnOf('salesid', 'int4', { nullable: 0, precision: 10, isSigned: true }),
+        columnOf('pricepaid', 'numeric', { nullable: 1, precision: 8, scale: 2, isSigned: true }),
+        columnOf('tenant_id', 'varchar', { nullable: 0, precision: 64, isCaseSensitive: true }),
+        columnOf('saletime', 'timestamp', { nullable: 1, precision: 29, scale: 6 }),
+        // An expression: no schema or table.
+        columnOf('next', 'int4', {
+          nullable: 1,
           precision: 10,
-          scale: 0,
           isSigned: true,
-          isCaseSensitive: false,
-          isCurrency: false,
-          length: 0,
-        },
-        {
-          name: 'pricepaid',
-          label: 'pricepaid',
-          typeName: 'numeric',
-          schemaName: 'public',
-          tableName: 'sales',
-          nullable: 1,
-          precision: 8,
-          scale: 2,
-          isSigned: true,
-          isCaseSensitive: false,
-          isCurrency: false,
-          length: 0,
-        },
-        {
-          name: 'tenant_id',
-          label: 'tenant_id',
-          typeName: 'varchar',
-          schemaName: 'public',
-          tableName: 'sales',
-          nullable: 0,
-          precision: 64,
-          scale: 0,
-          isSigned: false,
-          isCaseSensitive: true,
-          isCurrency: false,
-          length: 0,
-        },
-        {
-          name: 'saletime',
-          label: 'saletime',
-          typeName: 'timestamp',
-          schemaName: 'public',
-          tableName: 'sales',
-          nullable: 1,
-          precision: 29,
-          scale: 6,
-          isSigned: false,
-          isCaseSensitive: false,
-          isCurrency: false,
-          length: 0,
-        },
-        {
-          name: 'next',
-          label: 'next',
-          typeName: 'int4',
           schemaName: '',
           tableName: '',
-          nullable: 1,
-          precision: 10,
-          scale: 0,
-          isSigned: true,
-          isCaseSensitive: false,
-          isCurrency: false,
-          length: 0,
-        },
+        }),
       ]);
     });
 
