@@ -173,31 +173,31 @@ describe('Stack: SpectraStack', () => {
       expect(body).toContain('# Session Cache Performance');
     });
 
-    it('graphs hits and misses per tenant as Powertools emits them, and the hit rate', () => {
-      // THEN the SEARCH matches the EMF dimension set [service, TenantId] of namespace Spectra
-      for (const metric of [
-        'SessionHit',
-        'SessionMiss',
-        'SessionCreated',
-        'SessionExpired',
-        'SessionInvalidated',
-      ]) {
-        expect(body).toContain(
-          `SEARCH('{Spectra,TenantId,service} MetricName=\\"${metric}\\" service=\\"spectra\\"', 'Sum', 300)`,
-        );
-      }
+    // The SEARCH matches the EMF dimension set [service, TenantId] of namespace Spectra.
+    it.each([
+      'SessionHit',
+      'SessionMiss',
+      'SessionCreated',
+      'SessionExpired',
+      'SessionInvalidated',
+    ])('graphs %s per tenant as Powertools emits it', (metric) => {
+      expect(body).toContain(
+        `SEARCH('{Spectra,TenantId,service} MetricName=\\"${metric}\\" service=\\"spectra\\"', 'Sum', 300)`,
+      );
+    });
+
+    it('graphs the hit rate from the hits and misses', () => {
       expect(body).toContain('100 * hits / (hits + misses)');
     });
 
-    it('graphs executions started, succeeded and failed, and execution time p50 and p90', () => {
-      for (const metric of [
-        'ExecutionsStarted',
-        'ExecutionsSucceeded',
-        'ExecutionsFailed',
-        'ExecutionTime',
-      ]) {
+    it.each(['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionTime'])(
+      "graphs the state machine's %s",
+      (metric) => {
         expect(body).toContain(`"AWS/States","${metric}"`);
-      }
+      },
+    );
+
+    it('graphs execution time p50 and p90', () => {
       expect(body).toContain('"stat":"p50"');
       expect(body).toContain('"stat":"p90"');
     });
