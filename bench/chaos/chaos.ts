@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TERMINAL_STATUSES } from '../../functions/common/polling.ts';
 import type { StatementStatus } from '../../functions/common/workflow-state.ts';
+import { quietInProcessFunctions } from '../../local/quiet-functions.ts';
 import { STATES } from '../../statemachine/definition.ts';
 import { BAD_INPUTS, type BadInputResult, runBadInput } from './bad-inputs.ts';
 import { type FaultCount, FaultInjector, type FaultKind } from './faults.ts';
@@ -94,9 +95,7 @@ function configureFunctions(): void {
   // Caps low enough that the run meets them: a few tenants, a few jobs each.
   process.env.SPECTRA_MAX_SESSIONS_PER_TENANT ??= '3';
   process.env.SPECTRA_MAX_SESSIONS_TOTAL ??= '6';
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  quietInProcessFunctions();
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
