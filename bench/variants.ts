@@ -11,14 +11,12 @@ import { createDeps, sessionPolicyOf } from '../functions/common/deps.ts';
 import { rethrowTransient } from '../functions/common/errors.ts';
 import { ExecutionRecords } from '../functions/common/execution-record.ts';
 import type { LambdaHandler } from '../functions/common/handler.ts';
-import { SessionSlots, type SlotReservation } from '../functions/common/session-slots.ts';
-import {
-  type AcquireResult,
-  poolIdOf,
-  type SessionPolicy,
-  type SessionRecord,
-  SessionStore,
-} from '../functions/common/session-store.ts';
+import type { AcquireResult, SessionPolicy } from '../functions/common/session-pool.ts';
+import type { SessionRecord } from '../functions/common/session-record.ts';
+import { SessionSlots } from '../functions/common/session-slots.ts';
+import { SessionStore } from '../functions/common/session-store.ts';
+import type { SlotReservation } from '../functions/common/slot-reservation.ts';
+import { poolIdOf } from '../functions/common/table-keys.ts';
 import { handlersFor, type WorkflowFunctionName } from '../functions/registry.ts';
 import { STATES } from '../statemachine/definition.ts';
 

@@ -10,7 +10,7 @@ import { type ExecutionRecord, submissionOf, unusedReservationOf } from '#common
 import { stepHandler } from '#common/handler';
 import { tagInvocation } from '#common/observability';
 import { OPENING_SQL } from '#common/session-race';
-import type { SessionRecord } from '#common/session-store';
+import type { SessionRecord } from '#common/session-record';
 import {
   CANCEL_WAIT_SECONDS,
   giveBackStoppedSession,

@@ -14,7 +14,7 @@ import {
   secondsUntil,
   TERMINAL_STATUSES,
 } from '#common/polling';
-import { LEASE_SECONDS } from '#common/session-store';
+import { LEASE_SECONDS } from '#common/session-record';
 import { cancelPastLimit } from '#common/stopped-statement';
 import {
   type QueryState,

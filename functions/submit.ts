@@ -22,8 +22,8 @@ import {
   TERMINAL_STATUSES,
 } from '#common/polling';
 import { raceForSession } from '#common/session-race';
-import { reservationNeedsRenewal, type SlotReservation } from '#common/session-slots';
-import type { SessionRecord } from '#common/session-store';
+import type { SessionRecord } from '#common/session-record';
+import { reservationNeedsRenewal, type SlotReservation } from '#common/slot-reservation';
 import {
   cancelPastLimit,
   giveBackStoppedSession,

@@ -1,6 +1,6 @@
 import type { SessionData, StatementData } from '@aws-sdk/client-redshift-data';
 import { ERROR_NAMES } from '../../functions/common/errors.ts';
-import type { SessionRecord } from '../../functions/common/session-store.ts';
+import type { SessionRecord } from '../../functions/common/session-record.ts';
 import type { BadInputResult } from './bad-inputs.ts';
 
 /**

@@ -1,7 +1,8 @@
 import type { Connection } from './data-api.ts';
 import type { StepDeps } from './deps.ts';
-import { reservationNeedsRenewal, type SlotReservation } from './session-slots.ts';
-import { poolPollPauseMs, type SessionRecord } from './session-store.ts';
+import { poolPollPauseMs } from './session-pool.ts';
+import type { SessionRecord } from './session-record.ts';
+import { reservationNeedsRenewal, type SlotReservation } from './slot-reservation.ts';
 import type { StatementStatus } from './workflow-state.ts';
 
 /**

@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  paginateQuery,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { rethrowTransient } from './errors.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { epochSeconds, iso, plusSeconds } from './session-record.ts';
+import { RESERVATION_SECONDS, type SlotHolder, type SlotReservation } from './slot-reservation.ts';
+import { deleteItem, putItem, queryPartition, updateItem } from './table-io.ts';
 import { internalPoolId, MAX_SESSION_AGE_SECONDS, poolIdOf } from './table-keys.ts';
 
 /**
@@ -27,25 +22,6 @@ import { internalPoolId, MAX_SESSION_AGE_SECONDS, poolIdOf } from './table-keys.
  * acquirer of the same tenant (which has just read the pool) for a tenant slot, by the scheduled
  * sweep for both kinds.
  */
-
-/**
- * How long a reservation holds without a session record: far longer than the step that opens the
- * session can run (SubmitQuery's Lambda timeout, 60 s). SubmitQuery renews a reservation that is
- * older than this minus {@link RESERVATION_RENEW_MARGIN_SECONDS} before it opens a session on it,
- * so an opener that is still running never loses its slot.
- */
-export const RESERVATION_SECONDS = 300;
-/** Two Lambda timeouts of SubmitQuery: a reservation closer than this to its end is renewed first. */
-export const RESERVATION_RENEW_MARGIN_SECONDS = 120;
-
-/** What a session holds, or an opener holds for the session it is about to open. */
-export interface SlotReservation {
-  claim: string;
-  slot: number;
-  totalSlot: number;
-  /** When the reservation was made or last renewed (ISO 8601). */
-  reservedAt: string;
-}
 
 export type ReserveOutcome =
   | {
@@ -69,13 +45,6 @@ export interface SlotCaps {
   target: string;
 }
 
-/** What a session record says of its slots (see SessionRecord). */
-export interface SlotHolder {
-  slot?: number;
-  total_slot?: number;
-  slot_claim?: string;
-}
-
 /** A slot item as stored. */
 export interface SlotItem {
   pool_id: string;
@@ -91,37 +60,9 @@ export interface SlotItem {
   ttl: number;
 }
 
-const iso = (date: Date) => date.toISOString();
-const plusSeconds = (date: Date | string, seconds: number) =>
-  new Date(new Date(date).getTime() + seconds * 1000);
-const epochSeconds = (date: Date) => Math.ceil(date.getTime() / 1000);
-
 const tenantSlotsPartition = (tenantId: string, dbUser: string) =>
   internalPoolId('slot', poolIdOf(tenantId, dbUser));
 const totalSlotsPartition = (target: string) => internalPoolId('total-slot', target);
-
-/** Whether a reservation is old enough that its opener must renew it before using it. */
-export function reservationNeedsRenewal(reservation: SlotReservation, now: Date): boolean {
-  const renewBy = plusSeconds(
-    reservation.reservedAt,
-    RESERVATION_SECONDS - RESERVATION_RENEW_MARGIN_SECONDS,
-  );
-  return renewBy <= now;
-}
-
-/** The reservation a session record holds, if it holds one. */
-export function reservationOf(
-  record: SlotHolder & { created_at: string },
-): SlotReservation | undefined {
-  if (record.slot_claim === undefined || record.slot === undefined) return undefined;
-  if (record.total_slot === undefined) return undefined;
-  return {
-    claim: record.slot_claim,
-    slot: record.slot,
-    totalSlot: record.total_slot,
-    reservedAt: record.created_at,
-  };
-}
 
 export class SessionSlots {
   constructor(
@@ -340,24 +281,21 @@ export class SessionSlots {
 
   /** Writes a slot item if the slot is free, or, with `replacing`, still holds that claim. */
   private async putSlot(item: SlotItem, replacing?: string): Promise<boolean> {
-    try {
-      await this.ddb.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ...(replacing === undefined
-            ? { ConditionExpression: 'attribute_not_exists(pool_id)' }
-            : {
-                ConditionExpression: 'claim = :seen',
-                ExpressionAttributeValues: { ':seen': replacing },
-              }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      return rethrowTransient(error, 'DynamoDB PutItem (slot)');
-    }
+    const put = await putItem(
+      this.ddb,
+      this.tableName,
+      {
+        Item: item,
+        ...(replacing === undefined
+          ? { ConditionExpression: 'attribute_not_exists(pool_id)' }
+          : {
+              ConditionExpression: 'claim = :seen',
+              ExpressionAttributeValues: { ':seen': replacing },
+            }),
+      },
+      'DynamoDB PutItem (slot)',
+    );
+    return put !== undefined;
   }
 
   private async renewSlot(
@@ -366,38 +304,37 @@ export class SessionSlots {
     reservation: SlotReservation,
     now: Date,
   ): Promise<boolean> {
-    try {
-      await this.ddb.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pool_id: partition, session_id: String(slot) },
-          ConditionExpression: 'claim = :claim',
-          UpdateExpression: 'SET reserved_at = :now, expires_at = :expires, #ttl = :ttl',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':claim': reservation.claim,
-            ':now': iso(now),
-            ':expires': iso(plusSeconds(now, RESERVATION_SECONDS)),
-            ':ttl': epochSeconds(plusSeconds(now, MAX_SESSION_AGE_SECONDS + RESERVATION_SECONDS)),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      return rethrowTransient(error, 'DynamoDB UpdateItem (renew slot)');
-    }
+    const renewed = await updateItem(
+      this.ddb,
+      this.tableName,
+      {
+        Key: { pool_id: partition, session_id: String(slot) },
+        ConditionExpression: 'claim = :claim',
+        UpdateExpression: 'SET reserved_at = :now, expires_at = :expires, #ttl = :ttl',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':claim': reservation.claim,
+          ':now': iso(now),
+          ':expires': iso(plusSeconds(now, RESERVATION_SECONDS)),
+          ':ttl': epochSeconds(plusSeconds(now, MAX_SESSION_AGE_SECONDS + RESERVATION_SECONDS)),
+        },
+      },
+      'DynamoDB UpdateItem (renew slot)',
+    );
+    return renewed !== undefined;
   }
 
   private async deleteSlot(partition: string, slot: number, claim: string): Promise<void> {
     try {
-      await this.ddb.send(
-        new DeleteCommand({
-          TableName: this.tableName,
+      await deleteItem(
+        this.ddb,
+        this.tableName,
+        {
           Key: { pool_id: partition, session_id: String(slot) },
           ConditionExpression: 'claim = :claim',
           ExpressionAttributeValues: { ':claim': claim },
-        }),
+        },
+        'DynamoDB DeleteItem (slot)',
       );
     } catch {
       // Already given back, taken over, or DynamoDB failing: see giveBack.
@@ -405,23 +342,12 @@ export class SessionSlots {
   }
 
   private async readSlots(partition: string): Promise<SlotItem[]> {
-    const items: SlotItem[] = [];
-    try {
-      for await (const page of paginateQuery(
-        { client: this.ddb },
-        {
-          TableName: this.tableName,
-          KeyConditionExpression: 'pool_id = :partition',
-          ExpressionAttributeValues: { ':partition': partition },
-          ConsistentRead: true,
-        },
-      )) {
-        items.push(...((page.Items ?? []) as SlotItem[]));
-      }
-    } catch (error) {
-      rethrowTransient(error, 'DynamoDB Query (slots)');
-    }
-    return items;
+    return queryPartition<SlotItem>(
+      this.ddb,
+      this.tableName,
+      { placeholder: ':partition', value: partition },
+      'DynamoDB Query (slots)',
+    );
   }
 }
 

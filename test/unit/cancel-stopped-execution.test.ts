@@ -28,7 +28,7 @@ import {
   parseStoppedExecution,
 } from '../../functions/cancel-stopped-execution.ts';
 import { clientTokenFor } from '../../functions/common/data-api.ts';
-import type { SessionRecord } from '../../functions/common/session-store.ts';
+import type { SessionRecord } from '../../functions/common/session-record.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 import { ddb, pooledSession, redshift, resetClients } from '../support/mocked-clients.ts';
 import { runningState } from '../support/query-state.ts';

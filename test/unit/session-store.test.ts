@@ -11,14 +11,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TransientServiceError } from '../../functions/common/errors.ts';
 import { parseExecutionInput } from '../../functions/common/execution-input.ts';
+import type { SessionRecord } from '../../functions/common/session-record.ts';
+import { SessionStore } from '../../functions/common/session-store.ts';
+import { SessionSweeper } from '../../functions/common/session-sweeper.ts';
 import {
   INTERNAL_KEY_PREFIXES,
   isInternalItem,
   poolIdOf,
-  type SessionRecord,
-  SessionStore,
-} from '../../functions/common/session-store.ts';
-import { SessionSweeper } from '../../functions/common/session-sweeper.ts';
+} from '../../functions/common/table-keys.ts';
 import { EXECUTION_ARN, NOW } from '../support/unit-deps.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
