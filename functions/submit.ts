@@ -24,11 +24,7 @@ import {
 import { raceForSession } from '#common/session-race';
 import type { SessionRecord } from '#common/session-record';
 import { reservationNeedsRenewal, type SlotReservation } from '#common/slot-reservation';
-import {
-  cancelPastLimit,
-  giveBackStoppedSession,
-  settleStatement,
-} from '#common/stopped-statement';
+import { cancelPastLimit, giveBackStopped, settleStatement } from '#common/stopped-statement';
 import {
   type QueryState,
   queryStateSchema,
@@ -142,9 +138,13 @@ export async function submitQuery(
         );
   if (begun === false) {
     // Stopped: what this step took since the stop is given back; the clean-up has what it had.
-    if (target.takenHere) await store.unlease(target.takenHere, owner);
-    if (target.reservation)
-      await store.giveBackUnlessHeld(tenant.tenantId, tenant.dbUser, target.reservation);
+    await store.giveBack({
+      ...tenant,
+      owner,
+      use: { kind: 'unused' },
+      sessions: target.takenHere ? [target.takenHere] : [],
+      reservations: [target.reservation],
+    });
     throw new QueryAbortedError('The execution was stopped before its statement was submitted');
   }
   // A retried invocation of this submission chose its session already: the statement (by its
@@ -193,13 +193,12 @@ export async function submitQuery(
   let statementRecorded: boolean;
   try {
     if (executed.openedSessionId !== undefined && target.reservation !== undefined)
-      newSession = await store.recordNewSession(
-        tenant.tenantId,
-        tenant.dbUser,
-        executed.openedSessionId,
+      newSession = await store.recordNewSession({
+        ...tenant,
+        sessionId: executed.openedSessionId,
         owner,
-        target.reservation,
-      );
+        reservation: target.reservation,
+      });
     statementRecorded = await store.executions.recordStatement(
       owner,
       submission,
@@ -286,7 +285,7 @@ interface SessionTarget {
   /** The slots of a session still to be opened. */
   reservation?: SlotReservation;
   /** A session this invocation leased (given back if the run turns out stopped). */
-  takenHere?: { pool_id: string; session_id: string };
+  takenHere?: SessionRecord;
   /** The pooled session's opening `select 1`, which may still be running. */
   warmupStatementId?: string;
 }
@@ -486,18 +485,14 @@ async function stopSubmitted(
 ): Promise<void> {
   const settled = await settleStatement(deps, outcome.statementId, true);
   if (ref.sessionId !== null) {
-    await giveBackStoppedSession(
-      deps,
-      {
-        tenantId: state.query.tenantId,
-        dbUser: state.query.dbUser,
-        sessionId: ref.sessionId,
-        createdAt: ref.createdAt ?? deps.clock().toISOString(),
-      },
-      state.executionArn,
-      settled,
-      state.query.leavesSessionState,
-    );
+    await giveBackStopped(deps, settled, state.query.leavesSessionState, {
+      tenantId: state.query.tenantId,
+      dbUser: state.query.dbUser,
+      owner: state.executionArn,
+      sessions: [
+        { session_id: ref.sessionId, created_at: ref.createdAt ?? deps.clock().toISOString() },
+      ],
+    });
   }
   deps.telemetry.logger.warn(
     'The execution was stopped while submitting; cancelled its statement',

@@ -3,14 +3,14 @@ import { dynamoDbDocumentClient, redshiftDataClient, s3Client } from './clients.
 import { type Config, loadConfig } from './config.ts';
 import { DataApi } from './data-api.ts';
 import { type Telemetry, telemetry } from './observability.ts';
-import type { SessionPolicy } from './session-pool.ts';
+import type { SessionPolicy, SessionPool } from './session-pool.ts';
 import { totalSlotsKeyOf } from './session-slots.ts';
 import { SessionStore } from './session-store.ts';
 
 /** What every core function works with; tests pass their own, the handlers the module's. */
 export interface StepDeps {
   config: Config;
-  store: SessionStore;
+  store: SessionPool;
   dataApi: DataApi;
   /** The results bucket's client (FetchResults). */
   s3: S3Client;

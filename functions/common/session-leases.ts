@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { PooledSession } from './session-pool.ts';
+import type { OpenedSession, PooledSession } from './session-pool.ts';
 import {
   earlierOf,
   epochSeconds,
@@ -10,7 +10,7 @@ import {
   type SessionRecord,
 } from './session-record.ts';
 import type { SlotReservation } from './slot-reservation.ts';
-import { deleteItem, putItem, queryPartition, updateItem } from './table-io.ts';
+import { SessionsTable, type TableWrite } from './table-io.ts';
 import { MAX_SESSION_AGE_SECONDS, poolIdOf } from './table-keys.ts';
 
 /**
@@ -26,21 +26,23 @@ const LEASE_FREE = '(#state = :idle OR lease_expires_at < :now)';
 /** The lease is still `owner`'s. */
 const LEASED_TO_OWNER = '#state = :leased AND lease_owner = :owner';
 
-type UpdateInput = Parameters<typeof updateItem>[2];
+type UpdateInput = Extract<TableWrite, { Update: unknown }>['Update'];
 
 export class SessionLeases {
+  protected readonly table: SessionsTable;
+
   constructor(
     protected readonly ddb: DynamoDBDocumentClient,
-    protected readonly tableName: string,
+    tableName: string,
     protected readonly keepAliveSeconds: number,
     protected readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.table = new SessionsTable(ddb, tableName);
+  }
 
   /** Every session of one tenant and db user, strongly consistent. */
   async listPool(tenantId: string, dbUser: string): Promise<SessionRecord[]> {
-    return queryPartition<SessionRecord>(
-      this.ddb,
-      this.tableName,
+    return this.table.query<SessionRecord>(
       { placeholder: ':pool', value: poolIdOf(tenantId, dbUser) },
       'DynamoDB Query',
     );
@@ -56,26 +58,26 @@ export class SessionLeases {
     now: Date = this.clock(),
   ): Promise<SessionRecord | undefined> {
     const leaseExpiresAt = iso(plusSeconds(now, LEASE_SECONDS));
-    const result = await updateItem(
-      this.ddb,
-      this.tableName,
+    const result = await this.table.write(
       {
-        Key: { pool_id: record.pool_id, session_id: record.session_id },
-        // Not refreshed since it was read, either.
-        ConditionExpression: `attribute_exists(session_id) AND ${LEASE_FREE} AND last_used_at = :seenLastUsed`,
-        UpdateExpression:
-          'SET #state = :leased, lease_owner = :owner, lease_expires_at = :leaseExpires, #ttl = :ttl',
-        ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
-        ExpressionAttributeValues: {
-          ':idle': 'IDLE',
-          ':leased': 'LEASED',
-          ':now': iso(now),
-          ':seenLastUsed': record.last_used_at,
-          ':owner': owner,
-          ':leaseExpires': leaseExpiresAt,
-          ':ttl': epochSeconds(laterOf(record.expires_at, leaseExpiresAt)),
+        Update: {
+          Key: { pool_id: record.pool_id, session_id: record.session_id },
+          // Not refreshed since it was read, either.
+          ConditionExpression: `attribute_exists(session_id) AND ${LEASE_FREE} AND last_used_at = :seenLastUsed`,
+          UpdateExpression:
+            'SET #state = :leased, lease_owner = :owner, lease_expires_at = :leaseExpires, #ttl = :ttl',
+          ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':idle': 'IDLE',
+            ':leased': 'LEASED',
+            ':now': iso(now),
+            ':seenLastUsed': record.last_used_at,
+            ':owner': owner,
+            ':leaseExpires': leaseExpiresAt,
+            ':ttl': epochSeconds(laterOf(record.expires_at, leaseExpiresAt)),
+          },
+          ReturnValues: 'ALL_NEW',
         },
-        ReturnValues: 'ALL_NEW',
       },
       'DynamoDB UpdateItem (lease)',
     );
@@ -84,17 +86,17 @@ export class SessionLeases {
 
   /** Deletes an expired record as it was read; false when it changed meanwhile. */
   protected async deleteIfUnchanged(record: SessionRecord, now: Date): Promise<boolean> {
-    const deleted = await deleteItem(
-      this.ddb,
-      this.tableName,
+    const deleted = await this.table.write(
       {
-        Key: { pool_id: record.pool_id, session_id: record.session_id },
-        ConditionExpression: `last_used_at = :seenLastUsed AND ${LEASE_FREE}`,
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':seenLastUsed': record.last_used_at,
-          ':idle': 'IDLE',
-          ':now': iso(now),
+        Delete: {
+          Key: { pool_id: record.pool_id, session_id: record.session_id },
+          ConditionExpression: `last_used_at = :seenLastUsed AND ${LEASE_FREE}`,
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':seenLastUsed': record.last_used_at,
+            ':idle': 'IDLE',
+            ':now': iso(now),
+          },
         },
       },
       'DynamoDB DeleteItem (expired session)',
@@ -108,14 +110,8 @@ export class SessionLeases {
    * back writes it again. `warmupStatementId`: the session was opened by a `select 1` that may
    * still be running (see {@link SessionRecord.warmup_statement_id}).
    */
-  async recordNewSession(
-    tenantId: string,
-    dbUser: string,
-    sessionId: string,
-    owner: string,
-    reservation: SlotReservation,
-    warmupStatementId?: string,
-  ): Promise<SessionRecord> {
+  async recordNewSession(opened: OpenedSession): Promise<SessionRecord> {
+    const { tenantId, dbUser, sessionId, owner, reservation, warmupStatementId } = opened;
     const now = this.clock();
     const leaseExpiresAt = iso(plusSeconds(now, LEASE_SECONDS));
     // Provisional: the keep-alive really counts from the end of the statement now running, which
@@ -138,13 +134,13 @@ export class SessionLeases {
       slot_claim: reservation.claim,
       ...(warmupStatementId === undefined ? {} : { warmup_statement_id: warmupStatementId }),
     };
-    const put = await putItem(
-      this.ddb,
-      this.tableName,
+    const put = await this.table.write(
       {
-        Item: record,
-        ConditionExpression: 'attribute_not_exists(session_id) OR lease_owner = :owner',
-        ExpressionAttributeValues: { ':owner': owner },
+        Put: {
+          Item: record,
+          ConditionExpression: 'attribute_not_exists(session_id) OR lease_owner = :owner',
+          ExpressionAttributeValues: { ':owner': owner },
+        },
       },
       'DynamoDB PutItem (new session)',
     );
@@ -248,17 +244,17 @@ export class SessionLeases {
     sessionId: string,
     owner: string,
   ): Promise<SessionRecord | undefined> {
-    const result = await deleteItem(
-      this.ddb,
-      this.tableName,
+    const result = await this.table.write(
       {
-        Key: { pool_id: poolIdOf(tenantId, dbUser), session_id: sessionId },
-        // Only the lease holder drops it: another execution may have leased it after our lease lapsed.
-        ConditionExpression:
-          'attribute_exists(session_id) AND (lease_owner = :owner OR #state = :idle)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':owner': owner, ':idle': 'IDLE' },
-        ReturnValues: 'ALL_OLD',
+        Delete: {
+          Key: { pool_id: poolIdOf(tenantId, dbUser), session_id: sessionId },
+          // Only the lease holder drops it: another execution may have leased it after our lease lapsed.
+          ConditionExpression:
+            'attribute_exists(session_id) AND (lease_owner = :owner OR #state = :idle)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':owner': owner, ':idle': 'IDLE' },
+          ReturnValues: 'ALL_OLD',
+        },
       },
       'DynamoDB DeleteItem (invalidate)',
     );
@@ -266,6 +262,6 @@ export class SessionLeases {
   }
 
   private async updateLease(input: UpdateInput, operation: string): Promise<boolean> {
-    return (await updateItem(this.ddb, this.tableName, input, operation)) !== undefined;
+    return (await this.table.write({ Update: input }, operation)) !== undefined;
   }
 }

@@ -91,6 +91,19 @@ export interface PooledSession {
   createdAt: string;
 }
 
+/**
+ * A session the Data API just opened for `owner` on `reservation`'s slots. `warmupStatementId`:
+ * it was opened by a `select 1` that may still be running (see SessionRecord.warmup_statement_id).
+ */
+export interface OpenedSession {
+  tenantId: string;
+  dbUser: string;
+  sessionId: string;
+  owner: string;
+  reservation: SlotReservation;
+  warmupStatementId?: string;
+}
+
 /** A session an execution holds, as much of its record as giving it back needs. */
 export type HeldSession = Pick<SessionRecord, 'session_id' | 'created_at'>;
 
@@ -186,14 +199,7 @@ export interface SessionPool {
   tryLease(record: SessionRecord, owner: string, now?: Date): Promise<SessionRecord | undefined>;
 
   /** Records a session just opened for `owner` on `reservation`'s slots, leased to it. */
-  recordNewSession(
-    tenantId: string,
-    dbUser: string,
-    sessionId: string,
-    owner: string,
-    reservation: SlotReservation,
-    warmupStatementId?: string,
-  ): Promise<SessionRecord>;
+  recordNewSession(opened: OpenedSession): Promise<SessionRecord>;
 
   /** Extends `owner`'s lease; false when the lease is no longer `owner`'s. */
   renewLease(

@@ -147,14 +147,14 @@ async function openSpare(
     await giveBackUnused(reservation);
     return { kind: 'none', reason: 'open-failed' };
   }
-  const spare = await store.recordNewSession(
+  const spare = await store.recordNewSession({
     tenantId,
     dbUser,
-    opening.sessionId,
+    sessionId: opening.sessionId,
     owner,
     reservation,
-    opening.statementId,
-  );
+    warmupStatementId: opening.statementId,
+  });
 
   // The opening's end, seen as soon as it comes: DescribeStatement long-polls on it.
   for (;;) {

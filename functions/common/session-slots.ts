@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { epochSeconds, iso, plusSeconds } from './session-record.ts';
 import { RESERVATION_SECONDS, type SlotHolder, type SlotReservation } from './slot-reservation.ts';
-import { deleteItem, putItem, queryPartition, updateItem } from './table-io.ts';
+import { SessionsTable } from './table-io.ts';
 import { internalPoolId, MAX_SESSION_AGE_SECONDS, poolIdOf } from './table-keys.ts';
 
 /**
@@ -65,13 +65,17 @@ const tenantSlotsPartition = (tenantId: string, dbUser: string) =>
 const totalSlotsPartition = (target: string) => internalPoolId('total-slot', target);
 
 export class SessionSlots {
+  private readonly table: SessionsTable;
+
   constructor(
-    private readonly ddb: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    ddb: DynamoDBDocumentClient,
+    tableName: string,
     private readonly caps: SlotCaps,
     private readonly clock: () => Date = () => new Date(),
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    this.table = new SessionsTable(ddb, tableName);
+  }
 
   /**
    * Reserves a tenant slot and a total slot for a session that `owner` is about to open. `pool` is
@@ -281,17 +285,17 @@ export class SessionSlots {
 
   /** Writes a slot item if the slot is free, or, with `replacing`, still holds that claim. */
   private async putSlot(item: SlotItem, replacing?: string): Promise<boolean> {
-    const put = await putItem(
-      this.ddb,
-      this.tableName,
+    const put = await this.table.write(
       {
-        Item: item,
-        ...(replacing === undefined
-          ? { ConditionExpression: 'attribute_not_exists(pool_id)' }
-          : {
-              ConditionExpression: 'claim = :seen',
-              ExpressionAttributeValues: { ':seen': replacing },
-            }),
+        Put: {
+          Item: item,
+          ...(replacing === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pool_id)' }
+            : {
+                ConditionExpression: 'claim = :seen',
+                ExpressionAttributeValues: { ':seen': replacing },
+              }),
+        },
       },
       'DynamoDB PutItem (slot)',
     );
@@ -304,19 +308,19 @@ export class SessionSlots {
     reservation: SlotReservation,
     now: Date,
   ): Promise<boolean> {
-    const renewed = await updateItem(
-      this.ddb,
-      this.tableName,
+    const renewed = await this.table.write(
       {
-        Key: { pool_id: partition, session_id: String(slot) },
-        ConditionExpression: 'claim = :claim',
-        UpdateExpression: 'SET reserved_at = :now, expires_at = :expires, #ttl = :ttl',
-        ExpressionAttributeNames: { '#ttl': 'ttl' },
-        ExpressionAttributeValues: {
-          ':claim': reservation.claim,
-          ':now': iso(now),
-          ':expires': iso(plusSeconds(now, RESERVATION_SECONDS)),
-          ':ttl': epochSeconds(plusSeconds(now, MAX_SESSION_AGE_SECONDS + RESERVATION_SECONDS)),
+        Update: {
+          Key: { pool_id: partition, session_id: String(slot) },
+          ConditionExpression: 'claim = :claim',
+          UpdateExpression: 'SET reserved_at = :now, expires_at = :expires, #ttl = :ttl',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':claim': reservation.claim,
+            ':now': iso(now),
+            ':expires': iso(plusSeconds(now, RESERVATION_SECONDS)),
+            ':ttl': epochSeconds(plusSeconds(now, MAX_SESSION_AGE_SECONDS + RESERVATION_SECONDS)),
+          },
         },
       },
       'DynamoDB UpdateItem (renew slot)',
@@ -326,13 +330,13 @@ export class SessionSlots {
 
   private async deleteSlot(partition: string, slot: number, claim: string): Promise<void> {
     try {
-      await deleteItem(
-        this.ddb,
-        this.tableName,
+      await this.table.write(
         {
-          Key: { pool_id: partition, session_id: String(slot) },
-          ConditionExpression: 'claim = :claim',
-          ExpressionAttributeValues: { ':claim': claim },
+          Delete: {
+            Key: { pool_id: partition, session_id: String(slot) },
+            ConditionExpression: 'claim = :claim',
+            ExpressionAttributeValues: { ':claim': claim },
+          },
         },
         'DynamoDB DeleteItem (slot)',
       );
@@ -342,9 +346,7 @@ export class SessionSlots {
   }
 
   private async readSlots(partition: string): Promise<SlotItem[]> {
-    return queryPartition<SlotItem>(
-      this.ddb,
-      this.tableName,
+    return this.table.query<SlotItem>(
       { placeholder: ':partition', value: partition },
       'DynamoDB Query (slots)',
     );

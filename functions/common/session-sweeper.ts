@@ -3,7 +3,7 @@ import { rethrowTransient } from './errors.ts';
 import { isLeaseLive, type SessionRecord } from './session-record.ts';
 import type { SlotItem } from './session-slots.ts';
 import { SessionStore } from './session-store.ts';
-import { deleteItem } from './table-io.ts';
+
 import { internalKindOf } from './table-keys.ts';
 
 /**
@@ -29,7 +29,7 @@ export class SessionSweeper extends SessionStore {
     try {
       const pages = paginateScan(
         { client: this.ddb },
-        { TableName: this.tableName, ConsistentRead: true },
+        { TableName: this.table.name, ConsistentRead: true },
       );
       for await (const page of pages) {
         for (const item of (page.Items ?? []) as (SessionRecord | SlotItem)[]) {
@@ -92,13 +92,13 @@ export class SessionSweeper extends SessionStore {
     values: Record<string, string>,
     operation: string,
   ): Promise<boolean> {
-    const deleted = await deleteItem(
-      this.ddb,
-      this.tableName,
+    const deleted = await this.table.write(
       {
-        Key: { pool_id: item.pool_id, session_id: item.session_id },
-        ConditionExpression: condition,
-        ExpressionAttributeValues: values,
+        Delete: {
+          Key: { pool_id: item.pool_id, session_id: item.session_id },
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+        },
       },
       operation,
     );

@@ -1,13 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
-  type DeleteCommandOutput,
+  type DeleteCommandInput,
   type DynamoDBDocumentClient,
   PutCommand,
-  type PutCommandOutput,
+  type PutCommandInput,
   paginateQuery,
   UpdateCommand,
-  type UpdateCommandOutput,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { rethrowTransient } from './errors.ts';
 
@@ -19,10 +19,8 @@ import { rethrowTransient } from './errors.ts';
  * through here, so that this rule has one home.
  */
 
-type InputOf<Command extends abstract new (...args: never[]) => unknown> = Omit<
-  ConstructorParameters<Command>[0],
-  'TableName'
->;
+/** A request's input without the table, which {@link SessionsTable} adds. */
+type Input<T> = Omit<T, 'TableName'>;
 
 /** Sends one conditional write; its answer, or undefined when its condition did not hold. */
 export async function conditionalWrite<T>(
@@ -37,60 +35,60 @@ export async function conditionalWrite<T>(
   }
 }
 
-export const putItem = (
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-  input: InputOf<typeof PutCommand>,
-  operation: string,
-): Promise<PutCommandOutput | undefined> =>
-  conditionalWrite(() => ddb.send(new PutCommand({ TableName: tableName, ...input })), operation);
+export type TableWrite =
+  | { Put: Input<PutCommandInput> }
+  | { Update: Input<UpdateCommandInput> }
+  | { Delete: Input<DeleteCommandInput> };
 
-export const updateItem = (
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-  input: InputOf<typeof UpdateCommand>,
-  operation: string,
-): Promise<UpdateCommandOutput | undefined> =>
-  conditionalWrite(
-    () => ddb.send(new UpdateCommand({ TableName: tableName, ...input })),
-    operation,
-  );
+/** What a write answers: the item before or after it, when the write asked for it. */
+export interface WriteAnswer {
+  Attributes?: Record<string, unknown>;
+}
 
-export const deleteItem = (
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-  input: InputOf<typeof DeleteCommand>,
-  operation: string,
-): Promise<DeleteCommandOutput | undefined> =>
-  conditionalWrite(
-    () => ddb.send(new DeleteCommand({ TableName: tableName, ...input })),
-    operation,
-  );
+/** The sessions table: its conditional writes and its partition reads. */
+export class SessionsTable {
+  constructor(
+    readonly ddb: DynamoDBDocumentClient,
+    readonly name: string,
+  ) {}
 
-/**
- * Every item of one partition, strongly consistent. `placeholder`: the name its value goes under
- * in the key condition.
- */
-export async function queryPartition<T>(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-  partition: { placeholder: string; value: string },
-  operation: string,
-): Promise<T[]> {
-  const items: T[] = [];
-  try {
-    const pages = paginateQuery(
-      { client: ddb },
-      {
-        TableName: tableName,
-        KeyConditionExpression: `pool_id = ${partition.placeholder}`,
-        ExpressionAttributeValues: { [partition.placeholder]: partition.value },
-        ConsistentRead: true,
-      },
-    );
-    for await (const page of pages) items.push(...((page.Items ?? []) as T[]));
-  } catch (error) {
-    rethrowTransient(error, operation);
+  /**
+   * One conditional write, named as a transaction names its parts (`{ Put }`, `{ Update }`,
+   * `{ Delete }`); what DynamoDB answered, or undefined when the condition did not hold.
+   */
+  write(request: TableWrite, operation: string): Promise<WriteAnswer | undefined> {
+    const send =
+      'Put' in request
+        ? () => this.ddb.send(new PutCommand({ ...request.Put, TableName: this.name }))
+        : 'Update' in request
+          ? () => this.ddb.send(new UpdateCommand({ ...request.Update, TableName: this.name }))
+          : () => this.ddb.send(new DeleteCommand({ ...request.Delete, TableName: this.name }));
+    return conditionalWrite<WriteAnswer>(send, operation);
   }
-  return items;
+
+  /**
+   * Every item of one partition, strongly consistent. `placeholder`: the name its value goes
+   * under in the key condition.
+   */
+  async query<T>(
+    partition: { placeholder: string; value: string },
+    operation: string,
+  ): Promise<T[]> {
+    const items: T[] = [];
+    try {
+      const pages = paginateQuery(
+        { client: this.ddb },
+        {
+          TableName: this.name,
+          KeyConditionExpression: `pool_id = ${partition.placeholder}`,
+          ExpressionAttributeValues: { [partition.placeholder]: partition.value },
+          ConsistentRead: true,
+        },
+      );
+      for await (const page of pages) items.push(...((page.Items ?? []) as T[]));
+    } catch (error) {
+      rethrowTransient(error, operation);
+    }
+    return items;
+  }
 }

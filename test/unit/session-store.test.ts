@@ -718,11 +718,12 @@ describe('Class: SessionStore', () => {
     it('writes the new session leased to its execution, conditionally', async () => {
       ddb.on(PutCommand).resolves({});
 
-      const record = await store.recordNewSession('acme', 'acme', 's-new', EXECUTION_ARN, {
-        claim: 'c-7',
-        slot: 1,
-        totalSlot: 70,
-        reservedAt: ago(2),
+      const record = await store.recordNewSession({
+        tenantId: 'acme',
+        dbUser: 'acme',
+        sessionId: 's-new',
+        owner: EXECUTION_ARN,
+        reservation: { claim: 'c-7', slot: 1, totalSlot: 70, reservedAt: ago(2) },
       });
 
       expect(record).toEqual(
