@@ -8,11 +8,10 @@ import {
   historyWouldOverflow,
   leaseSecondsAfter,
   longPollSeconds,
-  nextWaitSeconds,
   refuseFailedTransaction,
-  secondsSince,
   secondsUntil,
   TERMINAL_STATUSES,
+  waitAfter,
 } from '#common/polling';
 import { LEASE_SECONDS } from '#common/session-record';
 import { cancelPastLimit } from '#common/stopped-statement';
@@ -82,16 +81,16 @@ export async function pollStatus(
   }
 
   const ended = TERMINAL_STATUSES.has(status);
-  const nextWait =
-    ended || cancelledFor !== undefined
-      ? 0
-      : nextWaitSeconds({
-          requestedWaitSeconds: waitSeconds,
-          elapsedMs: now.getTime() - started.getTime(),
-          polls,
-          sinceSubmitSeconds: secondsSince(statement.submittedAt, now),
-          secondsLeft: secondsUntil(query.deadline, now),
-        });
+  const nextWait = waitAfter({
+    status,
+    cancelledFor,
+    requestedWaitSeconds: waitSeconds,
+    pollStarted: started,
+    now,
+    polls,
+    submittedAt: statement.submittedAt,
+    deadline: query.deadline,
+  });
 
   if (session.sessionId !== null) {
     const renewed = await deps.store.renewLease(

@@ -15,11 +15,10 @@ import {
   endedStatementOf,
   HISTORY_EVENTS_AT_MOST,
   longPollSeconds,
-  nextWaitSeconds,
   refuseFailedTransaction,
-  secondsSince,
   secondsUntil,
   TERMINAL_STATUSES,
+  waitAfter,
 } from '#common/polling';
 import { raceForSession } from '#common/session-race';
 import type { SessionRecord } from '#common/session-record';
@@ -259,16 +258,16 @@ export async function submitQuery(
     statement: {
       statementId: outcome.statementId,
       status,
-      waitSeconds:
-        TERMINAL_STATUSES.has(status) || cancelledFor !== undefined
-          ? 0
-          : nextWaitSeconds({
-              requestedWaitSeconds: waitSeconds,
-              elapsedMs: now.getTime() - pollStarted.getTime(),
-              polls: 0,
-              sinceSubmitSeconds: secondsSince(submittedAt.toISOString(), now),
-              secondsLeft: secondsUntil(query.deadline, now),
-            }),
+      waitSeconds: waitAfter({
+        status,
+        cancelledFor,
+        requestedWaitSeconds: waitSeconds,
+        pollStarted,
+        now,
+        polls: 0,
+        submittedAt: submittedAt.toISOString(),
+        deadline: query.deadline,
+      }),
       polls: 0,
       hasResultSet: described?.HasResultSet ?? outcome.hasResultSet,
       submittedAt: submittedAt.toISOString(),

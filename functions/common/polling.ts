@@ -99,6 +99,31 @@ export function nextWaitSeconds(timing: PollTiming): number {
 }
 
 /** Seconds from `now` to the query's deadline; 0 or less once it has passed. */
+/** A statement as a long-poll (of `requestedWaitSeconds`, begun at `pollStarted`) just left it. */
+export interface DescribedPoll {
+  status: StatementStatus;
+  cancelledFor: StatementState['cancelledFor'];
+  requestedWaitSeconds: number;
+  pollStarted: Date;
+  now: Date;
+  /** Polls so far, this one included (0 for the one SubmitQuery makes). */
+  polls: number;
+  submittedAt: string | undefined;
+  deadline: string;
+}
+
+/** The wait before the next poll: none for a statement that has ended or was cancelled. */
+export function waitAfter(poll: DescribedPoll): number {
+  if (TERMINAL_STATUSES.has(poll.status) || poll.cancelledFor !== undefined) return 0;
+  return nextWaitSeconds({
+    requestedWaitSeconds: poll.requestedWaitSeconds,
+    elapsedMs: poll.now.getTime() - poll.pollStarted.getTime(),
+    polls: poll.polls,
+    sinceSubmitSeconds: secondsSince(poll.submittedAt, poll.now),
+    secondsLeft: secondsUntil(poll.deadline, poll.now),
+  });
+}
+
 export function secondsUntil(deadline: string, now: Date): number {
   return (Date.parse(deadline) - now.getTime()) / 1000;
 }
