@@ -5,11 +5,10 @@ import { tenantData } from '#common/observability';
 import {
   endedStatementOf,
   HISTORY_EVENTS_PER_POLL,
-  historyWouldOverflow,
   leaseSecondsAfter,
+  limitReached,
   longPollSeconds,
   refuseFailedTransaction,
-  secondsUntil,
   TERMINAL_STATUSES,
   waitAfter,
 } from '#common/polling';
@@ -48,11 +47,10 @@ export async function pollStatus(
 ): Promise<QueryState> {
   const { statement, query, session } = state;
   const started = deps.clock();
-  const waitSeconds = longPollSeconds(
-    deps.config.pollWaitSeconds,
-    remainingMs,
-    secondsUntil(query.deadline, started),
-  );
+  const waitSeconds = longPollSeconds(deps.config.pollWaitSeconds, remainingMs, {
+    deadline: query.deadline,
+    now: started,
+  });
   let described: DescribeStatementResponse = await deps.dataApi.describe(
     statement.statementId,
     waitSeconds,
@@ -63,12 +61,7 @@ export async function pollStatus(
   let status = (described.Status ?? statement.status) as StatementStatus;
   let cancelledFor: StatementState['cancelledFor'];
   if (!TERMINAL_STATUSES.has(status)) {
-    const limit =
-      secondsUntil(query.deadline, now) <= 0
-        ? 'timeout'
-        : historyWouldOverflow({ historyEventsBound })
-          ? 'history'
-          : undefined;
+    const limit = limitReached({ deadline: query.deadline, historyEventsBound }, now);
     if (limit !== undefined) {
       ({ described, cancelledFor } = await cancelPastLimit(
         deps,

@@ -179,7 +179,7 @@ export async function submitQuery(
   const waitSeconds = longPollSeconds(
     config.submitWaitSeconds,
     remainingMs === undefined ? undefined : remainingMs - spentMs,
-    secondsUntil(query.deadline, pollStarted),
+    { deadline: query.deadline, now: pollStarted },
   );
   const abandonPoll = new AbortController();
   const describing: Promise<DescribeStatementResponse | undefined> =

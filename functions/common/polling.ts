@@ -45,15 +45,17 @@ export const TERMINAL_STATUSES: ReadonlySet<StatementStatus> = new Set([
 ]);
 
 /**
- * A long-poll that ends before the Lambda must return and, given `secondsLeft` until the query's
- * deadline, no later than the deadline (rounded up, so that the step that returns has reached
- * it). 0 means "do not long-poll".
+ * A long-poll that ends before the Lambda must return and, given the query's `deadline` as seen
+ * `now`, no later than the deadline (rounded up, so that the step that returns has reached it).
+ * 0 means "do not long-poll".
  */
 export function longPollSeconds(
   preferred: number,
   remainingMs: number | undefined,
-  secondsLeft = Number.POSITIVE_INFINITY,
+  until?: { deadline: string; now: Date },
 ): number {
+  const secondsLeft =
+    until === undefined ? Number.POSITIVE_INFINITY : secondsUntil(until.deadline, until.now);
   const byLambda =
     remainingMs === undefined ? preferred : Math.floor((remainingMs - DEADLINE_MARGIN_MS) / 1000);
   return Math.max(0, Math.min(preferred, byLambda, Math.ceil(secondsLeft)));
@@ -175,6 +177,18 @@ export function historyWouldOverflow(state: Pick<QueryState, 'historyEventsBound
     state.historyEventsBound + HISTORY_EVENTS_PER_POLL + HISTORY_EVENTS_AT_MOST.end >
     HISTORY_GUARD_EVENTS
   );
+}
+
+/**
+ * The limit a statement that is still running has reached at `now`, if any: the query's
+ * deadline, or the history's guard (another poll could take the history past it).
+ */
+export function limitReached(
+  state: Pick<QueryState, 'historyEventsBound'> & { deadline: string },
+  now: Date,
+): NonNullable<StatementState['cancelledFor']> | undefined {
+  if (secondsUntil(state.deadline, now) <= 0) return 'timeout';
+  return historyWouldOverflow(state) ? 'history' : undefined;
 }
 
 /**
