@@ -98,14 +98,14 @@ export function parseStoppedExecution(event: unknown): StoppedExecution {
  */
 async function statementOfToken(
   deps: CancelStoppedExecutionDeps,
-  executionArn: string,
   tenantId: string,
-  submission: { run: number; attempt: number },
+  submission: { executionArn: string; run: number; attempt: number },
 ): Promise<string> {
   const { config } = deps;
+  const { executionArn, attempt, run } = submission;
   const outcome = await deps.dataApi.execute({
     sql: OPENING_SQL,
-    clientToken: clientTokenFor(executionArn, submission.attempt, { run: submission.run }),
+    clientToken: clientTokenFor(executionArn, attempt, { run }),
     waitSeconds: 0,
     session: 'none',
     connection: {
@@ -183,7 +183,10 @@ export async function cancelStoppedExecution(
         : undefined;
   let statementId = submission ? submission.statementId : history.statementId;
   if (statementId === undefined && submission && !failed && tenantId !== undefined)
-    statementId = await statementOfToken(deps, stopped.executionArn, tenantId, submission);
+    statementId = await statementOfToken(deps, tenantId, {
+      ...submission,
+      executionArn: stopped.executionArn,
+    });
   logger.info('Cleaning up after a stopped or failed execution', {
     status: stopped.status,
     statementId,

@@ -9,7 +9,6 @@ import {
   plusSeconds,
   type SessionRecord,
 } from './session-record.ts';
-import type { SlotReservation } from './slot-reservation.ts';
 import { SessionsTable, type TableWrite } from './table-io.ts';
 import { MAX_SESSION_AGE_SECONDS, poolIdOf } from './table-keys.ts';
 
