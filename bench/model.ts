@@ -128,10 +128,12 @@ export interface LatencyBreakdown {
   tail: LatencyPath[];
 }
 
-/** One variant under the concurrent workload; top-level figures are medians over repetitions. */
-export interface ConcurrentVariantResult {
+/**
+ * What one run of a variant counts and its result reports under the same name: in the result, the
+ * median over the runs, but for the largest pools, which are the largest over them.
+ */
+export interface RunCounts {
   queries: number;
-  hitRate: number;
   /** Statements the Data API refused because their session was running another one. */
   busyRejections: number;
   /** Executions that went through Invalidate Session at least once. */
@@ -142,18 +144,23 @@ export interface ConcurrentVariantResult {
   p95Ms: number;
   p99Ms: number;
   /**
-   * The most sessions of one tenant open at once on the Data API, the largest over the runs
-   * (from each session's open and close times): what the tenant's cap bounds.
+   * The most sessions of one tenant open at once on the Data API (from each session's open and
+   * close times): what the tenant's cap bounds.
    */
   largestPool: number;
-  /** The most sessions of every tenant open at once, the largest over the runs. */
+  /** The most sessions of every tenant open at once. */
   largestTotal: number;
+  /** Acquire Session retried because the tenant's pool was at its cap. */
+  poolExhaustedRetries: number;
+}
+
+/** One variant under the concurrent workload; top-level figures are medians over repetitions. */
+export interface ConcurrentVariantResult extends RunCounts {
+  hitRate: number;
   dataApiRequestsPerQuery: number;
   dynamodbRequestsPerQuery: number;
   lambdaInvocationsPerQuery: number;
   transitionsPerQuery: number;
-  /** Acquire Session retried because the tenant's pool was at its cap. */
-  poolExhaustedRetries: number;
   queriesPerSecond: number;
   /**
    * CPU the benchmark's process spent per query: the functions, Step Functions, DynamoDB and the

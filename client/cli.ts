@@ -86,6 +86,28 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
 
+  /** A command on one execution, named by its ARN. */
+  const executionCommand = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .argument('<executionArn>', 'the execution ARN that submit printed');
+
+  /**
+   * Prints what a command read about an execution (`json` with --json, else `text`), then where
+   * the console shows the execution.
+   */
+  const printAboutExecution = (
+    client: SpectraClient,
+    globals: GlobalOptions,
+    executionArn: string,
+    about: { json: unknown; text: string },
+  ) => {
+    if (globals.json) output.json(about.json);
+    else output.line(about.text);
+    noteConsoleLink(client, executionArn, output);
+  };
+
   addQueryOptions(
     program
       .command('submit')
@@ -102,28 +124,24 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
     }),
   );
 
-  program
-    .command('status')
-    .description('show the status of a query (exit 0 whatever the status)')
-    .argument('<executionArn>', 'the execution ARN that submit printed')
-    .action((executionArn: string, _options: unknown, command: Command) =>
+  executionCommand('status', 'show the status of a query (exit 0 whatever the status)').action(
+    (executionArn: string, _options: unknown, command: Command) =>
       withClient(command, async (client, globals) => {
         const query = await client.getQuery(executionArn);
         // The rows are for `results`; the status stays small whatever the query returned.
         const { result: _rows, ...status } = query;
-        if (globals.json) output.json(status);
-        else output.line(formatStatus(query));
-        noteConsoleLink(client, executionArn, output);
+        printAboutExecution(client, globals, executionArn, {
+          json: status,
+          text: formatStatus(query),
+        });
       }),
-    );
+  );
 
   addOutputOptions(
-    program
-      .command('results')
-      .description(
-        'print every row of a finished query, from the output or the results bucket (exit 1 if it did not succeed)',
-      )
-      .argument('<executionArn>', 'the execution ARN that submit printed'),
+    executionCommand(
+      'results',
+      'print every row of a finished query, from the output or the results bucket (exit 1 if it did not succeed)',
+    ),
   )
     .option('--wait', 'wait for the query to end instead of failing while it runs')
     .action((executionArn: string, options: OutputOptions & { wait?: boolean }, command: Command) =>
@@ -162,12 +180,10 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
     }),
   );
 
-  program
-    .command('redrive')
-    .description(
-      'run a failed, aborted or timed-out query again from the step that did not finish (its statement is not run twice)',
-    )
-    .argument('<executionArn>', 'the execution ARN that submit printed')
+  executionCommand(
+    'redrive',
+    'run a failed, aborted or timed-out query again from the step that did not finish (its statement is not run twice)',
+  )
     .option('--wait', 'wait for the query to end and print its rows, as run does')
     .option('--csv', 'with --wait: print CSV (RFC 4180) instead of a table')
     .action((executionArn: string, options: OutputOptions & { wait?: boolean }, command: Command) =>
@@ -175,9 +191,10 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
         checkOutputOptions(globals, options);
         const redriven = await client.redriveQuery(executionArn);
         if (!options.wait) {
-          if (globals.json) output.json(redriven);
-          else output.line(`Redriving ${executionArn}`);
-          noteConsoleLink(client, executionArn, output);
+          printAboutExecution(client, globals, executionArn, {
+            json: redriven,
+            text: `Redriving ${executionArn}`,
+          });
           return;
         }
         output.note(`Redriving ${executionArn}`);
@@ -185,18 +202,18 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
       }),
     );
 
-  program
-    .command('history')
-    .description('show the states a query passed, with their timing and outcome')
-    .argument('<executionArn>', 'the execution ARN that submit printed')
-    .action((executionArn: string, _options: unknown, command: Command) =>
-      withClient(command, async (client, globals) => {
-        const visits = await client.getHistory(executionArn);
-        if (globals.json) output.json(visits);
-        else output.line(formatHistory(visits));
-        noteConsoleLink(client, executionArn, output);
-      }),
-    );
+  executionCommand(
+    'history',
+    'show the states a query passed, with their timing and outcome',
+  ).action((executionArn: string, _options: unknown, command: Command) =>
+    withClient(command, async (client, globals) => {
+      const visits = await client.getHistory(executionArn);
+      printAboutExecution(client, globals, executionArn, {
+        json: visits,
+        text: formatHistory(visits),
+      });
+    }),
+  );
 
   program
     .command('sessions')
@@ -226,10 +243,10 @@ export function buildProgram(output: CliOutput = new CliOutput(processStreams())
       }),
     );
 
-  program
-    .command('cancel')
-    .description('stop a running query: its statement is cancelled and its session released')
-    .argument('<executionArn>', 'the execution ARN that submit printed')
+  executionCommand(
+    'cancel',
+    'stop a running query: its statement is cancelled and its session released',
+  )
     .option('--reason <text>', 'why, recorded as the execution cause')
     .action((executionArn: string, options: { reason?: string }, command: Command) =>
       withClient(command, async (client, globals) => {

@@ -1,3 +1,4 @@
+import { quietInProcessFunctions } from '../local/quiet-functions.ts';
 import { STATES } from '../statemachine/definition.ts';
 import {
   formatDuration,
@@ -14,9 +15,7 @@ import { QueryExecutionError, SpectraClient, type SucceededQuery } from './index
  */
 
 // The functions run in this process; their JSON logs and metrics would bury the story.
-process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+quietInProcessFunctions();
 
 const say = (text = '') => console.log(text);
 const indent = (text: string) =>

@@ -39,14 +39,24 @@ export class ClientConfigurationError extends SpectraClientError {
   }
 }
 
-/** The execution ARN is malformed, or no such execution exists (in this account and region). */
-export class QueryNotFoundError extends SpectraClientError {
+/**
+ * Base class of the errors about one query, each of which names it by its execution ARN. Never
+ * thrown itself.
+ */
+export abstract class SpectraQueryError extends SpectraClientError {
   readonly executionArn: string;
 
-  constructor(executionArn: string, options?: ErrorOptions) {
-    super(`No query with the execution ARN ${executionArn}`, options);
-    this.name = 'QueryNotFoundError';
+  constructor(executionArn: string, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.executionArn = executionArn;
+  }
+}
+
+/** The execution ARN is malformed, or no such execution exists (in this account and region). */
+export class QueryNotFoundError extends SpectraQueryError {
+  constructor(executionArn: string, options?: ErrorOptions) {
+    super(executionArn, `No query with the execution ARN ${executionArn}`, options);
+    this.name = 'QueryNotFoundError';
   }
 }
 
@@ -83,13 +93,14 @@ export class StateMachineNotFoundError extends SpectraClientError {
 }
 
 /** The results of a query were asked for before it ended. */
-export class QueryNotFinishedError extends SpectraClientError {
-  readonly executionArn: string;
-
+export class QueryNotFinishedError extends SpectraQueryError {
   constructor(executionArn: string, options?: ErrorOptions) {
-    super(`The query ${executionArn} is still running; wait for it to end first`, options);
+    super(
+      executionArn,
+      `The query ${executionArn} is still running; wait for it to end first`,
+      options,
+    );
     this.name = 'QueryNotFinishedError';
-    this.executionArn = executionArn;
   }
 }
 
@@ -97,32 +108,29 @@ export class QueryNotFinishedError extends SpectraClientError {
  * A written result is past its `expiresAt`: the results bucket's lifecycle has deleted it (or is
  * about to), `resultRetentionDays` after the query. The query must run again.
  */
-export class ResultExpiredError extends SpectraClientError {
-  readonly executionArn: string;
+export class ResultExpiredError extends SpectraQueryError {
   readonly expiresAt: string;
 
   constructor(executionArn: string, expiresAt: string, options?: ErrorOptions) {
     super(
+      executionArn,
       `The result of ${executionArn} expired at ${expiresAt}: the results bucket keeps a result for the deployment's resultRetentionDays, then deletes it. Run the query again to get its rows.`,
       options,
     );
     this.name = 'ResultExpiredError';
-    this.executionArn = executionArn;
     this.expiresAt = expiresAt;
   }
 }
 
 /** A URL was asked for a result that is in the execution output only (it fitted inline). */
-export class ResultNotWrittenError extends SpectraClientError {
-  readonly executionArn: string;
-
+export class ResultNotWrittenError extends SpectraQueryError {
   constructor(executionArn: string, rowCount: number, options?: ErrorOptions) {
     super(
+      executionArn,
       `The result of ${executionArn} (${rowCount} rows) fitted in the execution output and was not written to the results bucket, so it has no URL; read its rows from the output`,
       options,
     );
     this.name = 'ResultNotWrittenError';
-    this.executionArn = executionArn;
   }
 }
 
@@ -143,8 +151,7 @@ export type QueryFailureCause = Partial<FailureCause> & { [detail: string]: unkn
  * The query ended without a result: FAILED, ABORTED or TIMED_OUT. `errorName` is the execution's
  * error (`QueryFailedError`, `InvalidInputError`, ...), the contract's names.
  */
-export class QueryExecutionError extends SpectraClientError {
-  readonly executionArn: string;
+export class QueryExecutionError extends SpectraQueryError {
   readonly status: string;
   readonly errorName: QueryErrorName;
   readonly details: QueryFailureCause;
@@ -156,9 +163,8 @@ export class QueryExecutionError extends SpectraClientError {
     details: QueryFailureCause,
     options?: ErrorOptions,
   ) {
-    super(details.message ?? `The query ended ${status}`, options);
+    super(executionArn, details.message ?? `The query ended ${status}`, options);
     this.name = 'QueryExecutionError';
-    this.executionArn = executionArn;
     this.status = status;
     this.errorName = errorName;
     this.details = details;
@@ -169,13 +175,10 @@ export class QueryExecutionError extends SpectraClientError {
  * RedriveExecution refused the query: it is running or succeeded, ended more than 14 days ago, or
  * its history is full. `reason` is Step Functions' own.
  */
-export class QueryNotRedrivableError extends SpectraClientError {
-  readonly executionArn: string;
-
+export class QueryNotRedrivableError extends SpectraQueryError {
   constructor(executionArn: string, reason: string, options?: ErrorOptions) {
-    super(`The query cannot be redriven: ${reason}`, options);
+    super(executionArn, `The query cannot be redriven: ${reason}`, options);
     this.name = 'QueryNotRedrivableError';
-    this.executionArn = executionArn;
   }
 }
 

@@ -3,7 +3,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogLevel as StateMachineLogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Node } from 'constructs';
-import { type Config, loadConfig } from '../functions/common/config.ts';
+import { type Config, INTEGER_FIELDS, loadConfig } from '../functions/common/config.ts';
 import {
   CONFIG_SETTINGS,
   CONFIG_TABLE,
@@ -271,18 +271,13 @@ function environmentOf(config: Config): Record<string, string> {
     ...(config.deniedDbUsers.length === 0
       ? {}
       : { [v.deniedDbUsers]: config.deniedDbUsers.join(',') }),
-    [v.keepAlive]: String(config.sessionKeepAliveSeconds),
-    [v.idleTimeout]: String(config.sessionIdleTimeoutSeconds),
-    [v.maxSessions]: String(config.maxSessionsPerTenant),
-    [v.maxSessionsTotal]: String(config.maxSessionsTotal),
-    [v.acquireWait]: String(config.acquireWaitMilliseconds),
-    [v.resultMaxBytes]: String(config.resultInlineMaxBytes),
+    ...Object.fromEntries(
+      Object.entries(INTEGER_FIELDS).map(([field, key]) => [
+        v[key],
+        String(config[field as keyof typeof INTEGER_FIELDS]),
+      ]),
+    ),
     [v.resultsBucket]: config.resultsBucketName,
-    [v.resultRetention]: String(config.resultRetentionDays),
-    [v.resultPartBytes]: String(config.resultPartBytes),
-    [v.submitWait]: String(config.submitWaitSeconds),
-    [v.pollWait]: String(config.pollWaitSeconds),
-    [v.queryTimeout]: String(config.queryTimeoutSeconds),
     [v.logSql]: String(config.logSql),
   };
 }

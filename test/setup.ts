@@ -1,5 +1,6 @@
 // Registers toReceiveCommandWith and the other aws-sdk-client-mock matchers, with their types.
 import 'aws-sdk-client-mock-vitest/extend';
+import { quietInProcessFunctions } from '../local/quiet-functions.ts';
 
 /**
  * The environment a deployed function gets, so that modules which read their configuration on
@@ -12,6 +13,4 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
 process.env.SPECTRA_REDSHIFT_CLUSTER_IDENTIFIER ??= 'spectra-test';
 process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME ??= 'spectra-sessions';
 // Logs and EMF metrics would drown the test output; tests read metrics through spies instead.
-process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+quietInProcessFunctions();

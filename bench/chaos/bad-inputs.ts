@@ -32,212 +32,96 @@ function nested(depth: number): unknown {
   return value;
 }
 
+/** Cases refused for one reason: each input's message must name `field` and state `allowed`. */
+function refusedFor(
+  field: string,
+  allowed: string,
+  inputsByName: Record<string, unknown>,
+): BadInputCase[] {
+  return Object.entries(inputsByName).map(([name, input]) => ({ name, input, field, allowed }));
+}
+
 export const BAD_INPUTS: readonly BadInputCase[] = [
-  // The input itself
-  { name: 'a JSON string', input: 'select 1', field: 'the input', allowed: INPUT_RULE },
-  { name: 'an array', input: [ok], field: 'the input', allowed: INPUT_RULE },
-  { name: 'a number', input: 42, field: 'the input', allowed: INPUT_RULE },
-  { name: 'null', input: null, field: 'the input', allowed: INPUT_RULE },
-  { name: 'an empty object', input: {}, field: 'tenantId', allowed: TENANT_RULE },
-  // tenantId
-  { name: 'tenantId missing', input: { sql: 'select 1' }, field: 'tenantId', allowed: TENANT_RULE },
-  {
-    name: 'tenantId empty',
-    input: { ...ok, tenantId: '' },
-    field: 'tenantId',
-    allowed: TENANT_RULE,
-  },
-  {
-    name: 'tenantId a number',
-    input: { ...ok, tenantId: 42 },
-    field: 'tenantId',
-    allowed: TENANT_RULE,
-  },
-  {
-    name: 'tenantId null',
-    input: { ...ok, tenantId: null },
-    field: 'tenantId',
-    allowed: TENANT_RULE,
-  },
-  {
-    name: 'tenantId with quotes',
-    input: { ...ok, tenantId: "acme'; drop table sales; --" },
-    field: 'tenantId',
-    allowed: TENANT_RULE,
-  },
-  {
-    name: 'tenantId with slashes',
-    input: { ...ok, tenantId: 'acme/../globex' },
-    field: 'tenantId',
-    allowed: TENANT_RULE,
-  },
-  {
-    name: 'tenantId unicode',
-    input: { ...ok, tenantId: 'acmé-租户' },
-    field: 'tenantId',
-    allowed: TENANT_RULE,
-  },
-  {
-    name: 'tenantId of 200 characters',
-    input: { ...ok, tenantId: 'a'.repeat(200) },
-    field: 'tenantId',
-    allowed: TENANT_RULE,
-  },
-  {
-    name: 'tenantId upper case',
-    input: { ...ok, tenantId: 'Acme' },
-    field: 'tenantId',
-    allowed: TENANT_RULE,
-  },
-  {
-    name: 'tenantId with a trailing newline',
-    input: { ...ok, tenantId: 'acme\n' },
-    field: 'tenantId',
-    allowed: TENANT_RULE,
-  },
-  {
-    name: 'tenantId with "_" (would collide with a "-" tenant as db user)',
-    input: { ...ok, tenantId: 'acme_corp' },
-    field: 'tenantId',
-    allowed: TENANT_RULE,
-  },
-  // sql
-  { name: 'sql missing', input: { tenantId: 'acme' }, field: 'sql', allowed: SQL_RULE },
-  { name: 'sql empty', input: { ...ok, sql: '' }, field: 'sql', allowed: SQL_RULE },
-  {
-    name: 'sql only whitespace',
-    input: { ...ok, sql: ' \n\t  ' },
-    field: 'sql',
-    allowed: SQL_RULE,
-  },
-  {
-    name: 'sql over 100 KB',
-    input: { ...ok, sql: `select 1 -- ${'x'.repeat(110_000)}` },
-    field: 'sql',
-    allowed: SQL_RULE,
-  },
-  { name: 'sql a number', input: { ...ok, sql: 1 }, field: 'sql', allowed: SQL_RULE },
-  { name: 'sql a list', input: { ...ok, sql: ['select 1'] }, field: 'sql', allowed: SQL_RULE },
-  {
-    name: 'sql deeply nested JSON',
-    input: { ...ok, sql: nested(400) },
-    field: 'sql',
-    allowed: SQL_RULE,
-  },
-  // Unknown keys
-  {
-    name: 'an unknown key',
-    input: { ...ok, region: 'eu' },
-    field: '"region"',
-    allowed: FIELDS_RULE,
-  },
-  {
-    name: 'keys that differ only in case',
-    input: { ...ok, TenantId: 'globex', SQL: 'select 2' },
-    field: '"TenantId"',
-    allowed: FIELDS_RULE,
-  },
-  {
-    name: 'a deeply nested unknown key',
-    input: { ...ok, extra: nested(400) },
-    field: '"extra"',
-    allowed: FIELDS_RULE,
-  },
-  // parameters
-  {
-    name: 'parameters an object',
-    input: { ...ok, parameters: { region: 'eu' } },
-    field: 'parameters',
-    allowed: PARAMETERS_RULE,
-  },
-  {
-    name: 'parameters null',
-    input: { ...ok, parameters: null },
-    field: 'parameters',
-    allowed: PARAMETERS_RULE,
-  },
-  {
-    name: 'a parameter given as a string',
-    input: { ...ok, parameters: ['region=eu'] },
-    field: 'parameters[0]',
-    allowed: 'an object {name, value}',
-  },
-  {
-    name: 'a parameter name with "-"',
-    input: { ...ok, parameters: [{ name: 'the-region', value: 'eu' }] },
-    field: 'parameters[0].name',
-    allowed: NAME_RULE,
-  },
-  {
-    name: 'a parameter name empty',
-    input: { ...ok, parameters: [{ name: '', value: 'eu' }] },
-    field: 'parameters[0].name',
-    allowed: NAME_RULE,
-  },
-  {
-    name: 'a parameter name missing',
-    input: { ...ok, parameters: [{ value: 'eu' }] },
-    field: 'parameters[0].name',
-    allowed: NAME_RULE,
-  },
-  {
-    name: 'a parameter value empty',
-    input: { ...ok, parameters: [{ name: 'region', value: '' }] },
-    field: 'parameters[0].value',
-    allowed: VALUE_RULE,
-  },
-  {
-    name: 'a parameter value a number',
-    input: { ...ok, parameters: [{ name: 'limit', value: 10 }] },
-    field: 'parameters[0].value',
-    allowed: VALUE_RULE,
-  },
-  {
-    name: 'a parameter with an unknown key',
-    input: { ...ok, parameters: [{ name: 'region', value: 'eu', type: 'varchar' }] },
-    field: 'parameters[0]',
-    allowed: 'allowed: name, value',
-  },
-  {
-    name: 'duplicate parameter names',
-    input: {
+  ...refusedFor('the input', INPUT_RULE, {
+    'a JSON string': 'select 1',
+    'an array': [ok],
+    'a number': 42,
+    null: null,
+  }),
+  ...refusedFor('tenantId', TENANT_RULE, {
+    'an empty object': {},
+    'tenantId missing': { sql: 'select 1' },
+    'tenantId empty': { ...ok, tenantId: '' },
+    'tenantId a number': { ...ok, tenantId: 42 },
+    'tenantId null': { ...ok, tenantId: null },
+    'tenantId with quotes': { ...ok, tenantId: "acme'; drop table sales; --" },
+    'tenantId with slashes': { ...ok, tenantId: 'acme/../globex' },
+    'tenantId unicode': { ...ok, tenantId: 'acmé-租户' },
+    'tenantId of 200 characters': { ...ok, tenantId: 'a'.repeat(200) },
+    'tenantId upper case': { ...ok, tenantId: 'Acme' },
+    'tenantId with a trailing newline': { ...ok, tenantId: 'acme\n' },
+    'tenantId with "_" (would collide with a "-" tenant as db user)': {
+      ...ok,
+      tenantId: 'acme_corp',
+    },
+  }),
+  ...refusedFor('sql', SQL_RULE, {
+    'sql missing': { tenantId: 'acme' },
+    'sql empty': { ...ok, sql: '' },
+    'sql only whitespace': { ...ok, sql: ' \n\t  ' },
+    'sql over 100 KB': { ...ok, sql: `select 1 -- ${'x'.repeat(110_000)}` },
+    'sql a number': { ...ok, sql: 1 },
+    'sql a list': { ...ok, sql: ['select 1'] },
+    'sql deeply nested JSON': { ...ok, sql: nested(400) },
+  }),
+  // Unknown keys: the message names the key it met first.
+  ...refusedFor('"region"', FIELDS_RULE, { 'an unknown key': { ...ok, region: 'eu' } }),
+  ...refusedFor('"TenantId"', FIELDS_RULE, {
+    'keys that differ only in case': { ...ok, TenantId: 'globex', SQL: 'select 2' },
+  }),
+  ...refusedFor('"extra"', FIELDS_RULE, {
+    'a deeply nested unknown key': { ...ok, extra: nested(400) },
+  }),
+  ...refusedFor('parameters', PARAMETERS_RULE, {
+    'parameters an object': { ...ok, parameters: { region: 'eu' } },
+    'parameters null': { ...ok, parameters: null },
+  }),
+  ...refusedFor('parameters[0]', 'an object {name, value}', {
+    'a parameter given as a string': { ...ok, parameters: ['region=eu'] },
+  }),
+  ...refusedFor('parameters[0].name', NAME_RULE, {
+    'a parameter name with "-"': { ...ok, parameters: [{ name: 'the-region', value: 'eu' }] },
+    'a parameter name empty': { ...ok, parameters: [{ name: '', value: 'eu' }] },
+    'a parameter name missing': { ...ok, parameters: [{ value: 'eu' }] },
+  }),
+  ...refusedFor('parameters[0].value', VALUE_RULE, {
+    'a parameter value empty': { ...ok, parameters: [{ name: 'region', value: '' }] },
+    'a parameter value a number': { ...ok, parameters: [{ name: 'limit', value: 10 }] },
+  }),
+  ...refusedFor('parameters[0]', 'allowed: name, value', {
+    'a parameter with an unknown key': {
+      ...ok,
+      parameters: [{ name: 'region', value: 'eu', type: 'varchar' }],
+    },
+  }),
+  ...refusedFor('parameters', PARAMETERS_RULE, {
+    'duplicate parameter names': {
       ...ok,
       parameters: [
         { name: 'region', value: 'eu' },
         { name: 'region', value: 'us' },
       ],
     },
-    field: 'parameters',
-    allowed: PARAMETERS_RULE,
-  },
-  {
-    name: 'huge JSON: 3000 parameters',
-    input: {
+    'huge JSON: 3000 parameters': {
       ...ok,
       parameters: Array.from({ length: 3000 }, (_, i) => ({ name: `p${i}`, value: `v${i}` })),
     },
-    field: 'parameters',
-    allowed: PARAMETERS_RULE,
-  },
-  // statementName
-  {
-    name: 'statementName empty',
-    input: { ...ok, statementName: '' },
-    field: 'statementName',
-    allowed: STATEMENT_NAME_RULE,
-  },
-  {
-    name: 'statementName over 500 characters',
-    input: { ...ok, statementName: 'n'.repeat(501) },
-    field: 'statementName',
-    allowed: STATEMENT_NAME_RULE,
-  },
-  {
-    name: 'statementName a number',
-    input: { ...ok, statementName: 7 },
-    field: 'statementName',
-    allowed: STATEMENT_NAME_RULE,
-  },
+  }),
+  ...refusedFor('statementName', STATEMENT_NAME_RULE, {
+    'statementName empty': { ...ok, statementName: '' },
+    'statementName over 500 characters': { ...ok, statementName: 'n'.repeat(501) },
+    'statementName a number': { ...ok, statementName: 7 },
+  }),
 ];
 
 export interface BadInputResult {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { quietInProcessFunctions } from '../../local/quiet-functions.ts';
 import { STATES } from '../../statemachine/definition.ts';
 import { BAD_INPUTS, type BadInputResult, runBadInput } from './bad-inputs.ts';
 import { type FaultCount, FaultInjector, type FaultKind } from './faults.ts';
@@ -92,9 +93,7 @@ function configureFunctions(): void {
   // Caps low enough that the run meets them: a few tenants, a few jobs each.
   process.env.SPECTRA_MAX_SESSIONS_PER_TENANT ??= '3';
   process.env.SPECTRA_MAX_SESSIONS_TOTAL ??= '6';
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  quietInProcessFunctions();
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {

@@ -70,6 +70,25 @@ const DYNAMODB_TARGETS = [
   'DynamoDB_20120810.DeleteItem',
 ];
 
+/**
+ * The bursts of a transient error armed on a call of the Data API or DynamoDB: on which calls,
+ * which error, and at most how many in a row (the count is drawn from 1 to that).
+ */
+const BURSTS = {
+  'data-api-throttling': { targets: DATA_API_TARGETS, error: 'ThrottlingException', most: 6 },
+  'data-api-internal-error': {
+    targets: DATA_API_TARGETS,
+    error: 'InternalServerException',
+    most: 3,
+  },
+  'dynamodb-throughput-exceeded': {
+    targets: DYNAMODB_TARGETS,
+    error: 'ProvisionedThroughputExceededException',
+    most: 6,
+  },
+  'dynamodb-internal-error': { targets: DYNAMODB_TARGETS, error: 'InternalServerError', most: 3 },
+} satisfies Partial<Record<InjectedFaultKind, { targets: string[]; error: string; most: number }>>;
+
 /** Armed: the control accepted it. Injected: it hit a call (or an execution, or a session). */
 export interface FaultCount {
   armed: number;
@@ -200,12 +219,26 @@ export class FaultInjector {
     }
   }
 
+  /**
+   * Looks up to 20 times, `pauseMs` apart, for the moment a fault needs (a session in some state,
+   * an execution inside a step): `injectIfFound` answers whether it found one and injected.
+   */
+  private async lookAFewTimes(
+    pauseMs: number,
+    injectIfFound: () => Promise<boolean>,
+  ): Promise<void> {
+    for (let attempt = 0; attempt < 20 && this.running; attempt++) {
+      if (await injectIfFound()) return;
+      await sleep(pauseMs);
+    }
+  }
+
   private async inject(kind: InjectedFaultKind): Promise<void> {
     switch (kind) {
       case 'session-expired-idle':
-      case 'session-expired-leased': {
+      case 'session-expired-leased':
         // A leased session waits for its statement only briefly: look a few times.
-        for (let attempt = 0; attempt < 20 && this.running; attempt++) {
+        return this.lookAFewTimes(25, async () => {
           const [available, records] = await Promise.all([
             this.api.sessionsWithStatus('AVAILABLE'),
             this.api.sessionRecords(),
@@ -216,54 +249,33 @@ export class FaultInjector {
           const candidates = available
             .map((session) => session.SessionId as string)
             .filter((id) => (kind === 'session-expired-leased') === leased.has(id));
-          if (candidates.length > 0) return this.expire(kind, candidates);
-          await sleep(25);
-        }
-        return;
-      }
-      case 'session-closed-mid-statement': {
+          if (candidates.length === 0) return false;
+          await this.expire(kind, candidates);
+          return true;
+        });
+      case 'session-closed-mid-statement':
         // Statements are short: look a few times for one that is running.
-        for (let attempt = 0; attempt < 20 && this.running; attempt++) {
+        return this.lookAFewTimes(25, async () => {
           const busy = await this.api.sessionsWithStatus('BUSY');
-          if (busy.length > 0) {
-            await this.expire(
-              kind,
-              busy.map((s) => s.SessionId as string),
-            );
-            return;
-          }
-          await sleep(25);
-        }
-        return;
-      }
+          if (busy.length === 0) return false;
+          await this.expire(
+            kind,
+            busy.map((s) => s.SessionId as string),
+          );
+          return true;
+        });
       case 'data-api-throttling':
-        return this.arm(
-          kind,
-          this.prng.pick(DATA_API_TARGETS),
-          'ThrottlingException',
-          this.prng.int(1, 6),
-        );
       case 'data-api-internal-error':
-        return this.arm(
-          kind,
-          this.prng.pick(DATA_API_TARGETS),
-          'InternalServerException',
-          this.prng.int(1, 3),
-        );
       case 'dynamodb-throughput-exceeded':
+      case 'dynamodb-internal-error': {
+        const burst = BURSTS[kind];
         return this.arm(
           kind,
-          this.prng.pick(DYNAMODB_TARGETS),
-          'ProvisionedThroughputExceededException',
-          this.prng.int(1, 6),
+          this.prng.pick(burst.targets),
+          burst.error,
+          this.prng.int(1, burst.most),
         );
-      case 'dynamodb-internal-error':
-        return this.arm(
-          kind,
-          this.prng.pick(DYNAMODB_TARGETS),
-          'InternalServerError',
-          this.prng.int(1, 3),
-        );
+      }
       case 'submit-response-lost':
         return this.arm(kind, 'Lambda.SubmitQuery', 'Lambda.ServiceException', 1, {
           afterInvoke: true,
@@ -274,18 +286,18 @@ export class FaultInjector {
         if (candidates.length === 0) return;
         return this.stopExecution(kind, this.prng.pick(candidates));
       }
-      case 'stop-during-submit': {
+      case 'stop-during-submit':
         // Submit Query runs for a moment only: look a few times for an execution inside it.
-        for (let attempt = 0; attempt < 20 && this.running; attempt++) {
+        return this.lookAFewTimes(10, async () => {
           const candidates = this.options.running().filter((arn) => !this.stopped.has(arn));
           for (const executionArn of candidates) {
-            if ((await this.api.taskInFlight(executionArn)) === STATES.submit)
-              return this.stopExecution(kind, executionArn);
+            if ((await this.api.taskInFlight(executionArn)) === STATES.submit) {
+              this.stopExecution(kind, executionArn);
+              return true;
+            }
           }
-          await sleep(10);
-        }
-        return;
-      }
+          return false;
+        });
     }
   }
 

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ListStatementsCommand } from '@aws-sdk/client-redshift-data';
+import { quietInProcessFunctions } from '../../local/quiet-functions.ts';
 import { StackApi } from '../chaos/stack-api.ts';
 import { startBenchPostgres } from '../postgres.ts';
 
@@ -29,8 +30,7 @@ if (engine !== 'pglite' && engine !== 'postgres')
   throw new Error(`--engine takes pglite or postgres; got "${engine}"`);
 
 process.env.SPECTRA_MAX_SESSIONS_PER_TENANT = '4';
-process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+quietInProcessFunctions();
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 const resultsDir = resolve(fileURLToPath(new URL('../results', import.meta.url)));
 

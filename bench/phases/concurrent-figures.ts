@@ -5,6 +5,7 @@ import type {
   LatencyBreakdown,
   LatencyPath,
   MissBreakdown,
+  RunCounts,
 } from '../model.ts';
 import { median, percentile, spreadOf } from '../stats.ts';
 
@@ -17,23 +18,12 @@ export type ConcurrentVariant = 'spectra' | 'singleSession' | 'noReuse';
 export const CONCURRENT_VARIANTS: ConcurrentVariant[] = ['spectra', 'singleSession', 'noReuse'];
 
 /** One repetition of one variant. */
-export interface VariantRun {
-  queries: number;
+export interface VariantRun extends RunCounts {
   hits: number;
-  busyRejections: number;
-  queriesRejected: number;
-  failed: number;
-  sessionsOpened: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  largestPool: number;
-  largestTotal: number;
   dataApiRequests: number;
   dynamodbRequests: number;
   lambdaInvocations: number;
   transitions: number;
-  poolExhaustedRetries: number;
   wallMs: number;
   /** CPU this process (the whole local stack but PostgreSQL) spent during the run. */
   cpuMs: number;

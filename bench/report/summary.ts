@@ -13,106 +13,77 @@ function pollingRow(results: BenchResults, durationS: number, variant: string) {
   return results.polling.find((row) => row.durationS === durationS && row.variant === variant);
 }
 
+/**
+ * One row of the headline: a measure of each variant, shown by `show`, and, when `compared`,
+ * Spectra's value as a ratio of each baseline's.
+ */
+function measureRow(
+  measure: string,
+  variants: VariantResults,
+  pick: (variant: ConcurrentVariantResult) => number,
+  show: (value: number) => string,
+  compared = false,
+): string[] {
+  const spectra = pick(variants.spectra);
+  const singleSession = pick(variants.singleSession);
+  const noReuse = pick(variants.noReuse);
+  return [
+    measure,
+    show(spectra),
+    show(singleSession),
+    show(noReuse),
+    compared ? `${times(ratio(spectra, singleSession))} / ${times(ratio(spectra, noReuse))}` : '',
+  ];
+}
+
+const perQuery = (value: number) => num(value, 2);
+
 /** The headline's rows of the pool under pressure (section 5). */
-function pressureHeadline(results: BenchResults): (string | number)[][] {
+function pressureHeadline(results: BenchResults): string[][] {
   const { burst, manyTenants } = results.pressure;
   const { queries } = results.meta.plan.pressure.burst;
-  const across = (pick: (v: ConcurrentVariantResult) => string, of: VariantResults) => [
-    pick(of.spectra),
-    pick(of.singleSession),
-    pick(of.noReuse),
-  ];
   return [
-    [
+    measureRow(
       `Burst of ${queries}: largest pool a tenant reached`,
-      ...across((v) => int(v.largestPool), burst),
-      '',
-    ],
-    [
-      `Burst of ${queries}: p95 latency`,
-      ...across((v) => msOf(v.p95Ms), burst),
-      `${times(ratio(burst.spectra.p95Ms, burst.singleSession.p95Ms))} / ${times(ratio(burst.spectra.p95Ms, burst.noReuse.p95Ms))}`,
-    ],
-    [
-      'Many tenants: most sessions open at once',
-      ...across((v) => int(v.largestTotal), manyTenants),
-      '',
-    ],
-    [
-      'Many tenants: p95 latency',
-      ...across((v) => msOf(v.p95Ms), manyTenants),
-      `${times(ratio(manyTenants.spectra.p95Ms, manyTenants.singleSession.p95Ms))} / ${times(ratio(manyTenants.spectra.p95Ms, manyTenants.noReuse.p95Ms))}`,
-    ],
+      burst,
+      (v) => v.largestPool,
+      int,
+    ),
+    measureRow(`Burst of ${queries}: p95 latency`, burst, (v) => v.p95Ms, msOf, true),
+    measureRow('Many tenants: most sessions open at once', manyTenants, (v) => v.largestTotal, int),
+    measureRow('Many tenants: p95 latency', manyTenants, (v) => v.p95Ms, msOf, true),
   ];
 }
 
 export function headline(results: BenchResults): string {
-  const { spectra, singleSession, noReuse } = results.variants;
+  const { variants } = results;
   const rows: (string | number)[][] = [
-    [
-      'Concurrent: session hit rate',
-      rate(spectra.hitRate),
-      rate(singleSession.hitRate),
-      rate(noReuse.hitRate),
-      '',
-    ],
-    [
+    measureRow('Concurrent: session hit rate', variants, (v) => v.hitRate, rate),
+    measureRow(
       'Concurrent: queries refused for a busy session',
-      int(spectra.busyRejections),
-      int(singleSession.busyRejections),
-      int(noReuse.busyRejections),
-      '',
-    ],
-    [
-      'Concurrent: sessions opened',
-      int(spectra.sessionsOpened),
-      int(singleSession.sessionsOpened),
-      int(noReuse.sessionsOpened),
-      `${times(ratio(spectra.sessionsOpened, singleSession.sessionsOpened))} / ${times(ratio(spectra.sessionsOpened, noReuse.sessionsOpened))}`,
-    ],
-    [
-      'Concurrent: p50 latency',
-      msOf(spectra.p50Ms),
-      msOf(singleSession.p50Ms),
-      msOf(noReuse.p50Ms),
-      `${times(ratio(spectra.p50Ms, singleSession.p50Ms))} / ${times(ratio(spectra.p50Ms, noReuse.p50Ms))}`,
-    ],
-    [
-      'Concurrent: p95 latency',
-      msOf(spectra.p95Ms),
-      msOf(singleSession.p95Ms),
-      msOf(noReuse.p95Ms),
-      `${times(ratio(spectra.p95Ms, singleSession.p95Ms))} / ${times(ratio(spectra.p95Ms, noReuse.p95Ms))}`,
-    ],
-    [
-      'Concurrent: p99 latency',
-      msOf(spectra.p99Ms),
-      msOf(singleSession.p99Ms),
-      msOf(noReuse.p99Ms),
-      `${times(ratio(spectra.p99Ms, singleSession.p99Ms))} / ${times(ratio(spectra.p99Ms, noReuse.p99Ms))}`,
-    ],
-    [
-      'Concurrent: largest pool a tenant reached',
-      int(spectra.largestPool),
-      int(singleSession.largestPool),
-      int(noReuse.largestPool),
-      '',
-    ],
+      variants,
+      (v) => v.busyRejections,
+      int,
+    ),
+    measureRow('Concurrent: sessions opened', variants, (v) => v.sessionsOpened, int, true),
+    measureRow('Concurrent: p50 latency', variants, (v) => v.p50Ms, msOf, true),
+    measureRow('Concurrent: p95 latency', variants, (v) => v.p95Ms, msOf, true),
+    measureRow('Concurrent: p99 latency', variants, (v) => v.p99Ms, msOf, true),
+    measureRow('Concurrent: largest pool a tenant reached', variants, (v) => v.largestPool, int),
     ...pressureHeadline(results),
-    [
+    measureRow(
       'Concurrent: Data API requests per query',
-      num(spectra.dataApiRequestsPerQuery, 2),
-      num(singleSession.dataApiRequestsPerQuery, 2),
-      num(noReuse.dataApiRequestsPerQuery, 2),
-      `${times(ratio(spectra.dataApiRequestsPerQuery, singleSession.dataApiRequestsPerQuery))} / ${times(ratio(spectra.dataApiRequestsPerQuery, noReuse.dataApiRequestsPerQuery))}`,
-    ],
-    [
+      variants,
+      (v) => v.dataApiRequestsPerQuery,
+      perQuery,
+      true,
+    ),
+    measureRow(
       'Concurrent: DynamoDB requests per query',
-      num(spectra.dynamodbRequestsPerQuery, 2),
-      num(singleSession.dynamodbRequestsPerQuery, 2),
-      num(noReuse.dynamodbRequestsPerQuery, 2),
-      '',
-    ],
+      variants,
+      (v) => v.dynamodbRequestsPerQuery,
+      perQuery,
+    ),
   ];
   const sequential = results.sequential.summary;
   rows.push([

@@ -135,26 +135,41 @@ function readName(env: Env, setting: NameSetting): string | undefined {
   return value;
 }
 
+type IntegerKey = {
+  [K in keyof typeof CONFIG_TABLE]: (typeof CONFIG_TABLE)[K] extends IntegerSetting ? K : never;
+}[keyof typeof CONFIG_TABLE];
+type IntegerField = keyof typeof INTEGER_FIELDS;
+
+/**
+ * The whole-number settings, by the {@link Config} field each fills: what {@link loadConfig}
+ * reads, and what a deployment writes back as variables.
+ */
+export const INTEGER_FIELDS = {
+  sessionKeepAliveSeconds: 'keepAlive',
+  sessionIdleTimeoutSeconds: 'idleTimeout',
+  maxSessionsPerTenant: 'maxSessions',
+  maxSessionsTotal: 'maxSessionsTotal',
+  acquireWaitMilliseconds: 'acquireWait',
+  resultInlineMaxBytes: 'resultMaxBytes',
+  resultRetentionDays: 'resultRetention',
+  resultPartBytes: 'resultPartBytes',
+  submitWaitSeconds: 'submitWait',
+  pollWaitSeconds: 'pollWait',
+  queryTimeoutSeconds: 'queryTimeout',
+} as const satisfies { [F in keyof Config]?: IntegerKey };
+
 /**
  * Reads and checks the configuration once. Throws a {@link ConfigurationError} naming the variable
  * and what it allows, so a bad deployment fails at start-up instead of on the first query.
  */
 export function loadConfig(env: Env = process.env): Config {
   const t = CONFIG_TABLE;
-  const sessionKeepAliveSeconds = readInteger(env, t.keepAlive);
-  const sessionIdleTimeoutSeconds = readInteger(env, t.idleTimeout);
-  const maxSessionsPerTenant = readInteger(env, t.maxSessions);
-  const maxSessionsTotal = readInteger(env, t.maxSessionsTotal);
-  const acquireWaitMilliseconds = readInteger(env, t.acquireWait);
-  const resultInlineMaxBytes = readInteger(env, t.resultMaxBytes);
-  const resultRetentionDays = readInteger(env, t.resultRetention);
-  const resultPartBytes = readInteger(env, t.resultPartBytes);
+  const integers = Object.fromEntries(
+    Object.entries(INTEGER_FIELDS).map(([field, key]) => [field, readInteger(env, t[key])]),
+  ) as Record<IntegerField, number>;
   const resultsBucketName = readName(env, t.resultsBucket);
-  const submitWaitSeconds = readInteger(env, t.submitWait);
-  const pollWaitSeconds = readInteger(env, t.pollWait);
   const sessionsTableName = readName(env, t.table);
   const database = readName(env, t.database);
-  const queryTimeoutSeconds = readInteger(env, t.queryTimeout);
 
   const cluster = readName(env, t.cluster);
   const workgroup = readName(env, t.workgroup);
@@ -177,24 +192,14 @@ export function loadConfig(env: Env = process.env): Config {
   const logSql = readFlag(env, t.logSql);
 
   return {
-    sessionKeepAliveSeconds,
-    sessionIdleTimeoutSeconds,
+    ...integers,
     sessionsTableName,
     database,
     target,
     secretArn,
     dbUserTemplate,
     deniedDbUsers,
-    maxSessionsPerTenant,
-    maxSessionsTotal,
-    acquireWaitMilliseconds,
-    resultInlineMaxBytes,
     resultsBucketName,
-    resultRetentionDays,
-    resultPartBytes,
-    submitWaitSeconds,
-    pollWaitSeconds,
-    queryTimeoutSeconds,
     logSql,
   };
 }

@@ -225,30 +225,16 @@ export class ExecutionRecords {
    */
   async markStopped(executionArn: string, run: number): Promise<ExecutionRecord> {
     const now = this.clock();
-    try {
-      const result = await this.ddb.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keyOf(executionArn),
-          ConditionExpression: 'attribute_not_exists(stopped_run) OR stopped_run < :run',
-          UpdateExpression:
-            'SET execution_arn = :arn, stopped_run = :run, stopped_at = :now, updated_at = :now, expires_at = :expires, #ttl = :ttl',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':arn': executionArn,
-            ':run': run,
-            ':now': now.toISOString(),
-            ...this.lifetime(now),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return result.Attributes as ExecutionRecord;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException)
-        return (await this.read(executionArn)) as ExecutionRecord;
-      return rethrowTransient(error, 'DynamoDB UpdateItem (stopped execution)');
-    }
+    const after = await this.conditionalWrite(
+      executionArn,
+      run,
+      now,
+      { 'stopped_run = :run': run, 'stopped_at = :now': now.toISOString() },
+      { returns: 'ALL_NEW', operation: 'DynamoDB UpdateItem (stopped execution)' },
+    );
+    // A later run's mark is kept: what the steps wrote is read as it stands.
+    if (after === false) return (await this.read(executionArn)) as ExecutionRecord;
+    return after as ExecutionRecord;
   }
 
   /** The record as stored (strongly consistent); undefined when there is none. */
@@ -276,12 +262,29 @@ export class ExecutionRecords {
    * One conditional write of a step: `assignments` maps `attribute = :name` to the value. Returns
    * the record as it was before, or false when the run was stopped.
    */
-  private async stepWrite(
+  private stepWrite(
     executionArn: string,
     run: number,
     assignments: Record<string, unknown>,
   ): Promise<ExecutionRecord | undefined | false> {
-    const now = this.clock();
+    return this.conditionalWrite(executionArn, run, this.clock(), assignments, {
+      returns: 'ALL_OLD',
+      operation: 'DynamoDB UpdateItem (execution record)',
+    });
+  }
+
+  /**
+   * Sets `assignments` (`attribute = :name` to the value) and the record's key and lifetime, on
+   * condition that `run` is later than any stopped run. Returns the record as `returns` says
+   * (before or after the write), or false when the condition failed.
+   */
+  private async conditionalWrite(
+    executionArn: string,
+    run: number,
+    now: Date,
+    assignments: Record<string, unknown>,
+    { returns, operation }: { returns: 'ALL_OLD' | 'ALL_NEW'; operation: string },
+  ): Promise<ExecutionRecord | undefined | false> {
     const values: Record<string, unknown> = {
       ':arn': executionArn,
       ':run': run,
@@ -307,13 +310,13 @@ export class ExecutionRecords {
           UpdateExpression: `SET ${[...new Set(sets)].join(', ')}`,
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_OLD',
+          ReturnValues: returns,
         }),
       );
       return result.Attributes as ExecutionRecord | undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
-      return rethrowTransient(error, 'DynamoDB UpdateItem (execution record)');
+      return rethrowTransient(error, operation);
     }
   }
 }

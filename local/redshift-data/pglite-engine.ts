@@ -6,12 +6,11 @@ import {
   type EngineConnection,
   EngineError,
   type EngineResult,
-  FAIL_TRANSACTION_SQL,
+  guardOf,
   type RunOptions,
   runGuarded,
   type SqlEngine,
 } from './sql-engine.ts';
-import { isTransactionControl } from './sql-text.ts';
 
 /**
  * The embedded engine: PGlite (PostgreSQL in WASM) in a worker thread, so that a long statement
@@ -168,9 +167,9 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
       const queued = () =>
         inFlight?.connectionId !== connectionId &&
         waiting.some((request) => request.connectionId === connectionId);
-      // The statements that end an engine-made transaction run even after close(): the
+      // The engine's own statements that end a transaction run even after close(): the
       // transaction must end, and close()'s own ROLLBACK may already have ended it (harmless).
-      const endTransaction = (sql: 'COMMIT' | 'ROLLBACK') =>
+      const runControl = (sql: string) =>
         send(connectionId, { op: 'run', dbUser, sql, parameters: [] });
 
       /**
@@ -189,23 +188,21 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
         backendPid: nextPid++,
         async run(sql, parameters, options: RunOptions = {}) {
           ensureOpen();
-          const { commitIf } = options;
-          const guarded = commitIf !== undefined && !isTransactionControl(sql);
+          const commitIf = guardOf(sql, options);
+          const guarded = commitIf !== undefined;
           const wasInTransaction = transactionOwner === connectionId;
           const statement = { undoable: guarded, keptAfterRun: false };
           current = statement;
-          const runAsItIs = (text: string, values: string[]) =>
-            send(connectionId, { op: 'run', dbUser, sql: text, parameters: values });
+          const runAsItIs = () => send(connectionId, { op: 'run', dbUser, sql, parameters });
           try {
             if (guarded) {
               return await runGuarded(
                 {
                   inCallerTransaction: wasInTransaction,
-                  run: () => runAsItIs(sql, parameters),
+                  run: runAsItIs,
                   runInOwnTransaction: () =>
                     send(connectionId, { op: 'run', dbUser, sql, parameters, begin: true }),
-                  end: endTransaction,
-                  failCallerTransaction: () => runAsItIs(FAIL_TRANSACTION_SQL, []),
+                  control: runControl,
                   committing: () => {
                     statement.undoable = false;
                   },
@@ -221,7 +218,7 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
                 commitIf,
               );
             }
-            const result = await runAsItIs(sql, parameters);
+            const result = await runAsItIs();
             if (!options.batchControl && !wasInTransaction) await refuseOpenTransaction();
             return result;
           } finally {

@@ -7,12 +7,11 @@ import {
   type EngineConnection,
   EngineError,
   type EngineResult,
-  FAIL_TRANSACTION_SQL,
+  guardOf,
   type RunOptions,
   runGuarded,
   type SqlEngine,
 } from './sql-engine.ts';
-import { isTransactionControl } from './sql-text.ts';
 
 /**
  * The Data API emulator's engine on a real PostgreSQL server (`SPECTRA_LOCAL_DATABASE_URL`).
@@ -218,8 +217,8 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
       return {
         backendPid,
         async run(sql, parameters, options: RunOptions = {}) {
-          const { commitIf } = options;
-          const guarded = commitIf !== undefined && !isTransactionControl(sql);
+          const commitIf = guardOf(sql, options);
+          const guarded = commitIf !== undefined;
           const statement = { undoable: guarded };
           current = statement;
           const runAsItIs = () => query(client, sql, parameters, 'extended');
@@ -233,8 +232,7 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
                   await query(client, 'BEGIN', [], 'simple');
                   return runAsItIs();
                 },
-                end: (end) => query(client, end, [], 'simple'),
-                failCallerTransaction: () => query(client, FAIL_TRANSACTION_SQL, [], 'simple'),
+                control: (control) => query(client, control, [], 'simple'),
                 committing: () => {
                   statement.undoable = false;
                 },

@@ -1,4 +1,5 @@
 import { DB_USER_NAME_PATTERN } from '../../functions/common/config.ts';
+import { isTransactionControl } from './sql-text.ts';
 
 /**
  * Where the Redshift Data API emulator runs SQL. Two engines implement this: PGlite in a worker
@@ -50,7 +51,7 @@ export const ACTIVE_SQL_TRANSACTION = '25001';
  * Fails the caller's open transaction, as a cancel does on a server: everything in it, the
  * cancelled statement included, is rolled back when it ends.
  */
-export const FAIL_TRANSACTION_SQL = `DO $$ BEGIN RAISE EXCEPTION 'canceling statement due to user request' USING ERRCODE = 'query_canceled'; END $$`;
+const FAIL_TRANSACTION_SQL = `DO $$ BEGIN RAISE EXCEPTION 'canceling statement due to user request' USING ERRCODE = 'query_canceled'; END $$`;
 
 export interface RunOptions {
   /**
@@ -84,14 +85,23 @@ export interface GuardedRunSteps {
   run(): Promise<EngineResult>;
   /** Opens a transaction of the engine's own and runs the statement in it. */
   runInOwnTransaction(): Promise<EngineResult>;
-  /** Ends the engine's own transaction. */
-  end(sql: 'COMMIT' | 'ROLLBACK'): Promise<unknown>;
-  /** Runs {@link FAIL_TRANSACTION_SQL} in the caller's transaction. */
-  failCallerTransaction(): Promise<unknown>;
+  /**
+   * Runs one of the engine's own statements as it is: the COMMIT or ROLLBACK that ends the
+   * engine's transaction, or {@link FAIL_TRANSACTION_SQL} in the caller's.
+   */
+  control(sql: string): Promise<unknown>;
   /** Called when the statement can no longer be undone: it commits, or runs as it is. */
   committing(): void;
   /** What {@link RunOptions.ran} asks for, once the statement has run. */
   ran?(): Promise<void> | undefined;
+}
+
+/**
+ * The `commitIf` a statement runs under with `options`, or undefined when it runs as it is: a
+ * transaction-control statement (BEGIN, COMMIT, ...) cannot run inside an engine's transaction.
+ */
+export function guardOf(sql: string, options: RunOptions): (() => boolean) | undefined {
+  return isTransactionControl(sql) ? undefined : options.commitIf;
 }
 
 /**
@@ -111,14 +121,14 @@ export async function runGuarded(
     const result = await steps.run();
     await steps.ran?.();
     if (commitIf()) return result;
-    await steps.failCallerTransaction().catch(() => undefined);
+    await steps.control(FAIL_TRANSACTION_SQL).catch(() => undefined);
     throw cancelledError();
   }
   let result: EngineResult;
   try {
     result = await steps.runInOwnTransaction();
   } catch (error) {
-    await steps.end('ROLLBACK').catch(() => undefined);
+    await steps.control('ROLLBACK').catch(() => undefined);
     if (error instanceof EngineError && error.sqlState === ACTIVE_SQL_TRANSACTION) {
       steps.committing();
       return steps.run();
@@ -128,10 +138,10 @@ export async function runGuarded(
   await steps.ran?.();
   if (commitIf()) {
     steps.committing();
-    await steps.end('COMMIT');
+    await steps.control('COMMIT');
     return result;
   }
-  await steps.end('ROLLBACK');
+  await steps.control('ROLLBACK');
   throw cancelledError();
 }
 

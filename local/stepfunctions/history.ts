@@ -105,6 +105,9 @@ const stateTypePrefix: Record<string, string> = {
 };
 
 const json = (value: unknown) => JSON.stringify(value ?? null);
+// An input or output as the history gives it: the emulator keeps it whole, never truncated.
+const inputOf = (value: unknown) => ({ input: json(value), inputDetails: { truncated: false } });
+const outputOf = (value: unknown) => ({ output: json(value), outputDetails: { truncated: false } });
 const seconds = (ms: number) => ms / 1000;
 
 interface StateEventShape {
@@ -219,8 +222,7 @@ function appendAttempt(
         timestamp: seconds(record.endedAt),
         taskSucceededEventDetails: {
           ...resource,
-          output: json(record.output),
-          outputDetails: { truncated: false },
+          ...outputOf(record.output),
         },
       });
     }
@@ -240,8 +242,7 @@ function appendAttempt(
           type: 'ExecutionStarted',
           timestamp: at,
           executionStartedEventDetails: {
-            input: json(raw.input),
-            inputDetails: { truncated: false },
+            ...inputOf(raw.input),
             roleArn: meta.roleArn,
           },
         });
@@ -258,8 +259,7 @@ function appendAttempt(
             timestamp: at,
             stateEnteredEventDetails: {
               name: state.name,
-              input: json(state.input),
-              inputDetails: { truncated: false },
+              ...inputOf(state.input),
             },
           });
           enteredAt.set(state.name, events.length);
@@ -276,8 +276,7 @@ function appendAttempt(
           timestamp: at,
           stateExitedEventDetails: {
             name: state.name,
-            output: json(state.output),
-            outputDetails: { truncated: false },
+            ...outputOf(state.output),
           },
         });
         break;
@@ -286,8 +285,7 @@ function appendAttempt(
           type: 'ExecutionSucceeded',
           timestamp: at,
           executionSucceededEventDetails: {
-            output: json(raw.output),
-            outputDetails: { truncated: false },
+            ...outputOf(raw.output),
           },
         });
         break;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv, runCli as spectra } from '../support/cli.ts';
+import { argv, parseCsv, runCli as spectra } from '../support/cli.ts';
 import { spectraProcess, useCliStack } from './cli-stack.ts';
 
 /**
@@ -29,7 +29,7 @@ describe('CLI: spectra', () => {
 
   describe('the launcher, bin/spectra.mjs, in a process of its own', () => {
     it('reads the SQL from stdin with --sql-file - and prints CSV', async () => {
-      const run = await spectraProcess(['run', '--tenant', 'initech', '--sql-file', '-', '--csv'], {
+      const run = await spectraProcess(argv`run --tenant initech --sql-file - --csv`, {
         stdin: "select 'x,y' as pair, 7 as seven\n",
       });
 
@@ -41,13 +41,7 @@ describe('CLI: spectra', () => {
     });
 
     it('fails a bad query with exit code 1 and the error name and message on stderr', async () => {
-      const run = await spectraProcess([
-        'run',
-        '--tenant',
-        'globex',
-        '--sql',
-        'select * from nope',
-      ]);
+      const run = await spectraProcess(argv`run --tenant globex --sql ${'select * from nope'}`);
 
       expect(run.code).toBe(1);
       expect(run.stdout).toBe('');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv, parseTable, runCli as spectra } from '../support/cli.ts';
+import { argv, parseCsv, parseTable, runCli as spectra } from '../support/cli.ts';
 import { cellColumns, TERMINAL_CONTROLS } from '../support/terminal.ts';
 import { client, useCliStack } from './cli-stack.ts';
 
@@ -13,7 +13,7 @@ useCliStack();
 describe('CLI: spectra', () => {
   describe('values a terminal would act on, and wide characters', () => {
     const submitAndWait = async (sql: string) => {
-      const submitted = await spectra(['submit', '--tenant', 'acme', '--sql', sql]);
+      const submitted = await spectra(argv`submit --tenant acme --sql ${sql}`);
       const executionArn = submitted.stdout.trim();
       await client.waitForQuery(executionArn, { pollIntervalMs: 50 });
       return executionArn;
@@ -33,9 +33,9 @@ describe('CLI: spectra', () => {
 
       // Act
       const [table, csv, json] = await Promise.all([
-        spectra(['results', executionArn]),
-        spectra(['results', executionArn, '--csv']),
-        spectra(['results', executionArn, '--json']),
+        spectra(argv`results ${executionArn}`),
+        spectra(argv`results ${executionArn} --csv`),
+        spectra(argv`results ${executionArn} --json`),
       ]);
 
       // Assess: the table shows the escapes, and no control character but its line feeds
@@ -51,13 +51,7 @@ describe('CLI: spectra', () => {
 
     it("escapes control characters that Redshift's error message quotes back", async () => {
       // Act: the table name holds an erase-screen sequence, which the error message repeats
-      const run = await spectra([
-        'run',
-        '--tenant',
-        'acme',
-        '--sql',
-        'select * from "\x1b[2Jnope"',
-      ]);
+      const run = await spectra(argv`run --tenant acme --sql ${'select * from "\x1b[2Jnope"'}`);
 
       // Assess
       expect(run.code).toBe(1);
@@ -74,7 +68,7 @@ describe('CLI: spectra', () => {
       );
 
       // Act
-      const table = await spectra(['results', executionArn]);
+      const table = await spectra(argv`results ${executionArn}`);
 
       // Assess: each column starts, and the numbers end, at one terminal column on every line
       expect(table.code).toBe(0);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runCli as spectra } from '../support/cli.ts';
+import { argv, runCli as spectra } from '../support/cli.ts';
 
 /**
  * What the `spectra` CLI says before any request reaches a stack: bad usage, the help, and an
@@ -51,7 +51,7 @@ describe('CLI: spectra, bad usage and errors', () => {
     vi.stubEnv('AWS_ENDPOINT_URL', 'localhost:4599');
 
     // Act
-    const run = await spectra(['sessions', '--tenant', 'acme']);
+    const run = await spectra(argv`sessions --tenant acme`);
 
     // Assess
     expect(run.code).toBe(2);
@@ -61,14 +61,7 @@ describe('CLI: spectra, bad usage and errors', () => {
   });
 
   it('reports an unreachable endpoint in JSON too, with its own exit code', async () => {
-    const run = await spectra([
-      'sessions',
-      '--tenant',
-      'acme',
-      '--endpoint',
-      'http://127.0.0.1:1',
-      '--json',
-    ]);
+    const run = await spectra(argv`sessions --tenant acme --endpoint http://127.0.0.1:1 --json`);
 
     expect(run.code).toBe(3);
     expect(JSON.parse(run.stdout)).toEqual({
@@ -78,7 +71,7 @@ describe('CLI: spectra, bad usage and errors', () => {
   });
 
   it('prints the help of every command and the exit codes, with exit code 0', async () => {
-    const help = await spectra(['--help']);
+    const help = await spectra(argv`--help`);
 
     expect(help.code).toBe(0);
     for (const command of ['submit', 'status', 'results', 'run', 'history', 'sessions', 'cancel']) {

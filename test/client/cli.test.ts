@@ -4,7 +4,7 @@ import type { PooledSession, Query } from '../../client/index.ts';
 import type { QueryResult } from '../../functions/common/execution-output.ts';
 import { consoleUrl } from '../../local/identity.ts';
 import { SHORT_QUERY_PATH, STATES } from '../../statemachine/definition.ts';
-import { parseCsv, parseTable, runCli as spectra } from '../support/cli.ts';
+import { argv, parseCsv, parseTable, runCli as spectra } from '../support/cli.ts';
 import { client, executionArnIn, stack, useCliStack } from './cli-stack.ts';
 
 /**
@@ -24,15 +24,9 @@ describe('CLI: spectra', () => {
     let executionArn: string;
 
     beforeAll(async () => {
-      const submitted = await spectra([
-        'submit',
-        '--tenant',
-        'acme',
-        '--sql',
-        sql,
-        '--param',
-        `label=${label}`,
-      ]);
+      const submitted = await spectra(
+        argv`submit --tenant acme --sql ${sql} --param label=${label}`,
+      );
       expect(submitted).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
       executionArn = submitted.stdout.trim();
       expect(executionArn).toMatch(
@@ -42,7 +36,7 @@ describe('CLI: spectra', () => {
     });
 
     it('shows its status, and its page in the local console', async () => {
-      const status = await spectra(['status', executionArn]);
+      const status = await spectra(argv`status ${executionArn}`);
 
       expect(status.code).toBe(0);
       expect(status.stdout).toMatch(/^Status\s+SUCCEEDED$/m);
@@ -61,9 +55,9 @@ describe('CLI: spectra', () => {
     it('prints its rows as an aligned table, as JSON and as CSV', async () => {
       // Act
       const [table, json, csv] = await Promise.all([
-        spectra(['results', executionArn]),
-        spectra(['results', executionArn, '--json']),
-        spectra(['results', executionArn, '--csv']),
+        spectra(argv`results ${executionArn}`),
+        spectra(argv`results ${executionArn} --json`),
+        spectra(argv`results ${executionArn} --csv`),
       ]);
 
       // Assess
@@ -102,7 +96,7 @@ describe('CLI: spectra', () => {
     });
 
     it('lists the states it passed, with their timing and outcome', async () => {
-      const history = await spectra(['history', executionArn]);
+      const history = await spectra(argv`history ${executionArn}`);
 
       expect(history.code).toBe(0);
       const { header, rows } = parseTable(history.stdout);
@@ -118,13 +112,9 @@ describe('CLI: spectra', () => {
   describe('run', () => {
     it('submits, waits, prints the rows, and the sessions show the session it used', async () => {
       // Act
-      const run = await spectra([
-        'run',
-        '--tenant',
-        'globex',
-        '--sql',
-        'select count(distinct tenant_id) as tenants, min(tenant_id) as tenant from sales',
-      ]);
+      const run = await spectra(
+        argv`run --tenant globex --sql ${'select count(distinct tenant_id) as tenants, min(tenant_id) as tenant from sales'}`,
+      );
 
       // Assess
       expect(run.code).toBe(0);
@@ -137,8 +127,8 @@ describe('CLI: spectra', () => {
       expect(sessionId).toEqual(expect.any(String));
 
       const [json, table] = await Promise.all([
-        spectra(['sessions', '--tenant', 'globex', '--json']),
-        spectra(['sessions', '--tenant', 'globex']),
+        spectra(argv`sessions --tenant globex --json`),
+        spectra(argv`sessions --tenant globex`),
       ]);
       const sessions = JSON.parse(json.stdout) as PooledSession[];
       expect(sessions).toEqual([
@@ -171,13 +161,9 @@ describe('CLI: spectra', () => {
       onTestFinished(() => {
         stack.controls.emulator.releaseStatements(marker);
       });
-      const submitted = await spectra([
-        'submit',
-        '--tenant',
-        'umbrella',
-        '--sql',
-        `select 1 -- ${marker}`,
-      ]);
+      const submitted = await spectra(
+        argv`submit --tenant umbrella --sql ${`select 1 -- ${marker}`}`,
+      );
       const executionArn = submitted.stdout.trim();
       const polling = async () =>
         (await client.getHistory(executionArn)).some((visit) => visit.state === STATES.poll);
@@ -188,14 +174,14 @@ describe('CLI: spectra', () => {
       expect(leased).toEqual([expect.objectContaining({ state: 'LEASED' })]);
 
       // Act
-      const cancelled = await spectra(['cancel', executionArn]);
+      const cancelled = await spectra(argv`cancel ${executionArn}`);
 
       // Assess
       expect(cancelled.code).toBe(0);
       expect(cancelled.stdout).toContain(`Cancelled ${executionArn} (ABORTED)`);
       const [status, sessions] = await Promise.all([
-        spectra(['status', executionArn, '--json']),
-        spectra(['sessions', '--tenant', 'umbrella', '--json']),
+        spectra(argv`status ${executionArn} --json`),
+        spectra(argv`sessions --tenant umbrella --json`),
       ]);
       expect((JSON.parse(status.stdout) as Query).status).toBe('ABORTED');
       const pool = JSON.parse(sessions.stdout) as PooledSession[];
@@ -215,19 +201,19 @@ describe('CLI: spectra', () => {
           count: 5,
         }),
       });
-      const failed = await spectra(['run', '--tenant', 'initech', '--sql', 'select 7 as seven']);
+      const failed = await spectra(argv`run --tenant initech --sql ${'select 7 as seven'}`);
       expect(failed.code).toBe(1);
       const executionArn = executionArnIn(failed.stderr);
       expect(failed.stderr).toContain('TransientServiceError');
       expect(failed.stderr).toContain(`Console: ${consoleUrl(stack.url, executionArn)}`);
 
       // Act
-      const redriven = await spectra(['redrive', executionArn, '--wait', '--csv']);
+      const redriven = await spectra(argv`redrive ${executionArn} --wait --csv`);
 
       // Assess
       expect(redriven.code).toBe(0);
       expect(parseCsv(redriven.stdout)).toEqual([['seven'], ['7']]);
-      const status = await spectra(['status', executionArn]);
+      const status = await spectra(argv`status ${executionArn}`);
       expect(status.stdout).toMatch(/^Status\s+SUCCEEDED$/m);
       expect(status.stdout).toMatch(/^Redriven\s+1 time, last /m);
     });
@@ -237,7 +223,7 @@ describe('CLI: spectra', () => {
         .runQuery({ tenantId: 'acme', sql: 'select 1' })
         .then((query) => query.executionArn);
 
-      const run = await spectra(['redrive', executionArn]);
+      const run = await spectra(argv`redrive ${executionArn}`);
 
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(

@@ -732,12 +732,11 @@ const conditionalAndAggregate: FidelityCase[] = [
       [2, 20, 20, 20],
     ],
   },
-  {
-    page: 'r_PERCENTILE_CONT.md',
-    own: true,
-    sql: 'select percentile_cont(0.5) within group (order by qty) from winsales',
-    rows: [[20]],
-  },
+  own(
+    'r_PERCENTILE_CONT.md',
+    'select percentile_cont(0.5) within group (order by qty) from winsales',
+    20,
+  ),
   {
     page: 'r_WF_MEDIAN.md',
     own: true,
@@ -1235,12 +1234,7 @@ const ddlAndDml: FidelityCase[] = [
     sql: `select table_catalog, table_schema, table_name, table_type from svv_tables where table_name = 'svv_tables_demo'`,
     rows: [['dev', 'public', 'svv_tables_demo', 'BASE TABLE']],
   },
-  {
-    page: 'r_STV_SESSIONS.md',
-    own: true,
-    sql: 'select count(*) > 0 from stv_sessions',
-    rows: [[true]],
-  },
+  own('r_STV_SESSIONS.md', 'select count(*) > 0 from stv_sessions', true),
   {
     page: 'r_MERGE.md',
     setup: [
@@ -1350,12 +1344,11 @@ const ddlAndDml: FidelityCase[] = [
     sql: 'select count(*) from category_trunc',
     rows: [[0]],
   },
-  {
-    page: 'r_WITH_clause.md',
-    own: true,
-    sql: `with venue_copy as (select * from category) select count(*) from venue_copy where catgroup = 'Sports'`,
-    rows: [[5]],
-  },
+  own(
+    'r_WITH_clause.md',
+    `with venue_copy as (select * from category) select count(*) from venue_copy where catgroup = 'Sports'`,
+    5,
+  ),
   {
     page: 'r_UNION.md',
     own: true,
@@ -1395,11 +1388,11 @@ const sessionAndSystem: FidelityCase[] = [
     sql: 'show query_group',
     rows: [['unset']],
   },
-  {
-    page: 'r_VERSION.md',
-    sql: 'select version() like $$PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4.2 20041017 (Red Hat 3.4.2-6.fc3), Redshift 1.0.%$$',
-    rows: [[true]],
-  },
+  one(
+    'r_VERSION.md',
+    'select version() like $$PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4.2 20041017 (Red Hat 3.4.2-6.fc3), Redshift 1.0.%$$',
+    true,
+  ),
   own('r_CURRENT_DATE_function.md', 'select current_date = trunc(getdate())', true),
   own('r_TIMEOFDAY_function.md', 'select length(timeofday()) > 20', true),
   own('r_PG_BACKEND_PID.md', 'select pg_backend_pid() > 0', true),

@@ -1,7 +1,7 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { QueryExecutionError } from '../../client/index.ts';
-import { runCli as spectra } from '../support/cli.ts';
+import { argv, runCli as spectra } from '../support/cli.ts';
 import { client, HUNDRED_THOUSAND, payloadSizes, sfn, useResultsStack } from './results-stack.ts';
 
 /**
@@ -63,7 +63,7 @@ describe('Results through the local stack', () => {
     expect(byBytes.result.truncated).toBe(true);
     expect(whole.result.rowCount).toBe(50);
     expect(whole.result.truncated).toBe(false);
-    const cli = await spectra(['run', '--tenant', 'acme', '--sql', sql, '--row-limit', '3']);
+    const cli = await spectra(argv`run --tenant acme --sql ${sql} --row-limit 3`);
     expect(cli.stdout.trimEnd().split('\n').at(-1)).toBe(
       '(3 rows: rowLimit or byteLimit left out the rest of 50 rows)',
     );

@@ -10,7 +10,7 @@ import {
   SpectraClient,
   type SucceededQuery,
 } from '../../client/index.ts';
-import { parseCsv, runCli as spectra } from '../support/cli.ts';
+import { argv, parseCsv, runCli as spectra } from '../support/cli.ts';
 import { client, HUNDRED_THOUSAND, payloadSizes, stack, useResultsStack } from './results-stack.ts';
 
 /**
@@ -85,8 +85,8 @@ describe('Results through the local stack', () => {
 
     it('print complete with spectra results --csv (line count and checksum) and --jsonl', async () => {
       const [csv, jsonl] = await Promise.all([
-        spectra(['results', large.executionArn, '--csv']),
-        spectra(['results', large.executionArn, '--jsonl']),
+        spectra(argv`results ${large.executionArn} --csv`),
+        spectra(argv`results ${large.executionArn} --jsonl`),
       ]);
       expect([csv.code, jsonl.code]).toEqual([0, 0]);
       const csvLines = csv.stdout.split('\r\n');
@@ -106,7 +106,7 @@ describe('Results through the local stack', () => {
     });
 
     it('print as one JSON document with every row with --json', async () => {
-      const json = await spectra(['results', large.executionArn, '--json']);
+      const json = await spectra(argv`results ${large.executionArn} --json`);
       const document = JSON.parse(json.stdout) as typeof large.result;
       expect(document.rows).toHaveLength(100_000);
       expect(document.rowCount).toBe(100_000);
@@ -120,8 +120,8 @@ describe('Results through the local stack', () => {
     it('print as a table, and to a file with --output', async () => {
       const file = join(scratch, 'rows.jsonl');
       const [table, written] = await Promise.all([
-        spectra(['results', large.executionArn]),
-        spectra(['results', large.executionArn, '--jsonl', '--output', file]),
+        spectra(argv`results ${large.executionArn}`),
+        spectra(argv`results ${large.executionArn} --jsonl --output ${file}`),
       ]);
       const lines = table.stdout.trimEnd().split('\n');
       expect(lines[0]).toMatch(/^\s+g {2}hash$/);
@@ -140,7 +140,7 @@ describe('Results through the local stack', () => {
       expect(downloaded.bytes).toBe(large.result.result?.bytes);
       expect(sha256(fromUrl)).toBe(sha256(fromHelper));
       expect(gunzipSync(fromUrl).toString('utf8').split('\n').length - 1).toBe(100_000);
-      const cli = await spectra(['results', large.executionArn, '--url', '--expires-in', '60']);
+      const cli = await spectra(argv`results ${large.executionArn} --url --expires-in 60`);
       expect(cli.stdout).toMatch(
         /^http:\/\/127\.0\.0\.1:\d+\/spectra-results\/results\/.+rows\.jsonl\.gz\?X-Amz-/,
       );
@@ -280,7 +280,7 @@ describe('Results through the local stack', () => {
         `The result of .+ expired at ${expiresAt.replaceAll('.', '\\.')}.+Run the query again`,
       ),
     );
-    const cli = await spectra(['results', query.executionArn, '--csv']);
+    const cli = await spectra(argv`results ${query.executionArn} --csv`);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toMatch(/^ResultExpiredError: The result of .+ expired at /);
 

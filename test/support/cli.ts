@@ -24,6 +24,28 @@ export async function runCli(args: string[], options: { stdin?: string } = {}): 
   return { code, stdout, stderr };
 }
 
+/**
+ * A command line as a user types it, as the arguments `main()` gets: the literal text splits at
+ * white space, and each `${value}` stays one argument however many spaces it holds, as a shell
+ * keeps a quoted word whole. `argv\`run --tenant acme --sql ${sql}\`` is
+ * `['run', '--tenant', 'acme', '--sql', sql]`; `--param label=${label}` is one argument.
+ */
+export function argv(text: TemplateStringsArray, ...values: string[]): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  text.forEach((literal, index) => {
+    for (const piece of literal.split(/(\s+)/)) {
+      if (/^\s+$/.test(piece)) {
+        if (word !== undefined) words.push(word);
+        word = undefined;
+      } else if (piece !== '') word = (word ?? '') + piece;
+    }
+    if (index < values.length) word = (word ?? '') + values[index];
+  });
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
 /** Splits an aligned table (columns two or more spaces apart) into its header and rows. */
 export function parseTable(text: string): { header: string[]; rows: string[][] } {
   const lines = text.trimEnd().split('\n');

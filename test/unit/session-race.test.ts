@@ -94,6 +94,10 @@ async function race(budgetMs: number) {
   return racing;
 }
 
+/** A race's outcome that took session `sessionId`, from the pool ('pooled') or its own ('opened'). */
+const took = (kind: 'pooled' | 'opened', sessionId: string) =>
+  expect.objectContaining({ kind, session: expect.objectContaining({ session_id: sessionId }) });
+
 const unleasedSpare = () =>
   ddb
     .commandCalls(UpdateCommand)
@@ -124,13 +128,8 @@ describe('Function: raceForSession', () => {
     const result = await race(30_000);
 
     // Assess
-    expect(result).toEqual(
-      expect.objectContaining({
-        kind: 'opened',
-        waitedMs: OPEN_MS,
-        session: expect.objectContaining({ session_id: 'spare' }),
-      }),
-    );
+    expect(result).toEqual(took('opened', 'spare'));
+    expect(result.waitedMs).toBe(OPEN_MS);
     expect(ddb).toReceiveCommandWith(PutCommand, {
       Item: expect.objectContaining({
         session_id: 'spare',
@@ -148,12 +147,7 @@ describe('Function: raceForSession', () => {
     const result = await race(30_000);
 
     // Assess
-    expect(result).toEqual(
-      expect.objectContaining({
-        kind: 'pooled',
-        session: expect.objectContaining({ session_id: 'busy' }),
-      }),
-    );
+    expect(result).toEqual(took('pooled', 'busy'));
     expect(result.waitedMs).toBeGreaterThanOrEqual(100);
     expect(result.waitedMs).toBeLessThan(OPEN_MS);
     expect(unleasedSpare()).toBe(true);
@@ -175,12 +169,7 @@ describe('Function: raceForSession', () => {
     const result = await race(30_000);
 
     // Assess
-    expect(result).toEqual(
-      expect.objectContaining({
-        kind: 'opened',
-        session: expect.objectContaining({ session_id: 'spare' }),
-      }),
-    );
+    expect(result).toEqual(took('opened', 'spare'));
   });
 
   it('reads the pool while its own session is still to be opened, and opens none when one is given back first', async () => {
@@ -195,12 +184,7 @@ describe('Function: raceForSession', () => {
     const result = await race(30_000);
 
     // Assess
-    expect(result).toEqual(
-      expect.objectContaining({
-        kind: 'pooled',
-        session: expect.objectContaining({ session_id: 'busy' }),
-      }),
-    );
+    expect(result).toEqual(took('pooled', 'busy'));
     expect(result.waitedMs).toBeLessThan(200);
     expect(poolReads.filter((at) => at > 0 && at < 200).length).toBeGreaterThan(0);
     expect(redshift).not.toReceiveCommand(ExecuteStatementCommand);

@@ -15,14 +15,18 @@ export function describeBatch(suite: DataApiSuite): void {
   const { ended, runSql, rowsOf, query, validationMessage, run } = suite;
 
   describe('Operation: BatchExecuteStatement', () => {
-    async function batch(input: Partial<BatchExecuteStatementCommandInput>) {
-      const response = await suite.client.send(
+    /** BatchExecuteStatement on CONNECTION, with what `input` adds or changes, without waiting. */
+    const submitBatch = (input: Partial<BatchExecuteStatementCommandInput>) =>
+      suite.client.send(
         new BatchExecuteStatementCommand({
           ...CONNECTION,
           ...input,
         } as BatchExecuteStatementCommandInput),
       );
-      return ended(response.Id as string);
+
+    /** The batch's description once it has ended. */
+    async function batch(input: Partial<BatchExecuteStatementCommandInput>) {
+      return ended((await submitBatch(input)).Id as string);
     }
 
     /** Three statements into `table` whose second fails (no such relation). */
@@ -194,14 +198,7 @@ export function describeBatch(suite: DataApiSuite): void {
       ],
     ])('throws ValidationException for %s', async (_case, change, expected) => {
       // Act
-      const message = await validationMessage(
-        suite.client.send(
-          new BatchExecuteStatementCommand({
-            ...CONNECTION,
-            ...change,
-          } as BatchExecuteStatementCommandInput),
-        ),
-      );
+      const message = await validationMessage(submitBatch(change));
 
       // Assess
       if (typeof expected === 'string') expect(message).toBe(expected);
@@ -237,20 +234,15 @@ export function describeBatch(suite: DataApiSuite): void {
     it('returns the first statement and its session even when the retry differs', async () => {
       // Prepare
       const token = randomUUID();
-      const first = await suite.client.send(
-        new ExecuteStatementCommand({
-          ...CONNECTION,
-          Sql: 'select 1',
-          SessionKeepAliveSeconds: 60,
-          ClientToken: token,
-          WaitTimeSeconds: 20,
-        }),
-      );
+      const first = await suite.execute({
+        Sql: 'select 1',
+        SessionKeepAliveSeconds: 60,
+        ClientToken: token,
+        WaitTimeSeconds: 20,
+      });
 
       // Act
-      const retry = await suite.client.send(
-        new ExecuteStatementCommand({ ...CONNECTION, Sql: 'select 2', ClientToken: token }),
-      );
+      const retry = await suite.execute({ Sql: 'select 2', ClientToken: token });
 
       // Assess
       expect(retry).toMatchObject({
@@ -264,25 +256,15 @@ export function describeBatch(suite: DataApiSuite): void {
       // Prepare
       const token = randomUUID();
       await validationMessage(
-        suite.client.send(
-          new ExecuteStatementCommand({
-            ...CONNECTION,
-            Database: 'prod',
-            Sql: 'select 1',
-            ClientToken: token,
-          }),
-        ),
+        suite.execute({ Database: 'prod', Sql: 'select 1', ClientToken: token }),
       );
 
       // Act
-      const accepted = await suite.client.send(
-        new ExecuteStatementCommand({
-          ...CONNECTION,
-          Sql: 'select 1',
-          ClientToken: token,
-          WaitTimeSeconds: 20,
-        }),
-      );
+      const accepted = await suite.execute({
+        Sql: 'select 1',
+        ClientToken: token,
+        WaitTimeSeconds: 20,
+      });
 
       // Assess
       expect(accepted.Status).toBe('FINISHED');

@@ -212,14 +212,11 @@ export function describeCatalog(suite: DataApiSuite): void {
 
     it('closes the session a statement of an unknown user would have opened', async () => {
       // Act
-      const opened = await suite.client.send(
-        new ExecuteStatementCommand({
-          ...CONNECTION,
-          DbUser: `${run}_nobody`,
-          Sql: 'select 1',
-          SessionKeepAliveSeconds: 60,
-        }),
-      );
+      const opened = await suite.execute({
+        DbUser: `${run}_nobody`,
+        Sql: 'select 1',
+        SessionKeepAliveSeconds: 60,
+      });
       const described = await ended(opened.Id as string);
       const next = await rejectionOf(
         suite.client.send(

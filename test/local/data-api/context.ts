@@ -4,6 +4,7 @@ import {
   type DescribeStatementResponse,
   ExecuteStatementCommand,
   type ExecuteStatementCommandInput,
+  type ExecuteStatementCommandOutput,
   type Field,
   GetStatementResultCommand,
   RedshiftDataClient,
@@ -107,6 +108,14 @@ export interface DataApiSuite {
   readonly client: RedshiftDataClient;
   /** A prefix no other test run uses, for table and statement names. */
   readonly run: string;
+  /**
+   * ExecuteStatement on CONNECTION, with what `input` adds or changes, through `via` (the suite's
+   * client by default): the response as the SDK gives it.
+   */
+  execute(
+    input: Partial<ExecuteStatementCommandInput>,
+    via?: RedshiftDataClient,
+  ): Promise<ExecuteStatementCommandOutput>;
   /** Submits one statement without waiting for it. */
   submit(input: Partial<ExecuteStatementCommandInput>): Promise<string>;
   /** DescribeStatement once the statement has ended (long polls on the server). */
@@ -153,11 +162,14 @@ export function dataApiSuite(
     }
   }
 
-  async function submit(input: Partial<ExecuteStatementCommandInput>) {
-    const response = await client().send(
+  function execute(input: Partial<ExecuteStatementCommandInput>, via = client()) {
+    return via.send(
       new ExecuteStatementCommand({ ...CONNECTION, ...input } as ExecuteStatementCommandInput),
     );
-    return response.Id as string;
+  }
+
+  async function submit(input: Partial<ExecuteStatementCommandInput>) {
+    return (await execute(input)).Id as string;
   }
 
   async function runSql(sql: string, input: Partial<ExecuteStatementCommandInput> = {}) {
@@ -188,6 +200,7 @@ export function dataApiSuite(
       return client();
     },
     run,
+    execute,
     submit,
     ended,
     async untilStatus(id, statuses) {

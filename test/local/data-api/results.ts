@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  ExecuteStatementCommand,
   type Field,
   GetStatementResultCommand,
   GetStatementResultV2Command,
@@ -8,7 +7,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { DataApi } from '../../../functions/common/data-api.ts';
 import { realClock } from '../../../local/clock.ts';
-import { CONNECTION, type DataApiSuite, fieldValue, startDataApiStack } from './context.ts';
+import { type DataApiSuite, fieldValue, startDataApiStack } from './context.ts';
 
 /** Results: the JSON and CSV result operations, their types, metadata and pages. */
 export function describeResults(suite: DataApiSuite): void {
@@ -16,57 +15,42 @@ export function describeResults(suite: DataApiSuite): void {
 
   describe('Operation: GetStatementResult', () => {
     it('returns each type as the Field member Redshift uses, with Redshift type names', async () => {
+      // Prepare: a column of each type, the Field it comes back in and the type name Redshift gives
+      const columns: [sql: string, field: Field, typeName: string][] = [
+        ['1::int2', { longValue: 1 }, 'int2'],
+        ['2::int4', { longValue: 2 }, 'int4'],
+        ['9007199254740991::int8', { longValue: 9007199254740991 }, 'int8'],
+        ['1.5::float4', { doubleValue: 1.5 }, 'float4'],
+        ['2.25::float8', { doubleValue: 2.25 }, 'float8'],
+        ['12.34::numeric(5,2)', { stringValue: '12.34' }, 'numeric'],
+        ['true', { booleanValue: true }, 'bool'],
+        ['false', { booleanValue: false }, 'bool'],
+        ['null::int', { isNull: true }, 'int4'],
+        ["'text'::text", { stringValue: 'text' }, 'varchar'],
+        ["'v'::varchar(5)", { stringValue: 'v' }, 'varchar'],
+        ["'c'::char(3)", { stringValue: 'c  ' }, 'bpchar'],
+        ["date '2008-01-01'", { stringValue: '2008-01-01' }, 'date'],
+        ["timestamp '2008-01-01 10:11:12'", { stringValue: '2008-01-01 10:11:12' }, 'timestamp'],
+        [
+          "timestamptz '2008-01-01 10:11:12+00'",
+          { stringValue: '2008-01-01 10:11:12+00' },
+          'timestamptz',
+        ],
+        ["time '10:11:12'", { stringValue: '10:11:12' }, 'time'],
+      ];
+
       // Act
       const id = await submit({
-        Sql: `select 1::int2 as i2, 2::int4 as i4, 9007199254740991::int8 as i8,
-                1.5::float4 as f4, 2.25::float8 as f8, 12.34::numeric(5,2) as num,
-                true as yes, false as no, null::int as missing, 'text'::text as t,
-                'v'::varchar(5) as v, 'c'::char(3) as c, date '2008-01-01' as d,
-                timestamp '2008-01-01 10:11:12' as ts,
-                timestamptz '2008-01-01 10:11:12+00' as tstz, time '10:11:12' as tm`,
+        Sql: `select ${columns.map(([sql], index) => `${sql} as c${index}`).join(', ')}`,
       });
       await ended(id);
       const result = await suite.client.send(new GetStatementResultCommand({ Id: id }));
 
       // Assess
-      expect(result.Records).toEqual([
-        [
-          { longValue: 1 },
-          { longValue: 2 },
-          { longValue: 9007199254740991 },
-          { doubleValue: 1.5 },
-          { doubleValue: 2.25 },
-          { stringValue: '12.34' },
-          { booleanValue: true },
-          { booleanValue: false },
-          { isNull: true },
-          { stringValue: 'text' },
-          { stringValue: 'v' },
-          { stringValue: 'c  ' },
-          { stringValue: '2008-01-01' },
-          { stringValue: '2008-01-01 10:11:12' },
-          { stringValue: '2008-01-01 10:11:12+00' },
-          { stringValue: '10:11:12' },
-        ],
-      ]);
-      expect(result.ColumnMetadata?.map((column) => column.typeName)).toEqual([
-        'int2',
-        'int4',
-        'int8',
-        'float4',
-        'float8',
-        'numeric',
-        'bool',
-        'bool',
-        'int4',
-        'varchar',
-        'varchar',
-        'bpchar',
-        'date',
-        'timestamp',
-        'timestamptz',
-        'time',
-      ]);
+      expect(result.Records).toEqual([columns.map(([, field]) => field)]);
+      expect(result.ColumnMetadata?.map((column) => column.typeName)).toEqual(
+        columns.map(([, , typeName]) => typeName),
+      );
       expect(result.TotalNumRows).toBe(1);
       expect(result.NextToken).toBeUndefined();
     });
@@ -248,9 +232,7 @@ export function describeResults(suite: DataApiSuite): void {
       try {
         const marker = `hold-${randomUUID()}`;
         own.emulator.controls.holdStatements(marker);
-        const { Id } = await own.client.send(
-          new ExecuteStatementCommand({ ...CONNECTION, Sql: `select 7 as seven -- ${marker}` }),
-        );
+        const { Id } = await suite.execute({ Sql: `select 7 as seven -- ${marker}` }, own.client);
 
         // Act
         const waited = own.client.send(new GetStatementResultCommand({ Id, WaitTimeSeconds: 20 }));

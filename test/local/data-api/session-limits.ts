@@ -69,21 +69,15 @@ export function describeSessionLimits(suite: DataApiSuite): void {
     it('throws ActiveSessionsExceededException past the limit, until a session closes', async () => {
       // Prepare
       const open = (sql: string) =>
-        small.client.send(
-          new ExecuteStatementCommand({
-            ...CONNECTION,
-            Sql: sql,
-            SessionKeepAliveSeconds: 60,
-            WaitTimeSeconds: 20,
-          }),
-        );
+        suite.execute({ Sql: sql, SessionKeepAliveSeconds: 60, WaitTimeSeconds: 20 }, small.client);
       const first = await open('select 1');
       await open('select 2');
 
       // Act
       const refused = await rejectionOf(open('select 3'));
-      const withoutSession = await small.client.send(
-        new ExecuteStatementCommand({ ...CONNECTION, Sql: 'select 4', WaitTimeSeconds: 20 }),
+      const withoutSession = await suite.execute(
+        { Sql: 'select 4', WaitTimeSeconds: 20 },
+        small.client,
       );
       small.emulator.controls.expireSession(first.SessionId as string);
       const third = await open('select 5');

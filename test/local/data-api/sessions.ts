@@ -16,15 +16,12 @@ export function describeSessions(suite: DataApiSuite): void {
 
   describe('Sessions', () => {
     async function openSession(input: Partial<ExecuteStatementCommandInput> = {}) {
-      const response = await suite.client.send(
-        new ExecuteStatementCommand({
-          ...CONNECTION,
-          Sql: 'select 1',
-          SessionKeepAliveSeconds: 600,
-          WaitTimeSeconds: 20,
-          ...input,
-        } as ExecuteStatementCommandInput),
-      );
+      const response = await suite.execute({
+        Sql: 'select 1',
+        SessionKeepAliveSeconds: 600,
+        WaitTimeSeconds: 20,
+        ...input,
+      });
       expect(response.Status).toBe('FINISHED');
       return response;
     }
@@ -179,13 +176,7 @@ export function describeSessions(suite: DataApiSuite): void {
 
       // Act
       const message = await validationMessage(
-        suite.client.send(
-          new ExecuteStatementCommand({
-            ...CONNECTION,
-            Sql: 'select 1',
-            SessionId: opened.SessionId,
-          }),
-        ),
+        suite.execute({ Sql: 'select 1', SessionId: opened.SessionId }),
       );
 
       // Assess
@@ -225,14 +216,11 @@ export function describeSessions(suite: DataApiSuite): void {
       const held = suite.holdStatements('PICKED');
 
       // Act: the long poll ends before the session has opened.
-      const response = await suite.client.send(
-        new ExecuteStatementCommand({
-          ...CONNECTION,
-          Sql: held.sql(),
-          SessionKeepAliveSeconds: 60,
-          WaitTimeSeconds: 1,
-        }),
-      );
+      const response = await suite.execute({
+        Sql: held.sql(),
+        SessionKeepAliveSeconds: 60,
+        WaitTimeSeconds: 1,
+      });
       const listed = await suite.client.send(
         new ListSessionsCommand({ SessionId: response.SessionId }),
       );
@@ -252,14 +240,11 @@ export function describeSessions(suite: DataApiSuite): void {
 
       try {
         // Act: the long poll's timer (1 s) fires before the latency's (1.5 s, set after it).
-        const response = await suite.client.send(
-          new ExecuteStatementCommand({
-            ...CONNECTION,
-            Sql: 'select 1',
-            SessionKeepAliveSeconds: 60,
-            WaitTimeSeconds: 1,
-          }),
-        );
+        const response = await suite.execute({
+          Sql: 'select 1',
+          SessionKeepAliveSeconds: 60,
+          WaitTimeSeconds: 1,
+        });
         const described = await ended(response.Id as string);
 
         // Assess

@@ -347,13 +347,9 @@ export function describeStatements(suite: DataApiSuite): void {
       // Prepare
       const own = await startDataApiStack(suite.engine, { loadDemoData: false });
       try {
-        const opened = await own.client.send(
-          new ExecuteStatementCommand({
-            ...CONNECTION,
-            Sql: 'select 1',
-            SessionKeepAliveSeconds: 60,
-            WaitTimeSeconds: 20,
-          }),
+        const opened = await suite.execute(
+          { Sql: 'select 1', SessionKeepAliveSeconds: 60, WaitTimeSeconds: 20 },
+          own.client,
         );
         // A statement that runs until close() ends it.
         own.emulator.controls.holdStatements('hold-until-close');

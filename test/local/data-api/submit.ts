@@ -1,9 +1,6 @@
-import {
-  ExecuteStatementCommand,
-  type ExecuteStatementCommandInput,
-} from '@aws-sdk/client-redshift-data';
+import { ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { describe, expect, it } from 'vitest';
-import { CONNECTION, type DataApiSuite, demoUserOf, UUID } from './context.ts';
+import { type DataApiSuite, demoUserOf, UUID } from './context.ts';
 
 /** ExecuteStatement: answers, long polls, connection fields, parameters and validation. */
 export function describeSubmit(suite: DataApiSuite): void {
@@ -12,9 +9,7 @@ export function describeSubmit(suite: DataApiSuite): void {
   describe('Operation: ExecuteStatement', () => {
     it('answers at once with the statement SUBMITTED and runs it afterwards', async () => {
       // Act
-      const response = await suite.client.send(
-        new ExecuteStatementCommand({ ...CONNECTION, Sql: 'select 1 as one' }),
-      );
+      const response = await suite.execute({ Sql: 'select 1 as one' });
       const described = await ended(response.Id as string);
 
       // Assess
@@ -32,9 +27,7 @@ export function describeSubmit(suite: DataApiSuite): void {
 
     it('holds the response until the statement ends when WaitTimeSeconds is set', async () => {
       // Act
-      const response = await suite.client.send(
-        new ExecuteStatementCommand({ ...CONNECTION, Sql: 'select 1', WaitTimeSeconds: 20 }),
-      );
+      const response = await suite.execute({ Sql: 'select 1', WaitTimeSeconds: 20 });
 
       // Assess
       expect(response.Status).toBe('FINISHED');
@@ -47,13 +40,7 @@ export function describeSubmit(suite: DataApiSuite): void {
       const held = suite.holdStatements();
 
       // Act
-      const response = await suite.client.send(
-        new ExecuteStatementCommand({
-          ...CONNECTION,
-          Sql: held.sql(),
-          WaitTimeSeconds: 1,
-        }),
-      );
+      const response = await suite.execute({ Sql: held.sql(), WaitTimeSeconds: 1 });
       held.release();
       const described = await ended(response.Id as string);
 
@@ -287,15 +274,7 @@ export function describeSubmit(suite: DataApiSuite): void {
         ],
       ])('throws ValidationException for %s', async (_case, change, expected) => {
         // Act
-        const message = await validationMessage(
-          suite.client.send(
-            new ExecuteStatementCommand({
-              ...CONNECTION,
-              Sql: 'select 1',
-              ...change,
-            } as ExecuteStatementCommandInput),
-          ),
-        );
+        const message = await validationMessage(suite.execute({ Sql: 'select 1', ...change }));
 
         // Assess
         expect(message).toBe(expected);
