@@ -12,7 +12,7 @@ import {
 } from '../local/identity.ts';
 import type { LocalStack } from '../local/stack.ts';
 import { Harness } from './harness.ts';
-import type { BenchPlan, BenchResults } from './model.ts';
+import type { BenchPlan, BenchResults, BundleRow } from './model.ts';
 import { runBundles } from './phases/bundles.ts';
 import { runConcurrent, runWorkload } from './phases/concurrent.ts';
 import type { PhaseContext } from './phases/context.ts';
@@ -192,6 +192,34 @@ async function runPool(
   };
 }
 
+/** The packaging phase: every function bundled, its size, and its cold starts timed. */
+function runPackaging(plan: BenchPlan, log: (line: string) => void): Promise<BundleRow[]> {
+  log(
+    `Packaging: ${plan.bundles.functions.length || 'every'} function bundle(s), cold init median of ${plan.bundles.initRuns}`,
+  );
+  return runBundles(plan.bundles, log);
+}
+
+/** The packaging phase alone: it bundles and imports the functions, and needs no local stack. */
+async function rerunBundles(
+  plan: BenchPlan,
+  previous: BenchResults,
+  log: (line: string) => void,
+): Promise<BenchResults> {
+  configureBenchEnvironment(plan.pressure.maxSessionsTotal);
+  const results: BenchResults = {
+    ...previous,
+    meta: {
+      ...previous.meta,
+      plan: { ...previous.meta.plan, bundles: plan.bundles },
+      bundlesRerunAt: new Date().toISOString(),
+    },
+    bundles: await runPackaging(plan, log),
+  };
+  results.targets = checkTargets(results);
+  return results;
+}
+
 export interface RunOptions {
   log?: (line: string) => void;
 }
@@ -203,15 +231,12 @@ export async function runBenchmark(
   const log = options.log ?? (() => {});
   const started = performance.now();
 
-  log(
-    `Packaging: ${plan.bundles.functions.length || 'every'} function bundle(s), cold init median of ${plan.bundles.initRuns}`,
-  );
   // Before anything loads the functions' modules: their logger and metrics read the environment
   // when they are built, and the packaging phase loads one of those modules. Its children get an
   // environment of their own.
   configureBenchEnvironment(plan.pressure.maxSessionsTotal);
   // First, while the machine is quiet: the cold starts are timed.
-  const bundles = await runBundles(plan.bundles, log);
+  const bundles = await runPackaging(plan, log);
 
   const bench = await startBenchStack(plan, log);
   try {
@@ -284,7 +309,8 @@ export async function runBenchmark(
 /**
  * Runs one part alone and puts its figures into `previous` (a full run's results), for a change
  * that needs no other phase measured again: `results`, the large-results phase (FetchResults);
- * `pool`, the concurrent workload and the pool under pressure (the session pool).
+ * `pool`, the concurrent workload and the pool under pressure (the session pool); `bundles`, the
+ * packaging phase (the functions' imports and bundling).
  */
 export async function rerunPart(
   plan: BenchPlan,
@@ -293,6 +319,7 @@ export async function rerunPart(
   options: RunOptions = {},
 ): Promise<BenchResults> {
   const log = options.log ?? (() => {});
+  if (part === 'bundles') return rerunBundles(plan, previous, log);
   const bench = await startBenchStack(plan, log);
   try {
     const meta = {

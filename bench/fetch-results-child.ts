@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { s3Client } from '../functions/common/clients.ts';
 import { defaultDeps } from '../functions/common/deps.ts';
 import type { QueryResult } from '../functions/common/execution-output.ts';
 import {
@@ -69,7 +70,7 @@ async function baseline(): Promise<{ rows: number; bytes: number; uncompressedBy
   } while (nextToken !== undefined);
   const text = rows.map((row) => `${JSON.stringify(row)}\n`).join('');
   const body = gzipSync(text, { level: 1 });
-  await defaultDeps.s3.send(
+  await s3Client.send(
     new PutObjectCommand({
       Bucket: defaultDeps.config.resultsBucketName,
       Key: `${resultKeyPrefix(input.executionArn, input.statementId)}rows.jsonl.gz`,
@@ -116,7 +117,7 @@ async function spectra(): Promise<{ rows: number; bytes: number; location?: stri
 /** The JSON Lines' size of a written result, from its manifest (read after the clock stopped). */
 async function uncompressedBytesOf(location: string): Promise<number> {
   const { bucket, key } = parseS3Uri(location) as { bucket: string; key: string };
-  const object = await defaultDeps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const object = await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const manifest = JSON.parse(await (object.Body?.transformToString() ?? '{}')) as ResultManifest;
   return manifest.uncompressedBytes;
 }

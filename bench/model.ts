@@ -289,6 +289,8 @@ export interface BenchResults {
     resultsRerunAt?: string;
     /** Set when the pool's phases were run again alone (`--only pool`), later than the rest. */
     poolRerunAt?: string;
+    /** Set when the packaging phase was run again alone (`--only bundles`), later than the rest. */
+    bundlesRerunAt?: string;
   };
   perExecution: { shortQuery: PerExecutionRow; byDuration: PerExecutionRow[] };
   polling: PollingRow[];

@@ -106,17 +106,19 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: npx tsx bench/run
   --zipf <s>               concurrent workload: Zipf exponent (default 1)
   --seed <n>               concurrent workload: seed of the tenant sequence
   --out <dir>              where the results go (default bench/results)
-  --only <results|pool>    runs only one part and puts its figures into the mode's earlier
+  --only <results|pool|bundles>
+                           runs only one part and puts its figures into the mode's earlier
                            results file (latest.json, or quick.json): results, the large-results
-                           phase; pool, the concurrent workload and the pool under pressure
+                           phase; pool, the concurrent workload and the pool under pressure;
+                           bundles, the functions' bundles and cold starts (no local stack)
   --render <file.json>     runs nothing: writes the Markdown and the charts of earlier results
   --help`;
 
 /**
  * What `--only` reruns: `results`, the large-results phase; `pool`, the concurrent workload and
- * the pool under pressure (phases 4 and 5).
+ * the pool under pressure (phases 4 and 5); `bundles`, the packaging phase.
  */
-export const ONLY_PARTS = ['results', 'pool'] as const;
+export const ONLY_PARTS = ['results', 'pool', 'bundles'] as const;
 export type OnlyPart = (typeof ONLY_PARTS)[number];
 
 export interface CommandLine {

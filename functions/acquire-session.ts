@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { tenantDbUser } from '#common/config';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { QueryTimeoutError } from '#common/errors';

@@ -1,5 +1,5 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sfnClient } from '#common/clients';
 import { dbUserFor } from '#common/config';
 import { clientTokenFor } from '#common/data-api';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { dynamoDbDocumentClient } from '#common/clients';
 import { defaultDeps, sessionPolicyOf } from '#common/deps';
 import { stepHandler } from '#common/handler';

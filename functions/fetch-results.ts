@@ -1,3 +1,5 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { s3Client } from '#common/clients';
 import type { ResultPage } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
 import { rethrowTransient } from '#common/errors';
@@ -35,6 +37,11 @@ const WRITTEN_RESULT_BYTES = 1024;
  */
 const UNREAD_SET_RESERVE_BYTES = 2 * WRITTEN_RESULT_BYTES;
 
+export interface FetchResultsDeps extends StepDeps {
+  /** The results bucket's client, which a result over the inline budget is written with. */
+  s3: S3Client;
+}
+
 /** Where the caller's limits stop the result: `undefined` for no limit. */
 interface Limits {
   rows: number | undefined;
@@ -71,7 +78,10 @@ interface SetReading {
  * @throws {ResultTooLargeError} when the Data API refuses the result for its size.
  * @throws {TransientServiceError} on throttling or server faults that outlasted the SDK's retries.
  */
-export async function fetchResults(state: SubmittedState, deps: StepDeps): Promise<QueryResult> {
+export async function fetchResults(
+  state: SubmittedState,
+  deps: FetchResultsDeps,
+): Promise<QueryResult> {
   const { statement, query, session } = state;
   const result: QueryResult = {
     tenantId: query.tenantId,
@@ -124,7 +134,7 @@ export async function fetchResults(state: SubmittedState, deps: StepDeps): Promi
  * written to the bucket, as a single statement's result is.
  */
 async function fetchBatchResults(
-  deps: StepDeps,
+  deps: FetchResultsDeps,
   result: QueryResult,
   executionArn: string,
   query: Query,
@@ -182,7 +192,7 @@ const executionNameOf = (executionArn: string) => executionArn.split(':').at(7) 
  * @returns the set, and the bytes of the output it takes (counted `copies` times).
  */
 async function readResultSet(
-  deps: StepDeps,
+  deps: FetchResultsDeps,
   reading: SetReading,
 ): Promise<{ set: ResultSet; bytes: number }> {
   const reader = new ResultSetReader(reading, deps);
@@ -206,7 +216,7 @@ class ResultSetReader {
 
   constructor(
     private readonly reading: SetReading,
-    private readonly deps: StepDeps,
+    private readonly deps: FetchResultsDeps,
   ) {}
 
   async readAll(): Promise<{ set: ResultSet; bytes: number }> {
@@ -312,6 +322,6 @@ class ResultSetReader {
 export const handler = stepHandler(fetchResults, {
   step: 'FetchResults',
   state: submittedStateSchema,
-  deps: defaultDeps,
+  deps: { ...defaultDeps, s3: s3Client },
   tags: workflowTags,
 });

@@ -16,6 +16,7 @@
 
 import type { StepDeps } from './common/deps.ts';
 import type { LambdaHandler, StepHandler } from './common/handler.ts';
+import type { FetchResultsDeps } from './fetch-results.ts';
 
 export type FunctionTrigger =
   /** A Task state of statemachine/query.asl.json, whose `${<Name>FunctionArn}` is its ARN. */
@@ -164,10 +165,13 @@ export async function loadHandlers(): Promise<Record<WorkflowFunctionName, Lambd
  * set first, as for {@link loadHandler}.
  */
 export async function handlersFor(
-  deps: StepDeps,
+  deps: StepDeps & Partial<Pick<FetchResultsDeps, 's3'>>,
 ): Promise<Record<WorkflowFunctionName, LambdaHandler>> {
+  // FetchResults also writes to the results bucket, with the module's S3 client unless the caller
+  // gives its own; the other steps' deps have no S3 client (functions/common/deps.ts says why).
+  const s3 = deps.s3 ?? (await import('./common/clients.ts')).s3Client;
   return workflowHandlers(async (name) =>
-    (await importModule<StepDeps>(name)).handler.withDeps(deps),
+    (await importModule<FetchResultsDeps>(name)).handler.withDeps({ ...deps, s3 }),
   );
 }
 

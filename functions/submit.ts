@@ -1,5 +1,5 @@
 import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type Connection,
   clientTokenFor,

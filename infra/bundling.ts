@@ -1,3 +1,4 @@
+import { basename, extname } from 'node:path';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
 
@@ -62,9 +63,30 @@ export function cdkBundlingOptions(): BundlingOptions {
 
 /** The esbuild API options that produce {@link FUNCTION_BUNDLE} for one entry file. */
 export function esbuildOptionsFor(entry: string, outfile: string): BuildOptions {
+  return { ...bundleOptions(), entryPoints: [entry], outfile };
+}
+
+/**
+ * The esbuild API options that produce {@link FUNCTION_BUNDLE} for several entries in one run,
+ * each to `<outdir>/<out>/index.mjs`: the dependencies they share are parsed once. Without code
+ * splitting, each output is byte for byte the bundle a run of its own entry writes.
+ */
+export function esbuildOptionsForEach(
+  entries: readonly { entry: string; out: string }[],
+  outdir: string,
+): BuildOptions {
+  const extension = extname(FUNCTION_BUNDLE.outputFile);
+  const name = basename(FUNCTION_BUNDLE.outputFile, extension);
   return {
-    entryPoints: [entry],
-    outfile,
+    ...bundleOptions(),
+    entryPoints: entries.map(({ entry, out }) => ({ in: entry, out: `${out}/${name}` })),
+    outdir,
+    outExtension: { '.js': extension },
+  };
+}
+
+function bundleOptions(): BuildOptions {
+  return {
     bundle: true,
     target: FUNCTION_BUNDLE.target,
     platform: FUNCTION_BUNDLE.platform,

@@ -1,18 +1,20 @@
-import type { S3Client } from '@aws-sdk/client-s3';
-import { dynamoDbDocumentClient, redshiftDataClient, s3Client } from './clients.ts';
+import { dynamoDbDocumentClient, redshiftDataClient } from './clients.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DataApi } from './data-api.ts';
 import { type Telemetry, telemetry } from './observability.ts';
 import { totalSlotsKeyOf } from './session-slots.ts';
 import { type SessionPolicy, SessionStore } from './session-store.ts';
 
-/** What every core function works with; tests pass their own, the handlers the module's. */
+/**
+ * What every core function works with; tests pass their own, the handlers the module's. A client
+ * only one function calls is that function's own (FetchResults' S3, CancelStoppedExecution's Step
+ * Functions): referenced from here, it would be in every function's bundle and built at every
+ * cold start.
+ */
 export interface StepDeps {
   config: Config;
   store: SessionStore;
   dataApi: DataApi;
-  /** The results bucket's client (FetchResults). */
-  s3: S3Client;
   telemetry: Telemetry;
   clock: () => Date;
   /** How the steps pause while they wait (for a session to come back, a cancel to take). */
@@ -33,7 +35,6 @@ export function createDeps(
     sleep,
     telemetry: overrides.telemetry ?? telemetry,
     dataApi: overrides.dataApi ?? new DataApi(redshiftDataClient),
-    s3: overrides.s3 ?? s3Client,
     store:
       overrides.store ??
       new SessionStore(

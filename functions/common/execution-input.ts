@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { QUERY_TIMEOUT_SECONDS } from './config.ts';
 import { InvalidInputError } from './errors.ts';
 import { EXECUTION_INPUT_MAX_BYTES } from './payload-limits.ts';

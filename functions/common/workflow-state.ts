@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The state the workflow carries from step to step: internal to Spectra, written by one step and

@@ -1,4 +1,4 @@
-import { type ZodType, z } from 'zod';
+import * as z from 'zod';
 import { AwsServiceError } from '../aws-json.ts';
 import { validationMessage, violation } from '../service-model.ts';
 
@@ -196,7 +196,7 @@ function memberPath(path: PropertyKey[]): string {
  *
  * @throws {AwsServiceError} `ValidationException` listing every violation.
  */
-export function parseRequest<T>(schema: ZodType<T>, input: Record<string, unknown>): T {
+export function parseRequest<T>(schema: z.ZodType<T>, input: Record<string, unknown>): T {
   const parsed = schema.safeParse(input, { reportInput: true });
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues;

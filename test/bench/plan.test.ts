@@ -14,6 +14,7 @@ describe('Function: parseCommandLine', () => {
     expect(quick.outDir).toBe('out');
     expect(parseCommandLine(['--only', 'results'], 'out').only).toBe('results');
     expect(parseCommandLine(['--only', 'pool'], 'out').only).toBe('pool');
+    expect(parseCommandLine(['--only', 'bundles'], 'out').only).toBe('bundles');
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +7,11 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE_MAX_BYTES } from '../../bench/targets.ts';
+import { FUNCTIONS } from '../../functions/registry.ts';
 import { cdkBundlingOptions, FUNCTION_BUNDLE } from '../../infra/bundling.ts';
 import { SpectraFunction } from '../../infra/constructs/spectra-function.ts';
-import { bundleFunction } from '../../scripts/bundle-functions.ts';
+import { type BundledFunction, bundleAll, bundleFunction } from '../../scripts/bundle-functions.ts';
 import { runNode } from '../support/spawn.ts';
 import { logicalIdOf } from './synth.ts';
 
@@ -39,9 +42,15 @@ describe('Bundling', () => {
   const outDir = mkdtempSync(join(tmpdir(), 'spectra-bundle-'));
   let file = '';
 
+  let bundles: BundledFunction[] = [];
+  const carrying = (pkg: string) =>
+    bundles.filter((bundle) => (bundle.packages[pkg] ?? 0) > 0).map((bundle) => bundle.name);
+
   beforeAll(async () => {
-    // GIVEN CancelStoppedExecution bundled the way `npm run build` and the CDK construct bundle it
+    // GIVEN CancelStoppedExecution bundled the way the CDK construct bundles it
     file = await bundleFunction('functions/cancel-stopped-execution.ts', outDir);
+    // AND every function bundled as `npm run build` bundles them, in one esbuild run
+    bundles = await bundleAll(join(outDir, 'all'));
   });
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
@@ -135,5 +144,30 @@ describe('Bundling', () => {
         forceDockerBundling: false,
       }),
     );
+  });
+
+  it('writes in the one run of every function the bytes a build of its own entry writes', () => {
+    const shared = bundles.find((bundle) => bundle.name === 'CancelStoppedExecution');
+    // Compared by digest: a deep equality of two 600 kB buffers takes seconds.
+    const digest = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+    expect(digest(shared?.file ?? '')).toBe(digest(file));
+  });
+
+  it('keeps every bundle under the size budget the benchmark holds it to', () => {
+    expect(bundles.map((bundle) => bundle.name)).toEqual(FUNCTIONS.map((fn) => fn.name));
+    const over = bundles
+      .filter((bundle) => bundle.bytes >= BUNDLE_MAX_BYTES)
+      .map((bundle) => `${bundle.name}: ${bundle.bytes} bytes`);
+    expect(over).toEqual([]);
+  });
+
+  it('carries a client only into the functions that call it', () => {
+    // The S3 client and its upload helper are FetchResults' alone (it writes large results)
+    expect(carrying('@aws-sdk/client-s3')).toEqual(['FetchResults']);
+    expect(carrying('@aws-sdk/lib-storage')).toEqual(['FetchResults']);
+    // Step Functions is CancelStoppedExecution's alone (it reads an execution's history)
+    expect(carrying('@aws-sdk/client-sfn')).toEqual(['CancelStoppedExecution']);
+    // Every function has its session pool's DynamoDB client
+    expect(carrying('@aws-sdk/client-dynamodb')).toEqual(FUNCTIONS.map((fn) => fn.name));
   });
 });

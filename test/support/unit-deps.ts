@@ -1,7 +1,9 @@
 import { vi } from 'vitest';
+import { s3Client } from '../../functions/common/clients.ts';
 import { type Config, loadConfig } from '../../functions/common/config.ts';
-import { createDeps, type StepDeps } from '../../functions/common/deps.ts';
+import { createDeps } from '../../functions/common/deps.ts';
 import type { SessionMetric, Telemetry } from '../../functions/common/observability.ts';
+import type { FetchResultsDeps } from '../../functions/fetch-results.ts';
 
 export const EXECUTION_ARN = 'arn:aws:states:us-east-1:000000000000:execution:spectra-query:run-1';
 export const NOW = new Date('2026-11-28T12:00:00.000Z');
@@ -32,8 +34,9 @@ export function recordingTelemetry() {
 }
 
 /**
- * Deps over the module's SDK clients (mocked by the test with aws-sdk-client-mock), a fixed clock
- * and, when given, a `sleep` that returns without waiting.
+ * Deps over the module's SDK clients (mocked by the test with aws-sdk-client-mock), the results
+ * bucket's S3 among them for FetchResults, a fixed clock and, when given, a `sleep` that returns
+ * without waiting.
  */
 export function unitDeps(
   env: Record<string, string> = {},
@@ -41,11 +44,14 @@ export function unitDeps(
   sleep?: (ms: number) => Promise<void>,
 ) {
   const recording = recordingTelemetry();
-  const deps: StepDeps = createDeps(testConfig(env), {
-    clock,
-    telemetry: recording.telemetry,
-    ...(sleep ? { sleep } : {}),
-  });
+  const deps: FetchResultsDeps = {
+    ...createDeps(testConfig(env), {
+      clock,
+      telemetry: recording.telemetry,
+      ...(sleep ? { sleep } : {}),
+    }),
+    s3: s3Client,
+  };
   return { deps, count: recording.count };
 }
 
