@@ -202,7 +202,7 @@ export function controlRoutes(state: ControlState) {
         ) {
           return reply(400, {
             message:
-              'Expected {"sqlContains": "<text>", "status"?: "STARTED", "PICKED" or "RAN", "seconds"?: a number of seconds, 0 or more}',
+              'Expected {"sqlContains": "<text>", "status"?: "STARTED", "PICKED", "RAN" or "COMMITTED", "seconds"?: a number of seconds, 0 or more}',
           });
         }
         state.emulator.holdStatements(sqlContains, status, seconds);

@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TERMINAL_STATUSES } from '../../functions/common/polling.ts';
+import type { StatementStatus } from '../../functions/common/workflow-state.ts';
 import { quietInProcessFunctions } from '../../local/quiet-functions.ts';
 import { STATES } from '../../statemachine/definition.ts';
 import { BAD_INPUTS, type BadInputResult, runBadInput } from './bad-inputs.ts';
@@ -203,6 +205,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ];
     for (const session of stillOpen)
       await api.control('sessions/expire', { sessionId: session.SessionId });
+    // A statement outlives its session's close while its COMMIT is under way (it ends FINISHED),
+    // and one without a session shows in no session's status: the list waits for their ends, or
+    // it would show STARTED a statement whose row the audit tables then hold.
+    const endDeadline = Date.now() + 30_000;
+    while (Date.now() <= endDeadline) {
+      const statements = await api.listStatements();
+      if (statements.every((s) => TERMINAL_STATUSES.has(s.Status as StatementStatus))) break;
+      await sleep(200);
+    }
 
     log('checking invariants');
     // Statements are listed before the audit tables are read: reading runs statements, and a list

@@ -23,9 +23,11 @@ import { formatReport } from './report.ts';
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
+const USAGE =
+  'usage: tsx bench/chaos/run.ts [--quick] [--seed N] [--executions K] [--tenants T] [--concurrency C] [--engine pglite|postgres] [--database-url URL] [--out PATH]';
+
 function usage(message: string): never {
-  console.error(`${message}
-usage: tsx bench/chaos/run.ts [--quick] [--seed N] [--executions K] [--tenants T] [--concurrency C] [--engine pglite|postgres] [--database-url URL] [--out PATH]`);
+  console.error(`${message}\n${USAGE}`);
   process.exit(2);
 }
 
@@ -33,6 +35,10 @@ function parseArgs(argv: string[]) {
   const args = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
+    if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    }
     if (!arg.startsWith('--')) usage(`Unexpected argument ${arg}`);
     const key = arg.slice(2);
     if (key === 'quick') args.set(key, true);

@@ -13,7 +13,10 @@ import type { StatementState, StatementStatus } from './workflow-state.ts';
  * back in the pool once the Data API says it runs nothing, dropped otherwise.
  */
 
-/** How long to wait, on the server, for a cancelled statement to reach ABORTED. */
+/**
+ * How long to wait, on the server, for a statement Spectra cancelled (or tried to: a statement
+ * that commits cannot be cancelled) to end.
+ */
 export const CANCEL_WAIT_SECONDS = 5;
 /**
  * How long to wait for the Data API to say that a session whose statement ended runs nothing any
@@ -111,15 +114,23 @@ export async function settleStatement(
     });
   }
 
-  // Cancelling is asynchronous: wait on the server for the statement to reach ABORTED.
-  const after = await describeOrGone(deps, statementId, cancelled ? CANCEL_WAIT_SECONDS : 0);
+  // Cancelling is asynchronous: wait on the server for the statement to reach ABORTED. A refused
+  // cancel is waited on as long: the statement ends on its own, FINISHED if it had committed.
+  const after = await describeOrGone(deps, statementId, CANCEL_WAIT_SECONDS);
   if (after === undefined || hasEnded(after)) {
-    logger.info(cancelled ? 'Cancelled the statement' : 'The statement has ended', {
-      status: after?.Status,
-    });
+    // Committed before the cancel could take: its result stands, whatever the cancel answered.
+    const committed = after?.Status === 'FINISHED';
+    logger.info(
+      committed
+        ? 'The statement had committed; the cancel did not undo it'
+        : cancelled
+          ? 'Cancelled the statement'
+          : 'The statement has ended',
+      { status: after?.Status },
+    );
     return {
       kind: 'ended',
-      cancelled,
+      cancelled: cancelled && !committed,
       endedAt: after?.UpdatedAt?.toISOString(),
       sessionId,
       described: after,

@@ -14,13 +14,15 @@ import type { SqlEngine } from './sql-engine.ts';
 /**
  * Where a held statement waits: PICKED before its connection opens, STARTED before the engine
  * runs it, RAN (still STARTED) once the engine has run it and before its outcome is committed and
- * recorded. A stop of a statement held PICKED or STARTED ends it at once; one held RAN is answered
- * as a stop while the engine runs the statement is (see `stopStatement` in the model): on PGlite
- * it stays STARTED until released, and then ends as the stop said, undone.
+ * recorded, COMMITTED (still STARTED) once the engine has committed it and before the emulator
+ * records that it finished. A stop of a statement held PICKED or STARTED ends it at once; one held
+ * RAN is answered as a stop while the engine runs the statement is (see `stopStatement` in the
+ * model): on PGlite it stays STARTED until released, and then ends as the stop said, undone. One
+ * held COMMITTED cannot be stopped: it ends FINISHED once released.
  */
-export type HoldStatus = 'PICKED' | 'STARTED' | 'RAN';
+export type HoldStatus = 'PICKED' | 'STARTED' | 'RAN' | 'COMMITTED';
 
-export const HOLD_STATUSES: readonly HoldStatus[] = ['PICKED', 'STARTED', 'RAN'];
+export const HOLD_STATUSES: readonly HoldStatus[] = ['PICKED', 'STARTED', 'RAN', 'COMMITTED'];
 
 export interface RedshiftDataEmulatorStats {
   /** Statements accepted by ExecuteStatement and BatchExecuteStatement (token retries excluded). */
@@ -139,8 +141,8 @@ export class RunControls {
     const hold = this.matching(statement, status, false);
     if (!hold) return undefined;
     // A stop of the statement lets it go on at once (see Statement.resumeHeld), unless the engine
-    // has run it: then the engine is what the stop waits for.
-    const stopLetsGo = status !== 'RAN';
+    // has run it: then the engine is what the stop waits for, or it has committed and no stop takes.
+    const stopLetsGo = status === 'PICKED' || status === 'STARTED';
     return this.holds
       .keep(
         hold,

@@ -94,7 +94,10 @@ export interface Statement extends Progress {
    * should it still be stopped before it commits.
    */
   stopRequested?: { status: 'ABORTED' | 'FAILED'; error?: string };
-  /** The engine was told to commit it: from then on it ends FINISHED (or fails on its own). */
+  /**
+   * The engine was told to commit it: from then on it ends FINISHED (or fails on its own), and no
+   * stop takes (see {@link stopStatement} and Store.closeSession).
+   */
   committing?: boolean;
   /**
    * Lets the statement go on while a test control holds it before it runs: the engine has nothing
@@ -172,8 +175,9 @@ export function endOf(statement: Statement): Promise<void> {
  * committing and stops it at once (a server's cancel); when the engine runs it and cannot be
  * interrupted (PGlite), it stays STARTED until the engine is done and then ends as the stop says,
  * undone (see RunOptions.commitIf); otherwise it is left to end on its own, FINISHED if it
- * commits, so that no status contradicts the data. Its session stays BUSY until the engine is
- * done with it. True when the stop was accepted.
+ * commits, so that no status contradicts the data. A statement that commits is not stopped at
+ * all: it ends as its commit ends. Its session stays BUSY until the engine is done with it. True
+ * when the stop was accepted.
  */
 export function stopStatement(
   statement: Statement,
@@ -181,13 +185,15 @@ export function stopStatement(
   now: number,
   error?: string,
 ): boolean {
+  // Nothing is left to stop, and a failure of its COMMIT says nothing of a stop.
+  if (statement.committing) return false;
   statement.stopRequested ??= { status, error };
   if (statement.resumeHeld) {
     finish(statement, status, now, error);
     statement.resumeHeld();
     return true;
   }
-  if (statement.committing || (statement.running && !statement.running.canStop())) return false;
+  if (statement.running && !statement.running.canStop()) return false;
   // Accepted, but the engine cannot interrupt it (PGlite): it stays STARTED, as it is, until the
   // engine is done with it, and then ends as the stop says, undone.
   if (statement.running && !statement.running.stopsAtOnce()) return true;
@@ -237,7 +243,9 @@ export class Store {
 
   /**
    * Closes a session now: a statement running on it ends FAILED (as far as the engine can still
-   * undo it) and its connection is closed in the background.
+   * undo it) and its connection is closed in the background, once the engine is done with a
+   * statement it could no longer undo: closed under a COMMIT, a connection loses the COMMIT's
+   * answer, and the server may have committed.
    */
   closeSession(session: Session, reason: string): void {
     if (session.status === 'CLOSED') return;
@@ -249,19 +257,25 @@ export class Store {
       ? this.statements.get(session.currentStatementId)
       : undefined;
     session.currentStatementId = undefined;
-    if (running && !TERMINAL.has(running.status)) {
-      stopStatement(
+    const unstopped =
+      running &&
+      !TERMINAL.has(running.status) &&
+      !stopStatement(
         running,
         'FAILED',
         now,
         `ERROR: The session ${session.id} was closed (${reason}) while the statement was running.`,
-      );
-    }
+      )
+        ? running
+        : undefined;
+    // A cancel that reached a COMMIT could only tear it: the statement is left to commit.
+    const committing = unstopped?.committing === true;
     const connection = session.connection;
     if (connection) {
       const done = connection
         .then(async (opened) => {
-          await opened.cancel().catch(() => false);
+          if (!committing) await opened.cancel().catch(() => false);
+          if (unstopped) await endOf(unstopped);
           await opened.close();
         })
         .catch(() => undefined)

@@ -118,6 +118,11 @@ async function runPart(
       },
       ran: () => controls.pass(statement, 'RAN'),
     });
+    if (statement.committing) {
+      // Committed: from here on a stop finds it done, whatever is left to record.
+      const heldCommitted = controls.pass(statement, 'COMMITTED');
+      if (heldCommitted) await heldCommitted;
+    }
     const catalog =
       result.hasResultSet && !TERMINAL.has(statement.status)
         ? await columnCatalogOf(connection, result.columns)
@@ -179,12 +184,16 @@ async function runBatch(
     if (failed || TERMINAL.has(statement.status)) {
       await connection.run('ROLLBACK', [], { batchControl: true }).catch(() => undefined);
     } else {
+      // From here on the batch ends as its COMMIT ends: no stop can undo it.
+      statement.committing = true;
       try {
         await connection.run('COMMIT', [], { batchControl: true });
       } catch (error) {
         end(store, statement, 'FAILED', engineMessage(error));
         return;
       }
+      const heldCommitted = context.controls.pass(statement, 'COMMITTED');
+      if (heldCommitted) await heldCommitted;
     }
   }
   if (failed?.status === 'FAILED') end(store, statement, 'FAILED', failed.error);

@@ -233,7 +233,7 @@ describe('Test controls: out-of-range values', () => {
 
     // Assess
     expect(refused.status).toBe(400);
-    expect(refused.body.message).toContain('"status"?: "STARTED", "PICKED" or "RAN"');
+    expect(refused.body.message).toContain('"status"?: "STARTED", "PICKED", "RAN" or "COMMITTED"');
     expect(taken.status).toBe(200);
   });
 

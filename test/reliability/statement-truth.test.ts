@@ -13,7 +13,12 @@ import { type PostgresServer, startPostgres } from '../../local/postgres-cluster
 import { createPgliteEngine } from '../../local/redshift-data/pglite-engine.ts';
 import { createPostgresEngine } from '../../local/redshift-data/postgres-engine.ts';
 import type { SqlEngine } from '../../local/redshift-data/sql-engine.ts';
-import { CONNECTION, type DataApiStack, startDataApiStack } from '../local/data-api-suite.ts';
+import {
+  CONNECTION,
+  type DataApiStack,
+  rejectionOf,
+  startDataApiStack,
+} from '../local/data-api-suite.ts';
 
 /**
  * What the Data API emulator reports about a statement must match what it left in the data: a
@@ -25,6 +30,11 @@ import { CONNECTION, type DataApiStack, startDataApiStack } from '../local/data-
  * one backend, so nothing outside a running statement can hold it; there the emulator holds the
  * INSERT once PGlite has run it and before it commits (a hold at RAN), where a stop is answered
  * as one that comes while PGlite runs the statement.
+ *
+ * A statement that has committed is FINISHED, whatever stop comes after: the emulator holds it
+ * between its commit and its status (a hold at COMMITTED) on both engines, and on PostgreSQL a
+ * trigger the COMMIT runs waits, inside the server, for a second lock the test holds: a COMMIT
+ * that takes long, past the point a cancel can reach.
  */
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, 10));
@@ -32,6 +42,11 @@ const pause = () => new Promise((resolve) => setTimeout(resolve, 10));
 const GATE_LOCK = 81_001;
 /** What the SQL of the INSERT the PGlite emulator holds contains. */
 const GATE_MARKER = `truth-gate-${randomUUID()}`;
+/** The advisory lock the PostgreSQL COMMIT of an id with {@link COMMIT_GATE_PREFIX} waits for. */
+const COMMIT_GATE_LOCK = 81_002;
+const COMMIT_GATE_PREFIX = 'commit-gate-';
+/** What the SQL of an INSERT the emulator holds once it has committed contains. */
+const COMMITTED_MARKER = `truth-committed-${randomUUID()}`;
 
 describe.each([
   ['PGlite', async () => ({ engine: await createPgliteEngine(), server: undefined })],
@@ -56,6 +71,19 @@ describe.each([
       : `insert into ${table} (id) select :id -- ${GATE_MARKER}`;
 
   let gateClosed = false;
+  let commitGateClosed = false;
+
+  /** Makes the COMMIT of the next INSERT of an id with {@link COMMIT_GATE_PREFIX} wait. */
+  async function closeCommitGate(): Promise<void> {
+    await engine.admin(`select pg_advisory_lock(${COMMIT_GATE_LOCK})`);
+    commitGateClosed = true;
+  }
+
+  async function openCommitGate(): Promise<void> {
+    if (!commitGateClosed) return;
+    await engine.admin(`select pg_advisory_unlock(${COMMIT_GATE_LOCK})`);
+    commitGateClosed = false;
+  }
 
   async function closeGate(): Promise<void> {
     if (gateClosed) return;
@@ -168,6 +196,21 @@ describe.each([
     };
   }
 
+  /** A session with an INSERT of `id` on it, `sql` (default a plain INSERT) written around it. */
+  async function insertOnSession(id: string, sql = (text: string) => text) {
+    const opened = await run({ ...CONNECTION, SessionKeepAliveSeconds: 60, WaitTimeSeconds: 20 });
+    const insert = await run({
+      SessionId: opened.SessionId,
+      Sql: sql(`insert into ${table} (id) values (:id)`),
+      Parameters: [{ name: 'id', value: id }],
+    });
+    return {
+      sessionId: opened.SessionId as string,
+      pid: opened.RedshiftPid as number,
+      statementId: insert.Id as string,
+    };
+  }
+
   beforeAll(async () => {
     ({ engine, server } = await start());
     stack = await startDataApiStack(engine);
@@ -177,10 +220,31 @@ describe.each([
       WaitTimeSeconds: 20,
     });
     expect((await ended(created.Id as string)).Status).toBe('FINISHED');
+    if (gated()) {
+      // Runs in the COMMIT (a deferred trigger); a cancel does not stop its wait, as none stops a
+      // commit past a certain point.
+      await engine.admin(`
+        create function ${table}_commit_gate() returns trigger language plpgsql as $$
+        begin
+          loop
+            begin
+              perform pg_advisory_xact_lock_shared(${COMMIT_GATE_LOCK});
+              return null;
+            exception when query_canceled then
+              null;
+            end;
+          end loop;
+        end $$;
+        create constraint trigger ${table}_commit_gate after insert on ${table}
+          deferrable initially deferred for each row
+          when (new.id like '${COMMIT_GATE_PREFIX}%') execute function ${table}_commit_gate();`);
+    }
   }, 120_000);
 
   afterEach(async () => {
     await openGate();
+    if (gated()) await openCommitGate();
+    stack.emulator.controls.releaseStatements(COMMITTED_MARKER);
   });
 
   afterAll(async () => {
@@ -231,8 +295,82 @@ describe.each([
     expect(await rows(id)).toBe(0);
   });
 
+  describe('once the INSERT has committed, before its status says so', () => {
+    async function committedInsertOnSession(id: string) {
+      stack.emulator.controls.holdStatements(COMMITTED_MARKER, 'COMMITTED');
+      const inserted = await insertOnSession(id, (sql) => `${sql} -- ${COMMITTED_MARKER}`);
+      while (stack.emulator.controls.stats().statementsHeld < 1) await pause();
+      return inserted;
+    }
+
+    it('refuses a cancel, and reports the INSERT FINISHED with its row', async () => {
+      // Prepare
+      const id = randomUUID();
+      const { statementId } = await committedInsertOnSession(id);
+
+      // Act
+      const refused = await rejectionOf(
+        stack.client.send(new CancelStatementCommand({ Id: statementId })),
+      );
+
+      // Assess
+      expect(refused.name).toBe('ValidationException');
+      expect(refused.message).toBe(
+        `Could not cancel a query that is already committing with ID: ${statementId}`,
+      );
+      stack.emulator.controls.releaseStatements(COMMITTED_MARKER);
+      expect((await ended(statementId)).Status).toBe('FINISHED');
+      expect(await rows(id)).toBe(1);
+    });
+
+    it('reports the INSERT FINISHED with its row when its session closes', async () => {
+      // Prepare
+      const id = randomUUID();
+      const { sessionId, pid, statementId } = await committedInsertOnSession(id);
+
+      // Act
+      stack.emulator.controls.expireSession(sessionId);
+
+      // Assess
+      stack.emulator.controls.releaseStatements(COMMITTED_MARKER);
+      expect((await ended(statementId)).Status).toBe('FINISHED');
+      await untilEngineDone(sessionId, pid);
+      expect(await rows(id)).toBe(1);
+    });
+  });
+
   // Only PostgreSQL keeps a caller's transaction open between statements: PGlite refuses BEGIN.
   if (engineName === 'PostgreSQL') {
+    it.each([
+      ['its session closes', false],
+      ['it is cancelled and its session closes', true],
+    ])(
+      'reports an INSERT FINISHED with its row when %s while its COMMIT runs',
+      async (_, cancel) => {
+        // Prepare: the COMMIT waits in the server; the session's connection must outlast it
+        const id = `${COMMIT_GATE_PREFIX}${randomUUID()}`;
+        await closeCommitGate();
+        const { sessionId, pid, statementId } = await insertOnSession(id);
+        await untilBackend(pid, `wait_event_type = 'Lock' and query = 'COMMIT'`);
+
+        // Act
+        const cancelled = cancel
+          ? await rejectionOf(stack.client.send(new CancelStatementCommand({ Id: statementId })))
+          : undefined;
+        stack.emulator.controls.expireSession(sessionId);
+        // What the close sends the server goes first: the gate's unlock queues behind it on the
+        // engine's one admin connection.
+        await pause();
+        await openCommitGate();
+
+        // Assess
+        expect(cancelled?.name).toBe(cancel ? 'ValidationException' : undefined);
+        expect((await ended(statementId)).Status).toBe('FINISHED');
+        await untilEngineDone(sessionId, pid);
+        expect(await rows(id)).toBe(1);
+      },
+    );
+
     it("fails the caller's transaction when a statement in it is cancelled, as a server does", async () => {
       // Prepare
       const id = randomUUID();

@@ -593,7 +593,7 @@ describe('Function: submitQuery', () => {
         }),
       );
       redshift
-        .on(DescribeStatementCommand, { WaitTimeSeconds: undefined })
+        .on(DescribeStatementCommand, { WaitTimeSeconds: 5 })
         .resolves({ Id: 'st-5', Status: 'FINISHED', HasResultSet: true });
 
       const next = await submitQuery(dueInTwoSeconds(), deps);

@@ -253,9 +253,15 @@ export function statementOperations(context: OperationContext): Operations {
         throw validationError(
           `Could not cancel a query that is already in ${statement.status} state with ID: ${request.Id}`,
         );
+      // Its COMMIT is under way: it has committed as far as a cancel can tell, and ends FINISHED
+      // (a server's cancel reaching the COMMIT could only tear it).
+      if (statement.committing)
+        throw validationError(
+          `Could not cancel a query that is already committing with ID: ${request.Id}`,
+        );
       const running = statement.running;
-      // ABORTED now unless the engine can no longer undo it (it is committing): then it ends
-      // FINISHED, and the cancel did not take.
+      // ABORTED now unless the engine can no longer undo it (it runs a transaction's end itself):
+      // then it ends as it really ends, and the cancel did not take.
       const stopped = stopStatement(statement, 'ABORTED', store.clock());
       // PostgreSQL stops the statement early; PGlite runs it to its end and rolls it back.
       if (running) await running.cancel().catch(() => false);
