@@ -1,24 +1,22 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbDocumentClient } from '../functions/common/clients.ts';
 import { CONFIG_VARIABLES, type Config, loadConfig } from '../functions/common/config.ts';
-import { createDeps, sessionPolicyOf } from '../functions/common/deps.ts';
+import { createDeps } from '../functions/common/deps.ts';
 import { rethrowTransient } from '../functions/common/errors.ts';
-import { ExecutionRecords } from '../functions/common/execution-record.ts';
 import type { LambdaHandler } from '../functions/common/handler.ts';
-import { SessionSlots, type SlotReservation } from '../functions/common/session-slots.ts';
-import {
-  type AcquireResult,
-  poolIdOf,
-  type SessionPolicy,
-  type SessionRecord,
-  SessionStore,
-} from '../functions/common/session-store.ts';
+import type {
+  AcquireResult,
+  GiveBackRequest,
+  GivenBack,
+  OpenedSession,
+  PoolExecutions,
+  PoolSlots,
+  SessionPool,
+} from '../functions/common/session-pool.ts';
+import type { SessionRecord } from '../functions/common/session-record.ts';
+import type { SlotReservation } from '../functions/common/slot-reservation.ts';
+import { SessionsTable } from '../functions/common/table-io.ts';
+import { internalPoolId, poolIdOf } from '../functions/common/table-keys.ts';
 import { handlersFor, type WorkflowFunctionName } from '../functions/registry.ts';
 import { STATES } from '../statemachine/definition.ts';
 
@@ -117,73 +115,103 @@ function recordOf(tenantId: string, dbUser: string, sessionId: string, createdAt
  * whenever it has none, on this reservation.
  */
 const UNCOUNTED: SlotReservation = { claim: 'uncounted', slot: 0, totalSlot: 0, reservedAt: '' };
+const uncounted = (): SlotReservation => ({ ...UNCOUNTED, reservedAt: new Date().toISOString() });
 
 /** Slots that are always free and cost nothing. */
-class UncountedSlots extends SessionSlots {
-  override async renew(): Promise<SlotReservation> {
-    return { ...UNCOUNTED, reservedAt: new Date().toISOString() };
-  }
-
-  override async giveBack(): Promise<void> {}
-}
+const uncountedSlots: PoolSlots = {
+  renew: async () => uncounted(),
+  giveBack: async () => {},
+};
 
 /** Execution records that are never written: no run of these designs is stopped. */
-class UnrecordedExecutions extends ExecutionRecords {
-  override async holdReservation(): Promise<{ previous: undefined }> {
-    return { previous: undefined };
-  }
-
-  override async confirmRun(): Promise<boolean> {
-    return true;
-  }
-
-  override async beginOpening(): Promise<{ untouched: true }> {
-    return { untouched: true };
-  }
-
-  override async beginSubmission(): Promise<{ previous: undefined; heldReservation: true }> {
-    return { previous: undefined, heldReservation: true };
-  }
-
-  override async recordStatement(): Promise<boolean> {
-    return true;
-  }
-
-  override async read(): Promise<undefined> {
-    return undefined;
-  }
-}
-
-/** A store of one of the designs without a pool: no slots counted, no executions recorded. */
-abstract class PoollessStore extends SessionStore {
-  override readonly slots: SessionSlots;
-  override readonly executions: ExecutionRecords;
-
-  constructor(documents: DynamoDBDocumentClient, table: string, policy: SessionPolicy) {
-    super(documents, table, policy);
-    this.slots = new UncountedSlots(documents, table, { perTenant: 1, total: 1, target: '' });
-    this.executions = new UnrecordedExecutions(documents, table);
-  }
-
-  /** The refused session is dropped as the design drops it; its replacement is opened as always. */
-  override async replaceRefusedSession(
-    tenantId: string,
-    dbUser: string,
-    sessionId: string,
-    owner: string,
-  ): Promise<SlotReservation> {
-    await this.invalidate(tenantId, dbUser, sessionId, owner);
-    return { ...UNCOUNTED, reservedAt: new Date().toISOString() };
-  }
-}
+const unrecordedExecutions: PoolExecutions = {
+  holdReservation: async () => ({ previous: undefined }),
+  beginOpening: async () => ({ untouched: true }),
+  beginSubmission: async () => ({ previous: undefined, heldReservation: true }),
+  recordStatement: async () => true,
+  markStopped: async (executionArn, run) => {
+    const now = new Date().toISOString();
+    return {
+      pool_id: internalPoolId('execution', executionArn),
+      session_id: 'execution',
+      execution_arn: executionArn,
+      stopped_run: run,
+      stopped_at: now,
+      updated_at: now,
+      expires_at: now,
+      ttl: 0,
+    };
+  },
+  read: async () => undefined,
+};
 
 /** A miss that opens a session (on no counted slot). */
 const openingMiss = (): AcquireResult => ({
   kind: 'miss',
   expiredRemoved: 0,
   waitedMs: 0,
-  reservation: { ...UNCOUNTED, reservedAt: new Date().toISOString() },
+  reservation: uncounted(),
 });
+
+/**
+ * A design without a pool: no slots counted, no executions recorded, and no session ever leased,
+ * so nothing is listed, leased, renewed or unleased. Each design says how it hands out, records,
+ * releases and drops a session.
+ */
+abstract class PoollessDesign implements SessionPool {
+  readonly slots = uncountedSlots;
+  readonly executions = unrecordedExecutions;
+
+  abstract acquire(tenantId: string, dbUser: string): Promise<AcquireResult>;
+  abstract recordNewSession(opened: OpenedSession): Promise<SessionRecord>;
+  abstract release(): Promise<boolean>;
+  abstract invalidate(tenantId: string, dbUser: string, sessionId: string): Promise<boolean>;
+
+  async listPool(): Promise<SessionRecord[]> {
+    return [];
+  }
+
+  isLeasableFor(): boolean {
+    return false;
+  }
+
+  async tryLease(): Promise<undefined> {
+    return undefined;
+  }
+
+  async renewLease(): Promise<boolean> {
+    return true;
+  }
+
+  async unlease(): Promise<boolean> {
+    return false;
+  }
+
+  /** The refused session is dropped as the design drops it; its replacement is opened as always. */
+  async replaceRefusedSession(
+    tenantId: string,
+    dbUser: string,
+    sessionId: string,
+  ): Promise<SlotReservation> {
+    await this.invalidate(tenantId, dbUser, sessionId);
+    return uncounted();
+  }
+
+  async giveBackUnlessHeld(): Promise<void> {}
+
+  /**
+   * No lease to find: only the sessions the caller names are given back, dropped as the design
+   * drops a session unless nothing ran on them.
+   */
+  async giveBack(request: GiveBackRequest): Promise<GivenBack> {
+    const given: GivenBack = { unleased: [], released: [], dropped: [] };
+    if (request.use.kind === 'unused') return given;
+    for (const { session_id } of request.sessions ?? [])
+      if (await this.invalidate(request.tenantId, request.dbUser, session_id))
+        given.dropped.push(session_id);
+    return given;
+  }
+}
 
 /**
  * No reuse: every query opens a session and nothing is kept. Acquire always reports a miss and
@@ -192,29 +220,21 @@ const openingMiss = (): AcquireResult => ({
  * call that closes a session). Making no DynamoDB requests at all is the cheapest form of this
  * design, so the comparison is in its favour.
  */
-export class NoReuseStore extends PoollessStore {
-  override async acquire(): Promise<AcquireResult> {
+export class NoReuseStore extends PoollessDesign {
+  async acquire(): Promise<AcquireResult> {
     return openingMiss();
   }
 
-  override async recordNewSession(
-    tenantId: string,
-    dbUser: string,
-    sessionId: string,
-  ): Promise<SessionRecord> {
+  async recordNewSession({ tenantId, dbUser, sessionId }: OpenedSession): Promise<SessionRecord> {
     return recordOf(tenantId, dbUser, sessionId, new Date().toISOString());
   }
 
-  override async renewLease(): Promise<boolean> {
-    return true;
-  }
-
   /** Dropped, not returned to any pool. */
-  override async release(): Promise<boolean> {
+  async release(): Promise<boolean> {
     return false;
   }
 
-  override async invalidate(): Promise<boolean> {
+  async invalidate(): Promise<boolean> {
     return false;
   }
 }
@@ -230,25 +250,24 @@ export class NoReuseStore extends PoollessStore {
  * The cache item lives in the sessions table under its own partition (`single#<pool>`), so it
  * never mixes with Spectra's pool.
  */
-export class SingleSessionStore extends PoollessStore {
-  constructor(
-    private readonly documents: DynamoDBDocumentClient,
-    private readonly table: string,
-    policy: SessionPolicy,
-  ) {
-    super(documents, table, policy);
+export class SingleSessionStore extends PoollessDesign {
+  private readonly table: SessionsTable;
+
+  constructor(documents: DynamoDBDocumentClient, tableName: string) {
+    super();
+    this.table = new SessionsTable(documents, tableName);
   }
 
   private key(tenantId: string, dbUser: string) {
     return { pool_id: `single#${poolIdOf(tenantId, dbUser)}`, session_id: 'cached' };
   }
 
-  override async acquire(tenantId: string, dbUser: string): Promise<AcquireResult> {
+  async acquire(tenantId: string, dbUser: string): Promise<AcquireResult> {
     let item: Record<string, unknown> | undefined;
     try {
-      const result = await this.documents.send(
+      const result = await this.table.ddb.send(
         new GetCommand({
-          TableName: this.table,
+          TableName: this.table.name,
           Key: this.key(tenantId, dbUser),
           ConsistentRead: true,
         }),
@@ -266,53 +285,33 @@ export class SingleSessionStore extends PoollessStore {
     };
   }
 
-  override async recordNewSession(
-    tenantId: string,
-    dbUser: string,
-    sessionId: string,
-  ): Promise<SessionRecord> {
+  async recordNewSession({ tenantId, dbUser, sessionId }: OpenedSession): Promise<SessionRecord> {
     const createdAt = new Date().toISOString();
-    try {
-      await this.documents.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            ...this.key(tenantId, dbUser),
-            cached_session_id: sessionId,
-            created_at: createdAt,
-          },
-        }),
-      );
-    } catch (error) {
-      rethrowTransient(error, 'DynamoDB PutItem (cached session)');
-    }
+    const cached = { ...this.key(tenantId, dbUser), cached_session_id: sessionId };
+    await this.table.write(
+      { Put: { Item: { ...cached, created_at: createdAt } } },
+      'DynamoDB PutItem (cached session)',
+    );
     return recordOf(tenantId, dbUser, sessionId, createdAt);
   }
 
-  override async renewLease(): Promise<boolean> {
-    return true;
-  }
-
-  override async release(): Promise<boolean> {
+  async release(): Promise<boolean> {
     return true;
   }
 
   /** Drops the cached session if it is still the refused one (another query may have replaced it). */
-  override async invalidate(tenantId: string, dbUser: string, sessionId: string): Promise<boolean> {
-    try {
-      await this.documents.send(
-        new DeleteCommand({
-          TableName: this.table,
+  async invalidate(tenantId: string, dbUser: string, sessionId: string): Promise<boolean> {
+    const deleted = await this.table.write(
+      {
+        Delete: {
           Key: this.key(tenantId, dbUser),
           ConditionExpression: 'cached_session_id = :refused',
           ExpressionAttributeValues: { ':refused': sessionId },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      return rethrowTransient(error, 'DynamoDB DeleteItem (cached session)');
-    }
+        },
+      },
+      'DynamoDB DeleteItem (cached session)',
+    );
+    return deleted !== undefined;
   }
 }
 
@@ -334,20 +333,12 @@ export async function sessionVariantHandlers(): Promise<
   return {
     singleSession: await handlersFor(
       createDeps(single, {
-        store: new SingleSessionStore(
-          dynamoDbDocumentClient,
-          single.sessionsTableName,
-          sessionPolicyOf(single),
-        ),
+        store: new SingleSessionStore(dynamoDbDocumentClient, single.sessionsTableName),
       }),
     ),
     noReuse: await handlersFor(
       createDeps(noReuse, {
-        store: new NoReuseStore(
-          dynamoDbDocumentClient,
-          noReuse.sessionsTableName,
-          sessionPolicyOf(noReuse),
-        ),
+        store: new NoReuseStore(),
       }),
     ),
   };

@@ -13,7 +13,7 @@ import {
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dbUserFor } from '#common/config';
 import { INPUT_RULES, parseExecutionInput, tenantIdOf } from '#common/execution-input';
-import { poolIdOf } from '#common/session-store';
+import { poolIdOf } from '#common/table-keys';
 import { consoleUrl } from '../local/identity.ts';
 import { resolveSettings } from './connection.ts';
 import {

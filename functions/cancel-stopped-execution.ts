@@ -10,10 +10,10 @@ import { type ExecutionRecord, submissionOf, unusedReservationOf } from '#common
 import { stepHandler } from '#common/handler';
 import { tagInvocation } from '#common/observability';
 import { OPENING_SQL } from '#common/session-race';
-import type { SessionRecord } from '#common/session-store';
+import type { SessionRecord } from '#common/session-record';
 import {
   CANCEL_WAIT_SECONDS,
-  giveBackStoppedSession,
+  giveBackStopped,
   type StatementOutcome,
   settleStatement,
 } from '#common/stopped-statement';
@@ -98,14 +98,14 @@ export function parseStoppedExecution(event: unknown): StoppedExecution {
  */
 async function statementOfToken(
   deps: CancelStoppedExecutionDeps,
-  executionArn: string,
   tenantId: string,
-  submission: { run: number; attempt: number },
+  submission: { executionArn: string; run: number; attempt: number },
 ): Promise<string> {
   const { config } = deps;
+  const { executionArn, attempt, run } = submission;
   const outcome = await deps.dataApi.execute({
     sql: OPENING_SQL,
-    clientToken: clientTokenFor(executionArn, submission.attempt, { run: submission.run }),
+    clientToken: clientTokenFor(executionArn, attempt, { run }),
     waitSeconds: 0,
     session: 'none',
     connection: {
@@ -183,7 +183,10 @@ export async function cancelStoppedExecution(
         : undefined;
   let statementId = submission ? submission.statementId : history.statementId;
   if (statementId === undefined && submission && !failed && tenantId !== undefined)
-    statementId = await statementOfToken(deps, stopped.executionArn, tenantId, submission);
+    statementId = await statementOfToken(deps, tenantId, {
+      ...submission,
+      executionArn: stopped.executionArn,
+    });
   logger.info('Cleaning up after a stopped or failed execution', {
     status: stopped.status,
     statementId,
@@ -205,9 +208,6 @@ export async function cancelStoppedExecution(
 
   const dbUser = dbUserFor(tenantId, deps.config.dbUserTemplate);
   const pool = await deps.store.listPool(tenantId, dbUser);
-  const leased = pool.filter(
-    (lease) => lease.state === 'LEASED' && lease.lease_owner === stopped.executionArn,
-  );
   const adopted = failed
     ? await adoptOpenedSession(deps, record, statement, pool, {
         tenantId,
@@ -215,29 +215,22 @@ export async function cancelStoppedExecution(
         owner: stopped.executionArn,
       })
     : undefined;
-  if (adopted) leased.push(adopted);
-  for (const lease of leased) {
-    const given = await giveBackStoppedSession(
-      deps,
-      { tenantId, dbUser, sessionId: lease.session_id, createdAt: lease.created_at },
-      stopped.executionArn,
-      statement,
-      history.leavesSessionState === true,
-    );
-    outcome.sessionReleased ||= given === 'released';
-    outcome.sessionInvalidated ||= given === 'dropped';
-  }
-
-  // Slots reserved for a session that was never opened. A step of a stopped run that said it
-  // opens one on them may still be running: it gives them back itself, with the session or alone.
-  // A failed execution runs no step any more, so a session it opened would be in the pool by now.
-  const reservation = failed ? record?.reservation : unusedReservationOf(record, stopped.run);
-  const held = (claim: string) =>
-    adopted?.slot_claim === claim || pool.some((record) => record.slot_claim === claim);
-  if (reservation && !held(reservation.claim))
-    await deps.store.slots.giveBack(tenantId, dbUser, reservation);
+  // Its leases, and slots reserved for a session that was never opened. A step of a stopped run
+  // that said it opens one on them may still be running: it gives them back itself, with the
+  // session or alone. A failed execution runs no step any more, so a session it opened would be
+  // in the pool by now.
+  const given = await giveBackStopped(deps, statement, history.leavesSessionState === true, {
+    tenantId,
+    dbUser,
+    owner: stopped.executionArn,
+    pool,
+    alsoHeld: adopted ? [adopted] : [],
+    reservations: [failed ? record?.reservation : unusedReservationOf(record, stopped.run)],
+  });
+  outcome.sessionReleased = given.released.length > 0;
+  outcome.sessionInvalidated = given.dropped.length > 0;
   logger.info('Cleaned up after the stopped execution', {
-    sessionId: leased[0]?.session_id,
+    sessionId: given.released[0] ?? given.dropped[0],
     ...outcome,
   });
   return outcome;
@@ -273,7 +266,7 @@ async function adoptOpenedSession(
   deps.telemetry.logger.warn('Adopted the session the failed submission opened into the pool', {
     sessionId,
   });
-  return deps.store.recordNewSession(owner.tenantId, owner.dbUser, sessionId, owner.owner, renewed);
+  return deps.store.recordNewSession({ ...owner, sessionId, reservation: renewed });
 }
 
 // The tenant is known only once the history or the record is read: the core tags the invocation.

@@ -3,7 +3,7 @@ import { SessionUnavailableError } from '#common/errors';
 import { stepHandler, workflowTags } from '#common/handler';
 import { countSession, tenantData } from '#common/observability';
 import { HISTORY_EVENTS_AT_MOST } from '#common/polling';
-import type { SlotReservation } from '#common/session-slots';
+import type { SlotReservation } from '#common/slot-reservation';
 import { type QueryState, queryStateSchema } from '#common/workflow-state';
 
 /** How many times one execution resubmits after a stale session before it gives up. */

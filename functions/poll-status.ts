@@ -5,16 +5,14 @@ import { tenantData } from '#common/observability';
 import {
   endedStatementOf,
   HISTORY_EVENTS_PER_POLL,
-  historyWouldOverflow,
   leaseSecondsAfter,
+  limitReached,
   longPollSeconds,
-  nextWaitSeconds,
   refuseFailedTransaction,
-  secondsSince,
-  secondsUntil,
   TERMINAL_STATUSES,
+  waitAfter,
 } from '#common/polling';
-import { LEASE_SECONDS } from '#common/session-store';
+import { LEASE_SECONDS } from '#common/session-record';
 import { cancelPastLimit } from '#common/stopped-statement';
 import {
   type QueryState,
@@ -49,11 +47,10 @@ export async function pollStatus(
 ): Promise<QueryState> {
   const { statement, query, session } = state;
   const started = deps.clock();
-  const waitSeconds = longPollSeconds(
-    deps.config.pollWaitSeconds,
-    remainingMs,
-    secondsUntil(query.deadline, started),
-  );
+  const waitSeconds = longPollSeconds(deps.config.pollWaitSeconds, remainingMs, {
+    deadline: query.deadline,
+    now: started,
+  });
   let described: DescribeStatementResponse = await deps.dataApi.describe(
     statement.statementId,
     waitSeconds,
@@ -64,12 +61,7 @@ export async function pollStatus(
   let status = (described.Status ?? statement.status) as StatementStatus;
   let cancelledFor: StatementState['cancelledFor'];
   if (!TERMINAL_STATUSES.has(status)) {
-    const limit =
-      secondsUntil(query.deadline, now) <= 0
-        ? 'timeout'
-        : historyWouldOverflow({ historyEventsBound })
-          ? 'history'
-          : undefined;
+    const limit = limitReached({ deadline: query.deadline, historyEventsBound }, now);
     if (limit !== undefined) {
       ({ described, cancelledFor } = await cancelPastLimit(
         deps,
@@ -82,16 +74,16 @@ export async function pollStatus(
   }
 
   const ended = TERMINAL_STATUSES.has(status);
-  const nextWait =
-    ended || cancelledFor !== undefined
-      ? 0
-      : nextWaitSeconds({
-          requestedWaitSeconds: waitSeconds,
-          elapsedMs: now.getTime() - started.getTime(),
-          polls,
-          sinceSubmitSeconds: secondsSince(statement.submittedAt, now),
-          secondsLeft: secondsUntil(query.deadline, now),
-        });
+  const nextWait = waitAfter({
+    status,
+    cancelledFor,
+    requestedWaitSeconds: waitSeconds,
+    pollStarted: started,
+    now,
+    polls,
+    submittedAt: statement.submittedAt,
+    deadline: query.deadline,
+  });
 
   if (session.sessionId !== null) {
     const renewed = await deps.store.renewLease(

@@ -147,24 +147,18 @@ async function releaseStrayLeases(
   const dbUser = query?.dbUser ?? dbUserFor(tenantId, deps.config.dbUserTemplate);
   // AcquireSession refused such a tenant before touching anything: it has no pool to look in.
   if (reservedDbUserReason(dbUser, deps.config.deniedDbUsers) !== undefined) return 0;
-  const pool = await deps.store.listPool(tenantId, dbUser);
-  const stray = pool.filter(
-    (record) => record.state === 'LEASED' && record.lease_owner === executionArn,
-  );
-  let given = 0;
-  for (const record of stray) {
-    const done = query
-      ? await deps.store.invalidate(tenantId, dbUser, record.session_id, executionArn)
-      : await deps.store.unlease(record, executionArn);
-    if (done) given++;
-  }
-  // The state's (a resubmission's), and the one AcquireSession wrote to the execution's record
-  // before a failure that left no state.
+  // The reservations: the state's (a resubmission's), and the one AcquireSession wrote to the
+  // execution's record before a failure that left no state.
   const record = await deps.store.executions.read(executionArn);
-  for (const reservation of [session?.reservation, record?.reservation]) {
-    if (reservation && !pool.some((held) => held.slot_claim === reservation.claim))
-      await deps.store.slots.giveBack(tenantId, dbUser, reservation);
-  }
+  const { unleased, dropped } = await deps.store.giveBack({
+    tenantId,
+    dbUser,
+    owner: executionArn,
+    // Before the state had a query, no statement was sent (AcquireSession failed).
+    use: query ? { kind: 'unknown' } : { kind: 'unused' },
+    reservations: [session?.reservation, record?.reservation],
+  });
+  const given = unleased.length + dropped.length;
   if (given > 0)
     deps.telemetry.logger.warn('Gave back leases the state did not name', { count: given });
   return given;

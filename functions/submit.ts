@@ -7,7 +7,7 @@ import {
   type ExecuteRequest,
 } from '#common/data-api';
 import { defaultDeps, type StepDeps } from '#common/deps';
-import { QueryAbortedError, QueryTimeoutError, StaleSessionError } from '#common/errors';
+import { QueryAbortedError, QueryTimeoutError } from '#common/errors';
 import { type leavesSessionState, parseExecutionInput, sqlTextsOf } from '#common/execution-input';
 import { type Invocation, stepHandler, workflowTags } from '#common/handler';
 import { countSession, tenantData } from '#common/observability';
@@ -15,20 +15,14 @@ import {
   endedStatementOf,
   HISTORY_EVENTS_AT_MOST,
   longPollSeconds,
-  nextWaitSeconds,
   refuseFailedTransaction,
-  secondsSince,
   secondsUntil,
   TERMINAL_STATUSES,
+  waitAfter,
 } from '#common/polling';
-import { raceForSession } from '#common/session-race';
-import { reservationNeedsRenewal, type SlotReservation } from '#common/session-slots';
-import type { SessionRecord } from '#common/session-store';
-import {
-  cancelPastLimit,
-  giveBackStoppedSession,
-  settleStatement,
-} from '#common/stopped-statement';
+import type { SessionRecord } from '#common/session-record';
+import { awaitOpening, chooseSession, execute, holdSlots } from '#common/statement-session';
+import { cancelPastLimit, giveBackStopped, settleStatement } from '#common/stopped-statement';
 import {
   type QueryState,
   queryStateSchema,
@@ -142,9 +136,13 @@ export async function submitQuery(
         );
   if (begun === false) {
     // Stopped: what this step took since the stop is given back; the clean-up has what it had.
-    if (target.takenHere) await store.unlease(target.takenHere, owner);
-    if (target.reservation)
-      await store.giveBackUnlessHeld(tenant.tenantId, tenant.dbUser, target.reservation);
+    await store.giveBack({
+      ...tenant,
+      owner,
+      use: { kind: 'unused' },
+      sessions: target.takenHere ? [target.takenHere] : [],
+      reservations: [target.reservation],
+    });
     throw new QueryAbortedError('The execution was stopped before its statement was submitted');
   }
   // A retried invocation of this submission chose its session already: the statement (by its
@@ -180,7 +178,7 @@ export async function submitQuery(
   const waitSeconds = longPollSeconds(
     config.submitWaitSeconds,
     remainingMs === undefined ? undefined : remainingMs - spentMs,
-    secondsUntil(query.deadline, pollStarted),
+    { deadline: query.deadline, now: pollStarted },
   );
   const abandonPoll = new AbortController();
   const describing: Promise<DescribeStatementResponse | undefined> =
@@ -193,13 +191,12 @@ export async function submitQuery(
   let statementRecorded: boolean;
   try {
     if (executed.openedSessionId !== undefined && target.reservation !== undefined)
-      newSession = await store.recordNewSession(
-        tenant.tenantId,
-        tenant.dbUser,
-        executed.openedSessionId,
+      newSession = await store.recordNewSession({
+        ...tenant,
+        sessionId: executed.openedSessionId,
         owner,
-        target.reservation,
-      );
+        reservation: target.reservation,
+      });
     statementRecorded = await store.executions.recordStatement(
       owner,
       submission,
@@ -260,16 +257,16 @@ export async function submitQuery(
     statement: {
       statementId: outcome.statementId,
       status,
-      waitSeconds:
-        TERMINAL_STATUSES.has(status) || cancelledFor !== undefined
-          ? 0
-          : nextWaitSeconds({
-              requestedWaitSeconds: waitSeconds,
-              elapsedMs: now.getTime() - pollStarted.getTime(),
-              polls: 0,
-              sinceSubmitSeconds: secondsSince(submittedAt.toISOString(), now),
-              secondsLeft: secondsUntil(query.deadline, now),
-            }),
+      waitSeconds: waitAfter({
+        status,
+        cancelledFor,
+        requestedWaitSeconds: waitSeconds,
+        pollStarted,
+        now,
+        polls: 0,
+        submittedAt: submittedAt.toISOString(),
+        deadline: query.deadline,
+      }),
       polls: 0,
       hasResultSet: described?.HasResultSet ?? outcome.hasResultSet,
       submittedAt: submittedAt.toISOString(),
@@ -277,200 +274,6 @@ export async function submitQuery(
       cancelledFor,
     },
   };
-}
-
-/** Where the statement is to run, as chosen before the submission is recorded. */
-interface SessionTarget {
-  ref: SessionRef;
-  mode: ExecuteRequest['session'];
-  /** The slots of a session still to be opened. */
-  reservation?: SlotReservation;
-  /** A session this invocation leased (given back if the run turns out stopped). */
-  takenHere?: { pool_id: string; session_id: string };
-  /** The pooled session's opening `select 1`, which may still be running. */
-  warmupStatementId?: string;
-}
-
-const SESSIONLESS: SessionRef = { sessionId: null, reused: false, sessionless: true };
-/** A session that takes longer than this to open is not waited for any more. */
-const RACE_MAX_WAIT_MS = 30_000;
-/** Kept back from the Lambda's deadline for the submission and its long-poll after the wait. */
-const RACE_DEADLINE_MARGIN_MS = 15_000;
-
-async function chooseSession(
-  state: QueryState,
-  deps: StepDeps,
-  connection: Connection,
-  remainingMs: number | undefined,
-): Promise<SessionTarget> {
-  const { session, query } = state;
-  if (session.sessionId !== null) {
-    return {
-      ref: { sessionId: session.sessionId, reused: session.reused, createdAt: session.createdAt },
-      mode: { reuse: session.sessionId },
-      warmupStatementId: session.warmupStatementId,
-    };
-  }
-  if (session.reservation === undefined || query.leavesSessionState)
-    return { ref: SESSIONLESS, mode: 'none' };
-  if (session.sessionsLeased) return raceWhileOpening(state, deps, connection, remainingMs);
-  // Renewed, if need be, once the submission is recorded (see holdSlots).
-  return {
-    ref: { sessionId: null, reused: false },
-    mode: { open: { keepAliveSeconds: deps.config.sessionKeepAliveSeconds } },
-    reservation: session.reservation,
-  };
-}
-
-/**
- * Makes sure the slots a new session is to be opened on hold for as long as this step can run:
- * renewed, unless they are this run's own reservation, as AcquireSession wrote it, young, and no
- * earlier invocation of this submission ran (one may have given them back: the Data API was at
- * its session limit, and the statement then failed). A redriven run's reservation is renewed too:
- * its earlier run's failure path gave it back. Slots that were lost open nothing: the query runs
- * without a session.
- */
-async function holdSlots(
-  state: QueryState,
-  deps: StepDeps,
-  target: SessionTarget,
-  begun: { previous: unknown; heldReservation: boolean },
-): Promise<void> {
-  const { reservation } = target;
-  if (reservation === undefined) return;
-  if (
-    begun.heldReservation &&
-    begun.previous === undefined &&
-    !reservationNeedsRenewal(reservation, deps.clock())
-  )
-    return;
-  const { tenantId, dbUser } = state.query;
-  const renewed = await deps.store.slots.renew(tenantId, dbUser, reservation);
-  if (renewed !== undefined) {
-    target.reservation = renewed;
-    return;
-  }
-  deps.telemetry.logger.warn(
-    'The slots reserved for this query are no longer held; it runs without a session',
-  );
-  target.ref = SESSIONLESS;
-  target.mode = 'none';
-  target.reservation = undefined;
-}
-
-/** Every session of the pool was leased: a new one is opened, and the first session ready taken. */
-async function raceWhileOpening(
-  state: QueryState,
-  deps: StepDeps,
-  connection: Connection,
-  remainingMs: number | undefined,
-): Promise<SessionTarget> {
-  const { query, session } = state;
-  const { telemetry } = deps;
-  const reservation = session.reservation as SlotReservation;
-  const secondsLeft = secondsUntil(query.deadline, deps.clock());
-  const raced = await raceForSession(deps, {
-    tenantId: query.tenantId,
-    dbUser: query.dbUser,
-    owner: state.executionArn,
-    run: state.run ?? 0,
-    reservation,
-    connection,
-    clientToken: clientTokenFor(state.executionArn, state.submitAttempt, {
-      run: state.run ?? 0,
-      purpose: 'open',
-    }),
-    // Never past the query's deadline either: the statement is sent after the wait.
-    budgetMs: Math.max(
-      0,
-      Math.min(
-        RACE_MAX_WAIT_MS,
-        remainingMs === undefined ? RACE_MAX_WAIT_MS : remainingMs - RACE_DEADLINE_MARGIN_MS,
-        secondsLeft * 1000,
-      ),
-    ),
-    lifeNeededSeconds: Math.ceil(secondsLeft),
-  });
-  telemetry.logger.info('Waited for a session while opening one', {
-    outcome: raced.kind,
-    waitedMs: raced.waitedMs,
-  });
-  if (raced.kind === 'stopped')
-    throw new QueryAbortedError('The execution was stopped before its statement was submitted');
-  if (raced.kind === 'none') {
-    if (raced.reason === 'session-limit') countSession(telemetry, 'SessionLimitReached');
-    countSession(telemetry, 'SessionMiss');
-    return { ref: SESSIONLESS, mode: 'none' };
-  }
-  const record = raced.session;
-  countSession(telemetry, raced.kind === 'pooled' ? 'SessionHit' : 'SessionMiss');
-  if (raced.kind === 'opened') countSession(telemetry, 'SessionCreated');
-  return {
-    ref: {
-      sessionId: record.session_id,
-      reused: raced.kind === 'pooled',
-      createdAt: record.created_at,
-    },
-    mode: { reuse: record.session_id },
-    takenHere: record,
-    // A session given back may be another execution's new one, whose opening is still running.
-    warmupStatementId: raced.kind === 'pooled' ? record.warmup_statement_id : undefined,
-  };
-}
-
-/**
- * Waits for a pooled session's opening `select 1` to end before submitting on it. One that did not
- * finish leaves the session of no use: the query goes on as on a stale session.
- */
-async function awaitOpening(statementId: string, ref: SessionRef, deps: StepDeps): Promise<void> {
-  for (;;) {
-    const described = await deps.dataApi.describe(statementId, 5);
-    const status = described.Status as StatementStatus | undefined;
-    if (status === 'FINISHED') return;
-    if (status !== undefined && TERMINAL_STATUSES.has(status))
-      throw new StaleSessionError(
-        `Session ${ref.sessionId} was opened by a statement that ended ${status}: it cannot be used`,
-      );
-  }
-}
-
-/**
- * Sends the statement on the chosen session, or opens one on the reserved slots (`openedSessionId`:
- * the caller records it in the pool, leased to this execution); without a session when the Data
- * API is at its session limit.
- */
-async function execute(
-  state: QueryState,
-  deps: StepDeps,
-  target: SessionTarget,
-  request: (mode: ExecuteRequest['session']) => ExecuteRequest,
-): Promise<{ outcome: ExecuteOutcome; ref: SessionRef; openedSessionId?: string }> {
-  const { dataApi, store, telemetry } = deps;
-  const { tenantId, dbUser } = state.query;
-  const { reservation } = target;
-  if (reservation === undefined)
-    return { outcome: await dataApi.execute(request(target.mode)), ref: target.ref };
-
-  let outcome: ExecuteOutcome;
-  try {
-    outcome = await dataApi.execute(request(target.mode));
-  } catch (error) {
-    // Kept on any other error: a retry of this step sends the same ClientToken and may get the
-    // session the failed call opened; the failure path gives the slots back otherwise.
-    if (!(error instanceof Error) || error.name !== 'ActiveSessionsExceededException') throw error;
-    await store.giveBackUnlessHeld(tenantId, dbUser, reservation);
-    countSession(telemetry, 'SessionLimitReached');
-    telemetry.logger.warn(
-      'The Data API is at its session limit; running this query without a session',
-      { error: error.name },
-    );
-    return { outcome: await dataApi.execute(request('none')), ref: SESSIONLESS };
-  }
-  if (outcome.sessionId === undefined) {
-    await store.giveBackUnlessHeld(tenantId, dbUser, reservation);
-    return { outcome, ref: SESSIONLESS };
-  }
-  return { outcome, ref: target.ref, openedSessionId: outcome.sessionId };
 }
 
 /**
@@ -486,18 +289,14 @@ async function stopSubmitted(
 ): Promise<void> {
   const settled = await settleStatement(deps, outcome.statementId, true);
   if (ref.sessionId !== null) {
-    await giveBackStoppedSession(
-      deps,
-      {
-        tenantId: state.query.tenantId,
-        dbUser: state.query.dbUser,
-        sessionId: ref.sessionId,
-        createdAt: ref.createdAt ?? deps.clock().toISOString(),
-      },
-      state.executionArn,
-      settled,
-      state.query.leavesSessionState,
-    );
+    await giveBackStopped(deps, settled, state.query.leavesSessionState, {
+      tenantId: state.query.tenantId,
+      dbUser: state.query.dbUser,
+      owner: state.executionArn,
+      sessions: [
+        { session_id: ref.sessionId, created_at: ref.createdAt ?? deps.clock().toISOString() },
+      ],
+    });
   }
   deps.telemetry.logger.warn(
     'The execution was stopped while submitting; cancelled its statement',

@@ -10,7 +10,8 @@ import { type LocalClock, realClock } from './clock.ts';
 import { ConsoleApi } from './console/api.ts';
 import { SessionHitRate, sessionHitOf } from './console/hit-rate.ts';
 import { consoleRoutes } from './console/server.ts';
-import { createInMemoryDynamoDb, createSessionsTable } from './dynamodb/sessions-table.ts';
+import { type DynamoDbThread, startDynamoDbThread } from './dynamodb/dynamodb-thread.ts';
+import { createSessionsTable } from './dynamodb/sessions-table.ts';
 import { type Endpoint, startEndpoint } from './endpoint.ts';
 import { FaultPlan, lambdaTarget } from './faults.ts';
 import {
@@ -184,6 +185,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const faults = new FaultPlan();
   const endpoint = await startEndpoint({ port, faults });
   let s3: LocalS3 | undefined;
+  let dynamo: DynamoDbThread | undefined;
   let stopEngine: (() => Promise<void>) | undefined;
   try {
     configureEnvironment(endpoint.url);
@@ -192,11 +194,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // functions name them.
     const config = loadConfig(process.env);
 
-    const dynamo = createInMemoryDynamoDb();
+    dynamo = await startDynamoDbThread();
     endpoint.mount({
       targetPrefix: 'DynamoDB_20120810',
       contentType: 'application/x-amz-json-1.0',
-      listener: (req, res) => dynamo.emit('request', req, res),
+      listener: dynamo.listener,
     });
     const dynamoClient = new DynamoDBClient({ endpoint: endpoint.url });
     await createSessionsTable(dynamoClient, config.sessionsTableName);
@@ -304,12 +306,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await endpoint.close();
         await localS3.close();
         await started.stop();
-        await new Promise<void>((done) => dynamo.close(() => done()));
+        await dynamo?.close();
       },
     };
   } catch (error) {
     await endpoint.close();
     await s3?.close();
+    await dynamo?.close();
     await stopEngine?.().catch(() => undefined);
     throw error;
   }

@@ -15,7 +15,8 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
-import { isInternalItem, type SessionRecord } from '../../functions/common/session-store.ts';
+import type { SessionRecord } from '../../functions/common/session-record.ts';
+import { isInternalItem } from '../../functions/common/table-keys.ts';
 import { LOCAL_CLUSTER_IDENTIFIER } from '../../local/identity.ts';
 import { StackClient } from '../stack-client.ts';
 

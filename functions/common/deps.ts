@@ -2,8 +2,9 @@ import { dynamoDbDocumentClient, redshiftDataClient } from './clients.ts';
 import { type Config, loadConfig } from './config.ts';
 import { DataApi } from './data-api.ts';
 import { type Telemetry, telemetry } from './observability.ts';
+import type { SessionPolicy, SessionPool } from './session-pool.ts';
 import { totalSlotsKeyOf } from './session-slots.ts';
-import { type SessionPolicy, SessionStore } from './session-store.ts';
+import { SessionStore } from './session-store.ts';
 
 /**
  * What every core function works with; tests pass their own, the handlers the module's. A client
@@ -13,7 +14,7 @@ import { type SessionPolicy, SessionStore } from './session-store.ts';
  */
 export interface StepDeps {
   config: Config;
-  store: SessionStore;
+  store: SessionPool;
   dataApi: DataApi;
   telemetry: Telemetry;
   clock: () => Date;

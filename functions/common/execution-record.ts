@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { rethrowTransient } from './errors.ts';
-import type { SlotReservation } from './session-slots.ts';
+import type { SlotReservation } from './slot-reservation.ts';
 import { internalPoolId } from './table-keys.ts';
 
 /**

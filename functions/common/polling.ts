@@ -45,15 +45,17 @@ export const TERMINAL_STATUSES: ReadonlySet<StatementStatus> = new Set([
 ]);
 
 /**
- * A long-poll that ends before the Lambda must return and, given `secondsLeft` until the query's
- * deadline, no later than the deadline (rounded up, so that the step that returns has reached
- * it). 0 means "do not long-poll".
+ * A long-poll that ends before the Lambda must return and, given the query's `deadline` as seen
+ * `now`, no later than the deadline (rounded up, so that the step that returns has reached it).
+ * 0 means "do not long-poll".
  */
 export function longPollSeconds(
   preferred: number,
   remainingMs: number | undefined,
-  secondsLeft = Number.POSITIVE_INFINITY,
+  until?: { deadline: string; now: Date },
 ): number {
+  const secondsLeft =
+    until === undefined ? Number.POSITIVE_INFINITY : secondsUntil(until.deadline, until.now);
   const byLambda =
     remainingMs === undefined ? preferred : Math.floor((remainingMs - DEADLINE_MARGIN_MS) / 1000);
   return Math.max(0, Math.min(preferred, byLambda, Math.ceil(secondsLeft)));
@@ -99,6 +101,31 @@ export function nextWaitSeconds(timing: PollTiming): number {
 }
 
 /** Seconds from `now` to the query's deadline; 0 or less once it has passed. */
+/** A statement as a long-poll (of `requestedWaitSeconds`, begun at `pollStarted`) just left it. */
+export interface DescribedPoll {
+  status: StatementStatus;
+  cancelledFor: StatementState['cancelledFor'];
+  requestedWaitSeconds: number;
+  pollStarted: Date;
+  now: Date;
+  /** Polls so far, this one included (0 for the one SubmitQuery makes). */
+  polls: number;
+  submittedAt: string | undefined;
+  deadline: string;
+}
+
+/** The wait before the next poll: none for a statement that has ended or was cancelled. */
+export function waitAfter(poll: DescribedPoll): number {
+  if (TERMINAL_STATUSES.has(poll.status) || poll.cancelledFor !== undefined) return 0;
+  return nextWaitSeconds({
+    requestedWaitSeconds: poll.requestedWaitSeconds,
+    elapsedMs: poll.now.getTime() - poll.pollStarted.getTime(),
+    polls: poll.polls,
+    sinceSubmitSeconds: secondsSince(poll.submittedAt, poll.now),
+    secondsLeft: secondsUntil(poll.deadline, poll.now),
+  });
+}
+
 export function secondsUntil(deadline: string, now: Date): number {
   return (Date.parse(deadline) - now.getTime()) / 1000;
 }
@@ -150,6 +177,18 @@ export function historyWouldOverflow(state: Pick<QueryState, 'historyEventsBound
     state.historyEventsBound + HISTORY_EVENTS_PER_POLL + HISTORY_EVENTS_AT_MOST.end >
     HISTORY_GUARD_EVENTS
   );
+}
+
+/**
+ * The limit a statement that is still running has reached at `now`, if any: the query's
+ * deadline, or the history's guard (another poll could take the history past it).
+ */
+export function limitReached(
+  state: Pick<QueryState, 'historyEventsBound'> & { deadline: string },
+  now: Date,
+): NonNullable<StatementState['cancelledFor']> | undefined {
+  if (secondsUntil(state.deadline, now) <= 0) return 'timeout';
+  return historyWouldOverflow(state) ? 'history' : undefined;
 }
 
 /**

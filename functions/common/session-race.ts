@@ -1,7 +1,8 @@
 import type { Connection } from './data-api.ts';
 import type { StepDeps } from './deps.ts';
-import { reservationNeedsRenewal, type SlotReservation } from './session-slots.ts';
-import { poolPollPauseMs, type SessionRecord } from './session-store.ts';
+import { poolPollPauseMs } from './session-pool.ts';
+import type { SessionRecord } from './session-record.ts';
+import { reservationNeedsRenewal, type SlotReservation } from './slot-reservation.ts';
 import type { StatementStatus } from './workflow-state.ts';
 
 /**
@@ -146,14 +147,14 @@ async function openSpare(
     await giveBackUnused(reservation);
     return { kind: 'none', reason: 'open-failed' };
   }
-  const spare = await store.recordNewSession(
+  const spare = await store.recordNewSession({
     tenantId,
     dbUser,
-    opening.sessionId,
+    sessionId: opening.sessionId,
     owner,
     reservation,
-    opening.statementId,
-  );
+    warmupStatementId: opening.statementId,
+  });
 
   // The opening's end, seen as soon as it comes: DescribeStatement long-polls on it.
   for (;;) {

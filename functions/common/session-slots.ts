@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  paginateQuery,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { rethrowTransient } from './errors.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { epochSeconds, iso, plusSeconds } from './session-record.ts';
+import { RESERVATION_SECONDS, type SlotHolder, type SlotReservation } from './slot-reservation.ts';
+import { SessionsTable } from './table-io.ts';
 import { internalPoolId, MAX_SESSION_AGE_SECONDS, poolIdOf } from './table-keys.ts';
 
 /**
@@ -27,25 +22,6 @@ import { internalPoolId, MAX_SESSION_AGE_SECONDS, poolIdOf } from './table-keys.
  * acquirer of the same tenant (which has just read the pool) for a tenant slot, by the scheduled
  * sweep for both kinds.
  */
-
-/**
- * How long a reservation holds without a session record: far longer than the step that opens the
- * session can run (SubmitQuery's Lambda timeout, 60 s). SubmitQuery renews a reservation that is
- * older than this minus {@link RESERVATION_RENEW_MARGIN_SECONDS} before it opens a session on it,
- * so an opener that is still running never loses its slot.
- */
-export const RESERVATION_SECONDS = 300;
-/** Two Lambda timeouts of SubmitQuery: a reservation closer than this to its end is renewed first. */
-export const RESERVATION_RENEW_MARGIN_SECONDS = 120;
-
-/** What a session holds, or an opener holds for the session it is about to open. */
-export interface SlotReservation {
-  claim: string;
-  slot: number;
-  totalSlot: number;
-  /** When the reservation was made or last renewed (ISO 8601). */
-  reservedAt: string;
-}
 
 export type ReserveOutcome =
   | {
@@ -69,13 +45,6 @@ export interface SlotCaps {
   target: string;
 }
 
-/** What a session record says of its slots (see SessionRecord). */
-export interface SlotHolder {
-  slot?: number;
-  total_slot?: number;
-  slot_claim?: string;
-}
-
 /** A slot item as stored. */
 export interface SlotItem {
   pool_id: string;
@@ -91,46 +60,22 @@ export interface SlotItem {
   ttl: number;
 }
 
-const iso = (date: Date) => date.toISOString();
-const plusSeconds = (date: Date | string, seconds: number) =>
-  new Date(new Date(date).getTime() + seconds * 1000);
-const epochSeconds = (date: Date) => Math.ceil(date.getTime() / 1000);
-
 const tenantSlotsPartition = (tenantId: string, dbUser: string) =>
   internalPoolId('slot', poolIdOf(tenantId, dbUser));
 const totalSlotsPartition = (target: string) => internalPoolId('total-slot', target);
 
-/** Whether a reservation is old enough that its opener must renew it before using it. */
-export function reservationNeedsRenewal(reservation: SlotReservation, now: Date): boolean {
-  const renewBy = plusSeconds(
-    reservation.reservedAt,
-    RESERVATION_SECONDS - RESERVATION_RENEW_MARGIN_SECONDS,
-  );
-  return renewBy <= now;
-}
-
-/** The reservation a session record holds, if it holds one. */
-export function reservationOf(
-  record: SlotHolder & { created_at: string },
-): SlotReservation | undefined {
-  if (record.slot_claim === undefined || record.slot === undefined) return undefined;
-  if (record.total_slot === undefined) return undefined;
-  return {
-    claim: record.slot_claim,
-    slot: record.slot,
-    totalSlot: record.total_slot,
-    reservedAt: record.created_at,
-  };
-}
-
 export class SessionSlots {
+  private readonly table: SessionsTable;
+
   constructor(
-    private readonly ddb: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    ddb: DynamoDBDocumentClient,
+    tableName: string,
     private readonly caps: SlotCaps,
     private readonly clock: () => Date = () => new Date(),
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    this.table = new SessionsTable(ddb, tableName);
+  }
 
   /**
    * Reserves a tenant slot and a total slot for a session that `owner` is about to open. `pool` is
@@ -340,10 +285,9 @@ export class SessionSlots {
 
   /** Writes a slot item if the slot is free, or, with `replacing`, still holds that claim. */
   private async putSlot(item: SlotItem, replacing?: string): Promise<boolean> {
-    try {
-      await this.ddb.send(
-        new PutCommand({
-          TableName: this.tableName,
+    const put = await this.table.write(
+      {
+        Put: {
           Item: item,
           ...(replacing === undefined
             ? { ConditionExpression: 'attribute_not_exists(pool_id)' }
@@ -351,13 +295,11 @@ export class SessionSlots {
                 ConditionExpression: 'claim = :seen',
                 ExpressionAttributeValues: { ':seen': replacing },
               }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      return rethrowTransient(error, 'DynamoDB PutItem (slot)');
-    }
+        },
+      },
+      'DynamoDB PutItem (slot)',
+    );
+    return put !== undefined;
   }
 
   private async renewSlot(
@@ -366,10 +308,9 @@ export class SessionSlots {
     reservation: SlotReservation,
     now: Date,
   ): Promise<boolean> {
-    try {
-      await this.ddb.send(
-        new UpdateCommand({
-          TableName: this.tableName,
+    const renewed = await this.table.write(
+      {
+        Update: {
           Key: { pool_id: partition, session_id: String(slot) },
           ConditionExpression: 'claim = :claim',
           UpdateExpression: 'SET reserved_at = :now, expires_at = :expires, #ttl = :ttl',
@@ -380,24 +321,24 @@ export class SessionSlots {
             ':expires': iso(plusSeconds(now, RESERVATION_SECONDS)),
             ':ttl': epochSeconds(plusSeconds(now, MAX_SESSION_AGE_SECONDS + RESERVATION_SECONDS)),
           },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      return rethrowTransient(error, 'DynamoDB UpdateItem (renew slot)');
-    }
+        },
+      },
+      'DynamoDB UpdateItem (renew slot)',
+    );
+    return renewed !== undefined;
   }
 
   private async deleteSlot(partition: string, slot: number, claim: string): Promise<void> {
     try {
-      await this.ddb.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pool_id: partition, session_id: String(slot) },
-          ConditionExpression: 'claim = :claim',
-          ExpressionAttributeValues: { ':claim': claim },
-        }),
+      await this.table.write(
+        {
+          Delete: {
+            Key: { pool_id: partition, session_id: String(slot) },
+            ConditionExpression: 'claim = :claim',
+            ExpressionAttributeValues: { ':claim': claim },
+          },
+        },
+        'DynamoDB DeleteItem (slot)',
       );
     } catch {
       // Already given back, taken over, or DynamoDB failing: see giveBack.
@@ -405,23 +346,10 @@ export class SessionSlots {
   }
 
   private async readSlots(partition: string): Promise<SlotItem[]> {
-    const items: SlotItem[] = [];
-    try {
-      for await (const page of paginateQuery(
-        { client: this.ddb },
-        {
-          TableName: this.tableName,
-          KeyConditionExpression: 'pool_id = :partition',
-          ExpressionAttributeValues: { ':partition': partition },
-          ConsistentRead: true,
-        },
-      )) {
-        items.push(...((page.Items ?? []) as SlotItem[]));
-      }
-    } catch (error) {
-      rethrowTransient(error, 'DynamoDB Query (slots)');
-    }
-    return items;
+    return this.table.query<SlotItem>(
+      { placeholder: ':partition', value: partition },
+      'DynamoDB Query (slots)',
+    );
   }
 }
 

@@ -1,8 +1,9 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { rethrowTransient } from './errors.ts';
+import { isLeaseLive, type SessionRecord } from './session-record.ts';
 import type { SlotItem } from './session-slots.ts';
-import { type SessionRecord, SessionStore } from './session-store.ts';
+import { SessionStore } from './session-store.ts';
+
 import { internalKindOf } from './table-keys.ts';
 
 /**
@@ -28,7 +29,7 @@ export class SessionSweeper extends SessionStore {
     try {
       const pages = paginateScan(
         { client: this.ddb },
-        { TableName: this.tableName, ConsistentRead: true },
+        { TableName: this.table.name, ConsistentRead: true },
       );
       for await (const page of pages) {
         for (const item of (page.Items ?? []) as (SessionRecord | SlotItem)[]) {
@@ -41,9 +42,9 @@ export class SessionSweeper extends SessionStore {
           } else {
             const record = item as SessionRecord;
             if (
-              !this.isLeaseLive(record, now) &&
+              !isLeaseLive(record, now) &&
               this.isExpired(record, now) &&
-              (await this.deleteIfUnchanged(record, now))
+              (await this.removeExpired(record, now))
             )
               deleted++;
           }
@@ -66,19 +67,41 @@ export class SessionSweeper extends SessionStore {
     const [tenantId = '', ...rest] = slot.pool.split('#');
     const pool = await this.listPool(tenantId, rest.join('#'));
     if (pool.some((record) => record.slot_claim === slot.claim)) return false;
-    try {
-      await this.ddb.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pool_id: slot.pool_id, session_id: slot.session_id },
-          ConditionExpression: 'claim = :claim AND expires_at = :seenExpires',
-          ExpressionAttributeValues: { ':claim': slot.claim, ':seenExpires': slot.expires_at },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      return rethrowTransient(error, 'DynamoDB DeleteItem (lapsed slot)');
-    }
+    return this.deleteAsRead(
+      slot,
+      'claim = :claim AND expires_at = :seenExpires',
+      { ':claim': slot.claim, ':seenExpires': slot.expires_at },
+      'DynamoDB DeleteItem (lapsed slot)',
+    );
+  }
+
+  /** Deletes a mark or claim as it was read: a claim written again since then is kept. */
+  private async deleteMark(mark: { pool_id: string; session_id: string; expires_at: string }) {
+    return this.deleteAsRead(
+      mark,
+      'expires_at = :seenExpires',
+      { ':seenExpires': mark.expires_at },
+      'DynamoDB DeleteItem (mark)',
+    );
+  }
+
+  /** Deletes an internal item unless it changed since the scan read it; false if it did. */
+  private async deleteAsRead(
+    item: { pool_id: string; session_id: string },
+    condition: string,
+    values: Record<string, string>,
+    operation: string,
+  ): Promise<boolean> {
+    const deleted = await this.table.write(
+      {
+        Delete: {
+          Key: { pool_id: item.pool_id, session_id: item.session_id },
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+        },
+      },
+      operation,
+    );
+    return deleted !== undefined;
   }
 }

@@ -2,6 +2,7 @@ import type { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import type { StepDeps } from './deps.ts';
 import { countSession, tenantData } from './observability.ts';
 import { TERMINAL_STATUSES } from './polling.ts';
+import type { GiveBackRequest, GivenBack } from './session-pool.ts';
 import type { StatementState, StatementStatus } from './workflow-state.ts';
 
 /**
@@ -174,53 +175,42 @@ export async function cancelPastLimit(
   return { described, cancelledFor: finished ? undefined : limit };
 }
 
-/** A lease of a stopped (or failed) execution, as its pool record names it. */
-export interface StoppedLease {
-  tenantId: string;
-  dbUser: string;
-  sessionId: string;
-  createdAt: string;
-}
-
-export type GivenBack = 'released' | 'dropped' | 'not-held';
-
 /**
- * Gives back the session a stopped or failed execution leased: to the pool when no statement may
- * still run on it, its SQL left no state in it and the Data API says it is available (waiting up
- * to {@link SESSION_FREE_WAIT_MS} for that); dropped otherwise, since a busy or dirty session must
- * not be handed to another execution. Both are conditional on the lease still being `owner`'s.
+ * Gives back what a stopped (or failed) execution holds in its tenant's pool (see
+ * {@link SessionPool.giveBack}), given how its statement settled: a session goes back to the pool
+ * when the statement does not run on it, its SQL left no state in it and the Data API says it is
+ * available (waiting up to {@link SESSION_FREE_WAIT_MS} for that); it is dropped otherwise.
  */
-export async function giveBackStoppedSession(
+export async function giveBackStopped(
   deps: Deps & Pick<StepDeps, 'store' | 'sleep'>,
-  lease: StoppedLease,
-  owner: string,
   statement: StatementOutcome,
   leavesSessionState: boolean,
+  holdings: Omit<GiveBackRequest, 'use'>,
 ): Promise<GivenBack> {
-  const { tenantId, dbUser, sessionId } = lease;
-  // A statement left running holds its own session only: one that runs without a session (the
-  // `select 1` that took a submission's ClientToken) holds none. Whatever else may run on the
-  // session, the Data API's own answer below says.
-  const busyWithIt = statement.kind === 'may-still-run' && statement.sessionId === sessionId;
-  let free = !busyWithIt && !leavesSessionState;
-  if (free) {
-    let status = await deps.dataApi.sessionStatus(sessionId);
-    for (let waited = 0; status === 'BUSY' && waited < SESSION_FREE_WAIT_MS; ) {
-      await deps.sleep(SESSION_FREE_POLL_MS);
-      waited += SESSION_FREE_POLL_MS;
-      status = await deps.dataApi.sessionStatus(sessionId);
-    }
-    free = status === 'AVAILABLE';
+  const given = await deps.store.giveBack({
+    ...holdings,
+    use: {
+      kind: 'settled',
+      endedAt: statement.kind === 'ended' ? statement.endedAt : undefined,
+      // A statement left running holds its own session only: one that runs without a session
+      // (the `select 1` that took a submission's ClientToken) holds none. Whatever else may run
+      // on the session, the Data API's own answer says.
+      runningOn: statement.kind === 'may-still-run' ? statement.sessionId : undefined,
+      leftState: leavesSessionState,
+      runsNothing: (sessionId) => runsNothing(deps, sessionId),
+    },
+  });
+  countSession(deps.telemetry, 'SessionInvalidated', given.dropped.length);
+  return given;
+}
+
+/** Whether the Data API says the session runs nothing, once it is no longer BUSY. */
+async function runsNothing(deps: Deps & Pick<StepDeps, 'sleep'>, sessionId: string) {
+  let status = await deps.dataApi.sessionStatus(sessionId);
+  for (let waited = 0; status === 'BUSY' && waited < SESSION_FREE_WAIT_MS; ) {
+    await deps.sleep(SESSION_FREE_POLL_MS);
+    waited += SESSION_FREE_POLL_MS;
+    status = await deps.dataApi.sessionStatus(sessionId);
   }
-  if (free) {
-    const released = await deps.store.release(
-      lease,
-      owner,
-      statement.kind === 'ended' ? statement.endedAt : undefined,
-    );
-    return released ? 'released' : 'not-held';
-  }
-  const dropped = await deps.store.invalidate(tenantId, dbUser, sessionId, owner);
-  if (dropped) countSession(deps.telemetry, 'SessionInvalidated');
-  return dropped ? 'dropped' : 'not-held';
+  return status === 'AVAILABLE';
 }

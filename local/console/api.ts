@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { taskPayload } from '#common/execution-history';
-import { isInternalItem } from '#common/session-store';
+import { isInternalItem } from '#common/table-keys';
 import { buildTimeline } from '../../client/history.ts';
 import { type PooledSession, type Query, SpectraClient } from '../../client/index.ts';
 import { toPooledSession } from '../../client/records.ts';

@@ -34,7 +34,10 @@ export async function createSessionsTable(
   }
 }
 
-/** An in-memory DynamoDB (dynalite) whose tables are ready the moment they are created. */
+/** In memory, with tables ready the moment they are created. */
+export const DYNALITE_OPTIONS = { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
+
+/** An in-memory DynamoDB (dynalite) in this thread; the stack runs it on its own (dynamodb-thread.ts). */
 export function createInMemoryDynamoDb() {
-  return dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  return dynalite(DYNALITE_OPTIONS);
 }

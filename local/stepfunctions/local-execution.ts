@@ -122,7 +122,10 @@ function resumingMachine(
   };
 }
 
-function validatedMachine(definition: object): { machine: StateMachine; stackTime: StackTime } {
+export function validatedMachine(definition: object): {
+  machine: StateMachine;
+  stackTime: StackTime;
+} {
   let entry = machines.get(definition);
   if (!entry) {
     const stackTime = stackTimeDefinition(definition);

@@ -7,6 +7,7 @@ import { executionArnOf, LOCAL_ACCOUNT, stateMachineArnOf } from '../identity.ts
 import { serviceModelOf } from '../service-model.ts';
 import { type ExecutionRunOptions, ExecutionRuns } from './execution-runs.ts';
 import type { AttemptStop, HistoryEvent } from './history.ts';
+import { validatedMachine } from './local-execution.ts';
 import {
   createStore,
   currentAttempt,
@@ -78,11 +79,16 @@ export class LocalStepFunctions implements AwsJsonService {
     handlers: Record<WorkflowFunctionName, LambdaHandler> = this.options.handlers,
   ): string {
     const arn = stateMachineArnOf(name);
+    const definition = JSON.parse(definitionText);
+    // Validated here, as CreateStateMachine does, rather than on the first StartExecution: the
+    // validation compiles a JSON schema, a synchronous task of 150 to 300 ms that otherwise stalls
+    // every execution then in flight on the stack.
+    validatedMachine(definition);
     this.store.stateMachines.set(arn, {
       arn,
       name,
       definitionText,
-      definition: JSON.parse(definitionText),
+      definition,
       roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/spectra-local-state-machine`,
       createdAt: Date.now(),
       handlers,

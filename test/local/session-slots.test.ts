@@ -85,7 +85,13 @@ describe('SessionStore slots on DynamoDB', () => {
     const owner = execution();
     const first = await store.acquire(tenant, dbUser, owner);
     if (first.kind !== 'miss' || !first.reservation) throw new Error('expected a reservation');
-    await store.recordNewSession(tenant, dbUser, 'session-1', owner, first.reservation);
+    await store.recordNewSession({
+      tenantId: tenant,
+      dbUser,
+      sessionId: 'session-1',
+      owner,
+      reservation: first.reservation,
+    });
     await expect(store.acquire(tenant, dbUser, execution())).rejects.toMatchObject({
       name: 'SessionPoolExhaustedError',
     });
@@ -120,7 +126,13 @@ describe('SessionStore slots on DynamoDB', () => {
     const kept = await store.acquire(tenant, dbUser, owner);
     if (kept.kind !== 'miss' || !kept.reservation || vanished.kind !== 'miss')
       throw new Error('expected two reservations');
-    await store.recordNewSession(tenant, dbUser, 'session-kept', owner, kept.reservation);
+    await store.recordNewSession({
+      tenantId: tenant,
+      dbUser,
+      sessionId: 'session-kept',
+      owner,
+      reservation: kept.reservation,
+    });
     await store.release(
       { tenantId: tenant, dbUser, sessionId: 'session-kept', createdAt: now.toISOString() },
       owner,

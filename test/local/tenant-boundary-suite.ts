@@ -5,13 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EndedExecution, StackApi } from '../../bench/chaos/stack-api.ts';
 import { dbUserFor, loadConfig, RESERVED_DB_USERS } from '../../functions/common/config.ts';
-import {
-  INTERNAL_KEY_PREFIXES,
-  poolIdOf,
-  type SessionRecord,
-  SessionStore,
-} from '../../functions/common/session-store.ts';
+import type { SessionRecord } from '../../functions/common/session-record.ts';
+import { SessionStore } from '../../functions/common/session-store.ts';
 import { SessionSweeper } from '../../functions/common/session-sweeper.ts';
+import { INTERNAL_KEY_PREFIXES, poolIdOf } from '../../functions/common/table-keys.ts';
 import { executionArnOf, LOCAL_STATE_MACHINE_NAME } from '../../local/identity.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { startStackWithApi } from '../support/local-stack.ts';

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_DB_USER_TEMPLATE, dbUserFor } from '../../functions/common/config.ts';
-import { poolIdOf } from '../../functions/common/session-store.ts';
+import { poolIdOf } from '../../functions/common/table-keys.ts';
 import {
   createInMemoryDynamoDb,
   createSessionsTable,

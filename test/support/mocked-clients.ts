@@ -7,7 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { SessionRecord } from '../../functions/common/session-store.ts';
+import type { SessionRecord } from '../../functions/common/session-record.ts';
 import { deletedItem } from './unit-deps.ts';
 
 /**

@@ -6,7 +6,7 @@ import {
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type RaceRequest, raceForSession } from '../../functions/common/session-race.ts';
-import type { SessionRecord } from '../../functions/common/session-store.ts';
+import type { SessionRecord } from '../../functions/common/session-record.ts';
 import { ddb, pooledSession, redshift } from '../support/mocked-clients.ts';
 import { EXECUTION_ARN, NOW, unitDeps } from '../support/unit-deps.ts';
 

@@ -8,7 +8,7 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   CANCEL_WAIT_SECONDS,
-  giveBackStoppedSession,
+  giveBackStopped,
   settleStatement,
 } from '../../functions/common/stopped-statement.ts';
 import { ddb, pooledSession, redshift, resetClients } from '../support/mocked-clients.ts';
@@ -77,7 +77,12 @@ describe('Stopped statements: one that had committed', () => {
 
       // Act
       const settled = await settleStatement(deps, 'st-1', true);
-      const given = await giveBackStoppedSession(deps, LEASE, EXECUTION_ARN, settled, false);
+      const given = await giveBackStopped(deps, settled, false, {
+        tenantId: LEASE.tenantId,
+        dbUser: LEASE.dbUser,
+        owner: EXECUTION_ARN,
+        sessions: [{ session_id: LEASE.sessionId, created_at: LEASE.createdAt }],
+      });
 
       // Assess
       expect(settled).toEqual({
@@ -87,7 +92,7 @@ describe('Stopped statements: one that had committed', () => {
         sessionId: 'sess-1',
         described: expect.objectContaining({ Status: 'FINISHED' }),
       });
-      expect(given).toBe('released');
+      expect(given.released).toEqual([LEASE.sessionId]);
       expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
         Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
       });
