@@ -13,24 +13,7 @@ import {
 } from '../../../functions/cancel-stopped-execution.ts';
 import { ddb, redshift } from '../../support/mocked-clients.ts';
 import { EXECUTION_ARN } from '../../support/unit-deps.ts';
-import {
-  abortedBeforeAnyStatement,
-  cancelDeps,
-  ENDED_AT,
-  event,
-  executionStarted,
-  historyIs,
-  INVALIDATED,
-  leasedRecord,
-  poolKey,
-  RELEASED,
-  resetMocks,
-  runsUntilCancelled,
-  sfn,
-  stoppedExecution,
-  stoppedWhilePolling,
-  UNTOUCHED,
-} from './fixtures.ts';
+import * as fx from './fixtures.ts';
 
 /**
  * CancelStoppedExecution giving back the session of a stopped or failed execution: the mark it
@@ -39,15 +22,15 @@ import {
  */
 
 describe('Function: cancelStoppedExecution, the statement and the session', () => {
-  beforeEach(resetMocks);
+  beforeEach(fx.resetMocks);
 
   it("marks the run stopped in the execution's record before it reads the pool, for its steps still running", async () => {
     // Prepare
-    const { deps } = cancelDeps();
+    const { deps } = fx.cancelDeps();
     redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
 
     // Act
-    await cancelStoppedExecution(stoppedExecution(), deps);
+    await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
     // Assess
     const calls = ddb.calls().map((call) => call.args[0].input as { Key?: { pool_id: string } });
@@ -63,15 +46,15 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
 
   it('cancels the running statement and releases the session leased to the execution', async () => {
     // Prepare
-    const { deps } = cancelDeps();
-    runsUntilCancelled('st-1');
+    const { deps } = fx.cancelDeps();
+    fx.runsUntilCancelled('st-1');
 
     // Act
-    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
+    const outcome = await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
     // Assess
-    expect(outcome).toEqual({ cancelledStatementId: 'st-1', ...RELEASED });
-    expect(sfn).toReceiveCommandWith(GetExecutionHistoryCommand, {
+    expect(outcome).toEqual({ cancelledStatementId: 'st-1', ...fx.RELEASED });
+    expect(fx.sfn).toReceiveCommandWith(GetExecutionHistoryCommand, {
       executionArn: EXECUTION_ARN,
       reverseOrder: true,
     });
@@ -89,7 +72,7 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
       ExpressionAttributeValues: expect.objectContaining({
         ':owner': EXECUTION_ARN,
         ':idle': 'IDLE',
-        ':endedAt': ENDED_AT.toISOString(),
+        ':endedAt': fx.ENDED_AT.toISOString(),
       }),
     });
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
@@ -100,27 +83,29 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
   it.each(['TIMED_OUT', 'FAILED'])(
     'does not cancel a statement that had already ended, and releases the session (execution %s)',
     async (status) => {
-      const { deps } = cancelDeps();
+      const { deps } = fx.cancelDeps();
       redshift
         .on(DescribeStatementCommand)
-        .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: ENDED_AT });
+        .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: fx.ENDED_AT });
 
-      const outcome = await cancelStoppedExecution(stoppedExecution({ status }), deps);
+      const outcome = await cancelStoppedExecution(fx.stoppedExecution({ status }), deps);
 
-      expect(outcome).toEqual(RELEASED);
+      expect(outcome).toEqual(fx.RELEASED);
       expect(redshift).not.toReceiveCommand(CancelStatementCommand);
       expect(ddb).toReceiveCommandWith(UpdateCommand, {
-        ExpressionAttributeValues: expect.objectContaining({ ':endedAt': ENDED_AT.toISOString() }),
+        ExpressionAttributeValues: expect.objectContaining({
+          ':endedAt': fx.ENDED_AT.toISOString(),
+        }),
       });
     },
   );
 
   it('goes on when CancelStatement says the statement is not running', async () => {
-    const { deps } = cancelDeps();
+    const { deps } = fx.cancelDeps();
     redshift
       .on(DescribeStatementCommand)
       .resolvesOnce({ Id: 'st-1', Status: 'STARTED' })
-      .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: ENDED_AT });
+      .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: fx.ENDED_AT });
     redshift.on(CancelStatementCommand).rejects(
       new ValidationException({
         message: 'Could not cancel a query that is already in FINISHED state',
@@ -128,9 +113,9 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
       }),
     );
 
-    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
+    const outcome = await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
-    expect(outcome).toEqual(RELEASED);
+    expect(outcome).toEqual(fx.RELEASED);
     expect(deps.telemetry.logger.info).toHaveBeenCalledWith(
       'CancelStatement refused: the statement is not running',
       expect.anything(),
@@ -138,35 +123,35 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
   });
 
   it('invalidates the session instead when the statement may still be running on it', async () => {
-    const { deps, count } = cancelDeps();
+    const { deps, count } = fx.cancelDeps();
     redshift
       .on(DescribeStatementCommand)
       .resolves({ Id: 'st-1', Status: 'STARTED', SessionId: 'sess-1' });
     redshift.on(CancelStatementCommand).resolves({ Status: false });
 
-    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
+    const outcome = await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
-    expect(outcome).toEqual(INVALIDATED);
+    expect(outcome).toEqual(fx.INVALIDATED);
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
       Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
       ExpressionAttributeValues: expect.objectContaining({ ':owner': EXECUTION_ARN }),
     });
-    expect(ddb).not.toReceiveCommandWith(UpdateCommand, { Key: poolKey });
+    expect(ddb).not.toReceiveCommandWith(UpdateCommand, { Key: fx.poolKey });
     expect(count('SessionInvalidated')).toBe(1);
   });
 
   it('leaves the statement of a failed execution to finish for a redrive, and drops its busy session', async () => {
     // Prepare: PollStatus failed through its retries while the statement ran
-    const { deps } = cancelDeps();
+    const { deps } = fx.cancelDeps();
     redshift
       .on(DescribeStatementCommand)
       .resolves({ Id: 'st-1', Status: 'STARTED', SessionId: 'sess-1' });
 
     // Act
-    const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'FAILED' }), deps);
+    const outcome = await cancelStoppedExecution(fx.stoppedExecution({ status: 'FAILED' }), deps);
 
     // Assess
-    expect(outcome).toEqual(INVALIDATED);
+    expect(outcome).toEqual(fx.INVALIDATED);
     expect(redshift).not.toReceiveCommand(CancelStatementCommand);
     expect(ddb).toReceiveCommandWith(DeleteCommand, {
       Key: { pool_id: 'acme#tenant_acme', session_id: 'sess-1' },
@@ -176,37 +161,41 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
   });
 
   it('leaves a failed execution alone that ended in its Fail state: the failure path gave the session back', async () => {
-    const { deps } = cancelDeps();
-    sfn.on(GetExecutionHistoryCommand).resolves({
-      events: [event(14, 'ExecutionFailed'), event(13, 'FailStateEntered'), ...stoppedWhilePolling],
+    const { deps } = fx.cancelDeps();
+    fx.sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        fx.event(14, 'ExecutionFailed'),
+        fx.event(13, 'FailStateEntered'),
+        ...fx.stoppedWhilePolling,
+      ],
     });
 
-    const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'FAILED' }), deps);
+    const outcome = await cancelStoppedExecution(fx.stoppedExecution({ status: 'FAILED' }), deps);
 
-    expect(outcome).toEqual(UNTOUCHED);
+    expect(outcome).toEqual(fx.UNTOUCHED);
     expect(ddb.calls()).toHaveLength(0);
     expect(redshift.calls()).toHaveLength(0);
   });
 
   it.each([
-    ['releases the session when the Data API says it runs nothing', 'AVAILABLE', RELEASED],
-    ['drops the session while the Data API says it is busy', 'BUSY', INVALIDATED],
+    ['releases the session when the Data API says it runs nothing', 'AVAILABLE', fx.RELEASED],
+    ['drops the session while the Data API says it is busy', 'BUSY', fx.INVALIDATED],
   ] as const)(
     'stopped inside a step before any statement was known: %s',
     async (_, status, expected) => {
-      const { deps } = cancelDeps();
+      const { deps } = fx.cancelDeps();
       redshift
         .on(ListSessionsCommand)
-        .resolves({ Sessions: [{ SessionId: 'sess-1', Status: status, CreatedAt: ENDED_AT }] });
-      historyIs(
-        abortedBeforeAnyStatement(
-          event(8, 'ExecutionAborted'),
-          event(7, 'TaskStarted'),
-          event(6, 'TaskScheduled'),
+        .resolves({ Sessions: [{ SessionId: 'sess-1', Status: status, CreatedAt: fx.ENDED_AT }] });
+      fx.historyIs(
+        fx.abortedBeforeAnyStatement(
+          fx.event(8, 'ExecutionAborted'),
+          fx.event(7, 'TaskStarted'),
+          fx.event(6, 'TaskScheduled'),
         ),
       );
 
-      const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
+      const outcome = await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
       expect(outcome).toEqual(expected);
       expect(redshift).not.toReceiveCommand(CancelStatementCommand);
@@ -214,63 +203,65 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
   );
 
   it('releases the session when no step was running and no statement was submitted', async () => {
-    const { deps } = cancelDeps();
-    historyIs(abortedBeforeAnyStatement(event(5, 'ExecutionAborted'), event(4, 'TaskStateExited')));
+    const { deps } = fx.cancelDeps();
+    fx.historyIs(
+      fx.abortedBeforeAnyStatement(fx.event(5, 'ExecutionAborted'), fx.event(4, 'TaskStateExited')),
+    );
 
-    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
+    const outcome = await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
-    expect(outcome).toEqual(RELEASED);
+    expect(outcome).toEqual(fx.RELEASED);
   });
 
   it('reads the tenant from the history when the event carries no input', async () => {
-    const { deps } = cancelDeps();
+    const { deps } = fx.cancelDeps();
     redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
-    sfn.on(GetExecutionHistoryCommand).resolves({
-      events: [event(3, 'ExecutionAborted'), event(2, 'TaskStarted'), executionStarted],
+    fx.sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [fx.event(3, 'ExecutionAborted'), fx.event(2, 'TaskStarted'), fx.executionStarted],
     });
 
     const outcome = await cancelStoppedExecution(
-      stoppedExecution({ input: null, inputDetails: { included: false } }),
+      fx.stoppedExecution({ input: null, inputDetails: { included: false } }),
       deps,
     );
 
-    expect(outcome).toEqual(RELEASED);
+    expect(outcome).toEqual(fx.RELEASED);
     expect(ddb).toReceiveCommandWith(QueryCommand, {
       ExpressionAttributeValues: { ':pool': 'acme#tenant_acme' },
     });
   });
 
   it('is safe to run twice: the second run cancels nothing and releases nothing', async () => {
-    const { deps } = cancelDeps();
-    runsUntilCancelled('st-1');
+    const { deps } = fx.cancelDeps();
+    fx.runsUntilCancelled('st-1');
     ddb
       .on(QueryCommand)
-      .resolvesOnce({ Items: [leasedRecord()] })
-      .resolves({ Items: [leasedRecord({ state: 'IDLE', lease_owner: undefined })] });
+      .resolvesOnce({ Items: [fx.leasedRecord()] })
+      .resolves({ Items: [fx.leasedRecord({ state: 'IDLE', lease_owner: undefined })] });
 
-    const first = await cancelStoppedExecution(stoppedExecution(), deps);
-    const second = await cancelStoppedExecution(stoppedExecution(), deps);
+    const first = await cancelStoppedExecution(fx.stoppedExecution(), deps);
+    const second = await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
-    expect(first).toEqual({ cancelledStatementId: 'st-1', ...RELEASED });
-    expect(second).toEqual(UNTOUCHED);
+    expect(first).toEqual({ cancelledStatementId: 'st-1', ...fx.RELEASED });
+    expect(second).toEqual(fx.UNTOUCHED);
     expect(redshift).toReceiveCommandTimes(CancelStatementCommand, 1);
     const releases = ddb
       .commandCalls(UpdateCommand)
-      .filter((call) => call.args[0].input.Key?.pool_id === poolKey.pool_id);
+      .filter((call) => call.args[0].input.Key?.pool_id === fx.poolKey.pool_id);
     expect(releases).toHaveLength(1);
   });
 
   it('leaves a session leased to another execution alone', async () => {
-    const { deps } = cancelDeps();
+    const { deps } = fx.cancelDeps();
     redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
     ddb.on(QueryCommand).resolves({
-      Items: [leasedRecord({ lease_owner: `${EXECUTION_ARN}-other` })],
+      Items: [fx.leasedRecord({ lease_owner: `${EXECUTION_ARN}-other` })],
     });
 
-    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
+    const outcome = await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
-    expect(outcome).toEqual(UNTOUCHED);
-    expect(ddb).not.toReceiveCommandWith(UpdateCommand, { Key: poolKey });
+    expect(outcome).toEqual(fx.UNTOUCHED);
+    expect(ddb).not.toReceiveCommandWith(UpdateCommand, { Key: fx.poolKey });
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
       Key: expect.objectContaining({ pool_id: 'acme#tenant_acme' }),
     });

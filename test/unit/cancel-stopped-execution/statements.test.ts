@@ -12,27 +12,7 @@ import { lambdaContext } from '../../support/lambda-context.ts';
 import { ddb, redshift } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
 import { EXECUTION_ARN } from '../../support/unit-deps.ts';
-import {
-  cancelDeps,
-  ENDED_AT,
-  event,
-  executionStarted,
-  INPUT,
-  leasedRecord,
-  poolKey,
-  RELEASED,
-  RESERVATION,
-  recordKey,
-  recordSays,
-  resetMocks,
-  runsUntilCancelled,
-  sfn,
-  stoppedExecution,
-  stoppedWhileSubmitting,
-  submittedOnOpenedSession,
-  taskSucceeded,
-  UNTOUCHED,
-} from './fixtures.ts';
+import * as fx from './fixtures.ts';
 
 /**
  * CancelStoppedExecution finding the statement a stopped execution submitted (from the execution's
@@ -41,21 +21,23 @@ import {
  */
 
 describe('Function: cancelStoppedExecution, the statement it finds and the sessions nobody recorded', () => {
-  beforeEach(resetMocks);
+  beforeEach(fx.resetMocks);
 
   it("cancels the statement the execution's record names while Submit Query still waits for it", async () => {
     // Prepare: stopped inside Submit Query's long-poll; the session it opened is in the pool
-    const { deps } = cancelDeps();
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
-    recordSays(submittedOnOpenedSession('st-9'));
-    ddb.on(QueryCommand).resolves({ Items: [leasedRecord({ slot_claim: RESERVATION.claim })] });
-    runsUntilCancelled('st-9', { SessionId: 'sess-1' });
+    const { deps } = fx.cancelDeps();
+    fx.sfn.on(GetExecutionHistoryCommand).resolves({ events: fx.stoppedWhileSubmitting });
+    fx.recordSays(fx.submittedOnOpenedSession('st-9'));
+    ddb
+      .on(QueryCommand)
+      .resolves({ Items: [fx.leasedRecord({ slot_claim: fx.RESERVATION.claim })] });
+    fx.runsUntilCancelled('st-9', { SessionId: 'sess-1' });
 
     // Act
-    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
+    const outcome = await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
     // Assess: the session holds the slots, so only the session is given back
-    expect(outcome).toEqual({ cancelledStatementId: 'st-9', ...RELEASED });
+    expect(outcome).toEqual({ cancelledStatementId: 'st-9', ...fx.RELEASED });
     expect(redshift).toReceiveCommandWith(CancelStatementCommand, { Id: 'st-9' });
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
       Key: { pool_id: '#slot#acme#tenant_acme', session_id: '3' },
@@ -64,14 +46,19 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
 
   it("asks for the statement by the submission's ClientToken when the record names no statement yet", async () => {
     // Prepare: stopped between the record of the submission and the record of its statement
-    const { deps } = cancelDeps();
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
-    recordSays({ tenant_id: 'acme', submit_run: 0, submit_attempt: 0, submit_session: 'sess-1' });
+    const { deps } = fx.cancelDeps();
+    fx.sfn.on(GetExecutionHistoryCommand).resolves({ events: fx.stoppedWhileSubmitting });
+    fx.recordSays({
+      tenant_id: 'acme',
+      submit_run: 0,
+      submit_attempt: 0,
+      submit_session: 'sess-1',
+    });
     redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-5' });
-    runsUntilCancelled('st-5');
+    fx.runsUntilCancelled('st-5');
 
     // Act
-    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
+    const outcome = await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
     // Assess: the token's statement, or else a `select 1` that takes the token before the SQL can
     const asked = redshift.commandCalls(ExecuteStatementCommand)[0]?.args[0].input;
@@ -90,12 +77,12 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
   it('asks for the statement by the ClientToken of the Submit Query in flight when the record names no submission', async () => {
     // Prepare: stopped while Submit Query ran on the session Acquire leased (it records no
     // submission); the history has the task's input
-    const { deps } = cancelDeps();
+    const { deps } = fx.cancelDeps();
     const submitting = { ...runningState(), submitAttempt: 1, statement: undefined };
-    sfn.on(GetExecutionHistoryCommand).resolves({
+    fx.sfn.on(GetExecutionHistoryCommand).resolves({
       events: [
-        event(8, 'ExecutionAborted'),
-        event(7, 'TaskStarted'),
+        fx.event(8, 'ExecutionAborted'),
+        fx.event(7, 'TaskStarted'),
         {
           id: 6,
           type: 'TaskScheduled',
@@ -111,46 +98,50 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
             }),
           },
         },
-        taskSucceeded(3, submitting),
-        executionStarted,
+        fx.taskSucceeded(3, submitting),
+        fx.executionStarted,
       ],
     });
     redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-6' });
-    runsUntilCancelled('st-6');
+    fx.runsUntilCancelled('st-6');
 
     // Act
-    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
+    const outcome = await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
     // Assess
     expect(redshift).toReceiveCommandWith(ExecuteStatementCommand, {
       Sql: 'select 1',
       ClientToken: clientTokenFor(EXECUTION_ARN, 1),
     });
-    expect(outcome).toEqual({ cancelledStatementId: 'st-6', ...RELEASED });
+    expect(outcome).toEqual({ cancelledStatementId: 'st-6', ...fx.RELEASED });
   });
 
   it('writes the session a failed submission opened, and no record holds, to the pool, and gives it back there', async () => {
     // Prepare: Submit Query opened a session on its slots and failed before it wrote the session;
     // no step of a failed execution runs on
-    const { deps } = cancelDeps();
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
-    ddb.on(GetCommand, { Key: recordKey }).resolves({
-      Item: { ...recordKey, execution_arn: EXECUTION_ARN, ...submittedOnOpenedSession('st-7') },
+    const { deps } = fx.cancelDeps();
+    fx.sfn.on(GetExecutionHistoryCommand).resolves({ events: fx.stoppedWhileSubmitting });
+    ddb.on(GetCommand, { Key: fx.recordKey }).resolves({
+      Item: {
+        ...fx.recordKey,
+        execution_arn: EXECUTION_ARN,
+        ...fx.submittedOnOpenedSession('st-7'),
+      },
     });
     ddb.on(QueryCommand).resolves({ Items: [] });
     redshift
       .on(DescribeStatementCommand)
-      .resolves({ Id: 'st-7', Status: 'FINISHED', SessionId: 'sess-1', UpdatedAt: ENDED_AT });
+      .resolves({ Id: 'st-7', Status: 'FINISHED', SessionId: 'sess-1', UpdatedAt: fx.ENDED_AT });
 
     // Act
-    const outcome = await cancelStoppedExecution(stoppedExecution({ status: 'FAILED' }), deps);
+    const outcome = await cancelStoppedExecution(fx.stoppedExecution({ status: 'FAILED' }), deps);
 
     // Assess: written leased, on the slots, then released; the slots stay the session's
     expect(ddb).toReceiveCommandWith(PutCommand, {
       Item: expect.objectContaining({
         session_id: 'sess-1',
         lease_owner: EXECUTION_ARN,
-        slot_claim: RESERVATION.claim,
+        slot_claim: fx.RESERVATION.claim,
       }),
     });
     expect(outcome.sessionReleased).toBe(true);
@@ -162,9 +153,9 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
   it('leaves the session a stopped submission opened, and no record holds yet, to the step, which is still running', async () => {
     // Prepare: Submit Query opened a session on its slots and has not written it yet; the
     // statement may still run (CancelStatement did not take), so the clean-up could only drop it
-    const { deps } = cancelDeps();
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
-    recordSays(submittedOnOpenedSession('st-7'));
+    const { deps } = fx.cancelDeps();
+    fx.sfn.on(GetExecutionHistoryCommand).resolves({ events: fx.stoppedWhileSubmitting });
+    fx.recordSays(fx.submittedOnOpenedSession('st-7'));
     ddb.on(QueryCommand).resolves({ Items: [] });
     redshift
       .on(DescribeStatementCommand)
@@ -172,7 +163,7 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
     redshift.on(CancelStatementCommand).resolves({ Status: false });
 
     // Act
-    const outcome = await cancelStoppedExecution(stoppedExecution(), deps);
+    const outcome = await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
     // Assess: nothing written to the pool and its slots kept, so that the step's own write of the
     // session lands on slots that are still its own, and the step gives both back
@@ -180,26 +171,31 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
       Key: { pool_id: '#slot#acme#tenant_acme', session_id: '3' },
     });
-    expect(ddb).not.toReceiveCommandWith(DeleteCommand, { Key: poolKey });
-    expect(outcome).toEqual(UNTOUCHED);
+    expect(ddb).not.toReceiveCommandWith(DeleteCommand, { Key: fx.poolKey });
+    expect(outcome).toEqual(fx.UNTOUCHED);
   });
 
   it.each([
     ['gives back the slots of a session no step opened', {}, true],
     [
       'leaves the slots to the step that said it opens a session on them',
-      { opening_claim: RESERVATION.claim, opening_run: 0 },
+      { opening_claim: fx.RESERVATION.claim, opening_run: 0 },
       false,
     ],
   ])('%s', async (_, opening, givenBack) => {
     // Prepare: stopped with a reservation in the record and no session of the pool holding it
-    const { deps } = cancelDeps();
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhileSubmitting });
-    recordSays({ tenant_id: 'acme', reservation: RESERVATION, reservation_run: 0, ...opening });
+    const { deps } = fx.cancelDeps();
+    fx.sfn.on(GetExecutionHistoryCommand).resolves({ events: fx.stoppedWhileSubmitting });
+    fx.recordSays({
+      tenant_id: 'acme',
+      reservation: fx.RESERVATION,
+      reservation_run: 0,
+      ...opening,
+    });
     ddb.on(QueryCommand).resolves({ Items: [] });
 
     // Act
-    await cancelStoppedExecution(stoppedExecution(), deps);
+    await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
     // Assess
     const slotKeys = [
@@ -210,15 +206,15 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
       if (givenBack)
         expect(ddb).toReceiveCommandWith(DeleteCommand, {
           Key,
-          ExpressionAttributeValues: { ':claim': RESERVATION.claim },
+          ExpressionAttributeValues: { ':claim': fx.RESERVATION.claim },
         });
       else expect(ddb).not.toReceiveCommandWith(DeleteCommand, { Key });
     }
   });
 
   it('throws TransientServiceError when Step Functions keeps throttling', async () => {
-    const { deps } = cancelDeps();
-    sfn.on(GetExecutionHistoryCommand).rejects(
+    const { deps } = fx.cancelDeps();
+    fx.sfn.on(GetExecutionHistoryCommand).rejects(
       new SFNServiceException({
         name: 'ThrottlingException',
         $fault: 'client',
@@ -227,7 +223,7 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
       }),
     );
 
-    await expect(cancelStoppedExecution(stoppedExecution(), deps)).rejects.toMatchObject({
+    await expect(cancelStoppedExecution(fx.stoppedExecution(), deps)).rejects.toMatchObject({
       name: 'TransientServiceError',
     });
   });
@@ -240,7 +236,7 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
 
   it('takes only the EventBridge event, not a bare { executionArn, input }', async () => {
     await expect(
-      handler({ executionArn: EXECUTION_ARN, input: INPUT }, lambdaContext),
+      handler({ executionArn: EXECUTION_ARN, input: fx.INPUT }, lambdaContext),
     ).rejects.toMatchObject({
       name: 'UnexpectedError',
       message: expect.stringMatching(
@@ -248,6 +244,6 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
       ),
     });
     expect(ddb).not.toReceiveAnyCommand();
-    expect(sfn).not.toReceiveAnyCommand();
+    expect(fx.sfn).not.toReceiveAnyCommand();
   });
 });

@@ -2,19 +2,7 @@ import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TransientServiceError } from '../../../functions/common/errors.ts';
 import { EXECUTION_ARN, NOW } from '../../support/unit-deps.ts';
-import {
-  ago,
-  ahead,
-  conditionFailed,
-  ddb,
-  expectHit,
-  freeSlotsAndRecord,
-  poolHolds,
-  poolUpdates,
-  recordKey,
-  session,
-  store,
-} from './fixtures.ts';
+import * as fx from './fixtures.ts';
 
 /**
  * SessionStore.acquire leasing a pooled session: the most recently used first, expired ones
@@ -22,30 +10,28 @@ import {
  */
 
 describe('Class: SessionStore', () => {
-  beforeEach(() => {
-    ddb.reset();
-  });
+  beforeEach(fx.emptyTable);
 
   describe('Method: acquire, leasing a session', () => {
-    beforeEach(freeSlotsAndRecord);
+    beforeEach(fx.freeSlotsAndRecord);
 
     it('leases the most recently used idle session with a conditional update', async () => {
       // Prepare
-      poolHolds(session('older', { last_used_at: ago(200) }), session('newer'));
-      ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).callsFake((input) => ({
-        Attributes: { ...session(input.Key.session_id), state: 'LEASED' },
+      fx.poolHolds(fx.session('older', { last_used_at: fx.ago(200) }), fx.session('newer'));
+      fx.ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).callsFake((input) => ({
+        Attributes: { ...fx.session(input.Key.session_id), state: 'LEASED' },
       }));
 
       // Act
-      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+      const result = await fx.store.acquire('acme', 'acme', EXECUTION_ARN);
 
       // Assess
-      expectHit(result, 'newer');
-      expect(ddb).toReceiveCommandWith(QueryCommand, {
+      fx.expectHit(result, 'newer');
+      expect(fx.ddb).toReceiveCommandWith(QueryCommand, {
         ConsistentRead: true,
         ExpressionAttributeValues: { ':pool': 'acme#acme' },
       });
-      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      expect(fx.ddb).toReceiveCommandWith(UpdateCommand, {
         Key: { pool_id: 'acme#acme', session_id: 'newer' },
         ConditionExpression: expect.stringContaining('#state = :idle'),
         ExpressionAttributeValues: expect.objectContaining({
@@ -53,15 +39,15 @@ describe('Class: SessionStore', () => {
           ':leased': 'LEASED',
         }),
       });
-      expect(ddb).not.toReceiveCommand(PutCommand);
+      expect(fx.ddb).not.toReceiveCommand(PutCommand);
     });
 
     it('reserves a slot of the tenant and one of the cluster when the pool is empty, and writes them to the record', async () => {
       // Prepare
-      poolHolds();
+      fx.poolHolds();
 
       // Act
-      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+      const result = await fx.store.acquire('acme', 'acme', EXECUTION_ARN);
 
       // Assess
       expect(result).toEqual({
@@ -77,7 +63,7 @@ describe('Class: SessionStore', () => {
         sessionsLeased: false,
       });
       const reservation = result.kind === 'miss' ? result.reservation : undefined;
-      expect(ddb).toReceiveCommandWith(PutCommand, {
+      expect(fx.ddb).toReceiveCommandWith(PutCommand, {
         Item: expect.objectContaining({
           pool_id: '#slot#acme#acme',
           session_id: '0',
@@ -85,7 +71,7 @@ describe('Class: SessionStore', () => {
         }),
         ConditionExpression: 'attribute_not_exists(pool_id)',
       });
-      expect(ddb).toReceiveCommandWith(PutCommand, {
+      expect(fx.ddb).toReceiveCommandWith(PutCommand, {
         Item: expect.objectContaining({
           pool_id: '#total-slot#default',
           session_id: String(reservation?.totalSlot),
@@ -93,24 +79,24 @@ describe('Class: SessionStore', () => {
         }),
         ConditionExpression: 'attribute_not_exists(pool_id)',
       });
-      expect(ddb).toReceiveCommandWith(UpdateCommand, {
-        Key: recordKey,
+      expect(fx.ddb).toReceiveCommandWith(UpdateCommand, {
+        Key: fx.recordKey,
         ExpressionAttributeValues: expect.objectContaining({ ':reservation': reservation }),
       });
     });
 
     it('passes over a session the Data API closes, at its 24 hours, before the query may end', async () => {
       // Prepare: opened 20 hours ago, it has 4 hours left; the query may take 6.
-      poolHolds(
-        session('old', { created_at: ago(20 * 3600) }),
-        session('young', { last_used_at: ago(200) }),
+      fx.poolHolds(
+        fx.session('old', { created_at: fx.ago(20 * 3600) }),
+        fx.session('young', { last_used_at: fx.ago(200) }),
       );
-      ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).callsFake((input) => ({
-        Attributes: { ...session(input.Key.session_id), state: 'LEASED' },
+      fx.ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).callsFake((input) => ({
+        Attributes: { ...fx.session(input.Key.session_id), state: 'LEASED' },
       }));
 
       // Act
-      const long = await store.acquire('acme', 'acme', EXECUTION_ARN, {
+      const long = await fx.store.acquire('acme', 'acme', EXECUTION_ARN, {
         lifeNeededSeconds: 6 * 3600,
       });
 
@@ -121,7 +107,9 @@ describe('Class: SessionStore', () => {
           session: expect.objectContaining({ session_id: 'young' }),
         }),
       );
-      const short = await store.acquire('acme', 'acme', EXECUTION_ARN, { lifeNeededSeconds: 60 });
+      const short = await fx.store.acquire('acme', 'acme', EXECUTION_ARN, {
+        lifeNeededSeconds: 60,
+      });
       expect(short).toEqual(
         expect.objectContaining({ session: expect.objectContaining({ session_id: 'old' }) }),
       );
@@ -129,13 +117,10 @@ describe('Class: SessionStore', () => {
 
     it('reports a sessionless miss, not an exhausted pool, when the full pool holds only sessions that close too soon', async () => {
       // Prepare: the cap is 2; both sessions hold a slot, idle but 20 hours old
-      poolHolds(
-        session('a', { created_at: ago(20 * 3600), slot: 0, total_slot: 0, slot_claim: 'c-0' }),
-        session('b', { created_at: ago(20 * 3600), slot: 1, total_slot: 1, slot_claim: 'c-1' }),
-      );
+      fx.poolHolds(fx.openedLongAgo('a', 0), fx.openedLongAgo('b', 1));
 
       // Act
-      const result = await store.acquire('acme', 'acme', EXECUTION_ARN, {
+      const result = await fx.store.acquire('acme', 'acme', EXECUTION_ARN, {
         waitMs: 0,
         lifeNeededSeconds: 6 * 3600,
       });
@@ -143,120 +128,129 @@ describe('Class: SessionStore', () => {
       // Assess: nothing leased, no slot reserved
       expect(result).toEqual(expect.objectContaining({ kind: 'miss', sessionless: true }));
       expect(result).not.toHaveProperty('reservation');
-      expect(poolUpdates()).toHaveLength(0);
-      expect(ddb).not.toReceiveCommand(PutCommand);
+      expect(fx.poolUpdates()).toHaveLength(0);
+      expect(fx.ddb).not.toReceiveCommand(PutCommand);
     });
 
     it('skips and deletes a session whose keep-alive runs out within the margin, giving its slots back', async () => {
       // Prepare: expires in 10 s, less than the 30 s needed to submit on it
-      poolHolds(
-        session('closing', { expires_at: ahead(10), slot: 1, total_slot: 9, slot_claim: 'c-1' }),
+      fx.poolHolds(
+        fx.session('closing', {
+          expires_at: fx.ahead(10),
+          slot: 1,
+          total_slot: 9,
+          slot_claim: 'c-1',
+        }),
       );
-      ddb.on(DeleteCommand).resolves({});
+      fx.ddb.on(DeleteCommand).resolves({});
 
       // Act
-      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+      const result = await fx.store.acquire('acme', 'acme', EXECUTION_ARN);
 
       // Assess
       expect(result).toEqual(expect.objectContaining({ kind: 'miss', expiredRemoved: 1 }));
-      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+      expect(fx.ddb).toReceiveCommandWith(DeleteCommand, {
         Key: { pool_id: 'acme#acme', session_id: 'closing' },
       });
       for (const Key of [
         { pool_id: '#slot#acme#acme', session_id: '1' },
         { pool_id: '#total-slot#default', session_id: '9' },
       ])
-        expect(ddb).toReceiveCommandWith(DeleteCommand, {
+        expect(fx.ddb).toReceiveCommandWith(DeleteCommand, {
           Key,
           ExpressionAttributeValues: { ':claim': 'c-1' },
         });
-      expect(poolUpdates()).toHaveLength(0);
+      expect(fx.poolUpdates()).toHaveLength(0);
     });
 
     it('skips and deletes a session idle for longer than the idle timeout', async () => {
-      poolHolds(session('idle-too-long', { last_used_at: ago(301) }));
-      ddb.on(DeleteCommand).resolves({});
+      fx.poolHolds(fx.session('idle-too-long', { last_used_at: fx.ago(301) }));
+      fx.ddb.on(DeleteCommand).resolves({});
 
-      await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual(
+      await expect(fx.store.acquire('acme', 'acme', EXECUTION_ARN)).resolves.toEqual(
         expect.objectContaining({ kind: 'miss', expiredRemoved: 1 }),
       );
-      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+      expect(fx.ddb).toReceiveCommandWith(DeleteCommand, {
         Key: { pool_id: 'acme#acme', session_id: 'idle-too-long' },
       });
     });
 
     it('moves on to the next session when another execution wins the race for the first', async () => {
       // Prepare
-      poolHolds(session('contested'), session('free', { last_used_at: ago(120) }));
-      ddb
+      fx.poolHolds(fx.session('contested'), fx.session('free', { last_used_at: fx.ago(120) }));
+      fx.ddb
         .on(UpdateCommand, { Key: { pool_id: 'acme#acme', session_id: 'contested' } })
-        .rejects(conditionFailed());
-      ddb
+        .rejects(fx.conditionFailed());
+      fx.ddb
         .on(UpdateCommand, { Key: { pool_id: 'acme#acme', session_id: 'free' } })
-        .resolves({ Attributes: session('free', { state: 'LEASED' }) });
+        .resolves({ Attributes: fx.session('free', { state: 'LEASED' }) });
 
       // Act
-      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+      const result = await fx.store.acquire('acme', 'acme', EXECUTION_ARN);
 
       // Assess
-      expectHit(result, 'free');
-      expect(poolUpdates()).toHaveLength(2);
+      fx.expectHit(result, 'free');
+      expect(fx.poolUpdates()).toHaveLength(2);
     });
 
     it('takes over a session whose lease ran out without renewal', async () => {
-      poolHolds(
-        session('abandoned', { state: 'LEASED', lease_owner: 'gone', lease_expires_at: ago(5) }),
+      fx.poolHolds(
+        fx.session('abandoned', {
+          state: 'LEASED',
+          lease_owner: 'gone',
+          lease_expires_at: fx.ago(5),
+        }),
       );
-      ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).resolves({
-        Attributes: session('abandoned', { state: 'LEASED', lease_owner: EXECUTION_ARN }),
+      fx.ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).resolves({
+        Attributes: fx.session('abandoned', { state: 'LEASED', lease_owner: EXECUTION_ARN }),
       });
 
-      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+      const result = await fx.store.acquire('acme', 'acme', EXECUTION_ARN);
 
       expect(result.kind).toBe('hit');
-      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      expect(fx.ddb).toReceiveCommandWith(UpdateCommand, {
         ConditionExpression: expect.stringContaining('lease_expires_at < :now'),
       });
     });
 
     it('returns the session it already leased to the same execution, for a retried invocation', async () => {
-      poolHolds(
-        session('mine', {
+      fx.poolHolds(
+        fx.session('mine', {
           state: 'LEASED',
           lease_owner: EXECUTION_ARN,
-          lease_expires_at: ahead(250),
+          lease_expires_at: fx.ahead(250),
         }),
       );
 
-      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+      const result = await fx.store.acquire('acme', 'acme', EXECUTION_ARN);
 
-      expectHit(result, 'mine');
-      expect(poolUpdates()).toHaveLength(0);
+      fx.expectHit(result, 'mine');
+      expect(fx.poolUpdates()).toHaveLength(0);
     });
 
     it('gives the lease back when its run was stopped meanwhile, and reports a miss', async () => {
       // Prepare: the execution's clean-up marked the record before this lease was written
-      poolHolds(session('free'));
-      ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).callsFake((input) => ({
+      fx.poolHolds(fx.session('free'));
+      fx.ddb.on(UpdateCommand, { Key: { pool_id: 'acme#acme' } }).callsFake((input) => ({
         Attributes: {
-          ...session(input.Key.session_id),
+          ...fx.session(input.Key.session_id),
           state: 'LEASED',
           lease_owner: EXECUTION_ARN,
         },
       }));
-      ddb.on(UpdateCommand, { Key: recordKey }).rejects(conditionFailed());
+      fx.ddb.on(UpdateCommand, { Key: fx.recordKey }).rejects(fx.conditionFailed());
 
       // Act
-      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+      const result = await fx.store.acquire('acme', 'acme', EXECUTION_ARN);
 
       // Assess
       expect(result).toEqual({ kind: 'miss', expiredRemoved: 0, waitedMs: 0, ownerStopped: true });
-      expect(ddb).toReceiveCommandWith(UpdateCommand, {
-        Key: recordKey,
+      expect(fx.ddb).toReceiveCommandWith(UpdateCommand, {
+        Key: fx.recordKey,
         ConditionExpression: 'attribute_not_exists(stopped_run) OR stopped_run < :run',
       });
-      expect(poolUpdates()).toHaveLength(2);
-      expect(ddb).toReceiveNthCommandWith(UpdateCommand, 3, {
+      expect(fx.poolUpdates()).toHaveLength(2);
+      expect(fx.ddb).toReceiveNthCommandWith(UpdateCommand, 3, {
         Key: { pool_id: 'acme#acme', session_id: 'free' },
         ConditionExpression: '#state = :leased AND lease_owner = :owner',
         UpdateExpression: 'SET #state = :idle REMOVE lease_owner, lease_expires_at',
@@ -264,14 +258,14 @@ describe('Class: SessionStore', () => {
     });
 
     it('gives its reservation back when its run was stopped meanwhile', async () => {
-      poolHolds();
-      ddb.on(UpdateCommand, { Key: recordKey }).rejects(conditionFailed());
-      ddb.on(DeleteCommand).resolves({});
+      fx.poolHolds();
+      fx.ddb.on(UpdateCommand, { Key: fx.recordKey }).rejects(fx.conditionFailed());
+      fx.ddb.on(DeleteCommand).resolves({});
 
-      const result = await store.acquire('acme', 'acme', EXECUTION_ARN);
+      const result = await fx.store.acquire('acme', 'acme', EXECUTION_ARN);
 
       expect(result).toEqual({ kind: 'miss', expiredRemoved: 0, waitedMs: 0, ownerStopped: true });
-      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+      expect(fx.ddb).toReceiveCommandWith(DeleteCommand, {
         Key: { pool_id: '#slot#acme#acme', session_id: '0' },
       });
     });
@@ -280,9 +274,9 @@ describe('Class: SessionStore', () => {
       const throttled = Object.assign(new Error('Rate exceeded'), {
         name: 'ProvisionedThroughputExceededException',
       });
-      ddb.on(QueryCommand).rejects(throttled);
+      fx.ddb.on(QueryCommand).rejects(throttled);
 
-      await expect(store.acquire('acme', 'acme', EXECUTION_ARN)).rejects.toBeInstanceOf(
+      await expect(fx.store.acquire('acme', 'acme', EXECUTION_ARN)).rejects.toBeInstanceOf(
         TransientServiceError,
       );
     });

@@ -15,6 +15,9 @@ import { EXECUTION_ARN, NOW } from '../../support/unit-deps.ts';
 // The sessions table's mock, shared with the steps' tests (one mock of a class per test file).
 export { ddb };
 
+/** What every test starts from: a table with no item, whose calls are forgotten. */
+export const emptyTable = () => ddb.reset();
+
 /** The store over a mocked DynamoDB, its sweeper, and the pool items the tests hand it. */
 
 export const policy = { keepAliveSeconds: 3600, idleTimeoutSeconds: 300, maxSessionsPerTenant: 2 };
@@ -38,6 +41,10 @@ export function session(id: string, fields: Partial<SessionRecord> = {}): Sessio
     ...fields,
   };
 }
+
+/** An idle session opened 20 hours ago, too close to its end for most queries, on slot `slot`. */
+export const openedLongAgo = (id: string, slot: number) =>
+  session(id, { created_at: ago(20 * 3600), slot, total_slot: slot, slot_claim: `c-${slot}` });
 
 export const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });

@@ -13,7 +13,7 @@ import {
   poolIdOf,
 } from '../../../functions/common/table-keys.ts';
 import { EXECUTION_ARN, NOW } from '../../support/unit-deps.ts';
-import { ago, ahead, conditionFailed, ddb, session, store, sweeper } from './fixtures.ts';
+import * as fx from './fixtures.ts';
 
 /**
  * SessionStore's writes on a leased session (release, record, renew), the scheduled sweep, the
@@ -21,23 +21,21 @@ import { ago, ahead, conditionFailed, ddb, session, store, sweeper } from './fix
  */
 
 describe('Class: SessionStore', () => {
-  beforeEach(() => {
-    ddb.reset();
-  });
+  beforeEach(fx.emptyTable);
 
   describe('Method: release', () => {
     it("returns the session to IDLE with the keep-alive counted from the statement's end", async () => {
-      ddb.on(UpdateCommand).resolves({});
-      const endedAt = ago(2);
+      fx.ddb.on(UpdateCommand).resolves({});
+      const endedAt = fx.ago(2);
 
-      const released = await store.release(
-        { tenantId: 'acme', dbUser: 'acme', sessionId: 's1', createdAt: ago(600) },
+      const released = await fx.store.release(
+        { tenantId: 'acme', dbUser: 'acme', sessionId: 's1', createdAt: fx.ago(600) },
         EXECUTION_ARN,
         endedAt,
       );
 
       expect(released).toBe(true);
-      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      expect(fx.ddb).toReceiveCommandWith(UpdateCommand, {
         ConditionExpression: '#state = :leased AND lease_owner = :owner',
         ExpressionAttributeValues: expect.objectContaining({
           ':idle': 'IDLE',
@@ -48,25 +46,25 @@ describe('Class: SessionStore', () => {
     });
 
     it("never sets the expiry past 24 hours from the session's creation", async () => {
-      ddb.on(UpdateCommand).resolves({});
-      const createdAt = ago(23.5 * 3600);
+      fx.ddb.on(UpdateCommand).resolves({});
+      const createdAt = fx.ago(23.5 * 3600);
 
-      await store.release(
+      await fx.store.release(
         { tenantId: 'acme', dbUser: 'acme', sessionId: 's1', createdAt },
         EXECUTION_ARN,
       );
 
-      expect(ddb).toReceiveCommandWith(UpdateCommand, {
-        ExpressionAttributeValues: expect.objectContaining({ ':expiresAt': ahead(1800) }),
+      expect(fx.ddb).toReceiveCommandWith(UpdateCommand, {
+        ExpressionAttributeValues: expect.objectContaining({ ':expiresAt': fx.ahead(1800) }),
       });
     });
 
     it("does nothing when the lease is no longer this execution's", async () => {
-      ddb.on(UpdateCommand).rejects(conditionFailed());
+      fx.ddb.on(UpdateCommand).rejects(fx.conditionFailed());
 
       await expect(
-        store.release(
-          { tenantId: 'acme', dbUser: 'acme', sessionId: 's1', createdAt: ago(60) },
+        fx.store.release(
+          { tenantId: 'acme', dbUser: 'acme', sessionId: 's1', createdAt: fx.ago(60) },
           EXECUTION_ARN,
         ),
       ).resolves.toBe(false);
@@ -75,14 +73,14 @@ describe('Class: SessionStore', () => {
 
   describe('Method: recordNewSession', () => {
     it('writes the new session leased to its execution, conditionally', async () => {
-      ddb.on(PutCommand).resolves({});
+      fx.ddb.on(PutCommand).resolves({});
 
-      const record = await store.recordNewSession({
+      const record = await fx.store.recordNewSession({
         tenantId: 'acme',
         dbUser: 'acme',
         sessionId: 's-new',
         owner: EXECUTION_ARN,
-        reservation: { claim: 'c-7', slot: 1, totalSlot: 70, reservedAt: ago(2) },
+        reservation: { claim: 'c-7', slot: 1, totalSlot: 70, reservedAt: fx.ago(2) },
       });
 
       expect(record).toEqual(
@@ -90,13 +88,13 @@ describe('Class: SessionStore', () => {
           state: 'LEASED',
           lease_owner: EXECUTION_ARN,
           created_at: NOW.toISOString(),
-          expires_at: ahead(3600),
+          expires_at: fx.ahead(3600),
           slot: 1,
           total_slot: 70,
           slot_claim: 'c-7',
         }),
       );
-      expect(ddb).toReceiveCommandWith(PutCommand, {
+      expect(fx.ddb).toReceiveCommandWith(PutCommand, {
         ConditionExpression: 'attribute_not_exists(session_id) OR lease_owner = :owner',
       });
     });
@@ -104,35 +102,35 @@ describe('Class: SessionStore', () => {
 
   describe('Method: renewLease', () => {
     it('extends the lease only while this execution holds it', async () => {
-      ddb.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+      fx.ddb.on(UpdateCommand).resolvesOnce({}).rejectsOnce(fx.conditionFailed());
 
-      await expect(store.renewLease('acme', 'acme', 's1', EXECUTION_ARN)).resolves.toBe(true);
-      await expect(store.renewLease('acme', 'acme', 's1', EXECUTION_ARN)).resolves.toBe(false);
-      expect(ddb).toReceiveCommandWith(UpdateCommand, {
-        ExpressionAttributeValues: expect.objectContaining({ ':leaseExpires': ahead(300) }),
+      await expect(fx.store.renewLease('acme', 'acme', 's1', EXECUTION_ARN)).resolves.toBe(true);
+      await expect(fx.store.renewLease('acme', 'acme', 's1', EXECUTION_ARN)).resolves.toBe(false);
+      expect(fx.ddb).toReceiveCommandWith(UpdateCommand, {
+        ExpressionAttributeValues: expect.objectContaining({ ':leaseExpires': fx.ahead(300) }),
       });
     });
   });
 
   describe('Method: cleanupExpiredSessions', () => {
     it('deletes the expired, unleased records and returns how many', async () => {
-      ddb.on(ScanCommand).resolves({
+      fx.ddb.on(ScanCommand).resolves({
         Items: [
-          session('fresh'),
-          session('expired', { expires_at: ago(1) }),
-          session('idle', { last_used_at: ago(1000) }),
-          session('running', {
-            expires_at: ago(1),
+          fx.session('fresh'),
+          fx.session('expired', { expires_at: fx.ago(1) }),
+          fx.session('idle', { last_used_at: fx.ago(1000) }),
+          fx.session('running', {
+            expires_at: fx.ago(1),
             state: 'LEASED',
             lease_owner: 'x',
-            lease_expires_at: ahead(100),
+            lease_expires_at: fx.ahead(100),
           }),
         ],
       });
-      ddb.on(DeleteCommand).resolves({});
+      fx.ddb.on(DeleteCommand).resolves({});
 
-      await expect(sweeper.cleanupExpiredSessions()).resolves.toBe(2);
-      expect(ddb).toReceiveCommandTimes(DeleteCommand, 2);
+      await expect(fx.sweeper.cleanupExpiredSessions()).resolves.toBe(2);
+      expect(fx.ddb).toReceiveCommandTimes(DeleteCommand, 2);
     });
 
     it('deletes the records of executions past their time, and keeps the others', async () => {
@@ -140,21 +138,24 @@ describe('Class: SessionStore', () => {
         pool_id: `#execution#${arn}`,
         session_id: 'execution',
         execution_arn: arn,
-        updated_at: ago(3600),
+        updated_at: fx.ago(3600),
         expires_at: expiresAt,
         ttl: 0,
       });
-      ddb.on(ScanCommand).resolves({
-        Items: [record(`${EXECUTION_ARN}-old`, ago(1)), record(`${EXECUTION_ARN}-new`, ahead(60))],
+      fx.ddb.on(ScanCommand).resolves({
+        Items: [
+          record(`${EXECUTION_ARN}-old`, fx.ago(1)),
+          record(`${EXECUTION_ARN}-new`, fx.ahead(60)),
+        ],
       });
-      ddb.on(DeleteCommand).resolves({});
+      fx.ddb.on(DeleteCommand).resolves({});
 
-      await expect(sweeper.cleanupExpiredSessions()).resolves.toBe(1);
-      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+      await expect(fx.sweeper.cleanupExpiredSessions()).resolves.toBe(1);
+      expect(fx.ddb).toReceiveCommandWith(DeleteCommand, {
         Key: { pool_id: `#execution#${EXECUTION_ARN}-old`, session_id: 'execution' },
         ConditionExpression: 'expires_at = :seenExpires',
       });
-      expect(ddb).toReceiveCommandTimes(DeleteCommand, 1);
+      expect(fx.ddb).toReceiveCommandTimes(DeleteCommand, 1);
     });
 
     it('frees a lapsed slot that no session of its pool holds, and keeps one a session holds', async () => {
@@ -165,25 +166,25 @@ describe('Class: SessionStore', () => {
         claim,
         owner: EXECUTION_ARN,
         pool: 'acme#acme',
-        reserved_at: ago(400),
-        expires_at: ago(100),
+        reserved_at: fx.ago(400),
+        expires_at: fx.ago(100),
         ttl: 0,
       });
-      ddb.on(ScanCommand).resolves({ Items: [slot(0, 'vanished'), slot(1, 'held')] });
-      ddb
+      fx.ddb.on(ScanCommand).resolves({ Items: [slot(0, 'vanished'), slot(1, 'held')] });
+      fx.ddb
         .on(QueryCommand)
-        .resolves({ Items: [session('s', { slot: 1, total_slot: 1, slot_claim: 'held' })] });
-      ddb.on(DeleteCommand).resolves({});
+        .resolves({ Items: [fx.session('s', { slot: 1, total_slot: 1, slot_claim: 'held' })] });
+      fx.ddb.on(DeleteCommand).resolves({});
 
       // Act
-      await expect(sweeper.cleanupExpiredSessions()).resolves.toBe(1);
+      await expect(fx.sweeper.cleanupExpiredSessions()).resolves.toBe(1);
 
       // Assess
-      expect(ddb).toReceiveCommandWith(DeleteCommand, {
+      expect(fx.ddb).toReceiveCommandWith(DeleteCommand, {
         Key: { pool_id: '#slot#acme#acme', session_id: '0' },
         ConditionExpression: 'claim = :claim AND expires_at = :seenExpires',
       });
-      expect(ddb).toReceiveCommandTimes(DeleteCommand, 1);
+      expect(fx.ddb).toReceiveCommandTimes(DeleteCommand, 1);
     });
   });
 
@@ -207,38 +208,41 @@ describe('Class: SessionStore', () => {
       async (prefix) => {
         // A long statement: its session's keep-alive has passed, its lease is renewed and live.
         const word = prefix.replaceAll('#', '');
-        ddb.on(ScanCommand).resolves({
+        fx.ddb.on(ScanCommand).resolves({
           Items: [
-            session('running', {
+            fx.session('running', {
               pool_id: poolIdOf(word, `tenant_${word}`),
               tenant_id: word,
               db_user: `tenant_${word}`,
-              expires_at: ago(1),
+              expires_at: fx.ago(1),
               state: 'LEASED',
               lease_owner: EXECUTION_ARN,
-              lease_expires_at: ahead(100),
+              lease_expires_at: fx.ahead(100),
             }),
           ],
         });
-        ddb.on(DeleteCommand).resolves({});
+        fx.ddb.on(DeleteCommand).resolves({});
 
-        await expect(sweeper.cleanupExpiredSessions()).resolves.toBe(0);
-        expect(ddb).toReceiveCommandTimes(DeleteCommand, 0);
+        await expect(fx.sweeper.cleanupExpiredSessions()).resolves.toBe(0);
+        expect(fx.ddb).toReceiveCommandTimes(DeleteCommand, 0);
       },
     );
   });
 
   describe('Method: executions.markStopped', () => {
     it("marks the run stopped in the execution's record, for an hour, and returns what the steps wrote", async () => {
-      const written = { reservation: { claim: 'c', slot: 0, totalSlot: 0, reservedAt: ago(5) } };
-      ddb.on(UpdateCommand).resolves({ Attributes: written });
+      const written = { reservation: { claim: 'c', slot: 0, totalSlot: 0, reservedAt: fx.ago(5) } };
+      fx.ddb.on(UpdateCommand).resolves({ Attributes: written });
 
-      await expect(store.executions.markStopped(EXECUTION_ARN, 0)).resolves.toEqual(written);
+      await expect(fx.store.executions.markStopped(EXECUTION_ARN, 0)).resolves.toEqual(written);
 
-      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      expect(fx.ddb).toReceiveCommandWith(UpdateCommand, {
         Key: { pool_id: `#execution#${EXECUTION_ARN}`, session_id: 'execution' },
         ConditionExpression: 'attribute_not_exists(stopped_run) OR stopped_run < :run',
-        ExpressionAttributeValues: expect.objectContaining({ ':run': 0, ':expires': ahead(3600) }),
+        ExpressionAttributeValues: expect.objectContaining({
+          ':run': 0,
+          ':expires': fx.ahead(3600),
+        }),
         ReturnValues: 'ALL_NEW',
       });
     });
