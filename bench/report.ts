@@ -11,6 +11,21 @@ import {
 import { bundlesSection, resultsSection } from './report/results-and-bundles.ts';
 import { headline, targetsSection } from './report/summary.ts';
 
+/**
+ * Which parts were measured again since the run (`--only`): their figures, and the baselines they
+ * are compared with, come from that later run, so a reader must know the date differs.
+ */
+function rerunNote(meta: BenchResults['meta']): string {
+  const parts = [
+    ['the pool (sections 4 and 5, `--only pool`)', meta.poolRerunAt],
+    ['the large results (`--only results`)', meta.resultsRerunAt],
+    ['the packaging (`--only bundles`)', meta.bundlesRerunAt],
+  ].filter((part): part is [string, string] => part[1] !== undefined);
+  if (parts.length === 0) return '';
+  const list = parts.map(([part, at]) => `${part} at ${at}`).join('; ');
+  return ` Measured again since, each part in a run of its own with its baselines: ${list}.`;
+}
+
 /** The results as Markdown: the headline, the targets, then one section per phase. */
 
 export function renderMarkdown(results: BenchResults, chartPrefix = ''): string {
@@ -22,7 +37,7 @@ export function renderMarkdown(results: BenchResults, chartPrefix = ''): string 
 
 ${meta.date} · Node ${meta.node} · ${meta.machine.cpus} × ${meta.machine.cpuModel}, ${meta.machine.memoryGiB} GiB, ${meta.machine.platform}/${meta.machine.arch} · SQL engine: ${meta.engineDetail} · opening a Data API session: +${meta.latency.openSessionMs} ms · run took ${num(meta.durationMs / 60_000)} min.
 
-Everything below ran in one process, on one local stack, in one run: \`npm run bench${meta.mode === 'quick' ? ' -- --quick' : ''}\` reruns it. Figures are medians over the repetitions, with the range of the runs where there was more than one.
+Everything below ran in one process, on one local stack, in one run: \`npm run bench${meta.mode === 'quick' ? ' -- --quick' : ''}\` reruns it. Figures are medians over the repetitions, with the range of the runs where there was more than one.${rerunNote(meta)}
 
 ## Headline
 
