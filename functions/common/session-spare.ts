@@ -6,20 +6,22 @@ import type { HeldSlot } from './session-pool.ts';
 import { openBySelectOne } from './session-race.ts';
 
 /**
- * A query that leases the last idle session of a tenant whose pool is below its cap, while
- * another query of the tenant holds one, leaves the tenant's next concurrent query nothing idle: that query would open a session and wait for one to
- * come back meanwhile (see raceForSession), paying the open and a dozen reads of the pool. So the
- * query that takes the last one opens a spare beside its statement, as a connection pool keeps a
- * few idle connections ahead of demand: slots reserved first (so neither cap can be passed), then
- * a `select 1` that opens the session, recorded idle in the pool at once while it runs. Whoever
- * leases it waits for that `select 1` first (see awaitOpening).
+ * A query that leases the last idle session of a tenant whose pool is below its cap, while another
+ * query of the tenant holds one, leaves the tenant's next concurrent query nothing idle: that query
+ * would open a session and wait for one to come back meanwhile (see raceForSession), paying the
+ * open and a dozen reads of the pool. So the query that takes the last one opens a spare beside
+ * its statement, as a connection pool keeps a few idle connections ahead of demand: slots reserved
+ * first (so neither cap can be passed), then a `select 1` that opens the session, recorded idle in
+ * the pool at once while it runs. Whoever leases it waits for that `select 1` first (see
+ * awaitOpening).
  *
  * Bounded: one spare per query that took the last idle session; none while another query of the
  * tenant is opening a session (its reservation is seen when the spare's slot is reserved), so at
  * most one is being opened per tenant at a time; none at the tenant's or the cluster's cap (no
  * slot is had); none for a query without a session (it leased none). The spare belongs to no
- * execution: a stop of the query that opens it does not touch it, and it never holds the query up
- * or fails it.
+ * execution: a stop of the query that opens it does not touch it, and failing to open it never
+ * fails the query. The step waits for the spare's requests (the slots, ExecuteStatement, the
+ * record), which run beside its statement, not for the open itself.
  */
 
 export type SpareOutcome =
