@@ -105,7 +105,6 @@ export async function acquireSession(
         reused: true,
         createdAt: result.session.created_at,
         ...(warmup === undefined ? {} : { warmupStatementId: warmup }),
-        ...(result.spareWanted ? { spare: result.spareWanted } : {}),
       },
     };
   }
