@@ -22,10 +22,14 @@ interface Import {
   typeOnly: boolean;
 }
 
-function sourceFiles(): string[] {
-  return readdirSync(root, { recursive: true, encoding: 'utf8' })
-    .filter((path) => /\.(ts|mts|mjs)$/.test(path) && !path.endsWith('.d.ts'))
-    .filter((path) => !path.split('/').some((part) => SKIPPED.has(part) || part.startsWith('.')));
+/** The source files below `folder` (from the root), not entering the skipped or hidden folders. */
+function sourceFiles(folder = ''): string[] {
+  return readdirSync(join(root, folder), { withFileTypes: true }).flatMap((entry) => {
+    if (SKIPPED.has(entry.name) || entry.name.startsWith('.')) return [];
+    const path = folder === '' ? entry.name : `${folder}/${entry.name}`;
+    if (entry.isDirectory()) return sourceFiles(path);
+    return /\.(ts|mts|mjs)$/.test(path) && !path.endsWith('.d.ts') ? [path] : [];
+  });
 }
 
 /** `#common/x` (package.json's imports) and relative specifiers, as paths from the root. */
