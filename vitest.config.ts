@@ -39,6 +39,8 @@ const FAST_SHARED = [
   'test/local/redrive-service.test.ts',
   'test/local/console-model.test.ts',
   'test/local/aws-chunked.test.ts',
+  'test/statemachine/definition.test.ts',
+  'test/structure/import-rules.test.ts',
 ];
 
 /**
@@ -49,15 +51,21 @@ const FAST_SHARED = [
 const FAST_CLIENT_MOCKED = ['test/client/spectra-client/*.test.ts'];
 
 /**
+ * The unit tests of the steps and their shared code, and the error contract run through the
+ * handlers: one module graph per worker as well. They mock the AWS clients through one module,
+ * test/support/mocked-clients.ts, whose mocks are made once per worker, and the project's setup
+ * file resets them before each test (test/structure/import-rules.test.ts keeps every other
+ * `mockClient` out of test/unit/); a test that fakes timers puts them back after it.
+ */
+const FAST_UNIT_MOCKED = ['test/unit/**/*.test.ts', 'test/statemachine/error-contract.test.ts'];
+
+/**
  * Isolated as usual: these mock SDK clients at module scope, set environment variables or fake
  * timers. They run in worker threads, which start faster than the forked processes the
  * integration tests get (those start servers and children, and a crash there must not take the
  * run down with it).
  */
 const FAST = [
-  'test/unit/**/*.test.ts',
-  'test/statemachine/**/*.test.ts',
-  'test/structure/**/*.test.ts',
   'test/client/result-rows.test.ts',
   'test/local/faults.test.ts',
   'test/local/lambda-invoker.test.ts',
@@ -79,6 +87,16 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'fast-unit-mocked',
+          include: FAST_UNIT_MOCKED,
+          setupFiles: ['test/support/reset-mocked-clients.ts'],
+          pool: 'threads',
+          isolate: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'fast-client-mocked',
           include: FAST_CLIENT_MOCKED,
           pool: 'threads',
@@ -95,6 +113,7 @@ export default defineConfig({
             ...configDefaults.exclude,
             ...FAST,
             ...FAST_SHARED,
+            ...FAST_UNIT_MOCKED,
             ...FAST_CLIENT_MOCKED,
             ...INFRA,
           ],

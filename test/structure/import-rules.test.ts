@@ -107,4 +107,19 @@ describe('The import graph', () => {
     expect(graph.some((edge) => edge.from.startsWith('infra/'))).toBe(true);
     expect(offending).toEqual([]);
   });
+
+  it('gives the unit tests their AWS mocks from one module, which makes each mock once per worker', () => {
+    // The unit tests share a module graph (vitest.config.ts): a second mockClient of a class
+    // would replace the shared one, whose answers would then stop in every other file.
+    const offending = graph.filter(
+      (edge) => edge.from.startsWith('test/unit/') && edge.to === 'aws-sdk-client-mock',
+    );
+
+    expect(graph).toContainEqual({
+      from: 'test/support/mocked-clients.ts',
+      to: 'aws-sdk-client-mock',
+      typeOnly: false,
+    });
+    expect(offending).toEqual([]);
+  });
 });

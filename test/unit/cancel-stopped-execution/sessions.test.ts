@@ -11,7 +11,7 @@ import {
   CANCEL_WAIT_SECONDS,
   cancelStoppedExecution,
 } from '../../../functions/cancel-stopped-execution.ts';
-import { ddb, redshift } from '../../support/mocked-clients.ts';
+import { ddb, redshift, sfn } from '../../support/mocked-clients.ts';
 import { EXECUTION_ARN } from '../../support/unit-deps.ts';
 import * as fx from './fixtures.ts';
 
@@ -22,7 +22,7 @@ import * as fx from './fixtures.ts';
  */
 
 describe('Function: cancelStoppedExecution, the statement and the session', () => {
-  beforeEach(fx.resetMocks);
+  beforeEach(fx.stoppedWhilePollingOnLeasedSession);
 
   it("marks the run stopped in the execution's record before it reads the pool, for its steps still running", async () => {
     // Prepare
@@ -54,7 +54,7 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
 
     // Assess
     expect(outcome).toEqual({ cancelledStatementId: 'st-1', ...fx.RELEASED });
-    expect(fx.sfn).toReceiveCommandWith(GetExecutionHistoryCommand, {
+    expect(sfn).toReceiveCommandWith(GetExecutionHistoryCommand, {
       executionArn: EXECUTION_ARN,
       reverseOrder: true,
     });
@@ -162,13 +162,11 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
 
   it('leaves a failed execution alone that ended in its Fail state: the failure path gave the session back', async () => {
     const { deps } = fx.cancelDeps();
-    fx.sfn.on(GetExecutionHistoryCommand).resolves({
-      events: [
-        fx.event(14, 'ExecutionFailed'),
-        fx.event(13, 'FailStateEntered'),
-        ...fx.stoppedWhilePolling,
-      ],
-    });
+    fx.historyIs([
+      fx.event(14, 'ExecutionFailed'),
+      fx.event(13, 'FailStateEntered'),
+      ...fx.stoppedWhilePolling,
+    ]);
 
     const outcome = await cancelStoppedExecution(fx.stoppedExecution({ status: 'FAILED' }), deps);
 
@@ -216,9 +214,11 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
   it('reads the tenant from the history when the event carries no input', async () => {
     const { deps } = fx.cancelDeps();
     redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
-    fx.sfn.on(GetExecutionHistoryCommand).resolves({
-      events: [fx.event(3, 'ExecutionAborted'), fx.event(2, 'TaskStarted'), fx.executionStarted],
-    });
+    fx.historyIs([
+      fx.event(3, 'ExecutionAborted'),
+      fx.event(2, 'TaskStarted'),
+      fx.executionStarted,
+    ]);
 
     const outcome = await cancelStoppedExecution(
       fx.stoppedExecution({ input: null, inputDetails: { included: false } }),

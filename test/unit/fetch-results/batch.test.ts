@@ -5,14 +5,12 @@ import { fetchResults } from '../../../functions/fetch-results.ts';
 import { redshift } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
 import { unitDeps } from '../../support/unit-deps.ts';
-import { finished, linesOf, outputBytes, uploads, useMockedClients } from './fixtures.ts';
+import { finished, linesOf, outputBytes, uploads } from './fixtures.ts';
 
 /**
  * FetchResults for a batch of statements: each result set inline or in the bucket within one output
  * budget, and the row limit applied to each.
  */
-
-useMockedClients();
 
 describe('Function: fetchResults', () => {
   describe('of a batch', () => {

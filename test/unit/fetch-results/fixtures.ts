@@ -1,20 +1,17 @@
 import { createCipheriv } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { GetStatementResultCommand } from '@aws-sdk/client-redshift-data';
-import { PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach } from 'vitest';
+import { PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import type { QueryResult } from '../../../functions/common/execution-output.ts';
-import { redshift, resetClients } from '../../support/mocked-clients.ts';
+import { redshift, s3 } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
 
 /**
- * What the tests of FetchResults share: the mocked S3 (the Data API's mock is the steps' own, from
- * `test/support/mocked-clients.ts`), a finished statement, the pages the Data API serves, and what
- * was written to the bucket.
+ * What the tests of FetchResults share: a finished statement, the pages the Data API serves, and
+ * what was written to the bucket (the mocked clients are the steps' own, from
+ * `test/support/mocked-clients.ts`).
  */
 
-export const s3 = mockClient(S3Client);
 export const columns = [
   { name: 'id', typeName: 'int8' },
   { name: 'name', typeName: 'varchar' },
@@ -93,12 +90,3 @@ export function incompressible(i: number): string {
 }
 
 export const outputBytes = (result: QueryResult) => Buffer.byteLength(JSON.stringify(result));
-
-/** Resets the mocks before each test of the calling file; S3 accepts every PutObject. */
-export function useMockedClients(): void {
-  beforeEach(() => {
-    resetClients();
-    s3.reset();
-    s3.on(PutObjectCommand).resolves({});
-  });
-}

@@ -6,18 +6,16 @@ import {
 import { describe, expect, it } from 'vitest';
 import { fetchResults, handler } from '../../../functions/fetch-results.ts';
 import { lambdaContext, refusedState } from '../../support/lambda-context.ts';
-import { redshift } from '../../support/mocked-clients.ts';
+import { redshift, s3 } from '../../support/mocked-clients.ts';
 import { acquiredState, runningState } from '../../support/query-state.ts';
 import { unitDeps } from '../../support/unit-deps.ts';
-import { columns, finished, s3, servePages, useMockedClients } from './fixtures.ts';
+import { columns, finished, servePages } from './fixtures.ts';
 
 /**
  * FetchResults reading a statement's result from the Data API: every page, the row and byte limits,
  * exact numbers, a result too large for the Data API, a statement without a result set, and a state
  * without a statement.
  */
-
-useMockedClients();
 
 describe('Function: fetchResults', () => {
   it('reads every page by NextToken and returns typed rows', async () => {

@@ -11,7 +11,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { ResultManifest } from '../../../functions/common/result-store.ts';
 import { fetchResults } from '../../../functions/fetch-results.ts';
-import { redshift } from '../../support/mocked-clients.ts';
+import { redshift, s3 } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
 import { RESULT_EXPIRES_AT, resultManifest } from '../../support/result-manifest.ts';
 import { NOW, unitDeps } from '../../support/unit-deps.ts';
@@ -22,10 +22,8 @@ import {
   linesOf,
   outputBytes,
   PREFIX,
-  s3,
   servePages,
   uploads,
-  useMockedClients,
 } from './fixtures.ts';
 
 /**
@@ -33,8 +31,6 @@ import {
  * (functions/common/result-spill.ts): the inline budget, parts and their manifest, multipart
  * uploads, and what happens when S3 or a page read fails.
  */
-
-useMockedClients();
 
 describe('Function: fetchResults', () => {
   it('keeps a result just under the inline budget inline, and writes one just over it to S3', async () => {

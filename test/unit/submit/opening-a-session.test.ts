@@ -5,7 +5,7 @@ import {
   ListSessionsCommand,
 } from '@aws-sdk/client-redshift-data';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { QueryState } from '../../../functions/common/workflow-state.ts';
 import { submitQuery } from '../../../functions/submit.ts';
 import { ddb, redshift } from '../../support/mocked-clients.ts';
@@ -19,8 +19,6 @@ import * as fx from './fixtures.ts';
  */
 
 describe('Function: submitQuery, opening a session', () => {
-  beforeEach(fx.emptyPool);
-
   it('opens a new session on its reserved slots, records it leased to the execution, then long-polls', async () => {
     // Prepare
     const { deps, count } = unitDeps();

@@ -4,7 +4,7 @@ import {
   ExecuteStatementCommand,
 } from '@aws-sdk/client-redshift-data';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { submitQuery } from '../../../functions/submit.ts';
 import { ddb, redshift } from '../../support/mocked-clients.ts';
 import { unitDeps } from '../../support/unit-deps.ts';
@@ -16,8 +16,6 @@ import * as fx from './fixtures.ts';
  */
 
 describe('Function: submitQuery, running without a session', () => {
-  beforeEach(fx.emptyPool);
-
   it('runs the query without a session, and gives its slots back, when the Data API is at its session limit', async () => {
     // Prepare
     const { deps, count } = unitDeps();
