@@ -44,20 +44,19 @@ const FAST_SHARED = [
 ];
 
 /**
- * SpectraClient's tests: one module graph per worker too. Their SDK mocks are made once, in
- * fixtures.ts, and reset before each test; kept apart from the files above, whose SDK clients
- * must stay real.
+ * The tests on mocked AWS clients: the unit tests of the steps and their shared code, the error
+ * contract run through the handlers, and SpectraClient's tests. One module graph per worker too:
+ * they take their mocks from one module, test/support/mocked-clients.ts, which makes them once
+ * per worker, and the project's setup file resets them before each test
+ * (test/structure/import-rules.test.ts keeps every other `mockClient` out of these folders). A
+ * test that fakes timers puts them back after it. Kept apart from the files above, whose SDK
+ * clients must stay real.
  */
-const FAST_CLIENT_MOCKED = ['test/client/spectra-client/*.test.ts'];
-
-/**
- * The unit tests of the steps and their shared code, and the error contract run through the
- * handlers: one module graph per worker as well. They mock the AWS clients through one module,
- * test/support/mocked-clients.ts, whose mocks are made once per worker, and the project's setup
- * file resets them before each test (test/structure/import-rules.test.ts keeps every other
- * `mockClient` out of test/unit/); a test that fakes timers puts them back after it.
- */
-const FAST_UNIT_MOCKED = ['test/unit/**/*.test.ts', 'test/statemachine/error-contract.test.ts'];
+const FAST_MOCKED = [
+  'test/unit/**/*.test.ts',
+  'test/statemachine/error-contract.test.ts',
+  'test/client/spectra-client/*.test.ts',
+];
 
 /**
  * Isolated as usual: these mock SDK clients at module scope, set environment variables or fake
@@ -87,18 +86,11 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'fast-unit-mocked',
-          include: FAST_UNIT_MOCKED,
+          name: 'fast-mocked',
+          include: FAST_MOCKED,
           setupFiles: ['test/support/reset-mocked-clients.ts'],
-          pool: 'threads',
-          isolate: false,
-        },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'fast-client-mocked',
-          include: FAST_CLIENT_MOCKED,
+          // An environment variable a test stubs does not reach the next file of the worker.
+          unstubEnvs: true,
           pool: 'threads',
           isolate: false,
         },
@@ -109,14 +101,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [
-            ...configDefaults.exclude,
-            ...FAST,
-            ...FAST_SHARED,
-            ...FAST_UNIT_MOCKED,
-            ...FAST_CLIENT_MOCKED,
-            ...INFRA,
-          ],
+          exclude: [...configDefaults.exclude, ...FAST, ...FAST_SHARED, ...FAST_MOCKED, ...INFRA],
         },
       },
     ],

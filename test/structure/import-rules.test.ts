@@ -108,11 +108,13 @@ describe('The import graph', () => {
     expect(offending).toEqual([]);
   });
 
-  it('gives the unit tests their AWS mocks from one module, which makes each mock once per worker', () => {
-    // The unit tests share a module graph (vitest.config.ts): a second mockClient of a class
-    // would replace the shared one, whose answers would then stop in every other file.
+  it('gives the tests on mocked clients their mocks from one module, which makes each once per worker', () => {
+    // These tests share a module graph (vitest.config.ts): a second mockClient of a class would
+    // replace the shared one, whose answers would then stop in every other file.
+    const sharingMocks = (file: string) =>
+      file.startsWith('test/unit/') || file.startsWith('test/client/spectra-client/');
     const offending = graph.filter(
-      (edge) => edge.from.startsWith('test/unit/') && edge.to === 'aws-sdk-client-mock',
+      (edge) => sharingMocks(edge.from) && edge.to === 'aws-sdk-client-mock',
     );
 
     expect(graph).toContainEqual({

@@ -13,12 +13,12 @@ import type { SessionRecord } from '../../functions/common/session-record.ts';
 import { deletedItem } from './unit-deps.ts';
 
 /**
- * The AWS clients as the steps' unit tests mock them, with aws-sdk-client-mock: the Data API, the
- * sessions table, the results bucket and Step Functions. Importing this module stubs every client
- * of these classes; the unit tests share one module graph per worker (vitest.config.ts), so the
- * mocks are made once here, every unit test takes them from here and none makes its own (a second
- * `mockClient` of a class replaces the first, whose answers then stop).
- * test/support/reset-mocked-clients.ts resets them before each test.
+ * The AWS clients as the unit tests and SpectraClient's tests mock them, with aws-sdk-client-mock:
+ * the Data API, the sessions table, the results bucket and Step Functions. Importing this module
+ * stubs every client of these classes; those tests share one module graph per worker
+ * (vitest.config.ts), so the mocks are made once here, every such test takes them from here and
+ * none makes its own (a second `mockClient` of a class replaces the first, whose answers then
+ * stop). test/support/reset-mocked-clients.ts resets them before each test.
  */
 export const ddb = mockClient(DynamoDBDocumentClient);
 export const redshift = mockClient(RedshiftDataClient);

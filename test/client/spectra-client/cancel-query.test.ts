@@ -1,13 +1,12 @@
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { EXECUTION_ARN, newClient, STOPPED, sfn, useMockedClients } from './fixtures.ts';
+import { sfn } from '../../support/mocked-clients.ts';
+import { EXECUTION_ARN, newClient, STOPPED } from './fixtures.ts';
 
 /**
  * SpectraClient.cancelQuery against mocked Step Functions: stopping a running query, and a query
  * that already ended.
  */
-
-useMockedClients();
 
 describe('Class: SpectraClient', () => {
   describe('Method: cancelQuery', () => {

@@ -1,14 +1,13 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../client/index.ts';
-import { ddb, EXECUTION_ARN, newClient, useMockedClients } from './fixtures.ts';
+import { ddb } from '../../support/mocked-clients.ts';
+import { EXECUTION_ARN, newClient } from './fixtures.ts';
 
 /**
  * SpectraClient.listSessions against a mocked DynamoDB: a tenant's session pool as the sessions
  * table holds it.
  */
-
-useMockedClients();
 
 describe('Class: SpectraClient', () => {
   describe('Method: listSessions', () => {

@@ -15,6 +15,7 @@ import {
   type QueryProgress,
 } from '../../../client/index.ts';
 import { STATES } from '../../../statemachine/definition.ts';
+import { sfn } from '../../support/mocked-clients.ts';
 import {
   EXECUTION_ARN,
   entered,
@@ -25,16 +26,12 @@ import {
   plain,
   STARTED,
   STOPPED,
-  sfn,
-  useMockedClients,
 } from './fixtures.ts';
 
 /**
  * Reading a query back with SpectraClient against mocked Step Functions: its status and result,
  * waiting for its end, its failure and its history.
  */
-
-useMockedClients();
 
 describe('Class: SpectraClient', () => {
   describe('Method: getQuery', () => {

@@ -12,22 +12,13 @@ import {
   SpectraConnectionError,
   StateMachineNotFoundError,
 } from '../../../client/index.ts';
-import {
-  EXECUTION_ARN,
-  INPUT,
-  newClient,
-  STARTED,
-  STATE_MACHINE_ARN,
-  sfn,
-  useMockedClients,
-} from './fixtures.ts';
+import { sfn } from '../../support/mocked-clients.ts';
+import { EXECUTION_ARN, INPUT, newClient, STARTED, STATE_MACHINE_ARN } from './fixtures.ts';
 
 /**
  * SpectraClient.submitQuery against mocked Step Functions: the input checked before it is sent,
  * names, and a name that is already taken.
  */
-
-useMockedClients();
 
 describe('Class: SpectraClient', () => {
   describe('Method: submitQuery', () => {
