@@ -1,28 +1,34 @@
 import * as z from 'zod';
 import { dynamoDbDocumentClient } from '#common/clients';
-import { defaultDeps, sessionPolicyOf } from '#common/deps';
+import { loadConfig } from '#common/config';
+import { sessionPolicyOf } from '#common/deps';
 import { stepHandler } from '#common/handler';
-import type { Telemetry } from '#common/observability';
+import { type Telemetry, telemetry } from '#common/observability';
 import { SessionSweeper } from '#common/session-sweeper';
 
 export interface CleanupOutcome {
   deleted: number;
 }
 
-/** The clean-up works with the one store that may scan the table; tests pass their own. */
+/**
+ * The clean-up works with the one store that may scan the table; tests pass their own. It builds
+ * its own instead of the workflow functions' `defaultDeps`, which would carry the Data API client
+ * into a bundle that never calls it.
+ */
 export interface CleanupDeps {
   sweeper: SessionSweeper;
   telemetry: Telemetry;
 }
 
+const config = loadConfig(process.env);
 const defaultCleanupDeps: CleanupDeps = {
   sweeper: new SessionSweeper(
     dynamoDbDocumentClient,
-    defaultDeps.config.sessionsTableName,
-    sessionPolicyOf(defaultDeps.config),
-    defaultDeps.clock,
+    config.sessionsTableName,
+    sessionPolicyOf(config),
+    () => new Date(),
   ),
-  telemetry: defaultDeps.telemetry,
+  telemetry,
 };
 
 /**

@@ -16,7 +16,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  */
 const MAX_SDK_ATTEMPTS = 4;
 
-export const redshiftDataClient = new RedshiftDataClient({ maxAttempts: MAX_SDK_ATTEMPTS });
+/** Marked pure so that the one function that never calls the Data API (CleanupSessions) leaves it out. */
+export const redshiftDataClient = /* @__PURE__ */ new RedshiftDataClient({
+  maxAttempts: MAX_SDK_ATTEMPTS,
+});
 
 export const dynamoDbDocumentClient = DynamoDBDocumentClient.from(
   new DynamoDBClient({ maxAttempts: MAX_SDK_ATTEMPTS }),

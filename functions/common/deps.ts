@@ -62,6 +62,9 @@ export function sessionPolicyOf(config: Config): SessionPolicy {
 
 /**
  * Built when a function's module is loaded, i.e. once per Lambda container: configuration errors
- * stop the container at start-up, naming the variable, instead of failing the first query.
+ * stop the container at start-up, naming the variable, instead of failing the first query. Marked
+ * pure so that a bundle whose function builds its own (CleanupSessions) leaves it, and the Data API
+ * client it holds, out; `loadConfig()` reads `process.env` itself because esbuild keeps any call
+ * whose arguments read a property, and `process.env` is one.
  */
-export const defaultDeps: StepDeps = createDeps(loadConfig(process.env));
+export const defaultDeps: StepDeps = /* @__PURE__ */ createDeps(/* @__PURE__ */ loadConfig());

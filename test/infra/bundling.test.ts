@@ -167,6 +167,10 @@ describe('Bundling', () => {
     expect(carrying('@aws-sdk/lib-storage')).toEqual(['FetchResults']);
     // Step Functions is CancelStoppedExecution's alone (it reads an execution's history)
     expect(carrying('@aws-sdk/client-sfn')).toEqual(['CancelStoppedExecution']);
+    // The Data API is every function's but the schedule's clean-up, which only reads the table
+    expect(carrying('@aws-sdk/client-redshift-data')).toEqual(
+      FUNCTIONS.map((fn) => fn.name).filter((name) => name !== 'CleanupSessions'),
+    );
     // Every function has its session pool's DynamoDB client
     expect(carrying('@aws-sdk/client-dynamodb')).toEqual(FUNCTIONS.map((fn) => fn.name));
   });
