@@ -39,14 +39,24 @@ const FAST_SHARED = [
   'test/local/redrive-service.test.ts',
   'test/local/console-model.test.ts',
   'test/local/aws-chunked.test.ts',
+  'test/statemachine/definition.test.ts',
+  'test/structure/import-rules.test.ts',
 ];
 
 /**
- * SpectraClient's tests: one module graph per worker too. Their SDK mocks are made once, in
- * fixtures.ts, and reset before each test; kept apart from the files above, whose SDK clients
- * must stay real.
+ * The tests on mocked AWS clients: the unit tests of the steps and their shared code, the error
+ * contract run through the handlers, and SpectraClient's tests. One module graph per worker too:
+ * they take their mocks from one module, test/support/mocked-clients.ts, which makes them once
+ * per worker, and the project's setup file resets them before each test
+ * (test/structure/import-rules.test.ts keeps every other `mockClient` out of these folders). A
+ * test that fakes timers puts them back after it. Kept apart from the files above, whose SDK
+ * clients must stay real.
  */
-const FAST_CLIENT_MOCKED = ['test/client/spectra-client/*.test.ts'];
+const FAST_MOCKED = [
+  'test/unit/**/*.test.ts',
+  'test/statemachine/error-contract.test.ts',
+  'test/client/spectra-client/*.test.ts',
+];
 
 /**
  * Isolated as usual: these mock SDK clients at module scope, set environment variables or fake
@@ -55,9 +65,6 @@ const FAST_CLIENT_MOCKED = ['test/client/spectra-client/*.test.ts'];
  * run down with it).
  */
 const FAST = [
-  'test/unit/**/*.test.ts',
-  'test/statemachine/**/*.test.ts',
-  'test/structure/**/*.test.ts',
   'test/client/result-rows.test.ts',
   'test/local/faults.test.ts',
   'test/local/lambda-invoker.test.ts',
@@ -79,8 +86,11 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'fast-client-mocked',
-          include: FAST_CLIENT_MOCKED,
+          name: 'fast-mocked',
+          include: FAST_MOCKED,
+          setupFiles: ['test/support/reset-mocked-clients.ts'],
+          // An environment variable a test stubs does not reach the next file of the worker.
+          unstubEnvs: true,
           pool: 'threads',
           isolate: false,
         },
@@ -91,13 +101,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [
-            ...configDefaults.exclude,
-            ...FAST,
-            ...FAST_SHARED,
-            ...FAST_CLIENT_MOCKED,
-            ...INFRA,
-          ],
+          exclude: [...configDefaults.exclude, ...FAST, ...FAST_SHARED, ...FAST_MOCKED, ...INFRA],
         },
       },
     ],

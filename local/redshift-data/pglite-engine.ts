@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { WorkerReady, WorkerRequest, WorkerResponse } from './pglite-worker.ts';
 import {
   checkDbUser,
-  createUserScript,
+  createUserAs,
   type EngineConnection,
   EngineError,
   type EngineResult,
@@ -148,6 +148,9 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
     return dropped;
   }
 
+  const admin: SqlEngine['admin'] = (sql, parameters = []) =>
+    send(ADMIN_CONNECTION, { op: 'admin', sql, parameters });
+
   return {
     kind: 'pglite',
 
@@ -260,18 +263,9 @@ export async function createPgliteEngine(): Promise<SqlEngine> {
       };
     },
 
-    admin: (sql, parameters = []) => send(ADMIN_CONNECTION, { op: 'admin', sql, parameters }),
+    admin,
 
-    async createUser(dbUser) {
-      const script = createUserScript(dbUser);
-      const existing = await send(ADMIN_CONNECTION, {
-        op: 'admin',
-        sql: 'SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1',
-        parameters: [dbUser],
-      });
-      await send(ADMIN_CONNECTION, { op: 'admin', sql: script, parameters: [] });
-      return existing.rows.length === 0;
-    },
+    createUser: (dbUser) => createUserAs(admin, dbUser),
 
     async close() {
       if (closed) return;

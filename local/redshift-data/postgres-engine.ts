@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import {
   checkDbUser,
-  createUserScript,
+  createUserAs,
   type EngineColumn,
   type EngineConnection,
   EngineError,
@@ -270,16 +270,10 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
 
     admin,
 
-    async createUser(dbUser) {
-      const script = createUserScript(dbUser);
-      const existing = await admin('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [
-        dbUser,
-      ]);
-      // Roles are cluster-wide and grants per database: the grant runs even when the role exists.
-      // The advisory lock holds to the end of the script's transaction.
-      await admin(`SELECT pg_advisory_xact_lock(${CATALOG_LOCK_KEY});\n${script}`);
-      return existing.rows.length === 0;
-    },
+    // Roles are cluster-wide and grants per database: the grant runs even when the role exists.
+    // The advisory lock holds to the end of the script's transaction.
+    createUser: (dbUser) =>
+      createUserAs(admin, dbUser, `SELECT pg_advisory_xact_lock(${CATALOG_LOCK_KEY});\n`),
 
     async close() {
       if (closed) return;

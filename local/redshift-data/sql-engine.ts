@@ -207,16 +207,25 @@ export const unknownUserError = (dbUser: string) =>
 export const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /**
- * The statements that create a user for {@link SqlEngine.createUser}, as one script (one
- * transaction). A user created meanwhile by another engine on the same server is no error.
+ * {@link SqlEngine.createUser} for either engine, through its superuser's `admin`: the statements
+ * that create the user run as one script (one transaction), after `scriptPrefix` (what an engine
+ * must run first in that transaction). A user created meanwhile by another engine on the same
+ * server is no error.
  */
-export function createUserScript(dbUser: string): string {
+export async function createUserAs(
+  admin: SqlEngine['admin'],
+  dbUser: string,
+  scriptPrefix = '',
+): Promise<boolean> {
   checkDbUser(dbUser);
   const role = quoteIdentifier(dbUser);
-  return [
+  const script = [
     `DO $$ BEGIN CREATE ROLE ${role} LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
     `GRANT USAGE, CREATE ON SCHEMA public TO ${role}`,
   ].join(';\n');
+  const existing = await admin('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [dbUser]);
+  await admin(`${scriptPrefix}${script}`);
+  return existing.rows.length === 0;
 }
 
 /**

@@ -86,7 +86,19 @@ export interface LocalExecution {
  * with ajv, which cost most of the local stack's CPU when done per execution; `run()` keeps its
  * state per execution, so one instance serves them all.
  */
-const machines = new WeakMap<object, { machine: StateMachine; stackTime: StackTime }>();
+const machines = new WeakMap<object, ValidatedMachine>();
+/**
+ * The same engines by the definition's text: a definition registered again (each stack a process
+ * starts, each service a test makes, each variant a benchmark registers with the same workflow)
+ * is parsed into a new object, and asl-validator builds a new ajv instance for every validation
+ * (100 to 300 ms of CPU), so an equal text is not validated twice.
+ */
+const machinesByText = new Map<string, ValidatedMachine>();
+
+interface ValidatedMachine {
+  machine: StateMachine;
+  stackTime: StackTime;
+}
 
 type StackTime = ReturnType<typeof stackTimeDefinition>;
 
@@ -122,18 +134,20 @@ function resumingMachine(
   };
 }
 
-export function validatedMachine(definition: object): {
-  machine: StateMachine;
-  stackTime: StackTime;
-} {
+export function validatedMachine(definition: object): ValidatedMachine {
   let entry = machines.get(definition);
   if (!entry) {
-    const stackTime = stackTimeDefinition(definition);
-    // biome-ignore lint/suspicious/noExplicitAny: the engine's definition type is stricter than JSON.parse's result.
-    const machine = new StateMachine(stackTime.definition as any, {
-      validationOptions: { checkPaths: true, checkArn: true },
-    });
-    entry = { machine, stackTime };
+    const text = JSON.stringify(definition);
+    entry = machinesByText.get(text);
+    if (!entry) {
+      const stackTime = stackTimeDefinition(definition);
+      // biome-ignore lint/suspicious/noExplicitAny: the engine's definition type is stricter than JSON.parse's result.
+      const machine = new StateMachine(stackTime.definition as any, {
+        validationOptions: { checkPaths: true, checkArn: true },
+      });
+      entry = { machine, stackTime };
+      machinesByText.set(text, entry);
+    }
     machines.set(definition, entry);
   }
   return entry;

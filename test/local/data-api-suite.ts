@@ -20,8 +20,11 @@ import { describeSubmit } from './data-api/submit.ts';
 export {
   CONNECTION,
   type DataApiStack,
+  endedOn,
+  executeOn,
   fieldValue,
   rejectionOf,
+  sessionStatusOn,
   startDataApiStack,
 } from './data-api/context.ts';
 

@@ -2,11 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   CancelStatementCommand,
   DescribeStatementCommand,
-  type DescribeStatementResponse,
-  ExecuteStatementCommand,
   type ExecuteStatementCommandInput,
   GetStatementResultCommand,
-  ListSessionsCommand,
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +14,10 @@ import {
   CONNECTION,
   type DataApiStack,
   describeDataApiSuite,
+  endedOn,
+  executeOn,
   rejectionOf,
+  sessionStatusOn,
   startDataApiStack,
 } from './data-api-suite.ts';
 import { describeEngineContract, engineError } from './sql-engine-suite.ts';
@@ -148,24 +148,9 @@ describe('Redshift Data API emulator: what only PGlite does', () => {
     await stack?.close();
   });
 
-  const execute = (input: Partial<ExecuteStatementCommandInput>) =>
-    stack.client.send(
-      new ExecuteStatementCommand({ Sql: 'select 1', ...input } as ExecuteStatementCommandInput),
-    );
-
-  async function ended(id: string | undefined): Promise<DescribeStatementResponse> {
-    for (;;) {
-      const described = await stack.client.send(
-        new DescribeStatementCommand({ Id: id, WaitTimeSeconds: 30 }),
-      );
-      if (['FINISHED', 'FAILED', 'ABORTED'].includes(described.Status ?? '')) return described;
-    }
-  }
-
-  async function sessionStatus(sessionId: string | undefined): Promise<string | undefined> {
-    const listed = await stack.client.send(new ListSessionsCommand({ SessionId: sessionId }));
-    return listed.Sessions?.[0]?.Status;
-  }
+  const execute = (input: Partial<ExecuteStatementCommandInput>) => executeOn(stack.client, input);
+  const ended = (id: string | undefined) => endedOn(stack.client, id);
+  const sessionStatus = (sessionId: string | undefined) => sessionStatusOn(stack.client, sessionId);
 
   /** Runs SQL on a session (or opens one) and waits for its end; the result's rows as text. */
   async function onSession(sessionId: string | undefined, sql: string, user = CONNECTION.DbUser) {

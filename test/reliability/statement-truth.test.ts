@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   CancelStatementCommand,
   DescribeStatementCommand,
-  type DescribeStatementResponse,
-  ExecuteStatementCommand,
   type ExecuteStatementCommandInput,
   GetStatementResultCommand,
   ListSessionsCommand,
@@ -16,6 +14,8 @@ import type { SqlEngine } from '../../local/redshift-data/sql-engine.ts';
 import {
   CONNECTION,
   type DataApiStack,
+  endedOn,
+  executeOn,
   rejectionOf,
   startDataApiStack,
 } from '../local/data-api-suite.ts';
@@ -118,16 +118,8 @@ describe.each([
     }
   }
 
-  async function run(input: Partial<ExecuteStatementCommandInput>) {
-    const submitted = await stack.client.send(
-      new ExecuteStatementCommand({ Sql: 'select 1', ...input }),
-    );
-    return submitted;
-  }
-
-  async function ended(id: string): Promise<DescribeStatementResponse> {
-    return stack.client.send(new DescribeStatementCommand({ Id: id, WaitTimeSeconds: 20 }));
-  }
+  const run = (input: Partial<ExecuteStatementCommandInput>) => executeOn(stack.client, input);
+  const ended = (id: string) => endedOn(stack.client, id);
 
   /** Waits until the engine runs the statement: STARTED, and waiting at the gate. */
   async function untilRunning(id: string): Promise<void> {

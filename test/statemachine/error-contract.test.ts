@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ERROR_NAMES, RECOVERED_ERROR_NAMES } from '../../functions/common/errors.ts';
 import type { StatementState } from '../../functions/common/workflow-state.ts';
 import { handlersFor } from '../../functions/registry.ts';
@@ -12,7 +12,6 @@ import {
   STATES,
 } from '../../statemachine/definition.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
-import { resetClients } from '../support/mocked-clients.ts';
 import { runningState } from '../support/query-state.ts';
 import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
@@ -65,10 +64,9 @@ const STATEMENT_ENDS: Partial<StatementState>[] = [
   { status: 'ABORTED', cancelledFor: 'history' },
 ];
 
+// The handlers run on the mocked clients (test/support/mocked-clients.ts), reset before each test:
+// the session and its slots are given back or dropped as the failure path does.
 describe('The error contract', () => {
-  // The session and its slots, given back or dropped as the failure path does.
-  beforeEach(() => resetClients());
-
   it("lists exactly the names an execution can end with in the README's table", async () => {
     // Prepare: what each Task's function may throw. Every function may throw any of Spectra's
     // names but the recovered one, which only Submit Query and Poll Status throw; the Lambda

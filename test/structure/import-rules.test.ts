@@ -22,10 +22,14 @@ interface Import {
   typeOnly: boolean;
 }
 
-function sourceFiles(): string[] {
-  return readdirSync(root, { recursive: true, encoding: 'utf8' })
-    .filter((path) => /\.(ts|mts|mjs)$/.test(path) && !path.endsWith('.d.ts'))
-    .filter((path) => !path.split('/').some((part) => SKIPPED.has(part) || part.startsWith('.')));
+/** The source files below `folder` (from the root), not entering the skipped or hidden folders. */
+function sourceFiles(folder = ''): string[] {
+  return readdirSync(join(root, folder), { withFileTypes: true }).flatMap((entry) => {
+    if (SKIPPED.has(entry.name) || entry.name.startsWith('.')) return [];
+    const path = folder === '' ? entry.name : `${folder}/${entry.name}`;
+    if (entry.isDirectory()) return sourceFiles(path);
+    return /\.(ts|mts|mjs)$/.test(path) && !path.endsWith('.d.ts') ? [path] : [];
+  });
 }
 
 /** `#common/x` (package.json's imports) and relative specifiers, as paths from the root. */
@@ -101,6 +105,23 @@ describe('The import graph', () => {
     );
 
     expect(graph.some((edge) => edge.from.startsWith('infra/'))).toBe(true);
+    expect(offending).toEqual([]);
+  });
+
+  it('gives the tests on mocked clients their mocks from one module, which makes each once per worker', () => {
+    // These tests share a module graph (vitest.config.ts): a second mockClient of a class would
+    // replace the shared one, whose answers would then stop in every other file.
+    const sharingMocks = (file: string) =>
+      file.startsWith('test/unit/') || file.startsWith('test/client/spectra-client/');
+    const offending = graph.filter(
+      (edge) => sharingMocks(edge.from) && edge.to === 'aws-sdk-client-mock',
+    );
+
+    expect(graph).toContainEqual({
+      from: 'test/support/mocked-clients.ts',
+      to: 'aws-sdk-client-mock',
+      typeOnly: false,
+    });
     expect(offending).toEqual([]);
   });
 });

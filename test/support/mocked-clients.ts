@@ -1,4 +1,6 @@
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -11,22 +13,30 @@ import type { SessionRecord } from '../../functions/common/session-record.ts';
 import { deletedItem } from './unit-deps.ts';
 
 /**
- * The Data API and the sessions table as the steps' unit tests mock them, with aws-sdk-client-mock.
- * Importing this module stubs every client of these classes in the test file; a file takes its
- * mocks from here or makes its own, never both (a second `mockClient` of a class replaces the
- * first, whose answers then stop).
+ * The AWS clients as the unit tests and SpectraClient's tests mock them, with aws-sdk-client-mock:
+ * the Data API, the sessions table, the results bucket and Step Functions. Importing this module
+ * stubs every client of these classes; those tests share one module graph per worker
+ * (vitest.config.ts), so the mocks are made once here, every such test takes them from here and
+ * none makes its own (a second `mockClient` of a class replaces the first, whose answers then
+ * stop). test/support/reset-mocked-clients.ts resets them before each test.
  */
 export const ddb = mockClient(DynamoDBDocumentClient);
 export const redshift = mockClient(RedshiftDataClient);
+export const s3 = mockClient(S3Client);
+export const sfn = mockClient(SFNClient);
 
 /**
- * Forgets every answer and call of both mocks; then the sessions table takes every write (a put or
+ * Forgets every answer and call of the mocks; then the sessions table takes every write (a put or
  * an update succeeds, a conditional delete answers the item it deleted) and its queries find
- * `pool`. A test replaces any of these answers with its own.
+ * `pool`, and the results bucket takes every PutObject. A test replaces any of these answers with
+ * its own.
  */
 export function resetClients(pool: SessionRecord[] = []): void {
   redshift.reset();
   ddb.reset();
+  s3.reset();
+  sfn.reset();
+  s3.on(PutObjectCommand).resolves({});
   ddb.on(PutCommand).resolves({});
   ddb.on(UpdateCommand).resolves({});
   ddb.on(DeleteCommand).callsFake(deletedItem);

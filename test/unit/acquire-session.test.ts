@@ -1,16 +1,14 @@
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acquireSession, handler } from '../../functions/acquire-session.ts';
 import { lambdaContext, refusedState } from '../support/lambda-context.ts';
-import { ddb, pooledSession, resetClients } from '../support/mocked-clients.ts';
+import { ddb, pooledSession } from '../support/mocked-clients.ts';
 import { EXECUTION_ARN, NOW, unitDeps } from '../support/unit-deps.ts';
 
 const idle = pooledSession({ session_id: 'pooled' });
 
 describe('Function: acquireSession', () => {
   // Slots are free, the pool is empty, and the execution's record takes every write.
-  beforeEach(() => resetClients());
-
   it('leases a pooled session and counts a SessionHit', async () => {
     // Prepare
     const { deps, count } = unitDeps();

@@ -1,13 +1,11 @@
-import { DeleteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { cleanupSessions } from '../../functions/cleanup-sessions.ts';
 import { dynamoDbDocumentClient } from '../../functions/common/clients.ts';
 import { sessionPolicyOf } from '../../functions/common/deps.ts';
 import { SessionSweeper } from '../../functions/common/session-sweeper.ts';
-import { deletedItem, unitDeps } from '../support/unit-deps.ts';
-
-const ddb = mockClient(DynamoDBDocumentClient);
+import { ddb } from '../support/mocked-clients.ts';
+import { unitDeps } from '../support/unit-deps.ts';
 
 describe('Function: cleanupSessions', () => {
   it('deletes expired records and says how many', async () => {
@@ -21,7 +19,6 @@ describe('Function: cleanupSessions', () => {
       state: 'IDLE',
     };
     ddb.on(ScanCommand).resolves({ Items: [expired] });
-    ddb.on(DeleteCommand).callsFake(deletedItem);
     const sweeper = new SessionSweeper(
       dynamoDbDocumentClient,
       deps.config.sessionsTableName,

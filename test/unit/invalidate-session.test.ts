@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler, invalidateSession, MAX_RESUBMITS } from '../../functions/invalidate-session.ts';
 import { lambdaContext, refusedState } from '../support/lambda-context.ts';
-import { ddb, resetClients } from '../support/mocked-clients.ts';
+import { ddb } from '../support/mocked-clients.ts';
 import { queryOf, runningState } from '../support/query-state.ts';
 import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
@@ -13,8 +13,6 @@ const stale = runningState(
 );
 
 describe('Function: invalidateSession', () => {
-  beforeEach(() => resetClients());
-
   it('deletes the refused session and sends the query back without one, with a new attempt number', async () => {
     // Prepare
     const { deps, count } = unitDeps();

@@ -1,11 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { CancelStatementCommand, DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HISTORY_EVENTS_PER_POLL, HISTORY_GUARD_EVENTS } from '../../functions/common/polling.ts';
 import { handler, pollStatus } from '../../functions/poll-status.ts';
 import { lambdaContext, refusedState } from '../support/lambda-context.ts';
-import { ddb, redshift, resetClients } from '../support/mocked-clients.ts';
+import { ddb, redshift } from '../support/mocked-clients.ts';
 import { acquiredState, queryOf, runningState } from '../support/query-state.ts';
 import {
   clockReading,
@@ -16,8 +16,6 @@ import {
 } from '../support/unit-deps.ts';
 
 describe('Function: pollStatus', () => {
-  beforeEach(() => resetClients());
-
   it('long-polls DescribeStatement and renews the lease', async () => {
     // Prepare
     const { deps } = unitDeps();

@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StepDeps } from '../../functions/common/deps.ts';
 import {
   handler,
@@ -7,7 +7,7 @@ import {
   releaseSession,
 } from '../../functions/release-session.ts';
 import { lambdaContext, refusedState } from '../support/lambda-context.ts';
-import { ddb, pooledSession, resetClients } from '../support/mocked-clients.ts';
+import { ddb, pooledSession } from '../support/mocked-clients.ts';
 import { runningState } from '../support/query-state.ts';
 import { EXECUTION_ARN, unitDeps } from '../support/unit-deps.ts';
 
@@ -35,8 +35,6 @@ const caughtError = (errorType: string, errorMessage: string) => ({
 const acquireKeptFailing = { Error: 'TransientServiceError', Cause: 'DynamoDB kept throttling' };
 
 describe('Function: releaseSession', () => {
-  beforeEach(() => resetClients());
-
   const strayLease = pooledSession({
     session_id: 'stray',
     created_at: '2026-11-28T11:59:00.000Z',

@@ -10,48 +10,44 @@ const kindsOf = (sql: string) =>
   classifySql(sql).statements.map((statement) => [statement.kind, statement.command]);
 
 describe('Function: classifySql', () => {
+  // Transaction control, then what changes the session's state beyond the statement itself.
   it.each([
-    ['begin', 'BEGIN'],
-    ['BEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE', 'BEGIN'],
-    ['start transaction', 'START TRANSACTION'],
-    ['commit', 'COMMIT'],
-    ['end', 'END'],
-    ['end transaction', 'END'],
-    ['rollback', 'ROLLBACK'],
-    ['rollback to savepoint a', 'ROLLBACK'],
-    ['abort', 'ABORT'],
-    ['savepoint a', 'SAVEPOINT'],
-    ['release savepoint a', 'RELEASE'],
-    ["prepare transaction 'x'", 'PREPARE TRANSACTION'],
-  ])('reads %s as transaction control', (sql, command) => {
-    expect(kindsOf(sql)).toEqual([['transaction-control', command]]);
-  });
-
-  it.each([
-    ['set search_path to pg_catalog', 'SET'],
-    ['SET SESSION statement_timeout = 10', 'SET'],
-    ['reset all', 'RESET'],
-    ['set session authorization other_user', 'SET SESSION AUTHORIZATION'],
-    ['set role other_user', 'SET ROLE'],
-    ['create temp table t as select 42', 'CREATE TEMP TABLE'],
-    ['CREATE LOCAL TEMPORARY TABLE t (a int)', 'CREATE TEMP TABLE'],
-    ['create temporary view v as select 1', 'CREATE TEMP VIEW'],
-    ['create table #t (a int) diststyle even', 'CREATE TABLE #'],
-    ['create table if not exists #t (a int)', 'CREATE TABLE #'],
-    ['select 1 as a into temp t', 'SELECT INTO TEMP'],
-    ['select 1 as a into #t', 'SELECT INTO TEMP'],
-    ['(select 1 as a into temporary t)', 'SELECT INTO TEMP'],
-    ['declare c cursor for select 1', 'DECLARE'],
-    ['prepare p as select 1', 'PREPARE'],
-    ['deallocate p', 'DEALLOCATE'],
-    ['call my_procedure()', 'CALL'],
-    ['do $$ begin perform 1; end $$', 'DO'],
-    ["select set_config('search_path', 'x', false)", 'SELECT set_config()'],
-    ["select pg_catalog.set_config ('a.b', 'x', false)", 'SELECT set_config()'],
-    ['select pg_advisory_lock(1)', 'SELECT pg_advisory_lock()'],
-    ['explain analyze create temp table t as select 1', 'CREATE TEMP TABLE'],
-  ])('reads %s as a session-state change', (sql, command) => {
-    expect(kindsOf(sql)).toEqual([['session-state', command]]);
+    ['begin', 'transaction-control', 'BEGIN'],
+    ['BEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE', 'transaction-control', 'BEGIN'],
+    ['start transaction', 'transaction-control', 'START TRANSACTION'],
+    ['commit', 'transaction-control', 'COMMIT'],
+    ['end', 'transaction-control', 'END'],
+    ['end transaction', 'transaction-control', 'END'],
+    ['rollback', 'transaction-control', 'ROLLBACK'],
+    ['rollback to savepoint a', 'transaction-control', 'ROLLBACK'],
+    ['abort', 'transaction-control', 'ABORT'],
+    ['savepoint a', 'transaction-control', 'SAVEPOINT'],
+    ['release savepoint a', 'transaction-control', 'RELEASE'],
+    ["prepare transaction 'x'", 'transaction-control', 'PREPARE TRANSACTION'],
+    ['set search_path to pg_catalog', 'session-state', 'SET'],
+    ['SET SESSION statement_timeout = 10', 'session-state', 'SET'],
+    ['reset all', 'session-state', 'RESET'],
+    ['set session authorization other_user', 'session-state', 'SET SESSION AUTHORIZATION'],
+    ['set role other_user', 'session-state', 'SET ROLE'],
+    ['create temp table t as select 42', 'session-state', 'CREATE TEMP TABLE'],
+    ['CREATE LOCAL TEMPORARY TABLE t (a int)', 'session-state', 'CREATE TEMP TABLE'],
+    ['create temporary view v as select 1', 'session-state', 'CREATE TEMP VIEW'],
+    ['create table #t (a int) diststyle even', 'session-state', 'CREATE TABLE #'],
+    ['create table if not exists #t (a int)', 'session-state', 'CREATE TABLE #'],
+    ['select 1 as a into temp t', 'session-state', 'SELECT INTO TEMP'],
+    ['select 1 as a into #t', 'session-state', 'SELECT INTO TEMP'],
+    ['(select 1 as a into temporary t)', 'session-state', 'SELECT INTO TEMP'],
+    ['declare c cursor for select 1', 'session-state', 'DECLARE'],
+    ['prepare p as select 1', 'session-state', 'PREPARE'],
+    ['deallocate p', 'session-state', 'DEALLOCATE'],
+    ['call my_procedure()', 'session-state', 'CALL'],
+    ['do $$ begin perform 1; end $$', 'session-state', 'DO'],
+    ["select set_config('search_path', 'x', false)", 'session-state', 'SELECT set_config()'],
+    ["select pg_catalog.set_config ('a.b', 'x', false)", 'session-state', 'SELECT set_config()'],
+    ['select pg_advisory_lock(1)', 'session-state', 'SELECT pg_advisory_lock()'],
+    ['explain analyze create temp table t as select 1', 'session-state', 'CREATE TEMP TABLE'],
+  ])('reads %s as %s (%s)', (sql, kind, command) => {
+    expect(kindsOf(sql)).toEqual([[kind, command]]);
   });
 
   it.each([

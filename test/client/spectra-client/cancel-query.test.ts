@@ -1,13 +1,12 @@
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { EXECUTION_ARN, newClient, STOPPED, sfn, useMockedClients } from './fixtures.ts';
+import { sfn } from '../../support/mocked-clients.ts';
+import * as fx from './fixtures.ts';
 
 /**
  * SpectraClient.cancelQuery against mocked Step Functions: stopping a running query, and a query
  * that already ended.
  */
-
-useMockedClients();
 
 describe('Class: SpectraClient', () => {
   describe('Method: cancelQuery', () => {
@@ -17,15 +16,19 @@ describe('Class: SpectraClient', () => {
         .on(DescribeExecutionCommand)
         .resolvesOnce({ status: 'RUNNING' })
         .resolves({ status: 'ABORTED' });
-      sfn.on(StopExecutionCommand).resolves({ stopDate: STOPPED });
+      sfn.on(StopExecutionCommand).resolves({ stopDate: fx.STOPPED });
 
       // Act
-      const cancelled = await newClient().cancelQuery(EXECUTION_ARN, { cause: 'not needed' });
+      const cancelled = await fx.newClient().cancelQuery(fx.EXECUTION_ARN, { cause: 'not needed' });
 
       // Assess
-      expect(cancelled).toEqual({ executionArn: EXECUTION_ARN, status: 'ABORTED', stopped: true });
+      expect(cancelled).toEqual({
+        executionArn: fx.EXECUTION_ARN,
+        status: 'ABORTED',
+        stopped: true,
+      });
       expect(sfn).toReceiveCommandWith(StopExecutionCommand, {
-        executionArn: EXECUTION_ARN,
+        executionArn: fx.EXECUTION_ARN,
         cause: 'not needed',
       });
     });
@@ -35,11 +38,11 @@ describe('Class: SpectraClient', () => {
       sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
 
       // Act
-      const cancelled = await newClient().cancelQuery(EXECUTION_ARN);
+      const cancelled = await fx.newClient().cancelQuery(fx.EXECUTION_ARN);
 
       // Assess
       expect(cancelled).toEqual({
-        executionArn: EXECUTION_ARN,
+        executionArn: fx.EXECUTION_ARN,
         status: 'SUCCEEDED',
         stopped: false,
       });

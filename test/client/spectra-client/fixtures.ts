@@ -1,17 +1,12 @@
-import { type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, vi } from 'vitest';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { SpectraClient } from '../../../client/index.ts';
 
 /**
- * What SpectraClient's tests share: the mocked Step Functions and DynamoDB clients, a client
- * configured against them, one query's execution as DescribeExecution reports it, and history
- * events. Each file of this folder tests one group of the client's methods.
+ * What SpectraClient's tests share: a client configured against the mocked Step Functions and
+ * DynamoDB (test/support/mocked-clients.ts, reset before each test by the project's setup file),
+ * one query's execution as DescribeExecution reports it, and history events. Each file of this
+ * folder tests one group of the client's methods.
  */
-
-export const sfn = mockClient(SFNClient);
-export const ddb = mockClient(DynamoDBDocumentClient);
 
 export const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:spectra-query';
 export const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:spectra-query:run-1';
@@ -63,16 +58,4 @@ export function plain(type: string, seconds: number): HistoryEvent {
     type: type as HistoryEvent['type'],
     timestamp: new Date(STARTED.getTime() + seconds * 1000),
   };
-}
-
-/** Resets the mocks and the environment before and after each test of the calling file. */
-export function useMockedClients(): void {
-  beforeEach(() => {
-    sfn.reset();
-    ddb.reset();
-  });
-
-  afterEach(() => {
-    vi.unstubAllEnvs();
-  });
 }

@@ -1,14 +1,13 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../client/index.ts';
-import { ddb, EXECUTION_ARN, newClient, useMockedClients } from './fixtures.ts';
+import { ddb } from '../../support/mocked-clients.ts';
+import * as fx from './fixtures.ts';
 
 /**
  * SpectraClient.listSessions against a mocked DynamoDB: a tenant's session pool as the sessions
  * table holds it.
  */
-
-useMockedClients();
 
 describe('Class: SpectraClient', () => {
   describe('Method: listSessions', () => {
@@ -39,14 +38,14 @@ describe('Class: SpectraClient', () => {
           Items: [
             item('sess-new', '2026-11-28T11:50:00.000Z', {
               state: 'LEASED',
-              lease_owner: EXECUTION_ARN,
+              lease_owner: fx.EXECUTION_ARN,
               lease_expires_at: '2026-11-28T11:55:00.000Z',
             }),
           ],
         });
 
       // Act
-      const sessions = await newClient().listSessions('acme');
+      const sessions = await fx.newClient().listSessions('acme');
 
       // Assess
       expect(ddb).toReceiveCommandWith(QueryCommand, {
@@ -64,7 +63,7 @@ describe('Class: SpectraClient', () => {
           createdAt: new Date('2026-11-28T11:00:00.000Z'),
           lastUsedAt: new Date('2026-11-28T11:50:00.000Z'),
           expiresAt: new Date('2026-11-28T13:00:00.000Z'),
-          leaseOwner: EXECUTION_ARN,
+          leaseOwner: fx.EXECUTION_ARN,
           leaseExpiresAt: new Date('2026-11-28T11:55:00.000Z'),
         },
         expect.objectContaining({ id: 'sess-old', state: 'IDLE' }),
@@ -72,7 +71,7 @@ describe('Class: SpectraClient', () => {
     });
 
     it('throws InvalidInputError for a tenant id that cannot exist', async () => {
-      await expect(newClient().listSessions('ACME#x')).rejects.toThrow(InvalidInputError);
+      await expect(fx.newClient().listSessions('ACME#x')).rejects.toThrow(InvalidInputError);
       expect(ddb.calls()).toHaveLength(0);
     });
   });

@@ -15,55 +15,42 @@ import {
   type QueryProgress,
 } from '../../../client/index.ts';
 import { STATES } from '../../../statemachine/definition.ts';
-import {
-  EXECUTION_ARN,
-  entered,
-  failedExecution,
-  INPUT,
-  newClient,
-  OUTPUT,
-  plain,
-  STARTED,
-  STOPPED,
-  sfn,
-  useMockedClients,
-} from './fixtures.ts';
+import { sfn } from '../../support/mocked-clients.ts';
+import * as fx from './fixtures.ts';
 
 /**
  * Reading a query back with SpectraClient against mocked Step Functions: its status and result,
  * waiting for its end, its failure and its history.
  */
 
-useMockedClients();
-
 describe('Class: SpectraClient', () => {
   describe('Method: getQuery', () => {
     it('reads the status, timing, input and result of a succeeded query', async () => {
       // Prepare
       sfn.on(DescribeExecutionCommand).resolves({
-        executionArn: EXECUTION_ARN,
+        executionArn: fx.EXECUTION_ARN,
         name: 'run-1',
         status: 'SUCCEEDED',
-        startDate: STARTED,
-        stopDate: STOPPED,
-        input: JSON.stringify(INPUT),
-        output: JSON.stringify(OUTPUT),
+        startDate: fx.STARTED,
+        stopDate: fx.STOPPED,
+        input: JSON.stringify(fx.INPUT),
+        output: JSON.stringify(fx.OUTPUT),
       });
 
       // Act
-      const query = await newClient().getQuery(EXECUTION_ARN);
+      const query = await fx.newClient().getQuery(fx.EXECUTION_ARN);
 
       // Assess
       expect(query).toEqual({
-        executionArn: EXECUTION_ARN,
+        executionArn: fx.EXECUTION_ARN,
         name: 'run-1',
         status: 'SUCCEEDED',
-        startedAt: STARTED,
-        stoppedAt: STOPPED,
+        startedAt: fx.STARTED,
+        stoppedAt: fx.STOPPED,
         durationMs: 1250,
         tenantId: 'acme',
-        sql: INPUT.sql,
-        result: OUTPUT,
+        sql: fx.INPUT.sql,
+        result: fx.OUTPUT,
         redriveCount: 0,
       });
     });
@@ -76,10 +63,10 @@ describe('Class: SpectraClient', () => {
         statementId: 'st-1',
         redshiftError: 'ERROR: relation "nope" does not exist',
       };
-      sfn.on(DescribeExecutionCommand).resolves(failedExecution(cause));
+      sfn.on(DescribeExecutionCommand).resolves(fx.failedExecution(cause));
 
       // Act
-      const query = await newClient().getQuery(EXECUTION_ARN);
+      const query = await fx.newClient().getQuery(fx.EXECUTION_ARN);
 
       // Assess
       expect(query).toEqual(
@@ -96,13 +83,13 @@ describe('Class: SpectraClient', () => {
       sfn.on(DescribeExecutionCommand).rejects(error);
 
       // Act
-      const reading = newClient().getQuery(EXECUTION_ARN);
+      const reading = fx.newClient().getQuery(fx.EXECUTION_ARN);
 
       // Assess
       await expect(reading).rejects.toThrow(QueryNotFoundError);
       await expect(reading).rejects.toMatchObject({
         name: 'QueryNotFoundError',
-        executionArn: EXECUTION_ARN,
+        executionArn: fx.EXECUTION_ARN,
         cause: error,
       });
     });
@@ -113,8 +100,8 @@ describe('Class: SpectraClient', () => {
       // Prepare
       const running = {
         status: 'RUNNING' as const,
-        startDate: STARTED,
-        input: JSON.stringify(INPUT),
+        startDate: fx.STARTED,
+        input: JSON.stringify(fx.INPUT),
       };
       sfn
         .on(DescribeExecutionCommand)
@@ -123,48 +110,48 @@ describe('Class: SpectraClient', () => {
         .resolves({
           ...running,
           status: 'SUCCEEDED',
-          stopDate: STOPPED,
-          output: JSON.stringify(OUTPUT),
+          stopDate: fx.STOPPED,
+          output: JSON.stringify(fx.OUTPUT),
         });
       sfn
         .on(GetExecutionHistoryCommand)
         .resolvesOnce({
           events: [
-            plain('TaskStarted', 0.2),
-            plain('TaskScheduled', 0.2),
-            entered('TaskStateEntered', STATES.acquire, 0.1),
+            fx.plain('TaskStarted', 0.2),
+            fx.plain('TaskScheduled', 0.2),
+            fx.entered('TaskStateEntered', STATES.acquire, 0.1),
           ],
         })
         .resolves({
           events: [
-            plain('WaitStateExited', 0.9),
-            entered('WaitStateEntered', STATES.waitForQuery, 0.5),
+            fx.plain('WaitStateExited', 0.9),
+            fx.entered('WaitStateEntered', STATES.waitForQuery, 0.5),
           ],
         });
       const progress: QueryProgress[] = [];
 
       // Act
-      const query = await newClient().waitForQuery(EXECUTION_ARN, {
+      const query = await fx.newClient().waitForQuery(fx.EXECUTION_ARN, {
         pollIntervalMs: 1,
         onProgress: (p) => progress.push(p),
       });
 
       // Assess
       expect(query.status).toBe('SUCCEEDED');
-      expect(query.result).toEqual(OUTPUT);
+      expect(query.result).toEqual(fx.OUTPUT);
       expect(progress.map((p) => [p.status, p.state])).toEqual([
         ['RUNNING', STATES.acquire],
         ['RUNNING', STATES.waitForQuery],
       ]);
       expect(sfn).toReceiveCommandWith(GetExecutionHistoryCommand, {
-        executionArn: EXECUTION_ARN,
+        executionArn: fx.EXECUTION_ARN,
         reverseOrder: true,
       });
     });
 
     it('rejects with the signal reason when aborted, and stops polling', async () => {
       // Prepare
-      sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: STARTED });
+      sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: fx.STARTED });
       const controller = new AbortController();
       const reason = new Error('the user pressed Ctrl+C');
 
@@ -175,7 +162,7 @@ describe('Class: SpectraClient', () => {
       });
 
       // Act: aborted while it waits for its next poll
-      const waiting = newClient().waitForQuery(EXECUTION_ARN, {
+      const waiting = fx.newClient().waitForQuery(fx.EXECUTION_ARN, {
         signal: controller.signal,
         pollIntervalMs: 5_000,
       });
@@ -193,13 +180,15 @@ describe('Class: SpectraClient', () => {
   describe('Method: runQuery', () => {
     it('throws QueryExecutionError with the execution error name and cause', async () => {
       // Prepare
-      sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN });
+      sfn.on(StartExecutionCommand).resolves({ executionArn: fx.EXECUTION_ARN });
       sfn
         .on(DescribeExecutionCommand)
-        .resolves(failedExecution({ message: 'The statement failed: boom', statementId: 'st-9' }));
+        .resolves(
+          fx.failedExecution({ message: 'The statement failed: boom', statementId: 'st-9' }),
+        );
 
       // Act
-      const running = newClient().runQuery(INPUT, { pollIntervalMs: 1 });
+      const running = fx.newClient().runQuery(fx.INPUT, { pollIntervalMs: 1 });
 
       // Assess
       await expect(running).rejects.toThrow(QueryExecutionError);
@@ -243,10 +232,12 @@ describe('Class: SpectraClient', () => {
   describe('Method: getResult', () => {
     it('throws QueryNotFinishedError while the query runs', async () => {
       // Prepare
-      sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: STARTED });
+      sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: fx.STARTED });
 
       // Act & Assess
-      await expect(newClient().getResult(EXECUTION_ARN)).rejects.toThrow(QueryNotFinishedError);
+      await expect(fx.newClient().getResult(fx.EXECUTION_ARN)).rejects.toThrow(
+        QueryNotFinishedError,
+      );
     });
   });
 
@@ -257,25 +248,25 @@ describe('Class: SpectraClient', () => {
         .on(GetExecutionHistoryCommand, { nextToken: undefined })
         .resolves({
           events: [
-            plain('ExecutionStarted', 0),
-            entered('TaskStateEntered', STATES.acquire, 0),
-            plain('TaskScheduled', 0),
-            plain('TaskSucceeded', 0.05),
-            plain('TaskStateExited', 0.05),
+            fx.plain('ExecutionStarted', 0),
+            fx.entered('TaskStateEntered', STATES.acquire, 0),
+            fx.plain('TaskScheduled', 0),
+            fx.plain('TaskSucceeded', 0.05),
+            fx.plain('TaskStateExited', 0.05),
           ],
           nextToken: 'page-2',
         })
         .on(GetExecutionHistoryCommand, { nextToken: 'page-2' })
         .resolves({
           events: [
-            entered('SucceedStateEntered', STATES.succeeded, 0.05),
-            plain('SucceedStateExited', 0.05),
-            plain('ExecutionSucceeded', 0.05),
+            fx.entered('SucceedStateEntered', STATES.succeeded, 0.05),
+            fx.plain('SucceedStateExited', 0.05),
+            fx.plain('ExecutionSucceeded', 0.05),
           ],
         });
 
       // Act
-      const visits = await newClient().getHistory(EXECUTION_ARN);
+      const visits = await fx.newClient().getHistory(fx.EXECUTION_ARN);
 
       // Assess
       expect(visits.map((v) => [v.state, v.type, v.outcome, v.durationMs])).toEqual([

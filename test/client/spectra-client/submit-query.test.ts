@@ -12,44 +12,37 @@ import {
   SpectraConnectionError,
   StateMachineNotFoundError,
 } from '../../../client/index.ts';
-import {
-  EXECUTION_ARN,
-  INPUT,
-  newClient,
-  STARTED,
-  STATE_MACHINE_ARN,
-  sfn,
-  useMockedClients,
-} from './fixtures.ts';
+import { sfn } from '../../support/mocked-clients.ts';
+import * as fx from './fixtures.ts';
 
 /**
  * SpectraClient.submitQuery against mocked Step Functions: the input checked before it is sent,
  * names, and a name that is already taken.
  */
 
-useMockedClients();
-
 describe('Class: SpectraClient', () => {
   describe('Method: submitQuery', () => {
     it('starts an execution with the validated input and the name', async () => {
       // Prepare
-      sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: STARTED });
+      sfn
+        .on(StartExecutionCommand)
+        .resolves({ executionArn: fx.EXECUTION_ARN, startDate: fx.STARTED });
 
       // Act
-      const submitted = await newClient().submitQuery({
-        ...INPUT,
+      const submitted = await fx.newClient().submitQuery({
+        ...fx.INPUT,
         sql: 'select count(*) as sales from sales where region = :region',
         parameters: [{ name: 'region', value: 'eu' }],
         name: 'run-1',
       });
 
       // Assess
-      expect(submitted).toEqual({ executionArn: EXECUTION_ARN });
+      expect(submitted).toEqual({ executionArn: fx.EXECUTION_ARN });
       expect(sfn).toReceiveCommandWith(StartExecutionCommand, {
-        stateMachineArn: STATE_MACHINE_ARN,
+        stateMachineArn: fx.STATE_MACHINE_ARN,
         name: 'run-1',
         input: JSON.stringify({
-          ...INPUT,
+          ...fx.INPUT,
           sql: 'select count(*) as sales from sales where region = :region',
           parameters: [{ name: 'region', value: 'eu' }],
         }),
@@ -70,7 +63,7 @@ describe('Class: SpectraClient', () => {
       ],
     ])('throws InvalidInputError before any call for %j', async (request, message) => {
       // Act
-      const submitting = newClient().submitQuery(request);
+      const submitting = fx.newClient().submitQuery(request);
 
       // Assess
       await expect(submitting).rejects.toThrow(InvalidInputError);
@@ -85,7 +78,7 @@ describe('Class: SpectraClient', () => {
         parameters: ['a', 'b'].map((name) => ({ name, value: 'v'.repeat(60_000) })),
       };
 
-      const submitting = newClient().submitQuery(request);
+      const submitting = fx.newClient().submitQuery(request);
 
       await expect(submitting).rejects.toThrow(
         'the input must be a JSON object of at most 204800 bytes',
@@ -100,17 +93,17 @@ describe('Class: SpectraClient', () => {
         .rejects(
           new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }),
         );
-      sfn.on(DescribeExecutionCommand, { executionArn: EXECUTION_ARN }).resolves({
-        executionArn: EXECUTION_ARN,
+      sfn.on(DescribeExecutionCommand, { executionArn: fx.EXECUTION_ARN }).resolves({
+        executionArn: fx.EXECUTION_ARN,
         status: 'SUCCEEDED',
-        input: JSON.stringify({ sql: INPUT.sql, tenantId: INPUT.tenantId }),
+        input: JSON.stringify({ sql: fx.INPUT.sql, tenantId: fx.INPUT.tenantId }),
       });
 
       // Act
-      const submitted = await newClient().submitQuery({ ...INPUT, name: 'run-1' });
+      const submitted = await fx.newClient().submitQuery({ ...fx.INPUT, name: 'run-1' });
 
       // Assess
-      expect(submitted).toEqual({ executionArn: EXECUTION_ARN });
+      expect(submitted).toEqual({ executionArn: fx.EXECUTION_ARN });
     });
 
     it('throws ExecutionNameTakenError when the name was taken by other input', async () => {
@@ -121,18 +114,18 @@ describe('Class: SpectraClient', () => {
           new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }),
         );
       sfn.on(DescribeExecutionCommand).resolves({
-        executionArn: EXECUTION_ARN,
+        executionArn: fx.EXECUTION_ARN,
         status: 'RUNNING',
-        input: JSON.stringify({ ...INPUT, sql: 'select 2' }),
+        input: JSON.stringify({ ...fx.INPUT, sql: 'select 2' }),
       });
 
       // Act
-      const submitting = newClient().submitQuery({ ...INPUT, name: 'run-1' });
+      const submitting = fx.newClient().submitQuery({ ...fx.INPUT, name: 'run-1' });
 
       // Assess
       await expect(submitting).rejects.toThrow(ExecutionNameTakenError);
       await expect(submitting).rejects.toThrow(
-        `The execution name "run-1" is taken by another query (${EXECUTION_ARN})`,
+        `The execution name "run-1" is taken by another query (${fx.EXECUTION_ARN})`,
       );
     });
 
@@ -143,7 +136,7 @@ describe('Class: SpectraClient', () => {
         .rejects(new StateMachineDoesNotExist({ message: 'no', $metadata: {} }));
 
       // Act
-      const submitting = newClient().submitQuery(INPUT);
+      const submitting = fx.newClient().submitQuery(fx.INPUT);
 
       // Assess
       await expect(submitting).rejects.toThrow(StateMachineNotFoundError);
@@ -159,7 +152,7 @@ describe('Class: SpectraClient', () => {
       const client = new SpectraClient({ endpoint: 'http://127.0.0.1:4599', region: 'us-east-1' });
 
       // Act
-      const submitting = client.submitQuery(INPUT);
+      const submitting = client.submitQuery(fx.INPUT);
 
       // Assess
       await expect(submitting).rejects.toThrow(SpectraConnectionError);

@@ -7,6 +7,7 @@ import {
   type ExecuteStatementCommandOutput,
   type Field,
   GetStatementResultCommand,
+  ListSessionsCommand,
   RedshiftDataClient,
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
@@ -71,6 +72,41 @@ export async function startDataApiStack(
       await endpoint.close();
     },
   };
+}
+
+/**
+ * ExecuteStatement through `client` with `input` as it is (`select 1` when it names no SQL): no
+ * CONNECTION is added, so that a statement on a session names the session alone.
+ */
+export function executeOn(
+  client: RedshiftDataClient,
+  input: Partial<ExecuteStatementCommandInput>,
+): Promise<ExecuteStatementCommandOutput> {
+  return client.send(
+    new ExecuteStatementCommand({ Sql: 'select 1', ...input } as ExecuteStatementCommandInput),
+  );
+}
+
+/** DescribeStatement once the statement has ended (each call long-polls on the server). */
+export async function endedOn(
+  client: RedshiftDataClient,
+  id: string | undefined,
+): Promise<DescribeStatementResponse> {
+  for (;;) {
+    const described = await client.send(
+      new DescribeStatementCommand({ Id: id, WaitTimeSeconds: 30 }),
+    );
+    if (TERMINAL.includes(described.Status ?? '')) return described;
+  }
+}
+
+/** The status ListSessions reports for the session. */
+export async function sessionStatusOn(
+  client: RedshiftDataClient,
+  sessionId: string | undefined,
+): Promise<string | undefined> {
+  const listed = await client.send(new ListSessionsCommand({ SessionId: sessionId }));
+  return listed.Sessions?.[0]?.Status;
 }
 
 /** Resolves with what `promise` rejected with; fails the test if it resolved. */
@@ -153,14 +189,7 @@ export function dataApiSuite(
 ): DataApiSuite {
   const client = () => started().stack.client;
 
-  async function ended(id: string, via = client()): Promise<DescribeStatementResponse> {
-    for (;;) {
-      const described = await via.send(
-        new DescribeStatementCommand({ Id: id, WaitTimeSeconds: 30 }),
-      );
-      if (TERMINAL.includes(described.Status ?? '')) return described;
-    }
-  }
+  const ended = (id: string, via = client()) => endedOn(via, id);
 
   function execute(input: Partial<ExecuteStatementCommandInput>, via = client()) {
     return via.send(

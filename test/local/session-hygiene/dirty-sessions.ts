@@ -10,17 +10,6 @@ import type { HygieneSuite } from './context.ts';
  */
 
 export function describeDirtySessions(suite: HygieneSuite, engineName: string): void {
-  const {
-    query,
-    succeeded,
-    tenantWithTable,
-    statesEntered,
-    untilEntered,
-    onSession,
-    statementsOn,
-    expectReplaced,
-    invalidations,
-  } = suite;
   let api: StackApi;
   beforeAll(() => {
     ({ api } = suite.started());
@@ -28,15 +17,15 @@ export function describeDirtySessions(suite: HygieneSuite, engineName: string): 
 
   it('replaces a reused session that answers it is inside a failed transaction', async () => {
     // Prepare: the tenant's pooled session, then put in a failed transaction.
-    const { tenantId } = await tenantWithTable('failed');
-    const first = await succeeded({ tenantId, sql: 'select 1' });
+    const { tenantId } = await suite.tenantWithTable('failed');
+    const first = await suite.succeeded({ tenantId, sql: 'select 1' });
     const sessionId = first.sessionId as string;
     await api.control('sessions/fail-transaction', { sessionId });
-    const before = await invalidations();
+    const before = await suite.invalidations();
 
     // Act
-    const ended = await query({ tenantId, sql: 'select 2 as n' });
-    const invalidated = (await invalidations()) - before;
+    const ended = await suite.query({ tenantId, sql: 'select 2 as n' });
+    const invalidated = (await suite.invalidations()) - before;
     const records = await api.sessionRecords();
 
     // Assess
@@ -50,28 +39,28 @@ export function describeDirtySessions(suite: HygieneSuite, engineName: string): 
   it('replaces a reused session whose statement, still running when Submit Query returned, ends in a failed transaction', async () => {
     // Prepare: the tenant's pooled session in a failed transaction, and its next statement held
     // STARTED, so that Submit Query's wait ends with it running and Poll Status sees it end.
-    const { tenantId, table } = await tenantWithTable('polled');
-    const first = await succeeded({ tenantId, sql: 'select 1' });
+    const { tenantId, table } = await suite.tenantWithTable('polled');
+    const first = await suite.succeeded({ tenantId, sql: 'select 1' });
     const sessionId = first.sessionId as string;
     await api.control('sessions/fail-transaction', { sessionId });
     const marker = `${table}_polled`;
     await api.control('statements/hold', { sqlContains: marker });
-    const before = await invalidations();
+    const before = await suite.invalidations();
 
     // Act
     const arn = await api.start(randomUUID(), { tenantId, sql: `select 2 as ${marker}` });
-    await untilEntered(arn, STATES.poll);
+    await suite.untilEntered(arn, STATES.poll);
     const heldAtPoll = (await api.counters()).redshiftData.statementsHeld;
     await api.control('statements/release', { sqlContains: marker });
     const ended = await api.waitForEnd(arn, Date.now() + 60_000, 25);
-    const entered = await statesEntered(arn);
-    const invalidated = (await invalidations()) - before;
-    const onDirtySession = await statementsOn(sessionId, marker);
+    const entered = await suite.statesEntered(arn);
+    const invalidated = (await suite.invalidations()) - before;
+    const onDirtySession = await suite.statementsOn(sessionId, marker);
     const records = await api.sessionRecords();
 
     // Assess
     expect(heldAtPoll).toBe(1);
-    expectReplaced(ended, sessionId, onDirtySession, [[2]]);
+    suite.expectReplaced(ended, sessionId, onDirtySession, [[2]]);
     expect(entered.slice(0, 4)).toEqual([
       STATES.acquire,
       STATES.submit,
@@ -97,17 +86,17 @@ export function describeDirtySessions(suite: HygieneSuite, engineName: string): 
     it('replaces a pooled session that a real failed transaction holds, and drops it from the pool', async () => {
       // Prepare: the tenant's pooled session, put in a failed transaction by a client that
       // reaches it through the Data API without Spectra's refusal of transaction control.
-      const { tenantId, table } = await tenantWithTable('aborted');
-      const first = await succeeded({ tenantId, sql: `insert into ${table} values (1)` });
+      const { tenantId, table } = await suite.tenantWithTable('aborted');
+      const first = await suite.succeeded({ tenantId, sql: `insert into ${table} values (1)` });
       const sessionId = first.sessionId as string;
-      const begun = await onSession(sessionId, 'begin');
-      const failing = await onSession(sessionId, `insert into ${table} values (1 / 0)`);
-      const before = await invalidations();
+      const begun = await suite.onSession(sessionId, 'begin');
+      const failing = await suite.onSession(sessionId, `insert into ${table} values (1 / 0)`);
+      const before = await suite.invalidations();
 
       // Act
-      const ended = await query({ tenantId, sql: `select count(*) as n from ${table}` });
-      const invalidated = (await invalidations()) - before;
-      const onDirtySession = await statementsOn(sessionId, 'count(*)');
+      const ended = await suite.query({ tenantId, sql: `select count(*) as n from ${table}` });
+      const invalidated = (await suite.invalidations()) - before;
+      const onDirtySession = await suite.statementsOn(sessionId, 'count(*)');
       const records = await api.sessionRecords();
 
       // Assess
@@ -115,7 +104,7 @@ export function describeDirtySessions(suite: HygieneSuite, engineName: string): 
       expect(failing.Status).toBe('FAILED');
       expect(failing.Error).toMatch(/division by zero/);
       // Spectra's statement reached the dirty session first, and PostgreSQL refused it there.
-      expectReplaced(ended, sessionId, onDirtySession, [[1]]);
+      suite.expectReplaced(ended, sessionId, onDirtySession, [[1]]);
       expect(invalidated).toBe(1);
       expect(records.map((record) => record.session_id)).not.toContain(sessionId);
     });

@@ -5,17 +5,14 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import {
   type CancelStoppedExecutionDeps,
   parseStoppedExecution,
 } from '../../../functions/cancel-stopped-execution.ts';
 import type { SessionRecord } from '../../../functions/common/session-record.ts';
-import { ddb, pooledSession, redshift, resetClients } from '../../support/mocked-clients.ts';
+import { ddb, pooledSession, redshift, resetClients, sfn } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
 import { EXECUTION_ARN, unitDeps } from '../../support/unit-deps.ts';
-
-export const sfn = mockClient(SFNClient);
 
 export const INPUT = JSON.stringify({ tenantId: 'acme', sql: 'select * from sales' });
 export const ENDED_AT = new Date('2026-11-28T11:59:58.000Z');
@@ -181,11 +178,13 @@ export const abortedBeforeAnyStatement = (...later: HistoryEvent[]): HistoryEven
   executionStarted,
 ];
 
-/** What every test starts from. */
-export function resetMocks() {
-  sfn.reset();
-  sfn.on(GetExecutionHistoryCommand).resolves({ events: stoppedWhilePolling });
+/**
+ * What every test starts from: the execution was stopped while polling, holding `sess-1` leased,
+ * which the Data API says runs nothing.
+ */
+export function stoppedWhilePollingOnLeasedSession() {
   resetClients([leasedRecord()]);
+  historyIs(stoppedWhilePolling);
   // The Data API says the session runs nothing once its statement has ended.
   redshift
     .on(ListSessionsCommand)

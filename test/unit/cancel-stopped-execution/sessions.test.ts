@@ -11,18 +11,20 @@ import {
   CANCEL_WAIT_SECONDS,
   cancelStoppedExecution,
 } from '../../../functions/cancel-stopped-execution.ts';
-import { ddb, redshift } from '../../support/mocked-clients.ts';
+import { giveBackStopped, settleStatement } from '../../../functions/common/stopped-statement.ts';
+import { ddb, redshift, sfn } from '../../support/mocked-clients.ts';
 import { EXECUTION_ARN } from '../../support/unit-deps.ts';
 import * as fx from './fixtures.ts';
 
 /**
  * CancelStoppedExecution giving back the session of a stopped or failed execution: the mark it
  * writes first, the statement it cancels, and whether the session goes back to the pool, is dropped
- * or is left alone.
+ * or is left alone; and a statement that had committed when the stop came
+ * (functions/common/stopped-statement.ts).
  */
 
 describe('Function: cancelStoppedExecution, the statement and the session', () => {
-  beforeEach(fx.resetMocks);
+  beforeEach(fx.stoppedWhilePollingOnLeasedSession);
 
   it("marks the run stopped in the execution's record before it reads the pool, for its steps still running", async () => {
     // Prepare
@@ -54,7 +56,7 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
 
     // Assess
     expect(outcome).toEqual({ cancelledStatementId: 'st-1', ...fx.RELEASED });
-    expect(fx.sfn).toReceiveCommandWith(GetExecutionHistoryCommand, {
+    expect(sfn).toReceiveCommandWith(GetExecutionHistoryCommand, {
       executionArn: EXECUTION_ARN,
       reverseOrder: true,
     });
@@ -162,13 +164,11 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
 
   it('leaves a failed execution alone that ended in its Fail state: the failure path gave the session back', async () => {
     const { deps } = fx.cancelDeps();
-    fx.sfn.on(GetExecutionHistoryCommand).resolves({
-      events: [
-        fx.event(14, 'ExecutionFailed'),
-        fx.event(13, 'FailStateEntered'),
-        ...fx.stoppedWhilePolling,
-      ],
-    });
+    fx.historyIs([
+      fx.event(14, 'ExecutionFailed'),
+      fx.event(13, 'FailStateEntered'),
+      ...fx.stoppedWhilePolling,
+    ]);
 
     const outcome = await cancelStoppedExecution(fx.stoppedExecution({ status: 'FAILED' }), deps);
 
@@ -216,9 +216,11 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
   it('reads the tenant from the history when the event carries no input', async () => {
     const { deps } = fx.cancelDeps();
     redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
-    fx.sfn.on(GetExecutionHistoryCommand).resolves({
-      events: [fx.event(3, 'ExecutionAborted'), fx.event(2, 'TaskStarted'), fx.executionStarted],
-    });
+    fx.historyIs([
+      fx.event(3, 'ExecutionAborted'),
+      fx.event(2, 'TaskStarted'),
+      fx.executionStarted,
+    ]);
 
     const outcome = await cancelStoppedExecution(
       fx.stoppedExecution({ input: null, inputDetails: { included: false } }),
@@ -265,5 +267,70 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
     expect(ddb).not.toReceiveCommandWith(DeleteCommand, {
       Key: expect.objectContaining({ pool_id: 'acme#tenant_acme' }),
     });
+  });
+
+  describe('a statement that had committed', () => {
+    // Whatever CancelStatement answers, the statement ends FINISHED, its result stands, and its
+    // session goes back to the pool.
+
+    /** Running when first asked; FINISHED only to a DescribeStatement that waits for its end. */
+    function committedBeforeItsStatusSaysSo() {
+      redshift
+        .on(DescribeStatementCommand, { WaitTimeSeconds: undefined })
+        .resolves({ Id: 'st-1', Status: 'STARTED', SessionId: 'sess-1' });
+      redshift
+        .on(DescribeStatementCommand, { WaitTimeSeconds: CANCEL_WAIT_SECONDS })
+        .resolves({ Id: 'st-1', Status: 'FINISHED', SessionId: 'sess-1', UpdatedAt: fx.ENDED_AT });
+    }
+
+    const refusedWhileCommitting = () =>
+      new ValidationException({
+        message: 'Could not cancel a query that is already committing with ID: st-1',
+        $metadata: { httpStatusCode: 400 },
+      });
+
+    it.each([
+      [
+        'refused with a ValidationException',
+        () => redshift.on(CancelStatementCommand).rejects(refusedWhileCommitting()),
+      ],
+      [
+        'answered Status false',
+        () => redshift.on(CancelStatementCommand).resolves({ Status: false }),
+      ],
+      [
+        'answered Status true',
+        () => redshift.on(CancelStatementCommand).resolves({ Status: true }),
+      ],
+    ])(
+      'ends FINISHED, not cancelled, when its cancel is %s, and its session is released',
+      async (_, cancelAnswers) => {
+        // Prepare
+        const { deps } = fx.cancelDeps();
+        committedBeforeItsStatusSaysSo();
+        cancelAnswers();
+        const leased = fx.leasedRecord();
+
+        // Act
+        const settled = await settleStatement(deps, 'st-1', true);
+        const given = await giveBackStopped(deps, settled, false, {
+          tenantId: leased.tenant_id,
+          dbUser: leased.db_user,
+          owner: EXECUTION_ARN,
+          sessions: [{ session_id: leased.session_id, created_at: leased.created_at }],
+        });
+
+        // Assess
+        expect(settled).toEqual({
+          kind: 'ended',
+          cancelled: false,
+          endedAt: fx.ENDED_AT.toISOString(),
+          sessionId: 'sess-1',
+          described: expect.objectContaining({ Status: 'FINISHED' }),
+        });
+        expect(given.released).toEqual([leased.session_id]);
+        expect(ddb).not.toReceiveCommandWith(DeleteCommand, { Key: fx.poolKey });
+      },
+    );
   });
 });

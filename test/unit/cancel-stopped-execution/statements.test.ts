@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { cancelStoppedExecution, handler } from '../../../functions/cancel-stopped-execution.ts';
 import { clientTokenFor } from '../../../functions/common/data-api.ts';
 import { lambdaContext } from '../../support/lambda-context.ts';
-import { ddb, redshift } from '../../support/mocked-clients.ts';
+import { ddb, redshift, sfn } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
 import { EXECUTION_ARN } from '../../support/unit-deps.ts';
 import * as fx from './fixtures.ts';
@@ -21,12 +21,12 @@ import * as fx from './fixtures.ts';
  */
 
 describe('Function: cancelStoppedExecution, the statement it finds and the sessions nobody recorded', () => {
-  beforeEach(fx.resetMocks);
+  beforeEach(fx.stoppedWhilePollingOnLeasedSession);
 
   it("cancels the statement the execution's record names while Submit Query still waits for it", async () => {
     // Prepare: stopped inside Submit Query's long-poll; the session it opened is in the pool
     const { deps } = fx.cancelDeps();
-    fx.sfn.on(GetExecutionHistoryCommand).resolves({ events: fx.stoppedWhileSubmitting });
+    fx.historyIs(fx.stoppedWhileSubmitting);
     fx.recordSays(fx.submittedOnOpenedSession('st-9'));
     ddb
       .on(QueryCommand)
@@ -47,7 +47,7 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
   it("asks for the statement by the submission's ClientToken when the record names no statement yet", async () => {
     // Prepare: stopped between the record of the submission and the record of its statement
     const { deps } = fx.cancelDeps();
-    fx.sfn.on(GetExecutionHistoryCommand).resolves({ events: fx.stoppedWhileSubmitting });
+    fx.historyIs(fx.stoppedWhileSubmitting);
     fx.recordSays({
       tenant_id: 'acme',
       submit_run: 0,
@@ -79,29 +79,27 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
     // submission); the history has the task's input
     const { deps } = fx.cancelDeps();
     const submitting = { ...runningState(), submitAttempt: 1, statement: undefined };
-    fx.sfn.on(GetExecutionHistoryCommand).resolves({
-      events: [
-        fx.event(8, 'ExecutionAborted'),
-        fx.event(7, 'TaskStarted'),
-        {
-          id: 6,
-          type: 'TaskScheduled',
-          timestamp: new Date('2026-11-28T11:59:54.000Z'),
-          taskScheduledEventDetails: {
-            resourceType: 'lambda',
-            resource: 'invoke',
-            region: 'us-east-1',
-            // As the definition hands it: the execution input beside the state.
-            parameters: JSON.stringify({
-              FunctionName: 'SubmitQuery',
-              Payload: { request: { tenantId: 'acme', sql: 'select 1' }, state: submitting },
-            }),
-          },
+    fx.historyIs([
+      fx.event(8, 'ExecutionAborted'),
+      fx.event(7, 'TaskStarted'),
+      {
+        id: 6,
+        type: 'TaskScheduled',
+        timestamp: new Date('2026-11-28T11:59:54.000Z'),
+        taskScheduledEventDetails: {
+          resourceType: 'lambda',
+          resource: 'invoke',
+          region: 'us-east-1',
+          // As the definition hands it: the execution input beside the state.
+          parameters: JSON.stringify({
+            FunctionName: 'SubmitQuery',
+            Payload: { request: { tenantId: 'acme', sql: 'select 1' }, state: submitting },
+          }),
         },
-        fx.taskSucceeded(3, submitting),
-        fx.executionStarted,
-      ],
-    });
+      },
+      fx.taskSucceeded(3, submitting),
+      fx.executionStarted,
+    ]);
     redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-6' });
     fx.runsUntilCancelled('st-6');
 
@@ -120,7 +118,7 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
     // Prepare: Submit Query opened a session on its slots and failed before it wrote the session;
     // no step of a failed execution runs on
     const { deps } = fx.cancelDeps();
-    fx.sfn.on(GetExecutionHistoryCommand).resolves({ events: fx.stoppedWhileSubmitting });
+    fx.historyIs(fx.stoppedWhileSubmitting);
     ddb.on(GetCommand, { Key: fx.recordKey }).resolves({
       Item: {
         ...fx.recordKey,
@@ -154,7 +152,7 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
     // Prepare: Submit Query opened a session on its slots and has not written it yet; the
     // statement may still run (CancelStatement did not take), so the clean-up could only drop it
     const { deps } = fx.cancelDeps();
-    fx.sfn.on(GetExecutionHistoryCommand).resolves({ events: fx.stoppedWhileSubmitting });
+    fx.historyIs(fx.stoppedWhileSubmitting);
     fx.recordSays(fx.submittedOnOpenedSession('st-7'));
     ddb.on(QueryCommand).resolves({ Items: [] });
     redshift
@@ -185,7 +183,7 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
   ])('%s', async (_, opening, givenBack) => {
     // Prepare: stopped with a reservation in the record and no session of the pool holding it
     const { deps } = fx.cancelDeps();
-    fx.sfn.on(GetExecutionHistoryCommand).resolves({ events: fx.stoppedWhileSubmitting });
+    fx.historyIs(fx.stoppedWhileSubmitting);
     fx.recordSays({
       tenant_id: 'acme',
       reservation: fx.RESERVATION,
@@ -214,7 +212,7 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
 
   it('throws TransientServiceError when Step Functions keeps throttling', async () => {
     const { deps } = fx.cancelDeps();
-    fx.sfn.on(GetExecutionHistoryCommand).rejects(
+    sfn.on(GetExecutionHistoryCommand).rejects(
       new SFNServiceException({
         name: 'ThrottlingException',
         $fault: 'client',
@@ -244,6 +242,6 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
       ),
     });
     expect(ddb).not.toReceiveAnyCommand();
-    expect(fx.sfn).not.toReceiveAnyCommand();
+    expect(sfn).not.toReceiveAnyCommand();
   });
 });

@@ -5,14 +5,12 @@ import { fetchResults } from '../../../functions/fetch-results.ts';
 import { redshift } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
 import { unitDeps } from '../../support/unit-deps.ts';
-import { finished, linesOf, outputBytes, uploads, useMockedClients } from './fixtures.ts';
+import * as fx from './fixtures.ts';
 
 /**
  * FetchResults for a batch of statements: each result set inline or in the bucket within one output
  * budget, and the row limit applied to each.
  */
-
-useMockedClients();
 
 describe('Function: fetchResults', () => {
   describe('of a batch', () => {
@@ -20,7 +18,7 @@ describe('Function: fetchResults', () => {
     const batchState = (query: Partial<SubmittedState['query']> = {}) =>
       runningState(
         { statementId: 'b-1', status: 'FINISHED' },
-        { query: { ...finished.query, batchSize: 3, ...query } },
+        { query: { ...fx.finished.query, batchSize: 3, ...query } },
       );
     /** Sub-statement `b-1:<n>` returns `count` rows `[i]`, on pages of 1,000. */
     function serveSet(n: number, count: number) {
@@ -65,7 +63,7 @@ describe('Function: fetchResults', () => {
       const result = await fetchResults(batchState(), deps);
 
       // Assess: within the budget, nothing cut, and every row of both sets in the bucket
-      expect(outputBytes(result)).toBeLessThanOrEqual(20_000);
+      expect(fx.outputBytes(result)).toBeLessThanOrEqual(20_000);
       const [first, , last] = result.statements ?? [];
       expect(first?.result?.result?.location).toBe(
         `s3://spectra-results/${BATCH_PREFIX}1/manifest.json`,
@@ -73,9 +71,9 @@ describe('Function: fetchResults', () => {
       expect(last?.result?.result?.location).toBe(
         `s3://spectra-results/${BATCH_PREFIX}3/manifest.json`,
       );
-      const objects = uploads();
+      const objects = fx.uploads();
       for (const n of [1, 3]) {
-        expect(linesOf(objects.get(`${BATCH_PREFIX}${n}/rows.jsonl.gz`) as Buffer)).toEqual(
+        expect(fx.linesOf(objects.get(`${BATCH_PREFIX}${n}/rows.jsonl.gz`) as Buffer)).toEqual(
           expectedRows(2000),
         );
       }
@@ -107,11 +105,11 @@ describe('Function: fetchResults', () => {
       });
       expect(result.statements?.[1]).toMatchObject({ hasResultSet: false, rowsAffected: 4 });
       expect(result.result?.rows).toBe(50_000);
-      expect(linesOf(uploads().get(`${BATCH_PREFIX}3/rows.jsonl.gz`) as Buffer)).toEqual(
+      expect(fx.linesOf(fx.uploads().get(`${BATCH_PREFIX}3/rows.jsonl.gz`) as Buffer)).toEqual(
         expectedRows(50_000),
       );
-      expect(uploads().has(`${BATCH_PREFIX}1/rows.jsonl.gz`)).toBe(false);
-      expect(outputBytes(result)).toBeLessThanOrEqual(200_000);
+      expect(fx.uploads().has(`${BATCH_PREFIX}1/rows.jsonl.gz`)).toBe(false);
+      expect(fx.outputBytes(result)).toBeLessThanOrEqual(200_000);
     });
 
     it('applies rowLimit to each result set', async () => {

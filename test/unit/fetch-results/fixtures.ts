@@ -1,20 +1,17 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { GetStatementResultCommand } from '@aws-sdk/client-redshift-data';
-import { PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach } from 'vitest';
+import { PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import type { QueryResult } from '../../../functions/common/execution-output.ts';
-import { redshift, resetClients } from '../../support/mocked-clients.ts';
+import { redshift, s3 } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
 
 /**
- * What the tests of FetchResults share: the mocked S3 (the Data API's mock is the steps' own, from
- * `test/support/mocked-clients.ts`), a finished statement, the pages the Data API serves, and what
- * was written to the bucket.
+ * What the tests of FetchResults share: a finished statement, the pages the Data API serves, and
+ * what was written to the bucket (the mocked clients are the steps' own, from
+ * `test/support/mocked-clients.ts`).
  */
 
-export const s3 = mockClient(S3Client);
 export const columns = [
   { name: 'id', typeName: 'int8' },
   { name: 'name', typeName: 'varchar' },
@@ -75,17 +72,21 @@ export function servePages(
   }
 }
 
+/**
+ * Pseudo-random bytes, the same on every run: AES-CTR's key stream under a fixed key. 16,384 rows'
+ * worth of text, so that a row repeats only some 1.6 MB of lines later, far outside the 32 KiB
+ * window in which gzip finds repeats.
+ */
+const RANDOM_ROW_BYTES = 72;
+const RANDOM_ROWS = 16_384;
+const randomBytes = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16)).update(
+  Buffer.alloc(RANDOM_ROW_BYTES * RANDOM_ROWS),
+);
+
 /** 96 characters that gzip barely shrinks, the same for the same `i`. */
-export const incompressible = (i: number) =>
-  [0, 1, 2, 3].map((k) => createHash('md5').update(`${i}:${k}`).digest('base64')).join('');
+export function incompressible(i: number): string {
+  const start = (i % RANDOM_ROWS) * RANDOM_ROW_BYTES;
+  return randomBytes.toString('base64', start, start + RANDOM_ROW_BYTES);
+}
 
 export const outputBytes = (result: QueryResult) => Buffer.byteLength(JSON.stringify(result));
-
-/** Resets the mocks before each test of the calling file; S3 accepts every PutObject. */
-export function useMockedClients(): void {
-  beforeEach(() => {
-    resetClients();
-    s3.reset();
-    s3.on(PutObjectCommand).resolves({});
-  });
-}

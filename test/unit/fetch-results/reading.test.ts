@@ -6,18 +6,16 @@ import {
 import { describe, expect, it } from 'vitest';
 import { fetchResults, handler } from '../../../functions/fetch-results.ts';
 import { lambdaContext, refusedState } from '../../support/lambda-context.ts';
-import { redshift } from '../../support/mocked-clients.ts';
+import { redshift, s3 } from '../../support/mocked-clients.ts';
 import { acquiredState, runningState } from '../../support/query-state.ts';
 import { unitDeps } from '../../support/unit-deps.ts';
-import { columns, finished, s3, servePages, useMockedClients } from './fixtures.ts';
+import * as fx from './fixtures.ts';
 
 /**
  * FetchResults reading a statement's result from the Data API: every page, the row and byte limits,
  * exact numbers, a result too large for the Data API, a statement without a result set, and a state
  * without a statement.
  */
-
-useMockedClients();
 
 describe('Function: fetchResults', () => {
   it('reads every page by NextToken and returns typed rows', async () => {
@@ -26,27 +24,27 @@ describe('Function: fetchResults', () => {
     redshift
       .on(GetStatementResultCommand, { Id: 'st-1', NextToken: undefined })
       .resolves({
-        ColumnMetadata: columns,
+        ColumnMetadata: fx.columns,
         TotalNumRows: 3,
         Records: [[{ longValue: 1 }, { stringValue: 'a' }]],
         NextToken: 'p2',
       })
       .on(GetStatementResultCommand, { Id: 'st-1', NextToken: 'p2' })
       .resolves({
-        ColumnMetadata: columns,
+        ColumnMetadata: fx.columns,
         TotalNumRows: 3,
         Records: [[{ longValue: 2 }, { isNull: true }]],
         NextToken: 'p3',
       })
       .on(GetStatementResultCommand, { Id: 'st-1', NextToken: 'p3' })
       .resolves({
-        ColumnMetadata: columns,
+        ColumnMetadata: fx.columns,
         TotalNumRows: 3,
         Records: [[{ longValue: 3 }, { stringValue: 'c' }]],
       });
 
     // Act
-    const result = await fetchResults(finished, deps);
+    const result = await fetchResults(fx.finished, deps);
 
     // Assess
     expect(result).toEqual({
@@ -73,10 +71,10 @@ describe('Function: fetchResults', () => {
 
   it('stops at rowLimit, marking the result truncated only when rows were left out', async () => {
     const { deps } = unitDeps();
-    servePages(25, 10);
+    fx.servePages(25, 10);
 
     const cut = await fetchResults(
-      runningState(finished.statement, { query: { ...finished.query, rowLimit: 12 } }),
+      runningState(fx.finished.statement, { query: { ...fx.finished.query, rowLimit: 12 } }),
       deps,
     );
     expect(cut.rows.map((row) => row[0])).toEqual(Array.from({ length: 12 }, (_, i) => i));
@@ -86,9 +84,9 @@ describe('Function: fetchResults', () => {
     expect(redshift).toReceiveCommandTimes(GetStatementResultCommand, 2);
 
     redshift.reset();
-    servePages(25, 10);
+    fx.servePages(25, 10);
     const exact = await fetchResults(
-      runningState(finished.statement, { query: { ...finished.query, rowLimit: 25 } }),
+      runningState(fx.finished.statement, { query: { ...fx.finished.query, rowLimit: 25 } }),
       deps,
     );
     expect(exact.rowCount).toBe(25);
@@ -97,12 +95,12 @@ describe('Function: fetchResults', () => {
 
   it('stops before the row that would take the JSON Lines past byteLimit', async () => {
     const { deps } = unitDeps();
-    servePages(100, 50);
+    fx.servePages(100, 50);
     // Each line is `[i,"row"]\n`: 10 bytes for i < 10, 11 up to 99.
     const limit = 10 * 10 + 11 * 5 + 3;
 
     const cut = await fetchResults(
-      runningState(finished.statement, { query: { ...finished.query, byteLimit: limit } }),
+      runningState(fx.finished.statement, { query: { ...fx.finished.query, byteLimit: limit } }),
       deps,
     );
 
@@ -133,7 +131,7 @@ describe('Function: fetchResults', () => {
       ],
     });
 
-    const result = await fetchResults(finished, deps);
+    const result = await fetchResults(fx.finished, deps);
 
     expect(result.rows).toEqual([
       ['1152921504606846976', 42, '12345678901234567890.12', 0.5, true],
@@ -149,7 +147,7 @@ describe('Function: fetchResults', () => {
       }),
     );
 
-    await expect(fetchResults(finished, deps)).rejects.toMatchObject({
+    await expect(fetchResults(fx.finished, deps)).rejects.toMatchObject({
       name: 'ResultTooLargeError',
       message: expect.stringContaining('UNLOAD'),
       details: { statementId: 'st-1' },

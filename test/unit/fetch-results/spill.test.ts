@@ -11,30 +11,17 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { ResultManifest } from '../../../functions/common/result-store.ts';
 import { fetchResults } from '../../../functions/fetch-results.ts';
-import { redshift } from '../../support/mocked-clients.ts';
+import { redshift, s3 } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
 import { RESULT_EXPIRES_AT, resultManifest } from '../../support/result-manifest.ts';
 import { NOW, unitDeps } from '../../support/unit-deps.ts';
-import {
-  columns,
-  finished,
-  incompressible,
-  linesOf,
-  outputBytes,
-  PREFIX,
-  s3,
-  servePages,
-  uploads,
-  useMockedClients,
-} from './fixtures.ts';
+import * as fx from './fixtures.ts';
 
 /**
  * FetchResults writing a result that does not fit in the execution's output to the results bucket
  * (functions/common/result-spill.ts): the inline budget, parts and their manifest, multipart
- * uploads, and what happens when S3 or a page read fails.
+ * fx.uploads, and what happens when S3 or a page read fails.
  */
-
-useMockedClients();
 
 describe('Function: fetchResults', () => {
   it('keeps a result just under the inline budget inline, and writes one just over it to S3', async () => {
@@ -46,8 +33,8 @@ describe('Function: fetchResults', () => {
       redshift.reset();
       s3.reset();
       s3.on(PutObjectCommand).resolves({});
-      servePages(count, 1000, () => 'n'.repeat(50));
-      const result = await fetchResults(finished, deps);
+      fx.servePages(count, 1000, () => 'n'.repeat(50));
+      const result = await fetchResults(fx.finished, deps);
       if (result.result !== undefined) break;
       fits = count;
     }
@@ -56,31 +43,31 @@ describe('Function: fetchResults', () => {
     redshift.reset();
     s3.reset();
     s3.on(PutObjectCommand).resolves({});
-    servePages(fits, 1000, () => 'n'.repeat(50));
-    const under = await fetchResults(finished, deps);
+    fx.servePages(fits, 1000, () => 'n'.repeat(50));
+    const under = await fetchResults(fx.finished, deps);
     redshift.reset();
-    servePages(fits + 1, 1000, () => 'n'.repeat(50));
-    const over = await fetchResults(finished, deps);
+    fx.servePages(fits + 1, 1000, () => 'n'.repeat(50));
+    const over = await fetchResults(fx.finished, deps);
 
     // Assess: under the budget every row is inline and within it, with nothing written
     expect(under.result).toBeUndefined();
     expect(under.rowCount).toBe(fits);
-    expect(outputBytes(under)).toBeLessThanOrEqual(budget);
+    expect(fx.outputBytes(under)).toBeLessThanOrEqual(budget);
     // Over it, the rows are in S3, the output has a preview and says where the rest is
     expect(over.result).toEqual({
-      location: `s3://spectra-results/${PREFIX}manifest.json`,
+      location: `s3://spectra-results/${fx.PREFIX}manifest.json`,
       format: 'JSONL_GZIP',
       parts: 1,
       rows: fits + 1,
-      bytes: uploads().get(`${PREFIX}rows.jsonl.gz`)?.length,
+      bytes: fx.uploads().get(`${fx.PREFIX}rows.jsonl.gz`)?.length,
       expiresAt: RESULT_EXPIRES_AT,
     });
     expect(over.truncated).toBe(false);
     expect(over.totalRows).toBe(fits + 1);
     expect(over.rows).toEqual(Array.from({ length: over.rowCount }, (_, i) => [i, 'n'.repeat(50)]));
     expect(over.rowCount).toBeGreaterThan(0);
-    expect(outputBytes(over)).toBeLessThanOrEqual(budget);
-    const rows = linesOf(uploads().get(`${PREFIX}rows.jsonl.gz`) as Buffer);
+    expect(fx.outputBytes(over)).toBeLessThanOrEqual(budget);
+    const rows = fx.linesOf(fx.uploads().get(`${fx.PREFIX}rows.jsonl.gz`) as Buffer);
     expect(rows).toEqual(Array.from({ length: fits + 1 }, (_, i) => [i, 'n'.repeat(50)]));
   });
 
@@ -88,16 +75,16 @@ describe('Function: fetchResults', () => {
     // Prepare: ~45 bytes a line, parts of 64 KiB: about 1,450 lines a part
     const { deps } = unitDeps({ SPECTRA_RESULT_PART_BYTES: '65536' });
     const md5ish = (i: number) => i.toString(16).padStart(32, '0');
-    servePages(10_000, 1000, md5ish);
+    fx.servePages(10_000, 1000, md5ish);
 
     // Act
-    const result = await fetchResults(finished, deps);
+    const result = await fetchResults(fx.finished, deps);
 
     // Assess
-    const objects = uploads();
-    const data = objects.get(`${PREFIX}rows.jsonl.gz`) as Buffer;
+    const objects = fx.uploads();
+    const data = objects.get(`${fx.PREFIX}rows.jsonl.gz`) as Buffer;
     const manifest = JSON.parse(
-      (objects.get(`${PREFIX}manifest.json`) as Buffer).toString('utf8'),
+      (objects.get(`${fx.PREFIX}manifest.json`) as Buffer).toString('utf8'),
     ) as ResultManifest;
     expect(manifest).toEqual(
       resultManifest({
@@ -108,7 +95,7 @@ describe('Function: fetchResults', () => {
         rows: 10_000,
         bytes: data.length,
         uncompressedBytes: gunzipSync(data).length,
-        data: `s3://spectra-results/${PREFIX}rows.jsonl.gz`,
+        data: `s3://spectra-results/${fx.PREFIX}rows.jsonl.gz`,
         // Each part is checked below.
         parts: expect.any(Array),
         createdAt: NOW.toISOString(),
@@ -119,7 +106,7 @@ describe('Function: fetchResults', () => {
     let next = 0;
     for (const part of manifest.parts) {
       expect(part.rowOffset).toBe(next);
-      const rows = linesOf(data.subarray(part.offset, part.offset + part.bytes));
+      const rows = fx.linesOf(data.subarray(part.offset, part.offset + part.bytes));
       expect(rows).toEqual(
         Array.from({ length: part.rows }, (_, i) => [next + i, md5ish(next + i)]),
       );
@@ -127,7 +114,7 @@ describe('Function: fetchResults', () => {
     }
     expect(next).toBe(10_000);
     // And the object read whole is the result, in order
-    expect(linesOf(data)).toHaveLength(10_000);
+    expect(fx.linesOf(data)).toHaveLength(10_000);
   });
 
   it('streams a result larger than an upload part through a multipart upload', async () => {
@@ -136,31 +123,31 @@ describe('Function: fetchResults', () => {
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
     s3.on(UploadPartCommand).callsFake((input) => ({ ETag: `"${input.PartNumber}"` }));
     s3.on(CompleteMultipartUploadCommand).resolves({});
-    servePages(150_000, 10_000, incompressible);
+    fx.servePages(150_000, 10_000, fx.incompressible);
 
     // Act
-    const result = await fetchResults(finished, deps);
+    const result = await fetchResults(fx.finished, deps);
 
     // Assess
     expect(s3.commandCalls(UploadPartCommand).length).toBeGreaterThanOrEqual(2);
-    const rows = linesOf(uploads().get(`${PREFIX}rows.jsonl.gz`) as Buffer);
+    const rows = fx.linesOf(fx.uploads().get(`${fx.PREFIX}rows.jsonl.gz`) as Buffer);
     expect(rows).toHaveLength(150_000);
-    expect(rows[149_999]).toEqual([149_999, incompressible(149_999)]);
+    expect(rows[149_999]).toEqual([149_999, fx.incompressible(149_999)]);
     expect(result.result?.rows).toBe(150_000);
   });
 
   it('applies the limits to a written result too: every row up to the limit is in S3', async () => {
     const { deps } = unitDeps({ SPECTRA_RESULT_INLINE_MAX_BYTES: '2048' });
-    servePages(5000, 1000);
+    fx.servePages(5000, 1000);
 
     const result = await fetchResults(
-      runningState(finished.statement, { query: { ...finished.query, rowLimit: 3000 } }),
+      runningState(fx.finished.statement, { query: { ...fx.finished.query, rowLimit: 3000 } }),
       deps,
     );
 
     expect(result.truncated).toBe(true);
     expect(result.result?.rows).toBe(3000);
-    expect(linesOf(uploads().get(`${PREFIX}rows.jsonl.gz`) as Buffer)).toHaveLength(3000);
+    expect(fx.linesOf(fx.uploads().get(`${fx.PREFIX}rows.jsonl.gz`) as Buffer)).toHaveLength(3000);
     expect(redshift).toReceiveCommandTimes(GetStatementResultCommand, 3);
   });
 
@@ -172,13 +159,13 @@ describe('Function: fetchResults', () => {
     ]);
     redshift
       .on(GetStatementResultCommand)
-      .resolves({ ColumnMetadata: columns, TotalNumRows: 2000, Records: records });
+      .resolves({ ColumnMetadata: fx.columns, TotalNumRows: 2000, Records: records });
 
-    const result = await fetchResults(finished, deps);
+    const result = await fetchResults(fx.finished, deps);
 
     expect(result.result?.rows).toBe(2000);
     expect(result.truncated).toBe(false);
-    expect(outputBytes(result)).toBeLessThanOrEqual(250_000);
+    expect(fx.outputBytes(result)).toBeLessThanOrEqual(250_000);
   });
 
   it('aborts the upload and fails as transient when S3 keeps failing, so that the step is retried', async () => {
@@ -192,28 +179,28 @@ describe('Function: fetchResults', () => {
       }),
     );
     s3.on(AbortMultipartUploadCommand).resolves({});
-    servePages(150_000, 10_000, incompressible);
+    fx.servePages(150_000, 10_000, fx.incompressible);
 
-    await expect(fetchResults(finished, deps)).rejects.toMatchObject({
+    await expect(fetchResults(fx.finished, deps)).rejects.toMatchObject({
       name: 'TransientServiceError',
     });
     expect(s3).toReceiveCommand(AbortMultipartUploadCommand);
-    expect(s3).not.toReceiveCommandWith(PutObjectCommand, { Key: `${PREFIX}manifest.json` });
+    expect(s3).not.toReceiveCommandWith(PutObjectCommand, { Key: `${fx.PREFIX}manifest.json` });
   });
 
   it('fails with the error of a page read ahead while the one before it is written, and aborts the upload', async () => {
     // Prepare: a result written from its first page; the third page's read fails while the
     // second page goes through gzip.
     const { deps } = unitDeps({ SPECTRA_RESULT_INLINE_MAX_BYTES: '2048' });
-    servePages(2000, 1000, incompressible);
+    fx.servePages(2000, 1000, fx.incompressible);
     redshift
       .on(GetStatementResultCommand, { Id: 'st-1', NextToken: 'p1' })
       .resolves({
-        ColumnMetadata: columns,
+        ColumnMetadata: fx.columns,
         TotalNumRows: 3000,
         Records: Array.from({ length: 1000 }, (_, i) => [
           { longValue: 1000 + i },
-          { stringValue: incompressible(1000 + i) },
+          { stringValue: fx.incompressible(1000 + i) },
         ]),
         NextToken: 'p2',
       })
@@ -222,10 +209,10 @@ describe('Function: fetchResults', () => {
     s3.on(AbortMultipartUploadCommand).resolves({});
 
     // Act
-    const failure = fetchResults(finished, deps);
+    const failure = fetchResults(fx.finished, deps);
 
     // Assess
     await expect(failure).rejects.toMatchObject({ name: 'ValidationException' });
-    expect(s3).not.toReceiveCommandWith(PutObjectCommand, { Key: `${PREFIX}manifest.json` });
+    expect(s3).not.toReceiveCommandWith(PutObjectCommand, { Key: `${fx.PREFIX}manifest.json` });
   });
 });

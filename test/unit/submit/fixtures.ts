@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import type { QueryState } from '../../../functions/common/workflow-state.ts';
-import { redshift, resetClients } from '../../support/mocked-clients.ts';
+import { redshift } from '../../support/mocked-clients.ts';
 import { queryOf, submitEvent } from '../../support/query-state.ts';
 import { EXECUTION_ARN } from '../../support/unit-deps.ts';
 
@@ -40,9 +40,6 @@ export const state = (fields: Partial<QueryState> = {}) =>
   });
 export const reusing = (sessionId = '11111111-2222-3333-4444-555555555555') =>
   state({ session: { sessionId, reused: true, createdAt: '2026-11-28T11:00:00.000Z' } });
-
-/** What every test starts from: the tenant's pool holds no session on this submission's slots. */
-export const emptyPool = () => resetClients();
 
 /** ExecuteStatement answers at once with `submitted`; the long-poll after it finds `polled`. */
 export function statementGoes(submitted: Record<string, unknown>, polled = submitted) {

@@ -4,7 +4,7 @@ import {
   ExecuteStatementCommand,
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { submitQuery } from '../../../functions/submit.ts';
 import { redshift } from '../../support/mocked-clients.ts';
 import { queryOf } from '../../support/query-state.ts';
@@ -17,8 +17,6 @@ import * as fx from './fixtures.ts';
  */
 
 describe('Function: submitQuery, its long-poll', () => {
-  beforeEach(fx.emptyPool);
-
   it('reads the error text when the statement failed inside the long-poll', async () => {
     const { deps } = unitDeps();
     fx.statementGoes(

@@ -1,6 +1,6 @@
 import { ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler, submitQuery } from '../../../functions/submit.ts';
 import { lambdaContext, refusedState } from '../../support/lambda-context.ts';
 import { ddb, redshift } from '../../support/mocked-clients.ts';
@@ -13,8 +13,6 @@ import * as fx from './fixtures.ts';
  */
 
 describe('Function: submitQuery, its call to the Data API', () => {
-  beforeEach(fx.emptyPool);
-
   it('authenticates with the secret instead of DbUser when one is configured, on a workgroup', async () => {
     const secret = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:rs-AbCdEf';
     const { deps } = unitDeps({

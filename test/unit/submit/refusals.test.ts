@@ -5,7 +5,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-redshift-data';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { submitQuery } from '../../../functions/submit.ts';
 import { ddb, redshift } from '../../support/mocked-clients.ts';
 import { unitDeps } from '../../support/unit-deps.ts';
@@ -17,8 +17,6 @@ import * as fx from './fixtures.ts';
  */
 
 describe('Function: submitQuery, the refusals it names', () => {
-  beforeEach(fx.emptyPool);
-
   it.each([
     ['Session is not available', 'not available (closed, expired or busy)'],
     ['Session with Id: 11111111-2222-3333-4444-555555555555 is invalid', 'an invalid session id'],
