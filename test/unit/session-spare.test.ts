@@ -5,11 +5,11 @@ import {
   ExecuteStatementCommand,
 } from '@aws-sdk/client-redshift-data';
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openSpareSession } from '../../functions/common/session-spare.ts';
 import { SessionStore } from '../../functions/common/session-store.ts';
 import { submitQuery } from '../../functions/submit.ts';
-import { ddb, pooledSession, redshift, resetClients } from '../support/mocked-clients.ts';
+import { ddb, pooledSession, redshift } from '../support/mocked-clients.ts';
 import { submitEvent } from '../support/query-state.ts';
 import { EXECUTION_ARN, NOW, unitDeps } from '../support/unit-deps.ts';
 import { documents } from './session-store/fixtures.ts';
@@ -71,8 +71,6 @@ const request = (heldSlots: { slot: number; claim: string }[]) => ({
 });
 
 describe('Spare sessions', () => {
-  beforeEach(() => resetClients());
-
   describe('when AcquireSession asks for one', () => {
     it('asks when the lease takes the last idle session while another is leased, below the cap', async () => {
       // Prepare
