@@ -119,6 +119,8 @@ const uncounted = (): SlotReservation => ({ ...UNCOUNTED, reservedAt: new Date()
 
 /** Slots that are always free and cost nothing. */
 const uncountedSlots: PoolSlots = {
+  // Asked only for a spare session, which these designs never ask for.
+  reserve: async () => ({ kind: 'tenant-cap' }),
   renew: async () => uncounted(),
   giveBack: async () => {},
 };
@@ -181,6 +183,11 @@ abstract class PoollessDesign implements SessionPool {
 
   async renewLease(): Promise<boolean> {
     return true;
+  }
+
+  /** No pool to keep a spare session in. */
+  async recordIdleSession(): Promise<undefined> {
+    return undefined;
   }
 
   async unlease(): Promise<boolean> {

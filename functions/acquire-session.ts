@@ -105,6 +105,7 @@ export async function acquireSession(
         reused: true,
         createdAt: result.session.created_at,
         ...(warmup === undefined ? {} : { warmupStatementId: warmup }),
+        ...(result.spareWanted ? { spare: result.spareWanted } : {}),
       },
     };
   }

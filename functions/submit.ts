@@ -21,6 +21,7 @@ import {
   waitAfter,
 } from '#common/polling';
 import type { SessionRecord } from '#common/session-record';
+import { openRequestedSpare } from '#common/session-spare';
 import { awaitOpening, chooseSession, execute, holdSlots } from '#common/statement-session';
 import { cancelPastLimit, giveBackStopped, settleStatement } from '#common/stopped-statement';
 import {
@@ -73,7 +74,42 @@ export type SubmitQueryEvent = z.infer<typeof submitEventSchema>;
 export async function submitQuery(
   event: SubmitQueryEvent,
   deps: StepDeps,
-  { remainingMs }: Invocation = {},
+  invocation: Invocation = {},
+): Promise<QueryState> {
+  const { state } = event;
+  const { spare } = state.session;
+  // Beside the statement, on the same clock: the step ends once both have (see session-spare).
+  const opening =
+    spare && state.session.sessionId !== null
+      ? openRequestedSpare(deps, {
+          tenantId: state.query.tenantId,
+          dbUser: state.query.dbUser,
+          owner: state.executionArn,
+          heldSlots: spare.heldSlots,
+          connection: connectionOf(state, deps),
+        })
+      : undefined;
+  try {
+    return await submitStatement(event, deps, invocation);
+  } finally {
+    await opening;
+  }
+}
+
+/** The connection a tenant's statements are sent on when they open a session or run without one. */
+function connectionOf(state: QueryState, { config }: StepDeps): Connection {
+  return {
+    target: config.target,
+    database: config.database,
+    dbUser: state.query.dbUser,
+    secretArn: config.secretArn,
+  };
+}
+
+async function submitStatement(
+  event: SubmitQueryEvent,
+  deps: StepDeps,
+  { remainingMs }: Invocation,
 ): Promise<QueryState> {
   const { request: executionInput, state } = event;
   const { query, session } = state;
@@ -91,12 +127,7 @@ export async function submitQuery(
       `The query's timeout (timeoutSeconds ${query.timeoutSeconds}) passed before its statement was sent; nothing ran`,
     );
   }
-  const connection: Connection = {
-    target: config.target,
-    database: config.database,
-    dbUser: query.dbUser,
-    secretArn: config.secretArn,
-  };
+  const connection = connectionOf(state, deps);
   // One token for every call of this submission, whichever session mode it ends up using: if the
   // session-limit fallback ran the statement and the Lambda is then retried, the retry's first
   // call (opening a session again) gets the statement that already ran instead of a second one.

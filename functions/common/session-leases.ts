@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { OpenedSession, PooledSession } from './session-pool.ts';
+import type { IdleSession, OpenedSession, PooledSession } from './session-pool.ts';
 import {
   earlierOf,
   epochSeconds,
@@ -110,28 +110,16 @@ export class SessionLeases {
    * still be running (see {@link SessionRecord.warmup_statement_id}).
    */
   async recordNewSession(opened: OpenedSession): Promise<SessionRecord> {
-    const { tenantId, dbUser, sessionId, owner, reservation, warmupStatementId } = opened;
+    const { sessionId, owner } = opened;
     const now = this.clock();
     const leaseExpiresAt = iso(plusSeconds(now, LEASE_SECONDS));
-    // Provisional: the keep-alive really counts from the end of the statement now running, which
-    // release() records; until then this is the earliest the session can close.
-    const expiresAt = iso(plusSeconds(now, this.keepAliveSeconds));
+    const opening = this.openedRecord(opened, now);
     const record: SessionRecord = {
-      pool_id: poolIdOf(tenantId, dbUser),
-      session_id: sessionId,
-      tenant_id: tenantId,
-      db_user: dbUser,
-      created_at: iso(now),
-      last_used_at: iso(now),
-      expires_at: expiresAt,
-      ttl: epochSeconds(laterOf(expiresAt, leaseExpiresAt)),
+      ...opening,
+      ttl: epochSeconds(laterOf(opening.expires_at, leaseExpiresAt)),
       state: 'LEASED',
       lease_owner: owner,
       lease_expires_at: leaseExpiresAt,
-      slot: reservation.slot,
-      total_slot: reservation.totalSlot,
-      slot_claim: reservation.claim,
-      ...(warmupStatementId === undefined ? {} : { warmup_statement_id: warmupStatementId }),
     };
     const put = await this.table.write(
       {
@@ -147,6 +135,42 @@ export class SessionLeases {
     if (put === undefined)
       throw new Error(`Session ${sessionId} is already recorded for another execution`);
     return record;
+  }
+
+  /**
+   * Records a spare session the Data API just opened on `reservation`'s slots, idle in the pool
+   * for the next query of the tenant, its opening `select 1` named by `warmupStatementId`.
+   * Undefined when the session is recorded already (the write then leaves it as it is).
+   */
+  async recordIdleSession(opened: IdleSession): Promise<SessionRecord | undefined> {
+    const record: SessionRecord = { ...this.openedRecord(opened, this.clock()), state: 'IDLE' };
+    const put = await this.table.write(
+      { Put: { Item: record, ConditionExpression: 'attribute_not_exists(session_id)' } },
+      'DynamoDB PutItem (spare session)',
+    );
+    return put === undefined ? undefined : record;
+  }
+
+  /** The record of a session opened just now on `opened.reservation`'s slots, not yet leased. */
+  private openedRecord(opened: IdleSession, now: Date): Omit<SessionRecord, 'state'> {
+    const { tenantId, dbUser, sessionId, reservation, warmupStatementId } = opened;
+    // Provisional: the keep-alive really counts from the end of the statement now running, which
+    // release() records; until then this is the earliest the session can close.
+    const expiresAt = iso(plusSeconds(now, this.keepAliveSeconds));
+    return {
+      pool_id: poolIdOf(tenantId, dbUser),
+      session_id: sessionId,
+      tenant_id: tenantId,
+      db_user: dbUser,
+      created_at: iso(now),
+      last_used_at: iso(now),
+      expires_at: expiresAt,
+      ttl: epochSeconds(expiresAt),
+      slot: reservation.slot,
+      total_slot: reservation.totalSlot,
+      slot_claim: reservation.claim,
+      ...(warmupStatementId === undefined ? {} : { warmup_statement_id: warmupStatementId }),
+    };
   }
 
   /**

@@ -41,7 +41,20 @@ export function poolPollPauseMs(reads: number, maxMs = 200): number {
 
 /** `waitedMs`: how long acquire waited for a leased session to be given back. */
 export type AcquireResult =
-  | { kind: 'hit'; session: SessionRecord; expiredRemoved: number; waitedMs: number }
+  | {
+      kind: 'hit';
+      session: SessionRecord;
+      expiredRemoved: number;
+      waitedMs: number;
+      /**
+       * The lease took the last idle session of a pool below its cap while another session of it
+       * was leased (the tenant runs queries side by side): the slots the pool's records
+       * hold, as read, for the spare session SubmitQuery opens beside the statement (see
+       * functions/common/session-spare.ts), so that the tenant's next concurrent query finds one
+       * idle instead of waiting for one to come back.
+       */
+      spareWanted?: { heldSlots: HeldSlot[] };
+    }
   | {
       kind: 'miss';
       expiredRemoved: number;
@@ -83,6 +96,12 @@ export interface AcquireOptions {
   lifeNeededSeconds?: number;
 }
 
+/** A slot a record of the pool holds, under the claim of the reservation it was opened on. */
+export interface HeldSlot {
+  slot: number;
+  claim: string;
+}
+
 /** A session as the pool's callers name it. */
 export interface PooledSession {
   tenantId: string;
@@ -95,11 +114,15 @@ export interface PooledSession {
  * A session the Data API just opened for `owner` on `reservation`'s slots. `warmupStatementId`:
  * it was opened by a `select 1` that may still be running (see SessionRecord.warmup_statement_id).
  */
-export interface OpenedSession {
+export interface OpenedSession extends IdleSession {
+  owner: string;
+}
+
+/** A session the Data API just opened on `reservation`'s slots, for whichever query comes next. */
+export interface IdleSession {
   tenantId: string;
   dbUser: string;
   sessionId: string;
-  owner: string;
   reservation: SlotReservation;
   warmupStatementId?: string;
 }
@@ -155,7 +178,7 @@ export interface GivenBack {
 }
 
 /** The slots a session is opened on; see {@link SessionSlots}. */
-export type PoolSlots = Pick<SessionSlots, 'renew' | 'giveBack'>;
+export type PoolSlots = Pick<SessionSlots, 'reserve' | 'renew' | 'giveBack'>;
 
 /** What each execution holds, and whether it was stopped; see {@link ExecutionRecords}. */
 export type PoolExecutions = Pick<
@@ -200,6 +223,12 @@ export interface SessionPool {
 
   /** Records a session just opened for `owner` on `reservation`'s slots, leased to it. */
   recordNewSession(opened: OpenedSession): Promise<SessionRecord>;
+
+  /**
+   * Records a spare session just opened on `reservation`'s slots, idle in the pool; undefined
+   * when it is recorded already.
+   */
+  recordIdleSession(opened: IdleSession): Promise<SessionRecord | undefined>;
 
   /** Extends `owner`'s lease; false when the lease is no longer `owner`'s. */
   renewLease(

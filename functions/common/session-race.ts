@@ -1,7 +1,7 @@
 import type { Connection } from './data-api.ts';
 import type { StepDeps } from './deps.ts';
 import { poolPollPauseMs } from './session-pool.ts';
-import type { SessionRecord } from './session-record.ts';
+import { leaseOrder, type SessionRecord } from './session-record.ts';
 import { reservationNeedsRenewal, type SlotReservation } from './slot-reservation.ts';
 import type { StatementStatus } from './workflow-state.ts';
 
@@ -25,6 +25,38 @@ const RACE_MAX_PAUSE_MS = 60;
 
 /** The SQL that opens a session beside a wait: it reads nothing and writes nothing. */
 export const OPENING_SQL = 'select 1';
+
+/**
+ * Opens a session by sending {@link OPENING_SQL} on it, answering at once (the `select 1` may
+ * still run). `session-limit`: the Data API is at its session limit; `open-failed`: it answered
+ * without a session. Any other error is thrown: the call may have opened one, which a retry with
+ * the same `clientToken` gets back.
+ */
+export async function openBySelectOne(
+  deps: Pick<StepDeps, 'dataApi' | 'config'>,
+  connection: Connection,
+  clientToken: string,
+): Promise<
+  | { kind: 'opened'; statementId: string; sessionId: string }
+  | { kind: 'session-limit' | 'open-failed' }
+> {
+  try {
+    const { statementId, sessionId } = await deps.dataApi.execute({
+      sql: OPENING_SQL,
+      clientToken,
+      waitSeconds: 0,
+      session: { open: { keepAliveSeconds: deps.config.sessionKeepAliveSeconds } },
+      connection,
+    });
+    return sessionId === undefined
+      ? { kind: 'open-failed' }
+      : { kind: 'opened', statementId, sessionId };
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ActiveSessionsExceededException')
+      return { kind: 'session-limit' };
+    throw error;
+  }
+}
 
 export type RaceOutcome =
   /** A session of the pool was given back first, and is leased now (a hit). */
@@ -61,7 +93,7 @@ export interface RaceRequest {
 
 type Deps = Pick<StepDeps, 'store' | 'dataApi' | 'config' | 'sleep' | 'clock'>;
 
-/** The most recently used idle session of `pool`, leased to `owner`; or undefined. */
+/** The first idle session of `pool` in {@link leaseOrder}, leased to `owner`; or undefined. */
 async function leaseIdle(
   deps: Deps,
   pool: readonly SessionRecord[],
@@ -70,9 +102,7 @@ async function leaseIdle(
 ): Promise<SessionRecord | undefined> {
   const { store } = deps;
   const now = deps.clock();
-  const idle = pool
-    .filter((r) => store.isLeasableFor(r, now, lifeNeededSeconds))
-    .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
+  const idle = pool.filter((r) => store.isLeasableFor(r, now, lifeNeededSeconds)).sort(leaseOrder);
   for (const candidate of idle) {
     const leased = await store.tryLease(candidate, owner, now);
     if (leased) return leased;
@@ -80,8 +110,8 @@ async function leaseIdle(
   return undefined;
 }
 
-/** How the opening of the new session ended (see {@link openSpare}). */
-type SpareOutcome =
+/** How the opening of the new session ended (see {@link openNewSession}). */
+type OpeningOutcome =
   /** Its `select 1` ended: the session is ready, leased to the waiting execution. */
   | { kind: 'ready'; session: SessionRecord }
   /** A session given back came first: the new one, if opened, is recorded and leased still. */
@@ -95,13 +125,13 @@ type SpareOutcome =
  * back; after it, the session the call opens is recorded in the pool (it holds the slots) and
  * handed back to the caller to unlease.
  */
-async function openSpare(
+async function openNewSession(
   deps: Deps,
   request: RaceRequest,
   pool: readonly SessionRecord[],
   abandon: AbortSignal,
   waited: () => number,
-): Promise<SpareOutcome> {
+): Promise<OpeningOutcome> {
   const { store, dataApi } = deps;
   const { tenantId, dbUser, owner } = request;
   const giveBackUnused = (reservation: SlotReservation) =>
@@ -128,24 +158,10 @@ async function openSpare(
     await giveBackUnused(reservation);
     return { kind: 'abandoned' };
   }
-  let opening: { statementId: string; sessionId: string | undefined };
-  try {
-    opening = await dataApi.execute({
-      sql: OPENING_SQL,
-      clientToken: request.clientToken,
-      waitSeconds: 0,
-      session: { open: { keepAliveSeconds: deps.config.sessionKeepAliveSeconds } },
-      connection: request.connection,
-    });
-  } catch (error) {
-    // Kept on any other error: a retry sends the same ClientToken and may get the session.
-    if (!(error instanceof Error) || error.name !== 'ActiveSessionsExceededException') throw error;
+  const opening = await openBySelectOne(deps, request.connection, request.clientToken);
+  if (opening.kind !== 'opened') {
     await giveBackUnused(reservation);
-    return { kind: 'none', reason: 'session-limit' };
-  }
-  if (opening.sessionId === undefined) {
-    await giveBackUnused(reservation);
-    return { kind: 'none', reason: 'open-failed' };
+    return { kind: 'none', reason: opening.kind };
   }
   const spare = await store.recordNewSession({
     tenantId,
@@ -206,7 +222,7 @@ export async function raceForSession(deps: Deps, request: RaceRequest): Promise<
   }
 
   const abandon = new AbortController();
-  const opening = openSpare(deps, request, pool, abandon.signal, waited);
+  const opening = openNewSession(deps, request, pool, abandon.signal, waited);
   // Awaited on every path below; this only keeps a failure meanwhile from going unhandled.
   opening.catch(() => undefined);
   /** Stops the opening and waits for it: what it opened joins the pool. */

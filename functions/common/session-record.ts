@@ -82,3 +82,16 @@ export function closesWithin(record: SessionRecord, now: Date, lifeNeededSeconds
 /** The sessions of `pool` leased to `owner`. */
 export const leasesOf = (pool: readonly SessionRecord[], owner: string): SessionRecord[] =>
   pool.filter((record) => record.state === 'LEASED' && record.lease_owner === owner);
+
+/**
+ * The order idle sessions are leased in: those ready to run a statement first, then those whose
+ * opening `select 1` may still run (a spare opened moments ago; whoever leases it waits for its
+ * opening), and within each the most recently used first, since it is the one most surely still
+ * open.
+ */
+export function leaseOrder(a: SessionRecord, b: SessionRecord): number {
+  const warming = Number(a.warmup_statement_id !== undefined);
+  const otherWarming = Number(b.warmup_statement_id !== undefined);
+  if (warming !== otherWarming) return warming - otherWarming;
+  return a.last_used_at < b.last_used_at ? 1 : -1;
+}

@@ -15,6 +15,7 @@ import {
   closesWithin,
   isExpired,
   isLeaseLive,
+  leaseOrder,
   leasesOf,
   type SessionRecord,
   usableUntil,
@@ -80,8 +81,10 @@ export class SessionStore extends SessionLeases implements SessionPool {
   }
 
   /**
-   * Leases an idle, unexpired session of the pool to `owner` (an execution ARN), the most recently
-   * used first, since it is the one most surely still open. A lost race moves on to the next one.
+   * Leases an idle, unexpired session of the pool to `owner` (an execution ARN), in
+   * {@link leaseOrder}: ready before warming up, the most recently used first. A lost race moves on
+   * to the next one. A lease that takes the last idle session of a pool below its cap while another
+   * session of it is leased says `spareWanted`: SubmitQuery opens a spare beside the statement.
    * Expired records met on the way are deleted and their slots given back.
    *
    * None idle: a miss, with slots reserved for the session SubmitQuery opens (see
@@ -140,10 +143,24 @@ export class SessionStore extends SessionLeases implements SessionPool {
       const lifeNeeded = options.lifeNeededSeconds ?? 0;
       const candidates = open
         .filter((r) => this.isLeasableFor(r, now, lifeNeeded))
-        .sort((a, b) => (a.last_used_at < b.last_used_at ? 1 : -1));
-      for (const candidate of candidates) {
+        .sort(leaseOrder);
+      for (const [index, candidate] of candidates.entries()) {
         const leased = await this.tryLease(candidate, owner, now);
-        if (leased) return this.keepUnlessStopped(leased, owner, run, expiredRemoved, waitedMs);
+        if (!leased) continue;
+        const hit = await this.keepUnlessStopped(leased, owner, run, expiredRemoved, waitedMs);
+        // The last idle session, taken while another query of the tenant holds one, below the
+        // cap: the tenant runs queries side by side, and the next one would find none idle.
+        const lastIdle = index === candidates.length - 1;
+        const othersLeased = open.some((r) => r !== candidate && isLeaseLive(r, now));
+        if (hit.kind !== 'hit' || options.mayOpen === false || !lastIdle || !othersLeased)
+          return hit;
+        if (left.length >= this.policy.maxSessionsPerTenant) return hit;
+        const heldSlots = left.flatMap((r) =>
+          r.slot === undefined || r.slot_claim === undefined
+            ? []
+            : [{ slot: r.slot, claim: r.slot_claim }],
+        );
+        return { ...hit, spareWanted: { heldSlots } };
       }
 
       if (options.mayOpen === false) return { kind: 'miss', expiredRemoved, waitedMs };

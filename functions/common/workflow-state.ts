@@ -60,6 +60,15 @@ export const sessionRefSchema = z.object({
   /** A pooled session whose opening `select 1` may still run: SubmitQuery waits for it first. */
   warmupStatementId: z.string().optional(),
   /**
+   * The leased session was the pool's last idle one, below the cap: SubmitQuery opens a spare
+   * beside the statement, avoiding the slots the pool's records hold (as AcquireSession read them).
+   */
+  spare: z
+    .object({
+      heldSlots: z.array(z.object({ slot: z.number().int().min(0), claim: z.string() })),
+    })
+    .optional(),
+  /**
    * true when the query ran without a session: the Data API was at its session limit, or the SQL
    * leaves state in its session and no pooled session was free (a session opened for it would be
    * dropped at once, and count against the Data API's session limit until its keep-alive ran out),
