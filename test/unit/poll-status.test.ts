@@ -189,10 +189,10 @@ describe('Function: pollStatus', () => {
     });
 
     it('cancels the statement when another poll could take the history past its guard', async () => {
+      const nearTheGuard = runningState({}, { historyEventsBound: HISTORY_GUARD_EVENTS - 100 });
       const { deps } = unitDeps();
       answers.statementIs('STARTED');
       answers.cancelSucceeds();
-      const nearTheGuard = runningState({}, { historyEventsBound: HISTORY_GUARD_EVENTS - 100 });
 
       const next = await pollStatus(nearTheGuard, deps, { remainingMs: 60_000 });
 
