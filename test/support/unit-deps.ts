@@ -63,14 +63,5 @@ export const deletedItem = (input: { Key?: Record<string, unknown> }) => ({
   Attributes: { ...input.Key },
 });
 
-/**
- * A clock that reads `times` one after the other, then stays at the last: a step that reads the
- * clock before and after a call sees the call take the time between them.
- */
-export function clockReading(...times: Date[]): () => Date {
-  let next = 0;
-  return () => times[Math.min(next++, times.length - 1)] as Date;
-}
-
 /** `NOW` plus so many seconds. */
 export const secondsAfterNow = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);

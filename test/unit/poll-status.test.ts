@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { CancelStatementCommand, DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
@@ -7,19 +6,27 @@ import { handler, pollStatus } from '../../functions/poll-status.ts';
 import { lambdaContext, refusedState } from '../support/lambda-context.ts';
 import { ddb, redshift } from '../support/mocked-clients.ts';
 import { acquiredState, queryOf, runningState } from '../support/query-state.ts';
-import {
-  clockReading,
-  EXECUTION_ARN,
-  NOW,
-  secondsAfterNow,
-  unitDeps,
-} from '../support/unit-deps.ts';
+import * as answers from '../support/service-answers.ts';
+import { EXECUTION_ARN, NOW, secondsAfterNow, unitDeps } from '../support/unit-deps.ts';
+
+/**
+ * A clock for a poll that the server holds for `seconds`: it reads `NOW` before the long-poll and
+ * `seconds` later after it.
+ */
+function pollHeldFor(seconds: number): () => Date {
+  let polled = false;
+  return () => {
+    if (polled) return secondsAfterNow(seconds);
+    polled = true;
+    return NOW;
+  };
+}
 
 describe('Function: pollStatus', () => {
   it('long-polls DescribeStatement and renews the lease', async () => {
     // Prepare
     const { deps } = unitDeps();
-    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
+    answers.statementIs('STARTED');
 
     // Act
     const next = await pollStatus(runningState(), deps, { remainingMs: 60_000 });
@@ -38,7 +45,7 @@ describe('Function: pollStatus', () => {
 
   it('asks the Wait state to back off when the service answered at once', async () => {
     const { deps } = unitDeps();
-    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
+    answers.statementIs('STARTED');
 
     const next = await pollStatus(runningState({ polls: 2 }), deps, { remainingMs: 60_000 });
 
@@ -48,13 +55,7 @@ describe('Function: pollStatus', () => {
   it('reports FINISHED with the end time, rows and result-set flag', async () => {
     const { deps } = unitDeps();
     const updatedAt = new Date('2026-11-28T12:00:03.000Z');
-    redshift.on(DescribeStatementCommand).resolves({
-      Id: 'st-1',
-      Status: 'FINISHED',
-      UpdatedAt: updatedAt,
-      HasResultSet: true,
-      ResultRows: 42,
-    });
+    answers.statementIs('FINISHED', { UpdatedAt: updatedAt, HasResultSet: true, ResultRows: 42 });
 
     const next = await pollStatus(runningState(), deps);
 
@@ -71,9 +72,7 @@ describe('Function: pollStatus', () => {
 
   it("reports FAILED with the engine's error text instead of throwing", async () => {
     const { deps } = unitDeps();
-    redshift
-      .on(DescribeStatementCommand)
-      .resolves({ Id: 'st-1', Status: 'FAILED', Error: 'ERROR: division by zero' });
+    answers.statementFails('ERROR: division by zero');
 
     const next = await pollStatus(runningState(), deps);
 
@@ -84,10 +83,8 @@ describe('Function: pollStatus', () => {
 
   it('goes on when the lease is no longer held', async () => {
     const { deps } = unitDeps();
-    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
-    ddb
-      .on(UpdateCommand)
-      .rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));
+    answers.statementIs('STARTED');
+    answers.leaseNoLongerHeld();
 
     await expect(pollStatus(runningState(), deps)).resolves.toEqual(
       expect.objectContaining({ statement: expect.objectContaining({ polls: 1 }) }),
@@ -98,8 +95,8 @@ describe('Function: pollStatus', () => {
   describe('its schedule', () => {
     /** A poll at `NOW` that the server held for the 20 seconds asked, of a statement submitted `ageSeconds` before. */
     async function pollAged(ageSeconds: number, deadlineInSeconds = 86_400) {
-      const { deps } = unitDeps({}, clockReading(NOW, secondsAfterNow(20)));
-      redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
+      const { deps } = unitDeps({}, pollHeldFor(20));
+      answers.statementIs('STARTED');
       const state = runningState(
         { submittedAt: secondsAfterNow(-ageSeconds).toISOString() },
         { query: queryOf({ deadline: secondsAfterNow(deadlineInSeconds).toISOString() }) },
@@ -151,14 +148,10 @@ describe('Function: pollStatus', () => {
   describe('its limits', () => {
     it('cancels the statement still running at the deadline and says so', async () => {
       // Prepare: the deadline comes at the end of this poll's long-poll
-      const { deps } = unitDeps({}, clockReading(NOW, secondsAfterNow(20)));
-      redshift
-        .on(DescribeStatementCommand, { WaitTimeSeconds: 20 })
-        .resolves({ Id: 'st-1', Status: 'STARTED' });
-      redshift.on(CancelStatementCommand).resolves({ Status: true });
-      redshift
-        .on(DescribeStatementCommand, { WaitTimeSeconds: 5 })
-        .resolves({ Id: 'st-1', Status: 'ABORTED' });
+      const { deps } = unitDeps({}, pollHeldFor(20));
+      answers.statementIs('STARTED');
+      answers.cancelSucceeds();
+      answers.statementAfterCancelIs('ABORTED');
       const state = runningState(
         {},
         { query: queryOf({ deadline: secondsAfterNow(20).toISOString() }) },
@@ -176,8 +169,8 @@ describe('Function: pollStatus', () => {
 
     it('says so also when the cancel has not taken yet', async () => {
       const { deps } = unitDeps({}, () => secondsAfterNow(30));
-      redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
-      redshift.on(CancelStatementCommand).resolves({ Status: true });
+      answers.statementIs('STARTED');
+      answers.cancelSucceeds();
       const state = runningState(
         {},
         { query: queryOf({ deadline: secondsAfterNow(20).toISOString() }) },
@@ -196,10 +189,10 @@ describe('Function: pollStatus', () => {
     });
 
     it('cancels the statement when another poll could take the history past its guard', async () => {
-      const { deps } = unitDeps();
-      redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
-      redshift.on(CancelStatementCommand).resolves({ Status: true });
       const nearTheGuard = runningState({}, { historyEventsBound: HISTORY_GUARD_EVENTS - 100 });
+      const { deps } = unitDeps();
+      answers.statementIs('STARTED');
+      answers.cancelSucceeds();
 
       const next = await pollStatus(nearTheGuard, deps, { remainingMs: 60_000 });
 
@@ -209,7 +202,7 @@ describe('Function: pollStatus', () => {
 
     it('lets a statement that ended in its last poll end as it did', async () => {
       const { deps } = unitDeps({}, () => secondsAfterNow(30));
-      redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
+      answers.statementIs('FINISHED');
       const state = runningState(
         {},
         { query: queryOf({ deadline: secondsAfterNow(20).toISOString() }) },
@@ -225,7 +218,7 @@ describe('Function: pollStatus', () => {
 
   it('renews nothing for a query that runs without a session', async () => {
     const { deps } = unitDeps();
-    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'STARTED' });
+    answers.statementIs('STARTED');
 
     await pollStatus(
       runningState({}, { session: { sessionId: null, reused: false, sessionless: true } }),

@@ -1,5 +1,13 @@
-import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionOutput,
+  ExecutionAlreadyExists,
+  type HistoryEvent,
+  StartExecutionCommand,
+  StateMachineDoesNotExist,
+} from '@aws-sdk/client-sfn';
 import { SpectraClient } from '../../../client/index.ts';
+import { sfn } from '../../support/mocked-clients.ts';
 
 /**
  * What SpectraClient's tests share: a client configured against the mocked Step Functions and
@@ -34,6 +42,25 @@ export const failedExecution = (cause: Record<string, unknown>) => ({
   error: 'QueryFailedError',
   cause: JSON.stringify(cause),
 });
+
+/**
+ * StartExecution refuses the name `run-1` as already taken, and DescribeExecution answers the
+ * execution that holds it with `execution`.
+ */
+export function nameTakenBy(execution: Partial<DescribeExecutionOutput>) {
+  sfn
+    .on(StartExecutionCommand)
+    .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+  sfn
+    .on(DescribeExecutionCommand, { executionArn: EXECUTION_ARN })
+    .resolves({ executionArn: EXECUTION_ARN, ...execution });
+}
+
+/** StartExecution answers that the state machine does not exist. */
+export const stateMachineMissing = () =>
+  sfn
+    .on(StartExecutionCommand)
+    .rejects(new StateMachineDoesNotExist({ message: 'no', $metadata: {} }));
 
 export const newClient = () =>
   new SpectraClient({

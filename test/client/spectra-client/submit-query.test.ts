@@ -1,9 +1,4 @@
-import {
-  DescribeExecutionCommand,
-  ExecutionAlreadyExists,
-  StartExecutionCommand,
-  StateMachineDoesNotExist,
-} from '@aws-sdk/client-sfn';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import {
   ExecutionNameTakenError,
@@ -88,13 +83,7 @@ describe('Class: SpectraClient', () => {
 
     it('returns the existing execution when its name was taken by the same input', async () => {
       // Prepare: the same input, its keys in another order
-      sfn
-        .on(StartExecutionCommand)
-        .rejects(
-          new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }),
-        );
-      sfn.on(DescribeExecutionCommand, { executionArn: fx.EXECUTION_ARN }).resolves({
-        executionArn: fx.EXECUTION_ARN,
+      fx.nameTakenBy({
         status: 'SUCCEEDED',
         input: JSON.stringify({ sql: fx.INPUT.sql, tenantId: fx.INPUT.tenantId }),
       });
@@ -108,13 +97,7 @@ describe('Class: SpectraClient', () => {
 
     it('throws ExecutionNameTakenError when the name was taken by other input', async () => {
       // Prepare
-      sfn
-        .on(StartExecutionCommand)
-        .rejects(
-          new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }),
-        );
-      sfn.on(DescribeExecutionCommand).resolves({
-        executionArn: fx.EXECUTION_ARN,
+      fx.nameTakenBy({
         status: 'RUNNING',
         input: JSON.stringify({ ...fx.INPUT, sql: 'select 2' }),
       });
@@ -131,9 +114,7 @@ describe('Class: SpectraClient', () => {
 
     it('throws StateMachineNotFoundError naming the variable to set', async () => {
       // Prepare
-      sfn
-        .on(StartExecutionCommand)
-        .rejects(new StateMachineDoesNotExist({ message: 'no', $metadata: {} }));
+      fx.stateMachineMissing();
 
       // Act
       const submitting = fx.newClient().submitQuery(fx.INPUT);

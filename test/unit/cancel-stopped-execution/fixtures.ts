@@ -1,8 +1,4 @@
-import {
-  CancelStatementCommand,
-  DescribeStatementCommand,
-  ListSessionsCommand,
-} from '@aws-sdk/client-redshift-data';
+import { DescribeStatementCommand, ListSessionsCommand } from '@aws-sdk/client-redshift-data';
 import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
@@ -12,6 +8,7 @@ import {
 import type { SessionRecord } from '../../../functions/common/session-record.ts';
 import { ddb, pooledSession, redshift, resetClients, sfn } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
+import { cancelSucceeds } from '../../support/service-answers.ts';
 import { EXECUTION_ARN, unitDeps } from '../../support/unit-deps.ts';
 
 export const INPUT = JSON.stringify({ tenantId: 'acme', sql: 'select * from sales' });
@@ -155,7 +152,7 @@ export function runsUntilCancelled(statementId: string, running: Record<string, 
     .on(DescribeStatementCommand)
     .resolvesOnce({ Id: statementId, Status: 'STARTED', ...running })
     .resolves({ Id: statementId, Status: 'ABORTED', UpdatedAt: ENDED_AT });
-  redshift.on(CancelStatementCommand).resolves({ Status: true });
+  cancelSucceeds();
 }
 
 export function cancelDeps() {

@@ -13,6 +13,7 @@ import {
 } from '../../../functions/cancel-stopped-execution.ts';
 import { giveBackStopped, settleStatement } from '../../../functions/common/stopped-statement.ts';
 import { ddb, redshift, sfn } from '../../support/mocked-clients.ts';
+import * as answers from '../../support/service-answers.ts';
 import { EXECUTION_ARN } from '../../support/unit-deps.ts';
 import * as fx from './fixtures.ts';
 
@@ -29,7 +30,7 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
   it("marks the run stopped in the execution's record before it reads the pool, for its steps still running", async () => {
     // Prepare
     const { deps } = fx.cancelDeps();
-    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
+    answers.statementIs('FINISHED');
 
     // Act
     await cancelStoppedExecution(fx.stoppedExecution(), deps);
@@ -86,9 +87,7 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
     'does not cancel a statement that had already ended, and releases the session (execution %s)',
     async (status) => {
       const { deps } = fx.cancelDeps();
-      redshift
-        .on(DescribeStatementCommand)
-        .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: fx.ENDED_AT });
+      answers.statementIs('FINISHED', { UpdatedAt: fx.ENDED_AT });
 
       const outcome = await cancelStoppedExecution(fx.stoppedExecution({ status }), deps);
 
@@ -108,12 +107,7 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
       .on(DescribeStatementCommand)
       .resolvesOnce({ Id: 'st-1', Status: 'STARTED' })
       .resolves({ Id: 'st-1', Status: 'FINISHED', UpdatedAt: fx.ENDED_AT });
-    redshift.on(CancelStatementCommand).rejects(
-      new ValidationException({
-        message: 'Could not cancel a query that is already in FINISHED state',
-        $metadata: {},
-      }),
-    );
+    answers.cancelFindsStatementEnded();
 
     const outcome = await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
@@ -126,10 +120,8 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
 
   it('invalidates the session instead when the statement may still be running on it', async () => {
     const { deps, count } = fx.cancelDeps();
-    redshift
-      .on(DescribeStatementCommand)
-      .resolves({ Id: 'st-1', Status: 'STARTED', SessionId: 'sess-1' });
-    redshift.on(CancelStatementCommand).resolves({ Status: false });
+    answers.statementIs('STARTED', { SessionId: 'sess-1' });
+    answers.cancelNotTaken();
 
     const outcome = await cancelStoppedExecution(fx.stoppedExecution(), deps);
 
@@ -145,9 +137,7 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
   it('leaves the statement of a failed execution to finish for a redrive, and drops its busy session', async () => {
     // Prepare: PollStatus failed through its retries while the statement ran
     const { deps } = fx.cancelDeps();
-    redshift
-      .on(DescribeStatementCommand)
-      .resolves({ Id: 'st-1', Status: 'STARTED', SessionId: 'sess-1' });
+    answers.statementIs('STARTED', { SessionId: 'sess-1' });
 
     // Act
     const outcome = await cancelStoppedExecution(fx.stoppedExecution({ status: 'FAILED' }), deps);
@@ -215,7 +205,7 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
 
   it('reads the tenant from the history when the event carries no input', async () => {
     const { deps } = fx.cancelDeps();
-    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
+    answers.statementIs('FINISHED');
     fx.historyIs([
       fx.event(3, 'ExecutionAborted'),
       fx.event(2, 'TaskStarted'),
@@ -255,7 +245,7 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
 
   it('leaves a session leased to another execution alone', async () => {
     const { deps } = fx.cancelDeps();
-    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', Status: 'FINISHED' });
+    answers.statementIs('FINISHED');
     ddb.on(QueryCommand).resolves({
       Items: [fx.leasedRecord({ lease_owner: `${EXECUTION_ARN}-other` })],
     });
@@ -294,14 +284,8 @@ describe('Function: cancelStoppedExecution, the statement and the session', () =
         'refused with a ValidationException',
         () => redshift.on(CancelStatementCommand).rejects(refusedWhileCommitting()),
       ],
-      [
-        'answered Status false',
-        () => redshift.on(CancelStatementCommand).resolves({ Status: false }),
-      ],
-      [
-        'answered Status true',
-        () => redshift.on(CancelStatementCommand).resolves({ Status: true }),
-      ],
+      ['answered Status false', answers.cancelNotTaken],
+      ['answered Status true', answers.cancelSucceeds],
     ])(
       'ends FINISHED, not cancelled, when its cancel is %s, and its session is released',
       async (_, cancelAnswers) => {

@@ -1,8 +1,4 @@
-import {
-  CancelStatementCommand,
-  DescribeStatementCommand,
-  ExecuteStatementCommand,
-} from '@aws-sdk/client-redshift-data';
+import { CancelStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { GetExecutionHistoryCommand, SFNServiceException } from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +7,7 @@ import { clientTokenFor } from '../../../functions/common/data-api.ts';
 import { lambdaContext } from '../../support/lambda-context.ts';
 import { ddb, redshift, sfn } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
+import * as answers from '../../support/service-answers.ts';
 import { EXECUTION_ARN } from '../../support/unit-deps.ts';
 import * as fx from './fixtures.ts';
 
@@ -127,9 +124,7 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
       },
     });
     ddb.on(QueryCommand).resolves({ Items: [] });
-    redshift
-      .on(DescribeStatementCommand)
-      .resolves({ Id: 'st-7', Status: 'FINISHED', SessionId: 'sess-1', UpdatedAt: fx.ENDED_AT });
+    answers.statementIs('FINISHED', { Id: 'st-7', SessionId: 'sess-1', UpdatedAt: fx.ENDED_AT });
 
     // Act
     const outcome = await cancelStoppedExecution(fx.stoppedExecution({ status: 'FAILED' }), deps);
@@ -155,10 +150,8 @@ describe('Function: cancelStoppedExecution, the statement it finds and the sessi
     fx.historyIs(fx.stoppedWhileSubmitting);
     fx.recordSays(fx.submittedOnOpenedSession('st-7'));
     ddb.on(QueryCommand).resolves({ Items: [] });
-    redshift
-      .on(DescribeStatementCommand)
-      .resolves({ Id: 'st-7', Status: 'STARTED', SessionId: 'sess-1' });
-    redshift.on(CancelStatementCommand).resolves({ Status: false });
+    answers.statementIs('STARTED', { Id: 'st-7', SessionId: 'sess-1' });
+    answers.cancelNotTaken();
 
     // Act
     const outcome = await cancelStoppedExecution(fx.stoppedExecution(), deps);

@@ -1,13 +1,10 @@
-import {
-  DescribeStatementCommand,
-  GetStatementResultCommand,
-  ValidationException,
-} from '@aws-sdk/client-redshift-data';
+import { GetStatementResultCommand } from '@aws-sdk/client-redshift-data';
 import { describe, expect, it } from 'vitest';
 import { fetchResults, handler } from '../../../functions/fetch-results.ts';
 import { lambdaContext, refusedState } from '../../support/lambda-context.ts';
 import { redshift, s3 } from '../../support/mocked-clients.ts';
 import { acquiredState, runningState } from '../../support/query-state.ts';
+import * as answers from '../../support/service-answers.ts';
 import { unitDeps } from '../../support/unit-deps.ts';
 import * as fx from './fixtures.ts';
 
@@ -21,27 +18,11 @@ describe('Function: fetchResults', () => {
   it('reads every page by NextToken and returns typed rows', async () => {
     // Prepare
     const { deps } = unitDeps();
-    redshift
-      .on(GetStatementResultCommand, { Id: 'st-1', NextToken: undefined })
-      .resolves({
-        ColumnMetadata: fx.columns,
-        TotalNumRows: 3,
-        Records: [[{ longValue: 1 }, { stringValue: 'a' }]],
-        NextToken: 'p2',
-      })
-      .on(GetStatementResultCommand, { Id: 'st-1', NextToken: 'p2' })
-      .resolves({
-        ColumnMetadata: fx.columns,
-        TotalNumRows: 3,
-        Records: [[{ longValue: 2 }, { isNull: true }]],
-        NextToken: 'p3',
-      })
-      .on(GetStatementResultCommand, { Id: 'st-1', NextToken: 'p3' })
-      .resolves({
-        ColumnMetadata: fx.columns,
-        TotalNumRows: 3,
-        Records: [[{ longValue: 3 }, { stringValue: 'c' }]],
-      });
+    fx.resultPages(fx.columns, [
+      [[{ longValue: 1 }, { stringValue: 'a' }]],
+      [[{ longValue: 2 }, { isNull: true }]],
+      [[{ longValue: 3 }, { stringValue: 'c' }]],
+    ]);
 
     // Act
     const result = await fetchResults(fx.finished, deps);
@@ -111,25 +92,26 @@ describe('Function: fetchResults', () => {
 
   it('returns int8 values beyond 2^53 and decimals as strings, so no digits are invented', async () => {
     const { deps } = unitDeps();
-    redshift.on(GetStatementResultCommand).resolves({
-      ColumnMetadata: [
+    fx.resultPages(
+      [
         { name: 'big', typeName: 'int8' },
         { name: 'small', typeName: 'int8' },
         { name: 'price', typeName: 'numeric' },
         { name: 'ratio', typeName: 'float8' },
         { name: 'ok', typeName: 'bool' },
       ],
-      TotalNumRows: 1,
-      Records: [
+      [
         [
-          { longValue: 2 ** 60 },
-          { longValue: 42 },
-          { stringValue: '12345678901234567890.12' },
-          { doubleValue: 0.5 },
-          { booleanValue: true },
+          [
+            { longValue: 2 ** 60 },
+            { longValue: 42 },
+            { stringValue: '12345678901234567890.12' },
+            { doubleValue: 0.5 },
+            { booleanValue: true },
+          ],
         ],
       ],
-    });
+    );
 
     const result = await fetchResults(fx.finished, deps);
 
@@ -140,12 +122,7 @@ describe('Function: fetchResults', () => {
 
   it('fails with ResultTooLargeError, pointing to UNLOAD, when the Data API refuses the result for its size', async () => {
     const { deps } = unitDeps();
-    redshift.on(GetStatementResultCommand).rejects(
-      new ValidationException({
-        message: 'Database response exceeded size limit',
-        $metadata: {},
-      }),
-    );
+    fx.resultTooLarge();
 
     await expect(fetchResults(fx.finished, deps)).rejects.toMatchObject({
       name: 'ResultTooLargeError',
@@ -156,9 +133,7 @@ describe('Function: fetchResults', () => {
 
   it('reports the rows affected for a statement without a result set', async () => {
     const { deps } = unitDeps();
-    redshift
-      .on(DescribeStatementCommand)
-      .resolves({ Id: 'st-1', Status: 'FINISHED', HasResultSet: false, ResultRows: 7 });
+    answers.statementIs('FINISHED', { HasResultSet: false, ResultRows: 7 });
 
     const result = await fetchResults(runningState({ status: 'FINISHED' }), deps);
 

@@ -1,17 +1,10 @@
 import { gunzipSync } from 'node:zlib';
-import { GetStatementResultCommand, ValidationException } from '@aws-sdk/client-redshift-data';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  S3ServiceException,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import { GetStatementResultCommand } from '@aws-sdk/client-redshift-data';
+import { AbortMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import type { ResultManifest } from '../../../functions/common/result-store.ts';
 import { fetchResults } from '../../../functions/fetch-results.ts';
-import { redshift, s3 } from '../../support/mocked-clients.ts';
+import { redshift, resetClients, s3 } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
 import { RESULT_EXPIRES_AT, resultManifest } from '../../support/result-manifest.ts';
 import { NOW, unitDeps } from '../../support/unit-deps.ts';
@@ -30,9 +23,7 @@ describe('Function: fetchResults', () => {
     const { deps } = unitDeps({ SPECTRA_RESULT_INLINE_MAX_BYTES: String(budget) });
     let fits = 0;
     for (let count = 1; ; count++) {
-      redshift.reset();
-      s3.reset();
-      s3.on(PutObjectCommand).resolves({});
+      resetClients();
       fx.servePages(count, 1000, () => 'n'.repeat(50));
       const result = await fetchResults(fx.finished, deps);
       if (result.result !== undefined) break;
@@ -40,9 +31,7 @@ describe('Function: fetchResults', () => {
     }
 
     // Act
-    redshift.reset();
-    s3.reset();
-    s3.on(PutObjectCommand).resolves({});
+    resetClients();
     fx.servePages(fits, 1000, () => 'n'.repeat(50));
     const under = await fetchResults(fx.finished, deps);
     redshift.reset();
@@ -120,16 +109,14 @@ describe('Function: fetchResults', () => {
   it('streams a result larger than an upload part through a multipart upload', async () => {
     // Prepare: about 16 MB of JSON Lines that gzip barely shrinks: more than one 8 MiB upload part
     const { deps } = unitDeps();
-    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
-    s3.on(UploadPartCommand).callsFake((input) => ({ ETag: `"${input.PartNumber}"` }));
-    s3.on(CompleteMultipartUploadCommand).resolves({});
+    fx.bucketTakesMultipartUploads();
     fx.servePages(150_000, 10_000, fx.incompressible);
 
     // Act
     const result = await fetchResults(fx.finished, deps);
 
     // Assess
-    expect(s3.commandCalls(UploadPartCommand).length).toBeGreaterThanOrEqual(2);
+    expect(fx.partsSent()).toBeGreaterThanOrEqual(2);
     const rows = fx.linesOf(fx.uploads().get(`${fx.PREFIX}rows.jsonl.gz`) as Buffer);
     expect(rows).toHaveLength(150_000);
     expect(rows[149_999]).toEqual([149_999, fx.incompressible(149_999)]);
@@ -157,9 +144,7 @@ describe('Function: fetchResults', () => {
       { longValue: 1 },
       { stringValue: 'é'.repeat(400) },
     ]);
-    redshift
-      .on(GetStatementResultCommand)
-      .resolves({ ColumnMetadata: fx.columns, TotalNumRows: 2000, Records: records });
+    fx.resultPages(fx.columns, [records]);
 
     const result = await fetchResults(fx.finished, deps);
 
@@ -170,15 +155,7 @@ describe('Function: fetchResults', () => {
 
   it('aborts the upload and fails as transient when S3 keeps failing, so that the step is retried', async () => {
     const { deps } = unitDeps();
-    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
-    s3.on(UploadPartCommand).rejects(
-      new S3ServiceException({
-        name: 'SlowDown',
-        $fault: 'server',
-        $metadata: { httpStatusCode: 503 },
-      }),
-    );
-    s3.on(AbortMultipartUploadCommand).resolves({});
+    fx.bucketSlowsDownUploads();
     fx.servePages(150_000, 10_000, fx.incompressible);
 
     await expect(fetchResults(fx.finished, deps)).rejects.toMatchObject({
@@ -192,21 +169,9 @@ describe('Function: fetchResults', () => {
     // Prepare: a result written from its first page; the third page's read fails while the
     // second page goes through gzip.
     const { deps } = unitDeps({ SPECTRA_RESULT_INLINE_MAX_BYTES: '2048' });
-    fx.servePages(2000, 1000, fx.incompressible);
-    redshift
-      .on(GetStatementResultCommand, { Id: 'st-1', NextToken: 'p1' })
-      .resolves({
-        ColumnMetadata: fx.columns,
-        TotalNumRows: 3000,
-        Records: Array.from({ length: 1000 }, (_, i) => [
-          { longValue: 1000 + i },
-          { stringValue: fx.incompressible(1000 + i) },
-        ]),
-        NextToken: 'p2',
-      })
-      .on(GetStatementResultCommand, { Id: 'st-1', NextToken: 'p2' })
-      .rejects(new ValidationException({ message: 'Statement expired', $metadata: {} }));
-    s3.on(AbortMultipartUploadCommand).resolves({});
+    fx.servePages(3000, 1000, fx.incompressible);
+    fx.resultPageFails('p2', fx.statementExpired());
+    fx.bucketTakesMultipartUploads();
 
     // Act
     const failure = fetchResults(fx.finished, deps);

@@ -10,6 +10,7 @@ import { pollStatus } from '../../../functions/poll-status.ts';
 import { submitQuery } from '../../../functions/submit.ts';
 import { ddb, redshift } from '../../support/mocked-clients.ts';
 import { runningState } from '../../support/query-state.ts';
+import * as answers from '../../support/service-answers.ts';
 import { unitDeps } from '../../support/unit-deps.ts';
 import * as fx from './fixtures.ts';
 
@@ -84,9 +85,7 @@ describe('Function: submitQuery', () => {
   it('throws StaleSessionError when a reused session answers that its transaction failed', async () => {
     const { deps } = unitDeps();
     redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-1', Status: 'FAILED' });
-    redshift
-      .on(DescribeStatementCommand)
-      .resolves({ Id: 'st-1', Status: 'FAILED', Error: fx.FAILED_TRANSACTION });
+    answers.statementFails(fx.FAILED_TRANSACTION);
 
     const error = await fx.refusal(submitQuery(fx.submitted({ sql: 'select 1' }, fx.reused), deps));
 
@@ -99,9 +98,7 @@ describe('Function: submitQuery', () => {
     redshift
       .on(ExecuteStatementCommand)
       .resolves({ Id: 'st-1', SessionId: 'new', Status: 'FAILED' });
-    redshift
-      .on(DescribeStatementCommand)
-      .resolves({ Id: 'st-1', Status: 'FAILED', Error: fx.FAILED_TRANSACTION });
+    answers.statementFails(fx.FAILED_TRANSACTION);
 
     const next = await submitQuery(fx.submitted({ sql: 'select 1' }, fx.miss), deps);
 
@@ -114,9 +111,7 @@ describe('Function: submitQuery', () => {
 describe('Function: pollStatus', () => {
   it('throws StaleSessionError when a reused session answers that its transaction failed', async () => {
     const { deps } = unitDeps();
-    redshift
-      .on(DescribeStatementCommand)
-      .resolves({ Id: 'st-1', Status: 'FAILED', Error: fx.FAILED_TRANSACTION });
+    answers.statementFails(fx.FAILED_TRANSACTION);
 
     const error = await fx.refusal(pollStatus(runningState(), deps, { remainingMs: 60_000 }));
 

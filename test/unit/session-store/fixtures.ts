@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   PutCommand,
@@ -46,8 +46,7 @@ export function session(id: string, fields: Partial<SessionRecord> = {}): Sessio
 export const openedLongAgo = (id: string, slot: number) =>
   session(id, { created_at: ago(20 * 3600), slot, total_slot: slot, slot_claim: `c-${slot}` });
 
-export const conditionFailed = () =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+export { conditionFailed } from '../../support/service-answers.ts';
 
 /** The pool's reads answer `items`; every other partition (the slots) is empty. */
 export function poolHolds(...items: SessionRecord[]) {

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DescribeStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import type { QueryState } from '../../../functions/common/workflow-state.ts';
 import { redshift } from '../../support/mocked-clients.ts';
@@ -19,8 +18,7 @@ export const slotKeys = [
   { pool_id: '#total-slot#cluster/analytics', session_id: '17' },
 ];
 export const recordKey = { pool_id: `#execution#${EXECUTION_ARN}`, session_id: 'execution' };
-export const conditionFailed = () =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+export { conditionFailed } from '../../support/service-answers.ts';
 
 const REQUEST = {
   tenantId: 'acme',
@@ -41,8 +39,13 @@ export const state = (fields: Partial<QueryState> = {}) =>
 export const reusing = (sessionId = '11111111-2222-3333-4444-555555555555') =>
   state({ session: { sessionId, reused: true, createdAt: '2026-11-28T11:00:00.000Z' } });
 
+/** ExecuteStatement answers at once with `submitted`, the statement `st-1` unless it names another. */
+export function statementSubmitted(submitted: Record<string, unknown>) {
+  redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-1', ...submitted });
+}
+
 /** ExecuteStatement answers at once with `submitted`; the long-poll after it finds `polled`. */
 export function statementGoes(submitted: Record<string, unknown>, polled = submitted) {
-  redshift.on(ExecuteStatementCommand).resolves({ Id: 'st-1', ...submitted });
+  statementSubmitted(submitted);
   redshift.on(DescribeStatementCommand).resolves({ Id: 'st-1', ...polled });
 }

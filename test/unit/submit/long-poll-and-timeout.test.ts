@@ -1,13 +1,9 @@
-import {
-  CancelStatementCommand,
-  DescribeStatementCommand,
-  ExecuteStatementCommand,
-  ValidationException,
-} from '@aws-sdk/client-redshift-data';
+import { CancelStatementCommand, DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
 import { describe, expect, it } from 'vitest';
 import { submitQuery } from '../../../functions/submit.ts';
 import { redshift } from '../../support/mocked-clients.ts';
 import { queryOf } from '../../support/query-state.ts';
+import * as answers from '../../support/service-answers.ts';
 import { NOW, secondsAfterNow, unitDeps } from '../../support/unit-deps.ts';
 import * as fx from './fixtures.ts';
 
@@ -60,9 +56,7 @@ describe('Function: submitQuery, its long-poll', () => {
      */
     function longPollReachesTheDeadline(polled: Record<string, unknown>) {
       let now = NOW;
-      redshift
-        .on(ExecuteStatementCommand)
-        .resolves({ Id: 'st-5', SessionId: 'new-session', Status: 'SUBMITTED' });
+      fx.statementSubmitted({ Id: 'st-5', SessionId: 'new-session', Status: 'SUBMITTED' });
       redshift.on(DescribeStatementCommand, { WaitTimeSeconds: 2 }).callsFake(() => {
         now = secondsAfterNow(2);
         return { Id: 'st-5', ...polled };
@@ -73,10 +67,8 @@ describe('Function: submitQuery, its long-poll', () => {
     it('long-polls no further than the deadline, then cancels the statement still running and says so', async () => {
       // Prepare
       const { deps } = longPollReachesTheDeadline({ Status: 'STARTED' });
-      redshift.on(CancelStatementCommand).resolves({ Status: true });
-      redshift
-        .on(DescribeStatementCommand, { WaitTimeSeconds: 5 })
-        .resolves({ Id: 'st-5', Status: 'ABORTED' });
+      answers.cancelSucceeds();
+      answers.statementAfterCancelIs('ABORTED', { Id: 'st-5' });
 
       // Act
       const next = await submitQuery(dueInTwoSeconds(), deps);
@@ -98,15 +90,8 @@ describe('Function: submitQuery, its long-poll', () => {
 
     it('keeps the result of a statement that finished as the deadline came', async () => {
       const { deps } = longPollReachesTheDeadline({ Status: 'STARTED' });
-      redshift.on(CancelStatementCommand).rejects(
-        new ValidationException({
-          message: 'Could not cancel a query that is already in FINISHED state with ID: st-5',
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
-      redshift
-        .on(DescribeStatementCommand, { WaitTimeSeconds: 5 })
-        .resolves({ Id: 'st-5', Status: 'FINISHED', HasResultSet: true });
+      answers.cancelFindsStatementEnded('st-5');
+      answers.statementAfterCancelIs('FINISHED', { Id: 'st-5', HasResultSet: true });
 
       const next = await submitQuery(dueInTwoSeconds(), deps);
 

@@ -1,15 +1,14 @@
 import {
-  ActiveSessionsExceededException,
   CancelStatementCommand,
   DescribeStatementCommand,
   ExecuteStatementCommand,
-  ListSessionsCommand,
 } from '@aws-sdk/client-redshift-data';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { QueryState } from '../../../functions/common/workflow-state.ts';
 import { submitQuery } from '../../../functions/submit.ts';
 import { ddb, redshift } from '../../support/mocked-clients.ts';
+import * as answers from '../../support/service-answers.ts';
 import { EXECUTION_ARN, NOW, unitDeps } from '../../support/unit-deps.ts';
 import * as fx from './fixtures.ts';
 
@@ -146,9 +145,7 @@ describe('Function: submitQuery, opening a session', () => {
     const polled = new Promise<void>((resolve) => {
       pollSent = resolve;
     });
-    redshift
-      .on(ExecuteStatementCommand)
-      .resolves({ Id: 'st-1', SessionId: 'new-session', Status: 'SUBMITTED' });
+    fx.statementSubmitted({ SessionId: 'new-session', Status: 'SUBMITTED' });
     redshift.on(DescribeStatementCommand).callsFake(async () => {
       pollSent();
       return { Id: 'st-1', Status: 'FINISHED' };
@@ -217,18 +214,9 @@ describe('Function: submitQuery, opening a session', () => {
         () => NOW,
         async () => undefined,
       );
-      redshift
-        .on(ExecuteStatementCommand)
-        .resolves({ Id: 'st-1', SessionId: 'new-session', Status: 'SUBMITTED' });
-      // The statement runs until it is cancelled, however often it is described.
-      redshift.on(DescribeStatementCommand).callsFake(() => ({
-        Id: 'st-1',
-        Status: redshift.commandCalls(CancelStatementCommand).length > 0 ? 'ABORTED' : 'STARTED',
-      }));
-      redshift.on(CancelStatementCommand).resolves({ Status: true });
-      redshift.on(ListSessionsCommand).resolves({
-        Sessions: [{ SessionId: 'new-session', Status: sessionStatus, CreatedAt: NOW }],
-      });
+      fx.statementSubmitted({ SessionId: 'new-session', Status: 'SUBMITTED' });
+      answers.statementRunsUntilCancelled();
+      answers.sessionIs('new-session', sessionStatus, NOW);
       ddb.on(UpdateCommand, { Key: fx.recordKey }).resolvesOnce({}).rejects(fx.conditionFailed());
 
       // Act
@@ -252,13 +240,8 @@ describe('Function: submitQuery, running without a session', () => {
   it('runs the query without a session, and gives its slots back, when the Data API is at its session limit', async () => {
     // Prepare
     const { deps, count } = unitDeps();
-    redshift.on(ExecuteStatementCommand).callsFake((input) => {
-      if (input.SessionKeepAliveSeconds) {
-        throw new ActiveSessionsExceededException({ message: 'Too many sessions', $metadata: {} });
-      }
-      return { Id: 'st-3', Status: 'SUBMITTED' };
-    });
-    redshift.on(DescribeStatementCommand).resolves({ Id: 'st-3', Status: 'FINISHED' });
+    answers.sessionLimitReached({ Id: 'st-3', Status: 'SUBMITTED' });
+    answers.statementIs('FINISHED', { Id: 'st-3' });
 
     // Act
     const next = await submitQuery(fx.state(), deps);
