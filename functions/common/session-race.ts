@@ -26,36 +26,49 @@ const RACE_MAX_PAUSE_MS = 60;
 /** The SQL that opens a session beside a wait: it reads nothing and writes nothing. */
 export const OPENING_SQL = 'select 1';
 
+/** What the pool records of a session {@link openOnReservation} opened. */
+export interface OpenedBySelectOne {
+  sessionId: string;
+  /** The `select 1` that opened it, which may still be running. */
+  warmupStatementId: string;
+}
+
 /**
- * Opens a session by sending {@link OPENING_SQL} on it, answering at once (the `select 1` may
- * still run). `session-limit`: the Data API is at its session limit; `open-failed`: it answered
- * without a session. Any other error is thrown: the call may have opened one, which a retry with
- * the same `clientToken` gets back.
+ * Opens a session on slots already reserved by sending {@link OPENING_SQL} on it, answering at
+ * once (the `select 1` may still run), and records it in the pool with `record`; when none opened,
+ * gives the slots back with `giveBack`. `session-limit`: the Data API is at its session limit;
+ * `open-failed`: it answered without a session. Any other error is thrown, and the slots are kept:
+ * the call may have opened one, which a retry with the same `clientToken` gets back.
  */
-export async function openBySelectOne(
+export async function openOnReservation<Recorded>(
   deps: Pick<StepDeps, 'dataApi' | 'config'>,
-  connection: Connection,
-  clientToken: string,
+  opening: { connection: Connection; clientToken: string },
+  giveBack: () => Promise<unknown>,
+  record: (opened: OpenedBySelectOne) => Promise<Recorded>,
 ): Promise<
-  | { kind: 'opened'; statementId: string; sessionId: string }
+  | ({ kind: 'opened'; recorded: Recorded } & OpenedBySelectOne)
   | { kind: 'session-limit' | 'open-failed' }
 > {
+  let opened: OpenedBySelectOne | undefined;
   try {
     const { statementId, sessionId } = await deps.dataApi.execute({
       sql: OPENING_SQL,
-      clientToken,
+      clientToken: opening.clientToken,
       waitSeconds: 0,
       session: { open: { keepAliveSeconds: deps.config.sessionKeepAliveSeconds } },
-      connection,
+      connection: opening.connection,
     });
-    return sessionId === undefined
-      ? { kind: 'open-failed' }
-      : { kind: 'opened', statementId, sessionId };
+    if (sessionId !== undefined) opened = { sessionId, warmupStatementId: statementId };
   } catch (error) {
-    if (error instanceof Error && error.name === 'ActiveSessionsExceededException')
-      return { kind: 'session-limit' };
-    throw error;
+    if (!(error instanceof Error && error.name === 'ActiveSessionsExceededException')) throw error;
+    await giveBack();
+    return { kind: 'session-limit' };
   }
+  if (opened === undefined) {
+    await giveBack();
+    return { kind: 'open-failed' };
+  }
+  return { kind: 'opened', ...opened, recorded: await record(opened) };
 }
 
 export type RaceOutcome =
@@ -158,19 +171,14 @@ async function openNewSession(
     await giveBackUnused(reservation);
     return { kind: 'abandoned' };
   }
-  const opening = await openBySelectOne(deps, request.connection, request.clientToken);
-  if (opening.kind !== 'opened') {
-    await giveBackUnused(reservation);
-    return { kind: 'none', reason: opening.kind };
-  }
-  const spare = await store.recordNewSession({
-    tenantId,
-    dbUser,
-    sessionId: opening.sessionId,
-    owner,
-    reservation,
-    warmupStatementId: opening.statementId,
-  });
+  const opening = await openOnReservation(
+    deps,
+    request,
+    () => giveBackUnused(reservation),
+    (opened) => store.recordNewSession({ tenantId, dbUser, owner, reservation, ...opened }),
+  );
+  if (opening.kind !== 'opened') return { kind: 'none', reason: opening.kind };
+  const spare = opening.recorded;
 
   // The opening's end, seen as soon as it comes: DescribeStatement long-polls on it.
   for (;;) {
@@ -181,7 +189,11 @@ async function openNewSession(
       return { kind: 'none', reason: 'deadline' };
     }
     const described = await dataApi
-      .describe(opening.statementId, Math.max(1, Math.min(5, Math.floor(left / 1000))), abandon)
+      .describe(
+        opening.warmupStatementId,
+        Math.max(1, Math.min(5, Math.floor(left / 1000))),
+        abandon,
+      )
       .catch((error: unknown) => {
         if (abandon.aborted) return undefined;
         throw error;

@@ -3,7 +3,7 @@ import type { Connection } from './data-api.ts';
 import type { StepDeps } from './deps.ts';
 import { countSession } from './observability.ts';
 import type { HeldSlot } from './session-pool.ts';
-import { openBySelectOne } from './session-race.ts';
+import { openOnReservation } from './session-race.ts';
 
 /**
  * A query that leases the last idle session of a tenant whose pool is below its cap, while another
@@ -61,20 +61,15 @@ export async function openSpareSession(deps: Deps, request: SpareRequest): Promi
   }
   // Its own token: a retried step opens another spare rather than getting back this one, which
   // may have been used and dropped since (its SQL left state in it).
-  const opening = await openBySelectOne(deps, request.connection, randomUUID());
-  if (opening.kind !== 'opened') {
-    await store.slots.giveBack(tenantId, dbUser, reservation);
-    return { kind: 'skipped', reason: opening.kind };
-  }
-  const recorded = await store.recordIdleSession({
-    tenantId,
-    dbUser,
-    sessionId: opening.sessionId,
-    reservation,
-    warmupStatementId: opening.statementId,
-  });
+  const opening = await openOnReservation(
+    deps,
+    { connection: request.connection, clientToken: randomUUID() },
+    () => store.slots.giveBack(tenantId, dbUser, reservation),
+    (opened) => store.recordIdleSession({ tenantId, dbUser, reservation, ...opened }),
+  );
+  if (opening.kind !== 'opened') return { kind: 'skipped', reason: opening.kind };
   // A session id the pool has already holds slots of its own.
-  if (recorded === undefined) await store.giveBackUnlessHeld(tenantId, dbUser, reservation);
+  if (opening.recorded === undefined) await store.giveBackUnlessHeld(tenantId, dbUser, reservation);
   return { kind: 'opened', sessionId: opening.sessionId };
 }
 
