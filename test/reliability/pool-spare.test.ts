@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { StackApi } from '../../bench/chaos/stack-api.ts';
 import { useStackWithApi } from '../support/local-stack.ts';
 import {
+  holdStatements,
   newTenant,
   openSessionsOf,
   poolOf,
+  untilPoolHolds,
   untilQuiet,
   untilStatementsHeld,
 } from '../support/pool-checks.ts';
@@ -22,13 +23,6 @@ process.env.SPECTRA_MAX_SESSIONS_PER_TENANT = String(PER_TENANT);
 
 const { api: stackApi } = useStackWithApi();
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until the tenant's pool holds `count` sessions. */
-async function untilPoolHolds(api: StackApi, tenantId: string, count: number): Promise<void> {
-  while ((await poolOf(api, tenantId)).length < count) await sleep(25);
-}
-
 type Output = { sessionId?: string | null; sessionReused?: boolean } | undefined;
 
 describe('Reliability: a spare session for the next concurrent query', () => {
@@ -36,10 +30,8 @@ describe('Reliability: a spare session for the next concurrent query', () => {
     // Prepare: two sessions in the tenant's pool, both idle
     const api = stackApi();
     const tenantId = await newTenant(api, 'spare');
-    const marker = `hold-${randomUUID()}`;
-    await api.control('statements/hold', { sqlContains: marker });
+    const { marker, hold, release } = await holdStatements(api);
     const start = () => api.start(randomUUID(), { tenantId, sql: `select 1 -- ${marker}` });
-    const release = () => api.control('statements/release', { sqlContains: marker });
     const end = (arns: string[]) =>
       Promise.all(arns.map((arn) => api.waitForEnd(arn, Number.POSITIVE_INFINITY)));
     const warm = await end(
@@ -56,7 +48,7 @@ describe('Reliability: a spare session for the next concurrent query', () => {
 
     // Act: one query leases a session, a second the last idle one beside it (a spare is opened),
     // a third leases the spare (a second spare fills the pool to its cap), a fourth leases that
-    await api.control('statements/hold', { sqlContains: marker });
+    await hold();
     const first = await start();
     await untilStatementsHeld(api, 1);
     const second = await start();

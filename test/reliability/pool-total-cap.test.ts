@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useStackWithApi } from '../support/local-stack.ts';
 import {
+  holdStatements,
   newTenant,
   openSessionsOf,
   poolOf,
@@ -27,8 +28,7 @@ describe("Reliability: the cluster's cap over every pool", () => {
     // Prepare: statements held until released, so that no session comes back meanwhile
     const api = stackApi();
     const [first, second] = [await newTenant(api, 'total'), await newTenant(api, 'total')];
-    const marker = `hold-${randomUUID()}`;
-    await api.control('statements/hold', { sqlContains: marker });
+    const { marker, release } = await holdStatements(api);
     const start = (tenantId: string) =>
       Promise.all(
         Array.from({ length: PER_TENANT }, () =>
@@ -42,7 +42,7 @@ describe("Reliability: the cluster's cap over every pool", () => {
     await untilStatementsHeld(api, PER_TENANT);
     const secondArns = await start(second);
     await untilStatementsHeld(api, 2 * PER_TENANT);
-    await api.control('statements/release', { sqlContains: marker });
+    await release();
     const ended = await Promise.all(
       [...firstArns, ...secondArns].map((arn) => api.waitForEnd(arn, Number.POSITIVE_INFINITY)),
     );

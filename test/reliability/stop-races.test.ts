@@ -5,6 +5,7 @@ import type { StackApi } from '../../bench/chaos/stack-api.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { STATES } from '../../statemachine/definition.ts';
 import { startStackWithApi } from '../support/local-stack.ts';
+import { holdStatements } from '../support/pool-checks.ts';
 
 /**
  * StopExecution while a step is still running. Step Functions does not stop the Lambda, so the
@@ -95,8 +96,7 @@ describe('Reliability: StopExecution while a step runs', () => {
     // fail six times in a row (the SDK tries four) once the execution is stopped
     const tenantId = `stop-${randomUUID().slice(0, 8)}`;
     await api.control('db-users', { tenantId });
-    const marker = `hold-${randomUUID()}`;
-    await api.control('statements/hold', { sqlContains: marker });
+    const { marker } = await holdStatements(api);
     const executionArn = await api.start(randomUUID(), { tenantId, sql: `select 1 -- ${marker}` });
     await untilInFlight(executionArn, STATES.poll);
     await api.control('faults', {

@@ -17,6 +17,23 @@ export async function newTenant(api: StackApi, prefix: string): Promise<string> 
   return tenantId;
 }
 
+/**
+ * Holds every statement whose SQL carries a new marker until `release` (see
+ * `/_spectra/statements/hold`): `hold` puts the hold in place again after a release.
+ */
+export async function holdStatements(api: StackApi) {
+  const marker = `hold-${randomUUID()}`;
+  const hold = () => api.control('statements/hold', { sqlContains: marker });
+  const release = () => api.control('statements/release', { sqlContains: marker });
+  await hold();
+  return { marker, hold, release };
+}
+
+/** Waits until the tenant's pool holds `count` sessions. */
+export async function untilPoolHolds(api: StackApi, tenantId: string, count: number) {
+  while ((await poolOf(api, tenantId)).length < count) await sleep(25);
+}
+
 /** Waits until every Lambda invocation has returned, stopped executions' included. */
 export async function untilQuiet(api: StackApi): Promise<void> {
   while ((await api.counters()).lambdaInFlight > 0) await sleep(25);
