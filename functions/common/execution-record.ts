@@ -1,7 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { rethrowTransient } from './errors.ts';
 import type { SlotReservation } from './slot-reservation.ts';
+import { conditionalWrite } from './table-io.ts';
 import { internalPoolId } from './table-keys.ts';
 
 /**
@@ -301,22 +301,21 @@ export class ExecutionRecords {
       sets.push(assignment);
       values[assignment.slice(assignment.indexOf(':'))] = value;
     }
-    try {
-      const result = await this.ddb.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keyOf(executionArn),
-          ConditionExpression: STEP_CONDITION,
-          UpdateExpression: `SET ${[...new Set(sets)].join(', ')}`,
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: values,
-          ReturnValues: returns,
-        }),
-      );
-      return result.Attributes as ExecutionRecord | undefined;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      return rethrowTransient(error, operation);
-    }
+    const answer = await conditionalWrite(
+      () =>
+        this.ddb.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keyOf(executionArn),
+            ConditionExpression: STEP_CONDITION,
+            UpdateExpression: `SET ${[...new Set(sets)].join(', ')}`,
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: values,
+            ReturnValues: returns,
+          }),
+        ),
+      operation,
+    );
+    return answer === undefined ? false : (answer.Attributes as ExecutionRecord | undefined);
   }
 }
