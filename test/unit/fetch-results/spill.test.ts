@@ -13,7 +13,7 @@ import * as fx from './fixtures.ts';
 /**
  * FetchResults writing a result that does not fit in the execution's output to the results bucket
  * (functions/common/result-spill.ts): the inline budget, parts and their manifest, multipart
- * fx.uploads, and what happens when S3 or a page read fails.
+ * uploads, and what happens when S3 or a page read fails.
  */
 
 describe('Function: fetchResults', () => {
