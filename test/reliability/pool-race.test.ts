@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { StackApi } from '../../bench/chaos/stack-api.ts';
 import { OPENING_SQL } from '../../functions/common/session-race.ts';
 import { useStackWithApi } from '../support/local-stack.ts';
 import {
@@ -19,6 +20,15 @@ import {
  */
 
 const { api: stackApi } = useStackWithApi();
+
+/** Waits until the Data API says the statement ended, and answers how. */
+async function untilStatementEnds(api: StackApi, statementId: string | undefined) {
+  for (;;) {
+    const status = (await api.listStatements()).find((s) => s.Id === statementId)?.Status;
+    if (status === 'FINISHED' || status === 'FAILED' || status === 'ABORTED') return status;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 type Output = { sessionId?: string | null; sessionReused?: boolean } | undefined;
 
@@ -52,13 +62,16 @@ describe('Reliability: a session given back during a race', () => {
     await untilQuiet(api);
     const whileOpening = await poolOf(api, tenantId);
     await api.control('statements/release', openings);
+    const opening = whileOpening.find((r) => r.session_id !== warm?.session_id);
+    const openingEnded = await untilStatementEnds(api, opening?.warmup_statement_id);
 
     // Assess
     expect(ended.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     const outputs = ended.map((e) => e.output as Output);
     expect(outputs.map((o) => o?.sessionId)).toEqual([warm?.session_id, warm?.session_id]);
     expect(outputs[1]?.sessionReused).toBe(true);
-    const opened = whileOpening.find((r) => r.session_id !== warm?.session_id);
+    const opened = opening;
+    expect(openingEnded).toBe('FINISHED');
     expect(opened).toEqual(
       expect.objectContaining({ state: 'IDLE', warmup_statement_id: expect.any(String) }),
     );
