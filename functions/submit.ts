@@ -89,10 +89,13 @@ export async function submitQuery(
           connection: connectionOf(state, deps),
         })
       : undefined;
+  // What the step started beside its statement and awaits before it ends, so that nothing it
+  // began runs on after the Lambda returns: the spare's opening, and a race's (see chooseSession).
+  const beside: Promise<unknown>[] = opening ? [opening] : [];
   try {
-    return await submitStatement(event, deps, invocation);
+    return await submitStatement(event, deps, invocation, beside);
   } finally {
-    await opening;
+    await Promise.allSettled(beside);
   }
 }
 
@@ -110,6 +113,7 @@ async function submitStatement(
   event: SubmitQueryEvent,
   deps: StepDeps,
   { remainingMs }: Invocation,
+  beside: Promise<unknown>[],
 ): Promise<QueryState> {
   const { request: executionInput, state } = event;
   const { query, session } = state;
@@ -151,6 +155,7 @@ async function submitStatement(
 
   // 1. The session to run on: the leased one, one given back or a new one, or none.
   const target = await chooseSession(state, deps, connection, remainingMs);
+  if (target.settling) beside.push(target.settling);
 
   // 2. Written before anything is sent: a stop from now on finds the submission. Not for the
   // session Acquire leased: there the step takes nothing a clean-up could miss, and the clean-up

@@ -72,8 +72,14 @@ export async function openOnReservation<Recorded>(
 }
 
 export type RaceOutcome =
-  /** A session of the pool was given back first, and is leased now (a hit). */
-  | { kind: 'pooled'; session: SessionRecord; waitedMs: number }
+  /**
+   * A session of the pool was given back first, and is leased now (a hit). `settling`: what is
+   * left of the race once the query has its session (the new session, if opened, given back to
+   * the pool, or the unused reservation's slots), still running so that the statement need not
+   * wait for it; the caller awaits it before its step ends. It rejects with what DynamoDB or the
+   * Data API threw; what it held is then kept until it lapses (see openOnReservation).
+   */
+  | { kind: 'pooled'; session: SessionRecord; waitedMs: number; settling: Promise<void> }
   /** The new session was ready first. */
   | { kind: 'opened'; session: SessionRecord; waitedMs: number }
   /** Neither: the new session could not be opened, or the step ran out of time. */
@@ -105,6 +111,9 @@ export interface RaceRequest {
 }
 
 type Deps = Pick<StepDeps, 'store' | 'dataApi' | 'config' | 'sleep' | 'clock'>;
+
+/** Nothing left to settle. */
+const settled: Promise<void> = Promise.resolve();
 
 /** The first idle session of `pool` in {@link leaseOrder}, leased to `owner`; or undefined. */
 async function leaseIdle(
@@ -213,6 +222,9 @@ async function openNewSession(
  * is read from the start, while the new session is being opened. The reservation is used by the
  * new session, or given back when none was opened on it.
  *
+ * A session given back is returned as soon as it is leased: the opening is stopped, and what it
+ * opened given back to the pool, beside the query's statement (`settling`), not before it.
+ *
  * Retry-safe: a session an earlier invocation of the step leased is taken again, and a
  * reservation is given back only while no session of the pool holds it (an earlier invocation
  * may have opened one on it that lost the race and joined the pool).
@@ -225,12 +237,14 @@ export async function raceForSession(deps: Deps, request: RaceRequest): Promise<
 
   const pool = await store.listPool(tenantId, dbUser);
   const mine = pool.find((r) => r.state === 'LEASED' && r.lease_owner === owner);
-  if (mine) return { kind: 'pooled', session: mine, waitedMs: waited() };
+  if (mine) return { kind: 'pooled', session: mine, waitedMs: waited(), settling: settled };
   // A session may have come back since AcquireSession looked.
   const early = await leaseIdle(deps, pool, owner, request.lifeNeededSeconds);
   if (early) {
-    await store.giveBackUnlessHeld(tenantId, dbUser, request.reservation, pool);
-    return { kind: 'pooled', session: early, waitedMs: waited() };
+    const settling = store.giveBackUnlessHeld(tenantId, dbUser, request.reservation, pool);
+    // Awaited by the caller; this only keeps a failure meanwhile from going unhandled.
+    settling.catch(() => undefined);
+    return { kind: 'pooled', session: early, waitedMs: waited(), settling };
   }
 
   const abandon = new AbortController();
@@ -263,12 +277,12 @@ export async function raceForSession(deps: Deps, request: RaceRequest): Promise<
     // What the query waited for ends here; settling the opening is the step's own work.
     const waitedMs = waited();
     if (given) {
-      const ended = await settleOpening();
-      if (ended.kind === 'stopped') {
-        await store.unlease(given, owner);
-        return { kind: 'stopped', waitedMs };
-      }
-      return { kind: 'pooled', session: given, waitedMs };
+      // The query goes on with `given` while the opening settles. An opening that finds the run
+      // stopped gives its slots back itself, and the stop is seen again by the submission's own
+      // conditional write (beginSubmission), which then gives `given` back: nothing is sent.
+      const settling = settleOpening().then(() => undefined);
+      settling.catch(() => undefined);
+      return { kind: 'pooled', session: given, waitedMs, settling };
     }
     if (waitedMs >= request.budgetMs) {
       const ended = await settleOpening();

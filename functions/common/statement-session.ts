@@ -30,6 +30,11 @@ export interface SessionTarget {
   takenHere?: SessionRecord;
   /** The pooled session's opening `select 1`, which may still be running. */
   warmupStatementId?: string;
+  /**
+   * What choosing the session left running beside the statement (a race's opening, stopped and
+   * given back to the pool): the step awaits it before it ends. Never rejects.
+   */
+  settling?: Promise<void>;
 }
 
 export const SESSIONLESS: SessionRef = { sessionId: null, reused: false, sessionless: true };
@@ -144,6 +149,17 @@ async function raceWhileOpening(
     return { ref: SESSIONLESS, mode: 'none' };
   }
   const record = raced.session;
+  // The query's statement has its session: a failure to give back what the race opened must not
+  // fail it. Logged; what the opening held is kept until it lapses (see openOnReservation).
+  const settling =
+    raced.kind === 'pooled'
+      ? raced.settling.catch((error: unknown) => {
+          telemetry.logger.warn(
+            'Could not give back the session opened while waiting; it is kept until it lapses',
+            { error: error instanceof Error ? error.name : String(error) },
+          );
+        })
+      : undefined;
   countSession(telemetry, raced.kind === 'pooled' ? 'SessionHit' : 'SessionMiss');
   if (raced.kind === 'opened') countSession(telemetry, 'SessionCreated');
   return {
@@ -156,6 +172,7 @@ async function raceWhileOpening(
     takenHere: record,
     // A session given back may be another execution's new one, whose opening is still running.
     warmupStatementId: raced.kind === 'pooled' ? record.warmup_statement_id : undefined,
+    settling,
   };
 }
 

@@ -7,13 +7,18 @@ import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type RaceRequest, raceForSession } from '../../functions/common/session-race.ts';
 import type { SessionRecord } from '../../functions/common/session-record.ts';
+import { submitQuery } from '../../functions/submit.ts';
 import { ddb, pooledSession, redshift } from '../support/mocked-clients.ts';
+import { submitEvent } from '../support/query-state.ts';
+import { conditionFailed } from '../support/service-answers.ts';
 import { EXECUTION_ARN, NOW, unitDeps } from '../support/unit-deps.ts';
 
 /**
  * The wait of a query whose tenant has every session leased, below the cap, on a clock the test
  * moves (vitest's fake timers drive both the clock and every pause): it ends when the session it
- * opens is ready, or earlier when one is given back, and never after its budget.
+ * opens is ready, or earlier when one is given back, and never after its budget. When one is
+ * given back first, Submit Query sends its statement on it while the opening settles, and ends
+ * only once the opening has.
  */
 
 /** What opening a session costs in these tests: its `select 1` ends this long after it starts. */
@@ -67,12 +72,16 @@ function scenario({ releasedAfterMs, openMs }: { releasedAfterMs?: number; openM
   return { poolReads };
 }
 
-async function race(budgetMs: number) {
-  const { deps } = unitDeps(
+/** Deps on the faked clock, whose pauses the faked timers end. */
+const fakeTimeDeps = () =>
+  unitDeps(
     {},
     () => new Date(),
     (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   );
+
+async function race(budgetMs: number) {
+  const { deps } = fakeTimeDeps();
   const request: RaceRequest = {
     tenantId: 'acme',
     dbUser: 'tenant_acme',
@@ -250,5 +259,126 @@ describe('Function: raceForSession', () => {
     expect(result).toEqual(expect.objectContaining({ kind: 'pooled', waitedMs: 0 }));
     expect(redshift).not.toReceiveCommand(ExecuteStatementCommand);
     expect(ddb).not.toReceiveCommand(PutCommand);
+  });
+
+  /** The new session's record, written this long after the wait began: DynamoDB is slow. */
+  const RECORDED_AT_MS = 1_000;
+  const answerAt = <T>(ms: number, answer: () => T) =>
+    new Promise<T>((resolve) => setTimeout(() => resolve(answer()), ms - elapsed()));
+  const failAt = (ms: number, error: () => Error) =>
+    new Promise((_, reject) => setTimeout(() => reject(error()), ms - elapsed()));
+  const serviceUnavailable = () =>
+    Object.assign(new Error('service unavailable'), { name: 'InternalServerError' });
+
+  /** Submit Query of a tenant whose every session was leased when AcquireSession looked. */
+  function submitting() {
+    const { deps } = fakeTimeDeps();
+    let endedAt: number | undefined;
+    const event = submitEvent(
+      { tenantId: 'acme', sql: 'select 2' },
+      {
+        session: { sessionId: null, reused: false, reservation: RESERVATION, sessionsLeased: true },
+      },
+    );
+    const submitted = submitQuery(event, deps).finally(() => {
+      endedAt = elapsed();
+    });
+    submitted.catch(() => undefined);
+    return { deps, submitted, endedAt: () => endedAt };
+  }
+
+  /** When the tenant's statement was sent, on which session. */
+  function statementSent() {
+    const sent: { at: number; sessionId?: string }[] = [];
+    redshift.on(ExecuteStatementCommand, { Sql: 'select 2' }).callsFake((input) => {
+      sent.push({ at: elapsed(), sessionId: input.SessionId });
+      return { Id: 'st-1', Status: 'SUBMITTED' };
+    });
+    redshift
+      .on(DescribeStatementCommand, { Id: 'st-1' })
+      .resolves({ Id: 'st-1', Status: 'FINISHED' });
+    return sent;
+  }
+
+  it('Submit Query sends its statement on a session given back without waiting for the opening to settle, and ends once it has', async () => {
+    // Prepare: "busy" comes back after 50 ms; the new session's record is written after 1 s
+    scenario({ releasedAfterMs: 50, openMs: OPEN_MS });
+    ddb
+      .on(PutCommand, { Item: { session_id: 'spare' } })
+      .callsFake(() => answerAt(RECORDED_AT_MS, () => ({})));
+    const sent = statementSent();
+
+    // Act
+    const { submitted, endedAt } = submitting();
+    await vi.advanceTimersByTimeAsync(RECORDED_AT_MS - 100);
+
+    // Assess: the statement ran before the new session was recorded, and the step waits for it
+    expect(sent).toEqual([{ at: expect.any(Number), sessionId: 'busy' }]);
+    expect(sent[0]?.at).toBeLessThan(RECORDED_AT_MS);
+    expect(endedAt()).toBeUndefined();
+    expect(unleasedSpare()).toBe(false);
+
+    await vi.advanceTimersByTimeAsync(10_000);
+    const state = await submitted;
+    expect(endedAt()).toBeGreaterThanOrEqual(RECORDED_AT_MS);
+    expect(unleasedSpare()).toBe(true);
+    expect(state.session).toEqual(expect.objectContaining({ sessionId: 'busy', reused: true }));
+    expect(state.statement?.status).toBe('FINISHED');
+  });
+
+  it('Submit Query answers with its statement when giving the new session back fails, and says so', async () => {
+    // Prepare: the new session's record fails after the statement was sent on "busy"
+    scenario({ releasedAfterMs: 50, openMs: OPEN_MS });
+    ddb
+      .on(PutCommand, { Item: { session_id: 'spare' } })
+      .callsFake(() => failAt(RECORDED_AT_MS, serviceUnavailable));
+    const sent = statementSent();
+
+    // Act
+    const { deps, submitted } = submitting();
+    await vi.advanceTimersByTimeAsync(RECORDED_AT_MS + 10_000);
+    const state = await submitted;
+
+    // Assess
+    expect(sent).toEqual([{ at: expect.any(Number), sessionId: 'busy' }]);
+    expect(state.statement).toEqual(
+      expect.objectContaining({ statementId: 'st-1', status: 'FINISHED' }),
+    );
+    expect(deps.telemetry.logger.warn).toHaveBeenCalledWith(
+      'Could not give back the session opened while waiting; it is kept until it lapses',
+      { error: 'InternalServerError' },
+    );
+  });
+
+  it('Submit Query of a run stopped while it waited sends nothing, gives back the session given back and, once its opening finds the stop, the slots', async () => {
+    // Prepare: the clean-up marked the record stopped; the opening's write finds it only after
+    // 200 ms, when "busy" was given back already (at 50 ms)
+    scenario({ releasedAfterMs: 50, openMs: OPEN_MS });
+    let recordWrites = 0;
+    ddb
+      .on(UpdateCommand, { Key: recordKey })
+      .callsFake(() =>
+        recordWrites++ === 0 ? failAt(200, conditionFailed) : Promise.reject(conditionFailed()),
+      );
+
+    // Act
+    const { submitted, endedAt } = submitting();
+    await vi.advanceTimersByTimeAsync(150);
+    const endedBeforeTheOpening = endedAt();
+    await vi.advanceTimersByTimeAsync(10_000);
+    const error = await submitted.catch((thrown: Error) => thrown);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'QueryAbortedError' });
+    expect(endedBeforeTheOpening).toBeUndefined();
+    expect(redshift).not.toReceiveCommand(ExecuteStatementCommand);
+    expect(ddb).toReceiveCommandWith(UpdateCommand, {
+      Key: { pool_id: 'acme#tenant_acme', session_id: 'busy' },
+      UpdateExpression: 'SET #state = :idle REMOVE lease_owner, lease_expires_at',
+    });
+    expect(ddb).toReceiveCommandWith(DeleteCommand, {
+      Key: { pool_id: '#slot#acme#tenant_acme', session_id: '1' },
+      ExpressionAttributeValues: { ':claim': 'claim-1' },
+    });
   });
 });
