@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadHandler } from '../../functions/registry.ts';
+import { SimulatedClock } from '../../local/clock.ts';
 import { LOCAL_SESSIONS_TABLE_NAME } from '../../local/identity.ts';
-import { FunctionThreads } from '../../local/stepfunctions/function-threads.ts';
+import { readFunctionThreads } from '../../local/stack.ts';
+import {
+  DEFAULT_FUNCTION_THREADS,
+  FunctionThreads,
+} from '../../local/stepfunctions/function-threads.ts';
 import { invokeLocally, LambdaInvocationError } from '../../local/stepfunctions/lambda-invoker.ts';
 import { FACTORY_MODULE } from '../support/function-thread-handlers.ts';
-import { IMMEDIATE_RETRIES, useStackWithApi } from '../support/local-stack.ts';
+import { IMMEDIATE_RETRIES, startTestStack, useStackWithApi } from '../support/local-stack.ts';
 
 /**
  * The workflow's functions on worker threads (local/stepfunctions/function-threads.ts): the pool
@@ -157,5 +162,37 @@ describe('Local stack: the workflow with its functions on threads', () => {
     );
     expect(inProcess.name).toBe('InvalidInputError');
     expect([invalid.status, invalid.error]).toEqual(['FAILED', inProcess.name]);
+  });
+});
+
+describe('Function: readFunctionThreads', () => {
+  it.each([
+    [undefined, 0],
+    ['', 0],
+    ['0', 0],
+    ['3', 3],
+    ['auto', DEFAULT_FUNCTION_THREADS],
+  ])('reads %j as %i threads', (value, count) => {
+    // Act & Assess
+    expect(readFunctionThreads(value)).toBe(count);
+  });
+
+  it.each(['-1', '1.5', 'two', '65'])('throws for %j, naming what is allowed', (value) => {
+    // Act & Assess
+    expect(() => readFunctionThreads(value)).toThrow(
+      new RegExp(`^SPECTRA_LOCAL_FUNCTION_THREADS must be 0 .* or "auto" .*; got "${value}"$`),
+    );
+  });
+});
+
+describe('Local stack: function threads on a simulated clock', () => {
+  it('refuses them, since the functions must read the clock on the main thread', async () => {
+    // Act
+    const started = startTestStack({ clock: new SimulatedClock(), functionThreads: 2 });
+
+    // Assess
+    await expect(started).rejects.toThrow(
+      'functionThreads cannot be used with a simulated clock: the clock lives on the main thread, so the functions run in process on it',
+    );
   });
 });
