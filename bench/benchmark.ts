@@ -10,7 +10,7 @@ import {
   LOCAL_RESULTS_BUCKET_NAME,
   LOCAL_SESSIONS_TABLE_NAME,
 } from '../local/identity.ts';
-import type { LocalStack } from '../local/stack.ts';
+import type { LocalStack, LocalStackOptions } from '../local/stack.ts';
 import { Harness } from './harness.ts';
 import type { BenchPlan, BenchResults, BundleRow } from './model.ts';
 import { runBundles } from './phases/bundles.ts';
@@ -83,6 +83,9 @@ async function startEngine(choice: BenchPlan['engine']): Promise<Engine> {
   return { kind: 'postgres', detail: server.detail, databaseUrl: server.url, stop: server.stop };
 }
 
+/** The variants' module, whose handler factories the stack builds (bench/variants.ts). */
+const VARIANTS_URL = new URL('./variants.ts', import.meta.url).href;
+
 export interface BenchStack {
   context: PhaseContext;
   stack: LocalStack;
@@ -99,6 +102,7 @@ export interface BenchStack {
 export async function startBenchStack(
   plan: BenchPlan,
   log: (line: string) => void,
+  stackOptions: Pick<LocalStackOptions, 'functionThreads'> = {},
 ): Promise<BenchStack> {
   configureBenchEnvironment(plan.pressure.maxSessionsTotal);
   const engine = await startEngine(plan.engine);
@@ -107,8 +111,11 @@ export async function startBenchStack(
   try {
     log(`Starting the local stack on ${engine.detail}`);
     const { startLocalStack } = await import('../local/stack.ts');
-    stack = await startLocalStack({ port: 0, databaseUrl: engine.databaseUrl });
+    stack = await startLocalStack({ port: 0, databaseUrl: engine.databaseUrl, ...stackOptions });
     const started = stack;
+    log(
+      `  functions ${stack.functionThreads > 0 ? `on ${stack.functionThreads} worker threads` : 'in process'}`,
+    );
     harness = new Harness(stack.url, FUNCTION_ENVIRONMENT[CONFIG_VARIABLES.table] as string);
     await harness.setLatency('RedshiftData.OpenSession', plan.openSessionLatencyMs);
     log(`  ${stack.url}, opening a Data API session takes +${plan.openSessionLatencyMs} ms`);
@@ -117,7 +124,11 @@ export async function startBenchStack(
     const variants = await import('./variants.ts');
     const { localDefinitionText } = await import('../local/stepfunctions/local-execution.ts');
     const definition = localDefinitionText();
-    const fixedWaitHandlers = await variants.fixedWaitHandlers();
+    // Every variant's handlers run where the stack runs Spectra's (in process or on its function
+    // threads), so the designs are compared on the same footing.
+    const handlersOf = (exportName: string) =>
+      started.workflowHandlers({ moduleUrl: VARIANTS_URL, exportName });
+    const fixedWaitHandlers = await handlersOf(variants.VARIANT_HANDLERS.fixedWait);
     const fixedWait = new Map(
       plan.polling.fixedWaitsS.map((seconds) => [
         seconds,
@@ -128,7 +139,10 @@ export async function startBenchStack(
         ),
       ]),
     );
-    const sessionHandlers = await variants.sessionVariantHandlers();
+    const sessionHandlers = {
+      singleSession: await handlersOf(variants.VARIANT_HANDLERS.singleSession),
+      noReuse: await handlersOf(variants.VARIANT_HANDLERS.noReuse),
+    };
     const context: PhaseContext = {
       harness,
       plan,

@@ -331,25 +331,33 @@ export const NO_LONG_POLL = {
 /** The no-reuse variant's sessions close 1 s after their statement: nothing would reuse them. */
 export const NO_REUSE_KEEP_ALIVE = { [CONFIG_VARIABLES.keepAlive]: '1' };
 
-/** The handlers of each session variant other than Spectra (which runs the real handlers). */
-export async function sessionVariantHandlers(): Promise<
-  Record<Exclude<SessionVariant, 'spectra'>, Record<WorkflowFunctionName, LambdaHandler>>
+/**
+ * The single-session design's handlers. Each variant's handlers come from a factory of its own
+ * (an export taking no arguments), which the local stack's function threads build by name
+ * (local/stepfunctions/function-threads.ts), as they build the real ones.
+ */
+export async function singleSessionHandlers(): Promise<
+  Record<WorkflowFunctionName, LambdaHandler>
 > {
   const single = configWith({});
-  const noReuse = configWith(NO_REUSE_KEEP_ALIVE);
-  return {
-    singleSession: await handlersFor(
-      createDeps(single, {
-        store: new SingleSessionStore(dynamoDbDocumentClient, single.sessionsTableName),
-      }),
-    ),
-    noReuse: await handlersFor(
-      createDeps(noReuse, {
-        store: new NoReuseStore(),
-      }),
-    ),
-  };
+  return handlersFor(
+    createDeps(single, {
+      store: new SingleSessionStore(dynamoDbDocumentClient, single.sessionsTableName),
+    }),
+  );
 }
+
+/** The no-reuse design's handlers (see {@link singleSessionHandlers}). */
+export async function noReuseHandlers(): Promise<Record<WorkflowFunctionName, LambdaHandler>> {
+  return handlersFor(createDeps(configWith(NO_REUSE_KEEP_ALIVE), { store: new NoReuseStore() }));
+}
+
+/** The factory of each variant's handlers, by export name (see {@link singleSessionHandlers}). */
+export const VARIANT_HANDLERS = {
+  singleSession: 'singleSessionHandlers',
+  noReuse: 'noReuseHandlers',
+  fixedWait: 'fixedWaitHandlers',
+} as const;
 
 /**
  * The handlers of the fixed-wait polling baselines: Spectra's pool, no long-polling, on `clock`

@@ -25,6 +25,7 @@ console.log(`Spectra local stack is ready in ${seconds} s (SQL engine: ${engine}
   Endpoint        ${stack.url}   (Redshift Data API, Step Functions and DynamoDB)
   Console         ${stack.consoleUrl}   (executions, their graph and events, the session pools)
   State machine   ${stack.stateMachineArn}
+  Functions       ${stack.functionThreads > 0 ? `on ${stack.functionThreads} worker threads (SPECTRA_LOCAL_FUNCTION_THREADS)` : 'in process (SPECTRA_LOCAL_FUNCTION_THREADS=2 runs them on threads)'}
   Sessions table  ${process.env.SPECTRA_DYNAMODB_SESSIONS_TABLE_NAME}
   Demo tenants    acme, globex, initech, umbrella (each sees only its own sales and listing rows)
   New tenant      npm run create-db-user -- <tenant id>   (creates its database user)

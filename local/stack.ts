@@ -5,7 +5,13 @@ import {
   loadConfig,
   tenantDbUser,
 } from '../functions/common/config.ts';
-import { handlersFor, loadHandler, loadHandlers } from '../functions/registry.ts';
+import type { LambdaHandler } from '../functions/common/handler.ts';
+import {
+  handlersFor,
+  loadHandler,
+  loadHandlers,
+  type WorkflowFunctionName,
+} from '../functions/registry.ts';
 import { type LocalClock, realClock } from './clock.ts';
 import { ConsoleApi } from './console/api.ts';
 import { SessionHitRate, sessionHitOf } from './console/hit-rate.ts';
@@ -30,6 +36,12 @@ import { createPgliteEngine } from './redshift-data/pglite-engine.ts';
 import { createPostgresEngine } from './redshift-data/postgres-engine.ts';
 import type { SqlEngine } from './redshift-data/sql-engine.ts';
 import { type LocalS3, startLocalS3 } from './s3/s3-service.ts';
+import {
+  buildHandlers,
+  DEFAULT_FUNCTION_THREADS,
+  FunctionThreads,
+  type HandlerFactory,
+} from './stepfunctions/function-threads.ts';
 import { invokeLocally, LambdaInvocationError } from './stepfunctions/lambda-invoker.ts';
 import { localDefinitionText } from './stepfunctions/local-execution.ts';
 import { LocalStepFunctions } from './stepfunctions/service.ts';
@@ -38,7 +50,7 @@ import { type ControlState, controlRoutes } from './test-controls.ts';
 /**
  * Spectra with no AWS account: one HTTP endpoint that answers the Redshift Data API (emulated on
  * PGlite or PostgreSQL), Step Functions (aws-local-stepfunctions running the real definition, each
- * Task calling the real handler in process), DynamoDB (dynalite) and S3 (s3rver), with the
+ * Task calling the real handler, in process or on the function threads), DynamoDB (dynalite) and S3 (s3rver), with the
  * sessions table, the results bucket and the `spectra-query` state machine ready.
  */
 
@@ -74,6 +86,14 @@ export interface LocalStackOptions {
    * simulated time: a query of hours takes seconds.
    */
   clock?: LocalClock;
+  /**
+   * How many worker threads run the workflow's handlers (local/stepfunctions/function-threads.ts
+   * says why); 0 runs them in process, on the loop every emulated service answers on. Default
+   * `SPECTRA_LOCAL_FUNCTION_THREADS`, else 0. On a simulated `clock` the handlers always run in
+   * process: the clock lives on the main thread, and a thread's functions would read the
+   * machine's. Asking for threads with a clock is an error; the variable is then ignored.
+   */
+  functionThreads?: number;
 }
 
 export type LocalEngineChoice = 'pglite' | 'postgres';
@@ -134,14 +154,54 @@ export interface LocalStack {
   controls: ControlState;
   /** The results bucket's S3. */
   s3: LocalS3;
+  /** How many worker threads run the workflow's handlers; 0: in process. */
+  functionThreads: number;
+  /**
+   * The handlers `factory` builds, run where the stack runs its own: on its function threads, or
+   * in process. The benchmark registers its variants with these, so every design runs the same
+   * way. Not for a simulated clock's handlers, which the stack builds itself.
+   */
+  workflowHandlers(factory: HandlerFactory): Promise<Record<WorkflowFunctionName, LambdaHandler>>;
   stop(): Promise<void>;
 }
+
+/** The real handlers, as a thread builds them (functions/registry.ts). */
+const REAL_HANDLERS: HandlerFactory = {
+  moduleUrl: new URL('../functions/registry.ts', import.meta.url).href,
+  exportName: 'loadHandlers',
+};
 
 /** The workflow's handlers with the functions' clock reading `clock`. */
 async function handlersOnClock(config: Config, clock: LocalClock) {
   // Imported once the environment is set: the functions' modules read it on load.
   const { createDeps } = await import('../functions/common/deps.ts');
   return handlersFor(createDeps(config, { clock: () => new Date(clock.now()) }));
+}
+
+/** `SPECTRA_LOCAL_FUNCTION_THREADS`, checked: unset or 0 is in process, `auto` one per core. */
+export function readFunctionThreads(value: string | undefined): number {
+  if (value === undefined || value === '') return 0;
+  if (value === 'auto') return DEFAULT_FUNCTION_THREADS;
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 0 || count > 64) {
+    throw new Error(
+      `SPECTRA_LOCAL_FUNCTION_THREADS must be 0 (the functions run in process, the default), a number of worker threads up to 64, or "auto" (one per core, ${DEFAULT_FUNCTION_THREADS} here); got "${value}"`,
+    );
+  }
+  return count;
+}
+
+/** The number of function threads the options ask for (see LocalStackOptions.functionThreads). */
+function functionThreadsOf(options: LocalStackOptions): number {
+  if (options.clock === undefined)
+    return (
+      options.functionThreads ?? readFunctionThreads(process.env.SPECTRA_LOCAL_FUNCTION_THREADS)
+    );
+  if (options.functionThreads)
+    throw new Error(
+      'functionThreads cannot be used with a simulated clock: the clock lives on the main thread, so the functions run in process on it',
+    );
+  return 0;
 }
 
 function readPort(value: string | undefined): number {
@@ -187,7 +247,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let s3: LocalS3 | undefined;
   let dynamo: DynamoDbThread | undefined;
   let stopEngine: (() => Promise<void>) | undefined;
+  let threads: FunctionThreads | undefined;
   try {
+    const threadCount = functionThreadsOf(options);
     configureEnvironment(endpoint.url);
     // The functions' own configuration, checked before anything starts (they read it again when
     // they load): the demo tenants' users and those the test controls create are named as the
@@ -227,11 +289,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     endpoint.mount(emulator);
 
     // The functions' modules read the machine's clock; on another clock the stack binds the
-    // same core functions to deps of its own.
+    // same core functions to deps of its own, in process (see LocalStackOptions.functionThreads).
+    if (threadCount > 0) threads = await FunctionThreads.start(threadCount);
+    const functionThreads = threads;
+    const workflowHandlers = async (factory: HandlerFactory) =>
+      functionThreads ? functionThreads.handlersOf(factory) : buildHandlers(factory);
     const handlers =
-      options.clock === undefined
-        ? await loadHandlers()
-        : await handlersOnClock(config, options.clock);
+      options.clock !== undefined
+        ? await handlersOnClock(config, options.clock)
+        : functionThreads
+          ? functionThreads.handlersOf(REAL_HANDLERS)
+          : await loadHandlers();
     const cancelStopped = await loadHandler('CancelStoppedExecution');
     let lambdaInFlight = 0;
     const hitRate = new SessionHitRate();
@@ -301,9 +369,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stepFunctions,
       controls,
       s3: localS3,
+      functionThreads: threadCount,
+      workflowHandlers,
       async stop() {
         consoleApi.destroy();
         await endpoint.close();
+        await functionThreads?.close();
         await localS3.close();
         await started.stop();
         await dynamo?.close();
@@ -313,6 +384,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await endpoint.close();
     await s3?.close();
     await dynamo?.close();
+    await threads?.close();
     await stopEngine?.().catch(() => undefined);
     throw error;
   }

@@ -10,8 +10,8 @@ import { FULL_PLAN } from '../plan.ts';
 import { percentile } from '../stats.ts';
 
 /**
- * Where the concurrent workload's time goes on the local stack, which runs every emulated service,
- * the functions and this driver on one Node event loop. For each variant run once from cold:
+ * Where the concurrent workload's time goes on the local stack, which runs every emulated service
+ * and this driver on one Node event loop, and the functions on it too unless they are on threads. For each variant run once from cold:
  *
  * - the event loop's delay (`monitorEventLoopDelay`): how long a callback that is ready waits
  *   before it runs, which every request and timer pays;
@@ -25,6 +25,12 @@ import { percentile } from '../stats.ts';
  * `--cpu-prof`:
  *
  *   npx tsx bench/experiments/concurrent-profile.ts [--queries 300] [--variants spectra,noReuse]
+ *     [--workload concurrent|manyTenants] [--function-threads 2]
+ *
+ * With `--function-threads` the functions run on worker threads (local/stepfunctions/
+ * function-threads.ts): their HTTP requests then leave from those threads, which this thread's
+ * diagnostics channels do not see, so the client-side column covers only the driver's requests,
+ * and the CPU per query (the process's) includes the threads'.
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/experiments/concurrent-profile.ts
  */
 
@@ -33,8 +39,11 @@ const { values } = parseArgs({
     queries: { type: 'string', default: String(FULL_PLAN.concurrent.queries) },
     variants: { type: 'string', default: 'spectra,noReuse' },
     workload: { type: 'string', default: 'concurrent' },
+    // Worker threads for every variant's functions (0: in process, as the stack's default).
+    'function-threads': { type: 'string', default: '0' },
   },
 });
+const functionThreads = Number(values['function-threads']);
 const workloadName = values.workload === 'manyTenants' ? 'manyTenants' : 'concurrent';
 const variants = values.variants.split(',') as ConcurrentVariant[];
 const plan = {
@@ -118,7 +127,7 @@ diagnostics.subscribe('http.server.response.finish', (message) => {
 });
 
 const log = (line: string) => console.log(line);
-const bench = await startBenchStack(plan, log);
+const bench = await startBenchStack(plan, log, { functionThreads });
 try {
   const { context } = bench;
   const sequence = await prepareWorkload(context, workload, workloadName);
