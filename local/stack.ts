@@ -6,12 +6,7 @@ import {
   tenantDbUser,
 } from '../functions/common/config.ts';
 import type { LambdaHandler } from '../functions/common/handler.ts';
-import {
-  handlersFor,
-  loadHandler,
-  loadHandlers,
-  type WorkflowFunctionName,
-} from '../functions/registry.ts';
+import { handlersFor, loadHandler, type WorkflowFunctionName } from '../functions/registry.ts';
 import { type LocalClock, realClock } from './clock.ts';
 import { ConsoleApi } from './console/api.ts';
 import { SessionHitRate, sessionHitOf } from './console/hit-rate.ts';
@@ -50,8 +45,9 @@ import { type ControlState, controlRoutes } from './test-controls.ts';
 /**
  * Spectra with no AWS account: one HTTP endpoint that answers the Redshift Data API (emulated on
  * PGlite or PostgreSQL), Step Functions (aws-local-stepfunctions running the real definition, each
- * Task calling the real handler, in process or on the function threads), DynamoDB (dynalite) and S3 (s3rver), with the
- * sessions table, the results bucket and the `spectra-query` state machine ready.
+ * Task calling the real handler, in process or on the function threads), DynamoDB (dynalite) and
+ * S3 (s3rver), with the sessions table, the results bucket and the `spectra-query` state machine
+ * ready.
  */
 
 /**
@@ -165,7 +161,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** The real handlers, as a thread builds them (functions/registry.ts). */
+/** The real handlers (functions/registry.ts), built on a function thread or in process. */
 const REAL_HANDLERS: HandlerFactory = {
   moduleUrl: new URL('../functions/registry.ts', import.meta.url).href,
   exportName: 'loadHandlers',
@@ -297,9 +293,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const handlers =
       options.clock !== undefined
         ? await handlersOnClock(config, options.clock)
-        : functionThreads
-          ? functionThreads.handlersOf(REAL_HANDLERS)
-          : await loadHandlers();
+        : await workflowHandlers(REAL_HANDLERS);
     const cancelStopped = await loadHandler('CancelStoppedExecution');
     let lambdaInFlight = 0;
     const hitRate = new SessionHitRate();

@@ -11,7 +11,8 @@ import { percentile } from '../stats.ts';
 
 /**
  * Where the concurrent workload's time goes on the local stack, which runs every emulated service
- * and this driver on one Node event loop, and the functions on it too unless they are on threads. For each variant run once from cold:
+ * and this driver on one Node event loop, and the functions on it too unless they are on threads.
+ * For each variant run once from cold:
  *
  * - the event loop's delay (`monitorEventLoopDelay`): how long a callback that is ready waits
  *   before it runs, which every request and timer pays;

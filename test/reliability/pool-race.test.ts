@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { StackApi } from '../../bench/chaos/stack-api.ts';
 import { OPENING_SQL } from '../../functions/common/session-race.ts';
 import { useStackWithApi } from '../support/local-stack.ts';
 import {
@@ -9,6 +8,7 @@ import {
   openSessionsOf,
   poolOf,
   untilQuiet,
+  untilStatementEnds,
   untilStatementsHeld,
 } from '../support/pool-checks.ts';
 
@@ -20,15 +20,6 @@ import {
  */
 
 const { api: stackApi } = useStackWithApi();
-
-/** Waits until the Data API says the statement ended, and answers how. */
-async function untilStatementEnds(api: StackApi, statementId: string | undefined) {
-  for (;;) {
-    const status = (await api.listStatements()).find((s) => s.Id === statementId)?.Status;
-    if (status === 'FINISHED' || status === 'FAILED' || status === 'ABORTED') return status;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 type Output = { sessionId?: string | null; sessionReused?: boolean } | undefined;
 

@@ -44,6 +44,15 @@ export async function untilStatementsHeld(api: StackApi, count: number): Promise
   while ((await api.counters()).redshiftData.statementsHeld < count) await sleep(25);
 }
 
+/** Waits until the Data API says the statement ended, and answers how. */
+export async function untilStatementEnds(api: StackApi, statementId: string | undefined) {
+  for (;;) {
+    const status = (await api.listStatements()).find((s) => s.Id === statementId)?.Status;
+    if (status === 'FINISHED' || status === 'FAILED' || status === 'ABORTED') return status;
+    await sleep(25);
+  }
+}
+
 /** The tenant's pool as stored. */
 export async function poolOf(api: StackApi, tenantId: string) {
   return (await api.sessionRecords()).filter((r) => r.tenant_id === tenantId);
