@@ -117,7 +117,7 @@ export async function startBenchStack(
       `  functions ${stack.functionThreads > 0 ? `on ${stack.functionThreads} worker threads` : 'in process'}`,
     );
     harness = new Harness(stack.url, FUNCTION_ENVIRONMENT[CONFIG_VARIABLES.table] as string);
-    await harness.setLatency('RedshiftData.OpenSession', plan.openSessionLatencyMs);
+    await harness.setLatency('RedshiftData.Connect', plan.openSessionLatencyMs);
     log(`  ${stack.url}, opening a Data API session takes +${plan.openSessionLatencyMs} ms`);
 
     // The variants import the functions, which must see the stack's environment when they load.
@@ -296,7 +296,7 @@ export async function runBenchmark(
         durationMs: 0,
         latency: {
           openSessionMs: plan.openSessionLatencyMs,
-          note: 'POST /_spectra/latency {target: "RedshiftData.OpenSession"}: added by the Data API emulator to every statement that opens a session, in every phase',
+          note: 'POST /_spectra/latency {target: "RedshiftData.Connect"}: added by the Data API emulator to every connection it opens, in every phase: a statement that opens a session, or one that runs without a session',
         },
         configuration: Object.fromEntries(
           Object.entries(FUNCTION_ENVIRONMENT).filter(([name]) => name.startsWith('SPECTRA_')),

@@ -99,7 +99,7 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: npx tsx bench/run
   --engine <auto|postgres|pglite>
                            the Data API emulator's SQL engine (default auto: PostgreSQL when its
                            binaries or SPECTRA_LOCAL_DATABASE_URL are there, else PGlite)
-  --open-latency-ms <n>    added to every statement that opens a session (default 300)
+  --open-latency-ms <n>    added to every connection: a statement that opens a session or runs without one (default 300)
   --tenants <n>            concurrent workload: tenants (default 20; quick 8)
   --queries <n>            concurrent workload: queries (default 500; quick 60)
   --concurrency <n>        concurrent workload: queries at once (default 16; quick 8)

@@ -23,7 +23,8 @@ import type { EmulatorControls, RedshiftDataEmulatorStats } from './redshift-dat
  *   or `Lambda.<Function>` (`Lambda.SubmitQuery`); with `afterInvoke` the function runs and then
  *   its response is lost, as when a Lambda dies before returning.
  * - `POST /_spectra/latency` `{"target", "ms"}`: adds latency to a target; the target
- *   `RedshiftData.OpenSession` delays only statements that open a new session.
+ *   `RedshiftData.Connect` delays each connection the Data API opens: a statement's that opens a
+ *   session, or one's without a session (a session's later statements connect no more).
  * - `POST /_spectra/holds` `{"target", "after"?, "count"?, "phase"?}`: the next `count` calls of
  *   `target` (default 1), after letting `after` through, wait until released: before the service
  *   sees them (`phase` `request`, the default), or, for a service, once it has carried them out
@@ -69,7 +70,7 @@ export interface ControlState {
 }
 
 /** The latency target that the emulator, not the endpoint, adds: only to a session's opening. */
-const SESSION_OPEN_TARGET = 'RedshiftData.OpenSession';
+const CONNECT_TARGET = 'RedshiftData.Connect';
 
 function parseBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
@@ -163,7 +164,7 @@ export function controlRoutes(state: ControlState) {
             message: `Expected {"target": "Service.Operation", "ms": a whole number from 0 to ${MAX_TIMER_MS}}; got ${JSON.stringify(ms ?? null)}`,
           });
         }
-        if (target === SESSION_OPEN_TARGET) state.emulator.setSessionOpenLatency(ms);
+        if (target === CONNECT_TARGET) state.emulator.setConnectLatency(ms);
         else state.faults.setLatency(target, ms);
         return reply(200, { latency: { target, ms } });
       }

@@ -53,8 +53,11 @@ export interface EmulatorControls {
    * closed session.
    */
   failSessionTransaction(sessionId: string): boolean;
-  /** Delay added when a statement opens a new session (default 0). */
-  setSessionOpenLatency(milliseconds: number): void;
+  /**
+   * Delay added when a connection opens (default 0): a statement that opens a session, or one
+   * that runs without a session, which connects for itself.
+   */
+  setConnectLatency(milliseconds: number): void;
   /**
    * Holds every statement submitted from now on whose SQL contains `sqlContains`: it stops at
    * `status` (default STARTED) until {@link releaseStatements}, or, with `forSeconds`, for that
@@ -85,8 +88,8 @@ interface Hold {
 
 /** What the controls change in how the statement runner runs statements. */
 export class RunControls {
-  /** Added before a statement opens a new session's connection. */
-  sessionOpenLatencyMs = 0;
+  /** Added before a connection opens: a new session's, or a statement's without a session. */
+  connectLatencyMs = 0;
   private readonly holds = new Holds<Hold>();
   /** A timed hold's end for each statement it holds, fixed when the statement was submitted. */
   private readonly timed = new WeakMap<Statement, { status: HoldStatus; ended: Promise<void> }>();
@@ -189,8 +192,8 @@ export function createEmulatorControls(
       return true;
     },
 
-    setSessionOpenLatency(milliseconds) {
-      run.sessionOpenLatencyMs = Math.max(0, milliseconds);
+    setConnectLatency(milliseconds) {
+      run.connectLatencyMs = Math.max(0, milliseconds);
     },
 
     holdStatements(sqlContains, status = 'STARTED', forSeconds) {
@@ -218,7 +221,7 @@ export function createEmulatorControls(
     createTenantUser: (user) => createTenantUser(engine, user),
 
     reset() {
-      run.sessionOpenLatencyMs = 0;
+      run.connectLatencyMs = 0;
       run.releaseAll();
     },
   };

@@ -254,19 +254,29 @@ async function connectAs(
   return context.engine.connect(dbUser);
 }
 
-/** The connection a statement runs on: its session's (opened by its first statement) or its own. */
+/**
+ * The connection a statement runs on: its session's (opened by its first statement) or its own.
+ * Both pay the controls' connect latency: a statement without a session connects and
+ * authenticates as a session's first statement does, which is the cost a session's later
+ * statements skip.
+ */
 function connectionFor(
   context: RunnerContext,
   statement: Statement,
   session: Session | undefined,
 ): Promise<EngineConnection> {
-  if (!session) return connectAs(context, statement.target);
-  session.connection ??= (async () => {
-    const latency = context.controls.sessionOpenLatencyMs;
-    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-    return connectAs(context, session.target);
-  })();
+  if (!session) return connectAfterLatency(context, statement.target);
+  session.connection ??= connectAfterLatency(context, session.target);
   return session.connection;
+}
+
+async function connectAfterLatency(
+  context: RunnerContext,
+  target: ConnectionTarget,
+): Promise<EngineConnection> {
+  const latency = context.controls.connectLatencyMs;
+  if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+  return connectAs(context, target);
 }
 
 /**

@@ -236,7 +236,7 @@ export function describeSessions(suite: DataApiSuite): void {
 
     it('opens a session only after the latency the controls add', async () => {
       // Prepare
-      suite.stack.emulator.controls.setSessionOpenLatency(1500);
+      suite.stack.emulator.controls.setConnectLatency(1500);
 
       try {
         // Act: the long poll's timer (1 s) fires before the latency's (1.5 s, set after it).
@@ -251,7 +251,47 @@ export function describeSessions(suite: DataApiSuite): void {
         expect(response.Status).toBe('PICKED');
         expect(described.Status).toBe('FINISHED');
       } finally {
-        suite.stack.emulator.controls.setSessionOpenLatency(0);
+        suite.stack.emulator.controls.setConnectLatency(0);
+      }
+    });
+
+    it('connects a statement without a session after the same latency', async () => {
+      // Prepare
+      suite.stack.emulator.controls.setConnectLatency(1500);
+
+      try {
+        // Act: no SessionKeepAliveSeconds, so the statement connects for itself.
+        const response = await suite.execute({ Sql: 'select 1', WaitTimeSeconds: 1 });
+        const described = await ended(response.Id as string);
+
+        // Assess
+        expect(response.SessionId).toBeUndefined();
+        expect(response.Status).toBe('PICKED');
+        expect(described.Status).toBe('FINISHED');
+      } finally {
+        suite.stack.emulator.controls.setConnectLatency(0);
+      }
+    });
+
+    it("runs a session's later statements without the connect latency", async () => {
+      // Prepare: a latency far longer than the long poll below.
+      const sessionId = (await openSession()).SessionId as string;
+      suite.stack.emulator.controls.setConnectLatency(600_000);
+
+      try {
+        // Act
+        const response = await suite.client.send(
+          new ExecuteStatementCommand({
+            Sql: 'select 1',
+            SessionId: sessionId,
+            WaitTimeSeconds: 20,
+          }),
+        );
+
+        // Assess
+        expect(response.Status).toBe('FINISHED');
+      } finally {
+        suite.stack.emulator.controls.setConnectLatency(0);
       }
     });
 
