@@ -113,6 +113,8 @@ export interface LatencyPath {
   queries: number;
   /** Of them, how many reused a session (the execution's `sessionReused`). */
   reused: number;
+  /** Of them, how many were in their run's first wave (see QuerySample.firstWave). */
+  firstWave: number;
   p50Ms: number;
   p95Ms: number;
   acquireMs: number;

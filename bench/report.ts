@@ -81,7 +81,7 @@ ${concurrentSection(results.variants)}
 
 ${concurrentNotes(results)}
 
-${breakdownSection(results.variants.spectra)}
+${breakdownSection(results.variants.spectra, c.concurrency)}
 
 ${chart('concurrent-latency.svg', 'p50 and p95 latency per session design')}
 
@@ -97,7 +97,7 @@ ${concurrentSection(results.pressure.burst)}
 
 ${concurrentSection(results.pressure.manyTenants)}
 
-${breakdownSection(results.pressure.manyTenants.spectra)}
+${breakdownSection(results.pressure.manyTenants.spectra, plan.pressure.manyTenants.concurrency)}
 
 ${pressureNotes(results)}
 

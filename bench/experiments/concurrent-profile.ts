@@ -4,8 +4,8 @@ import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startBenchStack } from '../benchmark.ts';
-import { prepareWorkload, runVariant } from '../phases/concurrent.ts';
-import type { ConcurrentVariant } from '../phases/concurrent-figures.ts';
+import { formatPath, prepareWorkload, runVariant } from '../phases/concurrent.ts';
+import { type ConcurrentVariant, latencyBreakdown } from '../phases/concurrent-figures.ts';
 import { FULL_PLAN } from '../plan.ts';
 import { percentile } from '../stats.ts';
 
@@ -157,6 +157,22 @@ try {
         `${(run.cpuMs / run.queries).toFixed(1)} ms CPU per query, ` +
         `${((run.cpuMs / run.wallMs) * 100).toFixed(0)}% of a core, load ${loadavg()[0]?.toFixed(2)}`,
     );
+    const m = run.misses;
+    console.log(
+      `  misses: ${m.cold} cold, ${m.concurrency} concurrency, ${m.rejected} rejected, ${m.other} other; ${run.sessionsOpened} sessions opened`,
+    );
+    // Where in the sequence the tail is: a run from cold starts with every query in flight opening
+    // a session, so positions near 0 are that first wave.
+    const slowest = run.samples.flatMap((sample, position) =>
+      sample.latencyMs >= run.p95Ms ? [`${position} ${sample.path}`] : [],
+    );
+    console.log(`  the slowest 5%, by position in the sequence: ${slowest.join(', ')}`);
+    const breakdown = latencyBreakdown(run.samples);
+    for (const [part, paths] of [
+      ['every query', breakdown.all],
+      ['the slowest 5%', breakdown.tail],
+    ] as const)
+      for (const path of paths) console.log(`  ${part}: ${formatPath(path)}`);
     console.log(
       `  main event loop: busy ${(loop.active / run.queries).toFixed(1)} ms per query, ${(loop.utilization * 100).toFixed(0)}% of the time`,
     );

@@ -37,14 +37,20 @@ export interface VariantRun extends RunCounts {
 export interface QuerySample {
   path: string;
   reused: boolean;
+  /**
+   * One of the run's first queries, as many as run at once: they start together, before any
+   * session exists, so each opens a session or waits for one.
+   */
+  firstWave: boolean;
   latencyMs: number;
   stateMs: Record<string, number>;
 }
 
-export function sampleOf(record: ExecutionRecord): QuerySample {
+export function sampleOf(record: ExecutionRecord, firstWave: boolean): QuerySample {
   return {
     path: record.acquired ?? 'failed',
     reused: record.output?.sessionReused === true,
+    firstWave,
     latencyMs: record.latencyMs,
     stateMs: record.stateMs,
   };
@@ -64,6 +70,7 @@ export function latencyBreakdown(samples: readonly QuerySample[]): LatencyBreakd
       path,
       queries: group.length,
       reused: group.filter((sample) => sample.reused).length,
+      firstWave: group.filter((sample) => sample.firstWave).length,
       p50Ms: percentile(
         group.map((sample) => sample.latencyMs),
         50,

@@ -102,7 +102,7 @@ export async function runVariant(
     wallMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
     misses: classifyMisses(queries, variant),
-    samples: records.map(sampleOf),
+    samples: records.map((record, position) => sampleOf(record, position < concurrency)),
     failures: records.reduce<Record<string, number>>((counts, record) => {
       if (record.status !== 'SUCCEEDED') {
         const key = record.error ?? record.status;
@@ -116,7 +116,7 @@ export async function runVariant(
 /** One path of a breakdown as a log line's part. */
 export function formatPath(path: LatencyPath): string {
   return (
-    `${path.path} ×${path.queries} (${path.reused} reused) p50 ${ms(path.p50Ms)} p95 ${ms(path.p95Ms)}: ` +
+    `${path.path} ×${path.queries} (${path.reused} reused, ${path.firstWave} in the first wave) p50 ${ms(path.p50Ms)} p95 ${ms(path.p95Ms)}: ` +
     `acquire ${ms(path.acquireMs)}, submit ${ms(path.submitMs)}, release ${ms(path.releaseMs)}, ` +
     `fetch ${ms(path.fetchMs)}, between states ${ms(path.otherMs)}`
   );

@@ -64,7 +64,7 @@ const PATH_NAMES: Record<string, string> = {
  * Where Spectra's queries spent their time, by how Acquire Session ended and by state: medians
  * over every repetition, for every query and for the slowest 5%, where the p95 comes from.
  */
-export function breakdownSection(variant: ConcurrentVariantResult): string {
+export function breakdownSection(variant: ConcurrentVariantResult, concurrency: number): string {
   const { breakdown } = variant;
   if (!breakdown || breakdown.all.length === 0) return '';
   const rows = (part: string, paths: LatencyPath[]) =>
@@ -72,6 +72,7 @@ export function breakdownSection(variant: ConcurrentVariantResult): string {
       part,
       PATH_NAMES[path.path] ?? path.path,
       `${int(path.queries)} (${int(path.reused)} reused)`,
+      int(path.firstWave),
       msOf(path.p50Ms),
       msOf(path.p95Ms),
       msOf(path.acquireMs),
@@ -80,13 +81,14 @@ export function breakdownSection(variant: ConcurrentVariantResult): string {
       msOf(path.fetchMs),
       msOf(path.otherMs),
     ]);
-  return `Where Spectra's time went, by how Acquire Session ended (queries of every repetition; the states are their medians, \`between states\` the rest of the latency):
+  return `Where Spectra's time went, by how Acquire Session ended (queries of every repetition; the states are their medians, \`between states\` the rest of the latency). \`In a first wave\`: among the first ${concurrency} queries of a run, which start together before any session exists, so that each opens a session or waits for one:
 
 ${table(
   [
     'Queries',
     'Path',
     'Count',
+    'In a first wave',
     'p50',
     'p95',
     'Acquire Session',

@@ -63,12 +63,14 @@ describe('Function: latencyBreakdown', () => {
     const hit: QuerySample = {
       path: 'leased',
       reused: true,
+      firstWave: false,
       latencyMs: 100,
       stateMs: { [STATES.acquire]: 20, [STATES.submit]: 50, [STATES.release]: 10 },
     };
     const race: QuerySample = {
       path: 'race',
       reused: false,
+      firstWave: true,
       latencyMs: 1000,
       stateMs: { [STATES.acquire]: 20, [STATES.submit]: 900, [STATES.release]: 10 },
     };
@@ -81,10 +83,21 @@ describe('Function: latencyBreakdown', () => {
       ['race', 1, 0],
     ]);
     expect(breakdown.tail).toEqual([
-      expect.objectContaining({ path: 'all', queries: 1, submitMs: 900, otherMs: 70 }),
+      expect.objectContaining({
+        path: 'all',
+        queries: 1,
+        firstWave: 1,
+        submitMs: 900,
+        otherMs: 70,
+      }),
       expect.objectContaining({ path: 'race', queries: 1, acquireMs: 20, p50Ms: 1000 }),
     ]);
-    expect(breakdown.all[1]).toMatchObject({ acquireMs: 20, submitMs: 50, otherMs: 20 });
+    expect(breakdown.all[1]).toMatchObject({
+      acquireMs: 20,
+      submitMs: 50,
+      otherMs: 20,
+      firstWave: 0,
+    });
   });
 });
 
