@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import pLimit from 'p-limit';
 import pg from 'pg';
 import {
   checkDbUser,
@@ -178,14 +177,8 @@ export async function createPostgresEngine(databaseUrl: string): Promise<SqlEngi
   const openConnections = new Set<pg.Client>();
   let closed = false;
 
-  // A pg client runs one query at a time, and queueing a second on it while one runs is deprecated
-  // (pg 9 removes it): the admin connection's queries (role checks, user creation, cancels) come
-  // from every statement at once, so they wait their turn here, in the order pg kept them.
-  const oneAtATime = pLimit(1);
   const admin = (sql: string, parameters: string[] = []): Promise<EngineResult> =>
-    oneAtATime(() =>
-      query(adminClient, sql, parameters, parameters.length > 0 ? 'extended' : 'simple'),
-    );
+    query(adminClient, sql, parameters, parameters.length > 0 ? 'extended' : 'simple');
 
   return {
     kind: 'postgres',

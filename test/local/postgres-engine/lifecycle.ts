@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { createPostgresEngine } from '../../../local/redshift-data/postgres-engine.ts';
-import { runNode } from '../../support/spawn.ts';
 import { engineError } from '../sql-engine-suite.ts';
 import { type PostgresEngineSuite, until } from './context.ts';
 
@@ -36,33 +35,6 @@ export function describeLifecycle({ engine, connect, serverUrl }: PostgresEngine
 
       // Assess
       expect(error.message).toMatch(/^ERROR: connect ECONNREFUSED/);
-    });
-  });
-
-  describe('Method: admin', () => {
-    it('answers admin queries sent at once, in order, without the warning pg gives for them', async () => {
-      // Prepare: a process of its own, since Node prints a deprecation once per process.
-      const script = `
-        import { createPostgresEngine } from './local/redshift-data/postgres-engine.ts';
-        const engine = await createPostgresEngine(process.env.SPECTRA_TEST_SERVER_URL);
-        const answers = await Promise.all([
-          engine.admin('SELECT pg_sleep(0.1), 1'),
-          engine.admin('SELECT 2'),
-          engine.admin('SELECT $1::int', ['3']),
-        ]);
-        console.log(JSON.stringify(answers.map((answer) => answer.rows[0]?.at(-1))));
-        await engine.close();`;
-
-      // Act
-      const run = await runNode(['--import', 'tsx', '--input-type=module', '-e', script], {
-        env: { ...process.env, SPECTRA_TEST_SERVER_URL: serverUrl() },
-        timeoutMs: 60_000,
-      });
-
-      // Assess
-      expect(run.stderr).not.toContain('DeprecationWarning');
-      expect(run.code).toBe(0);
-      expect(run.stdout.trim()).toBe('["1","2","3"]');
     });
   });
 
