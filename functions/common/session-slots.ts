@@ -60,24 +60,12 @@ export interface SlotItem {
   ttl: number;
 }
 
-/**
- * How long an instance that found every slot of the cluster or workgroup held answers `total-cap`
- * at once, writing and reading nothing. At the cap each query would otherwise put a tenant slot,
- * read every total slot (up to SPECTRA_MAX_SESSIONS_TOTAL items, in one strongly consistent
- * Query) and give the tenant slot back, three round trips before it runs without a session
- * anyway. A slot given back meanwhile by another instance waits at most this long for a query of
- * this one; one this instance gives back ends the pause at once.
- */
-export const TOTAL_CAP_PAUSE_MS = 1_000;
-
 const tenantSlotsPartition = (tenantId: string, dbUser: string) =>
   internalPoolId('slot', poolIdOf(tenantId, dbUser));
 const totalSlotsPartition = (target: string) => internalPoolId('total-slot', target);
 
 export class SessionSlots {
   private readonly table: SessionsTable;
-  /** Until when (epoch ms) `reserve` answers `total-cap` without trying; see TOTAL_CAP_PAUSE_MS. */
-  private totalCapPausedUntil = 0;
 
   constructor(
     ddb: DynamoDBDocumentClient,
@@ -106,9 +94,6 @@ export class SessionSlots {
     const held = new Set(
       pool.flatMap((record) => (record.slot === undefined ? [] : [record.slot])),
     );
-    // Only below the tenant's cap: at it, the tenant's own sessions are what the query waits for.
-    if (held.size < this.caps.perTenant && now.getTime() < this.totalCapPausedUntil)
-      return { kind: 'total-cap' };
     // Below the cap as the pool's records show it, a total slot picked at random is put beside the
     // tenant slot: one round trip instead of two, and given back if the tenant slot is not had. At
     // the cap the tenant slot goes first, so that a query waiting there writes nothing.
@@ -128,7 +113,6 @@ export class SessionSlots {
       ? guess
       : await this.reserveTotalSlot(tenantId, dbUser, owner, claim, now, guessed === undefined);
     if (totalSlot === undefined) {
-      this.totalCapPausedUntil = now.getTime() + TOTAL_CAP_PAUSE_MS;
       await this.deleteSlot(tenantSlotsPartition(tenantId, dbUser), tenant.slot, claim);
       return { kind: 'total-cap' };
     }
@@ -175,7 +159,6 @@ export class SessionSlots {
     dbUser: string,
     reservation: Pick<SlotReservation, 'claim' | 'slot' | 'totalSlot'>,
   ): Promise<void> {
-    this.totalCapPausedUntil = 0;
     await Promise.all([
       this.deleteSlot(tenantSlotsPartition(tenantId, dbUser), reservation.slot, reservation.claim),
       this.deleteSlot(

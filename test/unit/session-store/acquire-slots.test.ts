@@ -1,7 +1,6 @@
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SessionRecord } from '../../../functions/common/session-record.ts';
-import { TOTAL_CAP_PAUSE_MS } from '../../../functions/common/session-slots.ts';
 import { SessionStore } from '../../../functions/common/session-store.ts';
 import { EXECUTION_ARN, NOW } from '../../support/unit-deps.ts';
 import * as fx from './fixtures.ts';
@@ -215,99 +214,6 @@ describe('Class: SessionStore', () => {
         .commandCalls(PutCommand)
         .filter((call) => call.args[0].input.Item?.pool_id === '#total-slot#cluster/c');
       expect(totalPuts).toHaveLength(1);
-    });
-
-    describe("after the cluster's cap was found full", () => {
-      /** A store with a cluster cap of 3, every slot held, on a clock the test moves. */
-      function cappedStore() {
-        const clock = { now: NOW };
-        const capped = new SessionStore(
-          fx.documents,
-          'sessions',
-          { ...fx.policy, maxSessionsTotal: 3, target: 'cluster/c' },
-          () => clock.now,
-        );
-        // The pool's records first: a later mock of every Query would answer the slots' read too.
-        const holdPool = (...records: SessionRecord[]) => {
-          fx.poolHolds(...records);
-          fx.ddb
-            .on(QueryCommand, {
-              ExpressionAttributeValues: { ':partition': '#total-slot#cluster/c' },
-            })
-            .resolves({
-              Items: [0, 1, 2].map((slot) => ({
-                pool_id: '#total-slot#cluster/c',
-                session_id: String(slot),
-                claim: `other-${slot}`,
-              })),
-            });
-        };
-        holdPool();
-        fx.ddb
-          .on(PutCommand, { Item: { pool_id: '#total-slot#cluster/c' } })
-          .rejects(fx.conditionFailed());
-        fx.ddb.on(DeleteCommand).resolves({});
-        const later = (ms: number) => {
-          clock.now = new Date(NOW.getTime() + ms);
-        };
-        return { capped, later, holdPool };
-      }
-      const slotWrites = () =>
-        fx.ddb.commandCalls(PutCommand).length + fx.ddb.commandCalls(DeleteCommand).length;
-      const atTotalCap = { kind: 'miss', expiredRemoved: 0, waitedMs: 0, atTotalCap: true };
-
-      it(`answers at once, writing no slot, for ${TOTAL_CAP_PAUSE_MS} ms`, async () => {
-        // Prepare
-        const { capped, later } = cappedStore();
-        await capped.acquire('acme', 'acme', EXECUTION_ARN);
-        const writesBefore = slotWrites();
-
-        // Act
-        later(TOTAL_CAP_PAUSE_MS - 1);
-        const paused = await capped.acquire('beta', 'beta', EXECUTION_ARN);
-        const writesWhilePaused = slotWrites() - writesBefore;
-        later(TOTAL_CAP_PAUSE_MS);
-        const tried = await capped.acquire('beta', 'beta', EXECUTION_ARN);
-
-        // Assess
-        expect(paused).toEqual(atTotalCap);
-        expect(writesWhilePaused).toBe(0);
-        expect(tried).toEqual(atTotalCap);
-        expect(slotWrites()).toBeGreaterThan(writesBefore);
-      });
-
-      it('tries again at once once this instance has given a slot back', async () => {
-        // Prepare
-        const { capped } = cappedStore();
-        await capped.acquire('acme', 'acme', EXECUTION_ARN);
-        await capped.slots.giveBack('acme', 'acme', { claim: 'mine', slot: 0, totalSlot: 2 });
-        const writesBefore = slotWrites();
-
-        // Act
-        await capped.acquire('beta', 'beta', EXECUTION_ARN);
-
-        // Assess: the tenant slot is tried again, since the cap may have room now
-        const tenantPuts = fx.ddb
-          .commandCalls(PutCommand)
-          .filter((call) => call.args[0].input.Item?.pool_id === '#slot#beta#beta');
-        expect(tenantPuts).toHaveLength(1);
-        expect(slotWrites()).toBeGreaterThan(writesBefore);
-      });
-
-      it("still waits for the tenant's own sessions at the tenant's cap", async () => {
-        // Prepare
-        const { capped, holdPool } = cappedStore();
-        await capped.acquire('acme', 'acme', EXECUTION_ARN);
-        holdPool(
-          fx.session('a', fx.leasedTo('other', 0)),
-          fx.session('b', fx.leasedTo('other', 1)),
-        );
-
-        // Act / Assess
-        await expect(capped.acquire('acme', 'acme', EXECUTION_ARN)).rejects.toThrow(
-          expect.objectContaining({ name: 'SessionPoolExhaustedError' }),
-        );
-      });
     });
 
     it('reserves nothing for SQL that may not open a session', async () => {
