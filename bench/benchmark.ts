@@ -118,7 +118,9 @@ export async function startBenchStack(
     );
     harness = new Harness(stack.url, FUNCTION_ENVIRONMENT[CONFIG_VARIABLES.table] as string);
     await harness.setLatency('RedshiftData.Connect', plan.openSessionLatencyMs);
-    log(`  ${stack.url}, opening a Data API session takes +${plan.openSessionLatencyMs} ms`);
+    log(
+      `  ${stack.url}, each Data API connection (a session's opening, or a statement without one) takes +${plan.openSessionLatencyMs} ms`,
+    );
 
     // The variants import the functions, which must see the stack's environment when they load.
     const variants = await import('./variants.ts');

@@ -69,7 +69,7 @@ export interface ControlState {
   expireResults(now: Date): Promise<string[]>;
 }
 
-/** The latency target that the emulator, not the endpoint, adds: only to a session's opening. */
+/** The latency target that the emulator, not the endpoint, adds: to each connection it opens. */
 const CONNECT_TARGET = 'RedshiftData.Connect';
 
 function parseBody(body: Buffer): Record<string, unknown> {
